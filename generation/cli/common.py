@@ -1,0 +1,55 @@
+"""Options and helpers shared by the commands: passphrases, member choice, opening vaults."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import UsageError
+from ..vault import open_vault
+from ..vault.roles import Action
+
+PASS_ENV = "MEMORIAL_PASSPHRASE"
+NEW_PASS_ENV = "MEMORIAL_NEW_PASSPHRASE"
+MEMBER_ENV = "MEMORIAL_MEMBER"
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def ask_passphrase(prompt: str = "Passphrase", env: str = PASS_ENV, confirm: bool = False) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not _interactive():
+        raise UsageError(f"no passphrase: set ${env} or run in a terminal")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+member_option = click.option(
+    "--member", "-m", envvar=MEMBER_ENV, default=None, metavar="MEMBER",
+    help=f"Which member you are (default: found from the passphrase; env ${MEMBER_ENV}).",
+)
+
+
+def unlock(name: str, member: str | None, action: Action | None = None):
+    """Open a vault with the member's passphrase and check the action before anything else."""
+    vault = open_vault(name, ask_passphrase(f"Passphrase for {name}"), member)
+    if action is not None:
+        try:
+            vault.authorize(action)
+        except BaseException:
+            vault.close()
+            raise
+    return vault
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
