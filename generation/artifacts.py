@@ -1,0 +1,209 @@
+"""The typed artifacts that pass between stages, each with a versioned byte format.
+
+All are numpy-only (no torch), so the Panda3D runtime can load them. `to_bytes()` gives
+an .npz payload with a JSON `meta` entry carrying `format` and `version`; the vault
+stores it under the key conventions in `KEYS`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from . import expression
+
+KEYS = {
+    "dataset": "dataset/current",  # SubjectDataset
+    "head": "head/current",  # HeadModel
+    "track": "track/{name}",  # ExpressionTrack
+    "frames": "frames/{name}",  # FrameSequence
+    "checkpoint": "checkpoint/{name}",  # GeneratorCheckpoint (torch; see generation.gan)
+}
+
+
+class ArtifactError(ValueError):
+    pass
+
+
+def _pack(kind: str, version: int, meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    header = json.dumps({"format": kind, "version": version, **meta}, ensure_ascii=False)
+    np.savez(buf, __meta__=np.frombuffer(header.encode("utf-8"), dtype=np.uint8), **arrays)
+    return buf.getvalue()
+
+
+def _unpack(data: bytes, kind: str, version: int) -> tuple[dict, dict[str, np.ndarray]]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
+    except (ValueError, OSError, KeyError) as exc:
+        raise ArtifactError(f"not a {kind} artifact: {exc}") from None
+    if meta.get("format") != kind:
+        raise ArtifactError(f"expected a {kind} artifact, got {meta.get('format')!r}")
+    if meta.get("version") != version:
+        raise ArtifactError(f"{kind} version {meta.get('version')} is not supported (this program reads {version})")
+    return meta, arrays
+
+
+@dataclass
+class SubjectDataset:
+    """Per sample: aligned crop, landmarks, pose, expression code, UV texture + mask, quality."""
+
+    crops: np.ndarray  # [N,S,S,3] uint8 aligned face crops
+    landmarks: np.ndarray  # [N,478,3] float32, in aligned-crop pixels (z in the same scale)
+    pose: np.ndarray  # [N,6] float32: yaw, pitch, roll (degrees), tx, ty, scale
+    codes: np.ndarray  # [N,E] float32 expression codes
+    uv: np.ndarray  # [N,H,W,3] uint8 face texture in the head's UV space
+    mask: np.ndarray  # [N,H,W] uint8, 255 = texel seen in this sample
+    quality: np.ndarray  # [N] float32 0..1
+    synthetic: np.ndarray  # [N] bool: rendered in single-photo mode, not a real photo
+    source_ids: list[str]  # [N] vault key of the original (plus "#frame" for video frames)
+    calibration: dict = field(default_factory=dict)  # per-subject control ranges, PCA, etc.
+
+    FORMAT = "SubjectDataset"
+    VERSION = 1
+
+    def __post_init__(self) -> None:
+        n = len(self.crops)
+        assert self.crops.ndim == 4 and self.crops.shape[-1] == 3 and self.crops.dtype == np.uint8
+        assert self.landmarks.shape == (n, 478, 3), self.landmarks.shape
+        assert self.pose.shape == (n, 6) and self.codes.shape == (n, expression.E)
+        assert self.uv.shape[0] == n and self.uv.shape[-1] == 3 and self.uv.dtype == np.uint8
+        assert self.mask.shape == self.uv.shape[:3] and self.quality.shape == (n,)
+        assert self.synthetic.shape == (n,) and len(self.source_ids) == n
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def to_bytes(self) -> bytes:
+        meta = {"source_ids": self.source_ids, "calibration": self.calibration, "code_names": list(expression.NAMES)}
+        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("source_ids", "calibration")}
+        return _pack(self.FORMAT, self.VERSION, meta, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "SubjectDataset":
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
+        if meta.get("code_names") != list(expression.NAMES):
+            raise ArtifactError("dataset was built with another expression code; re-run `memorial subject fit`")
+        return cls(source_ids=meta["source_ids"], calibration=meta["calibration"], **a)
+
+
+@dataclass
+class HeadModel:
+    """The subject's neutral head with one UV layout and one blendshape per code entry."""
+
+    vertices: np.ndarray  # [V,3] float32, metres, +x = subject's left, +y up, +z forward (out of the face)
+    faces: np.ndarray  # [F,3] int32
+    uvs: np.ndarray  # [V,2] float32 in 0..1, origin bottom-left (OpenGL convention)
+    blendshapes: np.ndarray  # [E,V,3] float32 vertex offsets at code value 1 (or +1 for signed controls)
+    landmark_vertices: np.ndarray  # [478] int32: vertex index of each face-mesh landmark
+    regions: dict = field(default_factory=dict)  # name -> list of vertex ids (eyes, mouth, neck, ...)
+    meta: dict = field(default_factory=dict)  # eye centres, how each blendshape was obtained, ...
+
+    FORMAT = "HeadModel"
+    VERSION = 1
+
+    def __post_init__(self) -> None:
+        v = len(self.vertices)
+        assert self.vertices.shape == (v, 3) and self.faces.ndim == 2 and self.faces.shape[1] == 3
+        assert self.uvs.shape == (v, 2) and self.blendshapes.shape == (expression.E, v, 3)
+        assert self.landmark_vertices.shape == (478,)
+
+    def deform(self, code: np.ndarray) -> np.ndarray:
+        """Vertices for one code [E] -> [V,3]."""
+        code = np.asarray(code, dtype=np.float32)
+        assert code.shape == (expression.E,)
+        return self.vertices + np.tensordot(code, self.blendshapes, axes=1)
+
+    def to_bytes(self) -> bytes:
+        arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "blendshapes", "landmark_vertices")}
+        return _pack(self.FORMAT, self.VERSION, {"regions": self.regions, "meta": self.meta,
+                                                  "code_names": list(expression.NAMES)}, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "HeadModel":
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
+        if meta.get("code_names") != list(expression.NAMES):
+            raise ArtifactError("head model was built with another expression code; re-run `memorial subject fit`")
+        return cls(regions=meta["regions"], meta=meta["meta"], **a)
+
+
+@dataclass
+class ExpressionTrack:
+    """Codes, head pose, audio and the phoneme/viseme timeline on one clock."""
+
+    fps: float
+    codes: np.ndarray  # [T,E] float32
+    pose: np.ndarray  # [T,6] float32: yaw, pitch, roll (degrees), x, y, z offsets (metres)
+    source: str  # "text" | "recording" | "video" | "idle"
+    audio: np.ndarray | None = None  # [S] float32 mono, -1..1, starting at t=0
+    sample_rate: int = 0
+    phonemes: list[tuple[float, float, str, str]] = field(default_factory=list)  # (start s, end s, phoneme, viseme)
+    text: str = ""
+    meta: dict = field(default_factory=dict)
+
+    FORMAT = "ExpressionTrack"
+    VERSION = 1
+
+    def __post_init__(self) -> None:
+        t = len(self.codes)
+        assert self.fps > 0 and self.codes.shape == (t, expression.E), self.codes.shape
+        assert self.pose.shape == (t, 6), self.pose.shape
+        assert self.audio is None or (self.audio.ndim == 1 and self.sample_rate > 0)
+
+    @property
+    def duration(self) -> float:
+        return len(self.codes) / self.fps
+
+    def code_at(self, t: float) -> np.ndarray:
+        """Linearly interpolated code at time t seconds, [E]."""
+        x = np.clip(t * self.fps, 0, len(self.codes) - 1)
+        i = int(np.floor(x))
+        j = min(i + 1, len(self.codes) - 1)
+        w = np.float32(x - i)
+        return (1 - w) * self.codes[i] + w * self.codes[j]
+
+    def to_bytes(self) -> bytes:
+        arrays = {"codes": self.codes.astype(np.float32), "pose": self.pose.astype(np.float32)}
+        if self.audio is not None:
+            arrays["audio"] = self.audio.astype(np.float32)
+        meta = {"fps": self.fps, "source": self.source, "sample_rate": self.sample_rate,
+                "phonemes": [list(p) for p in self.phonemes], "text": self.text, "meta": self.meta,
+                "code_names": list(expression.NAMES)}
+        return _pack(self.FORMAT, self.VERSION, meta, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "ExpressionTrack":
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
+        if meta.get("code_names") != list(expression.NAMES):
+            raise ArtifactError("track was made with another expression code")
+        return cls(fps=meta["fps"], codes=a["codes"], pose=a["pose"], source=meta["source"], audio=a.get("audio"),
+                   sample_rate=meta["sample_rate"], phonemes=[tuple(p) for p in meta["phonemes"]],
+                   text=meta["text"], meta=meta["meta"])
+
+
+@dataclass
+class FrameSequence:
+    """The generated face textures for a track, in the head's UV space."""
+
+    fps: float
+    frames: np.ndarray  # [T,H,W,3] uint8
+    meta: dict = field(default_factory=dict)  # checkpoint id, track name, ...
+
+    FORMAT = "FrameSequence"
+    VERSION = 1
+
+    def __post_init__(self) -> None:
+        assert self.fps > 0 and self.frames.ndim == 4 and self.frames.shape[-1] == 3 and self.frames.dtype == np.uint8
+
+    def to_bytes(self) -> bytes:
+        return _pack(self.FORMAT, self.VERSION, {"fps": self.fps, "meta": self.meta}, {"frames": self.frames})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "FrameSequence":
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
+        return cls(fps=meta["fps"], frames=a["frames"], meta=meta["meta"])
