@@ -48,5 +48,3 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="memorial")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Face geometry: landmarks, expression controls, alignment, the head model and UV unwrapping."""
