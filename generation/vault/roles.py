@@ -56,7 +56,7 @@ MATRIX: dict[Action, Rule] = {
     Action.EXPORT_VIDEO: Rule(_OF, scope="video_export", face=True),
     Action.THERAPY: Rule(frozenset({"owner", "therapist"}), scope="therapy", face=True),
     Action.SHARED_ROOM: Rule(_ALL, scope="shared_room", face=True),
-    Action.MANAGE_MEMBERS: Rule(_O, when_revoked=True),
+    Action.MANAGE_MEMBERS: Rule(_O),
     Action.MANAGE_CONSENT: Rule(_O),
     Action.READ_AUDIT: Rule(frozenset({"owner", "therapist"}), when_revoked=True),
     Action.EXPORT_MEMORIES: Rule(_O, when_revoked=True),

@@ -1,0 +1,101 @@
+"""Training options: one dataclass, three presets, loadable from TOML, overridable by CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+
+
+@dataclass
+class GanConfig:
+    preset: str = "cpu-demo"
+    resolution: int = 128  # texture side, a power of two >= 8
+    z_dim: int = 32  # per-sample noise; fixed per frame sequence
+    w_dim: int = 128  # style vector fed to every synthesis block
+    id_dim: int = 32  # learned per-subject identity latent
+    channel_base: int = 2048  # channels at resolution r: min(channel_max, channel_base // r)
+    channel_max: int = 128
+    d_channel_base: int = 1024
+    d_channel_max: int = 128
+    batch: int = 8  # per process
+    steps: int = 600
+    lr_g: float = 0.002
+    lr_d: float = 0.002
+    beta1: float = 0.0
+    beta2: float = 0.99
+    r1_gamma: float = 1.0
+    r1_every: int = 4  # lazy R1: computed every k D steps, scaled by k
+    recon_weight: float = 10.0  # masked L1 on visible texels, G(z=0, e_i) vs real texture i
+    gan_weight: float = 1.0
+    ema_beta: float = 0.99
+    augment: list[str] = field(default_factory=lambda: ["color", "translation", "cutout"])
+    augment_p: float = 0.5
+    holdout: float = 0.1  # fraction of samples kept out of training for evaluation
+    min_quality: float = 0.2  # samples below this quality are not used
+    checkpoint_every: int = 200
+    log_every: int = 10
+    amp: bool = True  # mixed precision, only ever used on CUDA
+    device: str = "auto"  # auto | cpu | cuda
+    seed: int = 0
+    num_threads: int = 0  # 0 = torch default
+
+    def __post_init__(self) -> None:
+        r = self.resolution
+        if r < 8 or r & (r - 1):
+            raise UsageError(f"resolution must be a power of two >= 8, got {r}")
+        if self.batch < 1 or self.steps < 0:
+            raise UsageError("batch must be >= 1 and steps >= 0")
+        from . import augment
+
+        unknown = [a for a in self.augment if a not in augment.AUGMENTS]
+        if unknown:
+            raise UsageError(f"unknown augmentation {unknown[0]!r} (known: {', '.join(augment.AUGMENTS)})")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, dict] = {
+    "cpu-demo": dict(resolution=128, batch=8, steps=600, channel_base=2048, channel_max=128,
+                     d_channel_base=1024, d_channel_max=128, ema_beta=0.99, checkpoint_every=200, amp=False),
+    "gpu": dict(resolution=256, batch=32, steps=20000, channel_base=16384, channel_max=256,
+                d_channel_base=16384, d_channel_max=256, w_dim=256, ema_beta=0.999, checkpoint_every=1000),
+    "gpu-hq": dict(resolution=512, batch=16, steps=50000, channel_base=32768, channel_max=512,
+                   d_channel_base=32768, d_channel_max=512, w_dim=512, ema_beta=0.999, checkpoint_every=2000),
+}
+
+
+def make_config(preset: str = "cpu-demo", toml_path: Path | None = None, **overrides) -> GanConfig:
+    """Preset values, then the TOML file's, then CLI overrides (None means not given)."""
+    if preset not in PRESETS:
+        raise UsageError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
+    values = dict(PRESETS[preset], preset=preset)
+    if toml_path is not None:
+        values.update(_read_toml(Path(toml_path)))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return from_dict(values)
+
+
+def from_dict(values: dict) -> GanConfig:
+    names = {f.name for f in dataclasses.fields(GanConfig)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UsageError(f"unknown training option {unknown[0]!r}")
+    try:
+        return GanConfig(**values)
+    except TypeError as exc:
+        raise UsageError(f"bad training options: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    return data.get("train", data)

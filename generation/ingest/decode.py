@@ -1,0 +1,157 @@
+"""Decode photos (Pillow) and videos (PyAV) from bytes held in memory.
+
+Every failure becomes a `DecodeError` whose message is the reason shown to the user.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+MAX_PIXELS = 80_000_000  # 80 MP: larger than any camera photo, far below a decompression bomb
+MAX_VIDEO_SIDE = 8192
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """RGB uint8 [H,W,3] with EXIF orientation applied."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise DecodeError("empty file (0 bytes)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        old_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+                if w * h > MAX_PIXELS:
+                    raise DecodeError(f"image declares {w}x{h} pixels (decompression bomb?)")
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise DecodeError(f"image is too large (decompression bomb?): {exc}") from None
+        except UnidentifiedImageError:
+            raise DecodeError("not an image Pillow can read (wrong extension or corrupt)") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DecodeError(f"corrupt image: {exc}") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = old_limit
+    assert rgb.ndim == 3 and rgb.shape[2] == 3
+    return rgb
+
+
+@dataclass
+class VideoInfo:
+    fps: float
+    frames: int  # estimated number of frames (0 when the container does not say)
+    width: int
+    height: int
+    has_audio: bool
+
+
+def _open(data: bytes):
+    import av
+
+    if not data:
+        raise DecodeError("empty file (0 bytes)")
+    try:
+        return av.open(io.BytesIO(data), mode="r")
+    except av.FFmpegError as exc:
+        raise DecodeError(f"cannot read video: {exc}") from None
+
+
+def probe_video(data: bytes) -> VideoInfo:
+    with _open(data) as container:
+        if not container.streams.video:
+            kind = "audio only" if container.streams.audio else "no streams"
+            raise DecodeError(f"no video stream ({kind})")
+        v = container.streams.video[0]
+        if not v.width or not v.height or max(v.width, v.height) > MAX_VIDEO_SIDE:
+            raise DecodeError(f"unusable video size {v.width}x{v.height}")
+        fps = float(v.average_rate or v.guessed_rate or 25.0)
+        frames = int(v.frames or 0)
+        if not frames and v.duration and v.time_base:
+            frames = int(float(v.duration * v.time_base) * fps)
+        if not frames and container.duration:
+            frames = int(container.duration / 1e6 * fps)
+        return VideoInfo(fps, frames, v.width, v.height, bool(container.streams.audio))
+
+
+@dataclass
+class VideoFrame:
+    index: int
+    time: float  # seconds from the start
+    frame: object  # av.VideoFrame, converted only when needed
+
+    def thumbnail(self, size: int = 48) -> np.ndarray:
+        """Small grey image [size,size] uint8 for cheap change detection."""
+        return self.frame.reformat(width=size, height=size, format="gray").to_ndarray()[:, :size]
+
+    def rgb(self, max_side: int = 1280) -> np.ndarray:
+        """RGB uint8 [H,W,3], scaled down so the longer side is at most `max_side`."""
+        w, h = self.frame.width, self.frame.height
+        s = min(1.0, max_side / max(w, h))
+        return self.frame.to_ndarray(format="rgb24", width=max(2, int(w * s)), height=max(2, int(h * s)))
+
+
+def iter_frames(data: bytes) -> Iterator[VideoFrame]:
+    """Every decoded frame of the first video stream. Decoding errors mid-stream end the
+    iteration with a DecodeError only when nothing could be decoded at all."""
+    import av
+
+    container = _open(data)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        tb = float(stream.time_base or 0)
+        n = 0
+        try:
+            for frame in container.decode(stream):
+                t = float(frame.pts * tb) if frame.pts is not None and tb else n / float(stream.average_rate or 25)
+                yield VideoFrame(n, t, frame)
+                n += 1
+        except av.FFmpegError as exc:
+            if n == 0:
+                raise DecodeError(f"cannot decode video: {exc}") from None
+        if n == 0:
+            raise DecodeError("video holds no decodable frames")
+    finally:
+        container.close()
+
+
+def extract_audio(data: bytes) -> tuple[bytes, int, float] | None:
+    """The first audio track as mono FLAC bytes: (flac, sample_rate, seconds); None if none."""
+    import av
+    import soundfile as sf
+
+    with _open(data) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        rate = int(stream.rate or stream.codec_context.sample_rate or 16000)
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        chunks = []
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.FFmpegError:
+            pass  # keep what decoded before the damage
+    if not chunks:
+        return None
+    pcm = np.concatenate(chunks).astype(np.int16)  # [S]
+    buf = io.BytesIO()
+    sf.write(buf, pcm, rate, format="FLAC", subtype="PCM_16")
+    return buf.getvalue(), rate, len(pcm) / rate
