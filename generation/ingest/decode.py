@@ -39,7 +39,7 @@ def decode_image(data: bytes) -> np.ndarray:
                 im = ImageOps.exif_transpose(im)
                 rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise DecodeError(f"image is too large (decompression bomb?): {exc}") from None
+            raise DecodeError(f"image declares more than {MAX_PIXELS // 1_000_000} MP (decompression bomb?)") from None
         except UnidentifiedImageError:
             raise DecodeError("not an image Pillow can read (wrong extension or corrupt)") from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:

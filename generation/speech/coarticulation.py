@@ -12,7 +12,11 @@ import numpy as np
 
 from . import visemes as vz
 
-LEAD_S = 0.02  # the mouth shapes a phoneme slightly before its sound (visual speech leads audio)
+MIN_PAUSE_S = 0.1
+LEAD_S = 0.015  # the mouth shapes a phoneme slightly before its sound (visual speech leads audio)
+STOPS = "pb"  # bilabial stops; other stops do not involve the lips
+STOP_CLOSE_BEFORE_S = 0.015
+STOP_RELEASE_S = 0.03
 
 
 def mouth_curves(phonemes: list[tuple[float, float, str, str]], times: np.ndarray, lead: float = LEAD_S) -> np.ndarray:
@@ -22,22 +26,32 @@ def mouth_curves(phonemes: list[tuple[float, float, str, str]], times: np.ndarra
     """
     times = np.asarray(times, dtype=np.float64)
     out = np.zeros((len(times), len(vz.MOUTH)), dtype=np.float64)
+    # word gaps shorter than a real pause carry no mouth shape: the neighbours blend across them
+    phonemes = [p for p in phonemes if not (p[3] == "sil" and p[1] - p[0] < MIN_PAUSE_S)]
     if not phonemes:
         return out.astype(np.float32)
     starts = np.array([p[0] for p in phonemes]) - lead
     ends = np.array([p[1] for p in phonemes]) - lead
     centres = (starts + ends) / 2
-    widths = 0.5 * (ends - starts) + 0.035  # [P] seconds: short phonemes still reach the mouth
+    w_before = 0.5 * (ends - starts) + 0.035  # [P] seconds: short phonemes still reach the mouth
+    w_after = w_before.copy()
+    # piper's stop segments start at the release burst; the closure is the silence before it,
+    # so the lips close just before the segment and part quickly at its start
+    stop = np.array([p[2][:1] in STOPS for p in phonemes])
+    centres[stop] = starts[stop] - STOP_CLOSE_BEFORE_S
+    w_before[stop] = 0.05
+    w_after[stop] = STOP_RELEASE_S
     targets = np.stack([vz.target(p[3]) for p in phonemes])  # [P,6]
     alpha = np.array([vz.dominance(p[3]) for p in phonemes])  # [P]
     # rest (silence) everywhere far from speech: a weak background dominance at the neutral pose
     num = np.zeros_like(out)
     den = np.full((len(times), 1), 1e-3)
     for i in range(len(phonemes)):
-        lo, hi = np.searchsorted(times, [centres[i] - 4 * widths[i], centres[i] + 4 * widths[i]])
+        lo, hi = np.searchsorted(times, [centres[i] - 4 * w_before[i], centres[i] + 4 * w_after[i]])
         if hi <= lo:
             continue
-        d = alpha[i] * np.exp(-(((times[lo:hi] - centres[i]) / widths[i]) ** 2))  # [t]
+        x = times[lo:hi] - centres[i]
+        d = alpha[i] * np.exp(-((x / np.where(x < 0, w_before[i], w_after[i])) ** 2))  # [t]
         num[lo:hi] += d[:, None] * targets[i]
         den[lo:hi, 0] += d
     out = num / den

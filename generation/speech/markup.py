@@ -33,8 +33,12 @@ def parse(line: str) -> list[Text | Pause]:
     smile = False
     pos = 0
 
-    def add_text(s: str) -> None:
+    def add_text(s: str, at: int) -> None:
         nonlocal smile
+        stray = re.search(r"[\[\]]", s)
+        if stray:
+            raise UsageError(f"unbalanced square bracket at character {at + stray.start()} "
+                             "(markup looks like [pause 0.5])")
         if not s.strip():
             return
         # a smile ends with the sentence it starts in
@@ -45,7 +49,7 @@ def parse(line: str) -> list[Text | Pause]:
                     smile = False
 
     for m in _TAG.finditer(line):
-        add_text(line[pos:m.start()])
+        add_text(line[pos:m.start()], pos)
         pos = m.end()
         tag = m.group(1).strip().lower()
         parts = tag.split()
@@ -65,11 +69,7 @@ def parse(line: str) -> list[Text | Pause]:
         else:
             raise UsageError(f"unknown markup '{m.group(0)}' at character {m.start()} "
                              "(known: [smile], [/smile], [pause SECONDS])")
-    rest = line[pos:]
-    if "[" in rest or "]" in rest:
-        where = pos + max(rest.find("["), rest.find("]"))
-        raise UsageError(f"unbalanced square bracket at character {where} (markup looks like [pause 0.5])")
-    add_text(rest)
+    add_text(line[pos:], pos)
     # merge neighbours with the same smile so a sentence is spoken in one breath
     merged: list[Text | Pause] = []
     for it in items:

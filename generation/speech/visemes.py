@@ -65,8 +65,9 @@ def is_modifier(phoneme: str) -> bool:
 
 
 def target(viseme: str) -> np.ndarray:
-    """Mouth targets [6] in MOUTH order."""
-    return np.array(VISEMES[viseme][0], dtype=np.float32)
+    """Mouth targets [6] in MOUTH order (the smile value drives both corners)."""
+    jaw, smile, pucker, funnel, press = VISEMES[viseme][0]
+    return np.array([jaw, smile, smile, pucker, funnel, press], dtype=np.float32)
 
 
 def dominance(viseme: str) -> float:

@@ -1,0 +1,99 @@
+"""`memorial ingest` and `memorial subject fit`: media in, SubjectDataset and head out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import UsageError
+from ..vault.roles import Action
+from .common import member_option, unlock
+
+
+@click.command()
+@click.argument("name")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@member_option
+@click.option("--no-fit", is_flag=True, help="Only store the samples; run `memorial subject fit` later.")
+@click.option("--single-photo/--no-single-photo", default=None,
+              help="Force or forbid single-photo mode for the fit (default: when only one real face image).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def ingest(name: str, paths: tuple[Path, ...], member: str | None, no_fit: bool, single_photo: bool | None,
+           quiet: bool) -> None:
+    """Add photos, videos, folders and zip archives of the subject, then fit the head.
+
+    Photos: JPEG, PNG, WebP, BMP, TIFF. Videos: mp4, mov, mkv, avi, webm (their audio is
+    kept for the voice when consent allows). Originals are stored encrypted; files already
+    in the vault are skipped, and a re-run after an interruption continues where it stopped.
+
+    \b
+    Example:
+      memorial ingest rose ~/photos/rose ~/videos/birthday.mp4 album.zip
+    """
+    from ..ingest import ingest_paths
+
+    with unlock(name, member, Action.INGEST) as vault:
+        report = ingest_paths(vault, list(paths), progress=not quiet)
+        for line in report.lines():
+            click.echo(line)
+        if not report.accepted and not report.skipped:
+            raise UsageError("no files found in the given paths")
+        if not no_fit:
+            _fit_and_print(vault, single_photo, quiet)
+    if not report.accepted and report.skipped:
+        raise UsageError(f"none of the {len(report.skipped)} file(s) could be ingested (reasons above)")
+
+
+def _fit_and_print(vault, single_photo, quiet: bool):
+    from ..ingest import fit_subject
+    from ..ingest.dataset import NoSamples, dataset_lines
+
+    try:
+        dataset, head = fit_subject(vault, single_photo=single_photo, progress=not quiet)
+    except NoSamples as exc:
+        click.echo(f"Not fitted     {exc}")
+        return None, None
+    for line in dataset_lines(dataset, head):
+        click.echo(line)
+    return dataset, head
+
+
+@click.command()
+@click.argument("name")
+@member_option
+@click.option("--single-photo/--no-single-photo", default=None,
+              help="Force or forbid single-photo mode (default: when only one real face image).")
+@click.option("--export-mesh", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the head mesh as .glb or .obj (needs the video_export consent scope).")
+@click.option("--contact-sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a PNG grid of crops and UV textures (needs the video_export consent scope).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def fit(name: str, member: str | None, single_photo: bool | None, export_mesh: Path | None,
+        contact_sheet: Path | None, quiet: bool) -> None:
+    """Build the subject's dataset and head model from everything ingested.
+
+    Aligns every face sample, calibrates the expression controls, fits the head mesh,
+    computes expression codes and unwraps UV textures; stores them in the vault.
+
+    \b
+    Example:
+      memorial subject fit rose --export-mesh rose-head.glb --contact-sheet rose.png
+    """
+    for path, kinds in ((export_mesh, (".glb", ".obj")), (contact_sheet, (".png",))):
+        if path is not None and path.suffix.lower() not in kinds:
+            raise UsageError(f"{path}: file name must end in {' or '.join(kinds)}")
+    with unlock(name, member, Action.TRAIN) as vault:
+        if export_mesh or contact_sheet:
+            vault.authorize(Action.EXPORT_VIDEO)
+        dataset, head = _fit_and_print(vault, single_photo, quiet)
+        if dataset is None:
+            raise UsageError(f"nothing to fit for '{name}': ingest photos or videos first")
+        from ..ingest.export import write_contact_sheet, write_mesh
+
+        if export_mesh:
+            write_mesh(vault, head, export_mesh)
+            click.echo(f"Wrote the head mesh to {export_mesh}")
+        if contact_sheet:
+            write_contact_sheet(vault, dataset, contact_sheet)
+            click.echo(f"Wrote the contact sheet to {contact_sheet}")

@@ -1,0 +1,199 @@
+"""Expression controls measured geometrically from 478 landmarks, and their calibration.
+
+Every measure is taken on `pose.canonical` landmarks (metres in the face frame), so it
+does not depend on head pose, image size or distance, then divided by the eye-centre
+distance where it is a length. A `Calibration` turns raw measures into the code of
+`generation.expression`: (raw - neutral) / range, clipped, per subject; the PCA entries
+carry the landmark motion that the semantic controls do not explain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import expression
+from . import topology as T
+from .errors import GeometryError, check_landmarks
+from .pose import IOD_M, canonical
+
+N_SEM = len(expression.SEMANTIC)
+SEM_NAMES = tuple(c.name for c in expression.SEMANTIC)
+GAZE_DEG = 30.0  # gaze code 1 = 30 degrees
+EYEBALL_RADIUS_M = 0.012
+
+# Generic range of each raw measure (raw units below), used when a subject has too few
+# samples to calibrate from. Chosen so a full, clear expression on a real face reads ~1.
+GENERIC_RANGE = {
+    "jaw_open": 0.45, "mouth_smile_l": 0.10, "mouth_smile_r": 0.10, "mouth_pucker": 0.22,
+    "mouth_funnel": 0.45, "mouth_press": 0.10, "blink_l": 0.28, "blink_r": 0.28,
+    "brow_up_l": 0.10, "brow_up_r": 0.10, "brow_down": 0.10, "cheek_raise": 0.06,
+    "gaze_yaw_l": 1.0, "gaze_pitch_l": 1.0, "gaze_yaw_r": 1.0, "gaze_pitch_r": 1.0,
+}
+MIN_SAMPLES_CALIBRATED = 8  # below this, neutral = median and ranges are generic
+MIN_SAMPLES_PCA = 12
+
+
+def _dist(p, a, b):
+    return np.linalg.norm(p[..., a, :] - p[..., b, :], axis=-1)
+
+
+def _eye_open(p, eye):
+    """Mean lid gap over the eye width (0 = closed, ~0.3 open)."""
+    gaps = np.mean([_dist(p, u, lo) for u, lo in zip(eye["upper"], eye["lower"])], axis=0)
+    return gaps / _dist(p, eye["outer"], eye["inner"])
+
+
+def _gaze(p, eye):
+    """Iris centre relative to the eye-corner midpoint, as yaw and pitch codes (deg / 30)."""
+    centre = 0.5 * (p[..., eye["outer"], :] + p[..., eye["inner"], :])
+    d = (p[..., eye["iris"], :] - centre) / EYEBALL_RADIUS_M
+    yaw = np.degrees(np.arcsin(np.clip(d[..., 0], -1, 1))) / GAZE_DEG
+    pitch = np.degrees(np.arcsin(np.clip(d[..., 1], -1, 1))) / GAZE_DEG
+    return yaw, pitch
+
+
+def raw_measures(landmarks: np.ndarray) -> np.ndarray:
+    """The 16 raw geometric measures [16] or [N,16], in the order of expression.SEMANTIC.
+
+    Lengths are in units of the eye-centre distance; each grows with its control.
+    """
+    c = canonical(landmarks).astype(np.float64) / IOD_M  # [...,478,3] in IODs
+    y = c[..., 1]
+    lips_mid = 0.5 * (c[..., T.LIP_UPPER_INNER, :] + c[..., T.LIP_LOWER_INNER, :])  # [...,3]
+    gap = np.mean([_dist(c, u, lo) for u, lo in T.LIP_INNER_PAIRS], axis=0)
+    width = _dist(c, T.MOUTH_CORNER_L, T.MOUTH_CORNER_R)
+    inner_width = _dist(c, T.LIP_INNER_CORNER_L, T.LIP_INNER_CORNER_R)
+    thickness = _dist(c, T.LIP_UPPER_OUTER, T.LIP_UPPER_INNER) + _dist(c, T.LIP_LOWER_INNER, T.LIP_LOWER_OUTER)
+
+    def smile(corner, side):
+        return (y[..., corner] - lips_mid[..., 1]) + 0.5 * side * (c[..., corner, 0] - lips_mid[..., 0])
+
+    def brow(b, eye):
+        centre = 0.5 * (y[..., eye["outer"]] + y[..., eye["inner"]])
+        return y[..., list(b)].mean(-1) - centre
+
+    brow_l, brow_r = brow(T.BROW_L, T.EYE_L), brow(T.BROW_R, T.EYE_R)
+    inner_brows = _dist(c, T.BROW_L[0], T.BROW_R[0])
+    eye_y = 0.5 * (y[..., T.EYE_L["lower"][0]] + y[..., T.EYE_R["lower"][0]])
+    cheeks = y[..., list(T.CHEEK_L + T.CHEEK_R)].mean(-1)
+    gyl, gpl = _gaze(c * IOD_M, T.EYE_L)
+    gyr, gpr = _gaze(c * IOD_M, T.EYE_R)
+    out = [
+        gap,  # jaw_open: inner-lip gap
+        smile(T.MOUTH_CORNER_L, 1.0), smile(T.MOUTH_CORNER_R, -1.0),  # corner up and out
+        -width,  # mouth_pucker: the mouth narrows
+        gap / np.maximum(inner_width, 1e-3),  # mouth_funnel: rounder opening
+        -thickness,  # mouth_press: visible lip height shrinks
+        -_eye_open(c, T.EYE_L), -_eye_open(c, T.EYE_R),  # blink: lids close
+        brow_l, brow_r,  # brow_up: brow above the eye line
+        -(0.5 * (brow_l + brow_r)) - 0.5 * inner_brows,  # brow_down: lower and drawn together
+        cheeks - eye_y,  # cheek_raise: cheeks climb towards the lower lids
+        gyl, gpl, gyr, gpr,
+    ]
+    return np.stack(out, axis=-1).astype(np.float32)
+
+
+GAZE_SLICE = slice(12, 16)
+
+
+@dataclass
+class Calibration:
+    """Per-subject neutral and range of each raw measure, plus the residual-motion PCA."""
+
+    neutral: np.ndarray  # [16] raw value of the relaxed face
+    range: np.ndarray  # [16] raw change that reads as code 1
+    mean_shape: np.ndarray  # [478,3] canonical metres, the neutral-ish mean
+    regression: np.ndarray  # [16,478*3] landmark offset per unit of each semantic code
+    components: np.ndarray  # [8,478*3] unit PCA directions (zero rows when data is short)
+    stddev: np.ndarray  # [8] metres along each component
+    n_samples: int = 0
+    method: dict = field(default_factory=dict)  # control -> "calibrated" | "generic"
+
+    def to_dict(self) -> dict:
+        """JSON-safe (lists of floats) for SubjectDataset.calibration."""
+        r = lambda a, d=6: np.round(np.asarray(a, np.float64), d).tolist()  # noqa: E731
+        return {"version": 1, "names": list(SEM_NAMES), "neutral": r(self.neutral), "range": r(self.range),
+                "mean_shape": r(self.mean_shape, 6), "regression": r(self.regression, 6),
+                "components": r(self.components, 6), "stddev": r(self.stddev, 7),
+                "n_samples": int(self.n_samples), "method": dict(self.method)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Calibration":
+        if not isinstance(d, dict) or d.get("version") != 1 or d.get("names") != list(SEM_NAMES):
+            raise GeometryError("expression calibration is missing or from another version; re-run `memorial subject fit`")
+        f = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
+        return cls(f("neutral"), f("range"), f("mean_shape"), f("regression"), f("components"), f("stddev"),
+                   int(d["n_samples"]), dict(d["method"]))
+
+
+def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndarray) -> np.ndarray:
+    codes = (raw - cal_neutral) / cal_range
+    return np.clip(codes, expression.LOW[:N_SEM], expression.HIGH[:N_SEM])
+
+
+def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None) -> Calibration:
+    """Calibrate from a subject's samples [N,478,3] (pixels of any frame, any pose).
+
+    Few samples (< 8): neutral = median measure, generic ranges. Otherwise neutral = 10th
+    percentile and range = 97th percentile minus neutral, never below half the generic
+    range (so a subject who never frowns is not scaled up to a full frown). Blink's range is
+    the neutral eye opening (fully closed is always 1); gaze keeps degrees / 30.
+    """
+    lm = check_landmarks(landmark_sets, batch=True)
+    n = len(lm)
+    raw = raw_measures(lm).astype(np.float64)  # [N,16]
+    generic = np.array([GENERIC_RANGE[k] for k in SEM_NAMES])
+    calibrated = n >= MIN_SAMPLES_CALIBRATED
+    if calibrated:
+        neutral = np.percentile(raw, 10, axis=0)
+        rng = np.maximum(np.percentile(raw, 97, axis=0) - neutral, 0.5 * generic)
+    else:
+        neutral = np.median(raw, axis=0)
+        rng = generic.copy()
+    neutral[GAZE_SLICE] = np.median(raw[:, GAZE_SLICE], axis=0)
+    rng[GAZE_SLICE] = 1.0
+    for i in (SEM_NAMES.index("blink_l"), SEM_NAMES.index("blink_r")):
+        rng[i] = max(-neutral[i], 0.05)  # closing the lid from the neutral opening to zero
+    method = {k: ("calibrated" if calibrated else "generic") for k in SEM_NAMES}
+    for k in SEM_NAMES[12:]:
+        method[k] = "iris offset from the eye centre, degrees / 30, neutral subtracted"
+
+    shapes = canonical(lm).reshape(n, -1).astype(np.float64)  # [N,1434]
+    codes = _semantic_codes(raw, neutral, rng)  # [N,16]
+    w = np.ones(n) if weights is None else np.asarray(weights, np.float64)
+    rest = np.argsort(np.abs(codes[:, :12]).sum(1))[: max(1, n // 4)]  # the calmest quarter
+    mean_shape = shapes[rest].mean(0)
+    offsets = shapes - mean_shape
+    regression = np.zeros((N_SEM, shapes.shape[1]))
+    components = np.zeros((expression.N_PCA, shapes.shape[1]))
+    stddev = np.zeros(expression.N_PCA)
+    if n >= MIN_SAMPLES_CALIBRATED:
+        a = codes * np.sqrt(w)[:, None]
+        regression = np.linalg.lstsq(a.T @ a + 1e-2 * np.eye(N_SEM), a.T @ (offsets * np.sqrt(w)[:, None]), rcond=None)[0]
+    if n >= MIN_SAMPLES_PCA:
+        resid = offsets - codes @ regression
+        resid = resid - resid.mean(0)
+        _, sv, vt = np.linalg.svd(resid, full_matrices=False)
+        k = min(expression.N_PCA, len(sv))
+        components[:k] = vt[:k]
+        stddev[:k] = sv[:k] / np.sqrt(max(n - 1, 1))
+    return Calibration(neutral.astype(np.float32), rng.astype(np.float32), mean_shape.reshape(478, 3).astype(np.float32),
+                       regression.astype(np.float32), components.astype(np.float32), stddev.astype(np.float32), n, method)
+
+
+def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict) -> np.ndarray:
+    """Expression code [E] for [478,3] landmarks, or [N,E] for [N,478,3]; clipped to the ranges."""
+    cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
+    lm = check_landmarks(landmarks)
+    single = lm.ndim == 2
+    lm = lm[None] if single else lm
+    raw = raw_measures(lm).astype(np.float64)
+    sem = _semantic_codes(raw, cal.neutral, cal.range)  # [N,16]
+    shapes = canonical(lm).reshape(len(lm), -1).astype(np.float64)
+    resid = shapes - cal.mean_shape.reshape(-1) - sem @ cal.regression
+    proj = resid @ cal.components.T  # [N,8]
+    pca = np.where(cal.stddev > 1e-9, proj / np.maximum(cal.stddev, 1e-9), 0.0)
+    out = expression.clip(np.concatenate([sem, pca], axis=1).astype(np.float32))
+    return out[0] if single else out

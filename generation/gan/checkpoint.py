@@ -1,0 +1,75 @@
+"""GeneratorCheckpoint: a plain dict of tensors, config and data stats, stored in the vault.
+
+Written with torch.save into memory and put into the vault in one atomic `put`; read back
+with `torch.load(weights_only=True)`, so loading never runs pickled code. A checkpoint
+names its subject (vault id) and format version; anything else is refused.
+"""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from ..errors import MemorialError, UsageError
+from .config import GanConfig, from_dict
+
+FORMAT = "GeneratorCheckpoint"
+VERSION = 1
+DEFAULT_NAME = "current"
+
+
+class CheckpointError(MemorialError):
+    exit_code = 2
+
+
+def key_for(name: str) -> str:
+    if not name or "/" in name or any(ord(c) < 33 for c in name):
+        raise UsageError(f"invalid checkpoint name {name!r}")
+    return f"checkpoint/{name}"
+
+
+def to_bytes(ckpt: dict) -> bytes:
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    return buf.getvalue()
+
+
+def from_bytes(data: bytes, subject_id: str | None = None, where: str = "checkpoint") -> dict:
+    try:
+        ckpt = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for foreign or damaged data
+        raise CheckpointError(f"{where} is not a generator checkpoint ({type(exc).__name__})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{where} is not a generator checkpoint")
+    if ckpt.get("version") != VERSION:
+        raise CheckpointError(f"{where} has format version {ckpt.get('version')}; this program reads {VERSION}: "
+                              "train again")
+    if subject_id is not None and ckpt.get("subject_id") != subject_id:
+        raise CheckpointError(f"{where} belongs to another subject ({ckpt.get('subject')!r}); refusing to use it")
+    return ckpt
+
+
+def save(vault, key: str, ckpt: dict) -> None:
+    vault.put(key, to_bytes(ckpt), kind="checkpoint",
+              meta={"step": int(ckpt["step"]), "preset": ckpt["config"]["preset"],
+                    "resolution": int(ckpt["config"]["resolution"])})
+
+
+def load(vault, key: str) -> dict:
+    if not vault.exists(key):
+        raise UsageError(f"subject '{vault.name}' has no {key}: train first with `memorial train {vault.name}`")
+    return from_bytes(vault.get(key), vault.vault_id, where=key)
+
+
+def config_of(ckpt: dict) -> GanConfig:
+    return from_dict(dict(ckpt["config"]))
+
+
+def generator_from(ckpt: dict, device: str | torch.device = "cpu"):
+    """The EMA generator of a checkpoint, in eval mode."""
+    from .networks import Generator
+
+    g = Generator(config_of(ckpt))
+    g.load_state_dict(ckpt["G_ema"])
+    return g.to(device).eval().requires_grad_(False)

@@ -1,0 +1,202 @@
+"""Printed evaluation figures for a trained checkpoint.
+
+All texture figures are in UV space on texels a photo actually showed (the mask), in
+8-bit levels or dB. The render-on-head figures need `generation.face.render.render_head`
+(the geometry stage); when it is not there, the report says so instead of inventing numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import expression
+from .data import TrainingData, prepare
+from .frames import smooth_codes, synthesize
+from . import checkpoint
+
+
+def _u8(x: torch.Tensor) -> np.ndarray:
+    """[N,3,H,W] in -1..1 -> [N,H,W,3] uint8."""
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def masked_psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """a, b [H,W,3] uint8, mask [H,W] bool."""
+    diff = (a.astype(np.float64) - b.astype(np.float64))[mask]
+    mse = float(np.mean(diff ** 2)) if diff.size else 0.0
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def masked_ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    win = min(7, a.shape[0] - (1 - a.shape[0] % 2))
+    _, smap = structural_similarity(a, b, channel_axis=2, data_range=255, full=True, win_size=win)
+    return float(smap.mean(axis=2)[mask].mean()) if mask.any() else float("nan")
+
+
+def reconstruction(g, data: TrainingData, idx: torch.Tensor) -> dict:
+    if len(idx) == 0:
+        return {"n": 0}
+    with torch.inference_mode():
+        pred = _u8(g(torch.zeros(len(idx), g.z_dim), data.codes[idx]))
+    real = _u8(data.uv[idx])
+    mask = data.mask[idx, 0].numpy() > 0.5
+    psnr = [masked_psnr(p, r, m) for p, r, m in zip(pred, real, mask)]
+    ssim = [masked_ssim(p, r, m) for p, r, m in zip(pred, real, mask)]
+    return {"n": int(len(idx)), "psnr_db": float(np.mean(psnr)), "ssim": float(np.mean(ssim))}
+
+
+def sweep_track(data: TrainingData, frames: int = 60, seed: int = 0) -> np.ndarray:
+    """A smooth path through the subject's own codes: [frames,E]."""
+    rng = np.random.default_rng(seed)
+    keys = data.codes[data.train_idx].numpy()[rng.integers(0, len(data.train_idx), 5)]
+    t = np.linspace(0, len(keys) - 1, frames)
+    i = np.minimum(t.astype(int), len(keys) - 2) if len(keys) > 1 else np.zeros(frames, int)
+    w = (t - i)[:, None] if len(keys) > 1 else np.zeros((frames, 1))
+    j = np.minimum(i + 1, len(keys) - 1)
+    return smooth_codes((1 - w) * keys[i] + w * keys[j], 1.0)
+
+
+def identity_and_flicker(frames: np.ndarray, coverage: np.ndarray, mean_texture: np.ndarray) -> dict:
+    """Identity proxy: cosine similarity of each frame's coarse (8x8) texture to the subject's mean
+    texture, on texels the data covers (no face-recognition network is available offline).
+    Flicker: mean |frame[t+1] - frame[t]| and the mean |second difference| (jitter), 8-bit levels."""
+    f = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1  # [T,3,H,W]
+    cov = torch.from_numpy(coverage).float()[None, None]
+    coarse = F.adaptive_avg_pool2d(f * cov, 8).flatten(1)  # [T,3*64]
+    ref = F.adaptive_avg_pool2d(torch.from_numpy(mean_texture).float() * cov, 8).flatten(1)
+    cos = F.cosine_similarity(coarse, ref.expand_as(coarse), dim=1).numpy()
+    x = frames.astype(np.float32) * coverage[None, :, :, None]
+    d1 = np.abs(np.diff(x, axis=0)).mean() if len(x) > 1 else 0.0
+    d2 = np.abs(np.diff(x, n=2, axis=0)).mean() if len(x) > 2 else 0.0
+    return {"identity_cos_mean": float(cos.mean()), "identity_cos_min": float(cos.min()),
+            "flicker_mean_abs_step": float(d1), "flicker_jitter": float(d2)}
+
+
+def memorisation(g, data: TrainingData, n: int = 32, seed: int = 0) -> dict:
+    """Nearest training texture for novel (code, z) pairs vs the training set's own spacing (RMSE, 8-bit)."""
+    rng = np.random.default_rng(seed)
+    train = data.uv[data.train_idx]  # [n,3,R,R]
+    m = data.mask[data.train_idx]
+    codes = data.codes[data.train_idx].numpy()
+    a, b = rng.integers(0, len(codes), n), rng.integers(0, len(codes), n)
+    w = rng.uniform(0, 1, (n, 1)).astype(np.float32)
+    e = torch.from_numpy(expression.clip(w * codes[a] + (1 - w) * codes[b]))
+    z = torch.from_numpy(rng.normal(0, 1, (n, g.z_dim)).astype(np.float32))
+    with torch.inference_mode():
+        gen = g(z, e).clamp(-1, 1)
+
+    def nearest(x: torch.Tensor, exclude_self: bool) -> np.ndarray:
+        d = ((x[:, None] - train[None]) ** 2 * m[None]).sum((2, 3, 4)) / (m.sum((1, 2, 3))[None] * 3).clamp_min(1)
+        if exclude_self:
+            d.fill_diagonal_(float("inf"))
+        return (d.min(1).values.sqrt() * 127.5).numpy()
+
+    gen_nn = nearest(gen, False)
+    train_nn = nearest(train, True) if len(train) > 1 else np.array([float("nan")])
+    return {"generated_to_nearest_train_rmse": float(np.median(gen_nn)),
+            "train_to_nearest_train_rmse": float(np.median(train_nn))}
+
+
+def code_response(g, data: TrainingData) -> dict:
+    """Mean texture change (8-bit levels) when each semantic control goes from low to high."""
+    base = data.codes[data.train_idx].mean(0).numpy()
+    out = {}
+    with torch.inference_mode():
+        for c in expression.SEMANTIC:
+            i = expression.index(c.name)
+            lo, hi = base.copy(), base.copy()
+            lo[i], hi[i] = c.low, c.high
+            x = g(torch.zeros(2, g.z_dim), torch.from_numpy(np.stack([lo, hi])))
+            out[c.name] = float((x[1] - x[0]).abs().mean() * 127.5)
+    return out
+
+
+def frame_speed(g, resolution: int, device: str = "cpu", batch: int = 64, repeats: int = 3) -> float:
+    """Frames/s of batched generation (median of repeats)."""
+    codes = np.zeros((batch, expression.E), np.float32)
+    z = torch.zeros(1, g.z_dim)
+    synthesize(g, codes[:4], z, batch)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        synthesize(g, codes, z, batch)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return batch / float(np.median(times))
+
+
+def render_figures() -> str:
+    if importlib.util.find_spec("generation.face.render") is None:
+        return "not measured: generation.face.render (render_head) does not exist yet"
+    return "not measured: render_head exists but the on-head comparison is not wired in yet"
+
+
+def evaluate(ckpt: dict, ds) -> dict:
+    """All figures as a dict (the CLI prints them)."""
+    cfg = checkpoint.config_of(ckpt)
+    stats = ckpt["stats"]
+    data = prepare(ds, cfg.resolution, cfg.min_quality, cfg.holdout, cfg.seed)
+    data.train_idx, data.holdout_idx = stats["train_idx"], stats["holdout_idx"]
+    g = checkpoint.generator_from(ckpt)
+    held_real = bool(len(data.holdout_idx)) and not bool(data.synthetic[data.holdout_idx].any())
+    track = sweep_track(data)
+    frames = synthesize(g, track, torch.zeros(1, g.z_dim))
+    return {
+        "step": int(ckpt["step"]), "preset": cfg.preset, "resolution": cfg.resolution,
+        "samples": {"train": int(len(data.train_idx)), "holdout": int(len(data.holdout_idx)),
+                    "holdout_kind": "real photos" if held_real else "synthetic renders"},
+        "recon_holdout": reconstruction(g, data, data.holdout_idx),
+        "recon_train": reconstruction(g, data, data.train_idx),
+        "mean_texture_holdout": _mean_baseline(stats["mean_texture"], data, data.holdout_idx),
+        "code_response": code_response(g, data),
+        "temporal": identity_and_flicker(frames, stats["coverage"][0].numpy() > 0, stats["mean_texture"][0].numpy()),
+        "memorisation": memorisation(g, data),
+        "frames_per_s_cpu": frame_speed(g, cfg.resolution),
+        "threads": torch.get_num_threads(),
+        "render": render_figures(),
+    }
+
+
+def _mean_baseline(mean_texture: torch.Tensor, data: TrainingData, idx: torch.Tensor) -> dict:
+    """The same figures for 'always output the mean texture', so the model's gain is visible."""
+    if len(idx) == 0:
+        return {"n": 0}
+    pred = _u8(mean_texture.expand(len(idx), -1, -1, -1))
+    real = _u8(data.uv[idx])
+    mask = data.mask[idx, 0].numpy() > 0.5
+    return {"n": int(len(idx)), "psnr_db": float(np.mean([masked_psnr(p, r, k) for p, r, k in zip(pred, real, mask)])),
+            "ssim": float(np.mean([masked_ssim(p, r, k) for p, r, k in zip(pred, real, mask)]))}
+
+
+def report_lines(r: dict) -> list[str]:
+    def recon(tag: str, x: dict) -> str:
+        return f"{tag}: n/a (no samples)" if not x["n"] else f"{tag}: PSNR {x['psnr_db']:.2f} dB, SSIM {x['ssim']:.3f} (n={x['n']})"
+
+    t, m = r["temporal"], r["memorisation"]
+    top = sorted(r["code_response"].items(), key=lambda kv: -kv[1])[:4]
+    return [
+        f"checkpoint: step {r['step']}, preset {r['preset']}, {r['resolution']}², "
+        f"{r['samples']['train']} train / {r['samples']['holdout']} held-out samples ({r['samples']['holdout_kind']})",
+        recon("reconstruction, held-out, UV visible texels", r["recon_holdout"]),
+        recon("  baseline (mean texture), held-out", r["mean_texture_holdout"]),
+        recon("reconstruction, training samples", r["recon_train"]),
+        f"reconstruction rendered on the head: {r['render']}",
+        f"expression fidelity (landmarks on rendered frames): {r['render']}",
+        "code response (texture change low->high, 8-bit levels): " + ", ".join(f"{k} {v:.1f}" for k, v in top),
+        f"identity consistency (coarse-texture cosine to the subject's mean): mean {t['identity_cos_mean']:.4f}, "
+        f"min {t['identity_cos_min']:.4f}",
+        f"flicker on a smooth 60-frame track: mean |step| {t['flicker_mean_abs_step']:.2f}, "
+        f"jitter |2nd diff| {t['flicker_jitter']:.2f} (8-bit levels)",
+        f"memorisation: generated->nearest training RMSE {m['generated_to_nearest_train_rmse']:.1f}, "
+        f"training->nearest other training {m['train_to_nearest_train_rmse']:.1f} (8-bit levels)",
+        f"frame generation: {r['frames_per_s_cpu']:.1f} frames/s at {r['resolution']}² on CPU "
+        f"({r['threads']} threads, batch 64); GPU: {'not measured here' if not torch.cuda.is_available() else 'see bench_gan'}",
+    ]

@@ -1,0 +1,104 @@
+"""Generator and discriminator for one subject's face texture in the head's UV space.
+
+G(z, e): a mapping MLP turns [z, e, identity latent] into a style w; a learned 4x4 constant
+is upsampled to the texture side with convolutions whose channels are modulated by w
+(FiLM). The output is a residual over the subject's mean texture (a buffer from the data
+stats), so even a short CPU run starts from the right person and learns expression changes.
+The identity latent is one learned vector: every frame is the same person by construction.
+
+D(x, e): sees the masked texture and the mask (4 channels), so it only judges texels that
+a photo actually showed; its score is a plain linear output plus a projection term
+<embed(e), features> (Miyato & Koyama 2018) that makes it judge "this face for this code".
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .. import expression
+from .config import GanConfig
+
+E = expression.E
+
+
+def _channels(res: int, base: int, cap: int) -> int:
+    return max(4, min(cap, base // res))
+
+
+class _StyledBlock(nn.Module):
+    """Optional 2x upsample, 3x3 conv, FiLM from w, leaky ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, w_dim: int, up: bool):
+        super().__init__()
+        self.up = up
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.film = nn.Linear(w_dim, 2 * c_out)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if self.up:
+            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        x = self.conv(x)
+        scale, shift = self.film(w).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)  # [B,C,1,1] each
+        return F.leaky_relu(x * (1 + scale) + shift, 0.2)
+
+
+class Generator(nn.Module):
+    def __init__(self, cfg: GanConfig):
+        super().__init__()
+        self.resolution = cfg.resolution
+        self.z_dim = cfg.z_dim
+        self.identity = nn.Parameter(torch.randn(cfg.id_dim) * 0.1)  # per-subject identity latent
+        self.mapping = nn.Sequential(
+            nn.Linear(cfg.z_dim + E + cfg.id_dim, cfg.w_dim), nn.LeakyReLU(0.2),
+            nn.Linear(cfg.w_dim, cfg.w_dim), nn.LeakyReLU(0.2),
+            nn.Linear(cfg.w_dim, cfg.w_dim), nn.LeakyReLU(0.2),
+        )
+        ch = lambda r: _channels(r, cfg.channel_base, cfg.channel_max)  # noqa: E731
+        self.const = nn.Parameter(torch.randn(1, ch(4), 4, 4))
+        blocks = [_StyledBlock(ch(4), ch(4), cfg.w_dim, up=False)]
+        for k in range(3, int(math.log2(cfg.resolution)) + 1):
+            blocks.append(_StyledBlock(ch(2 ** (k - 1)), ch(2 ** k), cfg.w_dim, up=True))
+        self.blocks = nn.ModuleList(blocks)
+        self.to_rgb = nn.Conv2d(ch(cfg.resolution), 3, 1)
+        nn.init.zeros_(self.to_rgb.weight)
+        nn.init.zeros_(self.to_rgb.bias)
+        self.register_buffer("mean_texture", torch.zeros(1, 3, cfg.resolution, cfg.resolution))
+
+    def forward(self, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        """z [B,Z], e [B,E] -> texture [B,3,H,W] in -1..1 (not clamped)."""
+        assert z.ndim == 2 and z.shape[1] == self.z_dim and e.shape == (z.shape[0], E), (z.shape, e.shape)
+        ident = self.identity.unsqueeze(0).expand(z.shape[0], -1)
+        w = self.mapping(torch.cat([z, e, ident], dim=1))  # [B,w_dim]
+        x = self.const.expand(z.shape[0], -1, -1, -1)
+        for block in self.blocks:
+            x = block(x, w)
+        return self.mean_texture + self.to_rgb(x)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, cfg: GanConfig):
+        super().__init__()
+        ch = lambda r: _channels(r, cfg.d_channel_base, cfg.d_channel_max)  # noqa: E731
+        r = cfg.resolution
+        self.from_rgb = nn.Conv2d(4, ch(r), 1)
+        layers = []
+        while r > 4:
+            layers += [nn.Conv2d(ch(r), ch(r // 2), 3, padding=1), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]
+            r //= 2
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(ch(4) * 16, ch(4)), nn.LeakyReLU(0.2))
+        self.out = nn.Linear(ch(4), 1)
+        self.embed = nn.Linear(E, ch(4), bias=False)  # projection of the continuous code
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        """x [B,3,H,W], mask [B,1,H,W], e [B,E] -> logits [B]."""
+        assert x.ndim == 4 and mask.shape == (x.shape[0], 1, *x.shape[2:]) and e.shape == (x.shape[0], E)
+        h = F.leaky_relu(self.from_rgb(torch.cat([x * mask, mask], dim=1)), 0.2)
+        h = self.head(self.body(h))  # [B,C]
+        return self.out(h).squeeze(1) + (self.embed(e) * h).sum(1)

@@ -1,0 +1,378 @@
+"""Training loop: one process on CPU/GPU, or DistributedDataParallel under torchrun.
+
+Randomness is derived from (seed, rank, step) at every step instead of carried in a
+generator, so `--resume` replays exactly what an uninterrupted run would have done, and a
+CPU run is a pure function of its seed. Rank 0 reads the vault and broadcasts the dataset
+bytes over the process group (no plaintext on disk); only rank 0 writes checkpoints.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from ..errors import MemorialError
+from . import augment, checkpoint, losses
+from .config import GanConfig, make_config
+from .data import TrainingData, digest, load_dataset, prepare
+from .networks import Discriminator, Generator
+
+MAX_ROLLBACKS = 4
+SMALLER = {"gpu-hq": "gpu", "gpu": "cpu-demo"}
+
+
+class TrainingInterrupted(MemorialError):
+    exit_code = 130
+
+
+class TrainingDiverged(MemorialError):
+    pass
+
+
+@dataclass
+class Dist:
+    """Where this process sits in the (possibly 1-process) group."""
+
+    rank: int = 0
+    world: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+
+def init_distributed(cfg: GanConfig) -> Dist:
+    """Join the torchrun group when WORLD_SIZE > 1 (NCCL on GPUs, gloo on CPU)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    want_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if want_cuda else "gloo")
+    return current_dist(cfg)
+
+
+def current_dist(cfg: GanConfig) -> Dist:
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    want_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+    if want_cuda:
+        local = int(os.environ.get("LOCAL_RANK", rank))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    else:
+        device = torch.device("cpu")
+    return Dist(rank, world, device)
+
+
+def broadcast_bytes(data: bytes | None, d: Dist) -> bytes:
+    """Rank 0's bytes on every rank, through the process group (memory only)."""
+    if not d.active:
+        assert data is not None
+        return data
+    box = [data if d.rank == 0 else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _shared_dataset_bytes(vault, d: Dist) -> bytes:
+    """Rank 0 reads dataset/current; a failure there stops every rank instead of leaving them waiting."""
+    if d.rank == 0:
+        try:
+            raw = load_dataset(vault)[1]
+        except MemorialError:
+            if d.active:
+                broadcast_bytes(b"", d)
+            raise
+        return broadcast_bytes(raw, d)
+    raw = broadcast_bytes(None, d)
+    if not raw:
+        raise MemorialError("rank 0 could not read the dataset")
+    return raw
+
+
+def amp_enabled(cfg: GanConfig, device: torch.device) -> bool:
+    """Mixed precision only on CUDA; CPU runs stay in float32 so they are exact and deterministic."""
+    return cfg.amp and device.type == "cuda"
+
+
+def _autocast(on: bool):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if on else nullcontext()
+
+
+def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
+    state = np.random.SeedSequence([seed, rank, step]).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+class Trainer:
+    """Holds the networks, optimisers and EMA; `run()` trains to cfg.steps."""
+
+    def __init__(self, data: TrainingData, cfg: GanConfig, d: Dist | None = None, subject_id: str = "",
+                 subject: str = "", resume: dict | None = None):
+        self.cfg, self.data, self.d = cfg, data, d or Dist()
+        self.subject_id, self.subject = subject_id, subject
+        dev = self.d.device
+        torch.manual_seed(cfg.seed)
+        self.G = Generator(cfg)
+        self.D = Discriminator(cfg)
+        self.stats = data.stats()
+        self.G.mean_texture.copy_(self.stats["mean_texture"])
+        self.G.to(dev)
+        self.D.to(dev)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        self.step = 0
+        self.lr_scale = 1.0
+        self.rollbacks = 0
+        self.log_lines: list[str] = []
+        if resume is not None:
+            self.load_state(resume)
+        self.amp = amp_enabled(cfg, dev)
+        if self.d.active:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [dev.index] if dev.type == "cuda" else None
+            self.G_train = DDP(self.G, device_ids=ids, broadcast_buffers=False)
+            self.D_train = DDP(self.D, device_ids=ids, broadcast_buffers=False)
+        else:
+            self.G_train, self.D_train = self.G, self.D
+        self.train_uv = data.uv[data.train_idx].to(dev)  # [n,3,R,R]
+        self.train_mask = data.mask[data.train_idx].to(dev)  # [n,1,R,R]
+        self.train_codes = data.codes[data.train_idx].to(dev)  # [n,E]
+
+    # ----- state ------------------------------------------------------------------------------
+
+    def state(self) -> dict:
+        """The checkpoint dict: G_ema for inference, the rest to resume exactly."""
+        cpu = lambda sd: {k: v.detach().cpu().clone() for k, v in sd.items()}  # noqa: E731
+        return {
+            "format": checkpoint.FORMAT, "version": checkpoint.VERSION,
+            "subject_id": self.subject_id, "subject": self.subject,
+            "config": self.cfg.to_dict(), "stats": self.stats, "step": self.step,
+            "G_ema": cpu(self.G_ema.state_dict()),
+            "train": {"G": cpu(self.G.state_dict()), "D": cpu(self.D.state_dict()),
+                      "opt_G": copy.deepcopy(self.opt_G.state_dict()), "opt_D": copy.deepcopy(self.opt_D.state_dict()),
+                      "lr_scale": self.lr_scale, "rollbacks": self.rollbacks, "log": list(self.log_lines)},
+        }
+
+    def load_state(self, ckpt: dict) -> None:
+        t = ckpt["train"]
+        self.G.load_state_dict(t["G"])
+        self.D.load_state_dict(t["D"])
+        self.G_ema.load_state_dict(ckpt["G_ema"])
+        self.opt_G.load_state_dict(t["opt_G"])
+        self.opt_D.load_state_dict(t["opt_D"])
+        self.step = int(ckpt["step"])
+        self.lr_scale = float(t["lr_scale"])
+        self.rollbacks = int(t["rollbacks"])
+        self.log_lines = list(t["log"])
+        self._set_lr()
+
+    def _set_lr(self) -> None:
+        for group in self.opt_G.param_groups:
+            group["lr"] = self.cfg.lr_g * self.lr_scale
+        for group in self.opt_D.param_groups:
+            group["lr"] = self.cfg.lr_d * self.lr_scale
+
+    # ----- one step -----------------------------------------------------------------------------
+
+    def train_step(self) -> dict:
+        cfg, dev = self.cfg, self.d.device
+        gen = step_generator(cfg.seed, self.d.rank, self.step)
+        idx = torch.randint(len(self.train_uv), (cfg.batch,), generator=gen).to(dev)
+        real, mask, code = self.train_uv[idx], self.train_mask[idx], self.train_codes[idx]
+        z = torch.randn(cfg.batch, cfg.z_dim, generator=gen).to(dev)
+        aug = lambda x, m: augment.apply(x, m, cfg.augment, cfg.augment_p, gen)  # noqa: E731
+
+        # D step: one forward over [real; fake] so DDP sees one forward per backward.
+        do_r1 = cfg.r1_gamma > 0 and cfg.r1_every > 0 and self.step % cfg.r1_every == 0
+        with torch.no_grad(), _autocast(self.amp):
+            fake = self.G(z, code).float()
+        real_a, real_m = aug(real, mask)
+        fake_a, fake_m = aug(fake, mask)
+        real_a = real_a.detach().requires_grad_(do_r1)
+        with _autocast(self.amp and not do_r1):
+            logits = self.D_train(torch.cat([real_a, fake_a]), torch.cat([real_m, fake_m]),
+                                  torch.cat([code, code])).float()
+        real_l, fake_l = logits[: cfg.batch], logits[cfg.batch:]
+        loss_d = losses.d_loss(real_l, fake_l)
+        r1 = losses.r1_penalty(real_l, real_a) if do_r1 else torch.zeros((), device=dev)
+        self.opt_D.zero_grad(set_to_none=True)
+        (loss_d + (cfg.r1_gamma / 2) * cfg.r1_every * r1).backward()
+        self.opt_D.step()
+
+        # G step: adversarial on random z, reconstruction of the real sample at z = 0.
+        self.D.requires_grad_(False)
+        z_all = torch.cat([z, torch.zeros_like(z)])
+        with _autocast(self.amp):
+            out = self.G_train(z_all, torch.cat([code, code])).float()
+            fake, recon = out[: cfg.batch], out[cfg.batch:]
+            fake_a, fake_m = aug(fake, mask)
+            loss_g = losses.g_loss(self.D(fake_a, fake_m, code).float())
+        loss_rec = losses.masked_l1(recon, real, mask)
+        self.opt_G.zero_grad(set_to_none=True)
+        (cfg.gan_weight * loss_g + cfg.recon_weight * loss_rec).backward()
+        self.opt_G.step()
+        self.D.requires_grad_(True)
+
+        with torch.no_grad():
+            for pe, p in zip(self.G_ema.parameters(), self.G.parameters()):
+                pe.lerp_(p, 1 - cfg.ema_beta)
+            for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
+                be.copy_(b)
+        self.step += 1
+        return {k: float(v.detach()) for k, v in (("loss_d", loss_d), ("loss_g", loss_g), ("recon", loss_rec), ("r1", r1))}
+
+    def _all_finite(self, figures: dict) -> bool:
+        ok = torch.tensor([float(all(np.isfinite(v) for v in figures.values()))], device=self.d.device)
+        if self.d.active:
+            dist.all_reduce(ok, op=dist.ReduceOp.MIN)
+        return bool(ok.item() > 0)
+
+    # ----- the loop ---------------------------------------------------------------------------
+
+    def run(self, sink: Callable[[dict], None] | None = None, progress: bool = True,
+            say: Callable[[str], None] = print) -> dict:
+        """Train to cfg.steps; `sink(state)` stores a checkpoint (rank 0 only)."""
+        from tqdm import tqdm
+
+        cfg, lead = self.cfg, self.d.rank == 0
+        good = self.state()
+        bar = tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not (progress and lead),
+                   dynamic_ncols=True, desc=f"train {cfg.preset} {cfg.resolution}²")
+        t0, s0 = time.perf_counter(), self.step
+        try:
+            while self.step < cfg.steps:
+                figures = self.train_step()
+                if not self._all_finite(figures):
+                    good = self._roll_back(good, say)
+                    bar.n = self.step
+                    t0, s0 = time.perf_counter(), self.step
+                    continue
+                bar.update(1)
+                elapsed = time.perf_counter() - t0
+                img_s = (self.step - s0) * cfg.batch * self.d.world / max(elapsed, 1e-9)
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    line = {"step": self.step, **{k: round(v, 5) for k, v in figures.items()},
+                            "img_per_s": round(img_s, 2), "lr_scale": self.lr_scale,
+                            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                    self.log_lines.append(json.dumps(line))
+                    bar.set_postfix(D=f"{figures['loss_d']:.3f}", G=f"{figures['loss_g']:.3f}",
+                                    rec=f"{figures['recon']:.4f}", img_s=f"{img_s:.1f}")
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                    good = self.state()
+                    if lead and sink is not None:
+                        sink(good)
+        except KeyboardInterrupt:
+            bar.close()
+            if lead and sink is not None:
+                sink(self.state())
+            raise TrainingInterrupted(f"interrupted at step {self.step}; checkpoint saved, continue with --resume")
+        except torch.cuda.OutOfMemoryError:
+            bar.close()
+            smaller = SMALLER.get(cfg.preset)
+            hint = f"try --preset {smaller}" if smaller else "try a smaller --batch"
+            raise MemorialError(f"GPU out of memory with preset {cfg.preset} (batch {cfg.batch}): {hint}") from None
+        bar.close()
+        return self.state()
+
+    def _roll_back(self, good: dict, say: Callable[[str], None]) -> dict:
+        bad_step = self.step
+        self.rollbacks += 1
+        if self.rollbacks > MAX_ROLLBACKS:
+            raise TrainingDiverged(f"training diverged {self.rollbacks} times (last at step {bad_step}); "
+                                   "try a lower learning rate in a --config file")
+        lr_scale = self.lr_scale * 0.5
+        rollbacks = self.rollbacks
+        self.load_state(good)
+        self.lr_scale, self.rollbacks = lr_scale, rollbacks
+        self._set_lr()
+        message = (f"non-finite loss at step {bad_step}: rolled back to step {self.step}, "
+                   f"learning rate x{self.lr_scale:g}")
+        self.log_lines.append(json.dumps({"step": self.step, "event": "rollback", "message": message}))
+        if self.d.rank == 0:
+            say(message)
+        return self.state()
+
+
+# ----- vault-level entry points ------------------------------------------------------------------
+
+
+def stats_key(name: str) -> str:
+    return f"train/{name}/stats.jsonl"
+
+
+def options_key(name: str, started: str) -> str:
+    return f"train/{name}/options/{started}.json"
+
+
+def train_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed: int = 0, progress: bool = True,
+                  *, name: str = checkpoint.DEFAULT_NAME, resume: bool = False, toml_path=None,
+                  overrides: dict | None = None, say: Callable[[str], None] = print) -> str:
+    """Train on the vault's dataset/current and return the checkpoint key.
+
+    Under torchrun every rank calls this with its own opened vault; rank 0 reads the
+    dataset and writes checkpoints, stats and the resolved options.
+    """
+    return run_subject(vault, preset, steps, seed, progress, name=name, resume=resume, toml_path=toml_path,
+                       overrides=overrides, say=say)[0]
+
+
+def run_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed: int = 0, progress: bool = True,
+                *, name: str = checkpoint.DEFAULT_NAME, resume: bool = False, toml_path=None,
+                overrides: dict | None = None, say: Callable[[str], None] = print) -> tuple[str, Trainer]:
+    """`train_subject`, also returning the Trainer (tests compare ranks' weights with it)."""
+    key = checkpoint.key_for(name)
+    cfg = make_config(preset, toml_path, steps=steps, seed=seed, **(overrides or {}))
+    d = init_distributed(cfg)
+    prior = None
+    if resume:
+        blob = vault.get(key) if d.rank == 0 and vault.exists(key) else b""
+        blob = broadcast_bytes(blob, d)
+        if not blob:
+            raise MemorialError(f"nothing to resume: subject '{vault.name}' has no {key}")
+        prior = checkpoint.from_bytes(blob, vault.vault_id, where=key)
+        stored = checkpoint.config_of(prior)
+        cfg = make_config(stored.preset, None, **{**stored.to_dict(), "steps": steps or stored.steps})
+    elif d.rank == 0 and vault.exists(key):
+        say(f"Replacing the existing {key} (use --resume to continue it).")
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    raw = _shared_dataset_bytes(vault, d)
+    from ..artifacts import SubjectDataset
+
+    ds = SubjectDataset.from_bytes(raw)
+    data = prepare(ds, cfg.resolution, cfg.min_quality, cfg.holdout, cfg.seed, digest(raw))
+    if prior is not None and prior["stats"]["dataset_sha256"] != data.digest:
+        raise MemorialError("the dataset changed since this checkpoint was written; train again without --resume")
+    trainer = Trainer(data, cfg, d, subject_id=vault.vault_id, subject=vault.name, resume=prior)
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    if d.rank == 0:
+        vault.put_json(options_key(name, started), {
+            "config": cfg.to_dict(), "checkpoint": key, "resumed_from_step": trainer.step, "world_size": d.world,
+            "device": str(d.device), "amp": trainer.amp, "torch": torch.__version__, "started": started,
+            "samples": {"train": int(len(data.train_idx)), "holdout": int(len(data.holdout_idx)),
+                        "synthetic": int(data.synthetic.sum())}}, kind="train-options")
+        vault.log("train_start", checkpoint=key, preset=cfg.preset, steps=cfg.steps, resume_step=trainer.step,
+                  world_size=d.world)
+        say(f"Training {cfg.preset} ({cfg.resolution}², batch {cfg.batch} x {d.world}) on {len(data.train_idx)} samples "
+            f"({len(data.holdout_idx)} held out), steps {trainer.step} -> {cfg.steps} on {d.device}.")
+
+    def sink(state: dict) -> None:
+        checkpoint.save(vault, key, state)
+        vault.put(stats_key(name), ("\n".join(state["train"]["log"]) + "\n").encode(), kind="train-stats")
+
+    final = trainer.run(sink=sink if d.rank == 0 else None, progress=progress, say=say)
+    if d.rank == 0:
+        vault.log("train_done", checkpoint=key, step=final["step"], rollbacks=final["train"]["rollbacks"])
+    return key, trainer

@@ -1,0 +1,85 @@
+"""The per-file ingest record stored in the vault as `sample/<sha256 of the original>`.
+
+It is written last for each file, after the original (and its audio), so its presence
+means "this file is done": an ingest killed at any point is re-run from the first file
+without a record. Crops are kept JPEG-encoded (quality 95) to keep the vault small.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..vault.store import ORIGINAL_PREFIX
+
+SAMPLE_PREFIX = "sample/"
+AUDIO_PREFIX = "audio/"
+FORMAT, VERSION = "IngestRecord", 1
+
+
+@dataclass
+class Sample:
+    crop: np.ndarray  # [S,S,3] uint8 face-centred crop
+    landmarks: np.ndarray  # [478,3] float32 in crop pixels
+    quality: float
+    info: dict = field(default_factory=dict)  # frame, time, faces, chosen_by, notes, synthetic
+
+
+@dataclass
+class IngestRecord:
+    sha: str
+    filename: str
+    media_type: str
+    samples: list[Sample]
+    meta: dict = field(default_factory=dict)  # phash, audio key, frames seen, ...
+
+    @property
+    def source(self) -> str:
+        return ORIGINAL_PREFIX + self.sha
+
+    @property
+    def key(self) -> str:
+        return SAMPLE_PREFIX + self.sha
+
+    def to_bytes(self) -> bytes:
+        import cv2
+
+        jpegs = []
+        for s in self.samples:
+            assert s.crop.ndim == 3 and s.crop.dtype == np.uint8 and s.landmarks.shape == (478, 3)
+            ok, enc = cv2.imencode(".jpg", np.ascontiguousarray(s.crop[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 95])
+            assert ok
+            jpegs.append(enc.reshape(-1))
+        header = {"format": FORMAT, "version": VERSION, "sha": self.sha, "filename": self.filename,
+                  "media_type": self.media_type, "meta": self.meta,
+                  "samples": [{"quality": s.quality, **s.info} for s in self.samples]}
+        offsets = np.cumsum([0] + [len(j) for j in jpegs]).astype(np.int64)
+        landmarks = np.stack([s.landmarks for s in self.samples]).astype(np.float32) if self.samples \
+            else np.zeros((0, 478, 3), np.float32)
+        buf = io.BytesIO()
+        np.savez(buf, header=np.frombuffer(json.dumps(header).encode("utf-8"), np.uint8),
+                 jpeg=np.concatenate(jpegs) if jpegs else np.zeros(0, np.uint8), offsets=offsets, landmarks=landmarks)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "IngestRecord":
+        import cv2
+
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            header = json.loads(z["header"].tobytes().decode("utf-8"))
+            jpeg, offsets, landmarks = z["jpeg"], z["offsets"], z["landmarks"]
+        if header.get("format") != FORMAT or header.get("version") != VERSION:
+            raise ValueError(f"not an {FORMAT} v{VERSION}")
+        samples = []
+        for i, info in enumerate(header["samples"]):
+            crop = cv2.imdecode(jpeg[offsets[i]:offsets[i + 1]], cv2.IMREAD_COLOR)[..., ::-1]
+            info = dict(info)
+            samples.append(Sample(np.ascontiguousarray(crop), landmarks[i], float(info.pop("quality")), info))
+        return cls(header["sha"], header["filename"], header["media_type"], samples, header["meta"])
+
+
+def load_records(vault) -> list[IngestRecord]:
+    return [IngestRecord.from_bytes(vault.get(b.key)) for b in vault.list(SAMPLE_PREFIX)]

@@ -1,0 +1,66 @@
+"""Which video frames become samples.
+
+Decoding is cheap and landmark detection is not, so every frame gets only a 48x48 grey
+thumbnail; landmarks run a few times a second, on a shot change, or when the picture
+changed. A frame with a face is kept when it starts a shot or when its expression
+(normalized landmark shape) differs enough from every frame kept so far in the shot;
+near-identical frames are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .faces import normalized_shape, shape_distance
+
+
+@dataclass
+class SamplingPolicy:
+    check_interval: float = 0.2  # seconds between landmark checks within a steady shot
+    change_trigger: float = 12.0  # mean absolute thumbnail change (0..255) that forces a check
+    shot_change: float = 0.5  # histogram L1 distance (0..2) that starts a new shot
+    novelty: float = 0.012  # Procrustes shape distance that makes a frame worth keeping
+    max_per_shot: int = 40
+    max_total: int = 400
+
+
+@dataclass
+class FrameSampler:
+    policy: SamplingPolicy = field(default_factory=SamplingPolicy)
+    shots: int = 0
+    _hist: np.ndarray | None = None
+    _last_thumb: np.ndarray | None = None
+    _last_check: float = -1e9
+    _kept_shapes: list = field(default_factory=list)
+    kept: int = 0
+
+    def wants_landmarks(self, thumb: np.ndarray, t: float) -> bool:
+        """Called for every frame with its thumbnail [48,48] uint8 and time in seconds."""
+        p = self.policy
+        hist = np.bincount(thumb.reshape(-1) // 8, minlength=32).astype(np.float64)
+        hist /= hist.sum()
+        new_shot = self._hist is None or np.abs(hist - self._hist).sum() > p.shot_change
+        self._hist = hist
+        if new_shot:
+            self.shots += 1
+            self._kept_shapes = []
+        changed = self._last_thumb is not None and np.abs(thumb.astype(np.int16) - self._last_thumb).mean() > p.change_trigger
+        due = t - self._last_check >= p.check_interval
+        if self.kept >= p.max_total or len(self._kept_shapes) >= p.max_per_shot:
+            return False
+        if new_shot or changed or due:
+            self._last_check = t
+            self._last_thumb = thumb.astype(np.int16)
+            return True
+        return False
+
+    def keep(self, landmarks: np.ndarray) -> bool:
+        """Decide on a frame whose subject face has landmarks [478,3]; records it if kept."""
+        shape = normalized_shape(landmarks)
+        if any(shape_distance(shape, s) < self.policy.novelty for s in self._kept_shapes[-20:]):
+            return False
+        self._kept_shapes.append(shape)
+        self.kept += 1
+        return True

@@ -1,0 +1,182 @@
+"""A small per-subject audio -> expression model: log-mel windows -> mouth controls.
+
+Trained on the subject's own talking video: each kept video frame gives a target code
+(from its landmarks) and the audio around that frame's time gives the input. The model
+is tiny (two 1-D convolutions over time, ~30k weights) so it trains in seconds on CPU
+from a few hundred frames. Checkpoints are plain dicts of tensors + config (loaded with
+weights_only=True) stored in the vault under checkpoint/audio2expr.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import visemes as vz
+
+SR = 16000
+N_MELS = 40
+HOP_S = 0.01
+WIN_FRAMES = 24  # 240 ms of context around each video frame
+CHECKPOINT_NAME = "audio2expr"
+
+
+@dataclass
+class ModelConfig:
+    n_mels: int = N_MELS
+    win: int = WIN_FRAMES
+    hidden: int = 48
+    outputs: int = len(vz.MOUTH)
+
+
+def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS) -> np.ndarray:
+    """[n_mels, n_fft//2+1] triangular mel filterbank (HTK mel scale)."""
+    mel = lambda f: 2595 * np.log10(1 + f / 700)
+    inv = lambda m: 700 * (10 ** (m / 2595) - 1)
+    edges = inv(np.linspace(mel(60), mel(sr / 2 * 0.95), n_mels + 2))
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    fb = np.zeros((n_mels, len(freqs)))
+    for i in range(n_mels):
+        lo, c, hi = edges[i:i + 3]
+        fb[i] = np.clip(np.minimum((freqs - lo) / (c - lo), (hi - freqs) / (hi - c)), 0, None)
+    return fb
+
+
+def log_mel(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Log-mel spectrogram [F, N_MELS] at 100 frames/s (frame k centred at k*10 ms)."""
+    from .audio_io import resample
+
+    x = resample(np.asarray(audio, dtype=np.float32), sr, SR)
+    n_fft, hop = 512, int(HOP_S * SR)
+    n = max(1, len(x) // hop)
+    x = np.pad(x, (n_fft // 2, n_fft // 2 + hop))
+    idx = np.arange(n)[:, None] * hop + np.arange(n_fft)[None]
+    frames = x[idx] * np.hanning(n_fft)[None]  # [F, n_fft]
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    return np.log(power @ mel_filters().T + 1e-6).astype(np.float32)
+
+
+def windows(mel: np.ndarray, times: np.ndarray, win: int = WIN_FRAMES) -> np.ndarray:
+    """Mel windows [N, N_MELS, win] centred on each time (seconds); edges padded with the quietest frame."""
+    pad = np.full((win, mel.shape[1]), mel.min(), dtype=np.float32)
+    padded = np.concatenate([pad, mel, pad])
+    centres = np.round(np.asarray(times) / HOP_S).astype(int) + win
+    idx = centres[:, None] + np.arange(-win // 2, win - win // 2)[None]
+    idx = np.clip(idx, 0, len(padded) - 1)
+    return np.transpose(padded[idx], (0, 2, 1)).copy()
+
+
+def build(cfg: ModelConfig):
+    import torch.nn as nn
+
+    return nn.Sequential(
+        nn.Conv1d(cfg.n_mels, cfg.hidden, 5, padding=2), nn.ReLU(),
+        nn.Conv1d(cfg.hidden, cfg.hidden, 5, padding=2, stride=2), nn.ReLU(),
+        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(cfg.hidden, cfg.outputs), nn.Sigmoid(),
+    )
+
+
+def train(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0, progress=None) -> dict:
+    """x [N,N_MELS,WIN] log-mel windows, y [N,6] mouth targets 0..1 -> checkpoint dict."""
+    import torch
+
+    assert x.ndim == 3 and x.shape[1:] == (N_MELS, WIN_FRAMES), x.shape
+    assert y.shape == (len(x), len(vz.MOUTH)), y.shape
+    torch.manual_seed(seed)
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    mean, std = float(x.mean()), float(x.std() + 1e-6)
+    cfg = ModelConfig()
+    net = build(cfg)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    xt = torch.from_numpy((x - mean) / std)
+    yt = torch.from_numpy(y.astype(np.float32))
+    gen = torch.Generator().manual_seed(seed)
+    bar = progress(total=steps, desc="audio->expression") if progress else None
+    for _ in range(steps):
+        idx = torch.randint(0, len(xt), (min(64, len(xt)),), generator=gen)
+        loss = torch.nn.functional.mse_loss(net(xt[idx]), yt[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    return {"state": {k: v.detach().clone() for k, v in net.state_dict().items()}, "config": asdict(cfg),
+            "mean": torch.tensor(mean), "std": torch.tensor(std), "loss": torch.tensor(float(loss.detach()))}
+
+
+def predict(ckpt: dict, audio: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
+    """Mouth controls [T,6] at `times` (seconds) for one clip."""
+    import torch
+
+    cfg = ModelConfig(**ckpt["config"])
+    net = build(cfg)
+    net.load_state_dict(ckpt["state"])
+    net.eval()
+    x = (windows(log_mel(audio, sr), times, cfg.win) - float(ckpt["mean"])) / float(ckpt["std"])
+    with torch.no_grad():
+        return net(torch.from_numpy(x.astype(np.float32))).numpy()
+
+
+def to_bytes(ckpt: dict) -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    return buf.getvalue()
+
+
+def from_bytes(data: bytes) -> dict:
+    import torch
+
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+def synthetic_pairs(seconds: float = 40.0, fps: float = 30.0, seed: int = 0) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Aligned (audio, sr, frame times, mouth targets [T,6]) where the mouth is known by construction.
+
+    A voiced source (pitch 110-140 Hz) passes through two formants that follow a random
+    sequence of vowel-like states; jaw opening follows loudness and the first formant,
+    rounding follows a low second formant, lip closure is a silent gap. Used to test the
+    model where no talking video of the subject exists yet.
+    """
+    rng = np.random.default_rng(seed)
+    sr = SR
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    states = {"a": (750, 1200, 0.8, 0, 0, 0), "i": (300, 2300, 0.25, 0.35, 0, 0), "u": (320, 800, 0.2, 0, 0.7, 0),
+              "o": (500, 900, 0.45, 0, 0.2, 0), "m": (0, 0, 0.0, 0, 0, 1.0), "_": (0, 0, 0.0, 0, 0, 0)}
+    names = list(states)
+    seg_times, seg_states = [0.0], []
+    while seg_times[-1] < seconds:
+        seg_states.append(names[rng.choice(len(names), p=[0.25, 0.2, 0.15, 0.15, 0.15, 0.1])])
+        seg_times.append(seg_times[-1] + rng.uniform(0.08, 0.3))
+    which = np.searchsorted(seg_times, t, side="right") - 1
+    f1 = np.array([states[s][0] for s in seg_states])[which]
+    f2 = np.array([states[s][1] for s in seg_states])[which]
+    amp = np.array([states[s][2] > 0 for s in seg_states], dtype=float)[which]
+    f0 = 110 + 30 * np.sin(2 * np.pi * 0.3 * t)
+    phase = 2 * np.cumsum(f0) / sr * np.pi
+    src = np.sign(np.sin(phase)) * 0.3 + rng.normal(0, 0.02, n)
+    audio = np.zeros(n)
+    from scipy.signal import lfilter
+
+    block = int(0.01 * sr)
+    for a in range(0, n, block):  # time-varying two-formant filter, 10 ms blocks
+        b = min(a + block, n)
+        y = np.zeros(b - a)
+        for f, bw in ((f1[a], 80), (f2[a], 120)):
+            if f <= 0:
+                continue
+            r = np.exp(-np.pi * bw / sr)
+            y += lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r], src[a:b])
+        audio[a:b] = y * amp[a]
+    audio = (audio / (np.abs(audio).max() + 1e-9) * 0.8).astype(np.float32)
+    times = np.arange(int(seconds * fps)) / fps
+    w = np.searchsorted(seg_times, times, side="right") - 1
+    target = np.array([states[seg_states[k]][2:] for k in w])  # jaw, smile, pucker, press...
+    y = np.stack([target[:, 0], target[:, 1], target[:, 1], target[:, 2] * 0.8, target[:, 2], target[:, 3]], 1)
+    return audio, sr, times, y.astype(np.float32)

@@ -1,0 +1,102 @@
+"""numpy meshes to Panda3D geometry, with a fast whole-array rewrite for deforming meshes.
+
+Vertex data is one interleaved float32 array per vertex: position, normal, uv, colour
+(12 floats). Rewriting it through a memoryview is the one path that works on every
+backend (software p3tinydisplay has no vertex shaders).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData,
+                          GeomVertexFormat, InternalName)
+
+_FLOATS = 12  # x y z, nx ny nz, u v, r g b a
+
+
+def _format() -> GeomVertexFormat:
+    array = GeomVertexArrayFormat()
+    array.add_column(InternalName.get_vertex(), 3, Geom.NT_float32, Geom.C_point)
+    array.add_column(InternalName.get_normal(), 3, Geom.NT_float32, Geom.C_normal)
+    array.add_column(InternalName.get_texcoord(), 2, Geom.NT_float32, Geom.C_texcoord)
+    array.add_column(InternalName.get_color(), 4, Geom.NT_float32, Geom.C_color)
+    fmt = GeomVertexFormat()
+    fmt.add_array(array)
+    return GeomVertexFormat.register_format(fmt)
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted smooth normals, [V,3] from [V,3] and [F,3]."""
+    tri = vertices[faces]  # [F,3,3]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # [F,3]
+    vn = np.zeros_like(vertices)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    norm = np.linalg.norm(vn, axis=1, keepdims=True)
+    return (vn / np.maximum(norm, 1e-12)).astype(np.float32)
+
+
+class MeshGeom:
+    """A GeomNode made from numpy arrays; `update_vertices` rewrites positions and normals."""
+
+    def __init__(self, name: str, vertices: np.ndarray, faces: np.ndarray, uvs: np.ndarray | None = None,
+                 colors: np.ndarray | None = None, normals: np.ndarray | None = None, dynamic: bool = False):
+        vertices = np.asarray(vertices, dtype=np.float32)
+        faces = np.asarray(faces, dtype=np.int32)
+        v = len(vertices)
+        assert vertices.shape == (v, 3) and faces.ndim == 2 and faces.shape[1] == 3
+        self.faces = faces
+        self.data = np.zeros((v, _FLOATS), dtype=np.float32)  # [V,12]
+        self.data[:, 0:3] = vertices
+        self.data[:, 3:6] = vertex_normals(vertices, faces) if normals is None else normals
+        if uvs is not None:
+            assert uvs.shape == (v, 2)
+            self.data[:, 6:8] = uvs
+        if colors is None:
+            self.data[:, 8:12] = 1.0
+        else:
+            colors = np.asarray(colors, dtype=np.float32)
+            self.data[:, 8:12] = np.broadcast_to(colors if colors.shape[-1] == 4 else np.c_[colors.reshape(-1, 3), np.ones(len(colors.reshape(-1, 3)))], (v, 4))
+        self.vdata = GeomVertexData(name, _format(), Geom.UH_dynamic if dynamic else Geom.UH_static)
+        self.vdata.unclean_set_num_rows(v)
+        self._write()
+        prim = GeomTriangles(Geom.UH_static)
+        prim.set_index_type(Geom.NT_uint32)
+        handle = prim.modify_vertices()
+        handle.unclean_set_num_rows(faces.size)
+        memoryview(handle).cast("B")[:] = faces.astype(np.uint32).tobytes()
+        geom = Geom(self.vdata)
+        geom.add_primitive(prim)
+        self.node = GeomNode(name)
+        self.node.add_geom(geom)
+
+    def _write(self) -> None:
+        array = self.vdata.modify_array(0)
+        memoryview(array).cast("B")[:] = self.data.tobytes()
+
+    def update_vertices(self, vertices: np.ndarray, normals: np.ndarray | None = None) -> None:
+        """Replace positions [V,3] (and normals, recomputed when not given)."""
+        assert vertices.shape == (len(self.data), 3), vertices.shape
+        self.data[:, 0:3] = vertices
+        self.data[:, 3:6] = vertex_normals(vertices, self.faces) if normals is None else normals
+        geom = self.node.modify_geom(0)
+        self.vdata = geom.modify_vertex_data()
+        self._write()
+
+
+def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = None, flat: bool = False) -> GeomNode:
+    """A static GeomNode from a trimesh mesh; `uv_scale` metres per texture repeat (box mapping)."""
+    if flat:
+        mesh = mesh.copy()
+        mesh.unmerge_vertices()
+    vertices = np.asarray(mesh.vertices, dtype=np.float32)
+    faces = np.asarray(mesh.faces, dtype=np.int32)
+    normals = np.asarray(mesh.vertex_normals, dtype=np.float32)
+    uvs = None
+    if uv_scale:
+        axis = np.abs(normals).argmax(axis=1)  # project along the dominant normal axis
+        u = np.where(axis == 0, vertices[:, 1], vertices[:, 0])
+        w = np.where(axis == 2, vertices[:, 1], vertices[:, 2])
+        uvs = (np.c_[u, w] / uv_scale).astype(np.float32)
+    colors = np.tile(np.asarray(color, dtype=np.float32), (len(vertices), 1))
+    return MeshGeom(name, vertices, faces, uvs=uvs, colors=colors, normals=normals).node

@@ -1,0 +1,231 @@
+"""The living bust: the subject's head mesh following the expression codes, the streamed face
+texture, eyeballs that follow gaze, and a neck and shoulders so it is never a floating mask.
+
+Coordinates: the HeadModel is +x subject's left, +y up, +z out of the face; Panda3D is
+Z up. The bust is built facing -Y (towards a visitor standing on -Y looking +Y), so head
+(x, y, z) maps to Panda (x, -z, y). The rig's root sits at the midpoint between the eyes.
+Deformation rewrites the vertex array each frame (works on the software renderer too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+from panda3d.core import Material, NodePath, TransparencyAttrib
+
+from generation import expression
+from generation.artifacts import ExpressionTrack, HeadModel
+
+from .geom import MeshGeom, trimesh_geom
+from .textures import TextureStream, make_texture, set_texture_image
+
+# Mediapipe face-mesh landmark ids (the HeadModel maps each to a vertex).
+EYE_RING = {
+    "l": (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
+    "r": (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+}
+IRIS = {"l": 473, "r": 468}
+MOUTH = (13, 14)  # inner upper and lower lip centres
+GAZE_DEGREES = 30.0
+
+
+def to_panda(v: np.ndarray) -> np.ndarray:
+    """Head coordinates [...,3] -> Panda3D coordinates (x, -z, y)."""
+    v = np.asarray(v, dtype=np.float32)
+    return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
+
+
+def _inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon test, points [N,2], polygon [K,2] -> [N] bool."""
+    x, y = points[:, 0:1], points[:, 1:2]
+    px, py = polygon[:, 0][None], polygon[:, 1][None]
+    qx, qy = np.roll(polygon[:, 0], -1)[None], np.roll(polygon[:, 1], -1)[None]
+    crosses = (py > y) != (qy > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = px + (y - py) * (qx - px) / (qy - py)
+    return (crosses & (x < xi)).sum(axis=1) % 2 == 1
+
+
+def eye_openings(head: HeadModel) -> dict[str, dict]:
+    """Per eye: ring of vertex ids, iris vertex position and opening width (head coords)."""
+    out = {}
+    for side, ring_ids in EYE_RING.items():
+        ring = head.landmark_vertices[list(ring_ids)]
+        pts = head.vertices[ring]  # [16,3]
+        width = float(np.ptp(pts[:, 0]))
+        area = 0.5 * abs(np.dot(pts[:, 0], np.roll(pts[:, 1], 1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], 1)))
+        if width < 1e-3 or area < 1e-6 or len(set(ring.tolist())) < 6:
+            continue
+        out[side] = {"ring": ring, "iris": head.vertices[head.landmark_vertices[IRIS[side]]], "width": width}
+    return out
+
+
+def cut_eye_holes(head: HeadModel, openings: dict[str, dict]) -> np.ndarray:
+    """Faces [F',3] without those inside the eye openings, so the eyeballs show through."""
+    faces = head.faces
+    centroids = head.vertices[faces].mean(axis=1)  # [F,3]
+    keep = np.ones(len(faces), dtype=bool)
+    for eye in openings.values():
+        ring = head.vertices[eye["ring"]]
+        front = centroids[:, 2] > ring[:, 2].min() - 0.01  # ignore the back of the head
+        keep &= ~(front & _inside(centroids[:, :2], ring[:, :2]))
+    return faces[keep]
+
+
+def _eyeball(name: str, radius: float, iris_rgb: np.ndarray) -> NodePath:
+    """A sphere looking down -Y (its local forward) with pupil, iris and sclera as vertex colours."""
+    sphere = trimesh.creation.uv_sphere(radius=radius, count=(24, 32))
+    v = np.asarray(sphere.vertices, dtype=np.float32)
+    angle = np.arccos(np.clip(-v[:, 1] / radius, -1, 1))  # 0 at the front pole
+    sclera = np.array([0.93, 0.91, 0.88], np.float32)
+    iris = np.clip(iris_rgb.astype(np.float32) / 255.0, 0.08, 0.7)
+    colors = np.where(angle[:, None] < 0.20, np.array([0.02, 0.02, 0.02], np.float32),
+                      np.where(angle[:, None] < 0.50, iris[None], sclera[None]))
+    geom = MeshGeom(name, v, sphere.faces, colors=np.c_[colors, np.ones(len(v), np.float32)],
+                    normals=np.asarray(sphere.vertex_normals, dtype=np.float32))
+    return NodePath(geom.node)
+
+
+def _sample(texture: np.ndarray, uv: np.ndarray, radius: int = 3) -> np.ndarray:
+    """Mean colour of an RGB texture [H,W,3] around one uv (origin bottom-left)."""
+    h, w, _ = texture.shape
+    x = int(np.clip(uv[0], 0, 1) * (w - 1))
+    y = int(np.clip(1 - uv[1], 0, 1) * (h - 1))
+    patch = texture[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1]
+    return patch.reshape(-1, 3).mean(axis=0)
+
+
+def skin_tone(head: HeadModel, texture: np.ndarray) -> np.ndarray:
+    """Median skin colour from the cheeks/forehead landmarks, RGB 0..255 [3]."""
+    ids = head.landmark_vertices[[50, 280, 151, 9, 205, 425]]
+    samples = np.stack([_sample(texture, head.uvs[i], 4) for i in ids])
+    return np.median(samples, axis=0)
+
+
+class HeadRig:
+    """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
+
+    def __init__(self, head: HeadModel, parent: NodePath, texture: TextureStream,
+                 track: ExpressionTrack | None = None, clothing=(0.17, 0.19, 0.25)):
+        self.head = head
+        self.track = track
+        self.stream = texture
+        first = texture.at(0.0)  # [H,W,3]
+        self.openings = eye_openings(head)
+        eyes_mid = (np.mean([o["iris"] for o in self.openings.values()], axis=0) if self.openings
+                    else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
+        self.origin = eyes_mid.astype(np.float32)  # head coords of the rig's root
+        verts = head.vertices - self.origin
+        chin = float(verts[:, 1].min())
+        back = float(verts[:, 2].min())
+        centre_z = 0.5 * (float(verts[:, 2].max()) + back)
+        self.neck_point = np.array([0.0, chin + 0.03, centre_z - 0.01], np.float32)  # head coords, rig-relative
+
+        self.root = parent.attach_new_node("bust")
+        self.pivot = self.root.attach_new_node("neck-pivot")  # the head turns about the top of the neck
+        self.pivot.set_pos(*to_panda(self.neck_point))
+        self._base = to_panda(verts - self.neck_point)  # [V,3] relative to the pivot
+        self._shapes = to_panda(head.blendshapes)  # [E,V,3]
+        faces = cut_eye_holes(head, self.openings)
+        self.mesh = MeshGeom("head", self._base, faces, uvs=head.uvs, dynamic=True)
+        self.head_np = self.pivot.attach_new_node(self.mesh.node)
+        self.texture = make_texture(first, "face", mipmap=False)
+        self.head_np.set_texture(self.texture)
+        mat = Material("skin")
+        mat.set_ambient((1, 1, 1, 1))
+        mat.set_diffuse((1, 1, 1, 1))
+        mat.set_specular((0.08, 0.07, 0.06, 1))
+        mat.set_shininess(12)
+        self.head_np.set_material(mat)
+        self.head_np.set_two_sided(True)
+
+        self.eyes: dict[str, NodePath] = {}
+        for side, eye in self.openings.items():
+            r = 0.43 * eye["width"]
+            iris_uv = head.uvs[head.landmark_vertices[IRIS[side]]]
+            ball = _eyeball(f"eye_{side}", r, _sample(first, iris_uv, 2))
+            anchor = self.pivot.attach_new_node(f"eye-{side}")
+            anchor.set_pos(*to_panda(eye["iris"] - self.origin - self.neck_point - np.array([0, 0, 0.8 * r])))
+            ball.reparent_to(anchor)
+            self.eyes[side] = anchor
+
+        mouth = head.vertices[head.landmark_vertices[list(MOUTH)]].mean(axis=0)
+        self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
+        self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
+        self._build_body(skin_tone(head, first) / 255.0, clothing, chin, centre_z)
+        self._code = None
+        self._frame = (-1, -1, -1.0)
+        self.update(0.0)
+
+    def _build_body(self, skin: np.ndarray, clothing, chin: float, centre_z: float) -> None:
+        """Neck (skin tone) and shoulders with a simple garment, static under the root."""
+        neck_len = 0.16
+        neck = trimesh.creation.cylinder(radius=0.052, height=neck_len, sections=24)
+        neck_np = self.root.attach_new_node(trimesh_geom("neck", neck, color=(*skin, 1)))
+        neck_np.set_pos(*to_panda(np.array([0, chin - 0.02, centre_z - 0.02])))
+        shoulders = trimesh.creation.capsule(height=0.24, radius=0.085, count=(24, 24))
+        sh = self.root.attach_new_node(trimesh_geom("shoulders", shoulders, color=(*clothing, 1)))
+        sh.set_hpr(0, 0, 90)  # capsule axis along X (shoulder to shoulder)
+        sh.set_scale(1.0, 1.25, 1.0)
+        sh.set_pos(*to_panda(np.array([0, chin - 0.15, centre_z - 0.03])))
+        chest = trimesh.creation.cylinder(radius=0.16, height=0.30, sections=32)
+        ch = self.root.attach_new_node(trimesh_geom("chest", chest, color=(*clothing, 1)))
+        ch.set_scale(1.15, 0.68, 1.0)
+        ch.set_pos(*to_panda(np.array([0, chin - 0.30, centre_z - 0.04])))
+        collar = trimesh.creation.annulus(r_min=0.05, r_max=0.075, height=0.03, sections=32)
+        co = self.root.attach_new_node(trimesh_geom("collar", collar, color=(0.85, 0.84, 0.80, 1)))
+        co.set_pos(*to_panda(np.array([0, chin - 0.085, centre_z - 0.02])))
+        for np_ in (neck_np, sh, ch, co):
+            np_.set_material(_cloth_material())
+
+    def code_at(self, t: float) -> np.ndarray:
+        return expression.neutral() if self.track is None else self.track.code_at(t)
+
+    def set_code(self, code: np.ndarray) -> None:
+        """Deform the mesh and turn the eyes for one code [E]."""
+        code = np.asarray(code, dtype=np.float32)
+        assert code.shape == (expression.E,), code.shape
+        if self._code is not None and np.array_equal(code, self._code):
+            return
+        self._code = code.copy()
+        self.mesh.update_vertices(self._base + np.tensordot(code, self._shapes, axes=1))
+        g = {n: float(code[expression.index(n)]) for n in ("gaze_yaw_l", "gaze_pitch_l", "gaze_yaw_r", "gaze_pitch_r")}
+        for side, anchor in self.eyes.items():
+            anchor.set_hpr(g[f"gaze_yaw_{side}"] * GAZE_DEGREES, -g[f"gaze_pitch_{side}"] * GAZE_DEGREES, 0)
+
+    def set_texture_time(self, t: float) -> None:
+        """Stream the face texture: upload only when the blended frame changes."""
+        key = self.stream.index(t)
+        key = (key[0], key[1], round(key[2], 2))
+        if key != self._frame:
+            self._frame = key
+            set_texture_image(self.texture, self.stream.at(t))
+
+    def set_pose(self, pose: np.ndarray) -> None:
+        """Head pose [6]: yaw, pitch, roll degrees, x, y, z offsets in metres (head coords)."""
+        yaw, pitch, roll = (float(x) for x in pose[:3])
+        self.pivot.set_hpr(yaw, -pitch, roll)
+        self.pivot.set_pos(*(to_panda(self.neck_point + np.asarray(pose[3:6], np.float32))))
+
+    def update(self, t: float) -> None:
+        self.set_code(self.code_at(t))
+        self.set_texture_time(t)
+        if self.track is not None:
+            i = int(np.clip(round(t * self.track.fps), 0, len(self.track.pose) - 1))
+            self.set_pose(self.track.pose[i])
+
+    def face_points(self) -> np.ndarray:
+        """Eight corners of the head's bounding box in the rig root's frame, [8,3] Panda coords."""
+        lo, hi = self.head_np.get_tight_bounds(self.root)
+        return np.array([[x, y, z] for x in (lo.x, hi.x) for y in (lo.y, hi.y) for z in (lo.z, hi.z)], np.float32)
+
+
+def _cloth_material() -> Material:
+    mat = Material("cloth")
+    mat.set_ambient((1, 1, 1, 1))
+    mat.set_diffuse((1, 1, 1, 1))
+    return mat
+
+
+def uses_transparency(np_: NodePath) -> None:
+    np_.set_transparency(TransparencyAttrib.M_alpha)

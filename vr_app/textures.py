@@ -1,0 +1,63 @@
+"""Textures from numpy arrays, and the streamed face texture that blends between frames."""
+
+from __future__ import annotations
+
+import numpy as np
+from panda3d.core import SamplerState, Texture
+
+
+def make_texture(rgb: np.ndarray, name: str = "tex", mipmap: bool = True) -> Texture:
+    """A Panda3D texture from RGB uint8 [H,W,3] (top row first)."""
+    assert rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.dtype == np.uint8, (rgb.shape, rgb.dtype)
+    h, w, _ = rgb.shape
+    tex = Texture(name)
+    tex.setup_2d_texture(w, h, Texture.T_unsigned_byte, Texture.F_rgb8)
+    tex.set_ram_image_as(np.ascontiguousarray(rgb[::-1]).tobytes(), "RGB")
+    if mipmap:
+        tex.set_minfilter(SamplerState.FT_linear_mipmap_linear)
+    else:
+        tex.set_minfilter(SamplerState.FT_linear)
+    tex.set_magfilter(SamplerState.FT_linear)
+    tex.set_wrap_u(SamplerState.WM_repeat)
+    tex.set_wrap_v(SamplerState.WM_repeat)
+    return tex
+
+
+def set_texture_image(tex: Texture, rgb: np.ndarray) -> None:
+    """Replace a texture's pixels in place (same size), RGB uint8 [H,W,3]."""
+    tex.set_ram_image_as(np.ascontiguousarray(rgb[::-1]).tobytes(), "RGB")
+
+
+class TextureStream:
+    """Face textures at the track's fps; `at(t)` blends the two frames around time t.
+
+    One frame (a single photo texture) is a still stream.
+    """
+
+    def __init__(self, frames: np.ndarray, fps: float):
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        assert frames.ndim == 4 and frames.shape[-1] == 3 and frames.dtype == np.uint8, frames.shape
+        assert fps > 0
+        self.frames = frames  # [T,H,W,3]
+        self.fps = float(fps)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def index(self, t: float) -> tuple[int, int, float]:
+        x = float(np.clip(t * self.fps, 0, len(self.frames) - 1))
+        i = int(np.floor(x))
+        return i, min(i + 1, len(self.frames) - 1), x - i
+
+    def at(self, t: float) -> np.ndarray:
+        """Blended texture at time t seconds, [H,W,3] uint8."""
+        i, j, w = self.index(t)
+        if w < 1e-3 or i == j:
+            return self.frames[i]
+        if w > 1 - 1e-3:
+            return self.frames[j]
+        a = self.frames[i].astype(np.float32)
+        b = self.frames[j].astype(np.float32)
+        return (a + (b - a) * np.float32(w) + 0.5).astype(np.uint8)

@@ -1,0 +1,170 @@
+"""Which display to use (`choose_display`) and the headset viewer (`run_openxr_view`).
+
+`memorial view NAME --display openxr|desktop|auto` calls `choose_display(mode)` first and
+prints its one-line reason; for "openxr" it calls `run_openxr_view(scene_builder, ...)`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Callable
+
+from panda3d.core import (CardMaker, FrameBufferProperties, GraphicsEngine, GraphicsPipe,
+                          GraphicsPipeSelection, NodePath, OrthographicLens, Camera, WindowProperties)
+
+from . import tasks as T
+from .adapter import XrRuntime
+from .events import EventHub
+from .frame_loop import XrConfig, XrFrameLoop
+from .stats import FrameStats
+
+DISPLAYS = ("openxr", "desktop", "auto")
+
+
+def desktop_available() -> tuple[bool, str]:
+    """A desktop window needs a display server on Linux; elsewhere assume a desktop."""
+    if not sys.platform.startswith("linux"):
+        return True, "a desktop session"
+    for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+        if os.environ.get(var):
+            return True, f"desktop display ${var}={os.environ[var]}"
+    return False, "no desktop display ($DISPLAY and $WAYLAND_DISPLAY are unset)"
+
+
+def choose_display(mode: str = "auto", probe: Callable | None = None,
+                   desktop: Callable[[], tuple[bool, str]] | None = None) -> tuple[str, str]:
+    """Returns (display, reason): display is 'openxr', 'desktop' or 'none' (the requested one
+    cannot be used; the reason says why). Never raises for a missing runtime or display."""
+    if mode not in DISPLAYS:
+        raise ValueError(f"display must be one of {', '.join(DISPLAYS)}, not {mode!r}")
+    if probe is None:
+        from .pyopenxr_runtime import probe_runtime as probe
+    desktop = desktop or desktop_available
+    if mode in ("openxr", "auto"):
+        xr = probe()
+        if xr.available:
+            return "openxr", f"headset: {xr.reason}"
+        if mode == "openxr":
+            return "none", f"no headset: {xr.reason}"
+    ok, why = desktop()
+    if mode == "desktop":
+        return ("desktop", f"desktop window on {why}") if ok else ("none", f"no desktop window: {why}")
+    if ok:
+        return "desktop", f"desktop window: {xr.reason}; using {why}"
+    return "none", f"no display: {xr.reason}, and {why}"
+
+
+def offscreen_host(size=(64, 64), module: str = "p3tinydisplay"):
+    """(engine, host buffer) without a window or PRC changes: the host's GSG is shared with the
+    eye buffers. p3tinydisplay is software rendering and works on any machine."""
+    pipe = GraphicsPipeSelection.get_global_ptr().make_module_pipe(module)
+    if pipe is None:
+        raise RuntimeError(f"Panda3D display module {module} is not available")
+    engine = GraphicsEngine.get_global_ptr()
+    fb = FrameBufferProperties()
+    fb.set_rgb_color(True)
+    fb.set_depth_bits(24)
+    host = engine.make_output(pipe, "xr-host", -100, fb, WindowProperties.size(*size),
+                              GraphicsPipe.BF_refuse_window, None, None)
+    if host is None:
+        raise RuntimeError(f"could not open an offscreen {module} buffer")
+    engine.open_windows()
+    return engine, host
+
+
+def make_mirror(engine, host, texture, size=(640, 360), window: bool = False):
+    """Shows the left eye to the people beside the wearer: a card with the eye texture in a
+    desktop window (or an offscreen buffer, for tests). No extra scene render is needed."""
+    flags = GraphicsPipe.BF_require_window if window else GraphicsPipe.BF_refuse_window
+    props = WindowProperties.size(*size)
+    if window:
+        props.set_title("Memorial VR — headset view (left eye)")
+    out = engine.make_output(host.get_pipe(), "xr-mirror", 10, FrameBufferProperties.get_default(), props,
+                             flags, host.get_gsg(), None if window else host)
+    if out is None:
+        raise RuntimeError("could not open the mirror output")
+    root = NodePath("xr-mirror-2d")
+    maker = CardMaker("xr-mirror-card")
+    maker.set_frame(-1, 1, -1, 1)
+    card = root.attach_new_node(maker.generate())
+    card.set_texture(texture)
+    card.set_depth_test(False)
+    card.set_light_off(1)
+    lens = OrthographicLens()
+    lens.set_film_size(2, 2)
+    lens.set_near_far(-10, 10)
+    cam = root.attach_new_node(Camera("xr-mirror-cam", lens))
+    card.set_y(1)
+    region = out.make_display_region()
+    region.set_camera(cam)
+    return out, root
+
+
+def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrRuntime | None = None,
+                    standing: bool = False, mirror: bool = False, mirror_window: bool = True,
+                    frames: int | None = None, seconds: float | None = None, stats: bool = False,
+                    eye_size: tuple[int, int] | None = None, echo: Callable[[str], None] = print,
+                    on_start: Callable[[XrFrameLoop], None] | None = None) -> FrameStats:
+    """Show a scene in the headset until the session ends (or for `frames` / `seconds`).
+
+    scene_builder(render) builds the scene under `render` and returns an object that may have
+    `viewpoint` (NodePath where the seated head goes, eye height), `update(t)` (called every
+    frame with the display time in seconds) and `on_xr_event(event)` (select, hold, pause...).
+    `runtime` None opens the real OpenXR runtime; tests pass a SimulatedRuntime. `on_start(loop)`
+    sees the frame loop before the first frame (to script inputs or read anchors).
+    """
+    from direct.task.Task import TaskManager
+
+    real = runtime is None
+    engine, host = offscreen_host((64, 64), "pandagl" if real else "p3tinydisplay")
+    if real:
+        engine.render_frame()  # makes Panda3D's GL context current for xrCreateSession
+        from .pyopenxr_runtime import PyOpenXRRuntime
+        runtime = PyOpenXRRuntime()
+        runtime.gsg = host.get_gsg()
+    render = NodePath("render")
+    scene = scene_builder(render)
+    hub = EventHub()
+    if hasattr(scene, "on_xr_event"):
+        for kind in ("select", "hold", "release", "pause", "resume", "teleport", "recenter", "detail", "session"):
+            hub.on(kind, scene.on_xr_event)
+    task_mgr = TaskManager()
+    config = XrConfig(standing=standing, eye_size=eye_size, read_back=not real)
+    loop = XrFrameLoop(runtime, render, engine, host, task_mgr, getattr(scene, "viewpoint", None), config, hub)
+    mirror_out = None
+    if mirror:
+        mirror_out, _ = make_mirror(engine, host, loop.textures[0], window=mirror_window)
+    if hasattr(scene, "update"):
+        def scene_task(task):
+            if loop.frame is not None:
+                scene.update(loop.frame.predicted_display_time / 1e9)
+            return task.cont
+        task_mgr.add(scene_task, "scene-update", sort=T.SCENE_UPDATE)
+    loop.start()
+    if on_start is not None:
+        on_start(loop)
+    started, exit_asked = time.monotonic(), False
+    try:
+        while not loop.finished:
+            done = (frames is not None and loop.stats.frames >= frames) or \
+                   (seconds is not None and time.monotonic() - started >= seconds)
+            if done and not exit_asked and loop.lifecycle.running:
+                runtime.request_exit()
+                exit_asked = True
+            task_mgr.step()
+    except KeyboardInterrupt:
+        if loop.lifecycle.running:
+            runtime.request_exit()
+        while not loop.finished:
+            task_mgr.step()
+    finally:
+        loop.stop()
+        task_mgr.remove("scene-update")
+        if mirror_out is not None:
+            engine.remove_window(mirror_out)
+        engine.remove_window(host)
+    if stats:
+        echo(f"openxr: {loop.stats.line()}")
+    return loop.stats
