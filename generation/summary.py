@@ -37,4 +37,7 @@ def subject_summary(vault: Vault) -> str:
         sizes[blob.kind] += blob.size
     stored = ", ".join(f"{n} {k} ({human_size(sizes[k])})" for k, n in sorted(kinds.items()))
     lines.append(f"Stored         {stored or 'nothing yet'} — all encrypted")
+    from .ingest.dataset import stored_dataset_lines
+
+    lines += stored_dataset_lines(vault)
     return "\n".join(lines)

@@ -73,7 +73,7 @@ def _quad(name: str, w: float, h: float) -> MeshGeom:
     v = np.array([[-w / 2, 0, -h / 2], [w / 2, 0, -h / 2], [w / 2, 0, h / 2], [-w / 2, 0, h / 2]], np.float32)
     uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
     n = np.tile(np.array([0, -1, 0], np.float32), (4, 1))
-    return MeshGeom(name, v, np.array([[0, 2, 1], [0, 3, 2]]), uvs=uv, normals=n)
+    return MeshGeom(name, v, np.array([[0, 1, 2], [0, 2, 3]]), uvs=uv, normals=n)
 
 
 def flicker(t: float, seed: int) -> float:
@@ -143,11 +143,6 @@ def _object(i: int, obj: Obj, root: NodePath, shadow_tex) -> NodePath:
         node.set_texture(make_texture(textures.make(obj.texture, 128, seed=i), obj.texture))
     if obj.unlit:
         node.set_light_off(1)
-    else:
-        mat = Material(f"m{i}")
-        mat.set_ambient((1, 1, 1, 1))
-        mat.set_diffuse((1, 1, 1, 1))
-        node.set_material(mat)
     if obj.shadow:
         r = 0.75 * max(obj.size[0], obj.size[1] if obj.shape in ("box", "plane", "sphere") else obj.size[0])
         _shadow(root, obj.pos[0], obj.pos[1], r, shadow_tex)
@@ -173,9 +168,7 @@ def _candle(i: int, c: Candle, root: NodePath, halo_tex) -> CandleNode:
     wax = base.attach_new_node(trimesh_geom("wax", trimesh.creation.cylinder(radius=c.radius, height=c.height, sections=20),
                                             color=(0.93, 0.88, 0.76, 1)))
     wax.set_z(c.height / 2)
-    mat = Material("wax")
-    mat.set_ambient((1, 1, 1, 1))
-    mat.set_diffuse((1, 1, 1, 1))
+    mat = Material("wax")  # emission only: ambient/diffuse come from the vertex colour on every backend
     mat.set_emission((0.25, 0.18, 0.1, 1))  # wax glows a little around the flame
     wax.set_material(mat)
     pivot = base.attach_new_node("flame-pivot")
@@ -223,11 +216,6 @@ def _photo(i: int, p: Photo, root: NodePath, image: np.ndarray | None) -> NodePa
         pic = node.attach_new_node(_quad("picture", iw * scale, ih * scale).node)
         pic.set_y(-0.0145)
         pic.set_texture(make_texture(image, f"photo-{i}"))
-    for n in (frame, mat_board):
-        m = Material("frame")
-        m.set_ambient((1, 1, 1, 1))
-        m.set_diffuse((1, 1, 1, 1))
-        n.set_material(m)
     return node
 
 

@@ -29,9 +29,8 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Area-weighted smooth normals, [V,3] from [V,3] and [F,3]."""
     tri = vertices[faces]  # [F,3,3]
     fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # [F,3]
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
+    idx = faces.reshape(-1)  # each face adds its normal to its three vertices
+    vn = np.stack([np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)], axis=1)
     norm = np.linalg.norm(vn, axis=1, keepdims=True)
     return (vn / np.maximum(norm, 1e-12)).astype(np.float32)
 

@@ -21,19 +21,20 @@ def _text(parent: NodePath, name: str, scale: float, align=TextNode.A_center) ->
 class Overlay:
     """Everything drawn over the room; `aspect` is width/height of the output."""
 
-    def __init__(self, aspect2d: NodePath, aspect: float, title: str = ""):
+    def __init__(self, aspect2d: NodePath, aspect: float, title: str = "", height_px: int = 720):
         self.root = aspect2d.attach_new_node("overlay")
         self.root.set_transparency(TransparencyAttrib.M_alpha)
         self.aspect = aspect
         # Label: bottom-right, small, on a dark translucent card so it reads on any background.
-        self.label, self.label_np = _text(self.root, "label", 0.05, TextNode.A_right)
+        px = 2.0 / max(height_px, 1)  # one pixel in overlay units: text keeps a legible minimum height
+        self.label, self.label_np = _text(self.root, "label", max(0.05, 12 * px), TextNode.A_right)
         self.label.set_text(LABEL)
         self.label.set_card_color(0, 0, 0, 0.55)
         self.label.set_card_as_margin(0.4, 0.4, 0.25, 0.15)
-        self.label_np.set_pos(aspect - 0.05, 0, -0.95)
+        self.label_np.set_pos(aspect - 0.05, 0, -1 + max(0.05, 5 * px))
         self.label_np.set_bin("fixed", 100)
         # Subtitles: bottom centre, above the label.
-        self.subtitle, self.subtitle_np = _text(self.root, "subtitle", 0.065)
+        self.subtitle, self.subtitle_np = _text(self.root, "subtitle", max(0.065, 12 * px))
         self.subtitle.set_card_color(0, 0, 0, 0.5)
         self.subtitle.set_card_as_margin(0.5, 0.5, 0.2, 0.1)
         self.subtitle.set_shadow(0.04, 0.04)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
-from panda3d.core import Material, NodePath, TransparencyAttrib
+from panda3d.core import Material, NodePath
 
 from generation import expression
 from generation.artifacts import ExpressionTrack, HeadModel
@@ -56,7 +56,8 @@ def eye_openings(head: HeadModel) -> dict[str, dict]:
         area = 0.5 * abs(np.dot(pts[:, 0], np.roll(pts[:, 1], 1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], 1)))
         if width < 1e-3 or area < 1e-6 or len(set(ring.tolist())) < 6:
             continue
-        out[side] = {"ring": ring, "iris": head.vertices[head.landmark_vertices[IRIS[side]]], "width": width}
+        out[side] = {"ring": ring, "iris": head.vertices[head.landmark_vertices[IRIS[side]]], "width": width,
+                     "ring_z": float(pts[:, 2].mean())}
     return out
 
 
@@ -131,9 +132,7 @@ class HeadRig:
         self.head_np = self.pivot.attach_new_node(self.mesh.node)
         self.texture = make_texture(first, "face", mipmap=False)
         self.head_np.set_texture(self.texture)
-        mat = Material("skin")
-        mat.set_ambient((1, 1, 1, 1))
-        mat.set_diffuse((1, 1, 1, 1))
+        mat = Material("skin")  # no ambient/diffuse: the vertex colour (white) x texture is used on every backend
         mat.set_specular((0.08, 0.07, 0.06, 1))
         mat.set_shininess(12)
         self.head_np.set_material(mat)
@@ -145,7 +144,10 @@ class HeadRig:
             iris_uv = head.uvs[head.landmark_vertices[IRIS[side]]]
             ball = _eyeball(f"eye_{side}", r, _sample(first, iris_uv, 2))
             anchor = self.pivot.attach_new_node(f"eye-{side}")
-            anchor.set_pos(*to_panda(eye["iris"] - self.origin - self.neck_point - np.array([0, 0, 0.8 * r])))
+            # The eyeball's front sits just behind the lid ring, so closed lids always cover it.
+            centre = eye["iris"].copy()
+            centre[2] = min(centre[2], eye["ring_z"]) - r - 0.0005
+            anchor.set_pos(*to_panda(centre - self.origin - self.neck_point))
             ball.reparent_to(anchor)
             self.eyes[side] = anchor
 
@@ -163,20 +165,18 @@ class HeadRig:
         neck = trimesh.creation.cylinder(radius=0.052, height=neck_len, sections=24)
         neck_np = self.root.attach_new_node(trimesh_geom("neck", neck, color=(*skin, 1)))
         neck_np.set_pos(*to_panda(np.array([0, chin - 0.02, centre_z - 0.02])))
-        shoulders = trimesh.creation.capsule(height=0.24, radius=0.085, count=(24, 24))
+        shoulders = trimesh.creation.capsule(height=0.25, radius=0.07, count=(24, 24))
         sh = self.root.attach_new_node(trimesh_geom("shoulders", shoulders, color=(*clothing, 1)))
         sh.set_hpr(0, 0, 90)  # capsule axis along X (shoulder to shoulder)
-        sh.set_scale(1.0, 1.25, 1.0)
-        sh.set_pos(*to_panda(np.array([0, chin - 0.15, centre_z - 0.03])))
+        sh.set_scale(1.0, 1.1, 1.0)
+        sh.set_pos(*to_panda(np.array([0, chin - 0.115, centre_z - 0.03])))
         chest = trimesh.creation.cylinder(radius=0.16, height=0.30, sections=32)
         ch = self.root.attach_new_node(trimesh_geom("chest", chest, color=(*clothing, 1)))
         ch.set_scale(1.15, 0.68, 1.0)
-        ch.set_pos(*to_panda(np.array([0, chin - 0.30, centre_z - 0.04])))
+        ch.set_pos(*to_panda(np.array([0, chin - 0.26, centre_z - 0.04])))
         collar = trimesh.creation.annulus(r_min=0.05, r_max=0.075, height=0.03, sections=32)
         co = self.root.attach_new_node(trimesh_geom("collar", collar, color=(0.85, 0.84, 0.80, 1)))
-        co.set_pos(*to_panda(np.array([0, chin - 0.085, centre_z - 0.02])))
-        for np_ in (neck_np, sh, ch, co):
-            np_.set_material(_cloth_material())
+        co.set_pos(*to_panda(np.array([0, chin - 0.07, centre_z - 0.02])))
 
     def code_at(self, t: float) -> np.ndarray:
         return expression.neutral() if self.track is None else self.track.code_at(t)
@@ -218,14 +218,3 @@ class HeadRig:
         """Eight corners of the head's bounding box in the rig root's frame, [8,3] Panda coords."""
         lo, hi = self.head_np.get_tight_bounds(self.root)
         return np.array([[x, y, z] for x in (lo.x, hi.x) for y in (lo.y, hi.y) for z in (lo.z, hi.z)], np.float32)
-
-
-def _cloth_material() -> Material:
-    mat = Material("cloth")
-    mat.set_ambient((1, 1, 1, 1))
-    mat.set_diffuse((1, 1, 1, 1))
-    return mat
-
-
-def uses_transparency(np_: NodePath) -> None:
-    np_.set_transparency(TransparencyAttrib.M_alpha)

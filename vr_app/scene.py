@@ -43,7 +43,7 @@ class MemorialScene:
         self.room = build_scene(spec, stage.render, photos)
         self.rig = HeadRig(head, self.room.bust_anchor, texture, track)
         self.room.place_camera(stage.camera, stage.lens)
-        self.overlay = Overlay(stage.aspect2d, stage.aspect, title)
+        self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track
         self.cues = cues(track)
         self.timeline = Timeline(intro_s=intro_s, body_s=track.duration if track else 0.0)

@@ -6,9 +6,25 @@ import numpy as np
 from panda3d.core import SamplerState, Texture
 
 
+def _pow2(n: int) -> int:
+    return int(min(1024, max(4, 2 ** round(np.log2(max(n, 1))))))
+
+
+def pow2(rgb: np.ndarray) -> np.ndarray:
+    """Resize RGB [H,W,3] to power-of-two sides (the software renderer accepts nothing else)."""
+    h, w = rgb.shape[:2]
+    ph, pw = _pow2(h), _pow2(w)
+    if (ph, pw) == (h, w):
+        return rgb
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgb).resize((pw, ph), Image.BILINEAR))
+
+
 def make_texture(rgb: np.ndarray, name: str = "tex", mipmap: bool = True) -> Texture:
     """A Panda3D texture from RGB uint8 [H,W,3] (top row first)."""
     assert rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.dtype == np.uint8, (rgb.shape, rgb.dtype)
+    rgb = pow2(rgb)
     h, w, _ = rgb.shape
     tex = Texture(name)
     tex.setup_2d_texture(w, h, Texture.T_unsigned_byte, Texture.F_rgb8)
@@ -40,7 +56,9 @@ class TextureStream:
             frames = frames[None]
         assert frames.ndim == 4 and frames.shape[-1] == 3 and frames.dtype == np.uint8, frames.shape
         assert fps > 0
-        self.frames = frames  # [T,H,W,3]
+        if pow2(frames[0]).shape != frames[0].shape:
+            frames = np.stack([pow2(f) for f in frames])
+        self.frames = frames  # [T,H,W,3], power-of-two sides
         self.fps = float(fps)
 
     def __len__(self) -> int:

@@ -41,8 +41,11 @@ def _register() -> None:
 
     cli.add_command(subject.subject)
     cli.add_command(demo.demo)
+    from . import room; room.register(cli)  # noqa: E702  (view, render)
+    from . import speech; speech.register(cli)  # noqa: E702
     from . import gan; [cli.add_command(c) for c in (gan.train, gan.frames, gan.evaluate)]  # noqa: E702
     from . import ingest; cli.add_command(ingest.ingest); subject.subject.add_command(ingest.fit)  # noqa: E702
+    from . import verify; cli.add_command(verify.verify)  # noqa: E702
 
 
 def main(argv: list[str] | None = None) -> None:

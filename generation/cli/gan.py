@@ -42,10 +42,9 @@ def train(name, preset, resume, seed, steps, batch, config_file, ckpt_name, thre
     from ..gan.train import train_subject
 
     with unlock(name, member, Action.TRAIN) as vault:
-        key = train_subject(vault, preset, steps=steps, seed=seed if seed is not None else 0,
-                            progress=not no_progress, name=ckpt_name, resume=resume, toml_path=config_file,
-                            overrides={"batch": batch, "num_threads": threads,
-                                       **({"seed": seed} if seed is not None else {})}, say=click.echo)
+        key = train_subject(vault, preset, steps=steps, seed=seed, progress=not no_progress, name=ckpt_name,
+                            resume=resume, toml_path=config_file, overrides={"batch": batch, "num_threads": threads},
+                            say=click.echo)
         click.echo(f"Checkpoint stored in the vault as {key}.")
 
 

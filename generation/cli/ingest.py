@@ -31,6 +31,7 @@ def ingest(name: str, paths: tuple[Path, ...], member: str | None, no_fit: bool,
     Example:
       memorial ingest rose ~/photos/rose ~/videos/birthday.mp4 album.zip
     """
+    from ..artifacts import KEYS
     from ..ingest import ingest_paths
 
     with unlock(name, member, Action.INGEST) as vault:
@@ -39,10 +40,10 @@ def ingest(name: str, paths: tuple[Path, ...], member: str | None, no_fit: bool,
             click.echo(line)
         if not report.accepted and not report.skipped:
             raise UsageError("no files found in the given paths")
-        if not no_fit:
+        if not report.accepted and not report.already:
+            raise UsageError(f"none of the {len(report.skipped)} file(s) could be ingested (reasons above)")
+        if not no_fit and (report.accepted or not vault.exists(KEYS["dataset"])):
             _fit_and_print(vault, single_photo, quiet)
-    if not report.accepted and report.skipped:
-        raise UsageError(f"none of the {len(report.skipped)} file(s) could be ingested (reasons above)")
 
 
 def _fit_and_print(vault, single_photo, quiet: bool):
@@ -83,16 +84,19 @@ def fit(name: str, member: str | None, single_photo: bool | None, export_mesh: P
     for path, kinds in ((export_mesh, (".glb", ".obj")), (contact_sheet, (".png",))):
         if path is not None and path.suffix.lower() not in kinds:
             raise UsageError(f"{path}: file name must end in {' or '.join(kinds)}")
+        if path is not None and path.exists():
+            raise UsageError(f"{path} already exists; choose another file name")
     with unlock(name, member, Action.TRAIN) as vault:
         if export_mesh or contact_sheet:
             vault.authorize(Action.EXPORT_VIDEO)
         dataset, head = _fit_and_print(vault, single_photo, quiet)
         if dataset is None:
             raise UsageError(f"nothing to fit for '{name}': ingest photos or videos first")
+        from ..ingest.dataset import mean_texture
         from ..ingest.export import write_contact_sheet, write_mesh
 
         if export_mesh:
-            write_mesh(vault, head, export_mesh)
+            write_mesh(vault, head, mean_texture(dataset), export_mesh)
             click.echo(f"Wrote the head mesh to {export_mesh}")
         if contact_sheet:
             write_contact_sheet(vault, dataset, contact_sheet)

@@ -27,12 +27,13 @@ EYEBALL_RADIUS_M = 0.012
 # samples to calibrate from. Chosen so a full, clear expression on a real face reads ~1.
 GENERIC_RANGE = {
     "jaw_open": 0.45, "mouth_smile_l": 0.10, "mouth_smile_r": 0.10, "mouth_pucker": 0.22,
-    "mouth_funnel": 0.45, "mouth_press": 0.10, "blink_l": 0.28, "blink_r": 0.28,
+    "mouth_funnel": 0.20, "mouth_press": 0.10, "blink_l": 0.28, "blink_r": 0.28,
     "brow_up_l": 0.10, "brow_up_r": 0.10, "brow_down": 0.10, "cheek_raise": 0.06,
     "gaze_yaw_l": 1.0, "gaze_pitch_l": 1.0, "gaze_yaw_r": 1.0, "gaze_pitch_r": 1.0,
 }
 MIN_SAMPLES_CALIBRATED = 8  # below this, neutral = median and ranges are generic
 MIN_SAMPLES_PCA = 12
+MIN_PCA_STDDEV_M = 1e-4  # 0.1 mm
 
 
 def _dist(p, a, b):
@@ -40,8 +41,9 @@ def _dist(p, a, b):
 
 
 def _eye_open(p, eye):
-    """Mean lid gap over the eye width (0 = closed, ~0.3 open)."""
-    gaps = np.mean([_dist(p, u, lo) for u, lo in zip(eye["upper"], eye["lower"])], axis=0)
+    """Mean vertical lid gap over the eye width (0 = closed, ~0.3 open); vertical only, as the
+    lids' depth difference does not close."""
+    gaps = np.mean([np.maximum(p[..., u, 1] - p[..., lo, 1], 0) for u, lo in zip(eye["upper"], eye["lower"])], axis=0)
     return gaps / _dist(p, eye["outer"], eye["inner"])
 
 
@@ -61,14 +63,13 @@ def raw_measures(landmarks: np.ndarray) -> np.ndarray:
     """
     c = canonical(landmarks).astype(np.float64) / IOD_M  # [...,478,3] in IODs
     y = c[..., 1]
-    lips_mid = 0.5 * (c[..., T.LIP_UPPER_INNER, :] + c[..., T.LIP_LOWER_INNER, :])  # [...,3]
     gap = np.mean([_dist(c, u, lo) for u, lo in T.LIP_INNER_PAIRS], axis=0)
     width = _dist(c, T.MOUTH_CORNER_L, T.MOUTH_CORNER_R)
-    inner_width = _dist(c, T.LIP_INNER_CORNER_L, T.LIP_INNER_CORNER_R)
     thickness = _dist(c, T.LIP_UPPER_OUTER, T.LIP_UPPER_INNER) + _dist(c, T.LIP_LOWER_INNER, T.LIP_LOWER_OUTER)
 
-    def smile(corner, side):
-        return (y[..., corner] - lips_mid[..., 1]) + 0.5 * side * (c[..., corner, 0] - lips_mid[..., 0])
+    def smile(corner, side):  # against the nose base, which the jaw does not move
+        base = c[..., T.SUBNASALE, :]
+        return (y[..., corner] - base[..., 1]) + 0.5 * side * (c[..., corner, 0] - base[..., 0])
 
     def brow(b, eye):
         centre = 0.5 * (y[..., eye["outer"]] + y[..., eye["inner"]])
@@ -83,8 +84,8 @@ def raw_measures(landmarks: np.ndarray) -> np.ndarray:
     out = [
         gap,  # jaw_open: inner-lip gap
         smile(T.MOUTH_CORNER_L, 1.0), smile(T.MOUTH_CORNER_R, -1.0),  # corner up and out
-        -width,  # mouth_pucker: the mouth narrows
-        gap / np.maximum(inner_width, 1e-3),  # mouth_funnel: rounder opening
+        -width,  # mouth_pucker: the mouth narrows (combined with opening in _semantic_codes)
+        gap,  # mouth_funnel: the lips part (combined with narrowing in _semantic_codes)
         -thickness,  # mouth_press: visible lip height shrinks
         -_eye_open(c, T.EYE_L), -_eye_open(c, T.EYE_R),  # blink: lids close
         brow_l, brow_r,  # brow_up: brow above the eye line
@@ -115,8 +116,8 @@ class Calibration:
         """JSON-safe (lists of floats) for SubjectDataset.calibration."""
         r = lambda a, d=6: np.round(np.asarray(a, np.float64), d).tolist()  # noqa: E731
         return {"version": 1, "names": list(SEM_NAMES), "neutral": r(self.neutral), "range": r(self.range),
-                "mean_shape": r(self.mean_shape, 6), "regression": r(self.regression, 6),
-                "components": r(self.components, 6), "stddev": r(self.stddev, 7),
+                "mean_shape": r(self.mean_shape, 7), "regression": r(self.regression, 7),
+                "components": r(self.components, 6), "stddev": [float(v) for v in self.stddev],
                 "n_samples": int(self.n_samples), "method": dict(self.method)}
 
     @classmethod
@@ -128,9 +129,26 @@ class Calibration:
                    int(d["n_samples"]), dict(d["method"]))
 
 
+_I = {n: i for i, n in enumerate(SEM_NAMES)}
+
+
 def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndarray) -> np.ndarray:
-    codes = (raw - cal_neutral) / cal_range
-    return np.clip(codes, expression.LOW[:N_SEM], expression.HIGH[:N_SEM])
+    """Raw measures [N,16] -> semantic codes [N,16].
+
+    Narrowing and parting of the lips are measured separately, then split: pucker is
+    narrowing with closed lips, funnel is narrowing with parted lips (so a plain jaw drop,
+    which parts the lips without narrowing them, reads as neither). Gaze fades to 0 while
+    an eye is closing, as the iris is then hidden and mediapipe's iris estimate drifts.
+    """
+    codes = np.clip((raw - cal_neutral) / cal_range, expression.LOW[:N_SEM], expression.HIGH[:N_SEM])
+    narrow, parted = codes[:, _I["mouth_pucker"]].copy(), codes[:, _I["mouth_funnel"]].copy()
+    codes[:, _I["mouth_funnel"]] = np.minimum(narrow, parted)
+    codes[:, _I["mouth_pucker"]] = narrow * (1 - parted)
+    for side, (yaw, pitch) in (("l", (12, 13)), ("r", (14, 15))):
+        keep = np.clip((0.8 - codes[:, _I[f"blink_{side}"]]) / 0.3, 0, 1)
+        codes[:, yaw] *= keep
+        codes[:, pitch] *= keep
+    return codes
 
 
 def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None) -> Calibration:
@@ -177,8 +195,10 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
         resid = resid - resid.mean(0)
         _, sv, vt = np.linalg.svd(resid, full_matrices=False)
         k = min(expression.N_PCA, len(sv))
+        sd = sv[:k] / np.sqrt(max(n - 1, 1))
+        k = int(np.sum(sd > MIN_PCA_STDDEV_M))  # below a few microns it is numerical noise
         components[:k] = vt[:k]
-        stddev[:k] = sv[:k] / np.sqrt(max(n - 1, 1))
+        stddev[:k] = sd[:k]
     return Calibration(neutral.astype(np.float32), rng.astype(np.float32), mean_shape.reshape(478, 3).astype(np.float32),
                        regression.astype(np.float32), components.astype(np.float32), stddev.astype(np.float32), n, method)
 

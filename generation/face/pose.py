@@ -21,7 +21,7 @@ from . import topology as T
 from .errors import check_landmarks
 
 IOD_M = 0.063  # distance between the eye centres of an average adult, metres
-PITCH_BIAS_DEG = 0.0  # forehead-to-nose-base line tilt of a frontal face (set from real faces below)
+PITCH_BIAS_DEG = 16.7  # the forehead-over-nose-ridge line leans back this much on frontal portraits
 
 
 def image_to_model_axes(lm: np.ndarray) -> np.ndarray:
@@ -39,7 +39,7 @@ def eye_centres(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rotation [...,3,3] (model -> image axes), origin [...,3] and scale [...] (px per metre).
 
-    Built from rigid landmarks only (eye corners, forehead, nose base), so expressions do not
+    Built from rigid landmarks only (eye corners, forehead, nose ridge), so expressions do not
     tilt the frame. Works on [478,3] or [N,478,3] pixel landmarks.
     """
     p = image_to_model_axes(np.asarray(landmarks, dtype=np.float64))
@@ -47,7 +47,7 @@ def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     x = left - right
     iod = np.linalg.norm(x, axis=-1)
     x = x / iod[..., None]
-    up = p[..., [10, 151, 9], :].mean(-2) - p[..., [2, 98, 327], :].mean(-2)
+    up = p[..., [10, 151, 9], :].mean(-2) - p[..., [195, 5, 4], :].mean(-2)  # forehead over nose ridge
     y = up - np.sum(up * x, -1, keepdims=True) * x
     y = y / np.linalg.norm(y, axis=-1, keepdims=True)
     z = np.cross(x, y)

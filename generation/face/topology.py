@@ -26,7 +26,7 @@ LIP_INNER_PAIRS = ((13, 14), (82, 87), (312, 317), (81, 178), (311, 402))  # upp
 CHEEK_L, CHEEK_R = (425, 280), (205, 50)
 CHIN, NOSE_TIP, NOSE_BRIDGE, SUBNASALE, FOREHEAD = 152, 1, 168, 2, 10
 # Points that move little with expression: the pose and the canonical frame are fitted on these.
-RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 33, 133, 263, 362, 127, 356, 234, 454, 93, 323, 162, 389, 21, 251)
+RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 33, 133, 263, 362, 127, 356, 234, 454, 93, 323, 162, 389, 21, 251)
 
 
 @lru_cache(maxsize=1)

@@ -57,9 +57,11 @@ def save(vault, key: str, ckpt: dict) -> None:
 
 
 def load(vault, key: str) -> dict:
-    if not vault.exists(key):
-        raise UsageError(f"subject '{vault.name}' has no {key}: train first with `memorial train {vault.name}`")
-    return from_bytes(vault.get(key), vault.vault_id, where=key)
+    try:
+        data = vault.get(key)  # get() re-reads the index, so checkpoints of other processes are seen
+    except KeyError:
+        raise UsageError(f"subject '{vault.name}' has no {key}: train first with `memorial train {vault.name}`") from None
+    return from_bytes(data, vault.vault_id, where=key)
 
 
 def config_of(ckpt: dict) -> GanConfig:

@@ -45,9 +45,10 @@ class TrainingData:
 
 
 def load_dataset(vault) -> tuple[SubjectDataset, bytes]:
-    if not vault.exists(KEYS["dataset"]):
-        raise NoUsableSamples(f"subject '{vault.name}' has no dataset yet: {NO_DATA_HINT}")
-    raw = vault.get(KEYS["dataset"])
+    try:
+        raw = vault.get(KEYS["dataset"])
+    except KeyError:
+        raise NoUsableSamples(f"subject '{vault.name}' has no dataset yet: {NO_DATA_HINT}") from None
     try:
         return SubjectDataset.from_bytes(raw), raw
     except ArtifactError as exc:

@@ -62,10 +62,12 @@ def load_track(vault, track) -> tuple[str, ExpressionTrack]:
     if isinstance(track, ExpressionTrack):
         return "", track
     key = KEYS["track"].format(name=track)
-    if not vault.exists(key):
-        raise UsageError(f"subject '{vault.name}' has no track '{track}' (make one with `memorial animate`)")
     try:
-        return track, ExpressionTrack.from_bytes(vault.get(key))
+        raw = vault.get(key)
+    except KeyError:
+        raise UsageError(f"subject '{vault.name}' has no track '{track}' (make one with `memorial animate`)") from None
+    try:
+        return track, ExpressionTrack.from_bytes(raw)
     except ArtifactError as exc:
         raise UsageError(f"track '{track}' cannot be read: {exc}") from None
 
@@ -74,8 +76,7 @@ def generate_frames(vault, track, checkpoint_key: str = "checkpoint/current", *,
                     seed: int | None = None, truncation: float = 0.0, store: bool = True) -> FrameSequence:
     """Frames for a track (an ExpressionTrack or the name of one in the vault); stored as frames/NAME."""
     name, trk = load_track(vault, track)
-    ckpt = checkpoint.from_bytes(vault.get(checkpoint_key), vault.vault_id, where=checkpoint_key) \
-        if vault.exists(checkpoint_key) else checkpoint.load(vault, checkpoint_key)
+    ckpt = checkpoint.load(vault, checkpoint_key)
     seq = frames_for_track(ckpt, trk, sigma=sigma, seed=seed, truncation=truncation)
     seq.meta.update({"checkpoint": checkpoint_key, "track": name})
     if store and name:

@@ -25,7 +25,10 @@ def r1_penalty(real_logits: torch.Tensor, real_input: torch.Tensor) -> torch.Ten
     return grad.pow(2).flatten(1).sum(1).mean()
 
 
-def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean |pred - target| over visible texels only ([B,3,H,W] vs [B,3,H,W], mask [B,1,H,W])."""
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean (pred - target)^2 over visible texels only ([B,3,H,W] vs [B,3,H,W], mask [B,1,H,W]).
+
+    Squared, not absolute: expression changes touch few texels, and from the mean texture an
+    L1 loss sits at the per-texel median with near-zero net gradient (measured: no progress)."""
     assert pred.shape == target.shape and mask.shape == (pred.shape[0], 1, *pred.shape[2:])
-    return ((pred - target).abs() * mask).sum() / (mask.sum() * pred.shape[1]).clamp_min(1.0)
+    return ((pred - target).pow(2) * mask).sum() / (mask.sum() * pred.shape[1]).clamp_min(1.0)

@@ -2,8 +2,11 @@
 
 G(z, e): a mapping MLP turns [z, e, identity latent] into a style w; a learned 4x4 constant
 is upsampled to the texture side with convolutions whose channels are modulated by w
-(FiLM). The output is a residual over the subject's mean texture (a buffer from the data
-stats), so even a short CPU run starts from the right person and learns expression changes.
+(FiLM). The output is the subject's mean texture (a buffer from the data stats) plus a learned
+linear texture basis driven by the code (at most 64², upsampled) plus the convolutional
+residual: a short CPU run starts from the right person, the linear part learns the bulk of
+each expression's texture change within minutes, and the convolutions (trained with the
+adversarial loss) add what is not linear.
 The identity latent is one learned vector: every frame is the same person by construction.
 
 D(x, e): sees the masked texture and the mask (4 channels), so it only judges texels that
@@ -30,7 +33,7 @@ def _channels(res: int, base: int, cap: int) -> int:
 
 
 class _StyledBlock(nn.Module):
-    """Optional 2x upsample, 3x3 conv, FiLM from w, leaky ReLU."""
+    """Optional 2x upsample, 3x3 conv, pixel norm, FiLM from w, leaky ReLU."""
 
     def __init__(self, c_in: int, c_out: int, w_dim: int, up: bool):
         super().__init__()
@@ -44,6 +47,7 @@ class _StyledBlock(nn.Module):
         if self.up:
             x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
         x = self.conv(x)
+        x = x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)  # pixel norm keeps features ~1
         scale, shift = self.film(w).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)  # [B,C,1,1] each
         return F.leaky_relu(x * (1 + scale) + shift, 0.2)
 
@@ -61,6 +65,7 @@ class Generator(nn.Module):
         )
         ch = lambda r: _channels(r, cfg.channel_base, cfg.channel_max)  # noqa: E731
         self.const = nn.Parameter(torch.randn(1, ch(4), 4, 4))
+        self.project = nn.Linear(cfg.w_dim, ch(4) * 16)  # w also enters spatially, not only as FiLM
         blocks = [_StyledBlock(ch(4), ch(4), cfg.w_dim, up=False)]
         for k in range(3, int(math.log2(cfg.resolution)) + 1):
             blocks.append(_StyledBlock(ch(2 ** (k - 1)), ch(2 ** k), cfg.w_dim, up=True))
@@ -68,17 +73,23 @@ class Generator(nn.Module):
         self.to_rgb = nn.Conv2d(ch(cfg.resolution), 3, 1)
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
+        rb = min(cfg.resolution, 64)
+        self.basis = nn.Parameter(torch.zeros(E, 3, rb, rb))  # linear expression texture basis
         self.register_buffer("mean_texture", torch.zeros(1, 3, cfg.resolution, cfg.resolution))
+        self.register_buffer("code_mean", torch.zeros(E))
 
     def forward(self, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         """z [B,Z], e [B,E] -> texture [B,3,H,W] in -1..1 (not clamped)."""
         assert z.ndim == 2 and z.shape[1] == self.z_dim and e.shape == (z.shape[0], E), (z.shape, e.shape)
         ident = self.identity.unsqueeze(0).expand(z.shape[0], -1)
         w = self.mapping(torch.cat([z, e, ident], dim=1))  # [B,w_dim]
-        x = self.const.expand(z.shape[0], -1, -1, -1)
+        x = self.const + self.project(w).view(-1, *self.const.shape[1:])  # [B,C,4,4]
         for block in self.blocks:
             x = block(x, w)
-        return self.mean_texture + self.to_rgb(x)
+        linear = torch.einsum("be,echw->bchw", e - self.code_mean, self.basis)  # [B,3,rb,rb]
+        if linear.shape[-1] != self.resolution:
+            linear = F.interpolate(linear, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False)
+        return self.mean_texture + linear + self.to_rgb(x)
 
 
 class Discriminator(nn.Module):

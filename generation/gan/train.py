@@ -83,6 +83,13 @@ def broadcast_bytes(data: bytes | None, d: Dist) -> bytes:
     return box[0]
 
 
+def _get_or_empty(vault, key: str) -> bytes:
+    try:
+        return vault.get(key)
+    except KeyError:
+        return b""
+
+
 def _shared_dataset_bytes(vault, d: Dist) -> bytes:
     """Rank 0 reads dataset/current; a failure there stops every rank instead of leaving them waiting."""
     if d.rank == 0:
@@ -126,6 +133,7 @@ class Trainer:
         self.D = Discriminator(cfg)
         self.stats = data.stats()
         self.G.mean_texture.copy_(self.stats["mean_texture"])
+        self.G.code_mean.copy_(self.stats["code_mean"])
         self.G.to(dev)
         self.D.to(dev)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -219,7 +227,7 @@ class Trainer:
             fake, recon = out[: cfg.batch], out[cfg.batch:]
             fake_a, fake_m = aug(fake, mask)
             loss_g = losses.g_loss(self.D(fake_a, fake_m, code).float())
-        loss_rec = losses.masked_l1(recon, real, mask)
+        loss_rec = losses.masked_mse(recon, real, mask)
         self.opt_G.zero_grad(set_to_none=True)
         (cfg.gan_weight * loss_g + cfg.recon_weight * loss_rec).backward()
         self.opt_G.step()
@@ -232,6 +240,15 @@ class Trainer:
                 be.copy_(b)
         self.step += 1
         return {k: float(v.detach()) for k, v in (("loss_d", loss_d), ("loss_g", loss_g), ("recon", loss_rec), ("r1", r1))}
+
+    def _out_of_time(self, elapsed: float) -> bool:
+        """Rank 0's clock decides for everyone, so all ranks stop at the same step."""
+        if self.cfg.time_budget_s <= 0:
+            return False
+        flag = torch.tensor([float(elapsed > self.cfg.time_budget_s)], device=self.d.device)
+        if self.d.active:
+            dist.broadcast(flag, src=0)
+        return bool(flag.item() > 0)
 
     def _all_finite(self, figures: dict) -> bool:
         ok = torch.tensor([float(all(np.isfinite(v) for v in figures.values()))], device=self.d.device)
@@ -251,6 +268,7 @@ class Trainer:
         bar = tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not (progress and lead),
                    dynamic_ncols=True, desc=f"train {cfg.preset} {cfg.resolution}²")
         t0, s0 = time.perf_counter(), self.step
+        t_start = t0
         try:
             while self.step < cfg.steps:
                 figures = self.train_step()
@@ -269,10 +287,17 @@ class Trainer:
                     self.log_lines.append(json.dumps(line))
                     bar.set_postfix(D=f"{figures['loss_d']:.3f}", G=f"{figures['loss_g']:.3f}",
                                     rec=f"{figures['recon']:.4f}", img_s=f"{img_s:.1f}")
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                out_of_time = self._out_of_time(time.perf_counter() - t_start)
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or out_of_time:
                     good = self.state()
                     if lead and sink is not None:
                         sink(good)
+                if out_of_time:
+                    if lead:
+                        bar.close()
+                        say(f"Time budget of {cfg.time_budget_s:g} s reached at step {self.step} of {cfg.steps}; "
+                            "checkpoint saved (continue with --resume).")
+                    break
         except KeyboardInterrupt:
             bar.close()
             if lead and sink is not None:
@@ -316,7 +341,7 @@ def options_key(name: str, started: str) -> str:
     return f"train/{name}/options/{started}.json"
 
 
-def train_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed: int = 0, progress: bool = True,
+def train_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed: int | None = 0, progress: bool = True,
                   *, name: str = checkpoint.DEFAULT_NAME, resume: bool = False, toml_path=None,
                   overrides: dict | None = None, say: Callable[[str], None] = print) -> str:
     """Train on the vault's dataset/current and return the checkpoint key.
@@ -328,22 +353,24 @@ def train_subject(vault, preset: str = "cpu-demo", steps: int | None = None, see
                        overrides=overrides, say=say)[0]
 
 
-def run_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed: int = 0, progress: bool = True,
+def run_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed: int | None = 0, progress: bool = True,
                 *, name: str = checkpoint.DEFAULT_NAME, resume: bool = False, toml_path=None,
                 overrides: dict | None = None, say: Callable[[str], None] = print) -> tuple[str, Trainer]:
     """`train_subject`, also returning the Trainer (tests compare ranks' weights with it)."""
     key = checkpoint.key_for(name)
-    cfg = make_config(preset, toml_path, steps=steps, seed=seed, **(overrides or {}))
+    cfg = make_config(preset, toml_path, **{"steps": steps, "seed": seed, **(overrides or {})})
     d = init_distributed(cfg)
     prior = None
     if resume:
-        blob = vault.get(key) if d.rank == 0 and vault.exists(key) else b""
+        blob = _get_or_empty(vault, key) if d.rank == 0 else b""
         blob = broadcast_bytes(blob, d)
         if not blob:
             raise MemorialError(f"nothing to resume: subject '{vault.name}' has no {key}")
         prior = checkpoint.from_bytes(blob, vault.vault_id, where=key)
         stored = checkpoint.config_of(prior)
-        cfg = make_config(stored.preset, None, **{**stored.to_dict(), "steps": steps or stored.steps})
+        from .config import from_dict
+
+        cfg = from_dict({**stored.to_dict(), "steps": steps or stored.steps})
     elif d.rank == 0 and vault.exists(key):
         say(f"Replacing the existing {key} (use --resume to continue it).")
     if cfg.num_threads:

@@ -98,10 +98,13 @@ class VideoFrame:
         return self.frame.reformat(width=size, height=size, format="gray").to_ndarray()[:, :size]
 
     def rgb(self, max_side: int = 1280) -> np.ndarray:
-        """RGB uint8 [H,W,3], scaled down so the longer side is at most `max_side`."""
+        """RGB uint8 [H,W,3] as it should be displayed (phone videos carry a rotation), scaled
+        down so the longer side is at most `max_side`."""
         w, h = self.frame.width, self.frame.height
         s = min(1.0, max_side / max(w, h))
-        return self.frame.to_ndarray(format="rgb24", width=max(2, int(w * s)), height=max(2, int(h * s)))
+        rgb = self.frame.to_ndarray(format="rgb24", width=max(2, int(w * s)), height=max(2, int(h * s)))
+        turns = round((self.frame.rotation or 0) / 90) % 4  # display matrix: counter-clockwise degrees
+        return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
 def iter_frames(data: bytes) -> Iterator[VideoFrame]:

@@ -1,7 +1,8 @@
 """Files that leave the vault from the fit stage: the contact sheet and the head mesh.
 
 Images are produced by pure functions returning arrays; `write_export` is the one place
-where bytes reach the disk (so the provenance labelling can later wrap exactly this).
+where image bytes reach the disk (so the provenance labelling can later wrap exactly this);
+the mesh goes through geometry's `export_head`, also from here.
 Callers must have checked Action.EXPORT_VIDEO.
 """
 
@@ -53,26 +54,17 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def mesh_bytes(head: HeadModel, suffix: str) -> bytes:
-    """The neutral head as .glb or .obj bytes (trimesh), with its UVs."""
-    import trimesh
-
-    mesh = trimesh.Trimesh(vertices=head.vertices, faces=head.faces, process=False,
-                           visual=trimesh.visual.TextureVisuals(uv=head.uvs))
-    kind = suffix.lower().lstrip(".")
-    if kind not in ("glb", "obj"):
-        raise UsageError(f"mesh format must be .glb or .obj, not '{suffix}'")
-    data = mesh.export(file_type=kind)
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+def _check_target(path: Path) -> None:
+    if path.exists():
+        raise UsageError(f"{path} already exists; choose another file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"folder {path.parent} does not exist")
 
 
 def write_export(vault, path: Path, data: bytes, what: str) -> None:
     """Write one exported file (refusing to overwrite) and audit it."""
     path = Path(path)
-    if path.exists():
-        raise UsageError(f"{path} already exists; choose another file name")
-    if not path.parent.is_dir():
-        raise UsageError(f"folder {path.parent} does not exist")
+    _check_target(path)
     with open(path, "xb") as fh:
         fh.write(data)
     vault.log("export", what=what, file=path.name, bytes=len(data))
@@ -82,5 +74,11 @@ def write_contact_sheet(vault, dataset: SubjectDataset, path: Path) -> None:
     write_export(vault, path, png_bytes(contact_sheet(dataset)), "contact_sheet")
 
 
-def write_mesh(vault, head: HeadModel, path: Path) -> None:
-    write_export(vault, path, mesh_bytes(head, Path(path).suffix), "head_mesh")
+def write_mesh(vault, head: HeadModel, texture: np.ndarray | None, path: Path) -> None:
+    """The neutral head via geometry's exporter (.obj also writes its .mtl and texture beside it)."""
+    from ..face.head import export_head
+
+    path = Path(path)
+    _check_target(path)
+    export_head(head, texture, path)
+    vault.log("export", what="head_mesh", file=path.name, bytes=path.stat().st_size)

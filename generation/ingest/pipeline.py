@@ -36,6 +36,7 @@ class IngestReport:
     samples: int = 0  # face samples kept
     frames: int = 0  # video frames decoded
     audio: int = 0  # audio tracks kept
+    already: int = 0  # files found already ingested (a re-run)
 
     def lines(self) -> list[str]:
         out = [f"Accepted       {len(self.accepted)} file(s), {self.samples} face sample(s); "
@@ -49,15 +50,19 @@ class IngestReport:
         return out
 
 
-class _Ingest:
-    def __init__(self, vault, progress: bool):
+class Ingester:
+    """One ingest run: the detector, the subject's reference face shape and the report.
+
+    `use_vault_reference=False` skips reading earlier samples to pick among several faces
+    (for renders that hold one face, as in single-photo mode)."""
+
+    def __init__(self, vault, use_vault_reference: bool = True):
         self.vault = vault
-        self.progress = progress
         self.report = IngestReport()
         self.detector = None
         self._reference: np.ndarray | None = None
         self._reference_n = 0
-        self._reference_loaded = False
+        self._reference_loaded = not use_vault_reference
         self._voice: str | None | bool = None  # None = not asked yet, True = allowed, str = why not
         self.phashes = {b.key[len(SAMPLE_PREFIX):]: int(b.meta["phash"], 16)
                         for b in vault.list(SAMPLE_PREFIX) if b.meta.get("phash")}
@@ -177,6 +182,7 @@ class _Ingest:
             return
         sha = hashlib.sha256(data).hexdigest()
         if self.vault.exists(SAMPLE_PREFIX + sha):
+            self.report.already += 1
             self.report.skipped.append((item.name, f"already ingested (same bytes as '{self.names.get(sha, '?')}')"))
             return
         try:
@@ -223,6 +229,12 @@ class _Ingest:
                 reasons[reason.split(" (")[0]] = reasons.get(reason.split(" (")[0], 0) + 1
             elif sampler.keep(sample.landmarks):
                 samples.append(sample)
+                if sampler.full:
+                    break
+        crowded = sum(1 for s in samples if s.info["faces"] > 1)
+        if crowded:
+            self.report.flagged.append((item.name, f"{crowded} kept frame(s) showed several faces; "
+                                                   "the one most like the subject was used"))
         audio, audio_note = None, ""
         if info.has_audio:
             allowed = self.voice_allowed()
@@ -282,9 +294,10 @@ def ingest_paths(vault, paths: list[Path | str], progress: bool = True) -> Inges
 
     vault.authorize(Action.INGEST)
     items = list(expand([Path(p) for p in paths]))
-    run = _Ingest(vault, progress)
+    run = Ingester(vault)
     with tqdm(total=len(items), desc="files", unit="file", disable=not progress, position=0) as files_bar, \
-            tqdm(desc="frames", unit="frame", disable=not progress, position=1, leave=False) as frame_bar:
+            tqdm(desc="frames", unit="frame", disable=not progress or not any(i.is_video for i in items),
+                 position=1, leave=False) as frame_bar:
         try:
             for item in items:
                 files_bar.set_postfix_str(item.filename[-32:])

@@ -48,13 +48,18 @@ class FrameSampler:
             self._kept_shapes = []
         changed = self._last_thumb is not None and np.abs(thumb.astype(np.int16) - self._last_thumb).mean() > p.change_trigger
         due = t - self._last_check >= p.check_interval
-        if self.kept >= p.max_total or len(self._kept_shapes) >= p.max_per_shot:
+        if self.full or len(self._kept_shapes) >= p.max_per_shot:
             return False
         if new_shot or changed or due:
             self._last_check = t
             self._last_thumb = thumb.astype(np.int16)
             return True
         return False
+
+    @property
+    def full(self) -> bool:
+        """No more samples wanted from this video."""
+        return self.kept >= self.policy.max_total
 
     def keep(self, landmarks: np.ndarray) -> bool:
         """Decide on a frame whose subject face has landmarks [478,3]; records it if kept."""

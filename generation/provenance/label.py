@@ -21,6 +21,7 @@ TEXTS = {
 MIN_HEIGHT_FRACTION = 0.05  # the floor for legibility
 HEIGHT_FRACTION = 0.055  # what we draw: a little above the floor, measured on the glyphs
 MARGIN_FRACTION = 0.02
+FACE_PAD = 0.15  # of the face box's size, added on every side
 
 _CJK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -104,7 +105,9 @@ def place(image_hw: tuple[int, int], patch_hw: tuple[int, int], face_box: Box | 
     spots = [(max(0, x), max(0, y)) for x, y in spots]
     if face_box is None:
         return spots[0]
-    grown = (face_box[0] - m, face_box[1] - m, face_box[2] + m, face_box[3] + m)
+    # Landmark boxes are tight (brows to chin): keep clear of hair and forehead too.
+    pad = m + FACE_PAD * max(face_box[2] - face_box[0], face_box[3] - face_box[1])
+    grown = (face_box[0] - pad, face_box[1] - pad, face_box[2] + pad, face_box[3] + pad)
     return min(spots, key=lambda s: _overlap((s[0], s[1], s[0] + w, s[1] + h), grown))
 
 

@@ -164,3 +164,81 @@ def read(path: Path, media_type: str) -> dict | None:
         if type(exc).__module__.startswith("av"):
             return None
         raise
+
+
+# ----- glTF binary (.glb) and Wavefront .obj -----------------------------------------------------
+
+def _glb_split(raw: bytes) -> tuple[dict, bytes]:
+    if len(raw) < 20 or raw[:4] != b"glTF":
+        raise MemorialError("not a glTF binary (.glb) file")
+    version, length = struct.unpack("<II", raw[4:12])
+    if version != 2 or length > len(raw):
+        raise MemorialError("glTF binary is truncated or not version 2")
+    json_len, json_type = struct.unpack("<I4s", raw[12:20])
+    if json_type != b"JSON" or 20 + json_len > len(raw):
+        raise MemorialError("glTF binary has no JSON chunk")
+    doc = json.loads(raw[20:20 + json_len].decode("utf-8"))
+    rest = raw[20 + json_len:length]
+    return doc, rest
+
+
+def _glb_join(doc: dict, rest: bytes) -> bytes:
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 4)
+    body = struct.pack("<I4s", len(text), b"JSON") + text + rest
+    return b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body
+
+
+def write_glb(path: Path, text: str) -> None:
+    """Put the AIGC object in `asset.extras` and say it in `asset.copyright` too."""
+    doc, rest = _glb_split(path.read_bytes())
+    asset = doc.setdefault("asset", {"version": "2.0"})
+    asset.setdefault("extras", {})[KEY] = json.loads(text)[KEY]
+    asset["copyright"] = "AI-generated likeness (Memorial VR)"
+    path.write_bytes(_glb_join(doc, rest))
+
+
+def read_glb(path: Path) -> dict | None:
+    doc, _ = _glb_split(path.read_bytes())
+    found = doc.get("asset", {}).get("extras", {}).get(KEY)
+    return {KEY: found} if isinstance(found, dict) else None
+
+
+def glb_images(path: Path) -> list[bytes]:
+    """The encoded images (PNG/JPEG bytes) embedded in a .glb's binary chunk."""
+    doc, rest = _glb_split(path.read_bytes())
+    if len(rest) < 8:
+        return []
+    bin_len, bin_type = struct.unpack("<I4s", rest[:8])
+    if bin_type != b"BIN\x00":
+        return []
+    blob = rest[8:8 + bin_len]
+    out = []
+    for image in doc.get("images", []):
+        view = doc.get("bufferViews", [])[image["bufferView"]] if "bufferView" in image else None
+        if view is not None:
+            start = view.get("byteOffset", 0)
+            out.append(blob[start:start + view["byteLength"]])
+    return out
+
+
+_OBJ_PREFIX = "# AIGC "
+
+
+def write_obj(path: Path, text: str) -> None:
+    raw = path.read_bytes()
+    header = f"# AI-generated likeness (Memorial VR)\n{_OBJ_PREFIX}{text}\n".encode("utf-8")
+    path.write_bytes(header + raw)
+
+
+def read_obj(path: Path) -> dict | None:
+    with open(path, "rb") as fh:
+        for _ in range(5):
+            line = fh.readline().decode("utf-8", "replace")
+            if line.startswith(_OBJ_PREFIX):
+                return json.loads(line[len(_OBJ_PREFIX):])
+    return None
+
+
+WRITERS.update({"model/gltf-binary": write_glb, "model/obj": write_obj})
+READERS.update({"model/gltf-binary": read_glb, "model/obj": read_obj})

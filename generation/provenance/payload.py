@@ -42,3 +42,25 @@ def decode(bits: np.ndarray, id_bits: int) -> str | None:
 def short_id(content_id: str) -> str:
     """The part of a content id that the audio watermark carries (16 hex digits)."""
     return uuid.UUID(content_id).bytes[: AUDIO_ID_BITS // 8].hex()
+
+
+def chase_decode(scores: np.ndarray, id_bits: int, pool: int = 10) -> str | None:
+    """Soft-decision decoding: read the bits from the signs of `scores` (positive = 1); if the CRC
+    fails, retry with every combination of flips among the `pool` least certain bits.
+
+    With pool=10 that is 1,024 CRC-32 checks, so the chance that random noise passes is about
+    2.4e-7 per call; callers that try many alignments multiply that and say so.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    assert scores.shape == (id_bits + CRC_BITS,), scores.shape
+    hard = (scores > 0).astype(np.uint8)
+    weakest = np.argsort(np.abs(scores))[:pool]
+    for mask in range(1 << pool):
+        bits = hard.copy()
+        for i in range(pool):
+            if mask >> i & 1:
+                bits[weakest[i]] ^= 1
+        found = decode(bits, id_bits)
+        if found:
+            return found
+    return None

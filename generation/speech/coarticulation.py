@@ -33,26 +33,27 @@ def mouth_curves(phonemes: list[tuple[float, float, str, str]], times: np.ndarra
     starts = np.array([p[0] for p in phonemes]) - lead
     ends = np.array([p[1] for p in phonemes]) - lead
     centres = (starts + ends) / 2
-    w_before = 0.5 * (ends - starts) + 0.035  # [P] seconds: short phonemes still reach the mouth
+    w_before = 0.5 * (ends - starts) + 0.025  # [P] seconds: short phonemes still reach the mouth
     w_after = w_before.copy()
     # piper's stop segments start at the release burst; the closure is the silence before it,
     # so the lips close just before the segment and part quickly at its start
     stop = np.array([p[2][:1] in STOPS for p in phonemes])
     centres[stop] = starts[stop] - STOP_CLOSE_BEFORE_S
-    w_before[stop] = 0.05
+    w_before[stop] = 0.04
     w_after[stop] = STOP_RELEASE_S
     targets = np.stack([vz.target(p[3]) for p in phonemes])  # [P,6]
-    alpha = np.array([vz.dominance(p[3]) for p in phonemes])  # [P]
+    alpha = np.stack([vz.dominance(p[3]) for p in phonemes])  # [P,6]
     # rest (silence) everywhere far from speech: a weak background dominance at the neutral pose
     num = np.zeros_like(out)
-    den = np.full((len(times), 1), 1e-3)
+    den = np.full((len(times), len(vz.MOUTH)), 1e-3)
     for i in range(len(phonemes)):
         lo, hi = np.searchsorted(times, [centres[i] - 4 * w_before[i], centres[i] + 4 * w_after[i]])
         if hi <= lo:
             continue
         x = times[lo:hi] - centres[i]
-        d = alpha[i] * np.exp(-((x / np.where(x < 0, w_before[i], w_after[i])) ** 2))  # [t]
-        num[lo:hi] += d[:, None] * targets[i]
-        den[lo:hi, 0] += d
+        shape = np.exp(-((x / np.where(x < 0, w_before[i], w_after[i])) ** 2))  # [t]
+        d = shape[:, None] * alpha[i]  # [t,6]
+        num[lo:hi] += d * targets[i]
+        den[lo:hi] += d
     out = num / den
     return out.astype(np.float32)

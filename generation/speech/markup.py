@@ -57,9 +57,9 @@ def parse(line: str) -> list[Text | Pause]:
             smile = True
         elif tag == "/smile":
             smile = False
-        elif len(parts) == 2 and parts[0] == "pause":
+        elif parts and parts[0] == "pause":
             try:
-                seconds = float(parts[1])
+                seconds = float(parts[1]) if len(parts) == 2 else -1.0
             except ValueError:
                 seconds = -1.0
             if not 0 < seconds <= MAX_PAUSE_S:

@@ -36,18 +36,6 @@ def raw(lm: np.ndarray) -> np.ndarray:
     return np.stack([gap, smile_l, smile_r, -width, gap * (1 - width), -lips, -eye_l, -eye_r, brow_l, brow_r], -1)
 
 
-def head_pose(lm: np.ndarray) -> np.ndarray:
-    """[...,478,3] -> [...,3] yaw, pitch, roll in degrees (rough, from the nose and the eye line)."""
-    lm = np.asarray(lm, dtype=np.float64)
-    le, re, nose, chin = lm[..., 263, :], lm[..., 33, :], lm[..., 1, :], lm[..., 152, :]
-    mid = (le + re) / 2
-    iod = np.linalg.norm(le[..., :2] - re[..., :2], axis=-1) + 1e-6
-    roll = np.degrees(np.arctan2(le[..., 1] - re[..., 1], le[..., 0] - re[..., 0]))
-    yaw = np.degrees(np.arcsin(np.clip((nose[..., 0] - mid[..., 0]) / iod * 1.2, -1, 1)))
-    pitch = np.degrees(np.arcsin(np.clip(((nose[..., 1] - mid[..., 1]) / (chin[..., 1] - mid[..., 1] + 1e-6) - 0.45) * 2, -1, 1)))
-    return np.stack([yaw, -pitch, roll], -1)
-
-
 class Normalizer:
     """Per-person rest and range for each measure, so a driver's big mouth is 'fully open', not more."""
 

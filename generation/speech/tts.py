@@ -116,10 +116,13 @@ class Voice:
             raise UsageError(f"voice {self.name} cannot turn this text into phonemes: {exc}") from None
 
     # --- phonemes -> audio + per-phoneme sample counts ---------------------------------
-    def synthesize(self, phonemes: list[str]) -> tuple[np.ndarray, list[tuple[str, int]], bool]:
-        """Audio [S] and (phoneme, samples) covering it exactly; bool = timings from the model."""
+    def synthesize(self, phonemes: list[str], text: str = "") -> tuple[np.ndarray, list[tuple[str, int]], bool]:
+        """Audio [S] and (phoneme, samples) covering it exactly; bool = timings from the model.
+
+        `text` is what the phonemes came from: espeak-ng speaks the text itself.
+        """
         if self.model is None:
-            return self._espeak(phonemes)
+            return self._espeak(phonemes, text)
         from piper.const import BOS, EOS, PAD
 
         idmap = self._piper.config.phoneme_id_map
@@ -143,12 +146,9 @@ class Voice:
                 return audio, counts, True
         return audio, estimate_counts(units, audio, self.sample_rate), False
 
-    def _espeak(self, phonemes: list[str]) -> tuple[np.ndarray, list[tuple[str, int]], bool]:
+    def _espeak(self, phonemes: list[str], text: str) -> tuple[np.ndarray, list[tuple[str, int]], bool]:
         import soundfile as sf
 
-        ipa = "".join(phonemes)
-        # espeak-ng reads phoneme mnemonics between [[ ]], but not IPA; speak the text it came from instead
-        text = getattr(self, "_pending_text", ipa)
         proc = subprocess.run(["espeak-ng", "--stdout", "-v", self.language, text], capture_output=True, timeout=120)
         if proc.returncode != 0 or not proc.stdout:
             raise UsageError(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()[:200]}")
@@ -209,7 +209,8 @@ def clean_text(text: str, voice: Voice) -> str:
             if unicodedata.category(ch).startswith("L"):
                 script = unicodedata.name(ch, "UNKNOWN").split()[0]
                 if script not in ("LATIN",):
-                    raise UsageError(f"the text has {script.title()} letters ('{ch}') that the voice {voice.name} "
+                    script = script if len(script) <= 3 else script.title()
+                    raise UsageError(f"the text has {script} letters ('{ch}') that the voice {voice.name} "
                                      "cannot speak; pass --voice with a piper voice for that language")
     return " ".join(text.split())
 
@@ -253,14 +254,19 @@ def _fold(counts: list[tuple[str, int]], offset: int, sr: int) -> list[tuple[flo
     return [(s / sr, e / sr, p, vz.viseme_of(p)) for s, e, p in out if e > s]
 
 
-def speak(line: str, voice: str | Path | None = None, progress=None) -> Speech:
-    """Authored line (with markup) -> Speech. Raises UsageError on anything that cannot be spoken."""
+def validate_line(line: str) -> list:
+    """Cheap checks before any work: empty, too long, bad markup. Returns the parsed markup items."""
     if not line or not line.strip():
         raise UsageError("nothing to say: the text is empty")
     if len(line) > MAX_CHARS:
         raise UsageError(f"the text has {len(line)} characters; one line may have at most {MAX_CHARS} "
                          "(about five minutes of speech): split it into several lines")
-    items = markup.parse(line)
+    return markup.parse(line)
+
+
+def speak(line: str, voice: str | Path | None = None, progress=None) -> Speech:
+    """Authored line (with markup) -> Speech. Raises UsageError on anything that cannot be spoken."""
+    items = validate_line(line)
     v = get_voice(voice)
     jobs: list[tuple[str, list[str] | None, bool, float]] = []  # (text, phonemes, smile, pause)
     for it in items:
@@ -270,8 +276,11 @@ def speak(line: str, voice: str | Path | None = None, progress=None) -> Speech:
         text = clean_text(it.text, v)
         if not text:
             continue
-        for sentence in v.phonemize(text):
-            for piece in _split_long(sentence):
+        sentences = v.phonemize(text)
+        if v.model is None:  # espeak-ng speaks the whole piece in one call: one job, all its phonemes
+            sentences = [[p for i, sent in enumerate(sentences) for p in ([" "] if i else []) + sent]]
+        for sentence in sentences:
+            for piece in _split_long(sentence) if v.model is not None else [sentence]:
                 if any(not vz.is_modifier(p) and vz.viseme_of(p) != "sil" for p in piece):
                     jobs.append((text, piece, it.smile, 0.0))
     if not any(j[1] for j in jobs):
@@ -289,8 +298,7 @@ def speak(line: str, voice: str | Path | None = None, progress=None) -> Speech:
             timeline.append((pos / v.sample_rate, (pos + n) / v.sample_rate, " ", "sil"))
             pos += n
         else:
-            v._pending_text = text
-            audio, counts, timed = v.synthesize(phonemes)
+            audio, counts, timed = v.synthesize(phonemes, text)
             model_timed &= timed
             audio = _fade(audio, v.sample_rate)
             part = _fold(counts, pos, v.sample_rate)

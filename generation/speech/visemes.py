@@ -19,7 +19,7 @@ MOUTH_IDX = np.array([expression.index(n) for n in MOUTH])
 # viseme -> (jaw, smile, pucker, funnel, press), dominance (how strongly it resists neighbours)
 VISEMES: dict[str, tuple[tuple[float, float, float, float, float], float]] = {
     "sil": ((0.00, 0.00, 0.00, 0.00, 0.00), 0.6),
-    "PP": ((0.00, 0.00, 0.05, 0.00, 1.00), 6.0),  # lips must close: strong dominance
+    "PP": ((0.00, 0.00, 0.05, 0.00, 1.00), 5.0),  # lips must close: strong dominance
     "FF": ((0.08, 0.05, 0.00, 0.00, 0.40), 3.0),
     "TH": ((0.15, 0.05, 0.00, 0.00, 0.00), 1.0),
     "DD": ((0.18, 0.05, 0.00, 0.00, 0.00), 0.6),  # tongue consonants: lips follow the vowels
@@ -70,5 +70,14 @@ def target(viseme: str) -> np.ndarray:
     return np.array([jaw, smile, smile, pucker, funnel, press], dtype=np.float32)
 
 
-def dominance(viseme: str) -> float:
-    return VISEMES[viseme][1]
+# Per-control exceptions (Cohen & Massaro give each articulator its own dominance): a lip
+# closure must win on the lips, but the jaw only half-closes for it and follows the vowels.
+CONTROL_DOMINANCE = {"PP": {"jaw_open": 1.2}, "FF": {"jaw_open": 0.8}}
+
+
+def dominance(viseme: str) -> np.ndarray:
+    """Dominance of this viseme on each mouth control, [6]."""
+    d = np.full(len(MOUTH), VISEMES[viseme][1], dtype=np.float32)
+    for name, value in CONTROL_DOMINANCE.get(viseme, {}).items():
+        d[MOUTH.index(name)] = value
+    return d

@@ -18,6 +18,12 @@ BL, BR = expression.index("blink_l"), expression.index("blink_r")
 UL, UR = expression.index("brow_up_l"), expression.index("brow_up_r")
 
 
+def _paint(img: np.ndarray, r2: np.ndarray, color) -> None:
+    """Blend `color` where the ellipse distance r2 < 1, with a soft edge (like a real, blurred photo)."""
+    alpha = (1.0 / (1.0 + np.exp(np.minimum((np.sqrt(r2) - 1.0) / 0.15, 50.0))))[..., None]
+    img[:] = img * (1 - alpha) + np.asarray(color, np.float32) * alpha
+
+
 def texture(code: np.ndarray, res: int, identity: int = 0) -> np.ndarray:
     """[E] -> [res,res,3] uint8 face-like texture."""
     y, x = np.mgrid[0:res, 0:res].astype(np.float32) / res  # 0..1
@@ -27,13 +33,12 @@ def texture(code: np.ndarray, res: int, identity: int = 0) -> np.ndarray:
     img *= (1.0 - 0.25 * ((x - 0.5) ** 2 + (y - 0.45) ** 2))[..., None]  # shading
     for cx, blink, brow in ((0.32, code[BL], code[UL]), (0.68, code[BR], code[UR])):
         open_h = 0.07 * (1.0 - np.clip(blink, 0, 1)) + 0.005
-        eye = ((x - cx) / 0.1) ** 2 + ((y - 0.4) / open_h) ** 2 < 1
-        img[eye] = [40, 30, 25]
+        _paint(img, ((x - cx) / 0.1) ** 2 + ((y - 0.4) / open_h) ** 2, [40, 30, 25])
         by = 0.27 - 0.08 * np.clip(brow, 0, 1)
-        img[(np.abs(x - cx) < 0.11) & (np.abs(y - by) < 0.02)] = [70, 50, 40]
+        _paint(img, np.maximum(np.abs(x - cx) / 0.11, np.abs(y - by) / 0.025) ** 2, [70, 50, 40])
     mouth_w = 0.16 + 0.08 * (np.clip(code[SL], 0, 1) + np.clip(code[SR], 0, 1)) / 2
     mouth_h = 0.015 + 0.09 * np.clip(code[J], 0, 1)
-    img[((x - 0.5) / mouth_w) ** 2 + ((y - 0.72) / mouth_h) ** 2 < 1] = [120, 30, 40]
+    _paint(img, ((x - 0.5) / mouth_w) ** 2 + ((y - 0.72) / mouth_h) ** 2, [120, 30, 40])
     return np.clip(img, 0, 255).astype(np.uint8)
 
 

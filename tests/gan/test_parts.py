@@ -65,7 +65,7 @@ def test_losses_match_the_seed_formulas():
     assert torch.allclose(losses.g_loss(fake), (-torch.log(torch.sigmoid(fake))).mean(), atol=1e-6)
 
 
-def test_r1_is_gradient_norm_and_masked_l1_ignores_hidden_texels():
+def test_r1_is_gradient_norm_and_masked_mse_ignores_hidden_texels():
     x = torch.randn(3, 3, 4, 4, requires_grad=True)
     w = torch.randn(3, 4, 4)
     logits = (x * w).sum((1, 2, 3))
@@ -74,9 +74,9 @@ def test_r1_is_gradient_norm_and_masked_l1_ignores_hidden_texels():
     mask = torch.zeros(2, 1, 4, 4)
     mask[:, :, :2] = 1
     target[:, :, 2:] = 5.0  # differs only where hidden
-    assert losses.masked_l1(pred, target, mask) == 0
+    assert losses.masked_mse(pred, target, mask) == 0
     target[:, :, 0, 0] = 1.0
-    assert losses.masked_l1(pred, target, mask) > 0
+    assert losses.masked_mse(pred, target, mask) > 0
 
 
 def test_networks_shapes_conditioning_and_masked_judgement():

@@ -42,8 +42,9 @@ def crowd() -> np.ndarray:
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, audio_seconds: float = 0.0,
-                container: str | None = None) -> Path:
-    """H.264 (+ AAC tone when audio_seconds > 0) video with PyAV."""
+                container: str | None = None, rotation: int = 0) -> Path:
+    """H.264 (+ AAC tone when audio_seconds > 0) video with PyAV; `rotation` is the display
+    rotation a phone would record (counter-clockwise degrees)."""
     import av
 
     h, w = frames[0].shape[:2]
@@ -51,6 +52,8 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, audio_secon
         vs = out.add_stream("libx264" if container != "webm" else "libvpx-vp9", rate=fps)
         vs.width, vs.height, vs.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
         vs.options = {"preset": "ultrafast"} if container != "webm" else {}
+        if rotation:
+            vs.set_display_rotation(rotation)
         a_s = None
         if audio_seconds:
             a_s = out.add_stream("aac", rate=16000, layout="mono")

@@ -74,3 +74,17 @@ def test_ingest_killed_with_sigkill_can_be_rerun(make_subject, memorial_home, tm
         assert len(v.audit_entries()) > 0  # the chain still verifies
     done_before = again.stdout.count("already ingested")
     assert 1 <= done_before < 8, again.stdout  # the killed run had committed some files, not all
+
+
+@pytest.mark.slow
+def test_ingest_of_one_portrait_fits_through_single_photo_mode(cli, make_subject):
+    """The demo's path: one portrait -> ingest -> single-photo album -> dataset summary."""
+    from assets.default_subject import portrait_path
+
+    make_subject("rose")
+    result = cli("ingest", "rose", portrait_path(), "-q")
+    assert result.exit_code == 0, result.output
+    assert "Dataset        " in result.output and "1 real, " in result.output
+    assert " 0 synthetic" not in result.output
+    again = cli("ingest", "rose", portrait_path(), "-q")  # nothing new: no error, no refit
+    assert again.exit_code == 0 and "already ingested" in again.output and "Dataset" not in again.output

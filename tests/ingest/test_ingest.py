@@ -71,7 +71,7 @@ def test_sample_record_holds_crop_landmarks_and_quality(make_subject, media_dir)
     assert s.landmarks.shape == (478, 3)
     # the face sits in the middle of its crop and the landmarks land on it
     assert 180 < s.landmarks[:, 0].mean() < 330 and 180 < s.landmarks[:, 1].mean() < 330
-    assert 0.9 <= s.quality <= 1.0 and s.info["faces"] == 1 and not s.info["synthetic"]
+    assert 0.8 <= s.quality <= 1.0 and s.info["faces"] == 1 and not s.info["synthetic"]
 
 
 def test_duplicates_exact_and_near(make_subject, media_dir, tmp_path):
@@ -174,3 +174,88 @@ def test_ingest_needs_face_consent(make_subject, media_dir):
     with pytest.raises(ConsentError):
         ingest_paths(vault, [media_dir / "hopper.jpg"], progress=False)
     assert vault.list(ORIGINAL_PREFIX) == []
+
+
+def test_extreme_pose_is_rejected_and_a_turned_head_down_weighted():
+    from generation.face.landmarks import DetectedFace, LandmarkDetector
+    from generation.ingest.faces import assess
+
+    rgb = M.hopper()
+    with LandmarkDetector() as det:
+        face = det.detect(rgb)[0]
+
+    def turned(deg: float) -> DetectedFace:
+        """The same face with its landmarks turned about the vertical axis through their centre."""
+        p = face.landmarks.astype(np.float64)
+        c = p.mean(0)
+        a = np.radians(deg)
+        x, z = p[:, 0] - c[0], p[:, 2] - c[2]
+        q = p.copy()
+        q[:, 0] = c[0] + np.cos(a) * x + np.sin(a) * z
+        q[:, 2] = c[2] - np.sin(a) * x + np.cos(a) * z
+        q = q.astype(np.float32)
+        return DetectedFace(q, (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())))
+
+    straight = assess(rgb, face)
+    slight = assess(rgb, turned(35))
+    extreme = assess(rgb, turned(75))
+    assert straight.score > 0.8 and not any("turned head" in r for r in straight.reasons)
+    assert 0 < slight.score < straight.score and any("turned head" in r for r in slight.reasons)
+    assert extreme.rejected and extreme.reasons[0].startswith("extreme head pose")
+
+
+def test_phone_video_rotation_is_honoured(make_subject, tmp_path):
+    upright = M.hopper()[:592]
+    lying = np.ascontiguousarray(np.rot90(upright, k=-1))  # stored sideways, displayed upright
+    video = M.write_video(tmp_path / "phone.mov", [lying] * 10, container="mov", rotation=90)
+    vault = make_subject("rose")
+    report = ingest_paths(vault, [video], progress=False)
+    assert report.samples == 1, report.lines()
+    (blob,) = vault.list(SAMPLE_PREFIX)
+    (s,) = IngestRecord.from_bytes(vault.get(blob.key)).samples
+    assert abs(s.info["yaw"]) < 10  # a frontal face
+    eyes = s.landmarks[[33, 263], :2]
+    assert abs(eyes[0, 1] - eyes[1, 1]) < 10  # eyes level: the frame was turned upright
+
+
+@pytest.mark.parametrize("suffix,container", [("mkv", "matroska"), ("avi", "avi"), ("webm", "webm")])
+def test_other_video_containers(make_subject, tmp_path, suffix, container):
+    frames = [M.hopper()[:592]] * 6
+    video = M.write_video(tmp_path / f"clip.{suffix}", frames, container=container)
+    vault = make_subject("rose")
+    report = ingest_paths(vault, [video], progress=False)
+    assert report.frames == 6 and report.samples == 1, report.lines()
+    assert vault.list("original/")[0].meta["media_type"].startswith("video/")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF"])
+def test_photo_formats_decode(fmt):
+    from generation.ingest.decode import decode_image
+
+    src = M.hopper()
+    buf = io.BytesIO()
+    Image.fromarray(src).save(buf, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
+    rgb = decode_image(buf.getvalue())
+    assert rgb.shape == src.shape and rgb.dtype == np.uint8
+    assert np.abs(rgb.astype(int) - src.astype(int)).mean() < 4
+
+
+def test_sampler_keeps_expressive_frames_and_drops_repeats():
+    from generation.face.landmarks import LandmarkDetector
+    from generation.ingest.sampling import FrameSampler
+
+    with LandmarkDetector() as det:
+        hop = det.detect(M.hopper())[0].landmarks
+        ast = det.detect(M.astronaut())[0].landmarks
+    sampler = FrameSampler()
+    thumb = np.full((48, 48), 100, np.uint8)
+    assert sampler.wants_landmarks(thumb, 0.0) and sampler.shots == 1
+    assert sampler.keep(hop)
+    assert not sampler.wants_landmarks(thumb, 0.04)  # same picture, too soon
+    assert sampler.wants_landmarks(thumb, 0.25)  # due again
+    moved = hop.copy()
+    moved[:, :2] = moved[:, :2] * 1.1 + 7  # the same expression, nearer and shifted
+    assert not sampler.keep(moved)
+    assert sampler.keep(ast)  # a clearly different shape
+    dark = np.full((48, 48), 10, np.uint8)
+    assert sampler.wants_landmarks(dark, 0.3) and sampler.shots == 2  # a cut

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from panda3d.core import CardMaker, LPoint3f, NodePath, TransparencyAttrib
+from panda3d.core import BitMask32, CardMaker, LPoint3f, NodePath, TransparencyAttrib
 
 from .anchors import XrAnchors
 from .events import EventHub, XrEvent
@@ -39,6 +39,7 @@ class Fader:
             card.set_depth_test(False)
             card.set_depth_write(False)
             card.set_light_off(1)
+            card.set_collide_mask(BitMask32.all_off())  # pointer rays pass through it
             card.hide()
             self.cards.append(card)
 

@@ -56,10 +56,15 @@ def choose_display(mode: str = "auto", probe: Callable | None = None,
     return "none", f"no display: {xr.reason}, and {why}"
 
 
+PIPES = {"p3tinydisplay": "TinyOffscreenGraphicsPipe", "pandagl": "glxGraphicsPipe",
+         "p3headlessgl": "eglGraphicsPipe"}
+
+
 def offscreen_host(size=(64, 64), module: str = "p3tinydisplay"):
     """(engine, host buffer) without a window or PRC changes: the host's GSG is shared with the
-    eye buffers. p3tinydisplay is software rendering and works on any machine."""
-    pipe = GraphicsPipeSelection.get_global_ptr().make_module_pipe(module)
+    eye buffers. p3tinydisplay is software rendering and works on any machine; the real OpenXR
+    session needs "pandagl" (GLX, the context XR_KHR_opengl_enable binds to on Linux)."""
+    pipe = GraphicsPipeSelection.get_global_ptr().make_pipe(PIPES[module], module)
     if pipe is None:
         raise RuntimeError(f"Panda3D display module {module} is not available")
     engine = GraphicsEngine.get_global_ptr()
@@ -110,8 +115,9 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
     """Show a scene in the headset until the session ends (or for `frames` / `seconds`).
 
     scene_builder(render) builds the scene under `render` and returns an object that may have
-    `viewpoint` (NodePath where the seated head goes, eye height), `update(t)` (called every
-    frame with the display time in seconds) and `on_xr_event(event)` (select, hold, pause...).
+    `viewpoint` (NodePath where the seated head goes, eye height, yaw only), `update(t)` (called
+    every frame with scene seconds since the first frame, held while paused), `on_xr_event(event)`
+    (select, hold, pause...) and `overlay_root` (a 2D root like aspect2d, shown on a panel).
     `runtime` None opens the real OpenXR runtime; tests pass a SimulatedRuntime. `on_start(loop)`
     sees the frame loop before the first frame (to script inputs or read anchors).
     """
@@ -136,10 +142,20 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
     mirror_out = None
     if mirror:
         mirror_out, _ = make_mirror(engine, host, loop.textures[0], window=mirror_window)
+    panel = None
+    if getattr(scene, "overlay_root", None) is not None:
+        from .panel import OverlayPanel
+        panel = OverlayPanel(engine, host, scene.overlay_root, loop.anchors.origin.get_parent())
+    clock = {"t": 0.0, "last": None}
     if hasattr(scene, "update"):
         def scene_task(task):
+            # Scene time: seconds of display time since the first frame, standing still while paused.
             if loop.frame is not None:
-                scene.update(loop.frame.predicted_display_time / 1e9)
+                now = loop.frame.predicted_display_time
+                if clock["last"] is not None and not loop.comfort.paused:
+                    clock["t"] += (now - clock["last"]) / 1e9
+                clock["last"] = now
+                scene.update(clock["t"])
             return task.cont
         task_mgr.add(scene_task, "scene-update", sort=T.SCENE_UPDATE)
     loop.start()
@@ -150,9 +166,12 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
         while not loop.finished:
             done = (frames is not None and loop.stats.frames >= frames) or \
                    (seconds is not None and time.monotonic() - started >= seconds)
-            if done and not exit_asked and loop.lifecycle.running:
-                runtime.request_exit()
+            if done and not exit_asked:
                 exit_asked = True
+                if not loop.lifecycle.running:
+                    runtime.destroy()  # the session never began (the headset was never put on)
+                    break
+                runtime.request_exit()
             task_mgr.step()
     except KeyboardInterrupt:
         if loop.lifecycle.running:
@@ -164,7 +183,31 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
         task_mgr.remove("scene-update")
         if mirror_out is not None:
             engine.remove_window(mirror_out)
+        if panel is not None:
+            panel.close()
         engine.remove_window(host)
     if stats:
         echo(f"openxr: {loop.stats.line()}")
     return loop.stats
+
+
+def memorial_scene_builder(inputs, spec, track=None, overlay_size=(1280, 720)):
+    """A scene_builder for the memorial room (vr_app.scene.MemorialScene), as `memorial view`
+    builds it for the desktop: same room, bust, label and intro card; the desktop camera
+    placement becomes the seat (position and heading only) and aspect2d becomes the panel."""
+    def build(render: NodePath):
+        from panda3d.core import PerspectiveLens
+
+        from ..scene import MemorialScene
+        from ..stage import Stage
+        camera = render.attach_new_node("desktop-camera")
+        overlay = NodePath("xr-aspect2d")
+        stage = Stage(render=render, aspect2d=overlay, camera=camera, lens=PerspectiveLens(), size=overlay_size)
+        scene = MemorialScene(stage, spec, inputs.head, inputs.texture, track, inputs.photos, title=inputs.title)
+        seat = render.attach_new_node("xr-seat")
+        seat.set_pos(camera.get_pos(render))
+        seat.set_h(camera.get_h(render))
+        scene.viewpoint = seat
+        scene.overlay_root = overlay
+        return scene
+    return build

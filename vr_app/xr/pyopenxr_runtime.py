@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .adapter import (Event, FrameState, Fov, Layer, Pose, RuntimeUnavailable, SessionState, SystemInfo,
                       View, ViewConfig, XrRuntime)
 
-APP_NAME = b"Memorial VR"
+APP_NAME = "Memorial VR"
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def probe_runtime() -> Probe:
             if xr.KHR_OPENGL_ENABLE_EXTENSION_NAME not in extensions:
                 return Probe(False, "the OpenXR runtime offers no OpenGL (XR_KHR_opengl_enable)")
             instance = xr.create_instance(xr.InstanceCreateInfo(
-                application_info=xr.ApplicationInfo(application_name=APP_NAME, engine_name=b"Panda3D"),
+                application_info=xr.ApplicationInfo(application_name=APP_NAME, engine_name="Panda3D"),
                 enabled_extension_names=[xr.KHR_OPENGL_ENABLE_EXTENSION_NAME]))
             runtime_name = xr.get_instance_properties(instance).runtime_name.decode()
             system = xr.get_system(instance, xr.SystemGetInfo(form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
@@ -102,7 +102,7 @@ class PyOpenXRRuntime(XrRuntime):
         with _quiet_stderr():
             try:
                 self.instance = xr.create_instance(xr.InstanceCreateInfo(
-                    application_info=xr.ApplicationInfo(application_name=APP_NAME, engine_name=b"Panda3D"),
+                    application_info=xr.ApplicationInfo(application_name=APP_NAME, engine_name="Panda3D"),
                     enabled_extension_names=[xr.KHR_OPENGL_ENABLE_EXTENSION_NAME]))
                 self.system_id = xr.get_system(self.instance, xr.SystemGetInfo(
                     form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
@@ -196,14 +196,14 @@ class PyOpenXRRuntime(XrRuntime):
     def attach_actions(self, actions, bindings) -> None:
         xr = self.xr
         self.action_set = xr.create_action_set(self.instance, xr.ActionSetCreateInfo(
-            action_set_name=b"memorial", localized_action_set_name=b"Memorial", priority=0))
+            action_set_name="memorial", localized_action_set_name="Memorial", priority=0))
         self.hand_paths = {h: xr.string_to_path(self.instance, f"/user/hand/{h}") for h in ("left", "right")}
         kinds = {"boolean": xr.ActionType.BOOLEAN_INPUT, "float": xr.ActionType.FLOAT_INPUT,
                  "pose": xr.ActionType.POSE_INPUT, "vibration": xr.ActionType.VIBRATION_OUTPUT}
         for spec in actions:
             self.actions[spec.name] = (spec, xr.create_action(self.action_set, xr.ActionCreateInfo(
-                action_type=kinds[spec.kind], action_name=spec.name.encode(),
-                localized_action_name=spec.localized.encode(), subaction_paths=list(self.hand_paths.values()))))
+                action_type=kinds[spec.kind], action_name=spec.name,
+                localized_action_name=spec.localized, subaction_paths=list(self.hand_paths.values()))))
         for profile, pairs in bindings.items():
             suggested = [xr.ActionSuggestedBinding(self.actions[a][1], xr.string_to_path(self.instance, p))
                          for a, p in pairs]

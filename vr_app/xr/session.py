@@ -38,6 +38,7 @@ class SessionLifecycle:
     state: S = S.UNKNOWN
     history: list[S] = field(default_factory=lambda: [S.UNKNOWN])
     unexpected: list[tuple[S, S]] = field(default_factory=list)
+    begun: bool = False  # between xrBeginSession and xrEndSession
 
     def on_state(self, new: S) -> list[Call]:
         """Record the runtime's new state and return the calls it asks of the app, in order.
@@ -52,18 +53,22 @@ class SessionLifecycle:
             calls.append(Call.PAUSE)
         if new is S.READY:
             calls.append(Call.BEGIN_SESSION)
+            self.begun = True
         elif new is S.FOCUSED:
             calls.append(Call.RESUME)
         elif new is S.STOPPING:
             calls.append(Call.END_SESSION)
+            self.begun = False
         elif new in (S.EXITING, S.LOSS_PENDING):
+            self.begun = False
             calls.append(Call.DESTROY)
         return calls
 
     @property
     def running(self) -> bool:
-        """Between xrBeginSession and xrEndSession: the frame loop must run (wait/begin/end)."""
-        return self.state in (S.SYNCHRONIZED, S.VISIBLE, S.FOCUSED)
+        """Between xrBeginSession and xrEndSession: the frame loop must run (wait/begin/end),
+        already in READY once the app has begun, so the runtime can move on to SYNCHRONIZED."""
+        return self.begun
 
     @property
     def visible(self) -> bool:

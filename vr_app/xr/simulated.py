@@ -77,12 +77,13 @@ class SimulatedRuntime(XrRuntime):
 
     def __init__(self, eye_size=(1832, 1920), refresh_rates=(72.0, 90.0, 120.0), hand_tracking=False,
                  ipd: float = 0.064, head_path: Callable[[float], Pose] | None = None,
-                 profile: str = "/interaction_profiles/oculus/touch_controller"):
+                 profile: str = "/interaction_profiles/oculus/touch_controller", keep_images: bool = True):
         w, h = eye_size
         self.system = SystemInfo("Memorial simulated runtime", "Simulated headset",
                                  (ViewConfig(w, h, 2 * w, 2 * h), ViewConfig(w, h, 2 * w, 2 * h)),
                                  tuple(refresh_rates), hand_tracking)
         self.ipd = ipd
+        self.keep_images = keep_images  # False: skip the RAM read-back (benchmarks on a GPU)
         self.head_path = head_path or still_head()
         self.profile = profile
         self.state = S.UNKNOWN
@@ -288,7 +289,8 @@ class SimulatedRuntime(XrRuntime):
         if len(layer.views) != 2 or len(layer.images) != 2:
             raise SimXrError("XR_ERROR_VALIDATION_FAILURE: a stereo layer needs two views and two images")
         for eye, tex in enumerate(layer.images):
-            self.submitted[eye] = texture_rgba(tex)
+            if self.keep_images:
+                self.submitted[eye] = texture_rgba(tex)
         self.frames_submitted += 1
 
 

@@ -1,0 +1,107 @@
+"""`memorial view` and `memorial render`: meet the likeness in a memorial room, or make a video of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import UsageError
+from ..vault.roles import Action
+from .common import member_option, unlock
+
+SCENES = "garden, living_room, chapel"
+
+
+def _track_for(vault, track: str | None, text: str | None):
+    """A track name from the vault, or a new track spoken from authored text."""
+    if text is not None:
+        if not text.strip():
+            raise UsageError("--text is empty")
+        try:
+            from ..speech import say_text
+        except ImportError:
+            raise UsageError("speaking new text is not available in this build; use --track NAME") from None
+        return say_text(vault, text)
+    return track
+
+
+@click.command()
+@click.argument("name")
+@click.option("--scene", default="garden", show_default=True, help=f"Memorial room ({SCENES}) or a .toml path.")
+@click.option("--track", "-t", "tracks", multiple=True, metavar="T",
+              help="Line(s) to play, by track name; repeat for several ('n' goes to the next). Default: all.")
+@click.option("--display", type=click.Choice(["desktop"]), default="desktop", show_default=True,
+              help="Where to show the room (headsets: see `memorial xr`).")
+@click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
+@member_option
+def view(name: str, scene: str, tracks: tuple[str, ...], display: str, seconds: float | None, member: str | None) -> None:
+    """Open the memorial room in a window and meet the likeness.
+
+    Look around with the mouse. Keys: space play/pause, r replay, n next line,
+    s subtitles on/off, +/- volume, esc quit. The label 'AI-generated likeness'
+    stays on screen; a short intro card comes first.
+
+    \b
+    Example:
+      memorial view rose --scene chapel --track hello
+    """
+    from scenes.spec import load as load_spec
+    from vr_app import viewer
+    from vr_app.inputs import load_inputs, load_track, track_names
+
+    spec = load_spec(scene)
+    viewer.check_display()
+    with unlock(name, member, Action.VIEW) as vault:
+        names = list(tracks) or track_names(vault)
+        lines = [load_track(vault, t) for t in names]
+        inputs = load_inputs(vault, lines[0] if lines else None, None)
+        vault.log("view", scene=spec.name, tracks=",".join(names))
+    click.echo(f"Opening {spec.title}. {viewer.KEYS_HELP}")
+    viewer.run(inputs, spec, lines, max_seconds=seconds)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--text", default=None, help="Authored words for the likeness to say (needs the author right).")
+@click.option("--track", "-t", default=None, metavar="T", help="A stored track to play instead of --text.")
+@click.option("--scene", default="garden", show_default=True, help=f"Memorial room ({SCENES}) or a .toml path.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output .mp4 file.")
+@click.option("--size", default="1280x720", show_default=True, help="Video size WIDTHxHEIGHT (even numbers).")
+@click.option("--fps", default=30, show_default=True, type=click.IntRange(1, 120), help="Frames per second.")
+@click.option("--png", "png", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a still PNG of the likeness speaking.")
+@click.option("--backend", type=click.Choice(["software", "gl"]), default="software", show_default=True,
+              help="Offscreen renderer: software (p3tinydisplay) or gl (EGL, uses a GPU or Mesa).")
+@member_option
+def render(name: str, text: str | None, track: str | None, scene: str, out: Path, size: str, fps: int,
+           png: Path | None, backend: str, member: str | None) -> None:
+    """Render a labelled memorial video (H.264 + AAC mp4, binaural sound, subtitles).
+
+    Every frame carries the 'AI-generated likeness' label and invisible watermark; the
+    file gets content credentials. Needs the video-export consent scope.
+
+    \b
+    Example:
+      memorial render rose --text "I am proud of you." --scene garden -o rose.mp4 --png rose.png
+      memorial render rose --track hello --scene chapel -o hello.mp4 --size 640x360
+    """
+    from scenes.spec import load as load_spec
+    from vr_app.video import parse_size, render_video
+
+    if (text is None) == (track is None):
+        raise UsageError("give exactly one of --text \"...\" or --track NAME")
+    wh = parse_size(size)
+    load_spec(scene)  # unknown scenes fail before the vault is opened
+    if png is not None and png.suffix.lower() != ".png":
+        raise UsageError(f"--png must end in .png, got {png.name!r}")
+    with unlock(name, member, Action.EXPORT_VIDEO) as vault:
+        trk = _track_for(vault, track, text)
+        path = render_video(vault, trk, out, scene=scene, size=wh, fps=fps, png_path=png, backend=backend)
+    click.echo(f"Wrote {path}" + (f" and {png}" if png else ""))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(view)
+    group.add_command(render)

@@ -1,0 +1,424 @@
+"""The subject's head model: neutral face mesh completed into a closed head, one UV layout,
+and one blendshape per expression-code entry.
+
+Layout of the vertex array (recorded in meta["layout"]):
+  [0, 478)        the face-mesh landmarks (468 surface points + 10 iris points, used to fill the eyes)
+  mouth pocket    copies of the 20 inner-lip rim vertices + a recessed centre, with their own UV island
+  skull sock      rings swept from a copy of the face oval over an ellipsoid-plus-neck surface to a pole
+Copies share positions with their originals, so the welded surface is closed (watertight);
+they exist only so that the UV layout can have seams. UVs: the face takes the top 78% of the
+square, the skull and neck a strip at the bottom, the mouth interior a disk in the corner.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import expression
+from . import topology as T
+from .controls import EYEBALL_RADIUS_M, GAZE_DEG, Calibration, codes_from_landmarks, fit_calibration
+from .errors import GeometryError, check_landmarks
+from .pose import canonical, head_pose
+
+SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
+SKULL_RADII = np.array([0.076, 0.125, 0.10])
+NECK_RADIUS, NECK_AXIS_Z, NECK_BOTTOM = 0.055, -0.075, -0.23
+N_RINGS = 18
+FACE_V0, FACE_V1 = 0.22, 0.99  # v range of the face island
+SOCK_U1, SOCK_V1 = 0.86, 0.20
+MOUTH_UV_CENTRE, MOUTH_UV_RADIUS = np.array([0.93, 0.10]), 0.06
+MIN_ACTIVE_SAMPLES = 3  # samples with a control above 0.3 needed to fit its blendshape from data
+LIP_LOWER = (95, 88, 178, 87, 14, 317, 402, 318, 324, 146, 91, 181, 84, 17, 314, 405, 321, 375)
+
+
+def _skull_radius(d: np.ndarray) -> np.ndarray:
+    """Distance from SKULL_CENTRE to the head surface along unit directions d [...,3].
+
+    The surface is the union of an ellipsoid and a vertical neck cylinder (both convex and
+    containing the centre, so the union is star-shaped), plus two ear bumps.
+    """
+    r_ell = 1.0 / np.sqrt(np.sum((d / SKULL_RADII) ** 2, axis=-1))
+    off = SKULL_CENTRE[2] - NECK_AXIS_Z
+    a = d[..., 0] ** 2 + d[..., 2] ** 2
+    b = 2 * off * d[..., 2]
+    c = off ** 2 - NECK_RADIUS ** 2
+    t_side = (-b + np.sqrt(np.maximum(b * b - 4 * a * c, 0))) / np.maximum(2 * a, 1e-9)
+    down = d[..., 1] < -1e-6
+    t_bottom = np.where(down, (NECK_BOTTOM - SKULL_CENTRE[1]) / np.where(down, d[..., 1], -1), 0)
+    r_cyl = np.where(down, np.minimum(t_side, t_bottom), 0)
+    side = _smooth((np.abs(d[..., 0]) - 0.6) / 0.2)
+    ear = 0.013 * np.exp(-((d[..., 1] + 0.12) ** 2 / 0.05 + (d[..., 2] + 0.05) ** 2 / 0.012)) * side
+    return np.maximum(r_ell, r_cyl) + ear
+
+
+def _slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    omega = np.arccos(np.clip(np.sum(a * b, -1), -1, 1))[..., None]
+    so = np.maximum(np.sin(omega), 1e-9)
+    return np.sin((1 - t) * omega) / so * a + np.sin(t * omega) / so * b
+
+
+def _zipper(outer: np.ndarray, inner: np.ndarray, pts: np.ndarray) -> list[tuple[int, int, int]]:
+    """Triangles between two loops of vertex ids ordered by angle about their common centre."""
+    centre = pts[inner].mean(0)
+    ang = lambda ids: np.arctan2(pts[ids, 1] - centre[1], pts[ids, 0] - centre[0])  # noqa: E731
+    outer = outer[np.argsort(ang(outer))]
+    inner = inner[np.argsort(ang(inner))]
+    ao, ai = ang(outer), ang(inner)
+    tris, j = [], 0
+    events = sorted([(a, 0, i) for i, a in enumerate(ao)] + [(a, 1, i) for i, a in enumerate(ai)])
+    cur_o, cur_i = outer[-1], inner[-1]
+    for _, kind, i in events:
+        if kind == 0:
+            tris.append((cur_o, outer[i], cur_i))
+            cur_o = outer[i]
+        else:
+            tris.append((cur_o, inner[i], cur_i))
+            cur_i = inner[i]
+    return tris
+
+
+def build_topology(shape: np.ndarray) -> dict:
+    """Vertices [V,3], faces, UVs, the source landmark of each copy, and region ids for a neutral
+    canonical face shape [478,3] (metres)."""
+    loops = T.named_loops()
+    verts = [shape.astype(np.float64)]
+    faces = [T.triangles().astype(np.int64)]
+    source = list(range(478))
+    n = 478
+    # Eyes: lid rim -> iris ring -> iris centre, so the iris vertices are part of the surface.
+    for eye, rim in ((T.EYE_L, loops["eye_l"]), (T.EYE_R, loops["eye_r"])):
+        ring = np.array(eye["iris_ring"])
+        faces.append(np.array(_zipper(rim, ring, shape), np.int64))
+        rel = shape[ring] - shape[eye["iris"]]
+        ring_sorted = ring[np.argsort(np.arctan2(rel[:, 1], rel[:, 0]))]
+        faces.append(np.array([(ring_sorted[i], ring_sorted[(i + 1) % 4], eye["iris"]) for i in range(4)], np.int64))
+    # Mouth pocket: rim copies + a recessed centre.
+    rim = loops["mouth"]
+    mouth_ids = np.arange(n, n + len(rim) + 1)
+    centre = shape[rim].mean(0) + np.array([0, 0, -0.012])
+    verts.append(np.concatenate([shape[rim], centre[None]]))
+    source += rim.tolist() + [-1]
+    k = len(rim)
+    faces.append(np.array([(mouth_ids[i], mouth_ids[(i + 1) % k], mouth_ids[-1]) for i in range(k)], np.int64))
+    n += len(rim) + 1
+    # Skull sock over the face oval, starting at the forehead so the seam runs over the crown.
+    oval = loops["oval"]
+    oval = np.roll(oval, -int(np.argmax(shape[oval, 1])))
+    m = len(oval)
+    d0 = shape[oval] - SKULL_CENTRE
+    d0 /= np.linalg.norm(d0, axis=1, keepdims=True)
+    pole = -d0.mean(0)
+    pole /= np.linalg.norm(pole)
+    delta = shape[oval] - (SKULL_CENTRE + d0 * _skull_radius(d0)[:, None])
+    rings = [shape[oval]]
+    for k in range(1, N_RINGS):
+        t = k / N_RINGS
+        d = _slerp(d0, np.broadcast_to(pole, d0.shape), t)
+        blend = 1 - np.clip(t / 0.3, 0, 1) ** 2 * (3 - 2 * np.clip(t / 0.3, 0, 1))
+        rings.append(SKULL_CENTRE + d * _skull_radius(d)[:, None] + blend * delta)
+    pole_pt = SKULL_CENTRE + pole * _skull_radius(pole[None])[0]
+    cols = m + 1  # the seam column is duplicated
+    sock = np.stack([np.concatenate([r, r[:1]]) for r in rings] + [np.repeat(pole_pt[None], cols, 0)])  # [R+1,cols,3]
+    sock_ids = n + np.arange(sock.shape[0] * cols).reshape(sock.shape[0], cols)
+    verts.append(sock.reshape(-1, 3))
+    source += np.concatenate([oval, oval[:1]]).tolist() + [-1] * ((sock.shape[0] - 1) * cols)
+    quads = []
+    for k in range(N_RINGS - 1):
+        a, b = sock_ids[k], sock_ids[k + 1]
+        quads += [np.stack([a[:-1], a[1:], b[1:]], 1), np.stack([a[:-1], b[1:], b[:-1]], 1)]
+    a, p = sock_ids[N_RINGS - 1], sock_ids[N_RINGS]
+    quads.append(np.stack([a[:-1], a[1:], p[:-1]], 1))
+    faces += quads
+    n += sock_ids.size
+    vertices = np.concatenate(verts).astype(np.float64)
+    faces = np.concatenate(faces)
+
+    # UVs: cylindrical projection of the face about a vertical axis behind it.
+    uv = np.zeros((len(vertices), 2))
+    theta = np.arctan2(shape[:, 0], shape[:, 2] + 0.08)
+    span = np.abs(theta[:468]).max() * 1.04
+    ys = shape[:468, 1]
+    y0, y1 = ys.min() - 0.004, ys.max() + 0.004
+    uv[:478, 0] = 0.5 + 0.5 * theta / span
+    uv[:478, 1] = FACE_V0 + (FACE_V1 - FACE_V0) * (shape[:, 1] - y0) / (y1 - y0)
+    phi = np.linspace(0, 2 * np.pi, len(rim), endpoint=False)
+    uv[mouth_ids[:-1]] = MOUTH_UV_CENTRE + MOUTH_UV_RADIUS * np.stack([np.cos(phi), np.sin(phi)], 1)
+    uv[mouth_ids[-1]] = MOUTH_UV_CENTRE
+    ku, kv = np.meshgrid(np.arange(cols) / m, np.arange(sock.shape[0]) / N_RINGS)
+    uv[sock_ids.reshape(-1), 0] = 0.005 + (SOCK_U1 - 0.01) * ku.reshape(-1)
+    uv[sock_ids.reshape(-1), 1] = SOCK_V1 - 0.005 - (SOCK_V1 - 0.01) * kv.reshape(-1)
+    faces = _orient_outward(vertices, faces)
+    return dict(vertices=vertices, faces=faces, uvs=uv, source=np.array(source), mouth_ids=mouth_ids, sock_ids=sock_ids)
+
+
+def weld_index(vertices: np.ndarray) -> np.ndarray:
+    """Index of the first vertex at the same position as each vertex (copies -> originals)."""
+    _, first, inverse = np.unique(np.round(vertices, 7), axis=0, return_index=True, return_inverse=True)
+    return first[inverse.reshape(-1)]
+
+
+def _orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Consistent, outward (counter-clockwise seen from outside) winding on the welded surface."""
+    import trimesh
+
+    weld = weld_index(vertices)
+    mesh = trimesh.Trimesh(vertices, weld[faces], process=False)
+    trimesh.repair.fix_winding(mesh)
+    trimesh.repair.fix_inversion(mesh)
+    fixed = mesh.faces
+    wf = weld[faces]
+    same = np.array([_cyclic_equal(a, b) for a, b in zip(wf, fixed)])
+    return np.where(same[:, None], faces, faces[:, ::-1]).astype(np.int32)
+
+
+def _cyclic_equal(a, b) -> bool:
+    return (a[0], a[1], a[2]) in ((b[0], b[1], b[2]), (b[1], b[2], b[0]), (b[2], b[0], b[1]))
+
+
+def _smooth(x):
+    x = np.clip(x, 0, 1)
+    return x * x * (3 - 2 * x)
+
+
+def spread(offsets: np.ndarray, shape: np.ndarray, vertices: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Landmark offsets [478,3] -> offsets for every vertex [V,3]: copies take their original's,
+    other vertices a Gaussian-weighted mix of nearby landmarks that fades 2 cm from the face."""
+    out = np.zeros_like(vertices)
+    has = source >= 0
+    out[has] = offsets[source[has]]
+    rest = np.nonzero(~has)[0]
+    d2 = np.sum((vertices[rest, None, :] - shape[None, :468, :]) ** 2, -1)  # [R,468]
+    w = np.exp(-(d2 - d2.min(1, keepdims=True)) / (2 * 0.008 ** 2))
+    w /= w.sum(1, keepdims=True)
+    fade = np.exp(-d2.min(1) / (2 * 0.02 ** 2))
+    out[rest] = (w @ offsets[:468]) * fade[:, None]
+    return out
+
+
+def _rotate_about(p, centre, axis, angle):
+    """Rodrigues rotation of points [...,3] about an axis through centre; returns offsets."""
+    k = np.asarray(axis, np.float64) / np.linalg.norm(axis)
+    v = p - centre
+    c, s = np.cos(angle), np.sin(angle)
+    rot = v * c + np.cross(k, v) * s + np.outer(v @ k, k) * (1 - c)
+    return rot - v
+
+
+def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
+    """Hand-designed landmark offsets [478,3] (metres) at code 1 for each semantic control."""
+    s = shape.astype(np.float64)
+    x, y, z = s[:, 0], s[:, 1], s[:, 2]
+    out = {}
+    corner_l, corner_r = s[T.MOUTH_CORNER_L], s[T.MOUTH_CORNER_R]
+    mouth_c = 0.5 * (s[T.LIP_UPPER_INNER] + s[T.LIP_LOWER_INNER])
+    half_w = 0.5 * np.linalg.norm(corner_l - corner_r)
+    lower = np.zeros(478, bool)
+    lower[list(LIP_LOWER)] = True
+    # jaw_open: the lower face rotates 20 degrees about the jaw hinge.
+    # Everything below the inner-lip line moves with the mandible; beyond the corners the line
+    # drops 1 cm so the cheeks stay, and the skin fades out towards the back of the head.
+    rim = T.named_loops()["mouth"]
+    rim_lo = rim[np.isin(rim, LIP_LOWER)]
+    line = np.interp(x, *_sorted_xy(s[rim_lo]))
+    outside = np.clip((np.abs(x - mouth_c[0]) - half_w) / 0.01, 0, 1)
+    line = line - 0.01 * outside
+    ramp = 0.004 + 0.011 * outside
+    w_jaw = _smooth((line - y) / ramp) * _smooth((z + 0.06) / 0.04)
+    w_jaw = np.where(lower, 1.0, w_jaw)
+    w_jaw[[T.MOUTH_CORNER_L, T.MOUTH_CORNER_R, T.LIP_INNER_CORNER_L, T.LIP_INNER_CORNER_R]] = 0.45
+    hinge = np.array([0.0, -0.035, -0.085])
+    out["jaw_open"] = _rotate_about(s, hinge, [1, 0, 0], np.radians(20)) * w_jaw[:, None]
+    below_nose = _smooth((s[T.SUBNASALE, 1] - 0.001 - y) / 0.003)  # the nose stays put
+    near_mouth = np.exp(-np.sum((s[:, :2] - mouth_c[:2]) ** 2, 1) / (2 * (1.1 * half_w) ** 2)) * below_nose
+    for name, corner, side in (("mouth_smile_l", corner_l, 1), ("mouth_smile_r", corner_r, -1)):
+        w = np.exp(-np.sum((s - corner) ** 2, 1) / (2 * 0.014 ** 2))
+        out[name] = w[:, None] * np.array([0.005 * side, 0.006, -0.002])
+    to_centre = mouth_c - s
+    out["mouth_pucker"] = near_mouth[:, None] * (np.array([0.35, 0.1, 0]) * to_centre + np.array([0, 0, 0.007]))
+    updown = np.where(lower, -1.0, 1.0) * (np.abs(x - mouth_c[0]) < half_w * 1.05)
+    out["mouth_funnel"] = near_mouth[:, None] * (np.array([0.4, 0, 0]) * to_centre
+                                                  + np.stack([0 * x, 0.0065 * updown, 0.006 + 0 * x], 1))
+    out["mouth_press"] = near_mouth[:, None] * np.stack([0 * x, -0.7 * (y - mouth_c[1]), -0.001 + 0 * x], 1)
+    loops = T.named_loops()
+    for name, eye, rim in (("blink_l", T.EYE_L, loops["eye_l"]), ("blink_r", T.EYE_R, loops["eye_r"])):
+        centre = 0.5 * (s[eye["outer"]] + s[eye["inner"]])
+        width = np.linalg.norm(s[eye["outer"]] - s[eye["inner"]])
+        rim_up = rim[y[rim] >= centre[1] - 1e-4]
+        rim_lo = rim[y[rim] < centre[1] - 1e-4]
+        # The lids meet on a line a quarter of the way up from the lower lid.
+        lid_lo, lid_up = np.interp(x, *_sorted_xy(s[rim_lo])), np.interp(x, *_sorted_xy(s[rim_up]))
+        line = lid_lo + 0.25 * (lid_up - lid_lo)
+        in_x = _smooth(1 - np.abs(x - centre[0]) / (0.62 * width))
+        in_x[rim] = 1.0  # the lid margins meet fully; the skin above follows less at the sides
+        above = _smooth(1 - (y - np.interp(x, *_sorted_xy(s[rim_up]))) / 0.009) * (y >= centre[1] - 1e-4)
+        dy = np.zeros(478)
+        dy[rim] = line[rim] - y[rim]
+        lid_skin = (y > centre[1]) & ~np.isin(np.arange(478), rim)
+        dy[lid_skin] = (line - np.interp(x, *_sorted_xy(s[rim_up])))[lid_skin] * above[lid_skin] * 0.9
+        iris = [eye["iris"], *eye["iris_ring"]]
+        dy[iris] = line[iris] - y[iris]
+        off = np.zeros((478, 3))
+        off[:, 1] = dy * in_x
+        off[iris, 2] = -0.002
+        out[name] = off
+    for name, brow in (("brow_up_l", T.BROW_L), ("brow_up_r", T.BROW_R)):
+        bc = s[list(brow)].mean(0)
+        w = np.exp(-(x - bc[0]) ** 2 / (2 * 0.022 ** 2)) * _smooth((y - bc[1] + 0.012) / 0.012) * _smooth((0.085 - y) / 0.03)
+        out[name] = w[:, None] * np.array([0, 0.008, 0])
+    bcs = s[list(T.BROW_L + T.BROW_R)]
+    by = bcs[:, 1].mean()
+    w = np.exp(-(y - by) ** 2 / (2 * 0.012 ** 2)) * np.exp(-x ** 2 / (2 * 0.04 ** 2)) * _smooth((y - by + 0.008) / 0.005)
+    out["brow_down"] = np.stack([-0.1 * x * w, -0.007 * w, 0.001 * w], 1)
+    cheek = s[list(T.CHEEK_L + T.CHEEK_R)]
+    w = np.max(np.exp(-np.sum((s[:, None, :2] - cheek[None, :, :2]) ** 2, -1) / (2 * 0.016 ** 2)), 1)
+    out["cheek_raise"] = w[:, None] * np.array([0, 0.004, 0.001])
+    for side, eye in (("l", T.EYE_L), ("r", T.EYE_R)):
+        iris = [eye["iris"], *eye["iris_ring"]]
+        centre = s[eye["iris"]] - np.array([0, 0, EYEBALL_RADIUS_M])
+        yaw = np.zeros((478, 3))
+        yaw[iris] = _rotate_about(s[iris], centre, [0, 1, 0], np.radians(GAZE_DEG))
+        pitch = np.zeros((478, 3))
+        pitch[iris] = _rotate_about(s[iris], centre, [1, 0, 0], -np.radians(GAZE_DEG))
+        out[f"gaze_yaw_{side}"], out[f"gaze_pitch_{side}"] = yaw, pitch
+    return out
+
+
+def _sorted_xy(p):
+    o = np.argsort(p[:, 0])
+    return p[o, 0], p[o, 1]
+
+
+def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
+                  max_yaw: float = 15.0) -> tuple[np.ndarray, list[int]]:
+    """Mean canonical shape [478,3] of the most neutral, most frontal samples, and their indices."""
+    lm = check_landmarks(landmark_sets, batch=True)
+    codes = codes_from_landmarks(lm, calibration)  # [N,E]
+    pose = head_pose(lm, 1.0)
+    frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
+    score = (np.abs(codes[:, :16]).sum(1) + 0.02 * np.abs(pose[:, :2]).sum(1)) + 100 * ~frontal
+    pick = np.argsort(score)[: max(1, min(5, len(lm) // 4))]
+    return canonical(lm[pick]).mean(0), pick.tolist()
+
+
+def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
+             real: np.ndarray | None = None):
+    """HeadModel from a subject's landmark sets [N,478,3] (pixels of any frame).
+
+    `images` (optional, [N] RGB uint8 matching the landmarks) give the skin and hair colour
+    used to fill never-seen texels. The semantic blendshapes are fitted from the data where a
+    control is active (> 0.3) in at least 3 real samples (`real`: [N] bool, default all) of a
+    calibrated set, generic otherwise (rendered single-photo albums only echo the generic
+    shapes, so they never count); the PCA blendshapes are the calibration's components times
+    their standard deviation.
+    """
+    from ..artifacts import HeadModel
+
+    lm = check_landmarks(landmark_sets, batch=True)
+    if calibration is None:
+        cal = fit_calibration(lm)
+    else:
+        cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
+    shape, picked = neutral_shape(lm, cal)
+    topo = build_topology(shape)
+    verts, source = topo["vertices"], topo["source"]
+    generic = generic_blendshapes(shape)
+    real = np.ones(len(lm), bool) if real is None else np.asarray(real, bool)
+    assert real.shape == (len(lm),), real.shape
+    codes = codes_from_landmarks(lm[real], cal) if real.any() else np.zeros((0, expression.E))
+    enough = int(real.sum()) >= MIN_SAMPLES_CALIBRATED
+    blend = np.zeros((expression.E, len(verts), 3))
+    how = {}
+    for i, ctl in enumerate(expression.SEMANTIC):
+        active = int(np.sum(codes[:, i] > 0.3))
+        fitted = enough and cal.method.get(ctl.name) == "calibrated" and active >= MIN_ACTIVE_SAMPLES and i < 12
+        if fitted:
+            off = cal.regression[i].reshape(478, 3).astype(np.float64)
+            how[ctl.name] = f"fitted: least squares of landmark offsets, {active} real samples show it"
+        else:
+            off = generic[ctl.name]
+            how[ctl.name] = "generic geometric deformation" + ("" if i < 12 else " (iris rotation about the eyeball centre)")
+        blend[i] = spread(off, shape, verts, source)
+    for j in range(expression.N_PCA):
+        off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
+        blend[12 + 4 + j] = spread(off, shape, verts, source)
+        how[f"pca_{j}"] = ("calibration PCA component x its standard deviation" if cal.stddev[j] > 0
+                           else "none (too few samples)")
+    eyes = {}
+    for side, eye in (("l", T.EYE_L), ("r", T.EYE_R)):
+        iris = shape[eye["iris"]].astype(np.float64)
+        eyes[side] = {"centre": (iris - [0, 0, EYEBALL_RADIUS_M]).round(5).tolist(), "radius": EYEBALL_RADIUS_M,
+                      "iris_radius": float(np.linalg.norm(shape[list(eye["iris_ring"])] - iris, axis=1).mean().round(5))}
+    regions = _regions(topo, shape)
+    meta = {
+        "units": "metres", "axes": "+x subject's left, +y up, +z out of the face; origin between the eye centres",
+        "blendshapes": how, "eyes": eyes, "neutral_samples": picked, "n_samples": int(len(lm)),
+        "layout": {"landmarks": [0, 478], "mouth_pocket": [int(topo["mouth_ids"][0]), int(topo["mouth_ids"][-1]) + 1],
+                   "skull": [int(topo["sock_ids"].min()), int(topo["sock_ids"].max()) + 1]},
+        "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08],
+        "skin_rgb": [200, 160, 140], "hair_rgb": [90, 70, 55],
+    }
+    if images is not None:
+        meta.update(_colours(images, lm))
+    return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),
+                     uvs=topo["uvs"].astype(np.float32),
+                     blendshapes=blend.astype(np.float32), landmark_vertices=np.arange(478, dtype=np.int32),
+                     regions=regions, meta=meta)
+
+
+def _regions(topo: dict, shape: np.ndarray) -> dict:
+    v = topo["vertices"]
+    loops = T.named_loops()
+    sock = topo["sock_ids"].reshape(-1)
+    import mediapipe as mp
+
+    lips = sorted({i for e in mp.solutions.face_mesh.FACEMESH_LIPS for i in e})
+    eyes = [*loops["eye_l"], *loops["eye_r"], *T.EYE_L["iris_ring"], *T.EYE_R["iris_ring"], T.EYE_L["iris"], T.EYE_R["iris"]]
+    chin_y = shape[T.CHIN, 1]
+    brow_y = shape[list(T.BROW_L + T.BROW_R), 1].mean()
+    ids = lambda m: [int(i) for i in m]  # noqa: E731
+    return {
+        "face": list(range(478)),
+        "eyes": ids(sorted(set(eyes))),
+        "eye_l": ids([*loops["eye_l"], *T.EYE_L["iris_ring"], T.EYE_L["iris"]]),
+        "eye_r": ids([*loops["eye_r"], *T.EYE_R["iris_ring"], T.EYE_R["iris"]]),
+        "mouth": ids(lips + list(topo["mouth_ids"])),
+        "mouth_interior": ids(topo["mouth_ids"]),
+        "neck": ids(sock[v[sock, 1] < chin_y - 0.01]),
+        "scalp": ids(sock[v[sock, 1] > brow_y]),
+    }
+
+
+def _colours(images, lm) -> dict:
+    """Median skin (cheeks) and hair (above the forehead) colours over the given images."""
+    skin, hair = [], []
+    for img, p in zip(images, lm):
+        img = np.asarray(img)
+        if img.ndim != 3 or img.dtype != np.uint8:
+            raise GeometryError(f"images must be RGB uint8 [H,W,3], got {img.dtype} {list(img.shape)}")
+        h, w = img.shape[:2]
+        pick = lambda xy: img[int(np.clip(xy[1], 0, h - 1)), int(np.clip(xy[0], 0, w - 1))]  # noqa: E731
+        skin += [pick(p[i]) for i in (*T.CHEEK_L, *T.CHEEK_R)]
+        up = p[10, :2] + 0.35 * (p[10, :2] - p[168, :2])
+        hair.append(pick(up))
+    return {"skin_rgb": np.median(skin, 0).astype(int).tolist(), "hair_rgb": np.median(hair, 0).astype(int).tolist()}
+
+
+def export_head(head, texture: np.ndarray | None, path) -> None:
+    """Write the neutral head as .glb (glTF binary) or .obj (+ .mtl and .png), by suffix."""
+    import trimesh
+    from PIL import Image
+
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() not in (".glb", ".gltf", ".obj"):
+        raise GeometryError(f"export format must be .glb, .gltf or .obj, got {path.suffix!r}")
+    visual = None
+    if texture is not None:
+        tex = np.asarray(texture)
+        if tex.ndim != 3 or tex.shape[2] != 3 or tex.dtype != np.uint8:
+            raise GeometryError(f"texture must be RGB uint8 [H,W,3], got {tex.dtype} {list(tex.shape)}")
+        material = trimesh.visual.material.SimpleMaterial(image=Image.fromarray(tex))
+        visual = trimesh.visual.TextureVisuals(uv=head.uvs, material=material)
+    mesh = trimesh.Trimesh(head.vertices, head.faces, visual=visual, process=False)
+    mesh.export(str(path))

@@ -1,0 +1,111 @@
+"""GAN benchmark: cpu-demo training time and quality, frame generation speed.
+
+    .venv/bin/python -m tests.benchmarks.bench_gan                 # full cpu-demo run (~10 min)
+    .venv/bin/python -m tests.benchmarks.bench_gan --steps 20      # quick
+    .venv/bin/python -m tests.benchmarks.bench_gan --frames-only   # frames/s only
+
+By default it trains on a procedural dataset shaped like the built-in single-photo subject
+(1 real + 24 synthetic samples, 256² UV; see tests/gan/synth.py), in a throwaway vault.
+`--subject NAME` trains on a real subject's dataset/current instead ($MEMORIAL_PASSPHRASE),
+writing checkpoint/bench into that vault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+
+def frame_speed(g, batch: int, repeats: int = 5, device: str = "cpu") -> float:
+    from generation import expression
+    from generation.gan.frames import synthesize
+
+    rng = np.random.default_rng(0)
+    codes = expression.clip(rng.uniform(-0.5, 1, (batch, expression.E)).astype(np.float32))
+    z = torch.zeros(1, g.z_dim)
+    synthesize(g, codes[:8], z, batch)
+    times = []
+    for _ in range(repeats):
+        if device != "cpu":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        synthesize(g, codes, z, batch)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return batch / float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--subject", default=None, help="train on this subject's real dataset instead")
+    ap.add_argument("--frames-only", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    from generation.gan.config import make_config
+    from generation.gan.networks import Generator
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs visible, "
+          f"load average {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
+    if not args.frames_only:
+        run_training(args)
+    else:
+        g = Generator(make_config("cpu-demo")).eval().requires_grad_(False)
+        print(f"frames/s at 128² on CPU (untrained cpu-demo G, batch 64, median of 5): {frame_speed(g, 64):.1f} (target >= 30)")
+    if torch.cuda.is_available():
+        g = Generator(make_config("gpu")).cuda().eval().requires_grad_(False)
+        name = torch.cuda.get_device_name()
+        print(f"frames/s at 256² on {name} (gpu preset G, batch 512): {frame_speed(g, 512, device='cuda'):.0f} "
+              "(target >= 500)")
+    else:
+        print("GPU frames/s: not measured (no GPU on this machine)")
+
+
+def run_training(args) -> None:
+    from generation.artifacts import KEYS
+    from generation.gan import checkpoint
+    from generation.gan.data import load_dataset
+    from generation.gan.evaluate import evaluate, report_lines
+    from generation.gan.train import train_subject
+    from generation.vault import create_vault, open_vault
+    from generation.vault.consent import parse_consent
+    from tests.conftest import consent_toml
+    from tests.gan.synth import make_dataset
+
+    with tempfile.TemporaryDirectory() as home:
+        if args.subject:
+            vault = open_vault(args.subject, os.environ["MEMORIAL_PASSPHRASE"])
+            name, what = "bench", f"the real dataset of '{args.subject}'"
+        else:
+            os.environ["MEMORIAL_HOME"] = home
+            vault = create_vault("bench", parse_consent(consent_toml()), "bench", "bench-passphrase")
+            vault.put(KEYS["dataset"], make_dataset(n=25, res=256, synthetic_fraction=24 / 25).to_bytes(), kind="dataset")
+            name, what = "current", "a procedural dataset shaped like the single-photo subject (1 real + 24 synthetic, 256² UV)"
+        with vault:
+            print(f"training cpu-demo on {what}")
+            t = time.perf_counter()
+            key = train_subject(vault, "cpu-demo", steps=args.steps, progress=True, name=name,
+                                overrides={"num_threads": args.threads})
+            wall = time.perf_counter() - t
+            ckpt = checkpoint.load(vault, key)
+            lines = [__import__("json").loads(x) for x in ckpt["train"]["log"] if '"img_per_s"' in x]
+            print(f"cpu-demo training: {wall:.0f} s wall (vault, data preparation and checkpoints included), "
+                  f"{ckpt['step']} steps of {checkpoint.config_of(ckpt).steps}, "
+                  f"{lines[-1]['img_per_s'] if lines else float('nan'):.1f} images/s")
+            ds, _ = load_dataset(vault)
+            for line in report_lines(evaluate(ckpt, ds)):
+                print(line)
+            g = checkpoint.generator_from(ckpt)
+            print(f"frames/s at 128² on CPU (trained G_ema, batch 64, median of 5): {frame_speed(g, 64):.1f} (target >= 30)")
+
+
+if __name__ == "__main__":
+    main()

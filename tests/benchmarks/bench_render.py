@@ -1,0 +1,113 @@
+"""Room rendering figures: offscreen ms per frame (median) at 512², 1280x720 and, where a GL
+backend works, 1920x1080 and a stereo pair of 1832x1920 eyes; video render fps; memory.
+
+Run: .venv/bin/python -m tests.benchmarks.bench_render [--backend software|gl] [--frames N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+
+def _scene(size, backend, name="garden"):
+    from scenes.spec import load
+    from tests.vr_app.heads import make_frames, make_head, make_track
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    r = OffscreenRenderer(size, backend=backend)
+    seq = make_frames(30)
+    sc = MemorialScene(r.stage, load(name), make_head(5), TextureStream(seq.frames, seq.fps), make_track(1.0), intro_s=0)
+    return r, sc
+
+
+def ms_per_frame(size, backend, frames) -> float:
+    r, sc = _scene(size, backend)
+    times = []
+    for i in range(frames + 3):
+        t0 = time.perf_counter()
+        sc.update(i / 30)
+        r.frame()
+        times.append(time.perf_counter() - t0)
+    r.close()
+    return 1000 * statistics.median(times[3:])
+
+
+def stereo_pair_ms(backend, frames) -> float:
+    """Two 1832x1920 eye buffers rendered per frame (one engine, two renderers' worth of pixels)."""
+    left, sl = _scene((1832, 1920), backend)
+    right, sr = _scene((1832, 1920), backend)
+    times = []
+    for i in range(frames + 3):
+        t0 = time.perf_counter()
+        for r, sc in ((left, sl), (right, sr)):
+            sc.update(i / 30)
+            r.frame()
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times[3:])
+
+
+class _NullExporter:
+    def mark_image(self, rgb, face_box=None):
+        return rgb
+
+    def mark_audio(self, samples, sample_rate):
+        return samples
+
+    def finalize(self, path, media_type=None):
+        pass
+
+
+def video_fps(size, backend) -> tuple[float, int]:
+    import os
+
+    from generation.vault import create_vault
+    from generation.vault.consent import parse_consent
+    from tests.conftest import consent_toml
+    from tests.vr_app.heads import make_head, make_track
+    from vr_app.video import render_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MEMORIAL_HOME"] = tmp
+        vault = create_vault("bench", parse_consent(consent_toml()), "anna", "bench-passphrase-1")
+        vault.put("head/current", make_head(5).to_bytes())
+        vault.put("track/line", make_track(2.0).to_bytes())
+        t0 = time.perf_counter()
+        out = render_video(vault, "line", Path(tmp) / "b.mp4", size=size, fps=30, backend=backend,
+                           exporter=_NullExporter(), progress=False)
+        dt = time.perf_counter() - t0
+        import av
+
+        with av.open(str(out)) as c:
+            n = c.streams.video[0].frames
+        vault.close()
+    return n / dt, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", default="software", choices=["software", "gl"])
+    ap.add_argument("--frames", type=int, default=20)
+    args = ap.parse_args()
+    print(f"backend: {args.backend}")
+    for size in ((512, 512), (1280, 720)) + (((1920, 1080),) if args.backend == "gl" else ()):
+        ms = ms_per_frame(size, args.backend, args.frames)
+        print(f"offscreen {size[0]}x{size[1]}: {ms:.1f} ms/frame median  ({1000 / ms:.0f} fps, with read-back)")
+    if args.backend == "gl":
+        print(f"stereo pair 2x1832x1920: {stereo_pair_ms(args.backend, args.frames):.1f} ms median (with read-back)")
+    fps, n = video_fps((640, 360), args.backend)
+    print(f"video 640x360 (render + H.264/AAC encode, null exporter): {fps:.1f} frames/s over {n} frames")
+    fps, n = video_fps((1280, 720), args.backend)
+    print(f"video 1280x720 (render + H.264/AAC encode, null exporter): {fps:.1f} frames/s over {n} frames")
+    print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

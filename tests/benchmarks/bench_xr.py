@@ -1,0 +1,105 @@
+"""XR benchmark on the simulated runtime (no headset here): the per-frame cost of the XR task
+chain, and stereo render time per eye pair with software rendering (p3tinydisplay).
+
+    .venv/bin/python -m tests.benchmarks.bench_xr
+    .venv/bin/python -m tests.benchmarks.bench_xr --frames 300 --sizes 256 512
+    .venv/bin/python -m tests.benchmarks.bench_xr --module p3headlessgl --sizes 1832x1920   # GPU/EGL
+
+Figures are medians over frames. The simulated runtime adds almost nothing, so the chain
+figure is this app's own overhead; the render figures include reading both eyes back to RAM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def build_room(render, n_objects: int = 60):
+    """A room of cards: floor, four walls, rows of candles and frames (about the memorial
+    room's object count, without its textures)."""
+    from panda3d.core import CardMaker
+
+    from vr_app.xr.interaction import SELECTABLE
+    seat = render.attach_new_node("seat")
+    seat.set_pos(0, 0, 1.2)
+
+    def card(name, size, pos, hpr, color):
+        cm = CardMaker(name)
+        cm.set_frame(-size[0], size[0], -size[1], size[1])
+        node = render.attach_new_node(cm.generate())
+        node.set_pos(*pos)
+        node.set_hpr(*hpr)
+        node.set_color(*color)
+        node.set_two_sided(True)
+        return node
+
+    card("floor", (4, 4), (0, 0, 0), (0, -90, 0), (0.35, 0.3, 0.25, 1))
+    for i, (pos, h) in enumerate((((0, 4, 1.5), 0), ((0, -4, 1.5), 180), ((4, 0, 1.5), -90), ((-4, 0, 1.5), 90))):
+        card(f"wall{i}", (4, 1.5), pos, (h, 0, 0), (0.8, 0.78, 0.72, 1))
+    rng = np.random.default_rng(0)
+    for i in range(n_objects):
+        node = card(f"obj{i}", (0.1, 0.15), (rng.uniform(-3, 3), rng.uniform(1, 3.5), rng.uniform(0.3, 2.2)),
+                    (rng.uniform(-30, 30), 0, 0), (*rng.uniform(0.2, 1, 3), 1))
+        node.set_tag(SELECTABLE, f"obj{i}")
+
+    class Room:
+        viewpoint = seat
+    return Room()
+
+
+def run(eye, frames: int, module: str, read_back: bool) -> dict:
+    from direct.task.Task import TaskManager
+    from panda3d.core import NodePath
+
+    from vr_app.xr.display import offscreen_host
+    from vr_app.xr.frame_loop import XrConfig, XrFrameLoop
+    from vr_app.xr.simulated import SimulatedRuntime, quat_yaw
+    from vr_app.xr.adapter import Pose
+
+    engine, host = offscreen_host((32, 32), module)
+    sim = SimulatedRuntime(eye_size=eye, head_path=lambda t: Pose((0, 0, 0), quat_yaw(0.3 * np.sin(t))),
+                           keep_images=read_back)
+    render = NodePath("render")
+    room = build_room(render)
+    tm = TaskManager()
+    loop = XrFrameLoop(sim, render, engine, host, tm, room.viewpoint, XrConfig(eye_size=eye, read_back=read_back))
+    loop.start()
+    for _ in range(10):
+        tm.step()  # reach FOCUSED and warm up
+    loop.stats.cpu_ms.clear()
+    start = time.perf_counter()
+    for _ in range(frames):
+        tm.step()
+    wall = time.perf_counter() - start
+    cpu = np.array(loop.stats.cpu_ms)
+    loop.stop()
+    engine.remove_window(host)
+    return {"eye": f"{eye[0]}x{eye[1]}", "median_ms": float(np.median(cpu)), "p95_ms": float(np.percentile(cpu, 95)),
+            "fps": frames / wall, "submitted": sim.frames_submitted}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, _, h = text.partition("x")
+    return int(w), int(h or w)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--sizes", nargs="+", default=["256", "512"], help="eye sizes, e.g. 512 or 1832x1920")
+    ap.add_argument("--module", default="p3tinydisplay", choices=["p3tinydisplay", "p3headlessgl"])
+    args = ap.parse_args(argv)
+    chain = run((8, 8), args.frames * 2, args.module, read_back=False)
+    print(f"XR task chain per frame (8x8 eyes, simulated runtime, {args.module}): "
+          f"median {chain['median_ms']:.3f} ms, p95 {chain['p95_ms']:.3f} ms")
+    for size in args.sizes:
+        r = run(parse_size(size), args.frames, args.module, read_back=args.module == "p3tinydisplay")
+        print(f"stereo frame {r['eye']} per eye ({args.module}, 65 objects): median {r['median_ms']:.2f} ms, "
+              f"p95 {r['p95_ms']:.2f} ms, {r['fps']:.1f} frames/s on the simulated runtime")
+
+
+if __name__ == "__main__":
+    main()

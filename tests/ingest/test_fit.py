@@ -1,0 +1,98 @@
+"""`fit_subject` / `memorial subject fit`: dataset and head from the stored samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generation import expression
+from generation.artifacts import KEYS, HeadModel, SubjectDataset
+from generation.ingest import fit_subject, ingest_paths
+from generation.ingest.records import SAMPLE_PREFIX, load_records
+
+
+@pytest.fixture
+def rose(make_subject, media_dir):
+    vault = make_subject("rose")
+    ingest_paths(vault, [media_dir / "hopper.jpg", media_dir / "astronaut.png", media_dir / "talk.mp4"], progress=False)
+    return vault
+
+
+def test_fit_builds_and_stores_the_dataset(rose):
+    n_samples = sum(len(r.samples) for r in load_records(rose))
+    ds, head = fit_subject(rose, single_photo=False, progress=False)
+    assert len(ds) == n_samples >= 4 and not ds.synthetic.any()
+    stored = SubjectDataset.from_bytes(rose.get(KEYS["dataset"]))
+    assert stored.crops.shape == (n_samples, 256, 256, 3) and stored.uv.shape == (n_samples, 256, 256, 3)
+    assert np.array_equal(stored.codes, ds.codes) and stored.source_ids == ds.source_ids
+    assert HeadModel.from_bytes(rose.get(KEYS["head"])).vertices.shape == head.vertices.shape
+    assert np.all(ds.codes >= expression.LOW) and np.all(ds.codes <= expression.HIGH)
+    seen = ds.mask > 0
+    assert np.all(seen.mean(axis=(1, 2)) > 0.2)  # each frontal face covers a good part of the UV square
+    assert np.all(ds.uv[~seen] == 0) and ds.uv[seen].std() > 10
+    for sid in ds.source_ids:
+        assert rose.exists(sid.split("#")[0])
+    # aligned crops put the eyes where geometry's canonical frame wants them
+    eyes_y = ds.landmarks[:, [33, 263], 1].mean(axis=1)
+    assert np.all(np.abs(eyes_y - 0.40 * 256) < 12)
+    assert ds.quality.min() > 0 and ds.quality.max() <= 1
+    assert any(e.action == "fit" for e in rose.audit_entries())
+
+
+def test_subject_show_and_fit_command_with_exports(cli, rose, tmp_path):
+    import trimesh
+    from PIL import Image
+
+    sheet, mesh = tmp_path / "sheet.png", tmp_path / "head.glb"
+    result = cli("subject", "fit", "rose", "--no-single-photo", "--contact-sheet", sheet, "--export-mesh", mesh, "-q")
+    assert result.exit_code == 0, result.output
+    assert "real, 0 synthetic" in result.output and "Code coverage" in result.output
+    png = np.asarray(Image.open(sheet))
+    assert png.ndim == 3 and png.shape[1] == 4 * 2 * 128 and png.std() > 20
+    loaded = trimesh.load(mesh, force="mesh")
+    head = HeadModel.from_bytes(rose.get(KEYS["head"]))
+    assert len(loaded.vertices) > 0.9 * len(head.vertices)
+    show = cli("subject", "show", "rose")
+    assert "Dataset" in show.output and "real, 0 synthetic" in show.output
+
+
+def test_exports_need_the_video_export_scope(cli, make_subject, media_dir, tmp_path):
+    vault = make_subject("rose", scopes=["private_viewing"])
+    ingest_paths(vault, [media_dir / "hopper.jpg"], progress=False)
+    sheet = tmp_path / "sheet.png"
+    result = cli("subject", "fit", "rose", "--contact-sheet", sheet, "-q")
+    assert result.exit_code != 0 and "video_export" in result.output
+    assert not sheet.exists()
+
+
+def test_fit_without_samples_is_a_clear_error(cli, make_subject):
+    make_subject("rose")
+    result = cli("subject", "fit", "rose", "-q")
+    assert result.exit_code != 0
+    assert "memorial: error: nothing to fit for 'rose'" in result.output
+
+
+def test_single_photo_mode_builds_a_synthetic_album(make_subject, media_dir):
+    from generation.ingest.dataset import FitConfig
+
+    vault = make_subject("rose")
+    ingest_paths(vault, [media_dir / "hopper.jpg"], progress=False)
+    ds, _ = fit_subject(vault, progress=False, config=FitConfig(album_size=8))
+    assert (~ds.synthetic).sum() == 1 and ds.synthetic.sum() >= 6  # renders whose face was found again
+    assert ds.source_ids[0].startswith("original/") and all(s.startswith("synthetic#") for s in ds.source_ids[1:])
+    # the renders went back through the landmark pipeline: their codes differ from the photo's
+    spread = ds.codes[ds.synthetic].max(0) - ds.codes[ds.synthetic].min(0)
+    assert (spread[:12] > 0.25).sum() >= 3
+    meta = vault.info(KEYS["dataset"]).meta
+    assert meta["single_photo"] and meta["album"] == {"rendered": 8, "kept": int(ds.synthetic.sum())}
+    assert len(vault.list(SAMPLE_PREFIX)) == 1  # synthetic samples live only in the dataset
+
+
+def test_show_warns_when_head_and_dataset_do_not_match(rose):
+    from generation.ingest.dataset import stored_dataset_lines
+
+    fit_subject(rose, single_photo=False, progress=False)
+    assert not any("does not match" in line for line in stored_dataset_lines(rose))
+    head = rose.get(KEYS["head"])
+    rose.put(KEYS["head"], head, kind="head", meta={"sha256": "0" * 64})  # as if a later fit died midway
+    assert any("does not match" in line for line in stored_dataset_lines(rose))

@@ -1,0 +1,84 @@
+"""The invisible image watermark: round trip, JPEG, resizing, false alarms, invisibility."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from generation.provenance import image_mark, payload
+
+from .media import astronaut, frame_720p, hopper, jpeg, resize
+
+CID = "3f1c9a52-7d4e-4b8a-9c61-0e2f5a7b8c9d"
+
+
+@pytest.fixture(scope="module")
+def marked_720p():
+    return image_mark.embed(frame_720p(), CID)
+
+
+@pytest.fixture(scope="module")
+def marked_hopper():
+    return image_mark.embed(hopper(), CID)
+
+
+def test_payload_round_trip_and_crc_rejects_a_flipped_bit():
+    bits = payload.encode(CID, payload.IMAGE_ID_BITS)
+    assert bits.shape == (160,)
+    assert payload.decode(bits, payload.IMAGE_ID_BITS) == CID
+    bits[17] ^= 1
+    assert payload.decode(bits, payload.IMAGE_ID_BITS) is None
+    # soft decoding repairs it when that bit is among the least certain
+    scores = np.where(bits == 1, 1.0, -1.0)
+    scores[17] *= 0.01
+    assert payload.chase_decode(scores, payload.IMAGE_ID_BITS) == CID
+
+
+def test_round_trip_is_invisible_and_exact(marked_720p):
+    original = frame_720p()
+    psnr = 10 * np.log10(255 ** 2 / np.mean((marked_720p.astype(float) - original) ** 2))
+    assert psnr > 38, psnr
+    assert image_mark.bit_accuracy(marked_720p, CID) == 1.0
+    found = image_mark.detect(marked_720p)
+    assert found.content_id == CID and found.method == "crc"
+
+
+@pytest.mark.parametrize("quality", [90, 75])
+def test_survives_jpeg(marked_720p, marked_hopper, quality):
+    assert image_mark.detect(jpeg(marked_720p, quality)).content_id == CID
+    assert image_mark.detect(jpeg(marked_hopper, quality)).content_id == CID
+
+
+def test_survives_resize_to_75_and_50_percent(marked_720p, marked_hopper):
+    assert image_mark.detect(resize(marked_720p, 0.75)).content_id == CID
+    assert image_mark.detect(resize(marked_720p, 0.5)).content_id == CID
+    assert image_mark.detect(resize(marked_hopper, 0.75)).content_id == CID
+
+
+def test_survives_resize_then_jpeg75(marked_720p, marked_hopper):
+    assert image_mark.detect(jpeg(resize(marked_720p, 0.75), 75)).content_id == CID
+    # a small portrait loses too many bits for the CRC, but still matches its id in a log
+    copy = jpeg(resize(marked_hopper, 0.75), 75)
+    other = [str(uuid.UUID(int=i)) for i in range(1, 200)]
+    found = image_mark.detect(copy, known_ids=tuple(other + [CID]))
+    assert found.content_id == CID
+    assert found.agreement == 0.0 or found.agreement >= image_mark.MATCH_AGREEMENT
+
+
+def test_unmarked_images_give_no_id():
+    known = tuple(str(uuid.uuid4()) for _ in range(50))
+    for rgb in (astronaut(), hopper(), frame_720p(), jpeg(astronaut(), 75)):
+        assert image_mark.detect(rgb, known_ids=known).content_id is None
+
+
+def test_another_id_is_not_confused(marked_hopper):
+    other = str(uuid.uuid4())
+    assert image_mark.detect(marked_hopper, known_ids=(other,)).content_id == CID
+    assert image_mark.bit_accuracy(marked_hopper, other) < 0.8
+
+
+def test_too_small_image_is_refused():
+    with pytest.raises(ValueError, match="too small"):
+        image_mark.embed(np.zeros((40, 300, 3), np.uint8), CID)

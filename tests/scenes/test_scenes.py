@@ -1,0 +1,113 @@
+"""Scene specs load and validate; every room renders with the bust at eye level, the label,
+flickering candles and the family's photos on the frames (real offscreen renders, 160x120)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generation.errors import UsageError
+from scenes import spec as scene_spec
+from scenes import textures
+from tests.vr_app.heads import face_texture, make_head
+
+ROOMS = ("garden", "living_room", "chapel")
+
+
+@pytest.fixture(scope="module")
+def head():
+    return make_head(4)
+
+
+def render_scene(name, head, size=(160, 120), photos=None, t=0.0):
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    spec = scene_spec.load(name)
+    r = OffscreenRenderer(size)
+    r.buffer.set_clear_color((*spec.background, 1))
+    sc = MemorialScene(r.stage, spec, head, TextureStream(face_texture(), 1.0), None, photos, intro_s=0.0)
+    sc.update(t)
+    return r, sc, r.frame()
+
+
+def test_the_three_rooms_exist_and_load():
+    assert set(ROOMS) <= set(scene_spec.available())
+    specs = {n: scene_spec.load(n) for n in ROOMS}
+    assert len(specs["chapel"].candles) >= 3 and specs["chapel"].ambience == "chapel"
+    assert len(specs["living_room"].photos) >= 4
+    assert specs["garden"].sky is not None
+    for s in specs.values():
+        eye_height = s.bust_pos[2]
+        assert 1.05 <= eye_height <= 1.3, "a seated visitor meets the eyes at about 1.2 m"
+        assert abs(s.camera_pos[2] - eye_height) < 0.1
+
+
+def test_unknown_scene_names_the_available_ones():
+    with pytest.raises(UsageError, match="unknown scene 'moon'.*garden"):
+        scene_spec.load("moon")
+
+
+def test_bad_spec_fields_are_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[camera]\npos=[0,0,1]\nlook_at=[0,1,1]\n[bust]\npos=[0,0,1.2]\n'
+                   '[[objects]]\nshape="pyramid"\npos=[0,0,0]\n')
+    with pytest.raises(UsageError, match="object 1: shape must be one of"):
+        scene_spec.load(bad)
+    bad.write_text('[camera]\npos=[0,0]\nlook_at=[0,1,1]\n[bust]\npos=[0,0,1.2]\n')
+    with pytest.raises(UsageError, match=r"\[camera\]: 'pos' must be a list of 3 numbers"):
+        scene_spec.load(bad)
+    bad.write_text("not = [toml")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        scene_spec.load(bad)
+
+
+def test_procedural_textures_are_deterministic_and_textured():
+    for name in textures.MAKERS:
+        a, b = textures.make(name, 64, seed=3), textures.make(name, 64, seed=3)
+        assert a.shape == (64, 64, 3) and a.dtype == np.uint8
+        assert np.array_equal(a, b)
+        assert a.std() > 3, f"{name} is flat"
+    assert not np.array_equal(textures.make("wood", 64, 1), textures.make("wood", 64, 2))
+
+
+@pytest.mark.parametrize("name", ROOMS)
+def test_room_renders_with_bust_label_and_skin(name, head):
+    r, sc, img = render_scene(name, head)
+    h, w, _ = img.shape
+    assert img.std() > 15, "blank render"
+    x0, y0, x1, y1 = sc.face_box()
+    assert 0 < x0 < w / 2 < x1 < w and 0 <= y0 < h / 2, f"head not centred at eye level: {(x0, y0, x1, y1)}"
+    face = img[(y0 + y1) // 2 - 3:(y0 + y1) // 2 + 3, (x0 + x1) // 2 - 3:(x0 + x1) // 2 + 3].reshape(-1, 3).astype(int)
+    r_, g_, b_ = np.median(face, axis=0)
+    assert r_ > g_ > b_ and r_ > 60, f"face centre is not skin-like: {(r_, g_, b_)}"
+    label = img[int(h * 0.93):, int(w * 0.6):]  # bottom-right: white text on a dark card
+    assert (label.min(axis=2) > 200).sum() >= 5 and (label.max(axis=2) < 40).sum() >= 20
+    r.close()
+
+
+def test_candle_flames_flicker_over_time(head):
+    r, sc, a = render_scene("chapel", head)
+    sc.update(0.37)
+    b = r.frame()
+    diff = np.abs(a.astype(int) - b.astype(int)).sum(axis=2)
+    x0, y0, x1, y1 = sc.face_box()
+    assert diff.sum() > 200, "candles did not change between t=0 and t=0.37"
+    assert diff[y0:y1, x0:x1].sum() < diff.sum(), "the change should come from the candles, not the head"
+    r.close()
+
+
+def test_photo_frames_show_the_family_photos(head):
+    blue = np.zeros((40, 30, 3), np.uint8)
+    blue[..., 2] = 230
+    r, _, with_photos = render_scene("living_room", head, photos=[blue] * 6)
+    r.close()
+    r, _, without = render_scene("living_room", head)
+    r.close()
+
+    def bluish(img):
+        i = img.astype(int)
+        return ((i[..., 2] > 120) & (i[..., 2] > i[..., 0] + 60)).sum()
+
+    assert bluish(with_photos) > 100 and bluish(without) == 0

@@ -1,0 +1,58 @@
+"""The offscreen renderer: image orientation, bad sizes and backends, and the GL backend
+(EGL, Mesa or a GPU) drawing the same room as the software one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from panda3d.core import CardMaker
+
+from scenes.spec import load
+from vr_app.errors import RenderError
+from vr_app.offscreen import OffscreenRenderer
+from vr_app.scene import MemorialScene
+from vr_app.textures import TextureStream
+
+from .heads import face_texture, make_head
+
+
+def test_read_back_is_top_row_first():
+    r = OffscreenRenderer((64, 48))
+    cm = CardMaker("top")
+    cm.set_frame(-10, 10, 0, 10)  # fills the upper half of the view
+    card = r.stage.render.attach_new_node(cm.generate())
+    card.set_pos(0, 5, 0)
+    card.set_color(1, 0, 0, 1)
+    img = r.frame()
+    assert img.shape == (48, 64, 3)
+    assert img[2, 32, 0] > 200 and img[-3, 32, 0] < 30
+    r.close()
+
+
+@pytest.mark.parametrize("size, backend, message", [((8, 8), "software", "out of range"),
+                                                    ((64, 64), "vulkan", "unknown render backend")])
+def test_bad_renderer_settings(size, backend, message):
+    with pytest.raises(RenderError, match=message):
+        OffscreenRenderer(size, backend=backend)
+
+
+def _room(backend):
+    spec = load("chapel")
+    r = OffscreenRenderer((160, 120), backend=backend)
+    r.buffer.set_clear_color((*spec.background, 1))
+    sc = MemorialScene(r.stage, spec, make_head(3), TextureStream(face_texture(), 1.0), None, intro_s=0)
+    return r, sc
+
+
+def test_gl_backend_draws_the_same_room_as_software():
+    try:
+        gl, sc = _room("gl")
+    except RenderError as exc:
+        pytest.skip(f"no EGL here: {exc}")
+    soft, _ = _room("software")
+    a, b = gl.frame().astype(int), soft.frame().astype(int)
+    assert np.abs(a - b).mean() < 12, "the two backends should render the same scene alike"
+    x0, y0, x1, y1 = sc.face_box()
+    assert np.abs(a[y0:y1, x0:x1].mean((0, 1)) - b[y0:y1, x0:x1].mean((0, 1))).max() < 20
+    gl.close()
+    soft.close()

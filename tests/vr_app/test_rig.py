@@ -1,0 +1,140 @@
+"""The head rig: shape follows the codes (jaw, blinks), eyes follow gaze, the face texture
+streams and blends at the track's fps; checked on real offscreen renders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from panda3d.core import AmbientLight, DirectionalLight, Point2, Point3
+
+from generation import expression
+from vr_app.textures import TextureStream
+
+from .heads import SKIN, face_texture, make_frames, make_head, make_track
+
+
+@pytest.fixture(scope="module")
+def head():
+    return make_head(4)
+
+
+class Close:
+    """A face-filling render of the bust alone, 160x160, lit from the front."""
+
+    def __init__(self, head, stream=None, track=None):
+        from vr_app.offscreen import OffscreenRenderer
+        from vr_app.rig import HeadRig
+
+        self.r = OffscreenRenderer((160, 160), fov=40)
+        render = self.r.stage.render
+        amb = AmbientLight("a")
+        amb.set_color((0.5, 0.5, 0.5, 1))
+        key = DirectionalLight("k")
+        key.set_color((0.6, 0.6, 0.6, 1))
+        knp = render.attach_new_node(key)
+        knp.set_hpr(10, -20, 0)
+        render.set_light(render.attach_new_node(amb))
+        render.set_light(knp)
+        self.rig = HeadRig(head, render, stream or TextureStream(face_texture(), 1.0), track)
+        cam = self.r.stage.camera
+        cam.set_pos(0, -0.42, -0.03)
+        cam.look_at(0, 0, -0.03)
+
+    def px(self, node) -> tuple[int, int]:
+        p = self.r.stage.camera.get_relative_point(node, Point3(0, 0, 0))
+        film = Point2()
+        assert self.r.stage.lens.project(p, film)
+        return int((film.x + 1) * 80), int((1 - film.y) * 80)
+
+    def frame(self, **code):
+        self.rig.set_code(expression.from_dict(code))
+        return self.r.frame().astype(int)
+
+
+def region(img, xy, half):
+    x, y = xy
+    return img[y - half:y + half + 1, x - half:x + half + 1]
+
+
+def test_jaw_open_changes_the_mouth_region_only(head):
+    c = Close(head)
+    closed, opened = c.frame(), c.frame(jaw_open=1.0)
+    mx, my = c.px(c.rig.mouth)
+    diff = np.abs(opened - closed).sum(axis=2)
+    assert region(diff, (mx, my + 8), 10).sum() > 2000, "opening the jaw did not move the mouth"
+    ex, ey = c.px(c.rig.eyes["l"])
+    assert region(diff, (ex, ey - 4), 3).sum() == 0, "the eyes should not move with the jaw"
+    c.r.close()
+
+
+def test_blink_closes_the_eyelids_over_the_eyeballs(head):
+    c = Close(head)
+    skin = np.array(SKIN)
+    for side in ("l", "r"):
+        xy = c.px(c.rig.eyes[side])
+        open_eye = region(c.frame(), xy, 2)
+        shut = region(c.frame(**{f"blink_{side}": 1.0}), xy, 2)
+        # Open: the dark pupil/iris shows. Shut: the lid's skin colour (shaded) covers it.
+        assert open_eye.reshape(-1, 3).min(axis=0).sum() < 120
+        ratio = shut.reshape(-1, 3).mean(axis=0) / skin
+        assert np.all(ratio > 0.45) and np.ptp(ratio) < 0.25, f"eye {side} not covered by skin: {shut.mean((0, 1))}"
+    c.r.close()
+
+
+def test_eyes_follow_gaze_codes(head):
+    c = Close(head)
+    c.frame(gaze_yaw_l=1.0, gaze_yaw_r=1.0)
+    assert c.rig.eyes["l"].get_h() == pytest.approx(30.0) and c.rig.eyes["r"].get_h() == pytest.approx(30.0)
+    c.frame(gaze_pitch_l=-0.5)
+    assert c.rig.eyes["l"].get_p() == pytest.approx(15.0)
+    a = c.frame()
+    b = c.frame(gaze_yaw_l=1.0, gaze_yaw_r=1.0)
+    xy = c.px(c.rig.eyes["l"])
+    assert np.abs(region(a, xy, 3) - region(b, xy, 3)).sum() > 300, "turning the eyes did not show"
+    c.r.close()
+
+
+def test_texture_stream_blends_between_frames():
+    frames = np.zeros((3, 4, 4, 3), np.uint8)
+    frames[1] = 100
+    frames[2] = 200
+    s = TextureStream(frames, fps=10)
+    assert s.at(0.0).max() == 0 and s.at(0.1).max() == 100
+    assert int(s.at(0.05)[0, 0, 0]) == 50, "halfway between frames blends them"
+    assert s.at(99.0).max() == 200, "after the end it holds the last frame"
+    assert len(TextureStream(np.zeros((6, 6, 3), np.uint8), 1.0)) == 1, "a single photo is a still stream"
+
+
+def test_rig_streams_generated_frames_on_the_track_clock(head):
+    seq = make_frames(30)
+    track = make_track(1.0)
+    c = Close(head, TextureStream(seq.frames, seq.fps), track)
+    mx, my = c.px(c.rig.mouth)
+    c.rig.update(0.0)
+    first = region(c.r.frame().astype(int), (mx, my), 2).mean(axis=(0, 1))
+    c.rig.update(0.99)
+    last = region(c.r.frame().astype(int), (mx, my), 2).mean(axis=(0, 1))
+    assert first[0] > first[2] + 30 and last[2] > last[0] + 30, f"lips should go from red to blue: {first} {last}"
+    c.r.close()
+
+
+def test_bust_has_neck_and_shoulders_below_the_head(head):
+    c = Close(head)
+    names = {n.get_name() for n in c.rig.root.find_all_matches("**/+GeomNode")}
+    assert {"head", "neck", "shoulders", "chest", "eye_l", "eye_r"} <= names
+    lo, hi = c.rig.root.find("**/shoulders").get_tight_bounds(c.rig.root)
+    hlo, _ = c.rig.head_np.get_tight_bounds(c.rig.root)
+    assert hi.z < hlo.z + 0.05 and hi.x - lo.x > 0.3, "shoulders sit under the head and are wider than it"
+    mouth = c.rig.mouth.get_pos(c.rig.root)
+    assert -0.12 < mouth.z < -0.04, "the voice comes from below the eyes"
+    assert mouth.y < c.rig.pivot.get_y() - 0.05, "... and from the front of the face, not the neck"
+    c.r.close()
+
+
+def test_pose_turns_the_head_about_the_neck(head):
+    c = Close(head)
+    before = c.rig.mouth.get_pos(c.rig.root)
+    c.rig.set_pose(np.array([20, 0, 0, 0, 0, 0], np.float32))
+    after = c.rig.mouth.get_pos(c.rig.root)
+    assert after.x > before.x + 0.02, "a yaw to the subject's left moves the mouth towards +x"
+    c.r.close()

@@ -1,0 +1,112 @@
+"""What the room needs from the vault: the head, the face texture, a track, photo thumbnails.
+
+It works with whatever has been made so far: generated frames for the track when they
+exist, otherwise the dataset's best UV texture (a still face), otherwise a plain skin tone.
+Photos are decoded one at a time and only small thumbnails are kept.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from generation.artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence, HeadModel
+
+from .errors import UsageError
+from .textures import TextureStream
+
+THUMBNAIL = 256  # pixels on the long side
+NEUTRAL_SKIN = (196, 160, 138)
+
+
+@dataclass
+class RoomInputs:
+    head: HeadModel
+    texture: TextureStream
+    track: ExpressionTrack | None
+    title: str = ""
+    photos: list[np.ndarray] = field(default_factory=list)  # [h,w,3] thumbnails
+    texture_source: str = ""
+
+
+def load_head(vault) -> HeadModel:
+    try:
+        return HeadModel.from_bytes(vault.get(KEYS["head"]))
+    except KeyError:
+        raise UsageError("this subject has no head model yet: ingest photos first (`memorial subject ingest`), "
+                         "which fits the head") from None
+    except ArtifactError as exc:
+        raise UsageError(f"the stored head model cannot be read: {exc}") from None
+
+
+def track_names(vault) -> list[str]:
+    prefix = KEYS["track"].format(name="")
+    return [info.key[len(prefix):] for info in vault.list(prefix)]
+
+
+def load_track(vault, name: str) -> ExpressionTrack:
+    key = KEYS["track"].format(name=name)
+    if not vault.exists(key):
+        names = track_names(vault)
+        raise UsageError(f"no track named {name!r}" + (f" (tracks: {', '.join(names)})" if names else
+                                                        " (this subject has no tracks yet; make one with --text)"))
+    try:
+        return ExpressionTrack.from_bytes(vault.get(key))
+    except ArtifactError as exc:
+        raise UsageError(f"track {name!r} cannot be read: {exc}") from None
+
+
+def load_texture(vault, track_name: str | None, frames_key: str | None = None) -> tuple[TextureStream, str]:
+    """Generated frames for the track if any, else the dataset's best UV texture, else a skin tone."""
+    key = frames_key or (KEYS["frames"].format(name=track_name) if track_name else None)
+    if frames_key and not vault.exists(frames_key):
+        raise UsageError(f"no frames stored under {frames_key!r}")
+    if key and vault.exists(key):
+        seq = FrameSequence.from_bytes(vault.get(key))
+        return TextureStream(seq.frames, seq.fps), key
+    if vault.exists(KEYS["dataset"]):
+        from generation.artifacts import SubjectDataset
+
+        ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
+        real = np.where(~ds.synthetic)[0]
+        pool = real if len(real) else np.arange(len(ds))
+        best = int(pool[np.argmax(ds.quality[pool])])
+        return TextureStream(np.ascontiguousarray(ds.uv[best]), 1.0), f"{KEYS['dataset']}#{best}"
+    return TextureStream(np.full((64, 64, 3), NEUTRAL_SKIN, np.uint8), 1.0), "plain"
+
+
+def photo_thumbnails(vault, limit: int) -> list[np.ndarray]:
+    """Up to `limit` family photos from the vault's originals as RGB thumbnails [h,w,3]."""
+    from PIL import Image, UnidentifiedImageError
+
+    out = []
+    for info in vault.list("original/"):
+        if len(out) >= limit:
+            break
+        media = str(info.meta.get("media_type") or info.meta.get("mime") or info.meta.get("kind") or "")
+        if media and not media.startswith("image"):
+            continue
+        try:
+            with Image.open(io.BytesIO(vault.get(info.key))) as img:
+                img.draft("RGB", (THUMBNAIL, THUMBNAIL))
+                img = img.convert("RGB")
+                img.thumbnail((THUMBNAIL, THUMBNAIL))
+                out.append(np.asarray(img, dtype=np.uint8).copy())
+        except (UnidentifiedImageError, OSError, ValueError):
+            continue
+    return out
+
+
+def load_inputs(vault, track: str | ExpressionTrack | None, frames_key: str | None = None, photos: int = 8) -> RoomInputs:
+    head = load_head(vault)
+    name = track if isinstance(track, str) else None
+    trk = load_track(vault, track) if isinstance(track, str) else track
+    stream, source = load_texture(vault, name, frames_key)
+    try:
+        title = vault.consent.subject_name
+    except Exception:  # the title is cosmetic; consent itself was checked by authorize()
+        title = ""
+    return RoomInputs(head=head, texture=stream, track=trk, title=title, photos=photo_thumbnails(vault, photos),
+                      texture_source=source)
