@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData,
-                          GeomVertexFormat, InternalName)
+                          GeomVertexFormat, InternalName, Material, MaterialAttrib)
 
 _FLOATS = 12  # x y z, nx ny nz, u v, r g b a
 
@@ -97,5 +97,12 @@ def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = N
         u = np.where(axis == 0, vertices[:, 1], vertices[:, 0])
         w = np.where(axis == 2, vertices[:, 1], vertices[:, 2])
         uvs = (np.c_[u, w] / uv_scale).astype(np.float32)
-    colors = np.tile(np.asarray(color, dtype=np.float32), (len(vertices), 1))
-    return MeshGeom(name, vertices, faces, uvs=uvs, colors=colors, normals=normals).node
+    node = MeshGeom(name, vertices, faces, uvs=uvs, normals=normals).node  # white vertex colours
+    # The colour goes in a material: the software renderer multiplies lit vertex colours in twice,
+    # GL does not; a material colour on white vertices renders alike on both.
+    mat = Material(name)
+    rgba = tuple(float(c) for c in color) + ((1.0,) if len(color) == 3 else ())
+    mat.set_ambient(rgba)
+    mat.set_diffuse(rgba)
+    node.set_attrib(MaterialAttrib.make(mat))
+    return node

@@ -107,7 +107,7 @@ class HeadRig:
     """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
 
     def __init__(self, head: HeadModel, parent: NodePath, texture: TextureStream,
-                 track: ExpressionTrack | None = None, clothing=(0.17, 0.19, 0.25)):
+                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38)):
         self.head = head
         self.track = track
         self.stream = texture
@@ -117,10 +117,16 @@ class HeadRig:
                     else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
         self.origin = eyes_mid.astype(np.float32)  # head coords of the rig's root
         verts = head.vertices - self.origin
-        chin = float(verts[:, 1].min())
+        self.has_neck = bool(head.regions.get("neck"))  # the mesh carries its own neck down to its lowest ring
+        bottom = float(verts[:, 1].min())
+        face_ids = head.landmark_vertices[[152, 10]]  # chin tip and forehead top
+        chin = float(verts[face_ids[0], 1]) if self.has_neck else bottom
         back = float(verts[:, 2].min())
         centre_z = 0.5 * (float(verts[:, 2].max()) + back)
-        self.neck_point = np.array([0.0, chin + 0.03, centre_z - 0.01], np.float32)  # head coords, rig-relative
+        if "pivot" in head.meta:  # where the fitter says the head turns (top of the neck)
+            self.neck_point = np.asarray(head.meta["pivot"], np.float32) - self.origin
+        else:
+            self.neck_point = np.array([0.0, chin + 0.03, centre_z - 0.01], np.float32)  # head coords, rig-relative
 
         self.root = parent.attach_new_node("bust")
         self.pivot = self.root.attach_new_node("neck-pivot")  # the head turns about the top of the neck
@@ -139,8 +145,9 @@ class HeadRig:
         self.head_np.set_two_sided(True)
 
         self.eyes: dict[str, NodePath] = {}
+        fitted_eyes = head.meta.get("eyes", {})
         for side, eye in self.openings.items():
-            r = 0.43 * eye["width"]
+            r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
             iris_uv = head.uvs[head.landmark_vertices[IRIS[side]]]
             ball = _eyeball(f"eye_{side}", r, _sample(first, iris_uv, 2))
             anchor = self.pivot.attach_new_node(f"eye-{side}")
@@ -154,17 +161,24 @@ class HeadRig:
         mouth = head.vertices[head.landmark_vertices[list(MOUTH)]].mean(axis=0)
         self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
         self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
-        self._build_body(skin_tone(head, first) / 255.0, clothing, chin, centre_z)
+        skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
+        self._build_body(skin / 255.0, clothing, bottom, centre_z)
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
 
-    def _build_body(self, skin: np.ndarray, clothing, chin: float, centre_z: float) -> None:
-        """Neck (skin tone) and shoulders with a simple garment, static under the root."""
-        neck_len = 0.16
-        neck = trimesh.creation.cylinder(radius=0.052, height=neck_len, sections=24)
-        neck_np = self.root.attach_new_node(trimesh_geom("neck", neck, color=(*skin, 1)))
-        neck_np.set_pos(*to_panda(np.array([0, chin - 0.02, centre_z - 0.02])))
+    def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
+        """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
+
+        `bottom` is the mesh's lowest point: the chin for a face-and-skull mesh, the neck's end otherwise.
+        """
+        if self.has_neck:
+            chin = bottom + 0.105  # sink the mesh's neck into the collar
+        else:
+            chin = bottom
+            neck = trimesh.creation.cylinder(radius=0.052, height=0.16, sections=24)
+            neck_np = self.root.attach_new_node(trimesh_geom("neck", neck, color=(*skin, 1)))
+            neck_np.set_pos(*to_panda(np.array([0, chin - 0.02, centre_z - 0.02])))
         shoulders = trimesh.creation.capsule(height=0.25, radius=0.07, count=(24, 24))
         sh = self.root.attach_new_node(trimesh_geom("shoulders", shoulders, color=(*clothing, 1)))
         sh.set_hpr(0, 0, 90)  # capsule axis along X (shoulder to shoulder)
@@ -174,9 +188,10 @@ class HeadRig:
         ch = self.root.attach_new_node(trimesh_geom("chest", chest, color=(*clothing, 1)))
         ch.set_scale(1.15, 0.68, 1.0)
         ch.set_pos(*to_panda(np.array([0, chin - 0.26, centre_z - 0.04])))
-        collar = trimesh.creation.annulus(r_min=0.05, r_max=0.075, height=0.03, sections=32)
-        co = self.root.attach_new_node(trimesh_geom("collar", collar, color=(0.85, 0.84, 0.80, 1)))
-        co.set_pos(*to_panda(np.array([0, chin - 0.07, centre_z - 0.02])))
+        if not self.has_neck:  # a fitted neck carries the person's own collar in its texture
+            collar = trimesh.creation.annulus(r_min=0.05, r_max=0.075, height=0.03, sections=32)
+            co = self.root.attach_new_node(trimesh_geom("collar", collar, color=(0.85, 0.84, 0.80, 1)))
+            co.set_pos(*to_panda(np.array([0, chin - 0.07, centre_z - 0.02])))
 
     def code_at(self, t: float) -> np.ndarray:
         return expression.neutral() if self.track is None else self.track.code_at(t)

@@ -96,7 +96,16 @@ def evaluate(name, ckpt_name, member) -> None:
             from ..errors import UsageError
 
             raise UsageError(f"{key} was trained on an earlier dataset; train again before evaluating")
-        result = run_eval(ckpt, ds)
+        result = run_eval(ckpt, ds, head=_head_or_none(vault))
         vault.put_json(f"train/{ckpt_name}/evaluation.json", result, kind="evaluation")
         for line in report_lines(result):
             click.echo(line)
+
+
+def _head_or_none(vault):
+    from ..artifacts import KEYS, ArtifactError, HeadModel
+
+    try:
+        return HeadModel.from_bytes(vault.get(KEYS["head"]))
+    except (KeyError, ArtifactError):
+        return None

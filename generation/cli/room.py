@@ -74,9 +74,10 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, seconds: 
               help="Also write a still PNG of the likeness speaking.")
 @click.option("--backend", type=click.Choice(["software", "gl"]), default="software", show_default=True,
               help="Offscreen renderer: software (p3tinydisplay) or gl (EGL, uses a GPU or Mesa).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @member_option
 def render(name: str, text: str | None, track: str | None, scene: str, out: Path, size: str, fps: int,
-           png: Path | None, backend: str, member: str | None) -> None:
+           png: Path | None, backend: str, quiet: bool, member: str | None) -> None:
     """Render a labelled memorial video (H.264 + AAC mp4, binaural sound, subtitles).
 
     Every frame carries the 'AI-generated likeness' label and invisible watermark; the
@@ -98,7 +99,8 @@ def render(name: str, text: str | None, track: str | None, scene: str, out: Path
         raise UsageError(f"--png must end in .png, got {png.name!r}")
     with unlock(name, member, Action.EXPORT_VIDEO) as vault:
         trk = _track_for(vault, track, text)
-        path = render_video(vault, trk, out, scene=scene, size=wh, fps=fps, png_path=png, backend=backend)
+        path = render_video(vault, trk, out, scene=scene, size=wh, fps=fps, png_path=png, backend=backend,
+                            progress=not quiet)
     click.echo(f"Wrote {path}" + (f" and {png}" if png else ""))
 
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import expression
 from . import topology as T
-from .controls import EYEBALL_RADIUS_M, GAZE_DEG, Calibration, codes_from_landmarks, fit_calibration
+from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
+                       codes_from_landmarks, fit_calibration)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
 
@@ -335,8 +336,14 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             off = cal.regression[i].reshape(478, 3).astype(np.float64)
             how[ctl.name] = f"fitted: least squares of landmark offsets, {active} real samples show it"
         else:
-            off = generic[ctl.name]
-            how[ctl.name] = "generic geometric deformation" + ("" if i < 12 else " (iris rotation about the eyeball centre)")
+            # The generic shape moves its raw measure by about GENERIC_RANGE; rescale it to this
+            # subject's calibrated range so that code 1 still means "as far as this face goes".
+            scale = 1.0
+            if i < 12 and not ctl.name.startswith("blink"):
+                scale = float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
+            off = generic[ctl.name] * scale
+            how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
+                             + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
         blend[i] = spread(off, shape, verts, source)
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])

@@ -20,6 +20,7 @@ import numpy as np
 from . import topology as T
 from .errors import check_landmarks
 
+RIGID_WEIGHT = 10.0
 IOD_M = 0.063  # distance between the eye centres of an average adult, metres
 PITCH_BIAS_DEG = 16.7  # the forehead-over-nose-ridge line leans back this much on frontal portraits
 
@@ -103,16 +104,47 @@ def similarity_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None 
     return rot, s, mu_d - s * rot @ mu_s
 
 
-def fit_pose(landmarks_px: np.ndarray, model_points: np.ndarray, size: float, indices=None) -> np.ndarray:
+def fit_pose(landmarks_px: np.ndarray, model_points: np.ndarray, size: float, indices=None,
+             refine: bool = True) -> np.ndarray:
     """Pose vector [6] aligning model points [478,3] (metres) to image landmarks [478,3] (px).
 
-    Fitted in 3D on the rigid landmarks (or `indices`), the projection in the module docstring.
+    Fitted in 3D on all 468 mesh points with the rigid ones weighted up (the model points are
+    expected at the sample's code, so the moving parts agree too), or on `indices` only.
     """
     lm = check_landmarks(landmarks_px)
     assert lm.ndim == 2 and model_points.shape == (478, 3), model_points.shape
-    idx = np.array(T.RIGID if indices is None else indices)
-    rot, s, t = similarity_fit(np.asarray(model_points, np.float64)[idx], image_to_model_axes(lm.astype(np.float64))[idx])
-    return _pose_vector(rot, s, t, size)
+    if indices is None:
+        idx = np.arange(T.N_MESH)
+        weights = np.ones(T.N_MESH)
+        weights[list(T.RIGID)] = RIGID_WEIGHT
+    else:
+        idx, weights = np.asarray(indices), None
+    src = np.asarray(model_points, np.float64)[idx]
+    rot, s, t = similarity_fit(src, image_to_model_axes(lm.astype(np.float64))[idx], weights)
+    pose = _pose_vector(rot, s, t, size)
+    return refine_pose_2d(pose, src, lm[idx, :2], size, weights) if refine else pose
+
+
+def refine_pose_2d(pose: np.ndarray, model_points: np.ndarray, image_xy: np.ndarray, size: float,
+                   weights: np.ndarray | None = None, iterations: int = 6) -> np.ndarray:
+    """Gauss-Newton on the 6 pose numbers so the projected model points [K,3] meet the image
+    points [K,2] in 2D. mediapipe's depth is the least reliable coordinate, so the 3D
+    Procrustes start is finished on x and y alone."""
+    p = np.asarray(pose, np.float64).copy()
+    w = np.sqrt(np.ones(len(model_points)) if weights is None else np.asarray(weights, np.float64))
+    steps = np.array([0.1, 0.1, 0.1, 1e-4, 1e-4, 1e-4 * max(p[5], 1e-6)])
+
+    def residual(q):
+        return ((project(model_points, q, size)[:, :2] - image_xy) * w[:, None]).reshape(-1)
+
+    for _ in range(iterations):
+        r = residual(p)
+        jac = np.stack([(residual(p + np.eye(6)[k] * steps[k]) - r) / steps[k] for k in range(6)], axis=1)
+        delta = np.linalg.lstsq(jac, -r, rcond=None)[0]
+        p += delta
+        if np.all(np.abs(delta) < steps * 1e-2):
+            break
+    return p.astype(np.float32)
 
 
 def _pose_vector(rot, s, t, size: float) -> np.ndarray:

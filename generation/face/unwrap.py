@@ -55,7 +55,7 @@ def posed_vertices(head, landmarks_px: np.ndarray, code: np.ndarray, pose: np.nd
     active = np.nonzero(code)[0]  # most codes are sparse: skip the zero blendshapes
     verts = head.vertices + np.tensordot(code[active], head.blendshapes[active], axes=1)
     if pose is None:
-        pose = fit_pose(landmarks_px, verts[:478], frame)
+        pose = fit_pose(landmarks_px, verts[:478], frame, refine=False)  # landmark vertices snap anyway
     xyz = project(verts, pose, frame)
     if snap:
         source = np.asarray(head.meta.get("source", np.arange(478)))

@@ -29,6 +29,7 @@ class TrainingData:
     train_idx: torch.Tensor  # [n_train] int64, indices into the tensors above
     holdout_idx: torch.Tensor  # [n_hold] int64
     digest: str  # sha256 of the dataset bytes, so a resume on other data is refused
+    source_index: np.ndarray = None  # [N] index of each usable sample in the SubjectDataset
 
     def stats(self) -> dict:
         """What a checkpoint keeps about its data (tensors and plain values only)."""
@@ -84,7 +85,7 @@ def prepare(ds: SubjectDataset, resolution: int, min_quality: float, holdout: fl
     return TrainingData(uv=uv.contiguous(), mask=mask.contiguous(),
                         codes=torch.from_numpy(ds.codes[usable].astype(np.float32)), synthetic=synthetic,
                         train_idx=torch.from_numpy(train.astype(np.int64)),
-                        holdout_idx=torch.from_numpy(hold.astype(np.int64)), digest=digest)
+                        holdout_idx=torch.from_numpy(hold.astype(np.int64)), digest=digest, source_index=usable)
 
 
 def digest(raw: bytes) -> str:

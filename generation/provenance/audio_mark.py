@@ -3,7 +3,7 @@
 Design (ours). Analysis always runs at 16 kHz (STFT, 512-sample Hann window, hop 256 = 16 ms),
 whatever the file's rate, so a copy resampled by a re-encoder still lines up:
 
-* 406-4375 Hz is cut into 64 cells of two bins, grouped in 8 sub-bands; each sub-band carries
+* 312-7312 Hz is cut into 112 cells of two bins, grouped in 8 sub-bands; each sub-band carries
   one bit per symbol of 10 hops (160 ms), so 96 bits (the 64-bit short id + CRC-32) take 12
   symbols = 1.92 s, repeated for the whole clip.
 * A bit is spread over its sub-band's cells and hops with a fixed pseudo-random +-1 chip
@@ -27,9 +27,9 @@ from . import payload
 SR = 16000
 NPERSEG = 512
 HOP = 256
-BIN_LO = 13  # 406 Hz
+BIN_LO = 10  # 312 Hz
 CELL_BINS = 2
-N_CELLS = 64
+N_CELLS = 112  # up to 7312 Hz
 BANDS = 8
 HOPS_PER_SYMBOL = 10
 N_BITS = payload.AUDIO_ID_BITS + payload.CRC_BITS  # 96
@@ -126,7 +126,7 @@ def _cell_logmag(x16: np.ndarray) -> np.ndarray:
 
 
 def _centred_cells(mag: np.ndarray) -> np.ndarray:
-    spec = mag[BIN_LO:BIN_LO + N_CELLS * CELL_BINS]  # [128, T]
+    spec = mag[BIN_LO:BIN_LO + N_CELLS * CELL_BINS]  # [224, T]
     energy = 10 * np.log10(np.sum(spec ** 2, axis=0) + 1e-20)  # [T]
     cells = np.log(spec.reshape(N_CELLS, CELL_BINS, -1).mean(axis=1) + 1e-9).T  # [T, N_CELLS]
     loud = energy > energy.max() - SILENCE_DB

@@ -76,23 +76,25 @@ def test_cli_train_frames_evaluate(subject_with_data, cli, tmp_path):
     r = cli("train", "rose", "--steps", "4", "--config", cfg, "--no-progress", "--seed", "3")
     assert r.exit_code == 0, r.output
     assert "checkpoint/current" in r.output
-    vault = open_vault("rose", OWNER_PASS)  # a fresh handle sees what the command wrote
+    fresh = lambda: open_vault("rose", OWNER_PASS)  # noqa: E731  a fresh handle sees what the command wrote
+    vault = fresh()
     ckpt = checkpoint.load(vault, "checkpoint/current")
     assert ckpt["step"] == 4 and ckpt["config"]["seed"] == 3 and ckpt["config"]["resolution"] == 16
     options = vault.get_json(vault.list("train/current/options/")[0].key)
     assert options["config"]["batch"] == TINY["batch"] and options["world_size"] == 1
     r = cli("train", "rose", "--resume", "--steps", "6", "--no-progress")
     assert r.exit_code == 0, r.output
-    assert checkpoint.load(vault, "checkpoint/current")["step"] == 6
+    assert checkpoint.load(fresh(), "checkpoint/current")["step"] == 6
     r = cli("frames", "rose", "--track", "hello")
     assert r.exit_code == 0, r.output
+    vault = fresh()
     seq = FrameSequence.from_bytes(vault.get("frames/hello"))
     assert seq.frames.shape == (12, 16, 16, 3) and seq.meta["checkpoint"] == "checkpoint/current"
     r = cli("evaluate", "rose")
     assert r.exit_code == 0, r.output
     for needle in ("reconstruction, held-out", "identity consistency", "flicker", "memorisation", "frames/s"):
         assert needle in r.output
-    assert vault.exists("train/current/evaluation.json")
+    assert fresh().exists("train/current/evaluation.json")
     # nothing in plaintext on disk: the run's stats live only inside the encrypted vault
     home = tmp_path / "home"
     assert not any(b'"loss_d"' in p.read_bytes() for p in home.rglob("*") if p.is_file())

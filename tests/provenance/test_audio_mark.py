@@ -15,7 +15,12 @@ SHORT = payload.short_id(CID)
 
 @pytest.fixture(scope="module")
 def voice():
-    return speech()
+    """What an export sounds like: the spoken AI notice, then the likeness speaking."""
+    from generation.provenance import notice
+
+    x, rate = speech()
+    lead, _, _ = notice.spoken("en", rate)
+    return np.concatenate([lead, x]), rate
 
 
 @pytest.fixture(scope="module")

@@ -145,7 +145,8 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
     panel = None
     if getattr(scene, "overlay_root", None) is not None:
         from .panel import OverlayPanel
-        panel = OverlayPanel(engine, host, scene.overlay_root, loop.anchors.origin.get_parent())
+        panel = OverlayPanel(engine, host, scene.overlay_root, loop.anchors.origin.get_parent(),
+                             aspect=getattr(scene, "overlay_aspect", 16 / 9))
     clock = {"t": 0.0, "last": None}
     if hasattr(scene, "update"):
         def scene_task(task):
@@ -209,5 +210,6 @@ def memorial_scene_builder(inputs, spec, track=None, overlay_size=(1280, 720)):
         seat.set_h(camera.get_h(render))
         scene.viewpoint = seat
         scene.overlay_root = overlay
+        scene.overlay_aspect = stage.aspect
         return scene
     return build

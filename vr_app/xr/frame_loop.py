@@ -222,8 +222,13 @@ class XrFrameLoop:
         self.pointers.update(self.values, focused)
         for hand in ("left", "right"):
             if focused and self.pause_edges[hand].update(self.values.get((hand, A.PAUSE), 0.0)) == "press":
-                self.user_paused = not self.user_paused
-                self.comfort.set_paused(self.user_paused, "user")
+                self.set_paused(not self.user_paused)
+
+    def set_paused(self, paused: bool) -> None:
+        """The user's pause (the controller button, or a companion at the mirror): it outlasts
+        system-menu focus changes, which pause and resume on their own."""
+        self.user_paused = paused
+        self.comfort.set_paused(paused, "user")
 
     def _comfort(self) -> None:
         for buf in self.buffers:

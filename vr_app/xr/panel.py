@@ -10,11 +10,12 @@ from panda3d.core import (BitMask32, Camera, CardMaker, FrameBufferProperties, G
 
 
 class OverlayPanel:
-    def __init__(self, engine, host, overlay_root: NodePath, parent: NodePath, size=(1024, 576),
-                 distance: float = 1.6, width: float = 1.4, drop: float = 0.15):
+    def __init__(self, engine, host, overlay_root: NodePath, parent: NodePath, aspect: float = 16 / 9,
+                 texture_size=(1024, 512), distance: float = 1.6, width: float = 1.4, drop: float = 0.15):
+        """aspect: the overlay's own width/height (its x runs -aspect..aspect). The texture is a
+        power of two (software rendering needs it) and is stretched back by the panel's shape."""
         self.engine = engine
-        w, h = size
-        aspect = w / h
+        w, h = texture_size
         fb = FrameBufferProperties()
         fb.set_rgba_bits(8, 8, 8, 8)
         self.buffer = engine.make_output(host.get_pipe(), "xr-overlay", -30, fb, WindowProperties.size(w, h),
@@ -27,6 +28,8 @@ class OverlayPanel:
         lens = OrthographicLens()
         lens.set_film_size(2 * aspect, 2)
         lens.set_near_far(-100, 100)
+        overlay_root.set_depth_test(False)  # as ShowBase's render2d: 2D draws in bin order
+        overlay_root.set_depth_write(False)
         cam_np = overlay_root.attach_new_node(Camera("xr-overlay-cam", lens))  # aspect2d lies in X-Z; looks +Y
         self.buffer.make_display_region().set_camera(cam_np)
         maker = CardMaker("xr-overlay-panel")
