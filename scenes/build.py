@@ -141,8 +141,9 @@ def _object(i: int, obj: Obj, root: NodePath, shadow_tex) -> NodePath:
     node.set_hpr(*obj.hpr)
     if obj.texture:
         node.set_texture(make_texture(textures.make(obj.texture, 128, seed=i), obj.texture))
-    if obj.unlit:
+    if obj.unlit:  # glowing things (a lamp shade, a window) keep their colour without light
         node.set_light_off(1)
+        node.set_color(*obj.color, 1)
     if obj.shadow:
         r = 0.75 * max(obj.size[0], obj.size[1] if obj.shape in ("box", "plane", "sphere") else obj.size[0])
         _shadow(root, obj.pos[0], obj.pos[1], r, shadow_tex)

@@ -42,6 +42,7 @@ def triangles() -> np.ndarray:
     tris = {tuple(sorted((a, b, c))) for a, b in edges for c in adj[a] & adj[b]}
     count = Counter(e for t in tris for e in ((t[0], t[1]), (t[1], t[2]), (t[0], t[2])))
     keep = [t for t in tris if not all(count[e] == 3 for e in ((t[0], t[1]), (t[1], t[2]), (t[0], t[2])))]
+    assert len(keep) == 852, f"unexpected face-mesh topology ({len(keep)} triangles); mediapipe changed?"
     return np.array(sorted(keep), dtype=np.int32)
 
 

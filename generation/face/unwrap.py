@@ -48,30 +48,34 @@ def face_normals_z(xyz: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 
 def posed_vertices(head, landmarks_px: np.ndarray, code: np.ndarray, pose: np.ndarray | None, frame: float,
-                   snap: bool = True) -> np.ndarray:
+                   snap: bool = False) -> np.ndarray:
     """Head vertices [V,3] in image pixels for this photo. With `snap`, the landmark vertices
     (and their copies) sit exactly on the detected landmarks, so the texture lands where the
     detector saw it; the rest of the head follows the fitted pose."""
     active = np.nonzero(code)[0]  # most codes are sparse: skip the zero blendshapes
     verts = head.vertices + np.tensordot(code[active], head.blendshapes[active], axes=1)
     if pose is None:
-        pose = fit_pose(landmarks_px, verts[:478], frame, refine=False)  # landmark vertices snap anyway
+        pose = fit_pose(landmarks_px, verts[:478], frame)
     xyz = project(verts, pose, frame)
-    if snap:
+    if snap:  # x, y only: the depth stays the model's, so the z-buffer has one scale
         source = np.asarray(head.meta.get("source", np.arange(478)))
         has = source >= 0
-        xyz[has] = landmarks_px[source[has]]
-        xyz[:478] = landmarks_px
+        xyz[has, :2] = landmarks_px[source[has], :2]
+        xyz[:478, :2] = landmarks_px[:, :2]
     return xyz
 
 
 def unwrap(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndarray, pose: np.ndarray | None = None,
-           size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+           size: int = 256, snap: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(uv [size,size,3] uint8, mask [size,size] uint8 255 = seen) for one face in one image.
 
     landmarks_px: [478,3] in the pixels of `image`; pose (optional): [6] for that image with
     the image width as frame side (as `fit_pose(landmarks_px, ..., image.shape[1])` gives;
     for an aligned crop that is the crop's pose), fitted from the landmarks when omitted.
+    By default texels are sampled where the fitted head (at `code`, `pose`) puts them, so
+    rendering the texture on the head reproduces the photo (what the GAN and its evaluation
+    need); `snap=True` samples at the detected landmarks instead, which is sharper per photo
+    but off by the fit error (~1-2 px) when rendered.
     """
     import cv2
 
@@ -83,7 +87,7 @@ def unwrap(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndarray, 
     if code.shape != (expression.E,) or not np.isfinite(code).all():
         raise GeometryError(f"expression code must be {expression.E} finite values, got shape {list(code.shape)}")
     h, w = image.shape[:2]
-    xyz = posed_vertices(head, lm, code, pose, float(w))  # [V,3] px
+    xyz = posed_vertices(head, lm, code, pose, float(w), snap)  # [V,3] px
     fid, bary = uv_raster(head, size)
     used = fid >= 0
     f = _texel_corners(head, size, fid)  # [S,S,3] vertex ids

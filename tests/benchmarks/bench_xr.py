@@ -4,6 +4,11 @@ chain, and stereo render time per eye pair with software rendering (p3tinydispla
     .venv/bin/python -m tests.benchmarks.bench_xr
     .venv/bin/python -m tests.benchmarks.bench_xr --frames 300 --sizes 256 512
     .venv/bin/python -m tests.benchmarks.bench_xr --module p3headlessgl --sizes 1832x1920   # GPU/EGL
+    .venv/bin/python -m tests.benchmarks.bench_xr --native --sizes 512   # real pyopenxr path, C runtime
+
+`--native` runs the real pyopenxr path (loader, GLX session on Panda3D's GL context, GL
+swapchains) against the C simulated runtime under Xvfb with Mesa's software GL: its frames per
+second are information only (software GL on a shared CPU, not a headset's GPU).
 
 Figures are medians over frames. The simulated runtime adds almost nothing, so the chain
 figure is this app's own overhead; the render figures include reading both eyes back to RAM.
@@ -81,6 +86,38 @@ def run(eye, frames: int, module: str, read_back: bool) -> dict:
             "fps": frames / wall, "submitted": sim.frames_submitted}
 
 
+def run_native(size, frames: int) -> str:
+    """The headset path end to end in a child process; returns its `--stats` line."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from tests.xr.native.build import build_runtime, missing_tools, start_xvfb
+    why = missing_tools()
+    if why:
+        return f"skipped: {why}"
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = build_runtime(Path(tmp))
+        script = Path(tmp) / "script.txt"
+        script.write_text(f"size {size[0]} {size[1]}\nhead 0 5\n")
+        xvfb, display = start_xvfb()
+        try:
+            env = dict(os.environ, DISPLAY=display, XR_RUNTIME_JSON=str(manifest), MEMORIAL_XR_SIM_SCRIPT=str(script),
+                       PYTHONPATH=str(root))
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, str(root / "tests/xr/native/drive_view.py"), str(frames)],
+                                  env=env, cwd=root, capture_output=True, text=True, timeout=600)
+            wall = time.perf_counter() - start
+        finally:
+            xvfb.terminate()
+            xvfb.wait(timeout=10)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("openxr:")), proc.stdout + proc.stderr)
+    return f"{line} ({frames / wall:.1f} frames/s including start-up)"
+
+
 def parse_size(text: str) -> tuple[int, int]:
     w, _, h = text.partition("x")
     return int(w), int(h or w)
@@ -91,6 +128,7 @@ def main(argv=None) -> None:
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--sizes", nargs="+", default=["256", "512"], help="eye sizes, e.g. 512 or 1832x1920")
     ap.add_argument("--module", default="p3tinydisplay", choices=["p3tinydisplay", "p3headlessgl"])
+    ap.add_argument("--native", action="store_true", help="also run the C simulated runtime (pyopenxr path)")
     args = ap.parse_args(argv)
     chain = run((8, 8), args.frames * 2, args.module, read_back=False)
     print(f"XR task chain per frame (8x8 eyes, simulated runtime, {args.module}): "
@@ -99,6 +137,10 @@ def main(argv=None) -> None:
         r = run(parse_size(size), args.frames, args.module, read_back=args.module == "p3tinydisplay")
         print(f"stereo frame {r['eye']} per eye ({args.module}, 65 objects): median {r['median_ms']:.2f} ms, "
               f"p95 {r['p95_ms']:.2f} ms, {r['fps']:.1f} frames/s on the simulated runtime")
+    if args.native:
+        for size in args.sizes:
+            eye = parse_size(size)
+            print(f"native runtime, {eye[0]}x{eye[1]} per eye, GLX on Mesa llvmpipe: {run_native(eye, args.frames)}")
 
 
 if __name__ == "__main__":

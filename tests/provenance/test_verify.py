@@ -140,26 +140,26 @@ def test_file_type_the_product_never_writes(memorial_home, cli, tmp_path):
 def test_expired_certificate(make_subject, cli, tmp_path):
     """A file signed with a certificate that has since expired is reported as expired, not trusted."""
     from cryptography import x509
+    from PIL import Image
 
     from generation.provenance import Exporter
 
     vault = make_subject("rose")
-    identity = keys.signing_identity()
-    root_cert = x509.load_pem_x509_certificate(identity.root_pem)
-    folder = keys.provenance_dir()
-    root_key = keys._load_key(folder / "root.key", keys.subkey("root-key"))
-    short_cert, short_key = keys.make_signer(root_cert, root_key,
-                                             not_before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5),
-                                             lifetime=dt.timedelta(minutes=5, seconds=2))
     ex = Exporter(vault, command="t", kind="image")
     path = tmp_path / "old.png"
-    from PIL import Image
-
     Image.fromarray(ex.mark_image(astronaut(), face_box=FACE)).save(path)
+    identity = keys.signing_identity()
+    root_cert = x509.load_pem_x509_certificate(identity.root_pem)
+    root_key = keys._load_key(keys.provenance_dir() / "root.key", keys.subkey("root-key"))
+    now = dt.datetime.now(dt.timezone.utc)
+    short_cert, short_key = keys.make_signer(root_cert, root_key, not_before=now - dt.timedelta(minutes=5),
+                                             lifetime=dt.timedelta(minutes=5, seconds=3))
     manifest = credentials.manifest(path.name, ex.content_id, "0" * 64, "image", "t")
     credentials.sign_in_place(path, "image/png", manifest, keys.pem(short_cert) + identity.root_pem,
                               keys.key_pem(short_key))
-    time.sleep(2.5)
+    # c2pa compares whole seconds: wait until the certificate is more than a second past its end
+    left = (short_cert.not_valid_after_utc - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    time.sleep(max(0.0, left) + 2.2)
     report = verify_file(path)
     assert report.credentials == "expired" and not report.ok
     result = cli("verify", path, passphrase=None)

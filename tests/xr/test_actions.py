@@ -115,7 +115,8 @@ def test_grip_holds_the_photo_and_release_puts_it_down(make_loop):
     assert scene.photo.get_parent() == loop.anchors.left_hand
     start = scene.photo.get_pos(render)
     moved = aim_at(PHOTO_XR)
-    sim.controller_pose["left"] = Pose((moved.position[0], moved.position[1] + 0.3, moved.position[2]), moved.orientation)
+    x, y, z = moved.position
+    sim.controller_pose["left"] = Pose((x, y + 0.3, z), moved.orientation)
     tm.step()
     assert scene.photo.get_pos(render).z == pytest.approx(start.z + 0.3, abs=1e-4)  # it follows the hand
     sim.set_input("left", "/input/squeeze/value", 0.0)

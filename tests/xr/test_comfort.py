@@ -93,7 +93,8 @@ def test_refresh_rate_and_eye_size_requests(host):
     from vr_app.xr.simulated import SimXrError
     engine, buf = host
     sim = SimulatedRuntime(eye_size=EYE)
-    loop = XrFrameLoop(sim, NodePath("r"), engine, buf, TaskManager(), config=XrConfig(refresh_rate=120.0, eye_size=EYE))
+    loop = XrFrameLoop(sim, NodePath("r"), engine, buf, TaskManager(),
+                       config=XrConfig(refresh_rate=120.0, eye_size=EYE))
     assert sim.refresh_rate == 120.0 and sim.swapchains["size"] == EYE
     loop.stop()
     with pytest.raises(SimXrError, match="REFRESH_RATE"):

@@ -17,7 +17,8 @@ DESK = lambda: (True, "desktop display $DISPLAY=:0")  # noqa: E731
 NO_DESK = lambda: (False, "no desktop display ($DISPLAY and $WAYLAND_DISPLAY are unset)")  # noqa: E731
 
 
-def test_real_probe_reports_unavailable_quietly(capfd):
+def test_real_probe_reports_unavailable_quietly(capfd, monkeypatch):
+    monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
     probe = probe_runtime()
     assert probe.available is False
     assert "no OpenXR runtime" in probe.reason
@@ -34,13 +35,15 @@ def test_probe_with_a_broken_runtime_manifest(tmp_path, monkeypatch):
     assert probe.available is False and probe.reason
 
 
-def test_real_runtime_constructor_raises_one_line_error():
+def test_real_runtime_constructor_raises_one_line_error(monkeypatch):
+    monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
     from vr_app.xr.pyopenxr_runtime import PyOpenXRRuntime
     with pytest.raises(RuntimeUnavailable, match="no OpenXR runtime"):
         PyOpenXRRuntime()
 
 
 def test_auto_on_this_machine_falls_back_with_a_reason(monkeypatch):
+    monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     display, reason = choose_display("auto")
@@ -111,3 +114,37 @@ def test_mirror_shows_the_left_eye(host, make_loop):
         assert (mirror[..., 0] > 150).sum() > 20  # the candle is there
     finally:
         engine.remove_window(out)
+
+
+def test_run_openxr_view_without_runtime_is_a_one_line_memorial_error(monkeypatch):
+    from generation.errors import MemorialError
+    monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(MemorialError) as info:
+        run_openxr_view(TinyRoom, frames=1)
+    assert "\n" not in str(info.value) and ("X display" in str(info.value) or "OpenXR" in str(info.value))
+
+
+def test_show_room_with_nothing_available_fails_in_one_line(monkeypatch):
+    from vr_app.errors import DisplayUnavailable
+    from vr_app.xr.display import show_room
+    monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    said = []
+    with pytest.raises(DisplayUnavailable, match="no OpenXR runtime.*no desktop display"):
+        show_room(None, None, [], display="auto", echo=said.append)
+    assert said and said[0].startswith("display: none — ")
+
+
+def test_show_room_auto_falls_back_to_the_desktop_viewer(monkeypatch):
+    import vr_app.viewer
+    from vr_app.xr.display import show_room
+    monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
+    monkeypatch.setenv("DISPLAY", ":42")
+    calls = []
+    monkeypatch.setattr(vr_app.viewer, "run", lambda *a, **k: calls.append((a, k)))
+    said = []
+    assert show_room("inputs", "spec", ["line"], display="auto", seconds=1.0, echo=said.append) == "desktop"
+    assert calls == [(("inputs", "spec", ["line"]), {"max_seconds": 1.0})]
+    assert "no OpenXR runtime" in said[0] and ":42" in said[0]

@@ -103,7 +103,8 @@ def test_eye_cameras_follow_views_with_ipd_and_fov(make_loop):
         assert cam.get_p(render) == pytest.approx(0.0, abs=1e-4)
     lens_l = loop.cameras[0].node().get_lens()
     assert tuple(lens_l.get_film_offset()) == pytest.approx(film_for_fov(LEFT_FOV)[1], abs=1e-6)
-    assert tuple(loop.cameras[1].node().get_lens().get_film_offset()) == pytest.approx(film_for_fov(RIGHT_FOV)[1], abs=1e-6)
+    lens_r = loop.cameras[1].node().get_lens()
+    assert tuple(lens_r.get_film_offset()) == pytest.approx(film_for_fov(RIGHT_FOV)[1], abs=1e-6)
     mid = (left + right) / 2
     assert tuple(mid) == pytest.approx(tuple(loop.anchors.head.get_pos(render)), abs=1e-6)
 
@@ -114,13 +115,21 @@ def red_centroid_x(img):
     return np.nonzero(mask)[1].mean()
 
 
-def test_both_eyes_render_the_target_with_disparity(make_loop):
-    loop, sim, scene, tm = make_loop()
+def column_of_straight_ahead(fov, eye_x, distance, width):
+    """Pixel column where a point straight ahead of the head lands, for an eye `eye_x` metres
+    to the right of the head, through that eye's asymmetric frustum."""
+    lo, hi = math.tan(fov.angle_left), math.tan(fov.angle_right)
+    return (-eye_x / distance - lo) / (hi - lo) * width - 0.5
+
+
+def test_both_eyes_render_the_target_offset_by_ipd(make_loop):
+    sim = SimulatedRuntime(eye_size=EYE, ipd=0.3)  # a wide IPD makes the parallax measurable at 64 px
+    loop, sim, scene, tm = make_loop(sim)
     step_until_focused(loop, tm)
     left, right = sim.submitted[0], sim.submitted[1]
     assert left.shape == right.shape == (EYE[1], EYE[0], 4)
-    assert not np.array_equal(left, right)
-    assert red_centroid_x(left) > red_centroid_x(right)  # near objects shift outward per eye
+    assert red_centroid_x(left) == pytest.approx(column_of_straight_ahead(LEFT_FOV, -0.15, 2.0, EYE[0]), abs=1.0)
+    assert red_centroid_x(right) == pytest.approx(column_of_straight_ahead(RIGHT_FOV, 0.15, 2.0, EYE[0]), abs=1.0)
 
 
 def test_turning_the_head_moves_the_target_across_the_view(make_loop):

@@ -12,6 +12,8 @@ import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from ..errors import DisplayUnavailable
+
 EYES = ("left", "right")
 HANDS = ("left", "right")
 
@@ -112,8 +114,8 @@ class Layer:
     images: list[object] = field(default_factory=list)  # per eye: a Panda3D Texture
 
 
-class RuntimeUnavailable(RuntimeError):
-    """No OpenXR runtime or no headset: the message says which, in one line."""
+class RuntimeUnavailable(DisplayUnavailable):
+    """No OpenXR runtime or no headset: the message says which, in one line (the CLI prints it)."""
 
 
 class XrRuntime(ABC):

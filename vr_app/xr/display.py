@@ -14,6 +14,7 @@ from typing import Callable
 from panda3d.core import (CardMaker, FrameBufferProperties, GraphicsEngine, GraphicsPipe,
                           GraphicsPipeSelection, NodePath, OrthographicLens, Camera, WindowProperties)
 
+from ..errors import DisplayUnavailable
 from . import tasks as T
 from .adapter import XrRuntime
 from .events import EventHub
@@ -65,8 +66,9 @@ def offscreen_host(size=(64, 64), module: str = "p3tinydisplay"):
     eye buffers. p3tinydisplay is software rendering and works on any machine; the real OpenXR
     session needs "pandagl" (GLX, the context XR_KHR_opengl_enable binds to on Linux)."""
     pipe = GraphicsPipeSelection.get_global_ptr().make_pipe(PIPES[module], module)
-    if pipe is None:
-        raise RuntimeError(f"Panda3D display module {module} is not available")
+    if pipe is None or not pipe.is_valid():
+        raise DisplayUnavailable(f"Panda3D cannot open {PIPES[module]} ({module})"
+                                 + ("; the OpenXR session needs an X display for GLX" if module == "pandagl" else ""))
     engine = GraphicsEngine.get_global_ptr()
     fb = FrameBufferProperties()
     fb.set_rgb_color(True)
@@ -74,7 +76,7 @@ def offscreen_host(size=(64, 64), module: str = "p3tinydisplay"):
     host = engine.make_output(pipe, "xr-host", -100, fb, WindowProperties.size(*size),
                               GraphicsPipe.BF_refuse_window, None, None)
     if host is None:
-        raise RuntimeError(f"could not open an offscreen {module} buffer")
+        raise DisplayUnavailable(f"could not open an offscreen {module} buffer")
     engine.open_windows()
     return engine, host
 
@@ -213,3 +215,22 @@ def memorial_scene_builder(inputs, spec, track=None, overlay_size=(1280, 720)):
         scene.overlay_aspect = stage.aspect
         return scene
     return build
+
+
+def show_room(inputs, spec, lines: list, *, display: str = "auto", seconds: float | None = None,
+              stats: bool = False, mirror: bool = False, standing: bool = False,
+              echo: Callable[[str], None] = print) -> str:
+    """What `memorial view NAME --display MODE` runs once the vault is unlocked: pick the display,
+    say which and why in one line, and show the room there. Returns the display used; raises
+    DisplayUnavailable (one line, non-zero exit) when neither a headset nor a window is available."""
+    chosen, reason = choose_display(display)
+    echo(f"display: {chosen} — {reason}")
+    if chosen == "none":
+        raise DisplayUnavailable(reason)
+    if chosen == "desktop":
+        from .. import viewer
+        viewer.run(inputs, spec, lines, max_seconds=seconds)
+        return chosen
+    builder = memorial_scene_builder(inputs, spec, lines[0] if lines else None)
+    run_openxr_view(builder, seconds=seconds, stats=stats, mirror=mirror, standing=standing, echo=echo)
+    return chosen

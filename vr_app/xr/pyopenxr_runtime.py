@@ -64,7 +64,8 @@ def probe_runtime() -> Probe:
             runtime_name = xr.get_instance_properties(instance).runtime_name.decode()
             system = xr.get_system(instance, xr.SystemGetInfo(form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
             system_name = xr.get_system_properties(instance, system).system_name.decode()
-            return Probe(True, f"OpenXR runtime {runtime_name!r} with headset {system_name!r}", runtime_name, system_name)
+            return Probe(True, f"OpenXR runtime {runtime_name!r} with headset {system_name!r}",
+                         runtime_name, system_name)
         except xr.RuntimeUnavailableError:
             return Probe(False, "no OpenXR runtime is installed (the loader found no active runtime)")
         except xr.FormFactorUnavailableError:

@@ -222,7 +222,9 @@ class SimulatedRuntime(XrRuntime):
                 if component not in PROFILE_COMPONENTS[profile][hand]:
                     raise SimXrError(f"XR_ERROR_PATH_UNSUPPORTED: {profile} {path}")
                 kind = self.actions[action].kind
-                if (kind == "pose") != component.endswith("/pose") or (kind == "vibration") != component.startswith("/output"):
+                pose_ok = (kind == "pose") == component.endswith("/pose")
+                output_ok = (kind == "vibration") == component.startswith("/output")
+                if not (pose_ok and output_ok):
                     raise SimXrError(f"XR_ERROR_PATH_UNSUPPORTED: {kind} action {action} bound to {path}")
         self.bindings = {p: list(v) for p, v in bindings.items()}
 
