@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -45,7 +46,8 @@ def train(name, preset, resume, seed, steps, batch, config_file, ckpt_name, thre
         key = train_subject(vault, preset, steps=steps, seed=seed, progress=not no_progress, name=ckpt_name,
                             resume=resume, toml_path=config_file, overrides={"batch": batch, "num_threads": threads},
                             say=click.echo)
-        click.echo(f"Checkpoint stored in the vault as {key}.")
+        if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+            click.echo(f"Checkpoint stored in the vault as {key}.")
 
 
 @click.command()

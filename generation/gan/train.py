@@ -46,6 +46,7 @@ class Dist:
     rank: int = 0
     world: int = 1
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    owns_group: bool = False  # this call joined the group, so it also leaves it
 
     @property
     def active(self) -> bool:
@@ -56,9 +57,12 @@ def init_distributed(cfg: GanConfig) -> Dist:
     """Join the torchrun group when WORLD_SIZE > 1 (NCCL on GPUs, gloo on CPU)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     want_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
-    if world > 1 and not dist.is_initialized():
+    owns = world > 1 and not dist.is_initialized()
+    if owns:
         dist.init_process_group(backend="nccl" if want_cuda else "gloo")
-    return current_dist(cfg)
+    d = current_dist(cfg)
+    d.owns_group = owns
+    return d
 
 
 def current_dist(cfg: GanConfig) -> Dist:
@@ -360,6 +364,15 @@ def run_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed:
     key = checkpoint.key_for(name)
     cfg = make_config(preset, toml_path, **{"steps": steps, "seed": seed, **(overrides or {})})
     d = init_distributed(cfg)
+    try:
+        return _run(vault, cfg, d, key, name, resume, steps, progress, say)
+    finally:
+        if d.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _run(vault, cfg: GanConfig, d: Dist, key: str, name: str, resume: bool, steps: int | None, progress: bool,
+         say: Callable[[str], None]) -> tuple[str, Trainer]:
     prior = None
     if resume:
         blob = _get_or_empty(vault, key) if d.rank == 0 else b""
@@ -385,7 +398,8 @@ def run_subject(vault, preset: str = "cpu-demo", steps: int | None = None, seed:
     trainer = Trainer(data, cfg, d, subject_id=vault.vault_id, subject=vault.name, resume=prior)
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     if d.rank == 0:
-        vault.put_json(options_key(name, started), {
+        run_no = len(vault.list(f"train/{name}/options/")) + 1
+        vault.put_json(options_key(name, f"{run_no:04d}-{started}"), {
             "config": cfg.to_dict(), "checkpoint": key, "resumed_from_step": trainer.step, "world_size": d.world,
             "device": str(d.device), "amp": trainer.amp, "torch": torch.__version__, "started": started,
             "samples": {"train": int(len(data.train_idx)), "holdout": int(len(data.holdout_idx)),

@@ -94,7 +94,8 @@ def _fit_geometry(samples: list[tuple[str, Sample]]):
 
     lm = np.stack([s.landmarks for _, s in samples]).astype(np.float32)  # [N,478,3]
     quality = np.array([s.quality for _, s in samples], np.float32)
-    return fit_geometry(lm, [s.crop for _, s in samples], weights=quality)
+    synthetic = np.array([bool(s.info.get("synthetic")) for _, s in samples])  # renders are no evidence
+    return fit_geometry(lm, [s.crop for _, s in samples], weights=quality, synthetic=synthetic)
 
 
 def mean_texture(ds: SubjectDataset) -> np.ndarray:

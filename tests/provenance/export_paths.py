@@ -21,7 +21,11 @@ MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".png", ".jpg
 SIDE_FILES = {".mtl"}
 
 NO_MEDIA: dict[str, str] = {
+    "converse": "stores the reply as a track in the vault",
     "drive": "stores an expression track in the vault",
+    "memory add": "stores a written memory (text) in the vault",
+    "memory list": "prints memories",
+    "memory remove": "removes a memory from the vault",
     "evaluate": "prints figures",
     "frames": "stores expression frames in the vault",
     "ingest": "stores originals and the dataset in the vault",

@@ -43,14 +43,15 @@ def native_runtime(tmp_path_factory):
     xvfb.wait(timeout=10)
 
 
-def run_child(native, tmp_path, script_lines, frames=200):
+def run_child(native, tmp_path, script_lines, frames=200, scene=None):
     out = tmp_path / "out"
     out.mkdir()
     script = tmp_path / "script.txt"
     script.write_text("\n".join([f"out {out}", f"size {EYE} {EYE}", f"ipd {IPD}", *script_lines]) + "\n")
     env = dict(os.environ, DISPLAY=native["display"], XR_RUNTIME_JSON=str(native["manifest"]),
                MEMORIAL_XR_SIM_SCRIPT=str(script), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(HERE / "drive_view.py"), str(frames)], env=env, cwd=ROOT,
+    args = [sys.executable, str(HERE / "drive_view.py"), str(frames)] + ([scene] if scene else [])
+    proc = subprocess.run(args, env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     log = (out / "runtime.log").read_text() if (out / "runtime.log").exists() else ""
     return proc, out, log
@@ -71,7 +72,7 @@ RED = lambda im: (im[..., 0] > 150) & (im[..., 1] < 80) & (im[..., 2] < 80)  # n
 YELLOW = lambda im: (im[..., 0] > 150) & (im[..., 1] > 150) & (im[..., 2] < 80)  # noqa: E731
 
 
-def expected_x(fov, eye_x: float, yaw_deg: float = 0.0, distance: float = 2.0) -> float:
+def expected_x(fov, eye_x: float, yaw_deg: float = 0.0, distance: float = 2.0, width: int = EYE) -> float:
     """Pixel column of a point straight ahead at `distance`, for an eye offset `eye_x` metres to
     the right and a head turned `yaw_deg` to the left, through the eye's asymmetric frustum."""
     yaw = math.radians(yaw_deg)
@@ -79,7 +80,7 @@ def expected_x(fov, eye_x: float, yaw_deg: float = 0.0, distance: float = 2.0) -
     z_cam = distance * math.cos(yaw)
     t = x_cam / z_cam
     lo, hi = math.tan(fov.angle_left), math.tan(fov.angle_right)
-    return (t - lo) / (hi - lo) * EYE - 0.5
+    return (t - lo) / (hi - lo) * width - 0.5
 
 
 def test_probe_finds_the_native_runtime(native_runtime, tmp_path):
@@ -125,3 +126,23 @@ def test_runtime_without_headset_falls_back_to_desktop(native_runtime, tmp_path)
     display, reason = proc.stdout.strip().split("|")
     assert display == "desktop"
     assert "no headset is connected" in reason and native_runtime["display"] in reason
+
+
+def test_memorial_room_and_head_reach_both_eyes(native_runtime, tmp_path):
+    size = 256
+    images = {}
+    for kind in ("memorial", "memorial-nohead"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        proc, out, log = run_child(native_runtime, folder, [f"size {size} {size}", "save 10", "quit 20"],
+                                   frames=100, scene=kind)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        images[kind] = [ppm(out / f"frame10_eye{eye}.ppm").astype(int) for eye in (0, 1)]
+    for eye, fov in ((0, LEFT_FOV), (1, RIGHT_FOV)):
+        with_head, without = images["memorial"][eye], images["memorial-nohead"][eye]
+        assert with_head.shape == (size, size, 3) and with_head.std() > 20  # the lit room
+        changed = np.abs(with_head - without).sum(-1) > 30  # [H,W] where the bust made a difference
+        assert changed.sum() > 100, f"the head is not in eye {eye}"
+        cols = np.nonzero(changed.any(0))[0]
+        ahead = expected_x(fov, 0.0, width=size)  # the bust sits straight ahead of the seat
+        assert abs((cols.min() + cols.max()) / 2 - ahead) < 12

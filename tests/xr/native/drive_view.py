@@ -18,12 +18,35 @@ class CandleRoom(TinyRoom):
             print("candle lit", flush=True)
 
 
+def memorial_room(head: bool = True):
+    """The scene code's memorial room with the small hand-made head of the room tests
+    (head=False hides the bust: the control image for "the head is in view")."""
+    from scenes.spec import load
+    from tests.vr_app.heads import face_texture, make_head
+    from vr_app.inputs import RoomInputs
+    from vr_app.textures import TextureStream
+    from vr_app.xr.display import memorial_scene_builder
+    inputs = RoomInputs(head=make_head(3), texture=TextureStream(face_texture(), 1.0), track=None, title="Rose")
+    builder = memorial_scene_builder(inputs, load("chapel"))
+
+    def build(render):
+        scene = builder(render)
+        scene.timeline.intro_s = 0.0
+        if not head:
+            scene.room.bust_anchor.hide()
+        return scene
+    return build
+
+
 def main() -> int:
     display, reason = choose_display("auto")
     print(f"display {display}: {reason}", flush=True)
     if display != "openxr":
         return 3
-    run_openxr_view(CandleRoom, frames=int(sys.argv[1]) if len(sys.argv) > 1 else 200, stats=True)
+    frames = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    kind = sys.argv[2] if len(sys.argv) > 2 else ""
+    scene = memorial_room(head=kind != "memorial-nohead") if kind.startswith("memorial") else CandleRoom
+    run_openxr_view(scene, frames=frames, stats=True)
     return 0
 
 
