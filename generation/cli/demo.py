@@ -9,14 +9,22 @@ import click
 
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("memorial-demo"),
-              show_default=True, help="Folder for the demo's outputs.")
-def demo(out_dir: Path) -> None:
+              show_default=True, help="Folder for the demo's video and still.")
+@click.option("--scene", default="garden", show_default=True, help="Memorial room: garden, living_room or chapel.")
+@click.option("--retrain", is_flag=True, help="Train the GAN again even if a checkpoint exists.")
+@click.option("--quick", is_flag=True, help="Smoke run: a few training steps and a small, short-fps video.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def demo(out_dir: Path, scene: str, retrain: bool, quick: bool, quiet: bool) -> None:
     """Run Memorial VR end to end on the built-in subject (Grace Hopper's public-domain portrait).
+
+    Ingest (single-photo mode) → head fit → GAN training (cpu-demo, up to ~10 min on 2 cores)
+    → an authored line → a labelled memorial video and still in --out.
 
     \b
     Example:
       memorial demo --out demo-output
+      memorial demo --scene chapel --out demo-chapel
     """
-    from ..demo import run_demo
+    from ..demo import DemoOptions, run_demo
 
-    run_demo(out_dir, click.echo)
+    run_demo(DemoOptions(out_dir=out_dir, quick=quick, retrain=retrain, scene=scene, progress=not quiet), click.echo)

@@ -78,6 +78,7 @@ class Exporter:
         self._face_box = None
         self._frames_since_face = 0
         self.records: list[ExportRecord] = []
+        self._marker = image_mark.FrameMarker(self.content_id)  # reuses unchanged blocks between frames
 
     # ----- pictures ---------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class Exporter:
             face_box = self._find_face(rgb)
         labelled, self.label_box = label.draw(rgb, self.language, face_box)
         self.images_marked += 1
-        return image_mark.embed(labelled, self.content_id)
+        return self._marker.mark(labelled)
 
     def mark_texture(self, rgb: np.ndarray) -> np.ndarray:
         """A face texture for a mesh export [H,W,3] uint8 -> watermarked copy, without the visible

@@ -107,7 +107,18 @@ def cost_per_minute(render: bool) -> None:
         os.environ["MEMORIAL_HOME"] = home
         vault = create_vault("bench", parse_consent(consent_toml()), "owner", "benchmark-passphrase")
         ex = Exporter(vault, command="bench", kind="video")
-        mark_ms = _median_ms(lambda: ex.mark_image(frame, face_box=face), 30)
+        mark_ms = _median_ms(lambda: ex.mark_image(frame, face_box=face), 30)  # a repeated (still) frame
+        moving = []
+        for i in range(30):
+            f = frame.copy()
+            f[200:560, 450 + 4 * i:830 + 4 * i] = np.roll(frame[200:560, 450:830], i, axis=0)  # a moving head
+            moving.append(f)
+        fresh = Exporter(vault, command="bench", kind="video")
+        fresh.mark_image(moving[0], face_box=face)
+        t0 = time.process_time()
+        for f in moving[1:]:
+            fresh.mark_image(f, face_box=face)
+        moving_ms = (time.process_time() - t0) / (len(moving) - 1) * 1000
         x, rate = speech("It is so good to see you all again. " * 4)
         minute = np.resize(x, rate * 60).astype(np.float32)
         t0 = time.process_time()
@@ -121,17 +132,19 @@ def cost_per_minute(render: bool) -> None:
         t0 = time.process_time()
         ex.finalize(clip)
         finalize_s = time.process_time() - t0
-        per_minute = mark_ms * 1800 / 1000 + audio_s + finalize_s * 12
-        print(f"per 1280x720 frame: watermark {wm_ms:.1f} ms, label {label_ms:.1f} ms, mark_image {mark_ms:.1f} ms "
-              f"(medians of 30); H.264 encode alone {encode_s / 150 * 1000:.1f} ms/frame")
-        print(f"per exported minute of 720p30: frames {mark_ms * 1.8:.1f} s + audio notice & mark {audio_s:.1f} s "
+        per_minute = moving_ms * 1800 / 1000 + audio_s + finalize_s * 12
+        print(f"per 1280x720 frame: whole-frame watermark {wm_ms:.1f} ms, label {label_ms:.1f} ms; mark_image "
+              f"{moving_ms:.1f} ms with a moving head ({mark_ms:.1f} ms on a still frame); "
+              f"H.264 encode alone {encode_s / 150 * 1000:.1f} ms/frame")
+        print(f"per exported minute of 720p30: frames {moving_ms * 1.8:.1f} s + audio notice & mark {audio_s:.1f} s "
               f"+ finalize {finalize_s * 12:.1f} s (5 s clip: {finalize_s:.2f} s, x12) = {per_minute:.1f} s")
         if render:
-            _render_share(vault, home, mark_ms)
+            _render_share(vault, home)
 
 
-def _render_share(vault, home: str, mark_ms: float) -> None:
-    """Wall time of a real 1280x720 render and the part of it that provenance takes."""
+def _render_share(vault, home: str) -> None:
+    """CPU time of a real 1280x720 render and the part of it that mark_image takes (timed by
+    wrapping the Exporter the render uses)."""
     from assets.default_subject import portrait_path
 
     from generation.cli import _register, cli
@@ -144,11 +157,25 @@ def _render_share(vault, home: str, mark_ms: float) -> None:
     if result.exit_code != 0:
         print(f"render share: skipped (ingest failed: {result.output.strip()[-200:]})")
         return
+    from generation.provenance import exporter as exporter_module
+
+    spent = [0.0]
+    original = exporter_module.Exporter.mark_image
+
+    def timed(self, *args, **kwargs):
+        t = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - t
+
+    exporter_module.Exporter.mark_image = timed
     out = Path(home) / "render.mp4"
     t0 = time.process_time()
     result = runner.invoke(cli, ["render", "bench", "--text", "I am so proud of you, and I always was.",
                                  "-o", str(out), "--size", "1280x720", "--fps", "30"], env=env)
     wall = time.process_time() - t0
+    exporter_module.Exporter.mark_image = original
     if result.exit_code != 0:
         print(f"render share: skipped (render failed: {result.output.strip()[-200:]})")
         return
@@ -156,10 +183,10 @@ def _render_share(vault, home: str, mark_ms: float) -> None:
 
     with av.open(str(out)) as container:
         n = container.streams.video[0].frames
-    ours = n * mark_ms / 1000
+    ours = spent[0]
     print(f"real render 1280x720x30: {n} frames in {wall:.1f} s CPU ({wall / n * 1000:.0f} ms/frame); "
-          f"mark_image share ~{ours:.1f} s = {ours / (wall - ours) * 100:.0f} % of the rest of the render "
-          f"(target <= 15 %)")
+          f"mark_image took {ours:.1f} s ({ours / n * 1000:.1f} ms/frame) = {ours / (wall - ours) * 100:.0f} % "
+          f"of the rest of the render (target <= 15 %)")
 
 
 def main() -> None:

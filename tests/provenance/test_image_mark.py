@@ -82,3 +82,20 @@ def test_another_id_is_not_confused(marked_hopper):
 def test_too_small_image_is_refused():
     with pytest.raises(ValueError, match="too small"):
         image_mark.embed(np.zeros((40, 300, 3), np.uint8), CID)
+
+
+def test_frame_marker_reuses_unchanged_blocks_exactly():
+    frames = []
+    base = frame_720p()
+    for i in range(4):
+        frame = base.copy()
+        frame[300:420, 560 + 10 * i:700 + 10 * i] = 30 + 40 * i  # a moving patch, the rest still
+        frames.append(frame)
+    marker = image_mark.FrameMarker(CID)
+    outputs = [marker.mark(f) for f in frames]
+    for frame, out in zip(frames, outputs):
+        assert np.array_equal(out, image_mark.embed(frame, CID))  # same as marking from scratch
+    assert marker.blocks_computed < 0.4 * marker.blocks_total
+    changed = marker.blocks_computed - marker.blocks_total // 4  # the first frame is computed whole
+    assert changed > 0
+    assert image_mark.detect(outputs[-1]).content_id == CID

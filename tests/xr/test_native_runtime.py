@@ -43,14 +43,14 @@ def native_runtime(tmp_path_factory):
     xvfb.wait(timeout=10)
 
 
-def run_child(native, tmp_path, script_lines, frames=200, scene=None):
+def run_child(native, tmp_path, script_lines, frames=200, scene=None, flags=()):
     out = tmp_path / "out"
     out.mkdir()
     script = tmp_path / "script.txt"
     script.write_text("\n".join([f"out {out}", f"size {EYE} {EYE}", f"ipd {IPD}", *script_lines]) + "\n")
     env = dict(os.environ, DISPLAY=native["display"], XR_RUNTIME_JSON=str(native["manifest"]),
                MEMORIAL_XR_SIM_SCRIPT=str(script), PYTHONPATH=str(ROOT))
-    args = [sys.executable, str(HERE / "drive_view.py"), str(frames)] + ([scene] if scene else [])
+    args = [sys.executable, str(HERE / "drive_view.py"), str(frames), scene or "candle", *flags]
     proc = subprocess.run(args, env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     log = (out / "runtime.log").read_text() if (out / "runtime.log").exists() else ""
@@ -88,14 +88,16 @@ def test_probe_finds_the_native_runtime(native_runtime, tmp_path):
     assert "display openxr: headset: OpenXR runtime 'Memorial simulated runtime (native)'" in proc.stdout
 
 
-def test_headset_session_renders_both_eyes_follows_head_and_lights_candle(native_runtime, tmp_path):
+@pytest.mark.parametrize("layout", ["per_eye", "array"])
+def test_headset_session_renders_both_eyes_follows_head_and_lights_candle(native_runtime, tmp_path, layout):
     aim = aim_at((0.0, 0.0, -2.0))  # the right controller points at the candle
     lines = ["save 10", "head 20 10", "save 30",
              "aim right 0 " + " ".join(f"{v:.6f}" for v in (*aim.position, *aim.orientation)),
              "input right 40 /input/trigger/value 1.0", "input right 43 /input/trigger/value 0.0",
              "save 50", "quit 60"]
-    proc, out, log = run_child(native_runtime, tmp_path, lines)
+    proc, out, log = run_child(native_runtime, tmp_path, lines, flags=["--array"] if layout == "array" else [])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"layout {layout}" in log  # one swapchain per eye, or one two-layer array
     # Session: the spec's states in order, ended and destroyed by the app.
     states = [int(line.split()[1]) for line in log.splitlines() if line.startswith("state")]
     assert states == [1, 2, 3, 4, 5, 4, 3, 6, 1, 8]
@@ -146,3 +148,21 @@ def test_memorial_room_and_head_reach_both_eyes(native_runtime, tmp_path):
         cols = np.nonzero(changed.any(0))[0]
         ahead = expected_x(fov, 0.0, width=size)  # the bust sits straight ahead of the seat
         assert abs((cols.min() + cols.max()) / 2 - ahead) < 12
+
+
+def test_hand_tracking_pinch_lights_candle(native_runtime, tmp_path):
+    palm = aim_at((0.0, 0.0, -2.0))  # no controller: the tracked right hand points at the candle
+    pose = " ".join(f"{v:.6f}" for v in (*palm.position, *palm.orientation))
+    lines = ["hands", f"joints right 0 0.08 {pose}", f"joints right 40 0.004 {pose}", "save 50", "quit 60"]
+    proc, out, log = run_child(native_runtime, tmp_path, lines)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "create_hand_tracker 1" in log and "create_hand_tracker 2" in log
+    assert "candle lit" in proc.stdout
+    assert YELLOW(ppm(out / "frame50_eye0.ppm")).sum() > 20
+
+
+def test_open_hand_does_not_select(native_runtime, tmp_path):
+    palm = aim_at((0.0, 0.0, -2.0))
+    pose = " ".join(f"{v:.6f}" for v in (*palm.position, *palm.orientation))
+    proc, out, log = run_child(native_runtime, tmp_path, ["hands", f"joints right 0 0.08 {pose}", "quit 30"])
+    assert proc.returncode == 0 and "candle lit" not in proc.stdout

@@ -113,7 +113,7 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
                     standing: bool = False, mirror: bool = False, mirror_window: bool = True,
                     frames: int | None = None, seconds: float | None = None, stats: bool = False,
                     eye_size: tuple[int, int] | None = None, echo: Callable[[str], None] = print,
-                    on_start: Callable[[XrFrameLoop], None] | None = None) -> FrameStats:
+                    on_start: Callable[[XrFrameLoop], None] | None = None, layout: str = "per_eye") -> FrameStats:
     """Show a scene in the headset until the session ends (or for `frames` / `seconds`).
 
     scene_builder(render) builds the scene under `render` and returns an object that may have
@@ -121,7 +121,8 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
     every frame with scene seconds since the first frame, held while paused), `on_xr_event(event)`
     (select, hold, pause...) and `overlay_root` (a 2D root like aspect2d, shown on a panel).
     `runtime` None opens the real OpenXR runtime; tests pass a SimulatedRuntime. `on_start(loop)`
-    sees the frame loop before the first frame (to script inputs or read anchors).
+    sees the frame loop before the first frame (to script inputs or read anchors). layout:
+    'per_eye' (two swapchains) or 'array' (one swapchain, two layers).
     """
     from direct.task.Task import TaskManager
 
@@ -139,7 +140,7 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
         for kind in ("select", "hold", "release", "pause", "resume", "teleport", "recenter", "detail", "session"):
             hub.on(kind, scene.on_xr_event)
     task_mgr = TaskManager()
-    config = XrConfig(standing=standing, eye_size=eye_size, read_back=not real)
+    config = XrConfig(standing=standing, eye_size=eye_size, read_back=not real, layout=layout)
     loop = XrFrameLoop(runtime, render, engine, host, task_mgr, getattr(scene, "viewpoint", None), config, hub)
     mirror_out = None
     if mirror:

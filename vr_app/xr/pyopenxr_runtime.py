@@ -102,9 +102,14 @@ class PyOpenXRRuntime(XrRuntime):
         self.xr = xr
         with _quiet_stderr():
             try:
+                offered = {e.extension_name.decode() if isinstance(e.extension_name, bytes) else e.extension_name
+                           for e in xr.enumerate_instance_extension_properties()}
+                wanted = [xr.KHR_OPENGL_ENABLE_EXTENSION_NAME]
+                if xr.EXT_HAND_TRACKING_EXTENSION_NAME in offered:
+                    wanted.append(xr.EXT_HAND_TRACKING_EXTENSION_NAME)
                 self.instance = xr.create_instance(xr.InstanceCreateInfo(
                     application_info=xr.ApplicationInfo(application_name=APP_NAME, engine_name="Panda3D"),
-                    enabled_extension_names=[xr.KHR_OPENGL_ENABLE_EXTENSION_NAME]))
+                    enabled_extension_names=wanted))
                 self.system_id = xr.get_system(self.instance, xr.SystemGetInfo(
                     form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
             except xr.RuntimeUnavailableError as exc:
@@ -119,7 +124,8 @@ class PyOpenXRRuntime(XrRuntime):
                      for v in views)
         self.system = SystemInfo(xr.get_instance_properties(self.instance).runtime_name.decode(),
                                  props.system_name.decode(), cfgs, (90.0,),
-                                 bool(getattr(props, "hand_tracking_properties", None)))
+                                 xr.EXT_HAND_TRACKING_EXTENSION_NAME in wanted)
+        self.hand_trackers = {}
         self.session = None
         self.gsg = None  # Panda3D's GSG, set by the display before the first frame
         self.swapchains = []
@@ -143,6 +149,14 @@ class PyOpenXRRuntime(XrRuntime):
         self.space = xr.create_reference_space(self.session, xr.ReferenceSpaceCreateInfo(reference_space_type=space))
         self.view_space = xr.create_reference_space(self.session, xr.ReferenceSpaceCreateInfo(
             reference_space_type=xr.ReferenceSpaceType.VIEW))
+        if self.system.hand_tracking:
+            try:
+                self.hand_trackers = {h: xr.create_hand_tracker_ext(self.session, xr.HandTrackerCreateInfoEXT(
+                    hand=xr.HandEXT.LEFT if h == "left" else xr.HandEXT.RIGHT)) for h in ("left", "right")}
+                self._locate_joints = ctypes.cast(xr.get_instance_proc_addr(self.instance, "xrLocateHandJointsEXT"),
+                                                  xr.PFN_xrLocateHandJointsEXT)
+            except xr.XrException:
+                self.hand_trackers = {}  # offered but unavailable (no hand-tracking camera): controllers only
 
     def poll_events(self) -> list[Event]:
         xr, out = self.xr, []
@@ -173,6 +187,9 @@ class PyOpenXRRuntime(XrRuntime):
         self.xr.request_exit_session(self.session)
 
     def destroy(self) -> None:
+        for tracker in self.hand_trackers.values():
+            self.xr.destroy_hand_tracker_ext(tracker)
+        self.hand_trackers = {}
         if self.session is not None:
             self.xr.destroy_session(self.session)
             self.session = None
@@ -265,34 +282,50 @@ class PyOpenXRRuntime(XrRuntime):
         return self._locate(self.action_spaces[(name, hand)], time)
 
     def hand_joints(self, hand: str, time: int):
-        return None  # XR_EXT_hand_tracking is not enabled in this first cut
+        xr = self.xr
+        tracker = self.hand_trackers.get(hand)
+        if tracker is None:
+            return None
+        joints = (xr.HandJointLocationEXT * xr.HAND_JOINT_COUNT_EXT)()
+        locations = xr.HandJointLocationsEXT(joint_count=xr.HAND_JOINT_COUNT_EXT, joint_locations=joints)
+        info = xr.HandJointsLocateInfoEXT(base_space=self.space, time=time)
+        if self._locate_joints(tracker, ctypes.byref(info), ctypes.byref(locations)) < 0 or not locations.is_active:
+            return None
+        return [_pose(j.pose) for j in joints]
 
     def end_frame(self, time: int, layer: Layer | None) -> None:
+        """Copy each eye into its swapchain image (per eye: two swapchains; array: one image with
+        two layers, acquired once), then submit one projection layer."""
         xr = self.xr
         layers = []
         if layer is not None:
+            array = self.layout == "array"
             proj_views = []
-            for eye, (view, tex) in enumerate(zip(layer.views, layer.images)):
-                chain, images = self.swapchains[0 if self.layout == "array" else eye]
+            for chain_index, (chain, images) in enumerate(self.swapchains):
                 index = xr.acquire_swapchain_image(chain, xr.SwapchainImageAcquireInfo())
                 xr.wait_swapchain_image(chain, xr.SwapchainImageWaitInfo(timeout=xr.INFINITE_DURATION))
-                _copy_texture(self.gsg, tex, images[index], eye if self.layout == "array" else 0, self.size)
+                for eye in ((0, 1) if array else (chain_index,)):
+                    _copy_texture(self.gsg, layer.images[eye], images[index], eye if array else None, self.size)
                 xr.release_swapchain_image(chain, xr.SwapchainImageReleaseInfo())
+            for eye in (0, 1):
+                chain = self.swapchains[0 if array else eye][0]
                 proj_views.append(xr.CompositionLayerProjectionView(
                     pose=self._views[eye].pose, fov=self._views[eye].fov,
                     sub_image=xr.SwapchainSubImage(swapchain=chain, image_rect=xr.Rect2Di(
-                        extent=xr.Extent2Di(*self.size)), image_array_index=eye if self.layout == "array" else 0)))
+                        extent=xr.Extent2Di(*self.size)), image_array_index=eye if array else 0)))
             layers.append(ctypes.byref(xr.CompositionLayerProjection(space=self.space, views=proj_views)))
         xr.end_frame(self.session, xr.FrameEndInfo(display_time=time,
                                                    environment_blend_mode=xr.EnvironmentBlendMode.OPAQUE,
                                                    layers=layers))
 
 
-def _copy_texture(gsg, tex, gl_image: int, layer: int, size) -> None:
-    """GPU copy of Panda3D's eye texture into the swapchain image (GL 4.3 glCopyImageSubData)."""
+def _copy_texture(gsg, tex, gl_image: int, layer: int | None, size) -> None:
+    """GPU copy of Panda3D's eye texture into the swapchain image (GL 4.3 glCopyImageSubData);
+    layer None: a plain 2D image, else that layer of a 2D array image."""
     from OpenGL import GL
     src = tex.prepare_now(0, gsg.get_prepared_objects(), gsg).get_native_id() if gsg is not None else 0
     if not src:
         raise RuntimeUnavailable("the eye texture has no GL id yet (render to texture with RTM_bind_or_copy)")
     w, h = size
-    GL.glCopyImageSubData(src, GL.GL_TEXTURE_2D, 0, 0, 0, 0, gl_image, GL.GL_TEXTURE_2D, 0, 0, 0, layer, w, h, 1)
+    target = GL.GL_TEXTURE_2D if layer is None else GL.GL_TEXTURE_2D_ARRAY
+    GL.glCopyImageSubData(src, GL.GL_TEXTURE_2D, 0, 0, 0, 0, gl_image, target, 0, 0, 0, layer or 0, w, h, 1)

@@ -1,6 +1,9 @@
 """Child process for the native-runtime test: the real `memorial view --display openxr` path
 (choose_display -> run_openxr_view with the real pyopenxr adapter) against whatever runtime
-XR_RUNTIME_JSON names. Runs in its own process so the loader, GLX and Panda3D start fresh."""
+XR_RUNTIME_JSON names. Runs in its own process so the loader, GLX and Panda3D start fresh.
+
+    drive_view.py FRAMES [candle|memorial|memorial-nohead] [--array]
+"""
 
 import os
 import sys
@@ -43,10 +46,12 @@ def main() -> int:
     print(f"display {display}: {reason}", flush=True)
     if display != "openxr":
         return 3
-    frames = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    kind = sys.argv[2] if len(sys.argv) > 2 else ""
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    frames = int(args[0]) if args else 200
+    kind = args[1] if len(args) > 1 else ""
     scene = memorial_room(head=kind != "memorial-nohead") if kind.startswith("memorial") else CandleRoom
-    run_openxr_view(scene, frames=frames, stats=True)
+    layout = "array" if "--array" in sys.argv else "per_eye"
+    run_openxr_view(scene, frames=frames, stats=True, layout=layout)
     return 0
 
 

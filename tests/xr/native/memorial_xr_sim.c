@@ -7,9 +7,11 @@
  * the eye images the app submits as PPM files. Script (MEMORIAL_XR_SIM_SCRIPT), one per line:
  *   out DIR | size W H | ipd M | profile PATH | head FRAME YAW_DEG | quit FRAME | save FRAME
  *   aim HAND FRAME X Y Z QX QY QZ QW | input HAND FRAME COMPONENT VALUE
+ *   hands (offer XR_EXT_hand_tracking) | joints HAND FRAME GAP X Y Z QX QY QZ QW (palm pose, pinch gap)
  * MEMORIAL_XR_SIM_NO_HMD=1 plays a runtime whose headset is unplugged.
  * Structures follow the OpenXR 1.0 specification; only what is used is declared.
  */
+#define GL_GLEXT_PROTOTYPES
 #include <GL/gl.h>
 #include <math.h>
 #include <stdint.h>
@@ -88,13 +90,14 @@ typedef struct { uint32_t loaderType, version; size_t size; uint32_t runtimeInte
 #define MAX_PATHS 256
 #define MAX_ACTIONS 32
 #define MAX_BINDINGS 256
-typedef struct { char kind[16]; char hand[8]; int frame; char component[64]; float v[7]; } Cmd;
+typedef struct { char kind[16]; char hand[8]; int frame; char component[64]; float v[8]; } Cmd;
 static Cmd script[MAX_SCRIPT];
 static int n_script;
 static char out_dir[512] = ""; /* no images or log unless the script names a folder */
 static char profile[128] = "/interaction_profiles/oculus/touch_controller";
 static uint32_t eye_w = 128, eye_h = 128;
 static float ipd = 0.064f;
+static int offer_hands; /* XR_EXT_hand_tracking, when the script says `hands` */
 static FILE *log_file;
 
 static char paths[MAX_PATHS][128];
@@ -126,6 +129,7 @@ static void say(const char *fmt, const char *a, long b) {
 static void load_script(void) {
     const char *path = getenv("MEMORIAL_XR_SIM_SCRIPT");
     n_script = 0;
+    offer_hands = 0;
     FILE *f = path ? fopen(path, "r") : NULL;
     char line[512];
     while (f && fgets(line, sizeof line, f) && n_script < MAX_SCRIPT) {
@@ -135,12 +139,15 @@ static void load_script(void) {
         if (sscanf(line, "size %u %u", &eye_w, &eye_h) == 2) continue;
         if (sscanf(line, "ipd %f", &ipd) == 1) continue;
         if (sscanf(line, "profile %127s", profile) == 1) continue;
+        if (!strncmp(line, "hands", 5)) { offer_hands = 1; continue; }
         if (sscanf(line, "head %d %f", &c.frame, &c.v[0]) == 2) strcpy(c.kind, "head");
         else if (sscanf(line, "quit %d", &c.frame) == 1) strcpy(c.kind, "quit");
         else if (sscanf(line, "save %d", &c.frame) == 1) strcpy(c.kind, "save");
         else if (sscanf(line, "aim %7s %d %f %f %f %f %f %f %f", c.hand, &c.frame, &c.v[0], &c.v[1], &c.v[2],
                         &c.v[3], &c.v[4], &c.v[5], &c.v[6]) == 9) strcpy(c.kind, "aim");
         else if (sscanf(line, "input %7s %d %63s %f", c.hand, &c.frame, c.component, &c.v[0]) == 4) strcpy(c.kind, "input");
+        else if (sscanf(line, "joints %7s %d %f %f %f %f %f %f %f %f", c.hand, &c.frame, &c.v[7], &c.v[0], &c.v[1],
+                        &c.v[2], &c.v[3], &c.v[4], &c.v[5], &c.v[6]) == 10) strcpy(c.kind, "joints");
         else continue;
         script[n_script++] = c;
     }
@@ -189,12 +196,18 @@ static XrTime display_time(void) { return 1000000000LL + frame * 11111111LL; }
 /* ---- instance and system ---- */
 static XrResult enumerate_extensions(const char *layer, uint32_t cap, uint32_t *count, ExtensionProperties *props) {
     (void)layer;
-    *count = 1;
+    load_script();
+    *count = offer_hands ? 2 : 1;
     if (cap == 0) return OK;
-    if (cap < 1) return E_SIZE;
+    if (cap < *count) return E_SIZE;
     props[0].type = T_EXTENSION_PROPERTIES;
     strcpy(props[0].name, "XR_KHR_opengl_enable");
     props[0].version = 10;
+    if (offer_hands) {
+        props[1].type = T_EXTENSION_PROPERTIES;
+        strcpy(props[1].name, "XR_EXT_hand_tracking");
+        props[1].version = 4;
+    }
     return OK;
 }
 
@@ -372,19 +385,24 @@ static XrResult create_swapchain(XrHandle s, const SwapchainCreateInfo *info, Xr
     (void)s;
     if (n_chains >= 4) return E_RUNTIME;
     if (info->format != 0x8C43 && info->format != 0x8058) return -26;
-    if (info->arraySize != 1) { say("array swapchains are not simulated%s %ld", "", 0); return E_VALIDATION; }
+    if (info->arraySize < 1 || info->arraySize > 2) return E_VALIDATION;
     typeof(chains[0]) *c = &chains[n_chains++];
     memset(c, 0, sizeof *c);
     c->handle = *chain = next_handle++;
     c->w = info->width; c->h = info->height; c->layers = info->arraySize;
+    GLenum target = c->layers > 1 ? GL_TEXTURE_2D_ARRAY : GL_TEXTURE_2D;
     glGenTextures(3, c->tex);
     for (int i = 0; i < 3; i++) {
-        glBindTexture(GL_TEXTURE_2D, c->tex[i]);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR); /* complete with one level */
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAX_LEVEL, 0);
-        glTexImage2D(GL_TEXTURE_2D, 0, (GLint)info->format, (GLsizei)c->w, (GLsizei)c->h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+        glBindTexture(target, c->tex[i]);
+        glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_LINEAR); /* complete with one level */
+        glTexParameteri(target, GL_TEXTURE_MAX_LEVEL, 0);
+        if (c->layers > 1)
+            glTexImage3D(target, 0, (GLint)info->format, (GLsizei)c->w, (GLsizei)c->h, (GLsizei)c->layers, 0, GL_RGBA,
+                         GL_UNSIGNED_BYTE, NULL);
+        else
+            glTexImage2D(target, 0, (GLint)info->format, (GLsizei)c->w, (GLsizei)c->h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
     }
-    glBindTexture(GL_TEXTURE_2D, 0);
+    glBindTexture(target, 0);
     say("create_swapchain %s%ld", "", (long)c->tex[0]);
     return glGetError() == GL_NO_ERROR ? OK : E_RUNTIME;
 }
@@ -448,12 +466,14 @@ static XrResult begin_frame(XrHandle s, const void *info) {
     return OK;
 }
 
-static void save_ppm(const char *name, GLuint tex, uint32_t w, uint32_t h) {
+static void save_ppm(const char *name, GLuint tex, uint32_t w, uint32_t h, uint32_t layers, uint32_t layer) {
     if (!out_dir[0]) return;
-    unsigned char *rgba = malloc((size_t)w * h * 4);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glGetTexImage(GL_TEXTURE_2D, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
-    glBindTexture(GL_TEXTURE_2D, 0);
+    GLenum target = layers > 1 ? GL_TEXTURE_2D_ARRAY : GL_TEXTURE_2D;
+    unsigned char *all = malloc((size_t)w * h * 4 * layers);
+    glBindTexture(target, tex);
+    glGetTexImage(target, 0, GL_RGBA, GL_UNSIGNED_BYTE, all);
+    glBindTexture(target, 0);
+    unsigned char *rgba = all + (size_t)w * h * 4 * layer;
     char path[700];
     snprintf(path, sizeof path, "%s/%s", out_dir, name);
     FILE *f = fopen(path, "wb");
@@ -463,7 +483,7 @@ static void save_ppm(const char *name, GLuint tex, uint32_t w, uint32_t h) {
             for (uint32_t x = 0; x < w; x++) fwrite(rgba + ((size_t)(h - 1 - y) * w + x) * 4, 1, 3, f);
         fclose(f);
     }
-    free(rgba);
+    free(all);
 }
 
 static XrResult end_frame(XrHandle s, const FrameEndInfo *info) {
@@ -473,17 +493,21 @@ static XrResult end_frame(XrHandle s, const FrameEndInfo *info) {
     for (uint32_t i = 0; i < info->layerCount; i++) {
         const ProjectionLayer *layer = (const ProjectionLayer *)info->layers[i];
         if (layer->type != T_COMPOSITION_LAYER_PROJECTION || layer->viewCount != 2) return E_VALIDATION;
+        const ProjectionView *v = layer->views;
+        if (v[0].swapchain == v[1].swapchain && v[0].arrayIndex == v[1].arrayIndex) return E_VALIDATION; /* one image for both eyes */
         for (uint32_t eye = 0; eye < 2; eye++) {
-            typeof(chains[0]) *c = find_chain(layer->views[eye].swapchain);
+            typeof(chains[0]) *c = find_chain(v[eye].swapchain);
             if (!c || c->acquired != 2) return E_CALL_ORDER;
+            if (v[eye].arrayIndex >= c->layers) return E_VALIDATION;
             char name[64];
             snprintf(name, sizeof name, "eye%u.ppm", eye);
-            save_ppm(name, c->tex[c->index], c->w, c->h);
+            save_ppm(name, c->tex[c->index], c->w, c->h, c->layers, v[eye].arrayIndex);
             if (scripted_at("save")) {
                 snprintf(name, sizeof name, "frame%ld_eye%u.ppm", frame, eye);
-                save_ppm(name, c->tex[c->index], c->w, c->h);
+                save_ppm(name, c->tex[c->index], c->w, c->h, c->layers, v[eye].arrayIndex);
             }
         }
+        say("layout %s%ld", v[0].swapchain == v[1].swapchain ? "array " : "per_eye ", (long)n_chains);
         say("submitted frame %s%ld", "", frame);
     }
     for (int i = 0; i < n_chains; i++) if (chains[i].acquired == 2) chains[i].acquired = 0;
@@ -617,6 +641,36 @@ static XrResult get_state_pose(XrHandle s, const ActionStateGetInfo *info, State
     return OK;
 }
 
+/* ---- XR_EXT_hand_tracking: 26 joints at the scripted palm, index tip GAP metres from the thumb tip ---- */
+typedef struct { int32_t type; const void *next; int32_t hand; int32_t jointSet; } HandTrackerCreateInfo;
+typedef struct { int32_t type; const void *next; XrHandle baseSpace; XrTime time; } HandJointsLocateInfo;
+typedef struct { XrFlags64 flags; Pose pose; float radius; } HandJointLocation;
+typedef struct { int32_t type; void *next; XrBool32 isActive; uint32_t jointCount; HandJointLocation *joints; } HandJointLocations;
+
+static XrResult create_hand_tracker(XrHandle s, const HandTrackerCreateInfo *info, XrHandle *tracker) {
+    (void)s;
+    if (!offer_hands || info->hand < 1 || info->hand > 2) return E_VALIDATION;
+    *tracker = 5000 + (XrHandle)info->hand;
+    say("create_hand_tracker%s %ld", "", (long)info->hand);
+    return OK;
+}
+
+static XrResult locate_hand_joints(XrHandle tracker, const HandJointsLocateInfo *info, HandJointLocations *out) {
+    (void)info;
+    if (out->jointCount != 26 || !out->joints) return E_VALIDATION;
+    const Cmd *j = latest("joints", tracker == 5001 ? "left" : "right", NULL);
+    out->isActive = j && state == S_FOCUSED;
+    if (!out->isActive) return OK;
+    Pose palm = {{j->v[3], j->v[4], j->v[5], j->v[6]}, {j->v[0], j->v[1], j->v[2]}};
+    for (int i = 0; i < 26; i++) {
+        out->joints[i].flags = 0xF;
+        out->joints[i].pose = palm;
+        out->joints[i].radius = 0.01f;
+    }
+    out->joints[10].pose.position.x += j->v[7]; /* index tip; the thumb tip (5) stays at the palm */
+    return OK;
+}
+
 static XrResult get_instance_proc_addr(XrHandle instance, const char *name, PFN_xrVoidFunction *fn);
 
 static const struct { const char *name; PFN_xrVoidFunction fn; } TABLE[] = {
@@ -647,6 +701,8 @@ static const struct { const char *name; PFN_xrVoidFunction fn; } TABLE[] = {
     F("xrAttachSessionActionSets", attach_action_sets), F("xrCreateActionSpace", create_action_space),
     F("xrSyncActions", sync_actions), F("xrGetActionStateBoolean", get_state_bool),
     F("xrGetActionStateFloat", get_state_float), F("xrGetActionStatePose", get_state_pose),
+    F("xrCreateHandTrackerEXT", create_hand_tracker), F("xrDestroyHandTrackerEXT", destroy_handle),
+    F("xrLocateHandJointsEXT", locate_hand_joints),
 #undef F
 };
 
