@@ -5,8 +5,10 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.memorial-installed
 # Debian packages the wheels need at run time: GL/EGL for Panda3D and OpenCV,
 # libsndfile for soundfile, libmysofa1 for the KEMAR HRIRs, espeak-ng as the last TTS fallback,
-# a CJK font for the Chinese label, xvfb for the desktop-viewer test.
-APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndfile1 libmysofa1 espeak-ng fonts-wqy-microhei xvfb xauth
+# a CJK font for the Chinese label, xvfb for the desktop-viewer test, gcc + GL headers and
+# Mesa for the small C OpenXR runtime the XR tests compile and load.
+APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndfile1 libmysofa1 espeak-ng fonts-wqy-microhei xvfb xauth \
+               gcc libgl-dev libgl1-mesa-dri libglx-mesa0
 
 .PHONY: demo test bench setup system-packages clean
 

@@ -31,13 +31,18 @@ def _track_for(vault, track: str | None, text: str | None):
 @click.option("--scene", default="garden", show_default=True, help=f"Memorial room ({SCENES}) or a .toml path.")
 @click.option("--track", "-t", "tracks", multiple=True, metavar="T",
               help="Line(s) to play, by track name; repeat for several ('n' goes to the next). Default: all.")
-@click.option("--display", type=click.Choice(["desktop"]), default="desktop", show_default=True,
-              help="Where to show the room (headsets: see `memorial xr`).")
+@click.option("--display", type=click.Choice(["auto", "openxr", "desktop"]), default="auto", show_default=True,
+              help="openxr: a headset through the OpenXR runtime; desktop: a window; auto: headset if present.")
+@click.option("--mirror", is_flag=True, help="Headset only: also show the left eye in a desktop window.")
+@click.option("--standing", is_flag=True, help="Headset only: standing mode (teleport within the room).")
+@click.option("--stats", is_flag=True, help="Headset only: print frame timing when the session ends.")
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
 @member_option
-def view(name: str, scene: str, tracks: tuple[str, ...], display: str, seconds: float | None, member: str | None) -> None:
+def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: bool, standing: bool, stats: bool,
+         seconds: float | None, member: str | None) -> None:
     """Open the memorial room in a window and meet the likeness.
 
+    --display auto uses a headset when an OpenXR runtime reports one, else a window.
     Look around with the mouse. Keys: space play/pause, r replay, n next line,
     s subtitles on/off, +/- volume, esc quit. The label 'AI-generated likeness'
     stays on screen; a short intro card comes first.
@@ -48,17 +53,26 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, seconds: 
     """
     from scenes.spec import load as load_spec
     from vr_app import viewer
+    from vr_app.errors import DisplayUnavailable
     from vr_app.inputs import load_inputs, load_track, track_names
+    from vr_app.xr.display import choose_display, memorial_scene_builder, run_openxr_view
 
     spec = load_spec(scene)
-    viewer.check_display()
+    chosen, reason = choose_display(display)  # before unlocking: no display, nothing decrypted
+    click.echo(f"display: {chosen} — {reason}")
+    if chosen == "none":
+        raise DisplayUnavailable(f"{reason}; make a video with `memorial render` instead")
     with unlock(name, member, Action.VIEW) as vault:
         names = list(tracks) or track_names(vault)
         lines = [load_track(vault, t) for t in names]
         inputs = load_inputs(vault, lines[0] if lines else None, None)
-        vault.log("view", scene=spec.name, tracks=",".join(names))
+        vault.log("view", scene=spec.name, tracks=",".join(names), display=chosen)
     click.echo(f"Opening {spec.title}. {viewer.KEYS_HELP}")
-    viewer.run(inputs, spec, lines, max_seconds=seconds)
+    if chosen == "desktop":
+        viewer.run(inputs, spec, lines, max_seconds=seconds)
+    else:
+        run_openxr_view(memorial_scene_builder(inputs, spec, lines[0] if lines else None),
+                        seconds=seconds, stats=stats, mirror=mirror, standing=standing, echo=click.echo)
 
 
 @click.command()

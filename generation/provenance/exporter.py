@@ -57,13 +57,16 @@ class Exporter:
     """Labels, watermarks, signs and logs one piece of content (one content id).
 
     Several files may share the id (an mp4 and its wav); each gets its own log lines.
-    The calling command has already authorised the export with the vault.
+    Creating one checks the member may export (role and the consent's video_export scope).
     """
 
     def __init__(self, vault, command: str, kind: str = "video", locale: str | None = None,
                  notice_text: str | None = None):
         if kind not in KINDS:
             raise UsageError(f"unknown export kind {kind!r} (one of {', '.join(KINDS)})")
+        from ..vault.roles import Action
+
+        vault.authorize(Action.EXPORT_VIDEO)  # every export needs the export scope, whatever the command checked
         self.vault = vault
         self.command = command
         self.kind = kind

@@ -127,3 +127,21 @@ def test_chinese_locale_label_and_notice(make_subject, tmp_path):
     assert ex.language == "zh"
     out = ex.mark_audio(np.zeros(22050, np.float32), 22050)
     assert len(out) > 22050 * 2 and ex.notice_engine == "espeak-ng"
+
+
+def test_export_needs_the_export_scope_and_role(make_subject):
+    from generation.errors import ConsentError, PermissionDenied
+
+    vault = make_subject("rose", scopes=["private_viewing"])
+    with pytest.raises(ConsentError, match="video_export"):
+        Exporter(vault, command="t", kind="image")
+    owner = make_subject("lily")
+    owner.add_member("vic", "viewer", "viewer-passphrase-1")
+    from generation.vault import open_vault
+
+    viewer = open_vault("lily", "viewer-passphrase-1", "vic")
+    try:
+        with pytest.raises(PermissionDenied):
+            Exporter(viewer, command="t", kind="image")
+    finally:
+        viewer.close()

@@ -166,3 +166,15 @@ def test_open_hand_does_not_select(native_runtime, tmp_path):
     pose = " ".join(f"{v:.6f}" for v in (*palm.position, *palm.orientation))
     proc, out, log = run_child(native_runtime, tmp_path, ["hands", f"joints right 0 0.08 {pose}", "quit 30"])
     assert proc.returncode == 0 and "candle lit" not in proc.stdout
+
+
+def test_mirror_window_shows_the_left_eye(native_runtime, tmp_path, monkeypatch):
+    shot = tmp_path / "mirror.png"
+    monkeypatch.setenv("MEMORIAL_MIRROR_SHOT", str(shot))
+    proc, out, log = run_child(native_runtime, tmp_path, ["save 11", "quit 20"], flags=["--mirror"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "openxr: frames 20" in proc.stdout and "destroy_session" in log
+    from PIL import Image
+    mirror = np.asarray(Image.open(shot).convert("RGB").resize((EYE, EYE)))  # [H,W,3] the 640x360 window
+    left = ppm(out / "frame11_eye0.ppm")
+    assert centroid_x(mirror, RED) == pytest.approx(centroid_x(left, RED), abs=3)  # same picture, stretched

@@ -1,6 +1,9 @@
 """OpenXR layer: headset poses land on anchor NodePaths, so scene code never touches OpenXR.
 
-Everything below talks to the runtime through the small adapter in `adapter.py`; the real
-binding (`pyopenxr_runtime.py`) and the in-process simulated runtime (`simulated.py`) both
-implement it. Import the parts you need; nothing here probes devices or loads PRC at import.
+Everything talks to the runtime through the small adapter in `adapter.py`. Two
+implementations: `pyopenxr_runtime.py` (a real runtime through pyopenxr and the OpenXR loader;
+in the tests it runs against the C simulated runtime in tests/xr/native, loaded through
+XR_RUNTIME_JSON) and `simulated.py` (in-process and scripted, for fast unit tests and
+benchmarks). Entry points: `display.choose_display`, `display.run_openxr_view`,
+`display.show_room`. Nothing here probes devices or loads PRC at import.
 """

@@ -145,6 +145,7 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
     mirror_out = None
     if mirror:
         mirror_out, _ = make_mirror(engine, host, loop.textures[0], window=mirror_window)
+    loop.mirror_output = mirror_out
     panel = None
     if getattr(scene, "overlay_root", None) is not None:
         from .panel import OverlayPanel

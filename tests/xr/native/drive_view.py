@@ -2,7 +2,7 @@
 (choose_display -> run_openxr_view with the real pyopenxr adapter) against whatever runtime
 XR_RUNTIME_JSON names. Runs in its own process so the loader, GLX and Panda3D start fresh.
 
-    drive_view.py FRAMES [candle|memorial|memorial-nohead] [--array]
+    drive_view.py FRAMES [candle|memorial|memorial-nohead] [--array] [--mirror]
 """
 
 import os
@@ -51,7 +51,21 @@ def main() -> int:
     kind = args[1] if len(args) > 1 else ""
     scene = memorial_room(head=kind != "memorial-nohead") if kind.startswith("memorial") else CandleRoom
     layout = "array" if "--array" in sys.argv else "per_eye"
-    run_openxr_view(scene, frames=frames, stats=True, layout=layout)
+    mirror = "--mirror" in sys.argv
+    loops = []
+
+    def shoot_mirror(task):
+        # After a few frames, save what the companion's window shows (the left eye).
+        if loops and loops[0].stats.frames == 10 and loops[0].mirror_output is not None:
+            loops[0].mirror_output.get_screenshot().write(os.environ["MEMORIAL_MIRROR_SHOT"])
+        return task.cont
+
+    def on_start(loop):
+        loops.append(loop)
+        if mirror and os.environ.get("MEMORIAL_MIRROR_SHOT"):
+            loop.task_mgr.add(shoot_mirror, "mirror-shot", sort=60)
+
+    run_openxr_view(scene, frames=frames, stats=True, layout=layout, mirror=mirror, on_start=on_start)
     return 0
 
 
