@@ -1,8 +1,10 @@
-"""`memorial demo`: the built-in subject goes in, and no plaintext of it comes out anywhere."""
+"""`memorial demo`: the built-in subject goes all the way through, and no plaintext of it comes out."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from assets import default_subject
 
@@ -14,13 +16,15 @@ def _chunks(data: bytes, size: int = 48, count: int = 24) -> list[bytes]:
     return [data[i:i + size] for i in range(0, len(data) - size, step)]
 
 
-def test_demo_stores_portrait_encrypted_only(cli, memorial_home, tmp_path):
+@pytest.mark.slow
+def test_quick_demo_end_to_end_leaks_nothing(cli, memorial_home, tmp_path):
     out = tmp_path / "out"
-    result = cli("demo", "--out", out, passphrase=None)
+    result = cli("demo", "--quick", "--quiet", "--out", out, passphrase=None)
     assert result.exit_code == 0, result.output
     assert "Grace Brewster Murray Hopper" in result.output
-    assert "1 original" in result.output
-    assert "ingest_original" in result.output
+    assert "1 real" in result.output and "synthetic" in result.output  # single-photo mode
+    assert "memorial.mp4: OK" in result.output and "memorial.png: OK" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["memorial.mp4", "memorial.png"]
 
     portrait = default_subject.portrait_path().read_bytes()
     pieces = _chunks(portrait)
@@ -30,9 +34,12 @@ def test_demo_stores_portrait_encrypted_only(cli, memorial_home, tmp_path):
                 continue
             data = path.read_bytes()
             assert not any(p in data for p in pieces), f"{path} holds bytes of the portrait"
-            if "blobs" not in path.parts:  # ciphertext may hold any 3 bytes by chance
+            if root == memorial_home and "blobs" not in path.parts:  # ciphertext may hold 3 bytes by chance
                 for sig, kind in SIGNATURES.items():
                     assert sig not in data, f"{path} holds a {kind} signature"
+    # The only image in the output is the labelled, signed still.
+    assert (out / "memorial.png").read_bytes().startswith(b"\x89PNG")
 
-    again = cli("demo", "--out", out, passphrase=None)
-    assert again.exit_code == 0 and "already in the vault" in again.output
+    again = cli("demo", "--quick", "--quiet", "--out", out, passphrase=None)
+    assert again.exit_code == 0, again.output
+    assert "already in the vault" in again.output
