@@ -31,6 +31,8 @@ class GanConfig:
     r1_every: int = 4  # lazy R1: computed every k D steps, scaled by k
     recon_weight: float = 20.0  # masked MSE on visible texels, G(z=0, e_i) vs real texture i
     gan_weight: float = 1.0
+    code_noise: float = 0.5  # reconstruction sees codes + noise (x per-entry std): smooth in the code, not memorised
+    basis_l2: float = 0.1  # ridge penalty on the linear expression basis (code-variance units): few samples, E=24
     ema_beta: float = 0.99
     augment: list[str] = field(default_factory=lambda: ["color", "translation", "cutout"])
     augment_p: float = 0.5
@@ -64,8 +66,8 @@ PRESETS: dict[str, dict] = {
     # cpu-demo fits "a usable model in <= 10 minutes on 2 cores": thin convolutions (the mean
     # texture and the linear expression basis carry most of the picture) and a time budget
     # that ends training early, with a checkpoint, on a slower or busy machine.
-    "cpu-demo": dict(resolution=128, batch=8, steps=500, channel_base=512, channel_max=128,
-                     d_channel_base=256, d_channel_max=128, ema_beta=0.98, checkpoint_every=100, amp=False,
+    "cpu-demo": dict(resolution=128, batch=8, steps=1000, channel_base=512, channel_max=128,
+                     d_channel_base=256, d_channel_max=128, ema_beta=0.98, checkpoint_every=200, amp=False,
                      time_budget_s=480.0),
     "gpu": dict(resolution=256, batch=32, steps=20000, channel_base=16384, channel_max=256,
                 d_channel_base=16384, d_channel_max=256, w_dim=256, ema_beta=0.999, checkpoint_every=1000),

@@ -161,6 +161,7 @@ class Trainer:
         self.train_uv = data.uv[data.train_idx].to(dev)  # [n,3,R,R]
         self.train_mask = data.mask[data.train_idx].to(dev)  # [n,1,R,R]
         self.train_codes = data.codes[data.train_idx].to(dev)  # [n,E]
+        self.code_scale = cfg.code_noise * self.stats["code_std"].clamp_min(0.05).to(dev)  # [E]
 
     # ----- state ------------------------------------------------------------------------------
 
@@ -204,6 +205,7 @@ class Trainer:
         idx = torch.randint(len(self.train_uv), (cfg.batch,), generator=gen).to(dev)
         real, mask, code = self.train_uv[idx], self.train_mask[idx], self.train_codes[idx]
         z = torch.randn(cfg.batch, cfg.z_dim, generator=gen).to(dev)
+        jitter = torch.randn(cfg.batch, code.shape[1], generator=gen).to(dev) * self.code_scale  # [B,E]
         aug = lambda x, m: augment.apply(x, m, cfg.augment, cfg.augment_p, gen)  # noqa: E731
 
         # D step: one forward over [real; fake] so DDP sees one forward per backward.
@@ -227,13 +229,16 @@ class Trainer:
         self.D.requires_grad_(False)
         z_all = torch.cat([z, torch.zeros_like(z)])
         with _autocast(self.amp):
-            out = self.G_train(z_all, torch.cat([code, code])).float()
+            out = self.G_train(z_all, torch.cat([code, code + jitter])).float()
             fake, recon = out[: cfg.batch], out[cfg.batch:]
             fake_a, fake_m = aug(fake, mask)
             loss_g = losses.g_loss(self.D(fake_a, fake_m, code).float())
         loss_rec = losses.masked_mse(recon, real, mask)
+        # Ridge on the linear basis, in the loss (not as optimiser decay) so the optimum is the
+        # ridge solution: codes that barely vary in the data get their texture effect shrunk.
+        ridge = cfg.basis_l2 * self.G.basis.pow(2).sum(0).mean()
         self.opt_G.zero_grad(set_to_none=True)
-        (cfg.gan_weight * loss_g + cfg.recon_weight * loss_rec).backward()
+        (cfg.gan_weight * loss_g + cfg.recon_weight * (loss_rec + ridge)).backward()
         self.opt_G.step()
         self.D.requires_grad_(True)
 

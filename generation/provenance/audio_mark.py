@@ -161,9 +161,12 @@ class AudioDetection:
 
 
 def _readings(x16: np.ndarray):
-    """Yield (strength, scores [N_BITS]) for every sub-hop shift and period start, strongest first per shift."""
+    """Yield (rank, strength, scores [N_BITS]) for every sub-hop shift and period start, strongest
+    first per shift. Scores are divided by each bit's spread over all starts (its noise level),
+    which ranks the doubtful bits far better for soft decoding than the raw correlations."""
     for shift in (0, HOP // 4, HOP // 2, 3 * HOP // 4):
         scores = _soft_bits_all_starts(_cell_logmag(x16[shift:]))  # [PERIOD, N_BITS]
+        scores = scores / (scores.std(axis=0, keepdims=True) + 1e-12)
         norm = np.abs(scores).mean(axis=1, keepdims=True) + 1e-12
         strength = np.mean(np.abs(np.tanh(scores / norm)), axis=1)  # [PERIOD]
         for rank, start in enumerate(np.argsort(-strength)):
@@ -187,7 +190,7 @@ def detect(samples: np.ndarray, sample_rate: int, known_short_ids: tuple[str, ..
     best = AudioDetection(None, 0.0, "none")
     for rank, strength, scores in _readings(x16):
         if rank < CHASE_ALIGNMENTS:
-            found = payload.chase_decode(scores, payload.AUDIO_ID_BITS)
+            found = payload.chase_decode(scores, payload.AUDIO_ID_BITS, pool=16, max_flips=3)
         else:
             found = payload.decode((scores > 0).astype(np.uint8), payload.AUDIO_ID_BITS)
         if found:

@@ -10,7 +10,6 @@ signed by it.
 from __future__ import annotations
 
 import io
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,6 @@ from ..errors import MemorialError
 
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 ASSERTION = "org.memorialvr.provenance"
-MEDIA_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".wav": "audio/wav", ".jpg": "image/jpeg",
-               ".jpeg": "image/jpeg", ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".mov": "video/quicktime",
-               ".webp": "image/webp"}
 
 
 def generator_version() -> str:
@@ -80,6 +76,8 @@ class CredentialCheck:
 def check(path: Path, media_type: str, trust_anchor_pem: bytes | None) -> CredentialCheck:
     import c2pa
 
+    if media_type not in c2pa.Reader.get_supported_mime_types():
+        return CredentialCheck("absent", detail=f"{media_type} cannot carry C2PA credentials")
     settings = {"verify": {"verify_trust": trust_anchor_pem is not None}}
     if trust_anchor_pem is not None:
         settings["trust"] = {"trust_anchors": trust_anchor_pem.decode()}
@@ -113,6 +111,3 @@ def check(path: Path, media_type: str, trust_anchor_pem: bytes | None) -> Creden
         out.detail = ", ".join(failures) or f"validation state {state}"
     return out
 
-
-def describe(result: CredentialCheck) -> str:
-    return json.dumps({"state": result.state, "detail": result.detail})

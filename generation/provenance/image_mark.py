@@ -193,13 +193,13 @@ def _apply_u_change(rgb: np.ndarray, d_ca: np.ndarray, h: int, w: int) -> np.nda
     written as the G and B offsets that move U alone; R is untouched. Saturating uint8 adds."""
     import cv2
 
-    d_u = cv2.resize(d_ca * 0.5, (w, h), interpolation=cv2.INTER_NEAREST)  # [h,w]
+    half = d_ca * 0.5  # [h/2,w/2]: one value per 2x2 pixels, so round before upsampling
+    offsets = np.zeros((h // 2, w // 2, 3), np.int16)
+    offsets[:, :, 1] = np.rint(half * _RGB_PER_U[1])
+    offsets[:, :, 2] = np.rint(half * _RGB_PER_U[2])
+    offsets = cv2.resize(offsets, (w, h), interpolation=cv2.INTER_NEAREST)  # [h,w,3]
     out = rgb.copy()
-    region = out[:h, :w]
-    red, green, blue = cv2.split(region)
-    green = cv2.add(green, np.rint(d_u * _RGB_PER_U[1]).astype(np.int16), dtype=cv2.CV_8U)
-    blue = cv2.add(blue, np.rint(d_u * _RGB_PER_U[2]).astype(np.int16), dtype=cv2.CV_8U)
-    region[...] = cv2.merge([red, green, blue])
+    out[:h, :w] = cv2.add(rgb[:h, :w], offsets, dtype=cv2.CV_8U)
     return out
 
 

@@ -95,13 +95,13 @@ def _overlap(a: Box, b: Box) -> float:
 
 
 def place(image_hw: tuple[int, int], patch_hw: tuple[int, int], face_box: Box | None) -> tuple[int, int]:
-    """Top-left (x, y) of the label: the first corner (bottom-left first) that misses the face,
-    else the one that covers least of it."""
+    """Top-left (x, y) of the label: the first corner that misses the face, else the one that
+    covers least of it. Top corners come first because subtitles and captions sit at the bottom."""
     H, W = image_hw
     h, w = patch_hw
     m = max(2, int(min(H, W) * MARGIN_FRACTION))
-    spots = [(m, H - h - m), (W - w - m, H - h - m), (m, m), (W - w - m, m),
-             ((W - w) // 2, H - h - m), ((W - w) // 2, m)]
+    spots = [(m, m), (W - w - m, m), (m, H - h - m), (W - w - m, H - h - m),
+             ((W - w) // 2, m), ((W - w) // 2, H - h - m)]
     spots = [(max(0, x), max(0, y)) for x, y in spots]
     if face_box is None:
         return spots[0]

@@ -44,23 +44,26 @@ def short_id(content_id: str) -> str:
     return uuid.UUID(content_id).bytes[: AUDIO_ID_BITS // 8].hex()
 
 
-def chase_decode(scores: np.ndarray, id_bits: int, pool: int = 10) -> str | None:
+def chase_decode(scores: np.ndarray, id_bits: int, pool: int = 10, max_flips: int | None = None) -> str | None:
     """Soft-decision decoding: read the bits from the signs of `scores` (positive = 1); if the CRC
-    fails, retry with every combination of flips among the `pool` least certain bits.
+    fails, retry with flips among the `pool` least certain bits (every subset, or those of at
+    most `max_flips` bits).
 
-    With pool=10 that is 1,024 CRC-32 checks, so the chance that random noise passes is about
-    2.4e-7 per call; callers that try many alignments multiply that and say so.
+    pool=10 is 1,024 CRC-32 checks, pool=16 with max_flips=3 is 697: a chance of about 2.4e-7
+    or 1.6e-7 that random noise passes; callers that try many alignments multiply that.
     """
+    from itertools import combinations
+
     scores = np.asarray(scores, dtype=np.float64)
     assert scores.shape == (id_bits + CRC_BITS,), scores.shape
     hard = (scores > 0).astype(np.uint8)
     weakest = np.argsort(np.abs(scores))[:pool]
-    for mask in range(1 << pool):
-        bits = hard.copy()
-        for i in range(pool):
-            if mask >> i & 1:
-                bits[weakest[i]] ^= 1
-        found = decode(bits, id_bits)
-        if found:
-            return found
+    most = pool if max_flips is None else max_flips
+    for n in range(most + 1):
+        for flips in combinations(weakest, n):
+            bits = hard.copy()
+            bits[list(flips)] ^= 1
+            found = decode(bits, id_bits)
+            if found:
+                return found
     return None

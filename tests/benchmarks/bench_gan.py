@@ -4,10 +4,11 @@
     .venv/bin/python -m tests.benchmarks.bench_gan --steps 20      # quick
     .venv/bin/python -m tests.benchmarks.bench_gan --frames-only   # frames/s only
 
-By default it trains on a procedural dataset shaped like the built-in single-photo subject
-(1 real + 24 synthetic samples, 256² UV; see tests/gan/synth.py), in a throwaway vault.
-`--subject NAME` trains on a real subject's dataset/current instead ($MEMORIAL_PASSPHRASE),
-writing checkpoint/bench into that vault.
+By default it ingests the built-in subject (the Grace Hopper portrait, single-photo mode:
+1 real + 24 synthetic samples, 256² UV) into a throwaway vault and trains on that, as
+`memorial demo` does; `--procedural` uses a procedural dataset of the same shape instead
+(tests/gan/synth.py); `--subject NAME` trains on an existing subject's dataset/current
+($MEMORIAL_PASSPHRASE), writing checkpoint/bench into that vault.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--subject", default=None, help="train on this subject's real dataset instead")
     ap.add_argument("--frames-only", action="store_true")
+    ap.add_argument("--procedural", action="store_true", help="procedural dataset instead of the built-in subject")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -87,8 +89,18 @@ def run_training(args) -> None:
         else:
             os.environ["MEMORIAL_HOME"] = home
             vault = create_vault("bench", parse_consent(consent_toml()), "bench", "bench-passphrase")
-            vault.put(KEYS["dataset"], make_dataset(n=25, res=256, synthetic_fraction=24 / 25).to_bytes(), kind="dataset")
-            name, what = "current", "a procedural dataset shaped like the single-photo subject (1 real + 24 synthetic, 256² UV)"
+            name = "current"
+            if args.procedural:
+                vault.put(KEYS["dataset"], make_dataset(n=25, res=256, synthetic_fraction=24 / 25).to_bytes(), kind="dataset")
+                what = "a procedural dataset shaped like the single-photo subject (1 real + 24 synthetic, 256² UV)"
+            else:
+                from assets import default_subject
+                from generation.ingest import fit_subject, ingest_paths
+
+                t = time.perf_counter()
+                ingest_paths(vault, [default_subject.portrait_path()], progress=False)
+                fit_subject(vault, progress=False)
+                what = f"the built-in subject (ingested and fitted in {time.perf_counter() - t:.0f} s)"
         with vault:
             print(f"training cpu-demo on {what}")
             t, cpu = time.perf_counter(), time.process_time()

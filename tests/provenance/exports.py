@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from generation.provenance import Exporter
+from generation.provenance.demo_checks import change_one_pixel_byte  # noqa: F401 (used by the tests)
 
 from .media import astronaut, speech, write_mp4
 
@@ -49,23 +48,3 @@ def export_mp4(vault, path: Path, n_frames: int = 24, with_audio: bool = True) -
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def change_one_pixel_byte(png: bytes) -> bytes:
-    """Re-pack a PNG with one raw pixel byte changed, keeping every other chunk (the C2PA one too)."""
-    sig, pos, chunks = png[:8], 8, []
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        chunks.append((kind, png[pos + 8:pos + 8 + length]))
-        pos += 12 + length
-    raw = bytearray(zlib.decompress(b"".join(d for k, d in chunks if k == b"IDAT")))
-    raw[len(raw) // 2 + 7] ^= 0x01  # +7: not a scanline filter-type byte
-    idat = zlib.compress(bytes(raw))
-    out, done = [sig], False
-    for kind, data in chunks:
-        if kind == b"IDAT":
-            if done:
-                continue
-            data, done = idat, True
-        out.append(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)))
-    return b"".join(out)

