@@ -1,8 +1,8 @@
 """Files that leave the vault from the fit stage: the contact sheet and the head mesh.
 
-Images are produced by pure functions returning arrays; `write_export` is the one place
-where image bytes reach the disk (so the provenance labelling can later wrap exactly this);
-the mesh goes through geometry's `export_head`, also from here.
+Images are produced by pure functions returning arrays and leave through the provenance
+Exporter (label, watermark, content credentials, export log); the mesh goes through
+geometry's `export_head` with a watermarked texture.
 Callers must have checked Action.EXPORT_VIDEO.
 """
 
@@ -61,24 +61,29 @@ def _check_target(path: Path) -> None:
         raise UsageError(f"folder {path.parent} does not exist")
 
 
-def write_export(vault, path: Path, data: bytes, what: str) -> None:
-    """Write one exported file (refusing to overwrite) and audit it."""
+def write_contact_sheet(vault, dataset: SubjectDataset, path: Path) -> None:
+    """The grid goes out like every other picture of the person: labelled, watermarked, signed."""
+    from ..provenance import Exporter
+
     path = Path(path)
     _check_target(path)
-    with open(path, "xb") as fh:
-        fh.write(data)
-    vault.log("export", what=what, file=path.name, bytes=len(data))
-
-
-def write_contact_sheet(vault, dataset: SubjectDataset, path: Path) -> None:
-    write_export(vault, path, png_bytes(contact_sheet(dataset)), "contact_sheet")
+    with Exporter(vault, command="subject fit", kind="image") as ex:
+        ex.write_png(path, contact_sheet(dataset), find_face=False)  # many faces: label in a corner
 
 
 def write_mesh(vault, head: HeadModel, texture: np.ndarray | None, path: Path) -> None:
-    """The neutral head via geometry's exporter (.obj also writes its .mtl and texture beside it)."""
+    """The neutral head via geometry's exporter, with a watermarked texture and content credentials
+    (.obj also writes its .mtl and texture image beside it; the image is signed too)."""
     from ..face.head import export_head
+    from ..provenance import Exporter
 
     path = Path(path)
     _check_target(path)
-    export_head(head, texture, path)
-    vault.log("export", what="head_mesh", file=path.name, bytes=path.stat().st_size)
+    before = set(path.parent.iterdir())
+    with Exporter(vault, command="subject fit", kind="mesh") as ex:
+        marked = ex.mark_texture(texture) if texture is not None else None
+        export_head(head, marked, path)
+        for side in sorted(set(path.parent.iterdir()) - before - {path}):
+            if side.suffix.lower() == ".png":
+                ex.finalize(side, "image/png")
+        ex.finalize(path)
