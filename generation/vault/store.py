@@ -215,7 +215,14 @@ class Vault:
         try:
             raw = (self.folder / "blobs" / entry["id"]).read_bytes()
         except FileNotFoundError:
-            raise TamperError(f"blob '{key}' (id {entry['id']}) is missing from the vault") from None
+            # Another handle may have replaced this key since our index was read: look again.
+            self._index = self._load_index()
+            fresh = self._index["entries"].get(key)
+            if fresh is None:
+                raise KeyError(key) from None
+            if fresh["id"] == entry["id"]:
+                raise TamperError(f"blob '{key}' (id {entry['id']}) is missing from the vault") from None
+            return self.get(key)
         if not raw.startswith(BLOB_MAGIC):
             raise TamperError(f"blob '{key}' (id {entry['id']}) failed authentication: tampered or corrupted")
         try:

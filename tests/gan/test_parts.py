@@ -1,6 +1,5 @@
 """Augmentations, losses, networks and config: the pieces, tested on tiny tensors."""
 
-import numpy as np
 import pytest
 import torch
 

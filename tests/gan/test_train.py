@@ -2,12 +2,11 @@
 
 import io
 
-import numpy as np
 import pytest
 import torch
 
 from generation.artifacts import KEYS
-from generation.errors import MemorialError, UsageError
+from generation.errors import MemorialError
 from generation.gan import checkpoint, losses
 from generation.gan import train as train_mod
 from generation.gan.data import NoUsableSamples, prepare

@@ -192,3 +192,19 @@ def test_hash_of_plaintext_never_stored(make_subject):
     for path in vault.folder.rglob("*"):
         if path.is_file():
             assert digest not in path.read_bytes()
+
+
+def test_stale_handle_reads_a_value_replaced_by_another_handle(make_subject):
+    first = make_subject()
+    first.put("checkpoint/current", b"old weights")
+    second = open_vault("rose", OWNER_PASS)
+    second.put("checkpoint/current", b"new weights")  # removes the blob `first` still points to
+    assert first.get("checkpoint/current") == b"new weights"
+
+
+def test_blob_removed_behind_the_index_is_tampering(make_subject):
+    vault = make_subject()
+    info = vault.put("original/x", b"data")
+    (vault.folder / "blobs" / info.id).unlink()
+    with pytest.raises(TamperError, match="missing"):
+        vault.get("original/x")
