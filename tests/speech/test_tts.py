@@ -45,8 +45,10 @@ def test_curves_are_smooth(spoken):
     _, tk = spoken
     jumps = np.abs(np.diff(tk.codes, axis=0)).max(axis=0)  # per control, per frame at 30 fps
     names = list(visemes.MOUTH)
-    assert jumps[visemes.MOUTH_IDX[names.index("jaw_open")]] < 0.45
-    assert jumps.max() < 0.9  # a lip release is fast, but never a full-range snap
+    # piper's noise varies timings per run: over 6 runs the jaw's largest step was 0.37-0.47 and the
+    # largest of any mouth control 0.70-0.86 (a lip release is fast); a snap would be a full 1.0 step.
+    assert jumps[visemes.MOUTH_IDX[names.index("jaw_open")]] < 0.6
+    assert jumps.max() < 0.95
 
 
 def test_audio_and_visemes_share_one_clock(spoken):
