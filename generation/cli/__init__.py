@@ -37,15 +37,16 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import demo, subject
+    """Attach every command group; the imports are cheap (heavy libraries load inside commands)."""
+    from . import demo, gan, ingest, room, speech, subject, verify
 
-    cli.add_command(subject.subject)
-    cli.add_command(demo.demo)
-    from . import room; room.register(cli)  # noqa: E702  (view, render)
-    from . import speech; speech.register(cli)  # noqa: E702
-    from . import gan; [cli.add_command(c) for c in (gan.train, gan.frames, gan.evaluate)]  # noqa: E702
-    from . import ingest; cli.add_command(ingest.ingest); subject.subject.add_command(ingest.fit)  # noqa: E702
-    from . import verify; cli.add_command(verify.verify)  # noqa: E702
+    if "subject" in cli.commands:
+        return
+    subject.subject.add_command(ingest.fit)
+    for command in (subject.subject, ingest.ingest, gan.train, gan.frames, gan.evaluate, verify.verify, demo.demo):
+        cli.add_command(command)
+    room.register(cli)  # view, render
+    speech.register(cli)  # say, drive, lipsync, memory, converse
 
 
 def main(argv: list[str] | None = None) -> None:
