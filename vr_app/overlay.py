@@ -49,11 +49,12 @@ class Overlay:
         intro_text, self.intro_text_np = _text(self.intro, "intro-text", 0.07)
         intro_text.set_wordwrap(24)
         intro_text.set_text(f"In memory of {title}\n\n" if title else "")
-        notice, notice_np = _text(self.intro, "intro-notice", 0.05)
+        notice, notice_np = _text(self.intro, "intro-notice", 0.06)
         notice.set_wordwrap(32)
         notice.set_text_color(0.85, 0.82, 0.76, 1)
-        notice.set_text("What follows is an AI-generated likeness, made with the family's consent.\n"
-                        "It speaks only words that the family wrote down or that were recorded.")
+        # True for every subject, whatever the consent basis (the demo's is a public-domain portrait).
+        notice.set_text("What follows is an AI-generated likeness, not the person.\n"
+                        "It speaks only words that someone wrote down for it, or that were recorded.")
         self.intro_text_np.set_pos(0, 0, 0.25)
         notice_np.set_pos(0, 0, -0.1)
         self.intro.hide()
