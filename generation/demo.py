@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ def run_demo(options: DemoOptions, say: Callable[[str], None]) -> dict[str, Path
     from .gan import generate_frames, train_subject
     from .ingest import fit_subject, ingest_paths
     from .ingest.dataset import dataset_lines, stored_dataset_lines
-    from .provenance.verify import verify_file
+    from .provenance.demo_checks import check_outputs
     from .speech import say_text
     from vr_app.video import render_video
 
@@ -133,12 +134,11 @@ def run_demo(options: DemoOptions, say: Callable[[str], None]) -> dict[str, Path
         render_video(vault, TRACK_NAME, video, scene=options.scene, size=options.size, fps=options.fps,
                      frames_key=KEYS["frames"].format(name=TRACK_NAME), png_path=still, progress=options.progress)
 
-        step("Verify the outputs")
-        for path in (video, still):
-            report = verify_file(path)
-            state = "OK" if report.ok else "NOT OK"
-            say(f"{path.name}: {state} — credentials {report.credentials}, watermark "
-                f"{report.watermark_id or 'missing'}, in export log: {'yes' if report.in_export_log else 'no'}")
+        step("Verify the outputs, and show that altered copies are caught")
+        with tempfile.TemporaryDirectory(prefix="memorial-demo-copies-") as scratch:
+            reports = check_outputs([video, still], Path(scratch), echo=say)
+        for report in reports:
+            say(f"{Path(report.path).name}: {'OK' if report.ok else 'NOT OK'}")
         say("")
         say(subject_summary(vault))
     say("")

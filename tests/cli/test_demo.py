@@ -24,6 +24,8 @@ def test_quick_demo_end_to_end_leaks_nothing(cli, memorial_home, tmp_path):
     assert "Grace Brewster Murray Hopper" in result.output
     assert "1 real" in result.output and "synthetic" in result.output  # single-photo mode
     assert "memorial.mp4: OK" in result.output and "memorial.png: OK" in result.output
+    assert "tampered-memorial.png: NOT OK" in result.output  # one changed pixel byte is caught
+    assert "reencoded-memorial.jpg: NOT OK" in result.output  # credentials gone, watermark still reported
     assert sorted(p.name for p in out.iterdir()) == ["memorial.mp4", "memorial.png"]
 
     portrait = default_subject.portrait_path().read_bytes()
