@@ -28,14 +28,17 @@ class ArtifactError(ValueError):
     pass
 
 
-def _pack(kind: str, version: int, meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
+def _pack(kind: str, version: int, meta: dict, arrays: dict[str, np.ndarray], coded: bool = True) -> bytes:
+    """`coded` artifacts record the expression code's names, so a changed code is refused on load."""
     buf = io.BytesIO()
+    if coded:
+        meta = {**meta, "code_names": list(expression.NAMES)}
     header = json.dumps({"format": kind, "version": version, **meta}, ensure_ascii=False)
     np.savez(buf, __meta__=np.frombuffer(header.encode("utf-8"), dtype=np.uint8), **arrays)
     return buf.getvalue()
 
 
-def _unpack(data: bytes, kind: str, version: int) -> tuple[dict, dict[str, np.ndarray]]:
+def _unpack(data: bytes, kind: str, version: int, coded: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -46,6 +49,8 @@ def _unpack(data: bytes, kind: str, version: int) -> tuple[dict, dict[str, np.nd
         raise ArtifactError(f"expected a {kind} artifact, got {meta.get('format')!r}")
     if meta.get("version") != version:
         raise ArtifactError(f"{kind} version {meta.get('version')} is not supported (this program reads {version})")
+    if coded and meta.get("code_names") != list(expression.NAMES):
+        raise ArtifactError(f"this {kind} was made with another expression code; make it again")
     return meta, arrays
 
 
@@ -80,15 +85,13 @@ class SubjectDataset:
         return len(self.crops)
 
     def to_bytes(self) -> bytes:
-        meta = {"source_ids": self.source_ids, "calibration": self.calibration, "code_names": list(expression.NAMES)}
+        meta = {"source_ids": self.source_ids, "calibration": self.calibration}
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("source_ids", "calibration")}
         return _pack(self.FORMAT, self.VERSION, meta, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "SubjectDataset":
         meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
-        if meta.get("code_names") != list(expression.NAMES):
-            raise ArtifactError("dataset was built with another expression code; re-run `memorial subject fit`")
         return cls(source_ids=meta["source_ids"], calibration=meta["calibration"], **a)
 
 
@@ -121,14 +124,11 @@ class HeadModel:
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "blendshapes", "landmark_vertices")}
-        return _pack(self.FORMAT, self.VERSION, {"regions": self.regions, "meta": self.meta,
-                                                  "code_names": list(expression.NAMES)}, arrays)
+        return _pack(self.FORMAT, self.VERSION, {"regions": self.regions, "meta": self.meta}, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "HeadModel":
         meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
-        if meta.get("code_names") != list(expression.NAMES):
-            raise ArtifactError("head model was built with another expression code; re-run `memorial subject fit`")
         return cls(regions=meta["regions"], meta=meta["meta"], **a)
 
 
@@ -172,15 +172,12 @@ class ExpressionTrack:
         if self.audio is not None:
             arrays["audio"] = self.audio.astype(np.float32)
         meta = {"fps": self.fps, "source": self.source, "sample_rate": self.sample_rate,
-                "phonemes": [list(p) for p in self.phonemes], "text": self.text, "meta": self.meta,
-                "code_names": list(expression.NAMES)}
+                "phonemes": [list(p) for p in self.phonemes], "text": self.text, "meta": self.meta}
         return _pack(self.FORMAT, self.VERSION, meta, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "ExpressionTrack":
         meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
-        if meta.get("code_names") != list(expression.NAMES):
-            raise ArtifactError("track was made with another expression code")
         return cls(fps=meta["fps"], codes=a["codes"], pose=a["pose"], source=meta["source"], audio=a.get("audio"),
                    sample_rate=meta["sample_rate"], phonemes=[tuple(p) for p in meta["phonemes"]],
                    text=meta["text"], meta=meta["meta"])
@@ -201,9 +198,10 @@ class FrameSequence:
         assert self.fps > 0 and self.frames.ndim == 4 and self.frames.shape[-1] == 3 and self.frames.dtype == np.uint8
 
     def to_bytes(self) -> bytes:
-        return _pack(self.FORMAT, self.VERSION, {"fps": self.fps, "meta": self.meta}, {"frames": self.frames})
+        return _pack(self.FORMAT, self.VERSION, {"fps": self.fps, "meta": self.meta}, {"frames": self.frames},
+                     coded=False)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "FrameSequence":
-        meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION, coded=False)
         return cls(fps=meta["fps"], frames=a["frames"], meta=meta["meta"])

@@ -7,7 +7,6 @@ Stages whose result is already in the vault are reused, so a second run is quick
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import time
@@ -21,13 +20,12 @@ from .errors import SubjectNotFound
 from .summary import subject_summary
 from .vault import Vault, create_vault, open_vault
 from .vault.consent import parse_consent
-from .vault.store import ORIGINAL_PREFIX
 
 # Written by the project, not by her: the demo says so in its own words.
 DEMO_LINE = ("Hello. This is a demonstration of Memorial VR, made from a single public-domain portrait. "
              "These words were written by the project, not by her.")
 TRACK_NAME = "demo-line"
-CHECKPOINT_KEY = "checkpoint/current"
+CHECKPOINT_KEY = KEYS["checkpoint"].format(name="current")
 
 
 @dataclass(frozen=True)
@@ -63,17 +61,6 @@ def open_or_create_demo_subject(say: Callable[[str], None]) -> Vault:
     return vault
 
 
-def store_original(vault: Vault, path: Path, media_type: str) -> bool:
-    """Put an original media file into the vault; False when the same bytes are already there."""
-    data = path.read_bytes()
-    key = ORIGINAL_PREFIX + hashlib.sha256(data).hexdigest()
-    if vault.exists(key):
-        return False
-    vault.put(key, data, kind="original", meta={"filename": path.name, "media_type": media_type})
-    vault.log("ingest_original", filename=path.name, bytes=len(data))
-    return True
-
-
 class _Steps:
     """Numbered, timed step headings."""
 
@@ -104,7 +91,6 @@ def run_demo(options: DemoOptions, say: Callable[[str], None]) -> dict[str, Path
             for line in stored_dataset_lines(vault):
                 say(line)
         else:
-            store_original(vault, portrait, "image/jpeg")
             report = ingest_paths(vault, [portrait], progress=options.progress)
             for line in report.lines():
                 say(line)

@@ -11,9 +11,9 @@ import click
 from ..errors import UsageError
 from ..paths import validate_subject_name
 from ..summary import subject_summary
-from ..vault import create_vault, delete_subject, list_subjects, open_vault
+from ..vault import create_vault, delete_subject, list_subjects
 from ..vault.consent import EXAMPLE, load_consent_file
-from ..vault.roles import ROLES, Action, matrix_markdown
+from ..vault.roles import ROLES, Action, authorize, matrix_markdown
 from ..vault.store import ORIGINAL_PREFIX
 from .common import NEW_PASS_ENV, ask_passphrase, member_option, unlock
 
@@ -240,14 +240,9 @@ def consent(name: str, consent_file: Path, member: str | None) -> None:
       memorial subject consent rose --consent consent-2027.toml
     """
     record = load_consent_file(consent_file)
-    vault = open_vault(name, ask_passphrase(f"Passphrase for {name}"), member)
-    with vault:
-        if vault.consent.revoked_at:
-            vault.consent.check_active()  # raises: revocation is final
-        from ..vault.roles import authorize as check
-        check(vault.role, record, Action.MANAGE_CONSENT)
+    with unlock(name, member) as vault:
+        authorize(vault.role, record, Action.MANAGE_CONSENT)  # the role, and the new record's validity
         vault.set_consent(record)
-        vault.log("consent_recorded", basis=record.basis, scopes=record.scopes, face=record.face, voice=record.voice)
         click.echo(f"Consent of '{name}' updated; scopes: {', '.join(record.scopes)}; expires {record.expires}.")
 
 

@@ -152,6 +152,7 @@ class Vault:
         self._sign_key = sign_key
         self._index = self._load_index()
         self._consent: ConsentRecord | None = None
+        self._swept = False
 
     # ----- index -----------------------------------------------------------------------------
 
@@ -178,12 +179,16 @@ class Vault:
             yield self._index
 
     def _recover(self) -> None:
-        remove_stale_temp_files(self.folder)
-        remove_stale_temp_files(self.folder / "blobs")
-        live = {entry["id"] for entry in self._index["entries"].values()}
-        for blob in (self.folder / "blobs").iterdir():
-            if blob.name not in live:
-                blob.unlink(missing_ok=True)  # written by a process killed before its index commit
+        """Cheap checks on every mutation; the folder sweep only on this handle's first one
+        (leftovers of a crashed writer are garbage, never state, so they can wait)."""
+        if not self._swept:
+            remove_stale_temp_files(self.folder)
+            remove_stale_temp_files(self.folder / "blobs")
+            live = {entry["id"] for entry in self._index["entries"].values()}
+            for blob in (self.folder / "blobs").iterdir():
+                if blob.name not in live:
+                    blob.unlink(missing_ok=True)  # written by a process killed before its index commit
+            self._swept = True
         self._adopt_audit_tail()
         self._absorb_failed_attempts()
 
@@ -267,7 +272,8 @@ class Vault:
                  "detail": detail, "prev": index["audit"]["head"]}
         line = crypto.b64e(crypto.seal(self._key, _jdump(entry), _audit_aad(self.vault_id, seq))).encode("ascii")
         append_line(self.folder / "audit.log", line)
-        index["audit"] = {"count": seq + 1, "head": _chain(index["audit"]["head"], line)}
+        index["audit"] = {"count": seq + 1, "head": _chain(index["audit"]["head"], line),
+                          "size": index["audit"]["size"] + len(line) + 1}
 
     def _read_audit_lines(self) -> list[bytes]:
         path = self.folder / "audit.log"
@@ -284,24 +290,28 @@ class Vault:
 
     def _adopt_audit_tail(self) -> None:
         """A writer killed between appending a line and committing the index leaves one
-        authentic line past the recorded head: adopt it. A torn last line is cut off."""
-        lines = self._read_audit_lines()
-        if not lines:
+        authentic line past the recorded head: adopt it. A torn last line is cut off.
+        The index records the log's committed size, so the usual case reads nothing."""
+        path = self.folder / "audit.log"
+        audit = self._index["audit"]
+        size = path.stat().st_size if path.exists() else 0
+        if size <= audit["size"]:
+            return  # nothing new (a shorter log is tampering, which audit_entries reports)
+        with open(path, "r+b") as fh:
+            fh.seek(audit["size"])
+            *complete, torn = fh.read().split(b"\n")
+            if torn:
+                fh.truncate(audit["size"] + sum(len(x) + 1 for x in complete))
+        if not complete:
             return
-        complete, torn = lines[:-1], lines[-1]
-        count = self._index["audit"]["count"]
-        if torn:
-            with open(self.folder / "audit.log", "r+b") as fh:
-                fh.truncate(sum(len(x) + 1 for x in complete))
-        if len(complete) <= count:
-            return
-        head = self._index["audit"]["head"]
-        for seq in range(count, len(complete)):
-            entry = self._decode_audit_line(seq, complete[seq])
-            if entry.get("prev") != head:
+        head = audit["head"]
+        for offset, line in enumerate(complete):
+            seq = audit["count"] + offset
+            if self._decode_audit_line(seq, line).get("prev") != head:
                 raise TamperError(f"audit log line {seq + 1} does not continue the chain: tampered")
-            head = _chain(head, complete[seq])
-        self._index["audit"] = {"count": len(complete), "head": head}
+            head = _chain(head, line)
+        self._index["audit"] = {"count": audit["count"] + len(complete), "head": head,
+                                "size": audit["size"] + sum(len(x) + 1 for x in complete)}
         self._write_index(self._index)
 
     def audit_entries(self) -> list[AuditEntry]:
@@ -377,23 +387,26 @@ class Vault:
         except MemorialError:
             pass
 
-    def set_consent(self, record: ConsentRecord) -> None:
-        """Store a (new or updated) consent record signed with the owners' key."""
+    def set_consent(self, record: ConsentRecord, event: str = "consent_recorded") -> None:
+        """Store a (new or renewed) consent record signed with the owners' key, and audit it.
+        Revocation is final: after it, only the revocation itself may be stored."""
         if self._sign_key is None:
             raise PermissionDenied("only an owner can sign the consent record")
+        if event != "consent_revoked" and self.exists(CONSENT_KEY) and self.consent.revoked_at:
+            self.consent.check_active()  # raises, naming who revoked and when
         private = Ed25519PrivateKey.from_private_bytes(self._sign_key)
         signature = private.sign(record.canonical_bytes())
         self.put_json(CONSENT_KEY, {"record": record.to_json(), "signature": crypto.b64e(signature),
                                     "signed_by": self.member}, kind="consent")
         self._consent = record
+        self.log(event, basis=record.basis, scopes=record.scopes, face=record.face, voice=record.voice)
 
     def revoke_consent(self) -> None:
         self.authorize(Action.MANAGE_CONSENT)
         record = self.consent
         record.revoked_at = _now()
         record.revoked_by = self.member
-        self.set_consent(record)
-        self.log("consent_revoked")
+        self.set_consent(record, event="consent_revoked")
 
     # ----- members ------------------------------------------------------------------------------
 
@@ -480,14 +493,13 @@ def create_vault(name: str, consent: ConsentRecord, owner: str, passphrase: str)
             "slots": {owner: _make_slot(vault_id, owner, "owner", passphrase, data_key, _sign_raw(signer))},
         }
         atomic_write(staging / "vault.json", _jdump(header))
-        index = {"entries": {}, "audit": {"count": 0, "head": GENESIS},
+        index = {"entries": {}, "audit": {"count": 0, "head": GENESIS, "size": 0},
                  "box_private": crypto.b64e(box_private), "sign_public": crypto.b64e(_pub_raw(signer))}
         atomic_write(staging / "index.bin", crypto.seal(data_key, _jdump(index), _index_aad(vault_id)))
         vault = Vault(staging, header, owner, "owner", data_key, _sign_raw(signer))
         vault.name = name
         vault.log("created", owner=owner)
         vault.set_consent(consent)
-        vault.log("consent_recorded", basis=consent.basis, scopes=consent.scopes, face=consent.face, voice=consent.voice)
         if final.exists():
             raise UsageError(f"subject '{name}' already exists")
         os.rename(staging, final)

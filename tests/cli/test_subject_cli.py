@@ -148,11 +148,11 @@ def test_scope_outside_consent_is_refused(cli, tmp_path):
 def test_revoke_then_only_memories_and_delete(cli, consent_file, tmp_path, memorial_home):
     cli("subject", "create", "rose", "--consent", consent_file)
     from generation.vault import open_vault
-    from generation.demo import store_original
+    from generation.vault.store import ORIGINAL_PREFIX
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8\xff fake jpeg bytes for export")
     with open_vault("rose", OWNER_PASS) as vault:
-        store_original(vault, photo, "image/jpeg")
+        vault.put(ORIGINAL_PREFIX + "abc", photo.read_bytes(), kind="original", meta={"filename": "photo.jpg"})
     assert cli("subject", "revoke", "rose", "--yes").exit_code == 0
     result = cli("subject", "show", "rose")
     assert result.exit_code == 7 and "revoked" in one_error_line(result)

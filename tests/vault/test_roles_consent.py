@@ -104,3 +104,12 @@ def test_consent_missing_field_is_named(field):
 def test_consent_bad_values(text, message):
     with pytest.raises(ConsentError, match=message):
         parse_consent(text)
+
+
+def test_readme_shows_the_matrix_the_code_enforces():
+    from pathlib import Path
+
+    from generation.vault.roles import matrix_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    assert matrix_markdown() in readme
