@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .cli.common import human_size
 from .errors import ConsentError
 from .vault import Vault
+
+
+def human_size(n: float) -> str:
+    if n < 1024:
+        return f"{n:.0f} B"
+    for unit in ("KB", "MB"):
+        n /= 1024
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} GB"
 
 
 def consent_status(vault: Vault) -> str:

@@ -45,11 +45,3 @@ def unlock(name: str, member: str | None, action: Action | None = None):
             vault.close()
             raise
     return vault
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
