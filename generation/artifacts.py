@@ -120,7 +120,8 @@ class HeadModel:
         """Vertices for one code [E] -> [V,3]."""
         code = np.asarray(code, dtype=np.float32)
         assert code.shape == (expression.E,)
-        return self.vertices + np.tensordot(code, self.blendshapes, axes=1)
+        active = np.nonzero(code)[0]  # codes are mostly sparse: skip the zero blendshapes
+        return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "blendshapes", "landmark_vertices")}

@@ -58,32 +58,3 @@ def process_face(image: np.ndarray, landmarks_px: np.ndarray, subject: SubjectGe
     uv, mask = unwrap(al.crop, al.landmarks, subject.head, code, pose=pose, size=uv_size)
     return FaceSample(al.crop, al.landmarks, al.matrix, pose, code, uv, mask)
 
-
-def single_photo_samples(image: np.ndarray, landmarks_px: np.ndarray, detector, n: int = 48, seed: int = 0,
-                         progress=None) -> tuple[SubjectGeometry, list[FaceSample], list[bool]]:
-    """Single-photo mode end to end: fit a head to the portrait, render an album of `n`
-    expressions/turns/lights, re-detect each render with `detector` (a LandmarkDetector),
-    then fit the subject on portrait + album and process every face.
-
-    Returns (subject, samples, synthetic flags); the portrait is sample 0 (real). Renders
-    in which no face is found are dropped. `progress` (optional) is called once per render.
-    About 5 s for n = 48 on a quiet 2-core machine (11 s measured under heavy load).
-    """
-    from .head import fit_head
-    from .single_photo import synthesize_album
-
-    al = align_face(image, landmarks_px)
-    head0 = fit_head(al.landmarks[None], images=[al.crop])
-    shots = [(np.asarray(image), check_landmarks(landmarks_px, batch=False), False)]
-    for rgb in synthesize_album(image, landmarks_px, head0, n=n, seed=seed):
-        found = detector.detect(rgb)
-        if found:
-            shots.append((rgb, found[0].landmarks, True))
-        if progress is not None:
-            progress(1)
-    aligned = [align_face(img, lm) for img, lm, _ in shots]
-    synthetic = np.array([s for _, _, s in shots])
-    subject = fit_subject(np.stack([a.landmarks for a in aligned]), np.stack([a.crop for a in aligned]),
-                          synthetic=synthetic)
-    samples = [process_face(img, lm, subject) for img, lm, _ in shots]
-    return subject, samples, [s for _, _, s in shots]

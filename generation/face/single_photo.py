@@ -7,8 +7,6 @@ the album teaches the GAN how this face looks when it moves, within what one pho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .. import expression
@@ -23,13 +21,6 @@ from .unwrap import complete_texture, unwrap
 _EXPRESSIVE = (("jaw_open", 0.9), ("mouth_smile_l", 1.0), ("mouth_smile_r", 1.0), ("mouth_pucker", 0.9),
                ("mouth_funnel", 0.9), ("mouth_press", 0.8), ("brow_up_l", 1.0), ("brow_up_r", 1.0),
                ("brow_down", 0.9), ("cheek_raise", 1.0))
-
-
-@dataclass(frozen=True)
-class AlbumFrame:
-    rgb: np.ndarray  # [S,S,3] uint8
-    code: np.ndarray  # [E] the code it was rendered with (relative to the photo's own expression)
-    pose: np.ndarray  # [6] pose in the frame (side S)
 
 
 def album_codes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -53,9 +44,10 @@ def album_codes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return expression.clip(codes), angles
 
 
-def synthesize_album_frames(image: np.ndarray, landmarks_px: np.ndarray, head, n: int = 48, seed: int = 0,
-                            size: int = 256) -> list[AlbumFrame]:
-    """Album frames with the code and pose each was rendered at."""
+def synthesize_album(image: np.ndarray, landmarks_px: np.ndarray, head, n: int = 48, seed: int = 0,
+                     size: int = 256) -> list[np.ndarray]:
+    """From one portrait (RGB uint8 + its [478,3] landmarks in image pixels) and the head fitted
+    to it, `n` RGB renders [size,size,3] in the aligned-crop frame."""
     import cv2
 
     if n < 1:
@@ -78,11 +70,5 @@ def synthesize_album_frames(image: np.ndarray, landmarks_px: np.ndarray, head, n
             d = rng.normal(size=3) * [1.0, 0.7, 0.3] + [0, 0.3, 1.2]
             light = Light(tuple(d), float(rng.uniform(0.2, 0.6)), tuple(rng.uniform(0.9, 1.1, 3)))
         out = render(head, texture, codes[i], pose, size, light, background=background)
-        frames.append(AlbumFrame(out.rgb, codes[i], pose))
+        frames.append(out.rgb)
     return frames
-
-
-def synthesize_album(image: np.ndarray, landmarks_px: np.ndarray, head, n: int = 48, seed: int = 0) -> list[np.ndarray]:
-    """From one portrait (RGB uint8 + its [478,3] landmarks in image pixels) and the head fitted
-    to it, `n` RGB renders [256,256,3] in the aligned-crop frame."""
-    return [f.rgb for f in synthesize_album_frames(image, landmarks_px, head, n, seed)]

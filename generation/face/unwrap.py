@@ -52,8 +52,7 @@ def posed_vertices(head, landmarks_px: np.ndarray, code: np.ndarray, pose: np.nd
     """Head vertices [V,3] in image pixels for this photo. With `snap`, the landmark vertices
     (and their copies) sit exactly on the detected landmarks, so the texture lands where the
     detector saw it; the rest of the head follows the fitted pose."""
-    active = np.nonzero(code)[0]  # most codes are sparse: skip the zero blendshapes
-    verts = head.vertices + np.tensordot(code[active], head.blendshapes[active], axes=1)
+    verts = head.deform(code)
     if pose is None:
         pose = fit_pose(landmarks_px, verts[:478], frame)
     xyz = project(verts, pose, frame)

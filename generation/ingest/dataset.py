@@ -54,14 +54,15 @@ def _album(vault, best: Sample, head: HeadModel, cfg: FitConfig, progress: bool)
     renders = synthesize_album(best.crop, best.landmarks, head, cfg.album_size, cfg.seed)
     finder = Ingester(vault, use_vault_reference=False)
     out = []
-    for k, rgb in enumerate(tqdm(renders, desc="album", unit="render", disable=not progress, leave=False)):
-        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        sample, _ = finder.faces_in(rgb, f"render {k}", {"render": k})
-        if sample is not None:
-            sample.info["synthetic"] = True
-            out.append((f"synthetic#{k}", sample))
-    if finder.detector is not None:
-        finder.detector.close()
+    try:
+        for k, rgb in enumerate(tqdm(renders, desc="album", unit="render", disable=not progress, leave=False)):
+            sample, _ = finder.faces_in(np.ascontiguousarray(rgb, dtype=np.uint8), f"render {k}", {"render": k})
+            if sample is not None:
+                sample.info["synthetic"] = True
+                out.append((f"synthetic#{k}", sample))
+    finally:
+        if finder.detector is not None:
+            finder.detector.close()
     return out
 
 

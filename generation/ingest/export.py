@@ -8,7 +8,6 @@ Callers must have checked Action.EXPORT_VIDEO.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -44,14 +43,6 @@ def contact_sheet(dataset: SubjectDataset, max_samples: int = 24, columns: int =
     out = np.asarray(sheet, dtype=np.uint8)
     assert out.ndim == 3 and out.shape[2] == 3
     return out
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _check_target(path: Path) -> None:

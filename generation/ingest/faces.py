@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..face import topology as T
 from ..face.landmarks import DetectedFace
 
 MIN_FACE_PX = 80
@@ -20,8 +21,6 @@ MAX_YAW = 55.0  # degrees; beyond this the far half of the face is hidden
 MAX_PITCH = 40.0
 CROP_SIZE = 512  # side of the face-centred crop kept per sample
 CROP_MARGIN = 1.9  # crop side / face size
-
-EYE_OUTER_R, EYE_OUTER_L = 33, 263  # mediapipe ids of the subject's right / left outer eye corner
 
 
 @dataclass
@@ -43,7 +42,7 @@ def normalized_shape(landmarks: np.ndarray) -> np.ndarray:
     p = landmarks[:, :2].astype(np.float64)
     p = p - p.mean(axis=0)
     p /= np.sqrt((p**2).sum(axis=1).mean()) + 1e-9
-    eye = p[EYE_OUTER_L] - p[EYE_OUTER_R]
+    eye = p[T.EYE_L["outer"]] - p[T.EYE_R["outer"]]
     a = -np.arctan2(eye[1], eye[0])
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     return p @ rot.T

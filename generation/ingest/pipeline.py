@@ -64,9 +64,9 @@ class Ingester:
         self._reference_n = 0
         self._reference_loaded = not use_vault_reference
         self._voice: str | None | bool = None  # None = not asked yet, True = allowed, str = why not
-        self.phashes = {b.key[len(SAMPLE_PREFIX):]: int(b.meta["phash"], 16)
-                        for b in vault.list(SAMPLE_PREFIX) if b.meta.get("phash")}
-        self.names = {b.key[len(SAMPLE_PREFIX):]: b.meta.get("filename", "?") for b in vault.list(SAMPLE_PREFIX)}
+        stored = vault.list(SAMPLE_PREFIX)
+        self.phashes = {b.key[len(SAMPLE_PREFIX):]: int(b.meta["phash"], 16) for b in stored if b.meta.get("phash")}
+        self.names = {b.key[len(SAMPLE_PREFIX):]: b.meta.get("filename", "?") for b in stored}
 
     # ----- helpers ------------------------------------------------------------------------------
 
@@ -96,12 +96,11 @@ class Ingester:
         if not self._reference_loaded:
             self._reference_loaded = True
             self._reference, self._reference_n = None, 0  # the vault already holds this run's samples
-            from .records import load_records
+            from .records import load_landmarks
 
-            for rec in load_records(self.vault):
-                for s in rec.samples:
-                    if not s.info.get("synthetic"):
-                        self._add_reference(s.landmarks)
+            for landmarks in load_landmarks(self.vault):  # records hold real faces only
+                for lm in landmarks:
+                    self._add_reference(lm)
         return self._reference
 
     def _add_reference(self, landmarks: np.ndarray) -> None:
@@ -214,11 +213,11 @@ class Ingester:
         sampler = FrameSampler(SamplingPolicy())
         samples: list[Sample] = []
         reasons: dict[str, int] = {}
-        checked = 0
+        checked = decoded = 0
         frame_bar.reset(total=info.frames or None)
         frame_bar.set_description(item.filename[:24])
         for vf in decode.iter_frames(data):
-            self.report.frames += 1
+            decoded += 1
             frame_bar.update(1)
             if not sampler.wants_landmarks(vf.thumbnail(), vf.time):
                 continue
@@ -231,6 +230,7 @@ class Ingester:
                 samples.append(sample)
                 if sampler.full:
                     break
+        self.report.frames += decoded
         crowded = sum(1 for s in samples if s.info["faces"] > 1)
         if crowded:
             self.report.flagged.append((item.name, f"{crowded} kept frame(s) showed several faces; "
@@ -247,7 +247,7 @@ class Ingester:
             why = ", ".join(f"{r} ×{n}" for r, n in sorted(reasons.items())) or "no frames checked"
             self.report.skipped.append((item.name, f"no usable face in {checked} checked frame(s) ({why}){audio_note}"))
             return
-        meta = {"fps": info.fps, "frames": self.report.frames, "checked": checked, "shots": sampler.shots}
+        meta = {"fps": info.fps, "frames": decoded, "checked": checked, "shots": sampler.shots}
         self.commit(item, sha, data, samples, meta, audio)
         self.report.accepted.append((item.name, f"{len(samples)} frame sample(s) from {checked} checked, "
                                                 f"{sampler.shots} shot(s){audio_note}"))

@@ -83,3 +83,13 @@ class IngestRecord:
 
 def load_records(vault) -> list[IngestRecord]:
     return [IngestRecord.from_bytes(vault.get(b.key)) for b in vault.list(SAMPLE_PREFIX)]
+
+
+def load_landmarks(vault) -> list[np.ndarray]:
+    """Each record's sample landmarks [n,478,3], without decoding the JPEG crops (the npz is
+    read lazily, so only the landmark array is unpacked)."""
+    out = []
+    for b in vault.list(SAMPLE_PREFIX):
+        with np.load(io.BytesIO(vault.get(b.key)), allow_pickle=False) as z:
+            out.append(z["landmarks"])
+    return out

@@ -24,9 +24,7 @@ def _photos(n: int = 40) -> list[np.ndarray]:
 
     from tests.ingest import media as M
 
-    out = []
-    for i, src in enumerate(M.variants(8)):
-        out.append(np.asarray(Image.fromarray(src).resize((512, 512), Image.Resampling.BILINEAR)))
+    out = [np.asarray(Image.fromarray(src).resize((512, 512), Image.Resampling.BILINEAR)) for src in M.variants(8)]
     return [out[i % len(out)] for i in range(n)]
 
 
@@ -95,13 +93,9 @@ def main() -> None:
     rate, samples = bench_video()
     print(f"video ingest: {rate:.1f} source frames/s (target >= {VIDEO_TARGET:.0f}); "
           f"{samples} samples kept from 200 frames, 640x480-ish H.264 + AAC")
-    try:
-        photos, stages = bench_photos()
-    except ImportError as exc:
-        print(f"photos: not measured, geometry module missing ({exc})")
-    else:
-        print(f"photos: {photos:.1f} photos/s at 512 px (landmarks + alignment + unwrap; target >= {PHOTO_TARGET:.0f})")
-        print("  median ms per photo: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    photos, stages = bench_photos()
+    print(f"photos: {photos:.1f} photos/s at 512 px (landmarks + alignment + unwrap; target >= {PHOTO_TARGET:.0f})")
+    print("  median ms per photo: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
 
 
 if __name__ == "__main__":

@@ -47,16 +47,3 @@ def test_album_rejects_an_empty_request(faces, grace_head):
     with pytest.raises(GeometryError, match="at least 1"):
         synthesize_album(img, lm, grace_head, n=0)
 
-
-def test_single_photo_samples_make_a_varied_synthetic_set(faces, detector):
-    from generation.face.pipeline import single_photo_samples
-
-    img, lm = faces["grace"]
-    subject, samples, synthetic = single_photo_samples(img, lm, detector, n=10, seed=2)
-    assert synthetic[0] is False and all(synthetic[1:]) and len(samples) >= 9
-    codes = np.stack([s.code for s in samples])
-    assert codes[:, :12].std(0).max() > 0.1  # the album moves the face, and the codes see it
-    yaws = np.array([s.pose[0] for s in samples])
-    assert np.ptp(yaws) > 8
-    assert all(s.mask.max() == 255 for s in samples)
-    assert all(v.startswith("generic") for k, v in subject.head.meta["blendshapes"].items() if not k.startswith("pca"))

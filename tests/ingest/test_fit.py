@@ -77,12 +77,16 @@ def test_single_photo_mode_builds_a_synthetic_album(make_subject, media_dir):
 
     vault = make_subject("rose")
     ingest_paths(vault, [media_dir / "hopper.jpg"], progress=False)
-    ds, _ = fit_subject(vault, progress=False, config=FitConfig(album_size=8))
+    ds, head = fit_subject(vault, progress=False, config=FitConfig(album_size=8))
     assert (~ds.synthetic).sum() == 1 and ds.synthetic.sum() >= 6  # renders whose face was found again
     assert ds.source_ids[0].startswith("original/") and all(s.startswith("synthetic#") for s in ds.source_ids[1:])
     # the renders went back through the landmark pipeline: their codes differ from the photo's
     spread = ds.codes[ds.synthetic].max(0) - ds.codes[ds.synthetic].min(0)
     assert (spread[:12] > 0.25).sum() >= 3
+    assert np.ptp(ds.pose[:, 0]) > 8  # the album turns the head, and the pose fit sees it
+    assert all(m.max() == 255 for m in ds.mask)  # every render unwraps onto the texture
+    # renders are no evidence for a fitted blendshape: one photo keeps the generic ones
+    assert all(v.startswith("generic") for k, v in head.meta["blendshapes"].items() if not k.startswith("pca"))
     meta = vault.info(KEYS["dataset"]).meta
     assert meta["single_photo"] and meta["album"] == {"rendered": 8, "kept": int(ds.synthetic.sum())}
     assert len(vault.list(SAMPLE_PREFIX)) == 1  # synthetic samples live only in the dataset

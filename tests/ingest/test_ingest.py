@@ -228,6 +228,17 @@ def test_other_video_containers(make_subject, tmp_path, suffix, container):
     assert vault.list("original/")[0].meta["media_type"].startswith("video/")
 
 
+def test_each_video_record_counts_its_own_frames(make_subject, tmp_path):
+    """The per-file record holds that video's frame count, not the run's running total."""
+    a = M.write_video(tmp_path / "a.mkv", [M.hopper()[:592]] * 6, container="matroska")
+    b = M.write_video(tmp_path / "b.mkv", [M.astronaut()] * 4, container="matroska")
+    vault = make_subject("rose")
+    report = ingest_paths(vault, [a, b], progress=False)
+    assert report.frames == 10, report.lines()
+    recs = {r.filename: r for r in (IngestRecord.from_bytes(vault.get(x.key)) for x in vault.list(SAMPLE_PREFIX))}
+    assert (recs["a.mkv"].meta["frames"], recs["b.mkv"].meta["frames"]) == (6, 4)
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF"])
 def test_photo_formats_decode(fmt):
     from generation.ingest.decode import decode_image
