@@ -40,11 +40,9 @@ def _mesh(obj: Obj) -> trimesh.Trimesh:
         m = trimesh.creation.icosphere(subdivisions=3, radius=1.0)
         m.apply_scale(s[:3] if len(s) >= 3 else [s[0]] * 3)
     if obj.shape in ("box", "plane") and max(s[:2]) > MAX_EDGE:
-        m = m.copy()
         m.unmerge_vertices()  # flat-shaded boxes: split first so corners keep hard normals
         v, f = trimesh.remesh.subdivide_to_size(m.vertices, m.faces, max_edge=MAX_EDGE)
         m = trimesh.Trimesh(v, f, process=False)
-        return m
     return m
 
 

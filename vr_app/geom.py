@@ -71,7 +71,7 @@ class MeshGeom:
 
     def _write(self) -> None:
         array = self.vdata.modify_array(0)
-        memoryview(array).cast("B")[:] = self.data.tobytes()
+        memoryview(array).cast("B")[:] = self.data.reshape(-1).view(np.uint8)  # no tobytes() copy per frame
 
     def update_vertices(self, vertices: np.ndarray, normals: np.ndarray | None = None) -> None:
         """Replace positions [V,3] (and normals, recomputed when not given)."""

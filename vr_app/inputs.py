@@ -99,11 +99,33 @@ def photo_thumbnails(vault, limit: int) -> list[np.ndarray]:
     return out
 
 
-def load_inputs(vault, track: str | ExpressionTrack | None, frames_key: str | None = None, photos: int = 8) -> RoomInputs:
+def line_textures(vault, names: list[str]) -> list[TextureStream]:
+    """One texture stream per line for the viewer's 'next line': the line's generated frames,
+    else the still face texture (decrypted once and shared)."""
+    still = None
+    out = []
+    for name in names:
+        key = KEYS["frames"].format(name=name)
+        if vault.exists(key):
+            seq = FrameSequence.from_bytes(vault.get(key))
+            out.append(TextureStream(seq.frames, seq.fps))
+        else:
+            if still is None:
+                still, _ = load_texture(vault, None)
+            out.append(still)
+    return out
+
+
+def load_inputs(vault, track: str | ExpressionTrack | None, frames_key: str | None = None, photos: int = 8,
+                texture: TextureStream | None = None) -> RoomInputs:
+    """Everything the room needs; `texture` when the caller already holds the face texture."""
     head = load_head(vault)
     name = track if isinstance(track, str) else None
     trk = load_track(vault, track) if isinstance(track, str) else track
-    stream, source = load_texture(vault, name, frames_key)
+    if texture is not None:
+        stream, source = texture, "given"
+    else:
+        stream, source = load_texture(vault, name, frames_key)
     try:
         title = vault.consent.subject_name
     except Exception:  # the title is cosmetic; consent itself was checked by authorize()

@@ -82,7 +82,7 @@ class OffscreenRenderer:
         w, h = self.size
         if not data or len(data) < w * h * 3:
             raise RenderError("offscreen read-back returned no image")
-        img = np.frombuffer(bytes(data), dtype=np.uint8)
+        img = np.frombuffer(data, dtype=np.uint8)  # a view of Panda's buffer; the flip below copies it out
         pad = self.texture.get_x_size()
         img = img.reshape(self.texture.get_y_size(), pad, 3)[:h, :w]
         return np.ascontiguousarray(img[::-1])  # read-back is bottom-up

@@ -27,6 +27,7 @@ EYE_RING = {
 IRIS = {"l": 473, "r": 468}
 MOUTH = (13, 14)  # inner upper and lower lip centres
 GAZE_DEGREES = 30.0
+GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
 
 
 def to_panda(v: np.ndarray) -> np.ndarray:
@@ -204,9 +205,9 @@ class HeadRig:
             return
         self._code = code.copy()
         self.mesh.update_vertices(self._base + np.tensordot(code, self._shapes, axes=1))
-        g = {n: float(code[expression.index(n)]) for n in ("gaze_yaw_l", "gaze_pitch_l", "gaze_yaw_r", "gaze_pitch_r")}
         for side, anchor in self.eyes.items():
-            anchor.set_hpr(g[f"gaze_yaw_{side}"] * GAZE_DEGREES, -g[f"gaze_pitch_{side}"] * GAZE_DEGREES, 0)
+            yaw, pitch = GAZE[side]
+            anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""
@@ -230,6 +231,13 @@ class HeadRig:
             self.set_pose(self.track.pose[i])
 
     def face_points(self) -> np.ndarray:
-        """Eight corners of the head's bounding box in the rig root's frame, [8,3] Panda coords."""
-        lo, hi = self.head_np.get_tight_bounds(self.root)
-        return np.array([[x, y, z] for x in (lo.x, hi.x) for y in (lo.y, hi.y) for z in (lo.z, hi.z)], np.float32)
+        """Eight corners of the head's bounding box in the rig root's frame, [8,3] Panda coords.
+
+        Computed from the vertex array we already hold: same box as Panda's get_tight_bounds, which
+        walks the dynamic vertex data and cost ~10 ms a frame in the video loop.
+        """
+        m = self.head_np.get_mat(self.root)  # row-vector convention: p' = p @ M, translation in row 3
+        mat = np.array([[m.get_cell(i, j) for j in range(4)] for i in range(4)], np.float32)
+        pts = self.mesh.data[:, 0:3] @ mat[:3, :3] + mat[3, :3]  # [V,3] in the root's frame
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])], np.float32)

@@ -27,8 +27,9 @@ def check_display() -> None:
 class Player:
     """Playback state for the lines (tracks); the voice's own clock drives the picture while it plays."""
 
-    def __init__(self, scene, audio, lines: list):
+    def __init__(self, scene, audio, lines: list, textures: list | None = None):
         self.scene, self.audio, self.lines = scene, audio, lines
+        self.textures = textures  # one TextureStream per line, or None to keep the scene's texture
         self.index, self.t, self.playing, self.voice_started = 0, 0.0, True, False
         self.volume = 0.8
 
@@ -36,7 +37,7 @@ class Player:
         self.index = i % len(self.lines) if self.lines else 0
         if self.lines:
             trk = self.lines[self.index]
-            self.scene.set_track(trk)
+            self.scene.set_track(trk, self.textures[self.index] if self.textures else None)
             if self.audio is not None and trk.audio is not None:
                 self.audio.set_voice(trk.audio, trk.sample_rate, self.scene.rig.mouth)
         self.t, self.voice_started, self.playing = 0.0, False, True
@@ -65,7 +66,7 @@ class Player:
                 self.audio.play_voice(self.t - self.scene.timeline.intro_s)
 
 
-def run(inputs, spec, lines: list, max_seconds: float | None = None) -> None:
+def run(inputs, spec, lines: list, max_seconds: float | None = None, textures: list | None = None) -> None:
     """Open the window and run until the visitor quits (or `max_seconds`, for tests)."""
     check_display()
     from panda3d.core import loadPrcFileData
@@ -81,12 +82,12 @@ def run(inputs, spec, lines: list, max_seconds: float | None = None) -> None:
     if base.win is None:
         raise DisplayUnavailable("could not open a window on this display")
     try:
-        _run(base, inputs, spec, lines, max_seconds)
+        _run(base, inputs, spec, lines, max_seconds, textures)
     finally:
         base.destroy()
 
 
-def _run(base, inputs, spec, lines, max_seconds) -> None:
+def _run(base, inputs, spec, lines, max_seconds, textures=None) -> None:
     from .ambience import synthesize
     from .audio import SpatialAudio
     from .scene import MemorialScene
@@ -103,7 +104,7 @@ def _run(base, inputs, spec, lines, max_seconds) -> None:
     if base.sfxManagerList and base.sfxManagerList[0].is_valid():
         audio = SpatialAudio(base.sfxManagerList[0], base.camera, base.render, base.task_mgr)
         audio.set_ambience(synthesize(spec.ambience, 12.0, 48000, spec.ambience_db), 48000)
-    player = Player(scene, audio, lines)
+    player = Player(scene, audio, lines, textures)
     player.start_line(0)
     clock = base.clock if hasattr(base, "clock") else None
 

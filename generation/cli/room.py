@@ -54,7 +54,7 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
     from scenes.spec import load as load_spec
     from vr_app import viewer
     from vr_app.errors import DisplayUnavailable
-    from vr_app.inputs import load_inputs, load_track, track_names
+    from vr_app.inputs import line_textures, load_inputs, load_track, track_names
     from vr_app.xr.display import choose_display, memorial_scene_builder, run_openxr_view
 
     spec = load_spec(scene)
@@ -65,11 +65,12 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
     with unlock(name, member, Action.VIEW) as vault:
         names = list(tracks) or track_names(vault)
         lines = [load_track(vault, t) for t in names]
-        inputs = load_inputs(vault, lines[0] if lines else None, None)
+        textures = line_textures(vault, names)  # each line's own generated frames
+        inputs = load_inputs(vault, lines[0] if lines else None, texture=textures[0] if textures else None)
         vault.log("view", scene=spec.name, tracks=",".join(names), display=chosen)
     click.echo(f"Opening {spec.title}. {viewer.KEYS_HELP}")
     if chosen == "desktop":
-        viewer.run(inputs, spec, lines, max_seconds=seconds)
+        viewer.run(inputs, spec, lines, max_seconds=seconds, textures=textures)
     else:
         run_openxr_view(memorial_scene_builder(inputs, spec, lines[0] if lines else None),
                         seconds=seconds, stats=stats, mirror=mirror, standing=standing, echo=click.echo)

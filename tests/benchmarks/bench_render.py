@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 
-
 def _scene(size, backend, name="garden"):
     from scenes.spec import load
     from tests.vr_app.heads import make_frames, make_head, make_track
@@ -51,6 +50,8 @@ def stereo_pair_ms(backend, frames) -> float:
             sc.update(i / 30)
             r.frame()
         times.append(time.perf_counter() - t0)
+    left.close()
+    right.close()
     return 1000 * statistics.median(times[3:])
 
 

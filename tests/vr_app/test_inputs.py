@@ -35,3 +35,28 @@ def test_inputs_carry_track_title_and_only_thumbnails(room_vault):
     assert max(photo.shape[:2]) <= 256 and photo.shape[2] == 3, "only a thumbnail is kept in memory"
     assert np.abs(photo.mean(axis=(0, 1)) - (200, 30, 30)).max() < 10
     assert len(photo_thumbnails(room_vault, 0)) == 0
+
+
+def test_each_line_gets_its_own_frames_and_next_line_switches_them(room_vault):
+    from generation.artifacts import KEYS
+    from tests.vr_app.conftest import make_track
+    from vr_app.inputs import line_textures
+    from vr_app.viewer import Player
+
+    room_vault.put(KEYS["track"].format(name="bye"), make_track(0.5).to_bytes(), kind="ExpressionTrack")
+    hello, bye = line_textures(room_vault, ["hello", "bye"])
+    assert len(hello) == 30, "hello has generated frames"
+    assert len(bye) == 1, "bye has none: the still face"
+
+    class Scene:  # records what the player hands the scene
+        def __init__(self):
+            self.calls = []
+
+        def set_track(self, track, texture=None):
+            self.calls.append((track, texture))
+
+    scene = Scene()
+    player = Player(scene, None, ["T-hello", "T-bye"], [hello, bye])
+    player.start_line(0)
+    player.start_line(1)
+    assert scene.calls == [("T-hello", hello), ("T-bye", bye)]

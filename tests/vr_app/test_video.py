@@ -47,7 +47,7 @@ def test_render_writes_a_labelled_h264_aac_mp4(room_vault, recorder, tmp_path):
     assert len(frames) == round(total * 15)
     assert info["rate"] == 48000 and info["channels"] == 2
     assert abs(len(audio) / 48000 - total) < 0.05
-    assert len(recorder.boxes) == len(frames) + 0, "every frame goes through mark_image"
+    assert len(recorder.boxes) == len(frames), "every frame goes through mark_image"
     assert recorder.audio_calls == 2, "both ears are marked (the exporter takes mono)"
     assert recorder.finalized == [(out, "video/mp4")]
     x0, y0, x1, y1 = recorder.boxes[-1]
