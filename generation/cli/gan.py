@@ -88,7 +88,7 @@ def evaluate(name, ckpt_name, member) -> None:
     """
     from ..gan import checkpoint
     from ..gan.data import digest, load_dataset
-    from ..gan.evaluate import evaluate as run_eval, report_lines
+    from ..gan.evaluate import evaluate as run_eval, head_or_none, report_lines
 
     with unlock(name, member, Action.VIEW) as vault:
         key = checkpoint.key_for(ckpt_name)
@@ -98,16 +98,7 @@ def evaluate(name, ckpt_name, member) -> None:
             from ..errors import UsageError
 
             raise UsageError(f"{key} was trained on an earlier dataset; train again before evaluating")
-        result = run_eval(ckpt, ds, head=_head_or_none(vault))
+        result = run_eval(ckpt, ds, head=head_or_none(vault))
         vault.put_json(f"train/{ckpt_name}/evaluation.json", result, kind="evaluation")
         for line in report_lines(result):
             click.echo(line)
-
-
-def _head_or_none(vault):
-    from ..artifacts import KEYS, ArtifactError, HeadModel
-
-    try:
-        return HeadModel.from_bytes(vault.get(KEYS["head"]))
-    except (KeyError, ArtifactError):
-        return None

@@ -17,13 +17,8 @@ import torch.nn.functional as F
 
 from .. import expression
 from .data import TrainingData, prepare
-from .frames import smooth_codes, synthesize
+from .frames import smooth_codes, synthesize, to_uint8
 from . import checkpoint
-
-
-def _u8(x: torch.Tensor) -> np.ndarray:
-    """[N,3,H,W] in -1..1 -> [N,H,W,3] uint8."""
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 def masked_psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
@@ -41,16 +36,21 @@ def masked_ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float(smap.mean(axis=2)[mask].mean()) if mask.any() else float("nan")
 
 
-def reconstruction(g, data: TrainingData, idx: torch.Tensor) -> dict:
+def _paired_figures(pred: np.ndarray, data: TrainingData, idx: torch.Tensor) -> dict:
+    """Mean masked PSNR/SSIM of pred [n,H,W,3] uint8 against the samples idx, on their visible texels."""
     if len(idx) == 0:
         return {"n": 0}
-    with torch.inference_mode():
-        pred = _u8(g(torch.zeros(len(idx), g.z_dim), data.codes[idx]))
-    real = _u8(data.uv[idx])
+    real = to_uint8(data.uv[idx])
     mask = data.mask[idx, 0].numpy() > 0.5
     psnr = [masked_psnr(p, r, m) for p, r, m in zip(pred, real, mask)]
     ssim = [masked_ssim(p, r, m) for p, r, m in zip(pred, real, mask)]
     return {"n": int(len(idx)), "psnr_db": float(np.mean(psnr)), "ssim": float(np.mean(ssim))}
+
+
+def reconstruction(g, data: TrainingData, idx: torch.Tensor) -> dict:
+    """G at z = 0 with each sample's own code, against the sample."""
+    pred = synthesize(g, data.codes[idx].numpy(), torch.zeros(1, g.z_dim))  # [n,R,R,3]
+    return _paired_figures(pred, data, idx)
 
 
 def sweep_track(data: TrainingData, frames: int = 60, seed: int = 0) -> np.ndarray:
@@ -93,8 +93,11 @@ def memorisation(g, data: TrainingData, n: int = 32, seed: int = 0) -> dict:
     with torch.inference_mode():
         gen = g(z, e).clamp(-1, 1)
 
+    visible = (m.sum((1, 2, 3)) * 3).clamp_min(1)  # [n]
+
     def nearest(x: torch.Tensor, exclude_self: bool) -> np.ndarray:
-        d = ((x[:, None] - train[None]) ** 2 * m[None]).sum((2, 3, 4)) / (m.sum((1, 2, 3))[None] * 3).clamp_min(1)
+        # One row at a time: a [len(x),n,3,R,R] difference tensor would not fit for large datasets.
+        d = torch.stack([((xi - train) ** 2 * m).sum((1, 2, 3)) / visible for xi in x])  # [len(x),n]
         if exclude_self:
             d.fill_diagonal_(float("inf"))
         return (d.min(1).values.sqrt() * 127.5).numpy()
@@ -119,16 +122,19 @@ def code_response(g, data: TrainingData) -> dict:
     return out
 
 
-def frame_speed(g, resolution: int, device: str = "cpu", batch: int = 64, repeats: int = 3) -> float:
-    """Frames/s of batched generation (median of repeats)."""
-    codes = np.zeros((batch, expression.E), np.float32)
+def frame_speed(g, batch: int = 64, repeats: int = 3) -> float:
+    """Frames/s of batched generation on g's device (median of repeats)."""
+    codes = np.zeros((batch, expression.E), np.float32)  # the cost does not depend on the code values
     z = torch.zeros(1, g.z_dim)
-    synthesize(g, codes[:4], z, batch)
+    cuda = next(g.parameters()).device.type == "cuda"
+    synthesize(g, codes[:4], z, batch)  # warm-up
     times = []
     for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize()
         t = time.perf_counter()
         synthesize(g, codes, z, batch)
-        if device != "cpu":
+        if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
     return batch / float(np.median(times))
@@ -148,8 +154,7 @@ def render_reconstruction(g, data: TrainingData, ds, head, idx: torch.Tensor, re
     if len(idx) == 0:
         return {"n": 0}
     usable = data.source_index
-    with torch.inference_mode():
-        tex = _u8(g(torch.zeros(len(idx), g.z_dim), data.codes[idx]))
+    tex = synthesize(g, data.codes[idx].numpy(), torch.zeros(1, g.z_dim))  # [n,R,R,3]
     psnr, ssim = [], []
     for k, i in enumerate(idx.tolist()):
         j = int(usable[i])
@@ -176,8 +181,7 @@ def expression_fidelity(g, ds, head, render) -> dict:
         for c in expression.SEMANTIC:
             code = expression.neutral()
             code[expression.index(c.name)] = 0.8 * c.high if c.low == 0 else 0.5
-            with torch.inference_mode():
-                tex = _u8(g(torch.zeros(1, g.z_dim), torch.from_numpy(code)[None]))[0]
+            tex = synthesize(g, code[None], torch.zeros(1, g.z_dim))[0]
             rgb = render.render(head, tex, code, pose, size=ds.crops.shape[1]).rgb
             found = det.detect(rgb)
             if not found:
@@ -188,9 +192,19 @@ def expression_fidelity(g, ds, head, render) -> dict:
     return errors
 
 
+def head_or_none(vault):
+    """The subject's fitted HeadModel, or None when there is none (the on-head figures are then skipped)."""
+    from ..artifacts import KEYS, ArtifactError, HeadModel
+
+    try:
+        return HeadModel.from_bytes(vault.get(KEYS["head"]))
+    except (KeyError, ArtifactError):
+        return None
+
+
 def evaluate(ckpt: dict, ds, head=None) -> dict:
     """All figures as a dict (the CLI prints them). `head` (HeadModel) enables the on-head figures."""
-    result = _uv_figures(ckpt, ds)
+    g, data, result = _uv_figures(ckpt, ds)
     render = _render_module()
     if render is None:
         result["render"] = "not measured: generation.face.render does not exist"
@@ -199,7 +213,6 @@ def evaluate(ckpt: dict, ds, head=None) -> dict:
     elif not ds.calibration:
         result["render"] = "not measured: the dataset has no calibration"
     else:
-        g, data = result.pop("_g"), result.pop("_data")
         try:
             result["render_recon_holdout"] = render_reconstruction(g, data, ds, head, data.holdout_idx, render)
             result["render_recon_train"] = render_reconstruction(g, data, ds, head, data.train_idx[:16], render)
@@ -207,12 +220,11 @@ def evaluate(ckpt: dict, ds, head=None) -> dict:
             result["render"] = "measured"
         except Exception as exc:  # another stage's code: report, never hide, never crash the evaluation
             result["render"] = f"failed: {type(exc).__name__}: {exc}"
-    result.pop("_g", None)
-    result.pop("_data", None)
     return result
 
 
-def _uv_figures(ckpt: dict, ds) -> dict:
+def _uv_figures(ckpt: dict, ds) -> tuple:
+    """(G_ema, the prepared data with the checkpoint's split, the UV-space figures)."""
     cfg = checkpoint.config_of(ckpt)
     stats = ckpt["stats"]
     data = prepare(ds, cfg.resolution, cfg.min_quality, cfg.holdout, cfg.seed)
@@ -221,7 +233,7 @@ def _uv_figures(ckpt: dict, ds) -> dict:
     held_real = bool(len(data.holdout_idx)) and not bool(data.synthetic[data.holdout_idx].any())
     track = sweep_track(data)
     frames = synthesize(g, track, torch.zeros(1, g.z_dim))
-    return {
+    return g, data, {
         "step": int(ckpt["step"]), "preset": cfg.preset, "resolution": cfg.resolution,
         "samples": {"train": int(len(data.train_idx)), "holdout": int(len(data.holdout_idx)),
                     "holdout_kind": "real photos" if held_real else "synthetic renders"},
@@ -231,27 +243,22 @@ def _uv_figures(ckpt: dict, ds) -> dict:
         "code_response": code_response(g, data),
         "temporal": identity_and_flicker(frames, stats["coverage"][0].numpy() > 0, stats["mean_texture"][0].numpy()),
         "memorisation": memorisation(g, data),
-        "frames_per_s_cpu": frame_speed(g, cfg.resolution),
+        "frames_per_s_cpu": frame_speed(g),
         "threads": torch.get_num_threads(),
-        "_g": g, "_data": data,
     }
 
 
 def _mean_baseline(mean_texture: torch.Tensor, data: TrainingData, idx: torch.Tensor) -> dict:
     """The same figures for 'always output the mean texture', so the model's gain is visible."""
-    if len(idx) == 0:
-        return {"n": 0}
-    pred = _u8(mean_texture.expand(len(idx), -1, -1, -1))
-    real = _u8(data.uv[idx])
-    mask = data.mask[idx, 0].numpy() > 0.5
-    return {"n": int(len(idx)), "psnr_db": float(np.mean([masked_psnr(p, r, k) for p, r, k in zip(pred, real, mask)])),
-            "ssim": float(np.mean([masked_ssim(p, r, k) for p, r, k in zip(pred, real, mask)]))}
+    return _paired_figures(to_uint8(mean_texture.expand(len(idx), -1, -1, -1)), data, idx)
+
+
+def _recon_line(tag: str, x: dict) -> str:
+    return f"{tag}: n/a (no samples)" if not x["n"] else f"{tag}: PSNR {x['psnr_db']:.2f} dB, SSIM {x['ssim']:.3f} (n={x['n']})"
 
 
 def report_lines(r: dict) -> list[str]:
-    def recon(tag: str, x: dict) -> str:
-        return f"{tag}: n/a (no samples)" if not x["n"] else f"{tag}: PSNR {x['psnr_db']:.2f} dB, SSIM {x['ssim']:.3f} (n={x['n']})"
-
+    recon = _recon_line
     t, m = r["temporal"], r["memorisation"]
     top = sorted(r["code_response"].items(), key=lambda kv: -kv[1])[:4]
     return [
@@ -277,10 +284,7 @@ def _render_lines(r: dict) -> list[str]:
     if r["render"] != "measured":
         return [f"reconstruction rendered on the head: {r['render']}",
                 f"expression fidelity (landmarks re-detected on rendered frames): {r['render']}"]
-
-    def recon(tag: str, x: dict) -> str:
-        return f"{tag}: n/a" if not x["n"] else f"{tag}: PSNR {x['psnr_db']:.2f} dB, SSIM {x['ssim']:.3f} (n={x['n']})"
-
+    recon = _recon_line
     fid = r["expression_fidelity"]
     finite = [v for v in fid.values() if np.isfinite(v)]
     missed = [k for k, v in fid.items() if not np.isfinite(v)]

@@ -33,16 +33,22 @@ def sequence_z(z_dim: int, seed: int | None, truncation: float) -> torch.Tensor:
     return torch.randn(1, z_dim, generator=torch.Generator().manual_seed(seed)) * truncation
 
 
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[N,3,H,W] in -1..1 (any device, any float dtype) -> [N,H,W,3] uint8 on the CPU."""
+    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
 @torch.inference_mode()
 def synthesize(generator, codes: np.ndarray, z: torch.Tensor, batch: int = 64) -> np.ndarray:
     """codes [T,E] -> uint8 textures [T,H,W,3] with the same z for every frame."""
     assert codes.ndim == 2 and codes.shape[1] == expression.E and z.shape[0] == 1, (codes.shape, z.shape)
     device = next(generator.parameters()).device
+    z = z.to(device)
     out = []
     for start in range(0, len(codes), batch):
         e = torch.from_numpy(np.ascontiguousarray(codes[start:start + batch], dtype=np.float32)).to(device)
-        x = generator(z.to(device).expand(len(e), -1), e)  # [b,3,H,W]
-        out.append(((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
+        x = generator(z.expand(len(e), -1), e)  # [b,3,H,W]
+        out.append(to_uint8(x))
     r = generator.resolution
     return np.concatenate(out) if out else np.zeros((0, r, r, 3), np.uint8)
 

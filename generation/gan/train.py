@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ..artifacts import SubjectDataset
 from ..errors import MemorialError
 from . import augment, checkpoint, losses
 from .config import GanConfig, make_config
@@ -53,13 +54,16 @@ class Dist:
         return self.world > 1
 
 
+def _wants_cuda(cfg: GanConfig) -> bool:
+    return cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+
+
 def init_distributed(cfg: GanConfig) -> Dist:
     """Join the torchrun group when WORLD_SIZE > 1 (NCCL on GPUs, gloo on CPU)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    want_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
     owns = world > 1 and not dist.is_initialized()
     if owns:
-        dist.init_process_group(backend="nccl" if want_cuda else "gloo")
+        dist.init_process_group(backend="nccl" if _wants_cuda(cfg) else "gloo")
     d = current_dist(cfg)
     d.owns_group = owns
     return d
@@ -67,8 +71,7 @@ def init_distributed(cfg: GanConfig) -> Dist:
 
 def current_dist(cfg: GanConfig) -> Dist:
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-    want_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
-    if want_cuda:
+    if _wants_cuda(cfg):
         local = int(os.environ.get("LOCAL_RANK", rank))
         torch.cuda.set_device(local)
         device = torch.device("cuda", local)
@@ -94,20 +97,21 @@ def _get_or_empty(vault, key: str) -> bytes:
         return b""
 
 
-def _shared_dataset_bytes(vault, d: Dist) -> bytes:
+def _shared_dataset(vault, d: Dist) -> tuple[SubjectDataset, bytes]:
     """Rank 0 reads dataset/current; a failure there stops every rank instead of leaving them waiting."""
     if d.rank == 0:
         try:
-            raw = load_dataset(vault)[1]
+            ds, raw = load_dataset(vault)
         except MemorialError:
             if d.active:
                 broadcast_bytes(b"", d)
             raise
-        return broadcast_bytes(raw, d)
+        broadcast_bytes(raw, d)
+        return ds, raw
     raw = broadcast_bytes(None, d)
     if not raw:
         raise MemorialError("rank 0 could not read the dataset")
-    return raw
+    return SubjectDataset.from_bytes(raw), raw
 
 
 def amp_enabled(cfg: GanConfig, device: torch.device) -> bool:
@@ -393,10 +397,7 @@ def _run(vault, cfg: GanConfig, d: Dist, key: str, name: str, resume: bool, step
         say(f"Replacing the existing {key} (use --resume to continue it).")
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    raw = _shared_dataset_bytes(vault, d)
-    from ..artifacts import SubjectDataset
-
-    ds = SubjectDataset.from_bytes(raw)
+    ds, raw = _shared_dataset(vault, d)
     data = prepare(ds, cfg.resolution, cfg.min_quality, cfg.holdout, cfg.seed, digest(raw))
     if prior is not None and prior["stats"]["dataset_sha256"] != data.digest:
         raise MemorialError("the dataset changed since this checkpoint was written; train again without --resume")

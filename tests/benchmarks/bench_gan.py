@@ -14,32 +14,12 @@ By default it ingests the built-in subject (the Grace Hopper portrait, single-ph
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
 
-import numpy as np
 import torch
-
-
-def frame_speed(g, batch: int, repeats: int = 5, device: str = "cpu") -> float:
-    from generation import expression
-    from generation.gan.frames import synthesize
-
-    rng = np.random.default_rng(0)
-    codes = expression.clip(rng.uniform(-0.5, 1, (batch, expression.E)).astype(np.float32))
-    z = torch.zeros(1, g.z_dim)
-    synthesize(g, codes[:8], z, batch)
-    times = []
-    for _ in range(repeats):
-        if device != "cpu":
-            torch.cuda.synchronize()
-        t = time.perf_counter()
-        synthesize(g, codes, z, batch)
-        if device != "cpu":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    return batch / float(np.median(times))
 
 
 def main() -> None:
@@ -53,6 +33,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from generation.gan.config import make_config
+    from generation.gan.evaluate import frame_speed
     from generation.gan.networks import Generator
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs visible, "
@@ -61,11 +42,11 @@ def main() -> None:
         run_training(args)
     else:
         g = Generator(make_config("cpu-demo")).eval().requires_grad_(False)
-        print(f"frames/s at 128² on CPU (untrained cpu-demo G, batch 64, median of 5): {frame_speed(g, 64):.1f} (target >= 30)")
+        print(f"frames/s at 128² on CPU (untrained cpu-demo G, batch 64, median of 5): {frame_speed(g, 64, repeats=5):.1f} (target >= 30)")
     if torch.cuda.is_available():
         g = Generator(make_config("gpu")).cuda().eval().requires_grad_(False)
         name = torch.cuda.get_device_name()
-        print(f"frames/s at 256² on {name} (gpu preset G, batch 512): {frame_speed(g, 512, device='cuda'):.0f} "
+        print(f"frames/s at 256² on {name} (gpu preset G, batch 512): {frame_speed(g, 512, repeats=5):.0f} "
               "(target >= 500)")
     else:
         print("GPU frames/s: not measured (no GPU on this machine)")
@@ -75,7 +56,7 @@ def run_training(args) -> None:
     from generation.artifacts import KEYS
     from generation.gan import checkpoint
     from generation.gan.data import load_dataset
-    from generation.gan.evaluate import evaluate, report_lines
+    from generation.gan.evaluate import evaluate, frame_speed, head_or_none, report_lines
     from generation.gan.train import train_subject
     from generation.vault import create_vault, open_vault
     from generation.vault.consent import parse_consent
@@ -108,19 +89,17 @@ def run_training(args) -> None:
                                 overrides={"num_threads": args.threads})
             wall, cpu = time.perf_counter() - t, time.process_time() - cpu
             ckpt = checkpoint.load(vault, key)
-            lines = [__import__("json").loads(x) for x in ckpt["train"]["log"] if '"img_per_s"' in x]
+            lines = [json.loads(x) for x in ckpt["train"]["log"] if '"img_per_s"' in x]
             print(f"cpu-demo training: {wall:.0f} s wall (vault, data preparation and checkpoints included), "
                   f"{ckpt['step']} steps of {checkpoint.config_of(ckpt).steps}, "
                   f"{lines[-1]['img_per_s'] if lines else float('nan'):.1f} images/s; this process used {cpu:.0f} CPU-s "
                   f"({cpu / max(ckpt['step'], 1):.2f} CPU-s per step: on an idle 2-core machine a step takes about "
                   f"{cpu / max(ckpt['step'], 1) / args.threads:.2f}-{cpu / max(ckpt['step'], 1):.2f} s)")
             ds, _ = load_dataset(vault)
-            from generation.cli.gan import _head_or_none
-
-            for line in report_lines(evaluate(ckpt, ds, head=_head_or_none(vault))):
+            for line in report_lines(evaluate(ckpt, ds, head=head_or_none(vault))):
                 print(line)
             g = checkpoint.generator_from(ckpt)
-            print(f"frames/s at 128² on CPU (trained G_ema, batch 64, median of 5): {frame_speed(g, 64):.1f} (target >= 30)")
+            print(f"frames/s at 128² on CPU (trained G_ema, batch 64, median of 5): {frame_speed(g, 64, repeats=5):.1f} (target >= 30)")
 
 
 if __name__ == "__main__":
