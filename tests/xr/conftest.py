@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from panda3d.core import CardMaker, NodePath
 
@@ -97,3 +98,20 @@ def step_until_focused(loop, tm, limit=20):
             tm.step()  # one frame with focus, so poses and input are live
             return
     raise AssertionError(f"never focused: {loop.lifecycle.history}")
+
+
+RED = lambda im: (im[..., 0] > 150) & (im[..., 1] < 80) & (im[..., 2] < 80)  # noqa: E731  [H,W,3+] -> [H,W]
+
+
+def centroid_x(img, rgb_test=RED) -> float:
+    """Mean pixel column of the pixels `rgb_test` picks (the red candle by default)."""
+    mask = rgb_test(img)
+    assert mask.sum() > 20, "the candle is not in this eye's image"
+    return float(np.nonzero(mask)[1].mean())
+
+
+def expected_x(fov, eye_x: float, width: int, distance: float = 2.0) -> float:
+    """Pixel column of a point straight ahead of the head at `distance`, for an eye `eye_x`
+    metres to the right, through that eye's asymmetric frustum."""
+    lo, hi = math.tan(fov.angle_left), math.tan(fov.angle_right)
+    return (-eye_x / distance - lo) / (hi - lo) * width - 0.5

@@ -5,6 +5,7 @@ import pytest
 
 from vr_app.xr import actions as A
 from vr_app.xr.adapter import Pose
+from vr_app.xr.interaction import INDEX_TIP, THUMB_TIP
 from vr_app.xr.simulated import PROFILE_COMPONENTS, SimXrError, SimulatedRuntime
 
 from .conftest import EYE, aim_at, step_until_focused
@@ -154,9 +155,7 @@ def test_paused_view_is_darker(make_loop):
 
 def pinch_hand(aim: Pose, gap: float):
     joints = [aim] * 26
-    thumb = Pose((0.0, 0.0, 0.0)); index = Pose((gap, 0.0, 0.0))
-    joints = list(joints)
-    joints[5], joints[10] = thumb, index
+    joints[THUMB_TIP], joints[INDEX_TIP] = Pose((0.0, 0.0, 0.0)), Pose((gap, 0.0, 0.0))
     return joints
 
 

@@ -35,29 +35,31 @@ def test_no_camera_motion_without_user_input(make_loop, standing):
     assert loop.stats.frames >= 120 and len(scene.updates) == 0  # TinyRoom is not driven here
 
 
-def test_teleport_refused_when_seated(make_loop):
-    loop, sim, scene, tm = make_loop(standing=False)
+def click_teleport_at_floor(make_loop, standing):
+    """Point the right controller at the floor and click the thumbstick for one frame.
+    Returns (loop, task manager, head position before the click, the teleport events)."""
+    loop, sim, scene, tm = make_loop(standing=standing)
     sim.controller_pose["right"] = aim_at(FLOOR_XR)
     step_until_focused(loop, tm)
     before = loop.anchors.head.get_pos(loop.scene)
     sim.set_input("right", "/input/thumbstick/click", 1.0)
     tm.step()
-    assert [e.kind for e in loop.hub.log if e.kind == "teleport"] == ["teleport"]
-    assert loop.anchors.head.get_pos(loop.scene) == before
+    return loop, tm, before, [e for e in loop.hub.log if e.kind == "teleport"]
+
+
+def test_teleport_refused_when_seated(make_loop):
+    loop, tm, before, teleports = click_teleport_at_floor(make_loop, standing=False)
+    assert len(teleports) == 1  # the floor was hit and asked for...
+    assert loop.anchors.head.get_pos(loop.scene) == before  # ...but a seated user does not move
 
 
 def test_teleport_moves_a_standing_user_to_the_floor_point(make_loop):
-    loop, sim, scene, tm = make_loop(standing=True)
-    sim.controller_pose["right"] = aim_at(FLOOR_XR)
-    step_until_focused(loop, tm)
-    z = loop.anchors.head.get_z(loop.scene)
-    sim.set_input("right", "/input/thumbstick/click", 1.0)
-    tm.step()
-    target = [e.point for e in loop.hub.log if e.kind == "teleport"][0]
+    loop, tm, before, teleports = click_teleport_at_floor(make_loop, standing=True)
+    target = teleports[0].point
     tm.step()
     head = loop.anchors.head.get_pos(loop.scene)
     assert (head.x, head.y) == pytest.approx((target.x, target.y), abs=1e-4)
-    assert head.z == pytest.approx(z, abs=1e-6)  # no vertical move
+    assert head.z == pytest.approx(before.z, abs=1e-6)  # no vertical move
     assert loop.comfort.teleport(target + (10, 0, 0)) is False  # outside the room
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from vr_app.xr.simulated import LEFT_FOV, RIGHT_FOV
 
-from .conftest import aim_at
+from .conftest import RED, aim_at, centroid_x, expected_x
 from .native.build import build_runtime, missing_tools, start_xvfb
 
 HERE = Path(__file__).parent / "native"
@@ -62,25 +62,7 @@ def ppm(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))  # [H,W,3], top row first
 
 
-def centroid_x(img, rgb_test) -> float:
-    mask = rgb_test(img)
-    assert mask.sum() > 20, "the candle is not in this eye's image"
-    return float(np.nonzero(mask)[1].mean())
-
-
-RED = lambda im: (im[..., 0] > 150) & (im[..., 1] < 80) & (im[..., 2] < 80)  # noqa: E731
 YELLOW = lambda im: (im[..., 0] > 150) & (im[..., 1] > 150) & (im[..., 2] < 80)  # noqa: E731
-
-
-def expected_x(fov, eye_x: float, yaw_deg: float = 0.0, distance: float = 2.0, width: int = EYE) -> float:
-    """Pixel column of a point straight ahead at `distance`, for an eye offset `eye_x` metres to
-    the right and a head turned `yaw_deg` to the left, through the eye's asymmetric frustum."""
-    yaw = math.radians(yaw_deg)
-    x_cam = -eye_x * math.cos(0) + distance * math.sin(yaw)  # small-angle-exact enough at 10 degrees
-    z_cam = distance * math.cos(yaw)
-    t = x_cam / z_cam
-    lo, hi = math.tan(fov.angle_left), math.tan(fov.angle_right)
-    return (t - lo) / (hi - lo) * width - 0.5
 
 
 def test_probe_finds_the_native_runtime(native_runtime, tmp_path):
@@ -107,8 +89,8 @@ def test_headset_session_renders_both_eyes_follows_head_and_lights_candle(native
     # own asymmetric frustum (this also checks the swapchain copy and orientation).
     left, right = ppm(out / "frame10_eye0.ppm"), ppm(out / "frame10_eye1.ppm")
     assert left.shape == right.shape == (EYE, EYE, 3)
-    assert centroid_x(left, RED) == pytest.approx(expected_x(LEFT_FOV, -IPD / 2), abs=1.0)
-    assert centroid_x(right, RED) == pytest.approx(expected_x(RIGHT_FOV, IPD / 2), abs=1.0)
+    assert centroid_x(left, RED) == pytest.approx(expected_x(LEFT_FOV, -IPD / 2, EYE), abs=1.0)
+    assert centroid_x(right, RED) == pytest.approx(expected_x(RIGHT_FOV, IPD / 2, EYE), abs=1.0)
     # The scripted head turns 10 degrees left at frame 20: the candle slides right.
     turned = ppm(out / "frame30_eye0.ppm")
     shift = centroid_x(turned, RED) - centroid_x(left, RED)
@@ -146,7 +128,7 @@ def test_memorial_room_and_head_reach_both_eyes(native_runtime, tmp_path):
         changed = np.abs(with_head - without).sum(-1) > 30  # [H,W] where the bust made a difference
         assert changed.sum() > 100, f"the head is not in eye {eye}"
         cols = np.nonzero(changed.any(0))[0]
-        ahead = expected_x(fov, 0.0, width=size)  # the bust sits straight ahead of the seat
+        ahead = expected_x(fov, 0.0, size)  # the bust sits straight ahead of the seat
         assert abs((cols.min() + cols.max()) / 2 - ahead) < 12
 
 

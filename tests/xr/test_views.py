@@ -12,7 +12,7 @@ from vr_app.xr.cameras import film_for_fov, make_eye_lens
 from vr_app.xr.simulated import LEFT_FOV, RIGHT_FOV, SimulatedRuntime, quat_yaw
 from vr_app.xr.spaces import recenter_transform, xr_point, xr_quat
 
-from .conftest import EYE, step_until_focused
+from .conftest import EYE, centroid_x, expected_x, step_until_focused
 
 FOVS = [LEFT_FOV, RIGHT_FOV, Fov(-0.3, 1.1, 0.2, -0.9)]
 
@@ -109,37 +109,24 @@ def test_eye_cameras_follow_views_with_ipd_and_fov(make_loop):
     assert tuple(mid) == pytest.approx(tuple(loop.anchors.head.get_pos(render)), abs=1e-6)
 
 
-def red_centroid_x(img):
-    mask = (img[..., 0] > 150) & (img[..., 1] < 80) & (img[..., 2] < 80)
-    assert mask.sum() > 20, "the candle is not in view"
-    return np.nonzero(mask)[1].mean()
-
-
-def column_of_straight_ahead(fov, eye_x, distance, width):
-    """Pixel column where a point straight ahead of the head lands, for an eye `eye_x` metres
-    to the right of the head, through that eye's asymmetric frustum."""
-    lo, hi = math.tan(fov.angle_left), math.tan(fov.angle_right)
-    return (-eye_x / distance - lo) / (hi - lo) * width - 0.5
-
-
 def test_both_eyes_render_the_target_offset_by_ipd(make_loop):
     sim = SimulatedRuntime(eye_size=EYE, ipd=0.3)  # a wide IPD makes the parallax measurable at 64 px
     loop, sim, scene, tm = make_loop(sim)
     step_until_focused(loop, tm)
     left, right = sim.submitted[0], sim.submitted[1]
     assert left.shape == right.shape == (EYE[1], EYE[0], 4)
-    assert red_centroid_x(left) == pytest.approx(column_of_straight_ahead(LEFT_FOV, -0.15, 2.0, EYE[0]), abs=1.0)
-    assert red_centroid_x(right) == pytest.approx(column_of_straight_ahead(RIGHT_FOV, 0.15, 2.0, EYE[0]), abs=1.0)
+    assert centroid_x(left) == pytest.approx(expected_x(LEFT_FOV, -0.15, EYE[0]), abs=1.0)
+    assert centroid_x(right) == pytest.approx(expected_x(RIGHT_FOV, 0.15, EYE[0]), abs=1.0)
 
 
 def test_turning_the_head_moves_the_target_across_the_view(make_loop):
     sim = SimulatedRuntime(eye_size=EYE, head_path=head_path(lambda t: 0.0 if t < 0.1 else 10.0))
     loop, sim, scene, tm = make_loop(sim)
     step_until_focused(loop, tm)
-    before = red_centroid_x(sim.submitted[0])
+    before = centroid_x(sim.submitted[0])
     for _ in range(12):
         tm.step()
-    after = red_centroid_x(sim.submitted[0])
+    after = centroid_x(sim.submitted[0])
     assert after > before + 3  # head turned left: the candle slides right in the image
 
 

@@ -5,5 +5,5 @@ implementations: `pyopenxr_runtime.py` (a real runtime through pyopenxr and the 
 in the tests it runs against the C simulated runtime in tests/xr/native, loaded through
 XR_RUNTIME_JSON) and `simulated.py` (in-process and scripted, for fast unit tests and
 benchmarks). Entry points: `display.choose_display`, `display.run_openxr_view`,
-`display.show_room`. Nothing here probes devices or loads PRC at import.
+`display.memorial_scene_builder`. Nothing here probes devices or loads PRC at import.
 """

@@ -47,14 +47,19 @@ class Fader:
         self.target = max(0.0, min(1.0, target))
 
     def update(self, dt: float) -> None:
+        if self.level == self.target:
+            return  # the usual frame: nothing fading, leave the cards' render state alone
         step = dt / self.config.fade_seconds if self.config.fade_seconds > 0 else 1.0
         if self.level < self.target:
             self.level = min(self.target, self.level + step)
-        elif self.level > self.target:
+        else:
             self.level = max(self.target, self.level - step)
         for card in self.cards:
             card.set_color(0.0, 0.0, 0.0, self.level)
-            card.show() if self.level > 0.0 else card.hide()
+            if self.level > 0.0:
+                card.show()
+            else:
+                card.hide()
 
 
 class FrameGovernor:

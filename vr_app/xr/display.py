@@ -1,7 +1,8 @@
 """Which display to use (`choose_display`) and the headset viewer (`run_openxr_view`).
 
-`memorial view NAME --display openxr|desktop|auto` calls `choose_display(mode)` first and
-prints its one-line reason; for "openxr" it calls `run_openxr_view(scene_builder, ...)`.
+`memorial view NAME --display openxr|desktop|auto` (generation/cli/room.py) calls
+`choose_display(mode)` before unlocking the vault and prints its one-line reason; for "openxr"
+it calls `run_openxr_view(memorial_scene_builder(...), ...)`.
 """
 
 from __future__ import annotations
@@ -217,22 +218,3 @@ def memorial_scene_builder(inputs, spec, track=None, overlay_size=(1280, 720)):
         scene.overlay_aspect = stage.aspect
         return scene
     return build
-
-
-def show_room(inputs, spec, lines: list, *, display: str = "auto", seconds: float | None = None,
-              stats: bool = False, mirror: bool = False, standing: bool = False,
-              echo: Callable[[str], None] = print) -> str:
-    """What `memorial view NAME --display MODE` runs once the vault is unlocked: pick the display,
-    say which and why in one line, and show the room there. Returns the display used; raises
-    DisplayUnavailable (one line, non-zero exit) when neither a headset nor a window is available."""
-    chosen, reason = choose_display(display)
-    echo(f"display: {chosen} — {reason}")
-    if chosen == "none":
-        raise DisplayUnavailable(reason)
-    if chosen == "desktop":
-        from .. import viewer
-        viewer.run(inputs, spec, lines, max_seconds=seconds)
-        return chosen
-    builder = memorial_scene_builder(inputs, spec, lines[0] if lines else None)
-    run_openxr_view(builder, seconds=seconds, stats=stats, mirror=mirror, standing=standing, echo=echo)
-    return chosen

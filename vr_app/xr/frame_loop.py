@@ -56,7 +56,6 @@ class XrFrameLoop:
         self.pause_edges = {h: A.Edge(0.5, 0.5) for h in ("left", "right")}
         self.user_paused = False
         self.needs_recenter = True
-        self.finished = False
         self._frame_start = 0.0
         self._last_time = 0
         self._task_names: list[str] = []
@@ -111,15 +110,15 @@ class XrFrameLoop:
 
     def start(self) -> None:
         """Add the frame's tasks to the task manager in the fixed order."""
-        steps = [("xr-poll-events", T.XR_POLL_EVENTS, self._poll), ("xr-wait-frame", T.XR_WAIT_FRAME, self._wait),
-                 ("xr-sync-actions", T.XR_SYNC_ACTIONS, self._sync), ("xr-locate", T.XR_LOCATE, self._locate),
-                 ("xr-interact", T.XR_INTERACT, self._interact), ("xr-comfort", T.COMFORT, self._comfort),
-                 ("xr-submit", T.XR_SUBMIT, self._submit)]
+        steps = {"xr-poll-events": self._poll, "xr-wait-frame": self._wait, "xr-sync-actions": self._sync,
+                 "xr-locate": self._locate, "xr-interact": self._interact, "xr-comfort": self._comfort,
+                 "xr-submit": self._submit}
         if self.config.own_render:
-            steps.append(("render", T.RENDER, self._render))
-        for name, sort, fn in steps:
-            self.task_mgr.add(self._wrap(fn), name, sort=sort)
-            self._task_names.append(name)
+            steps["render"] = self._render
+        for name, sort in T.ORDER:  # "scene-update" belongs to the scene code
+            if name in steps:
+                self.task_mgr.add(self._wrap(steps[name]), name, sort=sort)
+                self._task_names.append(name)
 
     @staticmethod
     def _wrap(fn):
@@ -155,7 +154,6 @@ class XrFrameLoop:
                 self.runtime.end_session()
             elif call is Call.DESTROY:
                 self.runtime.destroy()
-                self.finished = True
             elif call is Call.PAUSE:
                 self.comfort.set_paused(True, "system")
             elif call is Call.RESUME and not self.user_paused:
@@ -201,8 +199,8 @@ class XrFrameLoop:
         for hand in ("left", "right"):
             grip = self.runtime.action_pose(A.GRIP, hand, t)
             aim = self.runtime.action_pose(A.AIM, hand, t)
-            joints = self.runtime.hand_joints(hand, t)
-            if grip is None and joints is not None:
+            joints = self.runtime.hand_joints(hand, t) if grip is None else None  # only without a controller
+            if joints is not None:
                 grip = aim = joints[0]  # hand tracking: palm pose stands in for the controller
                 self.values[(hand, "pinch")] = pinch_strength(joints)
             self.anchors.set_pose(self.anchors.hand(hand), grip)
@@ -230,9 +228,15 @@ class XrFrameLoop:
         self.user_paused = paused
         self.comfort.set_paused(paused, "user")
 
+    @property
+    def finished(self) -> bool:
+        """The session is gone (EXITING or LOSS_PENDING; the runtime has been destroyed)."""
+        return self.lifecycle.finished
+
     def _comfort(self) -> None:
+        active = self.rendering
         for buf in self.buffers:
-            buf.set_active(self.rendering)  # before ShowBase's igLoop or our render task
+            buf.set_active(active)  # before ShowBase's igLoop or our render task
         if self.frame is None:
             return
         self.comfort.fader.update(self.frame.predicted_display_period / 1e9)

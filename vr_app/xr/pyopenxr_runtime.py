@@ -123,7 +123,7 @@ class PyOpenXRRuntime(XrRuntime):
                                 v.max_image_rect_width, v.max_image_rect_height, v.recommended_swapchain_sample_count)
                      for v in views)
         self.system = SystemInfo(xr.get_instance_properties(self.instance).runtime_name.decode(),
-                                 props.system_name.decode(), cfgs, (90.0,),
+                                 props.system_name.decode(), cfgs, (),  # rates unknown without XR_FB_display_refresh_rate: xrWaitFrame paces us
                                  xr.EXT_HAND_TRACKING_EXTENSION_NAME in wanted)
         self.hand_trackers = {}
         self.session = None

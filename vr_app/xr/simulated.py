@@ -60,11 +60,17 @@ def quat_yaw(radians: float) -> tuple[float, float, float, float]:
     return (0.0, math.sin(radians / 2), 0.0, math.cos(radians / 2))
 
 
-def rotate(q, v) -> np.ndarray:
-    x, y, z, w = q
-    u = np.array([x, y, z])
-    v = np.asarray(v, dtype=float)
-    return v + 2.0 * np.cross(u, np.cross(u, v) + w * v)
+def _cross(a, b) -> tuple[float, float, float]:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def rotate(q, v) -> tuple[float, float, float]:
+    """v turned by the unit quaternion q (x, y, z, w). Plain floats: numpy on 3-vectors costs
+    more than the whole frame loop, and this runs twice a frame in the benchmark."""
+    u, w = q[:3], q[3]
+    c = _cross(u, v)
+    t = _cross(u, (c[0] + w * v[0], c[1] + w * v[1], c[2] + w * v[2]))
+    return (v[0] + 2.0 * t[0], v[1] + 2.0 * t[1], v[2] + 2.0 * t[2])
 
 
 def still_head(height: float = 0.0) -> Callable[[float], Pose]:
@@ -99,6 +105,7 @@ class SimulatedRuntime(XrRuntime):
         self.session = False
         self.swapchains: dict | None = None
         self.bindings: dict[str, list[tuple[str, str]]] = {}
+        self._bound: dict[tuple[str, str, str], list[str]] = {}  # (profile, action, hand) -> components
         self.actions: dict[str, ActionSpec] = {}
         self.inputs: dict[tuple[str, str], float] = {}
         self.controller_pose: dict[str, Pose | None] = {"left": None, "right": None}
@@ -212,6 +219,7 @@ class SimulatedRuntime(XrRuntime):
     def attach_actions(self, actions, bindings) -> None:
         self._call("attach_actions")
         self.actions = {a.name: a for a in actions}
+        bound: dict[tuple[str, str, str], list[str]] = {}
         for profile, pairs in bindings.items():
             if profile not in PROFILE_COMPONENTS:
                 raise SimXrError(f"XR_ERROR_PATH_UNSUPPORTED: {profile}")
@@ -226,7 +234,9 @@ class SimulatedRuntime(XrRuntime):
                 output_ok = (kind == "vibration") == component.startswith("/output")
                 if not (pose_ok and output_ok):
                     raise SimXrError(f"XR_ERROR_PATH_UNSUPPORTED: {kind} action {action} bound to {path}")
+                bound.setdefault((profile, action, hand), []).append(component)
         self.bindings = {p: list(v) for p, v in bindings.items()}
+        self._bound = bound  # parsed once here, so action_value does not re-parse paths every frame
 
     def wait_frame(self) -> FrameState:
         self._call("wait_frame")
@@ -254,7 +264,7 @@ class SimulatedRuntime(XrRuntime):
         views = []
         for sign, fov in ((-1.0, LEFT_FOV), (1.0, RIGHT_FOV)):
             offset = rotate(head.orientation, (sign * self.ipd / 2.0, 0.0, 0.0))
-            pos = tuple(float(a + b) for a, b in zip(head.position, offset))
+            pos = tuple(a + b for a, b in zip(head.position, offset))
             views.append(View(Pose(pos, head.orientation), fov))
         return views
 
@@ -268,9 +278,8 @@ class SimulatedRuntime(XrRuntime):
     def action_value(self, name: str, hand: str) -> float:
         if self.state is not S.FOCUSED:
             return 0.0
-        values = [self.inputs.get((hand, _split(path)[1]), 0.0)
-                  for action, path in self.bindings.get(self.profile, []) if action == name and _split(path)[0] == hand]
-        return max(values, default=0.0)
+        return max((self.inputs.get((hand, c), 0.0) for c in self._bound.get((self.profile, name, hand), ())),
+                   default=0.0)
 
     def action_pose(self, name: str, hand: str, time: int) -> Pose | None:
         if self.state is not S.FOCUSED:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from panda3d.core import LPoint3f, LQuaternionf, Mat4, TransformState
+from panda3d.core import LPoint3f, LQuaternionf, TransformState
 
 from .adapter import Pose
 
@@ -26,10 +26,6 @@ def xr_quat(q) -> LQuaternionf:
 
 def pose_to_transform(pose: Pose) -> TransformState:
     return TransformState.make_pos_quat_scale(xr_point(pose.position), xr_quat(pose.orientation), (1, 1, 1))
-
-
-def pose_to_mat(pose: Pose) -> Mat4:
-    return Mat4(pose_to_transform(pose).get_mat())
 
 
 def yaw_of(pose: Pose) -> float:
