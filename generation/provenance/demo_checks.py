@@ -5,30 +5,26 @@ The demo calls `check_outputs(paths, out_dir, echo)` after writing its files.
 
 from __future__ import annotations
 
-import struct
 import zlib
 from pathlib import Path
 
+from .metadata import _PNG_SIG, _png_chunk, _png_chunks
 from .verify import VerifyReport, verify_file
 
 
 def change_one_pixel_byte(png: bytes) -> bytes:
     """A PNG with one raw pixel byte changed and every other chunk (the C2PA one too) kept."""
-    sig, pos, chunks = png[:8], 8, []
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        chunks.append((kind, png[pos + 8:pos + 8 + length]))
-        pos += 12 + length
-    raw = bytearray(zlib.decompress(b"".join(d for k, d in chunks if k == b"IDAT")))
+    chunks = list(_png_chunks(png))
+    raw = bytearray(zlib.decompress(b"".join(data for kind, data, _ in chunks if kind == b"IDAT")))
     raw[len(raw) // 2 + 7] ^= 0x01  # +7: not a scanline's filter-type byte
-    idat = zlib.compress(bytes(raw))
-    out, done = [sig], False
-    for kind, data in chunks:
+    out, done = [_PNG_SIG], False
+    for kind, _, whole in chunks:
         if kind == b"IDAT":
-            if done:
-                continue
-            data, done = idat, True
-        out.append(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)))
+            if not done:
+                out.append(_png_chunk(b"IDAT", zlib.compress(bytes(raw))))
+                done = True
+            continue
+        out.append(whole)
     return b"".join(out)
 
 

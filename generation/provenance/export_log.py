@@ -44,6 +44,7 @@ def _head_mac(key: bytes, count: int, head: str) -> str:
 class LogState:
     entries: list[dict]
     problem: str | None  # None when the chain and head check out
+    head: str = GENESIS  # chain head after the last good line
 
 
 def _read(key: bytes, log_path, head_path) -> LogState:
@@ -72,7 +73,7 @@ def _read(key: bytes, log_path, head_path) -> LogState:
             problem = "export log head is missing or not authentic"
         elif recorded["count"] != len(lines) or recorded["head"] != head:
             problem = f"export log has {len(lines)} lines but its head records {recorded['count']}: lines removed or added"
-    return LogState(entries, problem)
+    return LogState(entries, problem, head)
 
 
 def append(entry: dict) -> None:
@@ -83,11 +84,7 @@ def append(entry: dict) -> None:
         state = _read(key, log_path, head_path)
         if state.problem:
             raise TamperError(f"{state.problem}; refusing to extend a tampered log ({log_path})")
-        seq = len(state.entries)
-        lines = [x for x in log_path.read_bytes().split(b"\n") if x] if log_path.exists() else []
-        head = GENESIS
-        for line in lines:
-            head = _chain(head, line)
+        seq, head = len(state.entries), state.head  # an intact log: every line read, chained
         nonce = os.urandom(12)
         body = json.dumps({**entry, "seq": seq, "prev": head}, sort_keys=True).encode()
         line = base64.b64encode(nonce + AESGCM(key).encrypt(nonce, body, f"export|{seq}".encode()))

@@ -7,7 +7,8 @@
     ex.finalize("out.mp4")                                    # metadata, C2PA, logs
 
 There is deliberately no option to skip a step: `finalize` refuses a file whose pictures or
-sound did not pass through `mark_image` / `mark_audio`, and checks the watermark is really in it.
+sound did not pass through `mark_image` / `mark_audio` (it counts the calls; it does not decode
+the written file to look for the watermark).
 """
 
 from __future__ import annotations

@@ -262,19 +262,19 @@ def detect(frames: list[np.ndarray] | np.ndarray, known_ids: tuple[str, ...] = (
         frames = [frames]
     for f in frames:
         check_size(f)
-    best_soft, best_conf = None, -1.0
+    best_conf = -1.0
+    known_bits = [(known, payload.encode(known, payload.IMAGE_ID_BITS)) for known in known_ids]
     for width in candidate_widths(frames[0].shape[1]):
         soft = np.mean([soft_bits(f if width == f.shape[1] else _resized(f, width)) for f in frames], axis=0)
         confidence = float(np.mean(np.abs(soft - 0.5)) * 2)
         found = payload.chase_decode(soft - 0.5, payload.IMAGE_ID_BITS, pool=8)
         if found:
             return ImageDetection(found, confidence, "crc")
-        if confidence > best_conf:
-            best_soft, best_conf = soft, confidence
-        if known_ids:
+        best_conf = max(best_conf, confidence)
+        if known_bits:
             hard = soft > 0.5
-            for known in known_ids:
-                agreement = float(np.mean(hard == payload.encode(known, payload.IMAGE_ID_BITS)))
+            for known, bits in known_bits:
+                agreement = float(np.mean(hard == bits))
                 if agreement >= MATCH_AGREEMENT:
                     return ImageDetection(known, confidence, "known-id match", agreement)
     return ImageDetection(None, max(best_conf, 0.0), "none")

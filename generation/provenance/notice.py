@@ -82,15 +82,11 @@ def _synthesise(text: str, lang: str) -> tuple[np.ndarray, int, str]:
 
 def spoken(lang: str, sample_rate: int, custom: str | None = None) -> tuple[np.ndarray, str, str]:
     """(notice audio [S] float32 at `sample_rate` with the trailing gap, the text, the engine)."""
-    from math import gcd
-
-    from scipy.signal import resample_poly
+    from ..speech.audio_io import resample
 
     text = notice_text(lang, custom)
     audio, rate, engine = _synthesise(text, lang)
-    if rate != sample_rate:
-        g = gcd(rate, sample_rate)
-        audio = resample_poly(audio, sample_rate // g, rate // g).astype(np.float32)
+    audio = resample(audio, rate, sample_rate)
     peak = float(np.abs(audio).max()) or 1.0
     audio = audio * min(1.0, 0.7 / peak)
     gap = np.zeros(int(GAP_S * sample_rate), dtype=np.float32)

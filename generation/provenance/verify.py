@@ -9,6 +9,7 @@ are trusted, the watermark is found, and its id is in an intact export log.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -96,27 +97,16 @@ class VerifyReport:
 
 # ----- decoding -------------------------------------------------------------------------------
 
-def _load_image(path: Path) -> np.ndarray:
+def _load_image(source, what: str = "image") -> np.ndarray:
+    """A file path or file object -> [H,W,3] uint8 RGB."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             image.load()
             return np.asarray(image.convert("RGB"))
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise Unreadable(f"not a readable image ({str(exc) or type(exc).__name__})") from None
-
-
-def _decode_image_bytes(data: bytes) -> np.ndarray:
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise Unreadable(f"embedded texture is not a readable image ({exc})") from None
+        raise Unreadable(f"not a readable {what} ({str(exc) or type(exc).__name__})") from None
 
 
 def _decode_av(path: Path, want_video: bool):
@@ -163,7 +153,7 @@ def verify_file(path: str | Path) -> VerifyReport:
     media_type = (IMAGE_TYPES.get(suffix) or VIDEO_TYPES.get(suffix) or AUDIO_TYPES.get(suffix)
                   or MESH_TYPES.get(suffix))
     if media_type is None:
-        readable = sorted(set(IMAGE_TYPES) | set(VIDEO_TYPES) | set(AUDIO_TYPES) - {".png", ".mp4", ".wav"})
+        readable = sorted((set(IMAGE_TYPES) | set(VIDEO_TYPES) | set(AUDIO_TYPES)) - {".png", ".mp4", ".wav"})
         report.error = (f"unsupported file type '{suffix or '(none)'}': Memorial VR writes .mp4, .png, .wav, "
                         f".glb and .obj (verify also reads re-encoded copies: {', '.join(readable)})")
         return report
@@ -193,7 +183,7 @@ def verify_file(path: str | Path) -> VerifyReport:
             _image_watermark(report, [_load_image(path)], known_ids)
         elif suffix == ".glb":
             try:
-                textures = [_decode_image_bytes(b) for b in metadata.glb_images(path)]
+                textures = [_load_image(io.BytesIO(b), "embedded texture") for b in metadata.glb_images(path)]
             except MemorialError as exc:
                 raise Unreadable(str(exc)) from None
             for texture in textures:

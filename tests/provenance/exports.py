@@ -40,7 +40,6 @@ def export_mp4(vault, path: Path, n_frames: int = 24, with_audio: bool = True) -
     if with_audio:
         x, rate = speech("It is so good to see you.")
         audio = ex.mark_audio(x, rate)
-        n_frames = len(frames)
     write_mp4(path, frames, fps=12, audio=audio, rate=rate)
     ex.finalize(path)
     return path, ex

@@ -66,14 +66,13 @@ def speech(text: str = "Hello my dear. I missed you all so much. Tell me about y
     return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), chunks[0].sample_rate
 
 
-def reencode_audio(x: np.ndarray, rate: int, codec: str = "aac", bitrate: int = 128000) -> tuple[np.ndarray, int]:
-    """Encode mono float audio with a lossy codec in memory and decode it back: (float32 [S], rate)."""
+def write_audio(target, x: np.ndarray, rate: int, codec: str = "aac", fmt: str = "mp4",
+                bitrate: int = 128000):
+    """Encode mono float audio [S] with a lossy codec into `target` (a path or a file object)."""
     import av
 
-    fmt = {"aac": "mp4", "libmp3lame": "mp3"}[codec]
-    buf = io.BytesIO()
     pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)
-    with av.open(buf, "w", format=fmt) as out:
+    with av.open(str(target) if isinstance(target, Path) else target, "w", format=fmt) as out:
         stream = out.add_stream(codec, rate=rate)
         stream.bit_rate = bitrate
         stream.layout = "mono"
@@ -84,6 +83,14 @@ def reencode_audio(x: np.ndarray, rate: int, codec: str = "aac", bitrate: int = 
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
+    return target
+
+
+def reencode_audio(x: np.ndarray, rate: int, codec: str = "aac", bitrate: int = 128000) -> tuple[np.ndarray, int]:
+    """Encode mono float audio with a lossy codec in memory and decode it back: (float32 [S], rate)."""
+    import av
+
+    buf = write_audio(io.BytesIO(), x, rate, codec, {"aac": "mp4", "libmp3lame": "mp3"}[codec], bitrate)
     buf.seek(0)
     chunks = []
     with av.open(buf) as inp:

@@ -64,7 +64,6 @@ def test_survives_resize_then_jpeg75(marked_720p, marked_hopper):
     other = [str(uuid.UUID(int=i)) for i in range(1, 200)]
     found = image_mark.detect(copy, known_ids=tuple(other + [CID]))
     assert found.content_id == CID
-    assert found.agreement == 0.0 or found.agreement >= image_mark.MATCH_AGREEMENT
 
 
 def test_unmarked_images_give_no_id():
