@@ -81,7 +81,6 @@ def say(name: str, text: str | None, audio_file: Path | None, voice: str | None,
             from ..speech.track import store
 
             track = recording_track(vault, data, label=audio_file.name, seed=seed)
-            track.text = ""
             track.meta["file"] = audio_file.name
             store(vault, track, track_name or "recording")
             vault.log("track_from_recording", track=key, file=audio_file.name, duration_s=round(track.duration, 2))
@@ -91,12 +90,11 @@ def say(name: str, text: str | None, audio_file: Path | None, voice: str | None,
 
     validate_line(text)
     with unlock(name, member, Action.AUTHOR) as vault:
-        _check_free(vault, track_name or "line", replace)
+        key = _check_free(vault, track_name or "line", replace)
         from ..speech import say_text
-        from ..speech.track import track_key
 
         track = say_text(vault, text, name=track_name or "line", voice=voice, seed=seed, progress=_progress())
-        _report(track, track_key(track_name or "line"))
+        _report(track, key)
 
 
 @click.command()
@@ -125,11 +123,11 @@ def drive(name: str, video: Path, track_name: str | None, replace: bool, member:
         from ..speech.drive import drive_track
         from ..speech.track import store
 
-        subject_codes = None
-        if vault.exists("dataset/current"):
-            from ..artifacts import SubjectDataset
+        from ..artifacts import KEYS, SubjectDataset
 
-            subject_codes = SubjectDataset.from_bytes(vault.get("dataset/current")).codes
+        subject_codes = None
+        if vault.exists(KEYS["dataset"]):
+            subject_codes = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).codes
         track = drive_track(data, subject_codes, progress=_progress(), label=video.name)
         store(vault, track, track_name)
         vault.log("track_from_video", track=key, file=video.name, frames=len(track.codes))
@@ -288,11 +286,12 @@ def converse(name: str, audio_file: Path | None, question: str | None, voice: st
             question = transcribe(*audio)
             click.echo(f"Heard: {question or '(nothing recognised)'}")
         from ..speech.conversation import reply
+        from ..speech.track import track_key
 
         track, chosen = reply(vault, question, track_name, voice, progress=_progress())
         click.echo(f"Answer ({chosen.kind} by {chosen.author}, {chosen.date}; score {track.meta['score']:.2f}): "
                    f"{chosen.text}")
-        _report(track, f"track/{track_name}")
+        _report(track, track_key(track_name))
 
 
 def register(cli: click.Group) -> None:

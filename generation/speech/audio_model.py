@@ -114,13 +114,17 @@ def train(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0, progres
 
 def predict(ckpt: dict, audio: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
     """Mouth controls [T,6] at `times` (seconds) for one clip."""
+    return predict_windows(ckpt, windows(log_mel(audio, sr), times, ckpt["config"]["win"]))
+
+
+def predict_windows(ckpt: dict, x: np.ndarray) -> np.ndarray:
+    """Mouth controls [N,6] for log-mel windows [N,mels,win] (not yet normalised)."""
     import torch
 
-    cfg = ModelConfig(**ckpt["config"])
-    net = build(cfg)
+    net = build(ModelConfig(**ckpt["config"]))
     net.load_state_dict(ckpt["state"])
     net.eval()
-    x = (windows(log_mel(audio, sr), times, cfg.win) - float(ckpt["mean"])) / float(ckpt["std"])
+    x = (x - float(ckpt["mean"])) / float(ckpt["std"])
     with torch.no_grad():
         return net(torch.from_numpy(x.astype(np.float32))).numpy()
 

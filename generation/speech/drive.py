@@ -9,8 +9,6 @@ The driver's voice is not kept: the likeness only speaks authored or recorded wo
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from .. import expression
@@ -23,32 +21,24 @@ MIN_FACE_SHARE = 0.3
 
 
 def read_video(data: bytes, label: str = "video", max_side: int = 640) -> tuple[list[np.ndarray], float]:
-    """Frames [H,W,3] uint8 (downscaled to max_side) and fps, decoded in memory with PyAV."""
-    import av
+    """Frames [H,W,3] uint8 (upright, downscaled to max_side) and fps.
+
+    Decoded by ingest's reader so a phone video's rotation is applied exactly as it was
+    for the subject's own footage (a sideways face would defeat the landmark detector).
+    """
+    from ..ingest.decode import DecodeError, iter_frames, probe_video
 
     if not data:
         raise UsageError(f"{label}: the file is empty")
     frames = []
     try:
-        with av.open(io.BytesIO(data)) as container:
-            if not container.streams.video:
-                raise UsageError(f"{label}: the file has no video stream")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or 30.0)
-            for frame in container.decode(stream):
-                w, h = frame.width, frame.height
-                s = min(1.0, max_side / max(w, h))
-                img = frame.to_ndarray(format="rgb24", width=int(w * s) // 2 * 2, height=int(h * s) // 2 * 2) \
-                    if s < 1 else frame.to_ndarray(format="rgb24")
-                frames.append(img)
-                if len(frames) > MAX_FRAMES:
-                    raise UsageError(f"{label}: longer than {MAX_FRAMES // 30 // 60} minutes at 30 fps; cut it")
-    except UsageError:
-        raise
-    except Exception as exc:
-        raise UsageError(f"{label}: not a readable video ({type(exc).__name__})") from None
-    if not frames:
-        raise UsageError(f"{label}: no frames in the video")
+        fps = probe_video(data).fps
+        for frame in iter_frames(data):
+            frames.append(frame.rgb(max_side))  # [H,W,3]
+            if len(frames) > MAX_FRAMES:
+                raise UsageError(f"{label}: longer than {MAX_FRAMES // 30 // 60} minutes at 30 fps; cut it")
+    except DecodeError as exc:
+        raise UsageError(f"{label}: not a readable video ({exc})") from None
     return frames, fps
 
 

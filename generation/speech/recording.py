@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import expression
+from ..artifacts import KEYS
 from ..errors import UsageError
 from . import audio_driven, audio_io, audio_model, track
 from . import visemes as vz
 
-CHECKPOINT_KEY = f"checkpoint/{audio_model.CHECKPOINT_NAME}"
+CHECKPOINT_KEY = KEYS["checkpoint"].format(name=audio_model.CHECKPOINT_NAME)
 MIN_TRAIN_FRAMES = 60
 MIN_SPEECH_SHARE = 0.15
 SILENCE_RMS = 1e-3  # -60 dBFS
@@ -56,33 +57,28 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
     checks = speech_check(audio, sr, label)
     n = max(1, int(np.ceil(len(audio) / sr * fps)))
     times = np.arange(n) / fps
-    method = "signal (energy + spectral shape)"
-    mouth = None
     if vault is not None and vault.exists(CHECKPOINT_KEY):
         ckpt = audio_model.from_bytes(vault.get(CHECKPOINT_KEY))
         mouth = audio_driven.smooth(audio_model.predict(ckpt, audio, sr, times), fps, tau_s=0.02)
         method = "subject's audio->expression model"
-    if mouth is None:
+    else:
         mouth = audio_driven.signal_mouth(audio, sr, fps, n)
-    result = track.compose(fps, n, [], audio, sr, source="recording", mouth=mouth, seed=seed,
-                           meta={"mouth": method, **checks})
-    from . import sync
-
-    result.meta["av_offset_ms"] = round(sync.xcorr_offset_ms(result), 1)
-    return result
+        method = "signal (energy + spectral shape)"
+    return track.compose(fps, n, [], audio, sr, source="recording", mouth=mouth, seed=seed,
+                         meta={"mouth": method, **checks})
 
 
-def training_pairs(vault, progress=None) -> tuple[np.ndarray, np.ndarray, int]:
+def training_pairs(vault) -> tuple[np.ndarray, np.ndarray, int]:
     """Log-mel windows [N,40,24] and mouth targets [N,6] from the subject's talking videos; and the video count."""
     from ..face import controls
     from ..ingest.records import load_records
 
     records = [r for r in load_records(vault) if r.meta.get("audio") and any("time" in s.info for s in r.samples)]
     calibration = None
-    if vault.exists("dataset/current"):
+    if vault.exists(KEYS["dataset"]):
         from ..artifacts import SubjectDataset
 
-        calibration = SubjectDataset.from_bytes(vault.get("dataset/current")).calibration or None
+        calibration = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).calibration or None
     all_lm = [s.landmarks for r in records for s in r.samples if "time" in s.info]
     if len(all_lm) < MIN_TRAIN_FRAMES:
         raise UsageError(f"the subject has {len(all_lm)} talking-video frames with audio; the audio model needs at "
@@ -103,12 +99,12 @@ def training_pairs(vault, progress=None) -> tuple[np.ndarray, np.ndarray, int]:
 
 def train_subject_model(vault, steps: int = 400, progress=None) -> dict:
     """Train on the vault's talking videos, hold out 20% of frames, store the checkpoint; return figures."""
-    x, y, videos = training_pairs(vault, progress)
+    x, y, videos = training_pairs(vault)
     n_test = max(1, len(x) // 5)
     ckpt = audio_model.train(x[:-n_test], y[:-n_test], steps=steps, progress=progress)
     import torch
 
-    net_pred = _predict_windows(ckpt, x[-n_test:])
+    net_pred = audio_model.predict_windows(ckpt, x[-n_test:])
     jaw = expression.index("jaw_open")
     k = list(vz.MOUTH_IDX).index(jaw)
     corr = float(np.corrcoef(net_pred[:, k], y[-n_test:, k])[0, 1]) if y[-n_test:, k].std() > 1e-6 else float("nan")
@@ -118,12 +114,3 @@ def train_subject_model(vault, steps: int = 400, progress=None) -> dict:
     vault.log("train_audio_model", frames=int(len(x)), videos=videos, heldout_jaw_corr=round(corr, 3))
     return {"frames": int(len(x)), "videos": videos, "heldout_jaw_corr": corr}
 
-
-def _predict_windows(ckpt: dict, x: np.ndarray) -> np.ndarray:
-    import torch
-
-    net = audio_model.build(audio_model.ModelConfig(**ckpt["config"]))
-    net.load_state_dict(ckpt["state"])
-    net.eval()
-    with torch.no_grad():
-        return net(torch.from_numpy(((x - float(ckpt["mean"])) / float(ckpt["std"])).astype(np.float32))).numpy()

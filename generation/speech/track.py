@@ -30,7 +30,10 @@ def smile_curve(times: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarr
 def compose(fps: float, n: int, phonemes, audio: np.ndarray | None, sample_rate: int, *, source: str,
             smile_spans=(), seed: int = 0, gaze_target=None, mouth: np.ndarray | None = None, text: str = "",
             meta: dict | None = None) -> ExpressionTrack:
-    """Mouth (from phonemes, or given [n,6]) over an idle layer; a speech-energy nod on the pose."""
+    """Mouth (from phonemes, or given [n,6]) over an idle layer; a speech-energy nod on the pose.
+
+    With audio, the measured audio-to-mouth offset goes into meta["av_offset_ms"].
+    """
     times = np.arange(n) / fps
     if mouth is None:
         mouth = coarticulation.mouth_curves(phonemes, times)  # [n,6]
@@ -50,9 +53,13 @@ def compose(fps: float, n: int, phonemes, audio: np.ndarray | None, sample_rate:
         brow = np.convolve(env, np.ones(9) / 9, mode="same")
         for name in ("brow_up_l", "brow_up_r"):
             codes[:, expression.index(name)] += 0.15 * brow
-    return ExpressionTrack(fps=float(fps), codes=expression.clip(codes), pose=pose.astype(np.float32), source=source,
-                           audio=None if audio is None else audio.astype(np.float32), sample_rate=sample_rate,
-                           phonemes=[tuple(p) for p in phonemes], text=text, meta=dict(meta or {}))
+    result = ExpressionTrack(fps=float(fps), codes=expression.clip(codes), pose=pose.astype(np.float32),
+                             source=source, audio=None if audio is None else audio.astype(np.float32),
+                             sample_rate=sample_rate, phonemes=[tuple(p) for p in phonemes], text=text,
+                             meta=dict(meta or {}))
+    if audio is not None:
+        result.meta["av_offset_ms"] = round(sync.xcorr_offset_ms(result), 1)
+    return result
 
 
 def _speech_ends(phonemes) -> list[float]:
@@ -68,10 +75,8 @@ def _speech_ends(phonemes) -> list[float]:
 
 def speech_track(speech, fps: float = FPS, seed: int = 0, gaze_target=None, text: str = "") -> ExpressionTrack:
     n = max(1, int(np.ceil(speech.duration * fps)))
-    track = compose(fps, n, speech.phonemes, speech.audio, speech.sample_rate, source="text",
-                    smile_spans=speech.smile_spans, seed=seed, gaze_target=gaze_target, text=text, meta=speech.meta)
-    track.meta["av_offset_ms"] = round(sync.xcorr_offset_ms(track), 1)
-    return track
+    return compose(fps, n, speech.phonemes, speech.audio, speech.sample_rate, source="text",
+                   smile_spans=speech.smile_spans, seed=seed, gaze_target=gaze_target, text=text, meta=speech.meta)
 
 
 def track_key(name: str) -> str:

@@ -115,7 +115,8 @@ def test_lipsync_train_without_talking_video(cli, make_subject):
     assert r.exit_code == 2 and "talking-video frames" in r.output
 
 
-@pytest.mark.parametrize("command", [["say"], ["drive"], ["lipsync", "train"]])
+@pytest.mark.parametrize("command", [["say"], ["drive"], ["lipsync", "train"], ["memory", "add"], ["memory", "list"],
+                                     ["memory", "remove"], ["converse"]])
 def test_help_has_an_example(cli, command):
     r = cli(*command, "--help")
     assert r.exit_code == 0 and "Example:" in r.output and "memorial " + command[0] in r.output

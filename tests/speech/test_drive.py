@@ -70,3 +70,15 @@ def test_geometric_fallback_measures(video):
     norm = measures.Normalizer(raw)(raw)
     k = measures.MEASURED.index("jaw_open")
     assert np.corrcoef(norm[:, k], video[1])[0, 1] > 0.9
+
+
+def test_phone_video_is_read_upright(tmp_path):
+    """A phone stores the frame sideways with a display rotation; the driver's face must come out upright."""
+    from tests.ingest.media import write_video
+
+    upright = portrait()[:592]  # [592,512,3]
+    lying = np.ascontiguousarray(np.rot90(upright, k=-1))  # stored sideways, displayed upright
+    path = write_video(tmp_path / "phone.mov", [lying] * 4, container="mov", rotation=90)
+    frames, fps = drive.read_video(path.read_bytes())
+    assert len(frames) == 4 and fps == 25
+    assert frames[0].shape == upright.shape  # taller than wide, as displayed
