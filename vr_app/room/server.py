@@ -1,0 +1,518 @@
+"""The room server: asyncio + websockets, one authoritative RoomState per room.
+
+Planes, kept apart:
+* presence: `Room.conns`, one entry per member, renewed by any inbound frame; the reaper
+  drops a member whose lease ran out (the only place presence ends besides leave/kick);
+* poses: binary frames kept as "newest per member", sent out once per tick as one batch
+  per client; never stored;
+* durable ops: validated, role-checked by RoomState, numbered, written and fsync'd by the
+  room's committer (group commit), and only then acknowledged and broadcast;
+* voice: not implemented yet (see the room issue's note).
+
+Each connection has a bounded send queue; a client that stops reading fills it and is cut
+off, so one slow member never holds back the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from generation.errors import MemorialError, UsageError
+
+from . import protocol as p
+from .access import InviteError, RoomKeys, check_invite, check_join, check_passphrase
+from .state import OpRefused, RoomState
+
+log = logging.getLogger("memorial.room")
+
+CLOSE_KICKED = 4003
+CLOSE_ROOM_CLOSED = 4004
+CLOSE_LEASE = 4001
+CLOSE_REPLACED = 4002
+CLOSE_POLICY = 1008
+
+
+@dataclass
+class ServerConfig:
+    subject: str
+    host: str = "127.0.0.1"
+    port: int = 8765
+    tick_hz: float = 30.0  # pose batches per second; > 20 Hz so the wait for a tick stays well under 50 ms
+    lease_s: float = 5.0  # presence lease, renewed by any frame (clients heartbeat every second)
+    join_timeout_s: float = 10.0
+    send_queue: int = 64  # frames waiting for one client before it counts as a slow consumer
+    pose_rate: float = 25.0  # accepted pose frames per second per client (burst pose_burst)
+    pose_burst: float = 10.0
+    flood_limit: int = 100  # pose frames within one second that get a client dropped
+    strikes: int = 10  # refused messages before a client is dropped
+    recent_ops: int = 1000  # ops kept in memory for reconnects ("ops since N")
+    certfile: str | None = None
+    keyfile: str | None = None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def ssl_context(config: ServerConfig) -> ssl.SSLContext | None:
+    """TLS is required off loopback: the likeness and photos travel over this connection."""
+    if config.certfile:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(config.certfile, config.keyfile)
+        return ctx
+    if not is_loopback(config.host):
+        raise UsageError(f"serving on {config.host} needs TLS: pass --cert and --key (plain ws:// only on loopback)")
+    return None
+
+
+class SlowConsumer(Exception):
+    pass
+
+
+@dataclass(eq=False)
+class Conn:
+    ws: ServerConnection
+    member: str
+    role: str
+    device: str
+    slot: int
+    queue: asyncio.Queue
+    lease_until: float
+    pose: tuple[int, float, tuple[float, ...]] | None = None
+    pose_fresh: bool = False
+    tokens: float = 0.0
+    token_time: float = 0.0
+    window_start: float = 0.0
+    window_frames: int = 0
+    strikes: int = 0
+    closed: bool = False
+    close_reason: tuple[int, str] = (1000, "bye")
+
+    def send(self, frame: str | bytes) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            raise SlowConsumer(self.member) from None
+
+
+@dataclass(eq=False)
+class Pending:
+    record: dict | None  # set for server ops (invite_used); None for a client op in `msg`
+    msg: p.Msg | None
+    conn: Conn | None
+    future: asyncio.Future
+
+
+class Room:
+    """One room's authoritative state, its committer and its connected members."""
+
+    def __init__(self, name: str, state: RoomState, oplog, server: "RoomServer"):
+        self.name, self.state, self.log, self.server = name, state, oplog, server
+        self.conns: dict[str, Conn] = {}
+        self.recent: deque[tuple[int, dict]] = deque(maxlen=server.config.recent_ops)
+        self._pending: list[Pending] = []
+        self._wake = asyncio.Event()
+        self._committer = asyncio.create_task(self._commit_loop(), name=f"room-{name}-committer")
+        self.broken: str | None = None
+
+    # ----- durable ops ---------------------------------------------------------------------------
+
+    def submit(self, msg: p.Msg | None, conn: Conn | None, record: dict | None = None) -> asyncio.Future:
+        if self.broken:
+            raise MemorialError(f"room '{self.name}' stopped: {self.broken}")
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append(Pending(record, msg, conn, fut))
+        self._wake.set()
+        return fut
+
+    def _check(self, item: Pending, now: float) -> dict:
+        if item.record is None:
+            return self.state.check(item.msg, item.conn.member, item.conn.role, now)
+        if item.record["type"] == "invite_used" and item.record["nonce"] in self.state.used_invites:
+            raise InviteError("invite was already used")
+        return item.record
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            done: list[tuple[Pending, int, dict]] = []
+            now = time.time()
+            for item in batch:
+                try:
+                    record = self._check(item, now)
+                except (OpRefused, InviteError) as exc:
+                    item.future.set_exception(exc)
+                    continue
+                seq = self.state.seq + 1
+                self.state.apply(seq, record)  # visible to the next check in this batch; nobody sees it before fsync
+                done.append((item, seq, record))
+            if not done:
+                continue
+            try:
+                await asyncio.to_thread(self.log.append, [(seq, rec) for _, seq, rec in done])
+                await asyncio.to_thread(self.log.maybe_snapshot, self.state)
+            except Exception as exc:  # the disk (or Redis) failed: never ack, stop the room
+                self.broken = f"could not store ops: {exc}"
+                log.error("room %s: %s", self.name, self.broken)
+                for item, _, _ in done:
+                    item.future.set_exception(MemorialError(self.broken))
+                self.server.drop_room(self)
+                return
+            for item, seq, record in done:
+                self.recent.append((seq, record))
+                item.future.set_result(seq)
+                if record["type"] != "invite_used":
+                    self.broadcast(p.encode({"type": "op", "seq": seq, "op": record}))
+                self._after(record)
+
+    def _after(self, record: dict) -> None:
+        """Connection side effects of ops that change who may stay."""
+        kind = record["type"]
+        if kind == "kick" and record["member"] in self.conns:
+            self.server.close_conn(self, self.conns[record["member"]], CLOSE_KICKED, "kicked by an owner")
+        elif kind in ("close", "end"):
+            for conn in list(self.conns.values()):
+                if conn.role != "owner":
+                    self.server.close_conn(self, conn, CLOSE_ROOM_CLOSED, "the room was closed")
+        elif kind == "mute":
+            self.broadcast_presence()
+
+    def ops_since(self, since: int) -> list[dict] | None:
+        """The ops after `since` if they are all still in memory, else None (send a snapshot)."""
+        if since == self.state.seq:
+            return []
+        if not self.recent or since < self.recent[0][0] - 1 or since > self.state.seq:
+            return None
+        return [{"seq": seq, "op": rec} for seq, rec in self.recent if seq > since and rec["type"] != "invite_used"]
+
+    # ----- presence and fan-out ------------------------------------------------------------------
+
+    def free_slot(self) -> int:
+        used = {c.slot for c in self.conns.values()}
+        return next(i for i in range(len(used) + 1) if i not in used)
+
+    def presence(self) -> list[dict]:
+        return [{"member": c.member, "role": c.role, "device": c.device, "slot": c.slot,
+                 "muted": c.member in self.state.muted or c.role == "viewer"} for c in self.conns.values()]
+
+    def broadcast(self, frame: str | bytes) -> None:
+        for conn in list(self.conns.values()):
+            self.server.send(self, conn, frame)
+
+    def broadcast_presence(self) -> None:
+        self.broadcast(p.encode({"type": "presence", "members": self.presence()}))
+
+    def tick(self, now: float) -> None:
+        """Send each client one batch with the other members' newest poses since the last tick."""
+        fresh = [c for c in self.conns.values() if c.pose_fresh]
+        if not fresh:
+            return
+        entries = [(c.slot, *c.pose) for c in fresh]
+        for c in fresh:
+            c.pose_fresh = False
+        for conn in list(self.conns.values()):
+            mine = [e for e in entries if e[0] != conn.slot]
+            if mine:
+                self.server.send(self, conn, p.encode_batch(now, mine))
+
+
+class RoomServer:
+    """Serves every room of one subject. `open_log(room)` gives that room's op log backend."""
+
+    def __init__(self, config: ServerConfig, vault, keys: RoomKeys, open_log: Callable[[str], object]):
+        self.config, self.vault, self.keys, self._open_log = config, vault, keys, open_log
+        self.rooms: dict[str, Room] = {}
+        self._room_locks: dict[str, asyncio.Lock] = {}
+        self._vault_lock = asyncio.Lock()  # the Vault object is not thread-safe
+        self._tasks: list[asyncio.Task] = []
+        self._server = None
+        self.stats = {"dropped_slow": 0, "dropped_flood": 0, "refused": 0, "poses_in": 0, "poses_dropped": 0}
+
+    # ----- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._server = await serve(self._handle, self.config.host, self.config.port, ssl=ssl_context(self.config),
+                                   compression=None, max_size=2 * p.MAX_TEXT_MESSAGE, ping_interval=None,
+                                   close_timeout=2, logger=log)
+        self._tasks = [asyncio.create_task(self._ticker(), name="room-ticker"),
+                       asyncio.create_task(self._reaper(), name="room-reaper")]
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for room in self.rooms.values():
+            room._committer.cancel()
+            room.log.close()
+
+    async def get_room(self, name: str) -> Room:
+        if name in self.rooms:
+            return self.rooms[name]
+        lock = self._room_locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            if name not in self.rooms:
+                oplog = self._open_log(name)
+                await asyncio.to_thread(oplog.acquire)
+                state = await asyncio.to_thread(oplog.load)
+                self.rooms[name] = Room(name, state, oplog, self)
+        return self.rooms[name]
+
+    def drop_room(self, room: Room) -> None:
+        for conn in list(room.conns.values()):
+            self.close_conn(room, conn, 1011, "room stopped")
+        self.rooms.pop(room.name, None)
+
+    async def _audit(self, action: str, **detail) -> None:
+        async with self._vault_lock:
+            await asyncio.to_thread(self.vault.log, action, **detail)
+
+    # ----- sending and dropping ------------------------------------------------------------------
+
+    def send(self, room: Room, conn: Conn, frame: str | bytes) -> None:
+        try:
+            conn.send(frame)
+        except SlowConsumer:
+            self.stats["dropped_slow"] += 1
+            log.warning("room %s: dropping %s: not reading (slow consumer)", room.name, conn.member)
+            self.close_conn(room, conn, CLOSE_POLICY, "slow consumer", abort=True)
+
+    def close_conn(self, room: Room, conn: Conn, code: int, reason: str, abort: bool = False) -> None:
+        if conn.closed:
+            return
+        conn.closed = True
+        if room.conns.get(conn.member) is conn:
+            del room.conns[conn.member]
+            room.broadcast_presence()
+        conn.close_reason = (code, reason)
+        if not abort:
+            try:
+                conn.queue.put_nowait(None)  # the writer sends what is queued, then the close frame
+                return
+            except asyncio.QueueFull:
+                pass
+        conn.ws.transport.abort()  # a client that does not read would stall a closing handshake
+
+    async def _writer(self, conn: Conn) -> None:
+        try:
+            while True:
+                frame = await conn.queue.get()
+                if frame is None:
+                    code, reason = conn.close_reason
+                    await conn.ws.close(code, reason)
+                    return
+                await conn.ws.send(frame)
+        except ConnectionClosed:
+            return
+
+    async def _error(self, ws: ServerConnection, code: str, message: str, rid: int | None = None) -> None:
+        body = {"type": "error", "code": code, "message": message}
+        if rid is not None:
+            body["rid"] = rid
+        await ws.send(p.encode(body))
+
+    # ----- connection handling -------------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        try:
+            joined = await self._join(ws)
+        except ConnectionClosed:
+            return
+        if joined is None:
+            return
+        room, conn = joined
+        writer = asyncio.create_task(self._writer(conn))
+        try:
+            await self._serve_conn(room, conn)
+        except ConnectionClosed:
+            pass
+        finally:
+            if not conn.closed:
+                self.close_conn(room, conn, 1000, "bye")
+            await asyncio.wait([writer], timeout=3)
+            writer.cancel()
+
+    async def _join(self, ws: ServerConnection) -> tuple[Room, Conn] | None:
+        try:
+            raw = await asyncio.wait_for(ws.recv(), self.config.join_timeout_s)
+            msg = p.parse_client(raw)
+            if not isinstance(msg, p.Join):
+                raise p.ProtocolError("join_first", "the first message must be a join")
+            if msg.protocol != p.PROTOCOL:
+                raise p.ProtocolError("protocol", f"server speaks protocol {p.PROTOCOL}, client {msg.protocol}")
+        except asyncio.TimeoutError:
+            await ws.close(CLOSE_POLICY, "no join")
+            return None
+        except p.ProtocolError as exc:
+            self.stats["refused"] += 1
+            await self._error(ws, exc.code, str(exc))
+            await ws.close(CLOSE_POLICY, exc.code)
+            return None
+        try:
+            role, nonce, via = await self._authenticate(msg)
+            room = await self.get_room(msg.room)
+            if msg.member in room.state.kicked:
+                raise InviteError(f"'{msg.member}' was removed from this room by an owner")
+            if room.state.closed and role != "owner":
+                raise MemorialError("the room is closed")
+            if nonce is not None:
+                await room.submit(None, None, {"type": "invite_used", "nonce": nonce, "by": msg.member,
+                                               "role": role, "time": time.time()})
+            await self._audit("room_join", member=msg.member, role=role, room=msg.room, device=msg.device, via=via)
+        except MemorialError as exc:
+            self.stats["refused"] += 1
+            code = type(exc).__name__
+            log.warning("room %s: refused %s: %s", msg.room, msg.member, exc)
+            await self._error(ws, code, str(exc))
+            await ws.close(CLOSE_POLICY, "refused")
+            return None
+        now = time.monotonic()
+        old = room.conns.get(msg.member)
+        if old is not None:
+            self.close_conn(room, old, CLOSE_REPLACED, "joined again from another connection")
+        conn = Conn(ws, msg.member, role, msg.device, room.free_slot(), asyncio.Queue(self.config.send_queue),
+                    lease_until=now + self.config.lease_s, tokens=self.config.pose_burst, token_time=now,
+                    window_start=now)
+        ops = room.ops_since(msg.since) if msg.since >= 0 else None
+        welcome = {"type": "welcome", "member": conn.member, "role": role, "slot": conn.slot, "room": room.name,
+                   "server_time": time.time(), "seq": room.state.seq, "lease_s": self.config.lease_s}
+        welcome.update({"ops": ops} if ops is not None else {"snapshot": room.state.snapshot()})
+        conn.send(p.encode(welcome))
+        room.conns[conn.member] = conn
+        room.broadcast_presence()
+        return room, conn
+
+    async def _authenticate(self, msg: p.Join) -> tuple[str, str | None, str]:
+        """(role, invite nonce or None, how): an invite or the passphrase, then consent and membership."""
+        nonce = None
+        if msg.invite:
+            nonce = check_invite(self.keys, self.config.subject, msg.member, msg.invite)
+            via = "invite"
+        elif msg.passphrase:
+            await asyncio.to_thread(check_passphrase, self.config.subject, msg.member, msg.passphrase)
+            via = "passphrase"
+        else:
+            raise InviteError("a join needs an invite or the member's passphrase")
+        async with self._vault_lock:
+            role = await asyncio.to_thread(check_join, self.vault, msg.member)
+        return role, nonce, via
+
+    async def _serve_conn(self, room: Room, conn: Conn) -> None:
+        cfg = self.config
+        async for frame in conn.ws:
+            if conn.closed:
+                return
+            now = time.monotonic()
+            conn.lease_until = now + cfg.lease_s
+            if isinstance(frame, bytes):
+                self._on_pose(room, conn, frame, now)
+                continue
+            try:
+                msg = p.parse_client(frame)
+            except p.ProtocolError as exc:
+                self._strike(room, conn, exc.code, str(exc))
+                continue
+            if isinstance(msg, p.Heartbeat):
+                continue
+            if isinstance(msg, p.Leave):
+                self.close_conn(room, conn, 1000, "left")
+                return
+            if isinstance(msg, p.Join):
+                self._strike(room, conn, "invalid", "already joined")
+                continue
+            asyncio.create_task(self._run_op(room, conn, msg))
+
+    async def _run_op(self, room: Room, conn: Conn, msg: p.Msg) -> None:
+        try:
+            seq = await room.submit(msg, conn)
+        except (OpRefused, MemorialError) as exc:
+            code = getattr(exc, "code", "failed")
+            if not conn.closed:
+                self._strike(room, conn, code, str(exc), rid=msg.rid)
+            if code == "forbidden":
+                await self._audit("room_refused", member=conn.member, role=conn.role, op=msg.type, room=room.name)
+            return
+        self.send(room, conn, p.encode({"type": "ack", "rid": msg.rid, "seq": seq}))
+
+    def _strike(self, room: Room, conn: Conn, code: str, message: str, rid: int | None = None) -> None:
+        self.stats["refused"] += 1
+        conn.strikes += 1
+        body = {"type": "error", "code": code, "message": message}
+        if rid is not None:
+            body["rid"] = rid
+        self.send(room, conn, p.encode(body))
+        if conn.strikes > self.config.strikes:
+            log.warning("room %s: dropping %s after %d refused messages", room.name, conn.member, conn.strikes)
+            self.close_conn(room, conn, CLOSE_POLICY, "too many invalid messages")
+
+    def _on_pose(self, room: Room, conn: Conn, frame: bytes, now: float) -> None:
+        cfg = self.config
+        self.stats["poses_in"] += 1
+        if now - conn.window_start >= 1.0:
+            conn.window_start, conn.window_frames = now, 0
+        conn.window_frames += 1
+        if conn.window_frames > cfg.flood_limit:
+            self.stats["dropped_flood"] += 1
+            log.warning("room %s: dropping %s: pose flood", room.name, conn.member)
+            self.close_conn(room, conn, CLOSE_POLICY, "pose flood")
+            return
+        conn.tokens = min(cfg.pose_burst, conn.tokens + (now - conn.token_time) * cfg.pose_rate)
+        conn.token_time = now
+        if conn.tokens < 1.0:
+            self.stats["poses_dropped"] += 1
+            return
+        conn.tokens -= 1.0
+        if conn.role == "viewer":
+            return  # viewers are seen by nobody
+        try:
+            conn.pose = p.decode_pose(frame)
+        except p.ProtocolError as exc:
+            self._strike(room, conn, exc.code, str(exc))
+            return
+        conn.pose_fresh = True
+
+    async def _ticker(self) -> None:
+        period = 1.0 / self.config.tick_hz
+        next_tick = time.monotonic()
+        while True:
+            next_tick += period
+            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+            now = time.time()
+            for room in list(self.rooms.values()):
+                room.tick(now)
+            if time.monotonic() - next_tick > period:
+                next_tick = time.monotonic()  # overloaded: skip ticks instead of bursting
+
+    async def _reaper(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for room in list(self.rooms.values()):
+                for conn in list(room.conns.values()):
+                    if conn.lease_until < now:
+                        log.info("room %s: %s's presence lease expired", room.name, conn.member)
+                        self.close_conn(room, conn, CLOSE_LEASE, "presence lease expired", abort=True)
