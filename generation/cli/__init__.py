@@ -45,6 +45,7 @@ def _register() -> None:
         cli.add_command(command)
     room.register(cli)  # view, render
     speech.register(cli)  # say, drive, lipsync, memory, converse
+    from . import shared_room; shared_room.register(cli)  # room serve/invite/join/bench
 
 
 def main(argv: list[str] | None = None) -> None:

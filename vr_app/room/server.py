@@ -50,7 +50,8 @@ class ServerConfig:
     tick_hz: float = 30.0  # pose batches per second; > 20 Hz so the wait for a tick stays well under 50 ms
     lease_s: float = 5.0  # presence lease, renewed by any frame (clients heartbeat every second)
     join_timeout_s: float = 10.0
-    send_queue: int = 64  # frames waiting for one client before it counts as a slow consumer
+    send_queue: int = 256  # frames waiting for one client before it counts as a slow consumer
+    commit_batch: int = 32  # ops per group commit (bounds the burst each commit puts in a send queue)
     pose_rate: float = 25.0  # accepted pose frames per second per client (burst pose_burst)
     pose_burst: float = 10.0
     flood_limit: int = 100  # pose frames within one second that get a client dropped
@@ -153,7 +154,10 @@ class Room:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            batch, self._pending = self._pending, []
+            limit = self.server.config.commit_batch
+            batch, self._pending = self._pending[:limit], self._pending[limit:]
+            if self._pending:
+                self._wake.set()
             done: list[tuple[Pending, int, dict]] = []
             now = time.time()
             for item in batch:
