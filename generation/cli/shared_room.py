@@ -92,3 +92,40 @@ def invite(name: str, invitee: str, hours: float, member: str | None) -> None:
 
 def register(group: click.Group) -> None:
     group.add_command(room)
+
+
+@room.command()
+@click.argument("name")
+@click.option("--url", required=True, help="The room server, e.g. ws://127.0.0.1:8765 (wss:// off loopback).")
+@click.option("--room", "room_name", default="main", show_default=True, help="Which room of the subject.")
+@click.option("--invite", default=None, help="An invite from `memorial room invite` (else your passphrase is asked).")
+@click.option("--display", type=click.Choice(["auto", "desktop", "openxr"]), default="auto", show_default=True,
+              help="desktop: a window; openxr: a headset (not available for the shared room yet); auto: desktop.")
+@click.option("--scene", default="garden", show_default=True, help="Memorial room look (garden, living_room, chapel).")
+@click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
+@click.option("--screenshot", default=None, hidden=True, type=click.Path(dir_okay=False), help="Save the last frame (tests).")
+@member_option
+def join(name: str, url: str, room_name: str, invite: str | None, display: str, scene: str, seconds: float | None,
+         screenshot: str | None, member: str | None) -> None:
+    """Join the shared room: other members as labelled avatars, the likeness, candles and notes.
+
+    The likeness is sent by the server to joined members only and kept in memory.
+
+    \b
+    Example:
+      memorial room join rose --url ws://127.0.0.1:8765 --member ben --invite TOKEN
+    """
+    from scenes.spec import load as load_spec
+    from vr_app.errors import DisplayUnavailable
+    from vr_app.room.join import JoinOptions, run_desktop
+
+    from .common import ask_passphrase
+
+    load_spec(scene)
+    if display == "openxr":
+        raise DisplayUnavailable("the shared room does not run in a headset yet; use --display desktop")
+    if not member:
+        raise UsageError("say which member you are: --member NAME (or $MEMORIAL_MEMBER)")
+    passphrase = None if invite else ask_passphrase(f"Passphrase of {member} for {name}")
+    run_desktop(JoinOptions(url=url, member=member, room=room_name, invite=invite, passphrase=passphrase,
+                            scene=scene, seconds=seconds, screenshot=screenshot), echo=click.echo)

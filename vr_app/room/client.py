@@ -91,6 +91,7 @@ class RoomClient:
         self.clock_offset = 0.0  # server time - local time, from the freshest frame seen
         self.latencies: list[float] = []  # seconds from a remote member's send to our receipt
         self.bytes_up = 0
+        self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
         self._pose_seq = 0
@@ -154,7 +155,9 @@ class RoomClient:
     async def _reader(self) -> None:
         try:
             async for frame in self.ws:
-                if isinstance(frame, bytes):
+                if isinstance(frame, bytes) and frame[:1] == b"L":
+                    self.likeness = p.decode_likeness(frame)
+                elif isinstance(frame, bytes):
                     self._on_batch(frame)
                 else:
                     self._on_message(json.loads(frame))
@@ -204,6 +207,15 @@ class RoomClient:
         self._acks[self._rid] = fut
         await self._send(json.dumps({"type": type, "rid": self._rid, **fields}))
         return await fut
+
+    async def fetch_likeness(self, timeout: float = 30.0):
+        """Ask the server for the likeness and wait for it: (title, head bytes, texture [H,W,3])."""
+        await self._send('{"type":"likeness"}')
+        await self.wait_until(lambda c: c.likeness is not None or any(e["code"] == "no_likeness" for e in c.errors),
+                              timeout)
+        if self.likeness is None:
+            raise RoomError("no_likeness", next(e["message"] for e in self.errors if e["code"] == "no_likeness"))
+        return self.likeness
 
     async def send_pose(self, pose: tuple[float, ...]) -> None:
         self._pose_seq += 1

@@ -64,6 +64,12 @@ class Leave(Msg):
     type: Literal["leave"]
 
 
+class GetLikeness(Msg):
+    """Ask for the likeness (head mesh + face texture); it arrives as one binary 'L' frame and stays in memory."""
+
+    type: Literal["likeness"]
+
+
 # ----- client -> server: durable ops (each carries a client-chosen request id for its ack) ------
 
 class Op(Msg):
@@ -132,7 +138,7 @@ OP_TYPES = (LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine,
             ReopenRoom, Pause, EndSession)
 
 ClientMessage = Annotated[
-    Union[Join, Heartbeat, Leave, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
+    Union[Join, Heartbeat, Leave, GetLikeness, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
           CloseRoom, ReopenRoom, Pause, EndSession],
     Field(discriminator="type"),
 ]
@@ -208,3 +214,30 @@ def decode_batch(data: bytes) -> tuple[float, list[tuple[int, int, float, tuple[
         slot, seq, sent, *pose = _BATCH_ENTRY.unpack_from(data, _BATCH_HEAD.size + i * _BATCH_ENTRY.size)
         entries.append((slot, seq, sent, tuple(pose)))
     return server_time, entries
+
+
+# ----- the likeness: sent once to a joined member who asks, kept in memory on their side ------
+# Server -> client:  b"L" | header length u32 | JSON {title, head, texture: [h, w]} | head bytes | RGB texture bytes
+
+_LIKENESS_HEAD = struct.Struct("<cI")
+
+
+def encode_likeness(title: str, head: bytes, texture) -> bytes:
+    """`texture` is uint8 [H,W,3]."""
+    header = json.dumps({"title": title, "head": len(head), "texture": list(texture.shape[:2])}).encode()
+    return _LIKENESS_HEAD.pack(b"L", len(header)) + header + head + texture.tobytes()
+
+
+def decode_likeness(data: bytes):
+    """(title, head bytes, texture uint8 [H,W,3])."""
+    import numpy as np
+
+    if data[:1] != b"L" or len(data) < _LIKENESS_HEAD.size:
+        raise ProtocolError("invalid", "not a likeness frame")
+    _, n = _LIKENESS_HEAD.unpack_from(data)
+    start = _LIKENESS_HEAD.size + n
+    header = json.loads(data[_LIKENESS_HEAD.size:start])
+    head = data[start:start + header["head"]]
+    h, w = header["texture"]
+    texture = np.frombuffer(data, np.uint8, h * w * 3, start + header["head"]).reshape(h, w, 3)
+    return header["title"], head, texture

@@ -249,6 +249,7 @@ class RoomServer:
         self._vault_lock = asyncio.Lock()  # the Vault object is not thread-safe
         self._tasks: list[asyncio.Task] = []
         self._server = None
+        self._likeness: bytes | None = None
         self.stats = {"dropped_slow": 0, "dropped_flood": 0, "refused": 0, "poses_in": 0, "poses_dropped": 0}
 
     # ----- lifecycle -----------------------------------------------------------------------------
@@ -445,6 +446,9 @@ class RoomServer:
             if isinstance(msg, p.Leave):
                 self.close_conn(room, conn, 1000, "left")
                 return
+            if isinstance(msg, p.GetLikeness):
+                asyncio.create_task(self._send_likeness(room, conn))
+                continue
             if isinstance(msg, p.Join):
                 self._strike(room, conn, "invalid", "already joined")
                 continue
@@ -461,6 +465,17 @@ class RoomServer:
                 await self._audit("room_refused", member=conn.member, role=conn.role, op=msg.type, room=room.name)
             return
         self.send(room, conn, p.encode({"type": "ack", "rid": msg.rid, "seq": seq}))
+
+    async def _send_likeness(self, room: Room, conn: Conn) -> None:
+        """The likeness travels only to joined members, over this connection, encoded once per server."""
+        if self._likeness is None:
+            try:
+                async with self._vault_lock:
+                    self._likeness = await asyncio.to_thread(_load_likeness, self.vault)
+            except MemorialError as exc:
+                self._strike(room, conn, "no_likeness", str(exc))
+                return
+        self.send(room, conn, self._likeness)
 
     def _strike(self, room: Room, conn: Conn, code: str, message: str, rid: int | None = None) -> None:
         self.stats["refused"] += 1
@@ -520,3 +535,15 @@ class RoomServer:
                     if conn.lease_until < now:
                         log.info("room %s: %s's presence lease expired", room.name, conn.member)
                         self.close_conn(room, conn, CLOSE_LEASE, "presence lease expired", abort=True)
+
+
+def _load_likeness(vault) -> bytes:
+    from vr_app.inputs import load_head, load_texture
+
+    head = load_head(vault)
+    stream, _ = load_texture(vault, None)
+    try:
+        title = vault.consent.subject_name
+    except MemorialError:
+        title = ""
+    return p.encode_likeness(title, head.to_bytes(), stream.frames[0])

@@ -1,0 +1,139 @@
+"""The room in Panda3D: another member's avatar, the likeness and a candle, offscreen and in a
+desktop window under Xvfb (each display path gets its own pixel check)."""
+
+from __future__ import annotations
+
+import asyncio
+import colorsys
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import OWNER_PASS
+from tests.room.conftest import join, run, running_server, url
+from vr_app.room.view import member_color
+
+SIZE = (320, 240)
+
+
+def _avatar_pose(spec) -> tuple[float, ...]:
+    """Ben's head 1.3 m in front of the camera and 0.45 m to its right, hands below."""
+    cam, look = np.array(spec.camera_pos, float), np.array(spec.camera_look_at, float)
+    forward = (look - cam) / np.linalg.norm(look - cam)
+    right = np.cross(forward, [0, 0, 1.0])
+    right /= np.linalg.norm(right)
+    head = cam + 1.3 * forward + 0.45 * right
+    pose = []
+    for offset in (0.0, -0.25, 0.25):
+        pose += [*(head + offset * right + (0 if offset == 0 else -0.35) * np.array([0, 0, 1.0])), 0, 0, 0, 1]
+    return tuple(float(v) for v in pose)
+
+
+def avatar_pixels(rgb: np.ndarray, slot: int) -> int:
+    """Pixels with the hue of member `slot`'s avatar (saturated, lit or in shade)."""
+    hue = colorsys.rgb_to_hsv(*member_color(slot))[0]
+    hsv = np.array([colorsys.rgb_to_hsv(*px) for px in rgb.reshape(-1, 3) / 255.0])
+    close = np.minimum(np.abs(hsv[:, 0] - hue), 1 - np.abs(hsv[:, 0] - hue)) < 0.04
+    return int(np.sum(close & (hsv[:, 1] > 0.35) & (hsv[:, 2] > 0.15)))
+
+
+@pytest.fixture
+def likeness_vault(room_vault):
+    from generation.artifacts import KEYS
+    from tests.vr_app.heads import make_head
+
+    room_vault.put(KEYS["head"], make_head(3).to_bytes(), kind="HeadModel")
+    return room_vault
+
+
+def test_offscreen_view_shows_the_other_member_the_likeness_and_a_candle(likeness_vault, tmp_path):
+    from PIL import Image
+
+    from scenes.spec import load as load_spec
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.room.view import RoomView
+
+    spec = load_spec("garden")
+
+    async def scenario():
+        async with running_server(likeness_vault) as server:
+            anna = await join(server, "anna")
+            likeness = await anna.fetch_likeness()
+            assert likeness[2].ndim == 3 and likeness[0] == "Rose Example"
+            with OffscreenRenderer(SIZE) as renderer:
+                view = RoomView(renderer.stage, anna, spec, likeness)
+                view.update(0.0)
+                before = renderer.frame()
+                ben = await join(server, "ben")
+                await anna.wait_until(lambda c: "ben" in c.presence)
+                slot = anna.presence["ben"]["slot"]
+                pose = _avatar_pose(spec)
+                for _ in range(6):
+                    await ben.send_pose(pose)
+                    await asyncio.sleep(0.05)
+                await anna.wait_until(lambda c: slot in c.poses)
+                await asyncio.sleep(0.15)  # past the 100 ms interpolation delay
+                seq = await ben.op("light_candle", position=list(np.array(pose[:3]) - [0, 0, 0.9]))
+                await anna.wait_until(lambda c: f"i{seq}" in c.state.items)
+                view.update(0.5)
+                after = renderer.frame()
+                Image.fromarray(after).save(tmp_path / "room.png")
+                assert "ben" in view.avatars and f"i{seq}" in view.items
+                assert view.own_pose()[:3] == pytest.approx(spec.camera_pos, abs=1e-4)
+            await ben.close()
+            await anna.close()
+            return before, after, slot
+
+    before, after, slot = run(scenario())
+    assert avatar_pixels(before, slot) == 0
+    assert avatar_pixels(after, slot) > 150
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="no Xvfb (install xvfb)")
+def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vault, memorial_home, tmp_path):
+    from PIL import Image
+
+    from scenes.spec import load as load_spec
+    from tests.xr.native.build import start_xvfb
+    from vr_app.room.access import make_invite, room_keys
+
+    spec = load_spec("garden")
+    xvfb, display = start_xvfb()
+    shot = tmp_path / "desktop.png"
+    try:
+        async def scenario():
+            async with running_server(likeness_vault) as server:
+                ben = await join(server, "ben")
+                invite = make_invite(room_keys(likeness_vault), "rose", "anna")
+                env = {**os.environ, "DISPLAY": display, "MEMORIAL_HOME": str(memorial_home),
+                       "PYTHONPATH": os.getcwd(), "MEMORIAL_MEMBER": "anna"}
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "generation.cli", "room", "join", "rose", "--url", url(server),
+                    "--invite", invite, "--display", "desktop", "--seconds", "2.5", "--screenshot", str(shot),
+                    env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                pose = _avatar_pose(spec)
+                deadline = time.monotonic() + 60
+                while proc.returncode is None and time.monotonic() < deadline:
+                    await ben.send_pose(pose)
+                    try:
+                        await asyncio.wait_for(proc.wait(), 0.05)
+                    except asyncio.TimeoutError:
+                        pass
+                out, err = await proc.communicate()
+                await ben.close()
+                return proc.returncode, out.decode() + err.decode(), ben.presence
+
+        code, output, presence = run(scenario(), timeout=90)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+    assert code == 0, output
+    assert "joined room 'main' as anna (owner)" in output
+    rgb = np.asarray(Image.open(shot).convert("RGB"))
+    assert avatar_pixels(rgb, slot=0) > 150  # ben joined first: slot 0

@@ -1,0 +1,122 @@
+"""`memorial room join`: connect, fetch the likeness into memory, and draw the room until quit.
+
+The client's asyncio loop is stepped once per rendered frame from a Panda3D task, so the
+network and the scene share one thread and the view reads the client's state safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from .. import tasks
+from ..errors import DisplayUnavailable
+from .client import RoomClient, RoomError
+
+POSE_HZ = 20.0
+
+
+@dataclass
+class JoinOptions:
+    url: str
+    member: str
+    room: str = "main"
+    invite: str | None = None
+    passphrase: str | None = None
+    scene: str = "garden"
+    seconds: float | None = None  # quit after this long (tests)
+    screenshot: str | None = None  # write the last frame here (tests)
+
+
+def _pump(loop: asyncio.AbstractEventLoop) -> None:
+    """Run every callback that is ready now, then return (one step of the client's loop)."""
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+
+
+def connect(options: JoinOptions, device: str, echo=print) -> tuple[asyncio.AbstractEventLoop, RoomClient, tuple | None]:
+    loop = asyncio.new_event_loop()
+    client = loop.run_until_complete(RoomClient.connect(
+        options.url, options.member, room=options.room, invite=options.invite, passphrase=options.passphrase,
+        device=device))
+    try:
+        likeness = loop.run_until_complete(client.fetch_likeness())
+    except RoomError as exc:
+        echo(f"the likeness is not shown: {exc}")
+        likeness = None
+    echo(f"joined room '{options.room}' as {options.member} ({client.role}); "
+         f"{len(client.state.items)} items, {len(client.presence)} present")
+    return loop, client, likeness
+
+
+class Session:
+    """The per-frame work shared by every display: step the network, send our pose, redraw."""
+
+    def __init__(self, loop, client: RoomClient, view):
+        self.loop, self.client, self.view = loop, client, view
+        self.started = time.monotonic()
+        self._next_pose = 0.0
+
+    def step(self) -> bool:
+        """False once the server has closed the connection."""
+        _pump(self.loop)
+        now = time.monotonic()
+        if now >= self._next_pose and self.client.closed is None and self.client.role != "viewer":
+            self._next_pose = now + 1.0 / POSE_HZ
+            self.loop.create_task(self.client.send_pose(self.view.own_pose()))
+        self.view.update(now - self.started)
+        return self.client.closed is None
+
+    def close(self) -> None:
+        if self.client.closed is None:
+            self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+def run_desktop(options: JoinOptions, echo=print) -> None:
+    from panda3d.core import Filename, loadPrcFileData
+
+    from scenes.spec import load as load_spec
+
+    from ..viewer import check_display
+    from .view import RoomView
+
+    check_display()
+    spec = load_spec(options.scene)
+    loop, client, likeness = connect(options, "desktop", echo)
+    loadPrcFileData("memorial-room", "window-title Memorial room — AI-generated likeness\naudio-library-name null\n")
+    from direct.showbase.ShowBase import ShowBase
+
+    try:
+        base = ShowBase(windowType="onscreen")
+    except Exception as exc:  # Panda3D raises plain Exceptions when no pipe opens
+        loop.run_until_complete(client.close())
+        raise DisplayUnavailable(f"could not open a window: {exc}") from None
+    from ..stage import Stage
+
+    base.disable_mouse()
+    stage = Stage(render=base.render, aspect2d=base.aspect2d, camera=base.camera, lens=base.camLens,
+                  size=(base.win.get_x_size(), base.win.get_y_size()))
+    base.win.set_clear_color((*spec.background, 1))
+    session = Session(loop, client, RoomView(stage, client, spec, likeness))
+
+    def frame(task):
+        if not session.step():
+            echo(f"the server closed the connection: {client.closed[1]}")
+            base.userExit()
+        if options.seconds is not None and task.time > options.seconds:
+            if options.screenshot:
+                base.win.save_screenshot(Filename.from_os_specific(options.screenshot))
+            base.userExit()
+        return task.cont
+
+    base.task_mgr.add(frame, "memorial-room", sort=tasks.CLOCK)
+    base.accept("escape", base.userExit)
+    try:
+        base.run()
+    except SystemExit:
+        pass
+    finally:
+        session.close()  # leaving stops all sound with the window
+        base.destroy()

@@ -1,0 +1,165 @@
+"""The shared room drawn in Panda3D: the single-user memorial scene (likeness and label),
+the other members as labelled avatars (head + hands), and the room's candles and notes.
+
+`RoomView` only reads a `RoomClient` (its mirrored state, presence and interpolated
+poses) and writes scene nodes; networking stays in the client, drawing stays here.
+"""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+import trimesh
+from panda3d.core import NodePath, Quat, TextNode
+
+from scenes.build import build_scene
+from scenes.spec import SceneSpec
+
+from ..geom import trimesh_geom
+from ..stage import Stage
+
+HAND_OFFSETS = ((-0.22, 0.30, -0.38), (0.22, 0.30, -0.38))  # desktop hands relative to the head (x right, y fwd, z up)
+NOTE_COLOR = (0.95, 0.92, 0.82)
+
+
+def member_color(slot: int) -> tuple[float, float, float]:
+    """A saturated colour per presence slot, so members are told apart at a glance."""
+    return colorsys.hsv_to_rgb((0.5 + 0.37 * slot) % 1.0, 0.7, 0.9)
+
+
+def pose_to_nodes(pose, head: NodePath, hands: tuple[NodePath, NodePath]) -> None:
+    """Protocol pose (3 x position + quaternion xyzw) onto three nodes in the room's frame."""
+    for node, base in ((head, 0), (hands[0], 7), (hands[1], 14)):
+        x, y, z, qx, qy, qz, qw = pose[base:base + 7]
+        node.set_pos(x, y, z)
+        node.set_quat(Quat(qw, qx, qy, qz))
+
+
+def node_pose(node: NodePath, relative_to: NodePath) -> list[float]:
+    pos, q = node.get_pos(relative_to), node.get_quat(relative_to)
+    return [pos.x, pos.y, pos.z, q.get_i(), q.get_j(), q.get_k(), q.get_r()]
+
+
+class Avatar:
+    """A member as a head, two hands and a name above the head."""
+
+    def __init__(self, parent: NodePath, member: str, slot: int, device: str):
+        color = member_color(slot)
+        self.root = parent.attach_new_node(f"avatar-{member}")
+        self.head = self.root.attach_new_node(trimesh_geom("head", trimesh.creation.icosphere(2, radius=0.12), color))
+        visor = self.head.attach_new_node(trimesh_geom("visor", trimesh.creation.box((0.16, 0.05, 0.06)), (0.1, 0.1, 0.12)))
+        visor.set_pos(0, 0.1, 0.02)  # shows which way the member looks
+        hand_mesh = trimesh.creation.box((0.07, 0.11, 0.035))
+        self.hands = tuple(self.root.attach_new_node(trimesh_geom(f"hand{i}", hand_mesh, color)) for i in range(2))
+        text = TextNode(f"label-{member}")
+        text.set_text(member + (" (headset)" if device == "headset" else ""))
+        text.set_align(TextNode.A_center)
+        text.set_text_color(1, 1, 1, 1)
+        text.set_card_color(0, 0, 0, 0.55)
+        text.set_card_as_margin(0.2, 0.2, 0.1, 0.1)
+        self.label = self.head.attach_new_node(text)
+        self.label.set_scale(0.07)
+        self.label.set_pos(0, 0, 0.2)
+        self.label.set_billboard_point_eye()
+        self.label.set_light_off(1)
+        self.label.set_depth_write(False)
+        self.slot = slot
+
+    def show(self, pose) -> None:
+        if pose is None:
+            self.root.hide()
+            return
+        self.root.show()
+        pose_to_nodes(pose, self.head, self.hands)
+
+    def remove(self) -> None:
+        self.root.remove_node()
+
+
+def _item_node(parent: NodePath, item) -> NodePath:
+    root = parent.attach_new_node(f"item-{item.id}")
+    root.set_pos(*item.position)
+    if item.kind == "candle":
+        root.attach_new_node(trimesh_geom("wax", trimesh.creation.cylinder(0.03, 0.12), (0.95, 0.93, 0.86))).set_z(0.06)
+        flame = root.attach_new_node(trimesh_geom("flame", trimesh.creation.icosphere(1, radius=0.018), (1.0, 0.75, 0.3)))
+        flame.set_pos(0, 0, 0.14)
+        flame.set_scale(1, 1, 1.8)
+        flame.set_light_off(1)
+        flame.set_name("flame")
+    else:
+        card = root.attach_new_node(trimesh_geom(item.kind, trimesh.creation.box((0.2, 0.01, 0.14)),
+                                                 NOTE_COLOR if item.kind == "note" else (0.25, 0.2, 0.15)))
+        text = TextNode("text")
+        text.set_text(item.text if item.kind == "note" else "photo")
+        text.set_wordwrap(12)
+        text.set_align(TextNode.A_center)
+        text.set_text_color(0.15, 0.12, 0.1, 1) if item.kind == "note" else text.set_text_color(1, 1, 1, 1)
+        words = card.attach_new_node(text)
+        words.set_scale(0.014)
+        words.set_pos(0, -0.006, 0.04)
+        words.set_light_off(1)
+    return root
+
+
+class RoomView:
+    """Build once on a Stage; call `update(t)` every frame."""
+
+    def __init__(self, stage: Stage, client, spec: SceneSpec, likeness=None):
+        self.stage, self.client = stage, client
+        self.scene = None
+        if likeness is not None:
+            from generation.artifacts import HeadModel
+
+            from ..scene import MemorialScene
+            from ..textures import TextureStream
+
+            title, head, texture = likeness
+            self.scene = MemorialScene(stage, spec, HeadModel.from_bytes(head), TextureStream(np.array(texture), 1.0),
+                                       None, None, title=title, intro_s=0.0)
+            self.room = self.scene.room
+        else:
+            self.room = build_scene(spec, stage.render, None)
+            self.room.place_camera(stage.camera, stage.lens)
+        self.avatars: dict[str, Avatar] = {}
+        self.items: dict[str, tuple[NodePath, bool]] = {}
+        self.hands = [stage.camera.attach_new_node(f"my-hand{i}") for i in range(2)]
+        for hand, offset in zip(self.hands, HAND_OFFSETS):
+            hand.set_pos(*offset)
+
+    def update(self, t: float) -> None:
+        if self.scene is not None:
+            self.scene.update(t)
+        else:
+            self.room.update(t)
+        self._sync_avatars()
+        self._sync_items()
+
+    def _sync_avatars(self) -> None:
+        present = {m: info for m, info in self.client.presence.items() if m != self.client.member
+                   and info["role"] != "viewer"}
+        for member in [m for m in self.avatars if m not in present or self.avatars[m].slot != present[m]["slot"]]:
+            self.avatars.pop(member).remove()
+        for member, info in present.items():
+            avatar = self.avatars.get(member)
+            if avatar is None:
+                avatar = self.avatars[member] = Avatar(self.room.root, member, info["slot"], info["device"])
+            avatar.show(self.client.remote_pose(info["slot"]))
+
+    def _sync_items(self) -> None:
+        items = self.client.state.items
+        for item_id in [i for i in self.items if i not in items]:
+            self.items.pop(item_id)[0].remove_node()
+        for item_id, item in items.items():
+            known = self.items.get(item_id)
+            if known is None:
+                known = self.items[item_id] = (_item_node(self.room.root, item), item.lit)
+            flame = known[0].find("**/flame")
+            if not flame.is_empty():
+                flame.show() if item.lit else flame.hide()
+
+    def own_pose(self) -> tuple[float, ...]:
+        """This member's head (the camera) and hands in the room's frame, for the pose plane."""
+        render = self.stage.render
+        return tuple(node_pose(self.stage.camera, render) + node_pose(self.hands[0], render)
+                     + node_pose(self.hands[1], render))
