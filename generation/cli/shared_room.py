@@ -129,3 +129,33 @@ def join(name: str, url: str, room_name: str, invite: str | None, display: str, 
     passphrase = None if invite else ask_passphrase(f"Passphrase of {member} for {name}")
     run_desktop(JoinOptions(url=url, member=member, room=room_name, invite=invite, passphrase=passphrase,
                             scene=scene, seconds=seconds, screenshot=screenshot), echo=click.echo)
+
+
+@room.command()
+@click.option("--rooms", default=50, show_default=True, type=click.IntRange(1, 500), help="Rooms.")
+@click.option("--clients", default=8, show_default=True, type=click.IntRange(1, 16), help="Simulated members per room.")
+@click.option("--seconds", default=20.0, show_default=True, type=click.FloatRange(1, 3600), help="Measured duration.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 8),
+              help="Server processes (above 1 needs --redis; one is killed half-way).")
+@click.option("--redis", "redis_url", default=None, metavar="URL", help="Redis for scale-out, e.g. redis://127.0.0.1:6379/0.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16), help="Client processes.")
+@click.option("--no-kill", is_flag=True, help="Scaled out: do not kill a process half-way.")
+def bench(rooms: int, clients: int, seconds: float, processes: int, redis_url: str | None, workers: int,
+          no_kill: bool) -> None:
+    """Measure the room server on loopback: pose latency, lost ops, CPU and upload per user.
+
+    Uses a throwaway subject in a temporary folder; starts its own server process(es).
+    Prints one closing line with the figures.
+
+    \b
+    Example:
+      memorial room bench --rooms 50 --clients 8 --seconds 20
+      memorial room bench --rooms 50 --clients 8 --seconds 20 --processes 3 --redis redis://127.0.0.1:6379/0
+    """
+    from vr_app.room.bench import run_bench
+
+    result = run_bench(rooms, clients, seconds, processes=processes, redis_url=redis_url, workers=workers,
+                       kill=False if no_kill else None, echo=lambda line: click.echo(line, err=True))
+    for error in result.errors:
+        click.echo(f"bench: {error}", err=True)
+    click.echo(result.line())
