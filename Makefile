@@ -9,6 +9,7 @@ STAMP   = $(VENV)/.memorial-installed
 # Mesa for the small C OpenXR runtime the XR tests compile and load.
 APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndfile1 libmysofa1 espeak-ng fonts-wqy-microhei xvfb xauth \
                gcc libgl-dev libgl1-mesa-dri libglx-mesa0
+APT_PACKAGES += redis-server
 
 .PHONY: demo test bench setup system-packages clean
 

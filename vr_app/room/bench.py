@@ -144,8 +144,11 @@ class SimMember:
                                                        invite=make_invite(self.keys, BENCH_SUBJECT, self.member))
                 return True
             except (RoomError, OSError) as exc:
-                if getattr(exc, "code", "") != "RoomBusy":
-                    self.url_index += 1  # dead process or another's room: try the next one
+                holder = getattr(exc, "url", "")
+                if holder in self.urls and holder != url:
+                    self.url_index = self.urls.index(holder)  # go where the room lives
+                else:
+                    self.url_index += 1  # a dead process, or a lease not yet expired: try the next one
                 await asyncio.sleep(0.1)
         return False
 
@@ -235,12 +238,13 @@ async def _check(urls: list[str], keys: RoomKeys, acked: dict[str, list[int]], m
     """Join every room once more and count acknowledged candles that are not in its state."""
     lost, errors = 0, []
     for room, seqs in acked.items():
+        url = urls[0]
         for attempt in range(len(urls) * 20):
             try:
-                client = await RoomClient.connect(urls[attempt % len(urls)], member, room=room,
-                                                  invite=make_invite(keys, BENCH_SUBJECT, member))
+                client = await RoomClient.connect(url, member, room=room, invite=make_invite(keys, BENCH_SUBJECT, member))
                 break
-            except (RoomError, OSError):
+            except (RoomError, OSError) as exc:
+                url = getattr(exc, "url", "") or urls[(attempt + 1) % len(urls)]
                 await asyncio.sleep(0.2)
         else:
             errors.append(f"room {room}: checker could not join")

@@ -29,9 +29,10 @@ HEARTBEAT_S = 1.0
 class RoomError(MemorialError):
     """The server refused a join or an op; `code` is its typed error code."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, url: str = ""):
         super().__init__(f"{message} ({code})")
         self.code = code
+        self.url = url  # RoomBusy: the process that serves the room
 
 
 def _lerp(a: float, b: float, t: float) -> float:
@@ -116,7 +117,7 @@ class RoomClient:
             raise RoomError("closed", f"server closed the connection: {ws.close_reason or 'no reason'}") from None
         if first.get("type") == "error":
             await ws.close()
-            raise RoomError(first["code"], first["message"])
+            raise RoomError(first["code"], first["message"], first.get("url", ""))
         client._welcome(first, state)
         client._tasks.append(asyncio.create_task(client._reader()))
         if heartbeat:

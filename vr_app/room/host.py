@@ -12,19 +12,20 @@ from .server import RoomServer, ServerConfig
 from .store import FileOpLog
 
 
-def open_log_factory(subject: str, store_key: bytes, redis_url: str | None, **redis_options):
+def open_log_factory(subject: str, store_key: bytes, redis_url: str | None, advertise=lambda: ""):
     """File logs by default; with `redis_url`, each room's log is a Redis stream under a lease."""
     if redis_url is None:
         return lambda room: FileOpLog(subject, room, store_key)
     from .redis_log import RedisOpLog, connect_redis
 
     client = connect_redis(redis_url)
-    return lambda room: RedisOpLog(client, subject, room, store_key, **redis_options)
+    return lambda room: RedisOpLog(client, subject, room, store_key, advertise=advertise)
 
 
 async def serve_forever(vault, config: ServerConfig, redis_url: str | None = None, ready=print) -> None:
     keys = room_keys(vault, create=True)
-    server = RoomServer(config, vault, keys, open_log_factory(vault.name, keys.store, redis_url))
+    server = RoomServer(config, vault, keys, lambda room: open_log(room))
+    open_log = open_log_factory(vault.name, keys.store, redis_url, advertise=lambda: server.public_url)
     await server.start()
     scheme = "wss" if config.certfile else "ws"
     ready(f"room server for '{vault.name}' on {scheme}://{config.host}:{server.port}"

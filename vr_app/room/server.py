@@ -223,7 +223,9 @@ class Room:
             self.server.send(self, conn, frame)
 
     def broadcast_presence(self) -> None:
-        self.broadcast(p.encode({"type": "presence", "members": self.presence()}))
+        members = self.presence()
+        self.broadcast(p.encode({"type": "presence", "members": members}))
+        asyncio.get_running_loop().run_in_executor(None, self.log.publish_presence, members)
 
     def tick(self, now: float) -> None:
         """Send each client one batch with the other members' newest poses since the last tick."""
@@ -264,6 +266,13 @@ class RoomServer:
     @property
     def port(self) -> int:
         return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def public_url(self) -> str:
+        """Where clients reach this process (advertised in Redis leases)."""
+        if self._server is None:
+            return ""
+        return f"{'wss' if self.config.certfile else 'ws'}://{self.config.host}:{self.port}"
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -334,10 +343,10 @@ class RoomServer:
         except ConnectionClosed:
             return
 
-    async def _error(self, ws: ServerConnection, code: str, message: str, rid: int | None = None) -> None:
+    async def _error(self, ws: ServerConnection, code: str, message: str, url: str | None = None) -> None:
         body = {"type": "error", "code": code, "message": message}
-        if rid is not None:
-            body["rid"] = rid
+        if url:
+            body["url"] = url  # RoomBusy: where the room lives now
         await ws.send(p.encode(body))
 
     # ----- connection handling -------------------------------------------------------------------
@@ -392,7 +401,7 @@ class RoomServer:
             self.stats["refused"] += 1
             code = type(exc).__name__
             log.warning("room %s: refused %s: %s", msg.room, msg.member, exc)
-            await self._error(ws, code, str(exc))
+            await self._error(ws, code, str(exc), url=getattr(exc, "url", None))
             await ws.close(CLOSE_POLICY, "refused")
             return None
         now = time.monotonic()
@@ -529,12 +538,26 @@ class RoomServer:
     async def _reaper(self) -> None:
         while True:
             await asyncio.sleep(0.5)
+            rooms = list(self.rooms.values())
+            lost = await asyncio.to_thread(lambda: [room for room in rooms if not _renew(room)])
+            for room in lost:
+                log.warning("room %s: lease lost; leaving the room to another process", room.name)
+                self.drop_room(room)
+                room._committer.cancel()
             now = time.monotonic()
             for room in list(self.rooms.values()):
                 for conn in list(room.conns.values()):
                     if conn.lease_until < now:
                         log.info("room %s: %s's presence lease expired", room.name, conn.member)
                         self.close_conn(room, conn, CLOSE_LEASE, "presence lease expired", abort=True)
+
+
+def _renew(room: Room) -> bool:
+    try:
+        return room.log.renew()
+    except Exception as exc:  # Redis unreachable: we cannot prove we still hold the room
+        log.warning("room %s: lease renewal failed: %s", room.name, exc)
+        return False
 
 
 def _load_likeness(vault) -> bytes:

@@ -28,9 +28,13 @@ SNAPSHOT_EVERY = 1000  # ops between snapshots (a snapshot also compacts ops.log
 
 
 class RoomBusy(MemorialError):
-    """Another process already serves this room."""
+    """Another process already serves this room; `url` says where, when known."""
 
     exit_code = 8
+
+    def __init__(self, message: str, url: str = ""):
+        super().__init__(message)
+        self.url = url
 
 
 def rooms_dir(subject: str) -> Path:
@@ -142,6 +146,12 @@ class FileOpLog:
         os.close(self._fd)
         self._fd = os.open(self.folder / "ops.log", os.O_WRONLY | os.O_APPEND, 0o600)
         self._since_snapshot = 0
+
+    def renew(self) -> bool:
+        return True  # the flock lasts as long as the process
+
+    def publish_presence(self, members: list[dict]) -> None:
+        pass  # one process: presence lives in the server only
 
     def close(self) -> None:
         for fd in (self._fd, self._lock_fd):
