@@ -149,7 +149,7 @@ class SimMember:
                     self.url_index = self.urls.index(holder)  # go where the room lives
                 else:
                     self.url_index += 1  # a dead process, or a lease not yet expired: try the next one
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.15 + 0.1 * random.random())
         return False
 
     async def run(self) -> None:

@@ -206,7 +206,12 @@ class RoomClient:
         self._rid += 1
         fut = asyncio.get_running_loop().create_future()
         self._acks[self._rid] = fut
-        await self._send(json.dumps({"type": type, "rid": self._rid, **fields}))
+        try:
+            await self._send(json.dumps({"type": type, "rid": self._rid, **fields}))
+        except ConnectionClosed:
+            self._acks.pop(self._rid, None)
+            fut.cancel()
+            raise RoomError("closed", "connection closed before the op was sent") from None
         return await fut
 
     async def fetch_likeness(self, timeout: float = 30.0):

@@ -21,6 +21,7 @@ import logging
 import ssl
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -172,8 +173,8 @@ class Room:
             if not done:
                 continue
             try:
-                await asyncio.to_thread(self.log.append, [(seq, rec) for _, seq, rec in done])
-                await asyncio.to_thread(self.log.maybe_snapshot, self.state)
+                await self.server.log_io(self.log.append, [(seq, rec) for _, seq, rec in done])
+                await self.server.log_io(self.log.maybe_snapshot, self.state)
             except Exception as exc:  # the disk (or Redis) failed: never ack, stop the room
                 self.broken = f"could not store ops: {exc}"
                 log.error("room %s: %s", self.name, self.broken)
@@ -225,7 +226,7 @@ class Room:
     def broadcast_presence(self) -> None:
         members = self.presence()
         self.broadcast(p.encode({"type": "presence", "members": members}))
-        asyncio.get_running_loop().run_in_executor(None, self.log.publish_presence, members)
+        asyncio.get_running_loop().run_in_executor(self.server._log_pool, self.log.publish_presence, members)
 
     def tick(self, now: float) -> None:
         """Send each client one batch with the other members' newest poses since the last tick."""
@@ -252,6 +253,9 @@ class RoomServer:
         self._tasks: list[asyncio.Task] = []
         self._server = None
         self._likeness: bytes | None = None
+        # Op-log writes and lease renewals get threads of their own: joins that wait on the
+        # vault's file lock must never delay an ack or let a Redis lease lapse.
+        self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
         self.stats = {"dropped_slow": 0, "dropped_flood": 0, "refused": 0, "poses_in": 0, "poses_dropped": 0}
 
     # ----- lifecycle -----------------------------------------------------------------------------
@@ -283,6 +287,7 @@ class RoomServer:
         for room in self.rooms.values():
             room._committer.cancel()
             room.log.close()
+        self._log_pool.shutdown(wait=False)
 
     async def get_room(self, name: str) -> Room:
         if name in self.rooms:
@@ -291,8 +296,8 @@ class RoomServer:
         async with lock:
             if name not in self.rooms:
                 oplog = self._open_log(name)
-                await asyncio.to_thread(oplog.acquire)
-                state = await asyncio.to_thread(oplog.load)
+                await self.log_io(oplog.acquire)
+                state = await self.log_io(oplog.load)
                 self.rooms[name] = Room(name, state, oplog, self)
         return self.rooms[name]
 
@@ -300,6 +305,9 @@ class RoomServer:
         for conn in list(room.conns.values()):
             self.close_conn(room, conn, 1011, "room stopped")
         self.rooms.pop(room.name, None)
+
+    async def log_io(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._log_pool, fn, *args)
 
     async def _audit(self, action: str, **detail) -> None:
         async with self._vault_lock:
@@ -387,8 +395,11 @@ class RoomServer:
             await ws.close(CLOSE_POLICY, exc.code)
             return None
         try:
-            role, nonce, via = await self._authenticate(msg)
+            # The cheap checks and the room's lease come before the vault: a client sent to
+            # another process (RoomBusy) costs no vault work.
+            nonce = check_invite(self.keys, self.config.subject, msg.member, msg.invite) if msg.invite else None
             room = await self.get_room(msg.room)
+            role, via = await self._authenticate(msg)
             if msg.member in room.state.kicked:
                 raise InviteError(f"'{msg.member}' was removed from this room by an owner")
             if room.state.closed and role != "owner":
@@ -420,11 +431,9 @@ class RoomServer:
         room.broadcast_presence()
         return room, conn
 
-    async def _authenticate(self, msg: p.Join) -> tuple[str, str | None, str]:
-        """(role, invite nonce or None, how): an invite or the passphrase, then consent and membership."""
-        nonce = None
+    async def _authenticate(self, msg: p.Join) -> tuple[str, str]:
+        """(role, how): an invite (already checked) or the passphrase, then consent and membership."""
         if msg.invite:
-            nonce = check_invite(self.keys, self.config.subject, msg.member, msg.invite)
             via = "invite"
         elif msg.passphrase:
             await asyncio.to_thread(check_passphrase, self.config.subject, msg.member, msg.passphrase)
@@ -433,7 +442,7 @@ class RoomServer:
             raise InviteError("a join needs an invite or the member's passphrase")
         async with self._vault_lock:
             role = await asyncio.to_thread(check_join, self.vault, msg.member)
-        return role, nonce, via
+        return role, via
 
     async def _serve_conn(self, room: Room, conn: Conn) -> None:
         cfg = self.config
@@ -539,7 +548,7 @@ class RoomServer:
         while True:
             await asyncio.sleep(0.5)
             rooms = list(self.rooms.values())
-            lost = await asyncio.to_thread(lambda: [room for room in rooms if not _renew(room)])
+            lost = await self.log_io(lambda: [room for room in rooms if not _renew(room)])
             for room in lost:
                 log.warning("room %s: lease lost; leaving the room to another process", room.name)
                 self.drop_room(room)
