@@ -158,4 +158,12 @@ def bench(rooms: int, clients: int, seconds: float, processes: int, redis_url: s
                        kill=False if no_kill else None, echo=lambda line: click.echo(line, err=True))
     for error in result.errors:
         click.echo(f"bench: {error}", err=True)
+    import re
+
+    kinds: dict[str, int] = {}
+    for warning in result.server_warnings:
+        kind = re.sub(r"ws://\S+|\b[rm]\d+\b|\d+", "N", warning)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
+        click.echo(f"bench: server logged {count} x '{kind}'", err=True)
     click.echo(result.line())

@@ -52,8 +52,9 @@ class BenchResult:
     joined: int
     server_cpu: float  # fraction of one core, all server processes together
     upload_bps: float  # per user (median over users)
-    rooms_back_s: float | None = None  # scaled out: kill to the last room's first rejoin
+    rooms_back_s: float | None = None  # scaled out: the slowest room, from the kill to its first member's rejoin
     errors: list[str] = field(default_factory=list)
+    server_warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         lat = self.latencies_ms
@@ -95,12 +96,13 @@ expires = {until}
     return keys
 
 
-def _start_server(home: Path, redis_url: str | None) -> tuple[subprocess.Popen, str]:
+def _start_server(home: Path, redis_url: str | None, index: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "MEMORIAL_HOME": str(home), "MEMORIAL_PASSPHRASE": BENCH_PASS, "MEMORIAL_MEMBER": "owner"}
     cmd = [sys.executable, "-m", "generation.cli", "room", "serve", BENCH_SUBJECT, "--port", "0"]
     if redis_url:
         cmd += ["--redis", redis_url]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with open(home / f"server-{index}.log", "w") as errors:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
     line = proc.stdout.readline()
     if " on ws://" not in line:
         proc.kill()
@@ -143,7 +145,7 @@ class SimMember:
                 self.client = await RoomClient.connect(url, self.member, room=self.room,
                                                        invite=make_invite(self.keys, BENCH_SUBJECT, self.member))
                 return True
-            except (RoomError, OSError) as exc:
+            except RoomError as exc:
                 holder = getattr(exc, "url", "")
                 if holder in self.urls and holder != url:
                     self.url_index = self.urls.index(holder)  # go where the room lives
@@ -166,7 +168,7 @@ class SimMember:
                 self.client = None
                 if not await self.connect(self.stop_at):
                     return
-                self.back_after.append(time.time() - self.lost_at)
+                self.back_after.append((self.room, time.time() - self.lost_at))
                 self.lost_at = None
                 continue
             now = time.time()
@@ -216,7 +218,10 @@ def _worker(plan: list[tuple[str, str, int]], urls: list[str], invite_key: bytes
         for s in sims:
             s._harvest(s.client)
             if s.client is not None:
-                await s.client.close()
+                try:
+                    await asyncio.wait_for(s.client.close(), 5)
+                except Exception:  # a connection that died at the very end changes no figure
+                    pass
         acked = {}
         for s in sims:
             acked.setdefault(s.room, []).extend(s.acked)
@@ -224,7 +229,12 @@ def _worker(plan: list[tuple[str, str, int]], urls: list[str], invite_key: bytes
                  "unacked": sum(s.unacked for s in sims), "upload_bps": [s.bytes_up / measured for s in sims],
                  "back": [b for s in sims for b in s.back_after]})
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except BaseException as exc:  # report instead of leaving the parent waiting
+        out.put({"latencies": b"", "acked": {}, "joined": 0, "unacked": 0, "upload_bps": [], "back": [],
+                 "error": f"{type(exc).__name__}: {exc}"})
+        raise
 
 
 def s_bytes(arrays: list[array]) -> bytes:
@@ -243,7 +253,7 @@ async def _check(urls: list[str], keys: RoomKeys, acked: dict[str, list[int]], m
             try:
                 client = await RoomClient.connect(url, member, room=room, invite=make_invite(keys, BENCH_SUBJECT, member))
                 break
-            except (RoomError, OSError) as exc:
+            except RoomError as exc:
                 url = getattr(exc, "url", "") or urls[(attempt + 1) % len(urls)]
                 await asyncio.sleep(0.2)
         else:
@@ -274,7 +284,7 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
             from .redis_log import clear_subject
 
             clear_subject(redis_url, BENCH_SUBJECT)
-        started = [_start_server(home, redis_url) for _ in range(processes)]
+        started = [_start_server(home, redis_url, i) for i in range(processes)]
         servers = [proc for proc, _ in started]
         urls = [url for _, url in started]
         plan = [(f"r{r}", f"m{c}", r % processes) for r in range(rooms) for c in range(clients)]
@@ -310,15 +320,22 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
             for room, seqs in res["acked"].items():
                 acked.setdefault(room, []).extend(seqs)
         live = [u for u, s in zip(urls, servers) if s.poll() is None]
+        warnings = [line.split("room: ", 1)[-1] for i in range(processes)
+                    for line in (home / f"server-{i}.log").read_text().splitlines() if "room: " in line]
         lost, errors = asyncio.run(_check(live, keys, acked, "m0"))
+        errors += [r["error"] for r in results if "error" in r]
         latencies = np.frombuffer(b"".join(r["latencies"] for r in results), np.float64) * 1000.0
-        back = [b for r in results for b in r["back"]]
+        first_back: dict[str, float] = {}  # a room is back when its first member is in again
+        for r in results:
+            for room, seconds in r["back"]:
+                first_back[room] = min(seconds, first_back.get(room, seconds))
+        back = list(first_back.values())
         return BenchResult(
             rooms=rooms, clients=clients, seconds=seconds, processes=processes, latencies_ms=latencies,
             acked=sum(len(s) for s in acked.values()), lost=lost, unacked=sum(r["unacked"] for r in results),
             joined=sum(r["joined"] for r in results), server_cpu=max(0.0, cpu1 - cpu0) / max(1e-9, t1 - t0),
             upload_bps=float(np.median([b for r in results for b in r["upload_bps"]])),
-            rooms_back_s=max(back) if (kill and back) else None, errors=errors)
+            rooms_back_s=max(back) if (kill and back) else None, errors=errors, server_warnings=warnings)
     finally:
         for proc in servers:
             if proc.poll() is None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import ssl as ssl_module
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from generation.errors import MemorialError
 
@@ -103,7 +104,12 @@ class RoomClient:
     async def connect(cls, url: str, member: str, *, room: str = "main", invite: str | None = None,
                       passphrase: str | None = None, device: str = "desktop", since: int = -1,
                       state: RoomState | None = None, ssl=None, heartbeat: bool = True) -> "RoomClient":
-        ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, ssl=ssl, open_timeout=10)
+        try:
+            ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, ssl=ssl, open_timeout=10)
+        except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as exc:
+            if isinstance(exc, ssl_module.SSLError):
+                raise
+            raise RoomError("unreachable", f"cannot reach the room server at {url}: {exc}") from None
         client = cls(ws, member)
         join = {"type": "join", "room": room, "member": member, "device": device, "since": since}
         if invite:
@@ -113,8 +119,11 @@ class RoomClient:
         await client._send(json.dumps(join))
         try:
             first = json.loads(await asyncio.wait_for(ws.recv(), 30))
-        except ConnectionClosed as exc:
+        except ConnectionClosed:
             raise RoomError("closed", f"server closed the connection: {ws.close_reason or 'no reason'}") from None
+        except asyncio.TimeoutError:
+            await ws.close()
+            raise RoomError("timeout", "the room server did not answer the join in time") from None
         if first.get("type") == "error":
             await ws.close()
             raise RoomError(first["code"], first["message"], first.get("url", ""))

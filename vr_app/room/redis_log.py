@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 
 from generation.errors import MemorialError
@@ -75,6 +76,9 @@ class RedisOpLog:
         self.token = uuid.uuid4().hex
         self._since_snapshot = 0
         self.held = False
+        # Renewals (reaper) and appends (committer) come from different threads; both WATCH the
+        # lease, and one's PEXPIRE would abort the other's transaction: take turns.
+        self._turn = threading.Lock()
 
     def acquire(self) -> None:
         value = json.dumps({"token": self.token, "url": self._advertise()})
@@ -103,7 +107,7 @@ class RedisOpLog:
         import redis
 
         try:
-            with self.client.pipeline() as pipe:
+            with self._turn, self.client.pipeline() as pipe:
                 pipe.watch(self.k_lease)
                 raw = pipe.get(self.k_lease)
                 if raw is None or json.loads(raw)["token"] != self.token:
