@@ -39,6 +39,13 @@ def test_passphrase_join_and_wrong_passphrase(room_vault):
             with pytest.raises(RoomError) as wrong:
                 await join(server, "tess", passphrase="not-tess-passphrase")
             assert wrong.value.code == "WrongPassphrase"
+            for _ in range(4):  # five wrong guesses in a minute: passphrase joins for tess pause
+                with pytest.raises(RoomError):
+                    await join(server, "tess", passphrase="still-not-tess")
+            with pytest.raises(RoomError, match="too many wrong passphrases"):
+                await join(server, "tess", passphrase=PASSES["tess"])
+            tess = await join(server, "tess")  # an invite still works
+            await tess.close()
             seq = await ben.op("place_note", position=[0, 0, 1], text="We miss you")
             assert ben.state.items[f"i{seq}"].text == "We miss you"  # ben was not disturbed
             await ben.close()

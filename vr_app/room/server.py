@@ -28,7 +28,7 @@ from typing import Callable
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from generation.errors import MemorialError, UsageError
+from generation.errors import MemorialError, UsageError, WrongPassphrase
 
 from . import protocol as p
 from .access import InviteError, RoomKeys, check_invite, check_join, check_passphrase
@@ -41,6 +41,7 @@ CLOSE_ROOM_CLOSED = 4004
 CLOSE_LEASE = 4001
 CLOSE_REPLACED = 4002
 CLOSE_POLICY = 1008
+PASS_FAILURES, PASS_WINDOW_S = 5, 60.0
 
 
 @dataclass
@@ -253,6 +254,7 @@ class RoomServer:
         self._tasks: list[asyncio.Task] = []
         self._server = None
         self._likeness: bytes | None = None
+        self._failures: dict[str, deque[float]] = {}  # member -> times of recent wrong passphrases
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
         self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
@@ -395,6 +397,8 @@ class RoomServer:
             await ws.close(CLOSE_POLICY, exc.code)
             return None
         try:
+            if not msg.invite and not msg.passphrase:
+                raise InviteError("a join needs an invite or the member's passphrase")
             # The cheap checks and the room's lease come before the vault: a client sent to
             # another process (RoomBusy) costs no vault work.
             nonce = check_invite(self.keys, self.config.subject, msg.member, msg.invite) if msg.invite else None
@@ -414,6 +418,11 @@ class RoomServer:
             log.warning("room %s: refused %s: %s", msg.room, msg.member, exc)
             await self._error(ws, code, str(exc), url=getattr(exc, "url", None))
             await ws.close(CLOSE_POLICY, "refused")
+            return None
+        except Exception as exc:  # the store (disk, Redis) failed: say so, keep serving the others
+            log.error("room %s: join of %s failed: %s", msg.room, msg.member, exc)
+            await self._error(ws, "ServerError", "the room server could not open this room; try again later")
+            await ws.close(1011, "server error")
             return None
         now = time.monotonic()
         old = room.conns.get(msg.member)
@@ -435,14 +444,23 @@ class RoomServer:
         """(role, how): an invite (already checked) or the passphrase, then consent and membership."""
         if msg.invite:
             via = "invite"
-        elif msg.passphrase:
-            await asyncio.to_thread(check_passphrase, self.config.subject, msg.member, msg.passphrase)
-            via = "passphrase"
         else:
-            raise InviteError("a join needs an invite or the member's passphrase")
+            self._check_guessing(msg.member)
+            try:
+                await asyncio.to_thread(check_passphrase, self.config.subject, msg.member, msg.passphrase)
+            except WrongPassphrase:
+                self._failures.setdefault(msg.member, deque(maxlen=PASS_FAILURES)).append(time.monotonic())
+                raise
+            via = "passphrase"
         async with self._vault_lock:
             role = await asyncio.to_thread(check_join, self.vault, msg.member)
         return role, via
+
+    def _check_guessing(self, member: str) -> None:
+        """After PASS_FAILURES wrong passphrases within PASS_WINDOW_S, refuse that member's passphrase joins for a while."""
+        failures = self._failures.get(member)
+        if failures and len(failures) == PASS_FAILURES and time.monotonic() - failures[0] < PASS_WINDOW_S:
+            raise WrongPassphrase(f"too many wrong passphrases for '{member}'; wait a minute or use an invite")
 
     async def _serve_conn(self, room: Room, conn: Conn) -> None:
         cfg = self.config
