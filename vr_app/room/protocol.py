@@ -197,10 +197,13 @@ def decode_pose(data: bytes) -> tuple[int, float, tuple[float, ...]]:
     return seq, sent, tuple(values)
 
 
-def encode_batch(server_time: float, entries: list[tuple[int, int, float, tuple[float, ...]]]) -> bytes:
-    parts = [_BATCH_HEAD.pack(b"B", server_time, len(entries))]
-    parts.extend(_BATCH_ENTRY.pack(slot, seq, sent, *pose) for slot, seq, sent, pose in entries)
-    return b"".join(parts)
+def encode_batch_entry(slot: int, seq: int, sent: float, pose: tuple[float, ...]) -> bytes:
+    return _BATCH_ENTRY.pack(slot, seq, sent, *pose)
+
+
+def encode_batch(server_time: float, packed_entries: list[bytes]) -> bytes:
+    """One frame from entries packed once per tick by encode_batch_entry (shared by every receiver)."""
+    return _BATCH_HEAD.pack(b"B", server_time, len(packed_entries)) + b"".join(packed_entries)
 
 
 def decode_batch(data: bytes) -> tuple[float, list[tuple[int, int, float, tuple[float, ...]]]]:

@@ -234,13 +234,13 @@ class Room:
         fresh = [c for c in self.conns.values() if c.pose_fresh]
         if not fresh:
             return
-        entries = [(c.slot, *c.pose) for c in fresh]
+        entries = [(c.slot, p.encode_batch_entry(c.slot, *c.pose)) for c in fresh]
         for c in fresh:
             c.pose_fresh = False
         for conn in list(self.conns.values()):
-            mine = [e for e in entries if e[0] != conn.slot]
-            if mine:
-                self.server.send(self, conn, p.encode_batch(now, mine))
+            others = [packed for slot, packed in entries if slot != conn.slot]
+            if others:
+                self.server.send(self, conn, p.encode_batch(now, others))
 
 
 class RoomServer:
