@@ -111,6 +111,20 @@ def cli(memorial_home):
     return _run
 
 
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory):
+    """One `memorial demo --quick` per test session (it trains a GAN): (home, out folder, click Result).
+    Tests read its outputs and must not change them."""
+    from generation.cli import _register, cli as group
+
+    _register()
+    root = tmp_path_factory.mktemp("quick-demo")
+    home, out = root / "home", root / "out"
+    result = CliRunner().invoke(group, ["demo", "--quick", "--quiet", "--out", str(out)],
+                                env={"MEMORIAL_HOME": str(home), "MEMORIAL_PASSPHRASE": None}, catch_exceptions=False)
+    return home, out, result
+
+
 def run_memorial(*args, env: dict | None = None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     """Run the real console entry point in a child process (for kill/concurrency tests)."""
     full_env = {**os.environ, **(env or {})}
