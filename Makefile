@@ -11,13 +11,17 @@ APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndf
                gcc libgl-dev libgl1-mesa-dri libglx-mesa0
 APT_PACKAGES += redis-server
 
-.PHONY: demo test bench setup system-packages clean
+.PHONY: demo test test-fast bench setup system-packages clean
 
 demo: $(STAMP)
 	$(BIN)/memorial demo --out memorial-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: everything but the end-to-end runs marked slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
