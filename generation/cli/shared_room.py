@@ -100,7 +100,7 @@ def register(group: click.Group) -> None:
 @click.option("--room", "room_name", default="main", show_default=True, help="Which room of the subject.")
 @click.option("--invite", default=None, help="An invite from `memorial room invite` (else your passphrase is asked).")
 @click.option("--display", type=click.Choice(["auto", "desktop", "openxr"]), default="auto", show_default=True,
-              help="desktop: a window; openxr: a headset (not available for the shared room yet); auto: desktop.")
+              help="openxr: a headset through the OpenXR runtime; desktop: a window; auto: headset if present.")
 @click.option("--scene", default="garden", show_default=True, help="Memorial room look (garden, living_room, chapel).")
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
 @click.option("--screenshot", default=None, hidden=True, type=click.Path(dir_okay=False), help="Save the last frame (tests).")
@@ -117,18 +117,25 @@ def join(name: str, url: str, room_name: str, invite: str | None, display: str, 
     """
     from scenes.spec import load as load_spec
     from vr_app.errors import DisplayUnavailable
-    from vr_app.room.join import JoinOptions, run_desktop
+    from vr_app.room.join import JoinOptions, run_desktop, run_openxr
+    from vr_app.xr.display import choose_display
 
     from .common import ask_passphrase
 
     load_spec(scene)
-    if display == "openxr":
-        raise DisplayUnavailable("the shared room does not run in a headset yet; use --display desktop")
     if not member:
         raise UsageError("say which member you are: --member NAME (or $MEMORIAL_MEMBER)")
+    chosen, reason = choose_display(display)  # before any passphrase: no display, nothing asked
+    click.echo(f"display: {chosen} — {reason}")
+    if chosen == "none":
+        raise DisplayUnavailable(reason)
     passphrase = None if invite else ask_passphrase(f"Passphrase of {member} for {name}")
-    run_desktop(JoinOptions(url=url, member=member, room=room_name, invite=invite, passphrase=passphrase,
-                            scene=scene, seconds=seconds, screenshot=screenshot), echo=click.echo)
+    options = JoinOptions(url=url, member=member, room=room_name, invite=invite, passphrase=passphrase,
+                          scene=scene, seconds=seconds, screenshot=screenshot)
+    if chosen == "openxr":
+        run_openxr(options, echo=click.echo)
+    else:
+        run_desktop(options, echo=click.echo)
 
 
 @room.command()

@@ -59,3 +59,25 @@ async def join(server, member: str, **kw):
 
 def run(coro, timeout: float = 30.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+class BackgroundRoom:
+    """A room server (and any headless clients) on an event loop in another thread, for tests whose
+    main thread runs a blocking frame loop (the headset client)."""
+
+    def __init__(self, vault):
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self._cm = running_server(vault)
+        self.server = self.call(self._cm.__aenter__())
+
+    def call(self, coro, timeout: float = 30.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.call(self._cm.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)

@@ -137,3 +137,45 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
     assert "joined room 'main' as anna (owner)" in output
     rgb = np.asarray(Image.open(shot).convert("RGB"))
     assert avatar_pixels(rgb, slot=0) > 150  # ben joined first: slot 0
+
+
+def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_other(likeness_vault, tmp_path):
+    """The openxr display path against vr_app's simulated OpenXR runtime (no headset here): the
+    tracked head is what the others receive, and the other member's avatar is in both eyes."""
+    from scenes.spec import load as load_spec
+    from tests.room.conftest import BackgroundRoom
+    from vr_app.room.access import make_invite, room_keys
+    from vr_app.room.join import JoinOptions, run_openxr
+    from vr_app.xr.simulated import SimulatedRuntime
+
+    spec = load_spec("garden")
+    room = BackgroundRoom(likeness_vault)
+    try:
+        ben = room.call(join(room.server, "ben"))
+        received: dict[int, tuple] = {}  # newest pose per slot, kept after anna leaves
+        stop = asyncio.run_coroutine_threadsafe(_keep_posing(ben, _avatar_pose(spec), received), room.loop)
+        sim = SimulatedRuntime(eye_size=(160, 160))
+        options = JoinOptions(url=url(room.server), member="anna",
+                              invite=make_invite(room_keys(likeness_vault), "rose", "anna"), scene="garden")
+        xr_room = run_openxr(options, runtime=sim, frames=40, eye_size=(160, 160), echo=lambda line: None)
+        stop.cancel()
+        head = xr_room.view.head.get_pos(xr_room.view.stage.render)
+        seen = received.get(1)  # ben joined first (slot 0), anna second
+        room.call(ben.close())
+    finally:
+        room.close()
+    assert "ben" in xr_room.view.avatars
+    assert seen is not None and seen[:3] == pytest.approx((head.x, head.y, head.z), abs=1e-3)
+    assert seen[:3] == pytest.approx(spec.camera_pos, abs=0.05)  # seated where the desktop camera sits
+    left, right = sim.submitted[0][..., :3], sim.submitted[1][..., :3]  # the last frame of each eye
+    from PIL import Image
+
+    Image.fromarray(np.concatenate([left, right], axis=1)).save(tmp_path / "eyes.png")
+    assert avatar_pixels(left, slot=0) > 20 and avatar_pixels(right, slot=0) > 20
+
+
+async def _keep_posing(client, pose, received: dict):
+    while True:
+        await client.send_pose(pose)
+        received.update({slot: buf.samples[-1][1] for slot, buf in client.poses.items() if buf.samples})
+        await asyncio.sleep(0.05)

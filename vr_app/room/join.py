@@ -120,3 +120,56 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     finally:
         session.close()  # leaving stops all sound with the window
         base.destroy()
+
+
+class XrRoom:
+    """The shared room as a scene for `run_openxr_view`: seat, overlay panel, per-frame step."""
+
+    def __init__(self, render, loop, client: RoomClient, spec, likeness, overlay_size=(1280, 720)):
+        from panda3d.core import NodePath, PerspectiveLens
+
+        from ..stage import Stage
+        from .view import RoomView
+
+        camera = render.attach_new_node("desktop-camera")
+        overlay = NodePath("xr-aspect2d")
+        stage = Stage(render=render, aspect2d=overlay, camera=camera, lens=PerspectiveLens(), size=overlay_size)
+        self.view = RoomView(stage, client, spec, likeness)
+        self.session = Session(loop, client, self.view)
+        self.viewpoint = render.attach_new_node("xr-seat")  # the desktop camera's place becomes the seat
+        self.viewpoint.set_pos(camera.get_pos(render))
+        self.viewpoint.set_h(camera.get_h(render))
+        self.overlay_root = overlay
+        self.overlay_aspect = stage.aspect
+
+    def attach(self, frame_loop) -> None:
+        anchors = frame_loop.anchors
+        self.view.follow_headset(anchors.head, anchors.left_hand, anchors.right_hand)
+
+    def update(self, t: float) -> None:
+        self.session.step()
+
+
+def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | None = None, eye_size=None):
+    """The shared room in a headset (`runtime` None: the real OpenXR runtime; tests pass a simulated one)."""
+    from scenes.spec import load as load_spec
+
+    from ..xr.display import run_openxr_view
+
+    spec = load_spec(options.scene)
+    loop, client, likeness = connect(options, "headset", echo)
+    rooms: list[XrRoom] = []
+
+    def build(render):
+        rooms.append(XrRoom(render, loop, client, spec, likeness))
+        return rooms[0]
+
+    try:
+        run_openxr_view(build, runtime=runtime, seconds=options.seconds, frames=frames, eye_size=eye_size,
+                        echo=echo, on_start=lambda frame_loop: rooms[0].attach(frame_loop))
+    finally:
+        if rooms:
+            rooms[0].session.close()  # leaving stops the connection (and with it every sound) at once
+        else:
+            loop.run_until_complete(client.close())
+    return rooms[0] if rooms else None

@@ -123,9 +123,14 @@ class RoomView:
             self.room.place_camera(stage.camera, stage.lens)
         self.avatars: dict[str, Avatar] = {}
         self.items: dict[str, tuple[NodePath, bool]] = {}
+        self.head = stage.camera  # where this member's head is; a headset replaces it with its anchors
         self.hands = [stage.camera.attach_new_node(f"my-hand{i}") for i in range(2)]
         for hand, offset in zip(self.hands, HAND_OFFSETS):
             hand.set_pos(*offset)
+
+    def follow_headset(self, head: NodePath, left: NodePath, right: NodePath) -> None:
+        """Send the tracked head and controllers instead of the desktop camera and its fixed hands."""
+        self.head, self.hands = head, [left, right]
 
     def update(self, t: float) -> None:
         if self.scene is not None:
@@ -161,5 +166,4 @@ class RoomView:
     def own_pose(self) -> tuple[float, ...]:
         """This member's head (the camera) and hands in the room's frame, for the pose plane."""
         render = self.stage.render
-        return tuple(node_pose(self.stage.camera, render) + node_pose(self.hands[0], render)
-                     + node_pose(self.hands[1], render))
+        return tuple(node_pose(self.head, render) + node_pose(self.hands[0], render) + node_pose(self.hands[1], render))
