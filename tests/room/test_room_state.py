@@ -131,5 +131,6 @@ def test_pose_batches_round_trip_and_refuse_a_wrong_length():
     pose = tuple(float(i) / 4 for i in range(21))
     batch = p.encode_batch(5.0, [p.encode_batch_entry(2, 7, 1.5, pose), p.encode_batch_entry(3, 8, 1.75, pose)])
     assert p.decode_batch(batch) == (5.0, [(2, 7, 1.5, pose), (3, 8, 1.75, pose)])
+    assert p.batch_send_times(batch) == [1.5, 1.75]
     with pytest.raises(p.ProtocolError):
         p.decode_batch(batch[:-1])

@@ -93,6 +93,7 @@ class RoomClient:
         self.clock_offset = 0.0  # server time - local time, from the freshest frame seen
         self.latencies: list[float] = []  # seconds from a remote member's send to our receipt
         self.bytes_up = 0
+        self.track_poses = True
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
@@ -103,7 +104,8 @@ class RoomClient:
     @classmethod
     async def connect(cls, url: str, member: str, *, room: str = "main", invite: str | None = None,
                       passphrase: str | None = None, device: str = "desktop", since: int = -1,
-                      state: RoomState | None = None, ssl=None, heartbeat: bool = True) -> "RoomClient":
+                      state: RoomState | None = None, ssl=None, heartbeat: bool = True,
+                      track_poses: bool = True) -> "RoomClient":
         try:
             ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, ssl=ssl, open_timeout=10)
         except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as exc:
@@ -111,6 +113,7 @@ class RoomClient:
                 raise
             raise RoomError("unreachable", f"cannot reach the room server at {url}: {exc}") from None
         client = cls(ws, member)
+        client.track_poses = track_poses  # False: only measure pose latency (bench), keep no buffers
         join = {"type": "join", "room": room, "member": member, "device": device, "since": since}
         if invite:
             join["invite"] = invite
@@ -182,8 +185,11 @@ class RoomClient:
             self._changed.set()
 
     def _on_batch(self, frame: bytes) -> None:
-        server_time, entries = p.decode_batch(frame)
         now = time.time()
+        if not self.track_poses:
+            self.latencies.extend(now - sent for sent in p.batch_send_times(frame))
+            return
+        server_time, entries = p.decode_batch(frame)
         self.clock_offset = max(self.clock_offset, server_time - now) if self.latencies else server_time - now
         for slot, _seq, sent, pose in entries:
             self.latencies.append(now - sent)

@@ -180,6 +180,7 @@ POSE_FLOATS = 21
 _POSE_UP = struct.Struct("<cId21f")
 _BATCH_HEAD = struct.Struct("<cdH")
 _BATCH_ENTRY = struct.Struct("<HId21f")
+_SENT = struct.Struct("<d")  # an entry's send time sits after slot u16 and seq u32
 POSE_UP_BYTES = _POSE_UP.size
 
 
@@ -204,6 +205,14 @@ def encode_batch_entry(slot: int, seq: int, sent: float, pose: tuple[float, ...]
 def encode_batch(server_time: float, packed_entries: list[bytes]) -> bytes:
     """One frame from entries packed once per tick by encode_batch_entry (shared by every receiver)."""
     return _BATCH_HEAD.pack(b"B", server_time, len(packed_entries)) + b"".join(packed_entries)
+
+
+def batch_send_times(data: bytes) -> list[float]:
+    """Only the senders' clocks of a batch (the bench's receivers need nothing else)."""
+    if len(data) < _BATCH_HEAD.size or data[:1] != b"B":
+        raise ProtocolError("invalid", "not a pose batch")
+    count = _BATCH_HEAD.unpack_from(data)[2]
+    return [_SENT.unpack_from(data, _BATCH_HEAD.size + i * _BATCH_ENTRY.size + 6)[0] for i in range(count)]
 
 
 def decode_batch(data: bytes) -> tuple[float, list[tuple[int, int, float, tuple[float, ...]]]]:
