@@ -74,6 +74,9 @@ def test_ops_beyond_the_role_are_refused_and_audited(room_vault):
                 with pytest.raises(RoomError) as refused:
                     await client.op(kind, **fields)
                 assert refused.value.code == "forbidden", kind
+            with pytest.raises(RoomError) as no_photo:  # photos come from the vault only
+                await ben.op("place_photo", photo="original/not-there", position=[0, 0, 1])
+            assert no_photo.value.code == "no_photo"
             other = await anna.op("light_candle", position=[1, 0, 1])
             with pytest.raises(RoomError, match="placed by anna"):
                 await ben.op("candle_out", item=f"i{other}")  # family: only their own items

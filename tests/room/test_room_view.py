@@ -45,9 +45,10 @@ def avatar_pixels(rgb: np.ndarray, slot: int) -> int:
 @pytest.fixture
 def likeness_vault(room_vault):
     from generation.artifacts import KEYS
-    from tests.vr_app.heads import make_head
+    from tests.vr_app.heads import make_head, make_track
 
     room_vault.put(KEYS["head"], make_head(3).to_bytes(), kind="HeadModel")
+    room_vault.put(KEYS["track"].format(name="hello"), make_track(1.0).to_bytes(), kind="ExpressionTrack")
     return room_vault
 
 
@@ -179,3 +180,39 @@ async def _keep_posing(client, pose, received: dict):
         await client.send_pose(pose)
         received.update({slot: buf.samples[-1][1] for slot, buf in client.poses.items() if buf.samples})
         await asyncio.sleep(0.05)
+
+
+def test_a_line_plays_for_everyone_on_the_server_clock_and_a_late_joiner_seeks_into_it(likeness_vault):
+    from scenes.spec import load as load_spec
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.room.client import RoomError
+    from vr_app.room.view import RoomView
+
+    spec = load_spec("garden")
+
+    async def scenario():
+        async with running_server(likeness_vault) as server:
+            ben = await join(server, "ben")
+            with pytest.raises(RoomError) as unknown:
+                await ben.op("play_line", track="nope")
+            assert unknown.value.code == "no_track"
+            await ben.op("play_line", track="hello", delay=0.5)
+            assert ben.state.line.start_at == pytest.approx(ben.server_now() + 0.5, abs=0.25)
+            await asyncio.sleep(0.8)
+            tess = await join(server, "tess")  # joins while the line is playing
+            await tess.request_track("hello")
+            likeness = await tess.fetch_likeness()
+            await tess.wait_until(lambda c: "hello" in c.tracks)
+            with OffscreenRenderer((64, 64)) as renderer:
+                view = RoomView(renderer.stage, tess, spec, likeness)
+                t = view._line_time(0.0)
+                elapsed = tess.server_now() - tess.state.line.start_at
+                assert view.line_name == "hello" and view.scene.track is not None
+            assert tess.state.line.start_at == ben.state.line.start_at  # one schedule for everyone
+            await ben.close()
+            await tess.close()
+            return t, elapsed
+
+    t, elapsed = run(scenario())
+    assert t == pytest.approx(elapsed, abs=0.05)  # the late joiner seeks to where the line is now
+    assert t >= 0.2  # joined 0.8 s after scheduling, 0.5 s delay: already 0.3 s in

@@ -95,6 +95,7 @@ class RoomClient:
         self.bytes_up = 0
         self.track_poses = True
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
+        self.tracks: dict[str, bytes] = {}  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
         self._pose_seq = 0
@@ -170,6 +171,9 @@ class RoomClient:
             async for frame in self.ws:
                 if isinstance(frame, bytes) and frame[:1] == b"L":
                     self.likeness = p.decode_likeness(frame)
+                elif isinstance(frame, bytes) and frame[:1] == b"T":
+                    name, data = p.decode_track(frame)
+                    self.tracks[name] = data
                 elif isinstance(frame, bytes):
                     self._on_batch(frame)
                 else:
@@ -237,6 +241,13 @@ class RoomClient:
         if self.likeness is None:
             raise RoomError("no_likeness", next(e["message"] for e in self.errors if e["code"] == "no_likeness"))
         return self.likeness
+
+    async def request_track(self, name: str) -> None:
+        await self._send(json.dumps({"type": "track", "name": name}))
+
+    def server_now(self) -> float:
+        """The server's clock as seen here (lines start on it, so every member hears them at once)."""
+        return time.time() + self.clock_offset
 
     async def send_pose(self, pose: tuple[float, ...]) -> None:
         self._pose_seq += 1

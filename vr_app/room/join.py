@@ -57,6 +57,7 @@ class Session:
         self.loop, self.client, self.view = loop, client, view
         self.started = time.monotonic()
         self._next_pose = 0.0
+        self._asked: set[str] = set()
 
     def step(self) -> bool:
         """False once the server has closed the connection."""
@@ -65,6 +66,10 @@ class Session:
         if now >= self._next_pose and self.client.closed is None and self.client.role != "viewer":
             self._next_pose = now + 1.0 / POSE_HZ
             self.loop.create_task(self.client.send_pose(self.view.own_pose()))
+        line = self.client.state.line
+        if line is not None and line.track not in self._asked and self.client.closed is None:
+            self._asked.add(line.track)  # a scheduled line: fetch its track once, into memory
+            self.loop.create_task(self.client.request_track(line.track))
         self.view.update(now - self.started)
         return self.client.closed is None
 

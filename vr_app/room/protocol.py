@@ -64,6 +64,13 @@ class Leave(Msg):
     type: Literal["leave"]
 
 
+class GetTrack(Msg):
+    """Ask for a line's track (expression codes + recorded or spoken audio); it arrives as one binary 'T' frame."""
+
+    type: Literal["track"]
+    name: Name
+
+
 class GetLikeness(Msg):
     """Ask for the likeness (head mesh + face texture); it arrives as one binary 'L' frame and stays in memory."""
 
@@ -138,7 +145,7 @@ OP_TYPES = (LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine,
             ReopenRoom, Pause, EndSession)
 
 ClientMessage = Annotated[
-    Union[Join, Heartbeat, Leave, GetLikeness, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
+    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
           CloseRoom, ReopenRoom, Pause, EndSession],
     Field(discriminator="type"),
 ]
@@ -253,3 +260,16 @@ def decode_likeness(data: bytes):
     h, w = header["texture"]
     texture = np.frombuffer(data, np.uint8, h * w * 3, start + header["head"]).reshape(h, w, 3)
     return header["title"], head, texture
+
+
+def encode_track(name: str, data: bytes) -> bytes:
+    """Server -> client: b"T" | name length u16 | name (UTF-8) | ExpressionTrack bytes."""
+    raw = name.encode()
+    return b"T" + struct.pack("<H", len(raw)) + raw + data
+
+
+def decode_track(frame: bytes) -> tuple[str, bytes]:
+    if frame[:1] != b"T" or len(frame) < 3:
+        raise ProtocolError("invalid", "not a track frame")
+    (n,) = struct.unpack_from("<H", frame, 1)
+    return frame[3:3 + n].decode(), frame[3 + n:]

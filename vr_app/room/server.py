@@ -30,6 +30,8 @@ from websockets.exceptions import ConnectionClosed
 
 from generation.errors import MemorialError, UsageError, WrongPassphrase
 
+from generation.artifacts import KEYS
+
 from . import protocol as p
 from .access import InviteError, RoomKeys, check_invite, check_join, check_passphrase
 from .state import OpRefused, RoomState
@@ -254,7 +256,8 @@ class RoomServer:
         self._tasks: list[asyncio.Task] = []
         self._server = None
         self._likeness: bytes | None = None
-        self._failures: dict[str, deque[float]] = {}  # member -> times of recent wrong passphrases
+        self._failures: dict[str, deque[float]] = {}
+        self._tracks: dict[str, bytes] = {}  # member -> times of recent wrong passphrases
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
         self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
@@ -485,6 +488,9 @@ class RoomServer:
             if isinstance(msg, p.GetLikeness):
                 asyncio.create_task(self._send_likeness(room, conn))
                 continue
+            if isinstance(msg, p.GetTrack):
+                asyncio.create_task(self._send_track(room, conn, msg.name))
+                continue
             if isinstance(msg, p.Join):
                 self._strike(room, conn, "invalid", "already joined")
                 continue
@@ -492,6 +498,12 @@ class RoomServer:
 
     async def _run_op(self, room: Room, conn: Conn, msg: p.Msg) -> None:
         try:
+            if isinstance(msg, (p.PlayLine, p.PlacePhoto)):
+                room.state.check(msg, conn.member, conn.role, time.time())  # role and state first, then the vault
+            if isinstance(msg, p.PlayLine) and await self._track(msg.track) is None:
+                raise OpRefused("no_track", f"no line named '{msg.track}' in the vault")
+            if isinstance(msg, p.PlacePhoto) and not await self._vault_has(msg.photo):
+                raise OpRefused("no_photo", f"no photo '{msg.photo}' in the vault")
             seq = await room.submit(msg, conn)
         except (OpRefused, MemorialError) as exc:
             code = getattr(exc, "code", "failed")
@@ -501,6 +513,32 @@ class RoomServer:
                 await self._audit("room_refused", member=conn.member, role=conn.role, op=msg.type, room=room.name)
             return
         self.send(room, conn, p.encode({"type": "ack", "rid": msg.rid, "seq": seq}))
+
+    async def _track(self, name: str) -> bytes | None:
+        """A line's ExpressionTrack bytes from the vault (cached: lines are short and few)."""
+        if name not in self._tracks:
+            data = await self._vault_get(KEYS["track"].format(name=name))
+            if data is None:
+                return None
+            self._tracks[name] = data
+        return self._tracks[name]
+
+    async def _vault_get(self, key: str) -> bytes | None:
+        async with self._vault_lock:
+            try:
+                return await asyncio.to_thread(self.vault.get, key)  # re-reads the index on a miss
+            except KeyError:
+                return None
+
+    async def _vault_has(self, key: str) -> bool:
+        return await self._vault_get(key) is not None
+
+    async def _send_track(self, room: Room, conn: Conn, name: str) -> None:
+        data = await self._track(name)
+        if data is None:
+            self._strike(room, conn, "no_track", f"no line named '{name}' in the vault")
+            return
+        self.send(room, conn, p.encode_track(name, data))
 
     async def _send_likeness(self, room: Room, conn: Conn) -> None:
         """The likeness travels only to joined members, over this connection, encoded once per server."""

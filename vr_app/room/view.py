@@ -122,6 +122,7 @@ class RoomView:
             self.room = build_scene(spec, stage.render, None)
             self.room.place_camera(stage.camera, stage.lens)
         self.avatars: dict[str, Avatar] = {}
+        self.line_name: str | None = None  # the line the likeness is set to
         self.items: dict[str, tuple[NodePath, bool]] = {}
         self.head = stage.camera  # where this member's head is; a headset replaces it with its anchors
         self.hands = [stage.camera.attach_new_node(f"my-hand{i}") for i in range(2)]
@@ -134,11 +135,26 @@ class RoomView:
 
     def update(self, t: float) -> None:
         if self.scene is not None:
-            self.scene.update(t)
+            self.scene.update(self._line_time(t))
         else:
             self.room.update(t)
         self._sync_avatars()
         self._sync_items()
+
+    def _line_time(self, t: float) -> float:
+        """Scene time: the scheduled line's own time on the server clock (so every member, late
+        joiners included, sees the same moment of it), else the idle clock `t` before any line."""
+        line = self.client.state.line
+        data = self.client.tracks.get(line.track) if line else None
+        if data is None:
+            return t if self.line_name is None else 0.0
+        if self.line_name != line.track:
+            from generation.artifacts import ExpressionTrack
+
+            self.scene.set_track(ExpressionTrack.from_bytes(data))
+            self.line_name = line.track
+        now = line.paused_at if line.paused_at is not None else self.client.server_now()
+        return min(max(now - line.start_at, 0.0), self.scene.timeline.total)
 
     def _sync_avatars(self) -> None:
         present = {m: info for m, info in self.client.presence.items() if m != self.client.member
