@@ -96,3 +96,23 @@ def test_reconnect_gets_ops_since_and_presence_lease_is_one_entry(room_vault):
             await anna.close()
 
     run(scenario())
+
+
+def test_owner_closes_the_room_and_reopens_it(room_vault):
+    async def scenario():
+        async with running_server(room_vault) as server:
+            anna = await join(server, "anna")
+            ben = await join(server, "ben")
+            candle = await ben.op("light_candle", position=[0, 0, 1])
+            await anna.op("close")
+            await ben.wait_until(lambda c: c.closed is not None)
+            assert ben.closed[0] == 4004
+            with pytest.raises(RoomError, match="closed"):
+                await join(server, "ben")
+            await anna.op("reopen")
+            ben = await join(server, "ben")
+            assert f"i{candle}" in ben.state.items and not ben.state.closed  # the room kept its things
+            await ben.close()
+            await anna.close()
+
+    run(scenario())
