@@ -241,3 +241,15 @@ def test_kill_9_loses_no_acknowledged_op(room_vault, memorial_home):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def test_a_silent_member_loses_presence_when_its_lease_runs_out(room_vault):
+    async def scenario():
+        async with running_server(room_vault, lease_s=0.6) as server:
+            ben = await join(server, "ben", heartbeat=False)
+            assert "ben" in server.rooms["main"].conns
+            await ben.wait_until(lambda c: c.closed is not None, timeout=5)
+            assert ben.closed[0] == 4001  # presence lease expired
+            assert "ben" not in server.rooms["main"].conns
+
+    run(scenario())

@@ -343,8 +343,8 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
         latencies = np.frombuffer(b"".join(r["latencies"] for r in results), np.float64) * 1000.0
         first_back: dict[str, float] = {}  # a room is back when its first member is in again
         for r in results:
-            for room, seconds in r["back"]:
-                first_back[room] = min(seconds, first_back.get(room, seconds))
+            for room, took in r["back"]:
+                first_back[room] = min(took, first_back.get(room, took))
         back = list(first_back.values())
         return BenchResult(
             rooms=rooms, clients=clients, seconds=seconds, processes=processes, latencies_ms=latencies,

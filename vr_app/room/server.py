@@ -19,6 +19,7 @@ import asyncio
 import ipaddress
 import logging
 import ssl
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,7 @@ CLOSE_LEASE = 4001
 CLOSE_REPLACED = 4002
 CLOSE_POLICY = 1008
 PASS_FAILURES, PASS_WINDOW_S = 5, 60.0
+LEASE_RENEW_S = 0.5  # a quarter of the Redis lease
 
 
 @dataclass
@@ -254,6 +256,7 @@ class RoomServer:
         self._room_locks: dict[str, asyncio.Lock] = {}
         self._vault_lock = asyncio.Lock()  # the Vault object is not thread-safe
         self._tasks: list[asyncio.Task] = []
+        self._stopping = threading.Event()
         self._server = None
         self._likeness: bytes | None = None
         self._failures: dict[str, deque[float]] = {}
@@ -271,6 +274,22 @@ class RoomServer:
                                    close_timeout=2, logger=log)
         self._tasks = [asyncio.create_task(self._ticker(), name="room-ticker"),
                        asyncio.create_task(self._reaper(), name="room-reaper")]
+        self._renewer = threading.Thread(target=self._renew_leases, args=(asyncio.get_running_loop(),),
+                                         name="room-leases", daemon=True)
+        self._renewer.start()
+
+    def _renew_leases(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Renew every room's lease from a thread of its own, so a busy event loop cannot let one lapse."""
+        while not self._stopping.wait(LEASE_RENEW_S):
+            for room in list(self.rooms.values()):
+                if not _renew(room):
+                    loop.call_soon_threadsafe(self._lease_lost, room)
+
+    def _lease_lost(self, room: Room) -> None:
+        if self.rooms.get(room.name) is room:
+            log.warning("room %s: lease lost; leaving the room to another process", room.name)
+            self.drop_room(room)
+            room._committer.cancel()
 
     @property
     def port(self) -> int:
@@ -284,6 +303,7 @@ class RoomServer:
         return f"{'wss' if self.config.certfile else 'ws'}://{self.config.host}:{self.port}"
 
     async def close(self) -> None:
+        self._stopping.set()
         for task in self._tasks:
             task.cancel()
         if self._server is not None:
@@ -603,18 +623,12 @@ class RoomServer:
     async def _reaper(self) -> None:
         while True:
             await asyncio.sleep(0.5)
-            rooms = list(self.rooms.values())
-            lost = await self.log_io(lambda: [room for room in rooms if not _renew(room)])
-            for room in lost:
-                log.warning("room %s: lease lost; leaving the room to another process", room.name)
-                self.drop_room(room)
-                room._committer.cancel()
             now = time.monotonic()
             for room in list(self.rooms.values()):
                 for conn in list(room.conns.values()):
                     if conn.lease_until < now:
                         log.info("room %s: %s's presence lease expired", room.name, conn.member)
-                        self.close_conn(room, conn, CLOSE_LEASE, "presence lease expired", abort=True)
+                        self.close_conn(room, conn, CLOSE_LEASE, "presence lease expired")
 
 
 def _renew(room: Room) -> bool:
