@@ -260,7 +260,8 @@ class RoomServer:
         self._server = None
         self._likeness: bytes | None = None
         self._failures: dict[str, deque[float]] = {}
-        self._tracks: dict[str, bytes] = {}  # member -> times of recent wrong passphrases
+        self._tracks: dict[str, bytes] = {}
+        self._audit_pending: list[tuple[str, dict, asyncio.Future]] = []  # member -> times of recent wrong passphrases
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
         self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
@@ -335,8 +336,24 @@ class RoomServer:
         return await asyncio.get_running_loop().run_in_executor(self._log_pool, fn, *args)
 
     async def _audit(self, action: str, **detail) -> None:
-        async with self._vault_lock:
-            await asyncio.to_thread(self.vault.log, action, **detail)
+        """Wait until the audit line is written; lines that arrive together are written together."""
+        fut = asyncio.get_running_loop().create_future()
+        self._audit_pending.append((action, detail, fut))
+        if len(self._audit_pending) == 1:
+            asyncio.create_task(self._write_audit())
+        await fut
+
+    async def _write_audit(self) -> None:
+        async with self._vault_lock:  # later lines gather here while this batch waits for the lock
+            batch, self._audit_pending = self._audit_pending, []
+            try:
+                await asyncio.to_thread(self.vault.log_many, [(action, detail) for action, detail, _ in batch])
+            except Exception as exc:
+                for _, _, fut in batch:
+                    fut.set_exception(exc if isinstance(exc, MemorialError) else MemorialError(f"audit log: {exc}"))
+                return
+        for _, _, fut in batch:
+            fut.set_result(None)
 
     # ----- sending and dropping ------------------------------------------------------------------
 
