@@ -95,6 +95,8 @@ def test_ops_beyond_the_role_are_refused_and_audited(room_vault):
         audit = [(e.action, e.detail.get("member"), e.detail.get("op")) for e in room_vault.audit_entries()]
         assert ("room_refused", "vic", "light_candle") in audit
         assert sum(1 for a in audit if a[0] == "room_join") == 4
+        assert ("room_kick", "anna", None) in audit
+        assert any(e.action == "room_kick" and e.detail["target"] == "vic" for e in room_vault.audit_entries())
 
     run(scenario())
 

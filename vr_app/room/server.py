@@ -45,6 +45,7 @@ CLOSE_LEASE = 4001
 CLOSE_REPLACED = 4002
 CLOSE_POLICY = 1008
 PASS_FAILURES, PASS_WINDOW_S = 5, 60.0
+AUDITED_OPS = frozenset({"kick", "mute", "close", "reopen", "end"})
 LEASE_RENEW_S = 0.5  # a quarter of the Redis lease
 
 
@@ -550,6 +551,9 @@ class RoomServer:
                 await self._audit("room_refused", member=conn.member, role=conn.role, op=msg.type, room=room.name)
             return
         self.send(room, conn, p.encode({"type": "ack", "rid": msg.rid, "seq": seq}))
+        if msg.type in AUDITED_OPS:  # who removed, silenced or closed is for the audit log too
+            await self._audit(f"room_{msg.type}", member=conn.member, role=conn.role, room=room.name, seq=seq,
+                              target=getattr(msg, "member", None))
 
     async def _track(self, name: str) -> bytes | None:
         """A line's ExpressionTrack bytes from the vault (cached: lines are short and few)."""
