@@ -147,8 +147,11 @@ def join(name: str, url: str, room_name: str, invite: str | None, display: str, 
 @click.option("--redis", "redis_url", default=None, metavar="URL", help="Redis for scale-out, e.g. redis://127.0.0.1:6379/0.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16), help="Client processes.")
 @click.option("--no-kill", is_flag=True, help="Scaled out: do not kill a process half-way.")
+@click.option("--url", default=None, help="Measure a running server instead (loopback only; needs --subject).")
+@click.option("--subject", default=None, help="With --url: the served subject (an owner's passphrase mints invites).")
+@member_option
 def bench(rooms: int, clients: int, seconds: float, processes: int, redis_url: str | None, workers: int,
-          no_kill: bool) -> None:
+          no_kill: bool, url: str | None, subject: str | None, member: str | None) -> None:
     """Measure the room server on loopback: pose latency, lost ops, CPU and upload per user.
 
     Uses a throwaway subject in a temporary folder; starts its own server process(es).
@@ -158,11 +161,15 @@ def bench(rooms: int, clients: int, seconds: float, processes: int, redis_url: s
     Example:
       memorial room bench --rooms 50 --clients 8 --seconds 20
       memorial room bench --rooms 50 --clients 8 --seconds 20 --processes 3 --redis redis://127.0.0.1:6379/0
+      memorial room bench --rooms 5 --clients 3 --url ws://127.0.0.1:8765 --subject rose
     """
     from vr_app.room.bench import run_bench
 
+    target = None
+    if url is not None:
+        target = _bench_target(url, subject, member)
     result = run_bench(rooms, clients, seconds, processes=processes, redis_url=redis_url, workers=workers,
-                       kill=False if no_kill else None, echo=lambda line: click.echo(line, err=True))
+                       kill=False if no_kill else None, echo=lambda line: click.echo(line, err=True), target=target)
     for error in result.errors:
         click.echo(f"bench: {error}", err=True)
     import re
@@ -174,3 +181,22 @@ def bench(rooms: int, clients: int, seconds: float, processes: int, redis_url: s
     for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
         click.echo(f"bench: server logged {count} x '{kind}'", err=True)
     click.echo(result.line())
+
+
+def _bench_target(url: str, subject: str | None, member: str | None):
+    """A running server to measure: only on loopback (the bench floods it), invites minted by an owner."""
+    from urllib.parse import urlparse
+
+    from vr_app.room.access import room_keys
+    from vr_app.room.bench import Target
+    from vr_app.room.server import is_loopback
+
+    if not subject:
+        raise UsageError("--url needs --subject NAME (the subject that server serves)")
+    host = urlparse(url).hostname or ""
+    if not is_loopback(host):
+        raise UsageError(f"bench only measures servers on loopback, not {host or url}")
+    with unlock(subject, member, Action.SHARED_ROOM) as vault:
+        _owner(vault)
+        members = [m for m, role in vault.members().items() if role != "viewer"]
+        return Target(url=url, subject=subject, keys=room_keys(vault), members=members)

@@ -84,3 +84,22 @@ def test_tls_room_accepts_a_client_that_trusts_its_certificate(room_vault, tmp_p
             return seq
 
     assert run(scenario()) >= 1
+
+
+@pytest.mark.slow
+def test_bench_against_a_running_server(cli, room_vault):
+    """`memorial room bench --url`: the simulated members play the subject's own members."""
+
+    from tests.room.conftest import BackgroundRoom
+
+    room = BackgroundRoom(room_vault)
+    try:
+        res = cli("room", "bench", "--url", f"ws://127.0.0.1:{room.server.port}", "--subject", "rose",
+                  "--rooms", "2", "--clients", "3", "--seconds", "2", "--workers", "1")
+    finally:
+        room.close()
+    assert res.exit_code == 0, res.output
+    line = [ln for ln in res.output.splitlines() if ln.startswith("room bench:")][0]
+    assert "lost 0" in line and "joined 6/6" in line and "not measured (--url)" in line
+    refused = cli("room", "bench", "--url", "ws://10.1.2.3:8765", "--subject", "rose")
+    assert refused.exit_code == 2 and "loopback" in refused.output

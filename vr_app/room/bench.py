@@ -60,10 +60,11 @@ class BenchResult:
         lat = self.latencies_ms
         p50, p99 = (np.percentile(lat, 50), np.percentile(lat, 99)) if len(lat) else (float("nan"),) * 2
         back = f" rooms back after kill {self.rooms_back_s:.2f} s" if self.rooms_back_s is not None else ""
+        cpu = f"{100 * self.server_cpu:.0f}% of a core" if np.isfinite(self.server_cpu) else "not measured (--url)"
         return (f"room bench: {self.rooms} rooms x {self.clients} clients, {self.seconds:.0f} s, "
                 f"{self.processes} process(es): pose latency p50 {p50:.1f} ms p99 {p99:.1f} ms "
                 f"({len(lat)} samples); ops acked {self.acked} lost {self.lost} (unacked in flight {self.unacked}); "
-                f"joined {self.joined}/{self.rooms * self.clients}; server CPU {100 * self.server_cpu:.0f}% of a core; "
+                f"joined {self.joined}/{self.rooms * self.clients}; server CPU {cpu}; "
                 f"upload {self.upload_bps / 1000:.2f} KB/s per user;{back}")
 
 
@@ -127,8 +128,9 @@ class SimMember:
     """One simulated member: poses at 20 Hz and a candle every 2 s (driven by its worker's ticker),
     and a rejoin (following RoomBusy redirects) when its connection is cut."""
 
-    def __init__(self, urls: list[str], room: str, member: str, keys: RoomKeys, home_index: int, stop_at: float):
-        self.urls, self.room, self.member, self.keys = urls, room, member, keys
+    def __init__(self, urls: list[str], room: str, member: str, keys: RoomKeys, home_index: int, stop_at: float,
+                 subject: str = BENCH_SUBJECT):
+        self.urls, self.room, self.member, self.keys, self.subject = urls, room, member, keys, subject
         self.url_index = home_index
         self.stop_at = stop_at
         self.client: RoomClient | None = None
@@ -147,7 +149,7 @@ class SimMember:
             url = self.urls[self.url_index % len(self.urls)]
             try:
                 self.client = await RoomClient.connect(url, self.member, room=self.room, track_poses=False,
-                                                       invite=make_invite(self.keys, BENCH_SUBJECT, self.member))
+                                                       invite=make_invite(self.keys, self.subject, self.member))
                 return True
             except RoomError as exc:
                 holder = getattr(exc, "url", "")
@@ -214,12 +216,12 @@ async def _drive(sims: list[SimMember], stop_at: float) -> None:
             tick = time.time()  # far behind: drop the backlog instead of bursting
 
 
-def _worker(plan: list[tuple[str, str, int]], urls: list[str], invite_key: bytes, start_at: float, stop_at: float,
-            out: mp.Queue) -> None:
+def _worker(plan: list[tuple[str, str, int]], urls: list[str], subject: str, invite_key: bytes, start_at: float,
+            stop_at: float, out: mp.Queue) -> None:
     keys = RoomKeys(store=b"", invite=invite_key)
 
     async def main():
-        sims = [SimMember(urls, room, member, keys, home, stop_at) for room, member, home in plan]
+        sims = [SimMember(urls, room, member, keys, home, stop_at, subject) for room, member, home in plan]
         await asyncio.sleep(max(0.0, start_at - time.time()))
         await asyncio.gather(*(s.connect(stop_at) for s in sims))
         joined = sum(1 for s in sims if s.client is not None)
@@ -260,14 +262,15 @@ def s_bytes(arrays: list[array]) -> bytes:
     return merged.tobytes()
 
 
-async def _check(urls: list[str], keys: RoomKeys, acked: dict[str, list[int]], member: str) -> tuple[int, list[str]]:
+async def _check(urls: list[str], subject: str, keys: RoomKeys, acked: dict[str, list[int]],
+                 member: str) -> tuple[int, list[str]]:
     """Join every room once more and count acknowledged candles that are not in its state."""
     lost, errors = 0, []
     for room, seqs in acked.items():
         url = urls[0]
         for attempt in range(len(urls) * 20):
             try:
-                client = await RoomClient.connect(url, member, room=room, invite=make_invite(keys, BENCH_SUBJECT, member))
+                client = await RoomClient.connect(url, member, room=room, invite=make_invite(keys, subject, member))
                 break
             except RoomError as exc:
                 url = getattr(exc, "url", "") or urls[(attempt + 1) % len(urls)]
@@ -281,35 +284,52 @@ async def _check(urls: list[str], keys: RoomKeys, acked: dict[str, list[int]], m
     return lost, errors
 
 
+@dataclass
+class Target:
+    """A server the bench does not start (--url): its subject, room keys and members to play."""
+
+    url: str
+    subject: str
+    keys: RoomKeys
+    members: list[str]
+
+
 def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redis_url: str | None = None,
-              workers: int = 2, kill: bool | None = None, echo=print) -> BenchResult:
+              workers: int = 2, kill: bool | None = None, echo=print, target: Target | None = None) -> BenchResult:
     if rooms < 1 or clients < 1 or seconds <= 0:
         raise UsageError("bench needs at least 1 room, 1 client and a positive duration")
     if processes > 1 and not redis_url:
         raise UsageError("--processes above 1 needs --redis URL (rooms move between processes through Redis)")
     if rooms * clients > 2000:
         raise UsageError("bench is bounded to 2000 simulated clients")
-    kill = processes > 1 if kill is None else kill
+    if target is not None and len(target.members) < clients:
+        raise UsageError(f"--clients {clients} needs that many members of '{target.subject}' "
+                         f"(it has {len(target.members)} besides viewers)")
+    kill = (processes > 1 and target is None) if kill is None else kill
     home = Path(tempfile.mkdtemp(prefix="memorial-bench-"))
     saved_home = os.environ.get("MEMORIAL_HOME")
     servers: list[subprocess.Popen] = []
     try:
-        echo(f"bench: creating a throwaway subject with {clients} members (a few seconds)...")
-        keys = _make_subject(home, clients)
-        if redis_url:
-            from .redis_log import clear_subject
+        if target is None:
+            echo(f"bench: creating a throwaway subject with {clients} members (a few seconds)...")
+            keys, subject, members = _make_subject(home, clients), BENCH_SUBJECT, [f"m{c}" for c in range(clients)]
+            if redis_url:
+                from .redis_log import clear_subject
 
-            clear_subject(redis_url, BENCH_SUBJECT)
-        started = [_start_server(home, redis_url, i) for i in range(processes)]
-        servers = [proc for proc, _ in started]
-        urls = [url for _, url in started]
-        plan = [(f"r{r}", f"m{c}", r % processes) for r in range(rooms) for c in range(clients)]
+                clear_subject(redis_url, BENCH_SUBJECT)
+            started = [_start_server(home, redis_url, i) for i in range(processes)]
+            servers = [proc for proc, _ in started]
+            urls = [url for _, url in started]
+        else:
+            keys, subject, members, urls = target.keys, target.subject, target.members[:clients], [target.url]
+            processes = 1
+        plan = [(f"bench-r{r}", members[c], r % processes) for r in range(rooms) for c in range(clients)]
         chunks = [plan[i::workers] for i in range(workers)]
         start_at = time.time() + 1.0
         stop_at = start_at + 3.0 + seconds  # 3 s for everyone to join before the measured window
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
-        procs = [ctx.Process(target=_worker, args=(chunk, urls, keys.invite, start_at, stop_at, out), daemon=True)
+        procs = [ctx.Process(target=_worker, args=(chunk, urls, subject, keys.invite, start_at, stop_at, out), daemon=True)
                  for chunk in chunks if chunk]
         for proc in procs:
             proc.start()
@@ -336,9 +356,9 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
             for room, seqs in res["acked"].items():
                 acked.setdefault(room, []).extend(seqs)
         live = [u for u, s in zip(urls, servers) if s.poll() is None]
-        warnings = [line.split("room: ", 1)[-1] for i in range(processes)
+        warnings = [line.split("room: ", 1)[-1] for i in range(len(servers))
                     for line in (home / f"server-{i}.log").read_text().splitlines() if "room: " in line]
-        lost, errors = asyncio.run(_check(live, keys, acked, "m0"))
+        lost, errors = asyncio.run(_check(live if target is None else urls, subject, keys, acked, members[0]))
         errors += [r["error"] for r in results if "error" in r]
         latencies = np.frombuffer(b"".join(r["latencies"] for r in results), np.float64) * 1000.0
         first_back: dict[str, float] = {}  # a room is back when its first member is in again
@@ -349,7 +369,8 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
         return BenchResult(
             rooms=rooms, clients=clients, seconds=seconds, processes=processes, latencies_ms=latencies,
             acked=sum(len(s) for s in acked.values()), lost=lost, unacked=sum(r["unacked"] for r in results),
-            joined=sum(r["joined"] for r in results), server_cpu=max(0.0, cpu1 - cpu0) / max(1e-9, t1 - t0),
+            joined=sum(r["joined"] for r in results),
+            server_cpu=max(0.0, cpu1 - cpu0) / max(1e-9, t1 - t0) if servers else float("nan"),
             upload_bps=float(np.median([b for r in results for b in r["upload_bps"]])),
             rooms_back_s=max(back) if (kill and back) else None, errors=errors, server_warnings=warnings)
     finally:
