@@ -216,3 +216,46 @@ def test_a_line_plays_for_everyone_on_the_server_clock_and_a_late_joiner_seeks_i
     t, elapsed = run(scenario())
     assert t == pytest.approx(elapsed, abs=0.05)  # the late joiner seeks to where the line is now
     assert t >= 0.2  # joined 0.8 s after scheduling, 0.5 s delay: already 0.3 s in
+
+
+def test_a_placed_photo_travels_to_members_and_hangs_on_its_card(likeness_vault, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from scenes.spec import load as load_spec
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.room.view import RoomView
+
+    picture = np.zeros((60, 90, 3), np.uint8)
+    picture[:, :45] = (240, 200, 30)  # a two-colour photo: left half yellow, right half blue
+    picture[:, 45:] = (30, 60, 220)
+    raw = io.BytesIO()
+    Image.fromarray(picture).save(raw, "PNG")
+    likeness_vault.put("original/test-photo", raw.getvalue(), kind="original", meta={"media_type": "image/png"})
+    spec = load_spec("garden")
+
+    async def scenario():
+        async with running_server(likeness_vault) as server:
+            ben = await join(server, "ben")
+            await ben.request_photo("original/test-photo")  # in the vault but not placed in this room: not sent
+            await ben.wait_until(lambda c: c.errors, timeout=5)
+            assert ben.errors[-1]["code"] == "no_photo" and "original/test-photo" not in ben.photos
+            cam, look = np.array(spec.camera_pos), np.array(spec.camera_look_at)
+            spot = cam + 0.45 * (look - cam) / np.linalg.norm(look - cam)
+            await ben.op("place_photo", photo="original/test-photo", position=[float(v) for v in spot])
+            await ben.request_photo("original/test-photo")
+            await ben.wait_until(lambda c: "original/test-photo" in c.photos)
+            with OffscreenRenderer((160, 120)) as renderer:
+                view = RoomView(renderer.stage, ben, spec, None)
+                view.update(0.0)
+                frame = renderer.frame()
+            Image.fromarray(frame).save(tmp_path / "photo.png")
+            await ben.close()
+            return ben.photos["original/test-photo"], frame
+
+    photo, frame = run(scenario())
+    assert photo.shape == (60, 90, 3) and photo[30, 10, 0] > 200 and photo[30, 80, 2] > 180  # JPEG, within margin
+    yellow = (frame[..., 0] > 180) & (frame[..., 1] > 150) & (frame[..., 2] < 90)
+    blue = (frame[..., 2] > 160) & (frame[..., 0] < 90)
+    assert yellow.sum() > 50 and blue.sum() > 50

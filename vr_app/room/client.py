@@ -27,6 +27,16 @@ INTERP_DELAY = 0.100  # seconds behind the newest server time that remote poses 
 HEARTBEAT_S = 1.0
 
 
+def _decode_jpeg(data: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
 class RoomError(MemorialError):
     """The server refused a join or an op; `code` is its typed error code."""
 
@@ -95,7 +105,8 @@ class RoomClient:
         self.bytes_up = 0
         self.track_poses = True
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
-        self.tracks: dict[str, bytes] = {}  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
+        self.tracks: dict[str, bytes] = {}
+        self.photos: dict[str, object] = {}  # vault key -> RGB uint8 [h,w,3], for photos placed in the room  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
         self._pose_seq = 0
@@ -171,6 +182,9 @@ class RoomClient:
             async for frame in self.ws:
                 if isinstance(frame, bytes) and frame[:1] == b"L":
                     self.likeness = p.decode_likeness(frame)
+                elif isinstance(frame, bytes) and frame[:1] == b"F":
+                    key, jpeg = p.decode_photo(frame)
+                    self.photos[key] = _decode_jpeg(jpeg)
                 elif isinstance(frame, bytes) and frame[:1] == b"T":
                     name, data = p.decode_track(frame)
                     self.tracks[name] = data
@@ -241,6 +255,9 @@ class RoomClient:
         if self.likeness is None:
             raise RoomError("no_likeness", next(e["message"] for e in self.errors if e["code"] == "no_likeness"))
         return self.likeness
+
+    async def request_photo(self, key: str) -> None:
+        await self._send(json.dumps({"type": "photo", "key": key}))
 
     async def request_track(self, name: str) -> None:
         await self._send(json.dumps({"type": "track", "name": name}))

@@ -66,12 +66,21 @@ class Session:
         if now >= self._next_pose and self.client.closed is None and self.client.role != "viewer":
             self._next_pose = now + 1.0 / POSE_HZ
             self.loop.create_task(self.client.send_pose(self.view.own_pose()))
-        line = self.client.state.line
-        if line is not None and line.track not in self._asked and self.client.closed is None:
-            self._asked.add(line.track)  # a scheduled line: fetch its track once, into memory
-            self.loop.create_task(self.client.request_track(line.track))
+        if self.client.closed is None:
+            self._fetch_once()
         self.view.update(now - self.started)
         return self.client.closed is None
+
+    def _fetch_once(self) -> None:
+        """A scheduled line's track and each placed photo are fetched once, into memory."""
+        line = self.client.state.line
+        if line is not None and "track:" + line.track not in self._asked:
+            self._asked.add("track:" + line.track)
+            self.loop.create_task(self.client.request_track(line.track))
+        for item in self.client.state.items.values():
+            if item.kind == "photo" and "photo:" + item.photo not in self._asked:
+                self._asked.add("photo:" + item.photo)
+                self.loop.create_task(self.client.request_photo(item.photo))
 
     def close(self) -> None:
         if self.client.closed is None:

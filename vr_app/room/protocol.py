@@ -71,6 +71,13 @@ class GetTrack(Msg):
     name: Name
 
 
+class GetPhoto(Msg):
+    """Ask for a placed photo (a thumbnail of the vault original); it arrives as one binary 'F' frame."""
+
+    type: Literal["photo"]
+    key: Annotated[str, Field(min_length=1, max_length=512)]
+
+
 class GetLikeness(Msg):
     """Ask for the likeness (head mesh + face texture); it arrives as one binary 'L' frame and stays in memory."""
 
@@ -145,7 +152,7 @@ OP_TYPES = (LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine,
             ReopenRoom, Pause, EndSession)
 
 ClientMessage = Annotated[
-    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
+    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
           CloseRoom, ReopenRoom, Pause, EndSession],
     Field(discriminator="type"),
 ]
@@ -260,6 +267,19 @@ def decode_likeness(data: bytes):
     h, w = header["texture"]
     texture = np.frombuffer(data, np.uint8, h * w * 3, start + header["head"]).reshape(h, w, 3)
     return header["title"], head, texture
+
+
+def encode_photo(key: str, jpeg: bytes) -> bytes:
+    """Server -> client: b"F" | key length u16 | key (UTF-8) | JPEG thumbnail."""
+    raw = key.encode()
+    return b"F" + struct.pack("<H", len(raw)) + raw + jpeg
+
+
+def decode_photo(frame: bytes) -> tuple[str, bytes]:
+    if frame[:1] != b"F" or len(frame) < 3:
+        raise ProtocolError("invalid", "not a photo frame")
+    (n,) = struct.unpack_from("<H", frame, 1)
+    return frame[3:3 + n].decode(), frame[3 + n:]
 
 
 def encode_track(name: str, data: bytes) -> bytes:

@@ -100,6 +100,7 @@ class RoomServer:
         self._likeness: bytes | None = None
         self._failures: dict[str, deque[float]] = {}
         self._tracks: dict[str, bytes] = {}
+        self._photos: dict[str, bytes] = {}  # vault key -> JPEG thumbnail
         self._audit_pending: list[tuple[str, dict, asyncio.Future]] = []  # member -> times of recent wrong passphrases
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
@@ -364,6 +365,9 @@ class RoomServer:
             if isinstance(msg, p.GetLikeness):
                 asyncio.create_task(self._send_likeness(room, conn))
                 continue
+            if isinstance(msg, p.GetPhoto):
+                asyncio.create_task(self._send_photo(room, conn, msg.key))
+                continue
             if isinstance(msg, p.GetTrack):
                 asyncio.create_task(self._send_track(room, conn, msg.name))
                 continue
@@ -411,6 +415,20 @@ class RoomServer:
 
     async def _vault_has(self, key: str) -> bool:
         return await self._vault_get(key) is not None
+
+    async def _send_photo(self, room: Room, conn: Conn, key: str) -> None:
+        """Only photos placed in this room are sent, as thumbnails, to its joined members."""
+        if not any(item.kind == "photo" and item.photo == key for item in room.state.items.values()):
+            self._strike(room, conn, "no_photo", "that photo is not in this room")
+            return
+        if key not in self._photos:
+            data = await self._vault_get(key)
+            thumb = await asyncio.to_thread(_thumbnail, data) if data is not None else None
+            if thumb is None:
+                self._strike(room, conn, "no_photo", "that photo cannot be read")
+                return
+            self._photos[key] = thumb
+        self.send(room, conn, p.encode_photo(key, self._photos[key]))
 
     async def _send_track(self, room: Room, conn: Conn, name: str) -> None:
         data = await self._track(name)
@@ -496,6 +514,27 @@ def _renew(room: Room) -> bool:
     except Exception as exc:  # Redis unreachable: we cannot prove we still hold the room
         log.warning("room %s: lease renewal failed: %s", room.name, exc)
         return False
+
+
+PHOTO_PX = 512
+
+
+def _thumbnail(data: bytes) -> bytes | None:
+    """A JPEG of at most PHOTO_PX a side, or None when the bytes are not an image."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (PHOTO_PX, PHOTO_PX))
+            img = img.convert("RGB")
+            img.thumbnail((PHOTO_PX, PHOTO_PX))
+            out = io.BytesIO()
+            img.save(out, "JPEG", quality=85)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
 
 
 def _load_likeness(vault) -> bytes:

@@ -102,6 +102,27 @@ def _item_node(parent: NodePath, item) -> NodePath:
     return root
 
 
+def _show_photo(node: NodePath, rgb: np.ndarray) -> None:
+    """Put the photo (RGB [h,w,3]) on its card, in front of the placeholder, at its own aspect."""
+    from ..geom import MeshGeom
+    from ..textures import make_texture
+
+    h, w = rgb.shape[:2]
+    width = 0.2 if w >= h else 0.14 * w / h
+    half_w, half_h = width / 2, width * h / w / 2
+    corners = np.array([[-half_w, 0, -half_h], [half_w, 0, -half_h], [half_w, 0, half_h], [-half_w, 0, half_h]], np.float32)
+    uvs = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
+    normals = np.tile(np.array([0, -1, 0], np.float32), (4, 1))  # faces -y, like the note's text
+    quad = node.attach_new_node(MeshGeom("photo-image", corners, np.array([[0, 1, 2], [0, 2, 3]]), uvs=uvs,
+                                         normals=normals).node)
+    quad.set_y(-0.007)
+    quad.set_texture(make_texture(rgb, "photo"))
+    quad.set_light_off(1)
+    text = node.find("**/text")
+    if not text.is_empty():
+        text.hide()
+
+
 class RoomView:
     """Build once on a Stage; call `update(t)` every frame."""
 
@@ -123,7 +144,7 @@ class RoomView:
             self.room.place_camera(stage.camera, stage.lens)
         self.avatars: dict[str, Avatar] = {}
         self.line_name: str | None = None  # the line the likeness is set to
-        self.items: dict[str, tuple[NodePath, bool]] = {}
+        self.items: dict[str, tuple[NodePath, bool]] = {}  # id -> (node, photo image shown)
         self.head = stage.camera  # where this member's head is; a headset replaces it with its anchors
         self.hands = [stage.camera.attach_new_node(f"my-hand{i}") for i in range(2)]
         for hand, offset in zip(self.hands, HAND_OFFSETS):
@@ -174,7 +195,10 @@ class RoomView:
         for item_id, item in items.items():
             known = self.items.get(item_id)
             if known is None:
-                known = self.items[item_id] = (_item_node(self.room.root, item), item.lit)
+                known = self.items[item_id] = (_item_node(self.room.root, item), False)
+            if item.kind == "photo" and not known[1] and item.photo in self.client.photos:
+                _show_photo(known[0], self.client.photos[item.photo])
+                self.items[item_id] = known = (known[0], True)
             flame = known[0].find("**/flame")
             if not flame.is_empty():
                 flame.show() if item.lit else flame.hide()
