@@ -7,6 +7,7 @@ network and the scene share one thread and the view reads the client's state saf
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ def _pump(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def connect(options: JoinOptions, device: str, echo=print) -> tuple[asyncio.AbstractEventLoop, RoomClient, tuple | None]:
+    logging.getLogger("websockets").setLevel(logging.CRITICAL)  # its own lines stay off the member's terminal
     loop = asyncio.new_event_loop()
     client = loop.run_until_complete(RoomClient.connect(
         options.url, options.member, room=options.room, invite=options.invite, passphrase=options.passphrase,
