@@ -346,7 +346,7 @@ class RoomServer:
         cfg = self.config
         async for frame in conn.ws:
             if conn.closed:
-                return
+                continue  # keep reading until the client's close frame, so the closing handshake finishes
             now = time.monotonic()
             conn.lease_until = now + cfg.lease_s
             if isinstance(frame, bytes):
