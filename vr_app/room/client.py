@@ -105,8 +105,8 @@ class RoomClient:
         self.bytes_up = 0
         self.track_poses = True
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
-        self.tracks: dict[str, bytes] = {}
-        self.photos: dict[str, object] = {}  # vault key -> RGB uint8 [h,w,3], for photos placed in the room  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
+        self.tracks: dict[str, bytes] = {}  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
+        self.photos: dict[str, object] = {}  # vault key -> RGB uint8 [h,w,3], for photos placed in the room
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
         self._pose_seq = 0
@@ -120,9 +120,9 @@ class RoomClient:
                       track_poses: bool = True) -> "RoomClient":
         try:
             ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, ssl=ssl, open_timeout=10)
+        except ssl_module.SSLError as exc:
+            raise RoomError("tls", f"the room server at {url} failed the TLS check: {exc.reason or exc}") from None
         except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as exc:
-            if isinstance(exc, ssl_module.SSLError):
-                raise
             raise RoomError("unreachable", f"cannot reach the room server at {url}: {exc}") from None
         client = cls(ws, member)
         client.track_poses = track_poses  # False: only measure pose latency (bench), keep no buffers
