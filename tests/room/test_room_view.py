@@ -147,6 +147,7 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     from tests.room.conftest import BackgroundRoom
     from vr_app.room.access import make_invite, room_keys
     from vr_app.room.join import JoinOptions, run_openxr
+    from tests.xr.conftest import aim_at
     from vr_app.xr.simulated import SimulatedRuntime
 
     spec = load_spec("garden")
@@ -156,18 +157,24 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
         received: dict[int, tuple] = {}  # newest pose per slot, kept after anna leaves
         stop = asyncio.run_coroutine_threadsafe(_keep_posing(ben, _avatar_pose(spec), received), room.loop)
         sim = SimulatedRuntime(eye_size=(160, 160))
+        sim.controller_pose["right"] = aim_at((0.0, -1.0, -1.0))  # pointing down at the floor ahead
+        sim.set_input("right", "/input/trigger/value", 1.0)  # pressed once, held
         options = JoinOptions(url=url(room.server), member="anna",
                               invite=make_invite(room_keys(likeness_vault), "rose", "anna"), scene="garden")
         xr_room = run_openxr(options, runtime=sim, frames=40, eye_size=(160, 160), echo=lambda line: None)
         stop.cancel()
+        candles = [i for i in ben.state.items.values() if i.kind == "candle" and i.owner == "anna"]
         head = xr_room.view.head.get_pos(xr_room.view.stage.render)
         seen = received.get(1)  # ben joined first (slot 0), anna second
         room.call(ben.close())
     finally:
         room.close()
     assert "ben" in xr_room.view.avatars
+    assert xr_room.session.refused == []
     assert seen is not None and seen[:3] == pytest.approx((head.x, head.y, head.z), abs=1e-3)
     assert seen[:3] == pytest.approx(spec.camera_pos, abs=0.05)  # seated where the desktop camera sits
+    assert len(candles) == 1 and candles[0].lit  # the trigger lit one where the ray met the floor; ben sees it
+    assert 0.3 < np.hypot(candles[0].position[0] - head.x, candles[0].position[1] - head.y) < 3.0
     left, right = sim.submitted[0][..., :3], sim.submitted[1][..., :3]  # the last frame of each eye
     from PIL import Image
 

@@ -60,6 +60,7 @@ class Session:
         self.started = time.monotonic()
         self._next_pose = 0.0
         self._asked: set[str] = set()
+        self.refused: list[str] = []  # ops the server refused (shown nowhere yet; kept for tests)
 
     def step(self) -> bool:
         """False once the server has closed the connection."""
@@ -72,6 +73,27 @@ class Session:
             self._fetch_once()
         self.view.update(now - self.started)
         return self.client.closed is None
+
+    def light_candle(self, spot: list[float] | None = None) -> None:
+        """Light a candle at `spot`, by default on the floor a metre ahead of where this member looks."""
+        if self.client.closed is not None or self.client.role not in ("owner", "family"):
+            return  # other roles place nothing; the server would refuse it anyway
+        self.loop.create_task(self._op("light_candle", position=spot or self.view.spot_ahead(1.0)))
+
+    def put_out_candle(self, item: str | None = None) -> None:
+        """Put out candle `item`, by default the newest lit one this member may change."""
+        mine = [i for i in self.client.state.items.values() if i.kind == "candle" and i.lit
+                and (i.owner == self.client.member or self.client.role == "owner")]
+        if item is None and mine:
+            item = max(mine, key=lambda i: int(i.id[1:])).id
+        if item is not None and self.client.closed is None:
+            self.loop.create_task(self._op("candle_out", item=item))
+
+    async def _op(self, kind: str, **fields) -> None:
+        try:
+            await self.client.op(kind, **fields)
+        except RoomError as exc:
+            self.refused.append(str(exc))
 
     def _fetch_once(self) -> None:
         """A scheduled line's track and each placed photo are fetched once, into memory."""
@@ -129,6 +151,8 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
 
     base.task_mgr.add(frame, "memorial-room", sort=tasks.CLOCK)
     base.accept("escape", base.userExit)
+    base.accept("c", session.light_candle)
+    base.accept("x", session.put_out_candle)
     try:
         base.run()
     except SystemExit:
@@ -145,12 +169,14 @@ class XrRoom:
         from panda3d.core import NodePath, PerspectiveLens
 
         from ..stage import Stage
+        from ..xr.interaction import SELECTABLE
         from .view import RoomView
 
         camera = render.attach_new_node("desktop-camera")
         overlay = NodePath("xr-aspect2d")
         stage = Stage(render=render, aspect2d=overlay, camera=camera, lens=PerspectiveLens(), size=overlay_size)
         self.view = RoomView(stage, client, spec, likeness)
+        self.view.room.root.set_tag(SELECTABLE, "room")  # the controller's ray can pick any spot in the room
         self.session = Session(loop, client, self.view)
         self.viewpoint = render.attach_new_node("xr-seat")  # the desktop camera's place becomes the seat
         self.viewpoint.set_pos(camera.get_pos(render))
@@ -164,6 +190,16 @@ class XrRoom:
 
     def update(self, t: float) -> None:
         self.session.step()
+
+    def on_xr_event(self, event) -> None:
+        """Trigger on a lit candle puts it out; anywhere else in the room lights one on the floor there."""
+        if event.kind != "select" or event.point is None:
+            return
+        item = self.view.client.state.items.get(str(event.value))
+        if item is not None and item.kind == "candle" and item.lit:
+            self.session.put_out_candle(item.id)
+        else:
+            self.session.light_candle([float(event.point.x), float(event.point.y), 0.0])
 
 
 def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | None = None, eye_size=None):

@@ -18,6 +18,7 @@ from scenes.spec import SceneSpec
 
 from ..geom import trimesh_geom
 from ..stage import Stage
+from ..xr.interaction import SELECTABLE
 
 HAND_OFFSETS = ((-0.22, 0.30, -0.38), (0.22, 0.30, -0.38))  # desktop hands relative to the head (x right, y fwd, z up)
 NOTE_COLOR = (0.95, 0.92, 0.82)
@@ -80,6 +81,7 @@ class Avatar:
 def _item_node(parent: NodePath, item) -> NodePath:
     root = parent.attach_new_node(f"item-{item.id}")
     root.set_pos(*item.position)
+    root.set_tag(SELECTABLE, item.id)  # a headset's trigger on it acts on this item
     if item.kind == "candle":
         root.attach_new_node(trimesh_geom("wax", trimesh.creation.cylinder(0.03, 0.12), (0.95, 0.93, 0.86))).set_z(0.06)
         flame = root.attach_new_node(trimesh_geom("flame", trimesh.creation.icosphere(1, radius=0.018), (1.0, 0.75, 0.3)))
@@ -202,6 +204,20 @@ class RoomView:
             flame = known[0].find("**/flame")
             if not flame.is_empty():
                 flame.show() if item.lit else flame.hide()
+
+    def spot_ahead(self, distance: float) -> list[float]:
+        """A point on the floor `distance` metres ahead of this member's gaze, inside the room's bounds."""
+        from .protocol import ROOM_BOUNDS
+
+        render = self.stage.render
+        pos = self.head.get_pos(render)
+        forward = render.get_relative_vector(self.head, (0, 1, 0))
+        forward.z = 0
+        if forward.length() > 1e-6:
+            forward.normalize()
+        limit = ROOM_BOUNDS - 0.5
+        return [float(np.clip(pos.x + distance * forward.x, -limit, limit)),
+                float(np.clip(pos.y + distance * forward.y, -limit, limit)), 0.0]
 
     def own_pose(self) -> tuple[float, ...]:
         """This member's head (the camera) and hands in the room's frame, for the pose plane."""
