@@ -98,10 +98,10 @@ class RoomServer:
         self._stopping = threading.Event()
         self._server = None
         self._likeness: bytes | None = None
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[str, deque[float]] = {}  # member -> times of recent wrong passphrases
         self._tracks: dict[str, bytes] = {}
         self._photos: dict[str, bytes] = {}  # vault key -> JPEG thumbnail
-        self._audit_pending: list[tuple[str, dict, asyncio.Future]] = []  # member -> times of recent wrong passphrases
+        self._audit_pending: list[tuple[str, dict, asyncio.Future]] = []
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
         self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
@@ -112,7 +112,7 @@ class RoomServer:
     async def start(self) -> None:
         self._server = await serve(self._handle, self.config.host, self.config.port, ssl=ssl_context(self.config),
                                    compression=None, max_size=2 * p.MAX_TEXT_MESSAGE, ping_interval=None,
-                                   close_timeout=2, logger=log)
+                                   close_timeout=2)
         self._tasks = [asyncio.create_task(self._ticker(), name="room-ticker"),
                        asyncio.create_task(self._reaper(), name="room-reaper")]
         self._renewer = threading.Thread(target=self._renew_leases, args=(asyncio.get_running_loop(),),
