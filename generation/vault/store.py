@@ -266,6 +266,12 @@ class Vault:
             self._append_audit(index, self.member, action, detail)
             self._write_index(index)
 
+    def refresh(self) -> None:
+        """Forget what this handle cached (index, consent): a long-running process (the room server)
+        must see a consent revoked or a blob added by another process since it opened the vault."""
+        self._index = self._load_index()
+        self._consent = None
+
     def log_many(self, events: list[tuple[str, dict]]) -> None:
         """Append several audit lines with one write, one fsync and one index commit (a room
         server's burst of joins); the chain is the same as from one `log` call per event."""

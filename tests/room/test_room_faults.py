@@ -255,3 +255,19 @@ def test_a_silent_member_loses_presence_when_its_lease_runs_out(room_vault):
             assert "ben" not in server.rooms["main"].conns
 
     run(scenario())
+
+
+def test_consent_revoked_while_serving_refuses_the_next_join(room_vault):
+    async def scenario():
+        async with running_server(room_vault) as server:
+            ben = await join(server, "ben")
+            from generation.vault import open_vault
+
+            with open_vault("rose", OWNER_PASS) as other:  # another handle (another process, say) revokes
+                other.revoke_consent()
+            with pytest.raises(RoomError) as refused:
+                await join(server, "tess")
+            assert refused.value.code == "ConsentError"
+            await ben.close()
+
+    run(scenario())

@@ -97,8 +97,7 @@ def check_join(vault, member: str) -> str:
     role = vault.members().get(member)
     if role is None:
         raise WrongPassphrase(f"'{member}' is not a member of '{vault.name}'")
-    vault._consent = None  # the Vault caches its consent; a join must see a revocation made meanwhile
-    vault._index = vault._load_index()
+    vault.refresh()  # the Vault caches its index and consent; a join must see a revocation made meanwhile
     try:
         consent = vault.consent
     except ConsentError:
