@@ -13,7 +13,7 @@ from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, Graphic
                           WindowProperties)
 
 from .errors import RenderError
-from .stage import Stage
+from .stage import FAR, NEAR, Stage
 
 BACKENDS = {"software": "p3tinydisplay", "gl": "p3headlessgl"}
 
@@ -52,7 +52,7 @@ class OffscreenRenderer:
         lens = PerspectiveLens()
         lens.set_min_fov(fov)  # the narrower side sees `fov` degrees
         lens.set_aspect_ratio(self.size[0] / self.size[1])
-        lens.set_near_far(0.05, 100.0)
+        lens.set_near_far(NEAR, FAR)
         cam_node = Camera("camera", lens)
         camera = render.attach_new_node(cam_node)
         region = self.buffer.make_display_region()
