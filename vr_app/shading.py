@@ -37,7 +37,10 @@ class Surface:
 
 ROOM = Surface(specular=0.08, shininess=16)
 SKIN = Surface(specular=0.18, shininess=20, wrap=0.4)
-EYE = Surface(specular=1.6, shininess=180)  # a small bright reflection of the key light: a moist eye
+# A small bright reflection of the key light: a moist eye. Eyes skip the shadow term: they sit just
+# behind the lid ring, finer than the map's ~1 mm texels and ~6 mm soft edge, so lids and nose would
+# put a blurred shadow over a catchlight that a real eye shows.
+EYE = Surface(specular=1.6, shininess=180, shadowed=False)
 
 
 def load_shader() -> Shader:
