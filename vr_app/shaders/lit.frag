@@ -84,6 +84,9 @@ void main() {
     vec3 specular = vec3(0.0);
     float key_visible = surface.w > 0.5 ? key_light_visibility() : 1.0;
     for (int i = 0; i < MAX_LIGHTS; ++i) {
+        if (p3d_LightSource[i].color.a == 0.0) {
+            break;  // Panda3D fills the slots past the scene's last light with zeros
+        }
         vec4 lp = p3d_LightSource[i].position;
         vec3 color = p3d_LightSource[i].color.rgb;
         vec3 to_light;
