@@ -2,7 +2,11 @@
 backend works, 1920x1080 and a stereo pair of 1832x1920 eyes; the same at 1280x720 with the fitted
 demo portrait's head (the issue's software target: <= 40 ms); video render fps; memory.
 
-Run: .venv/bin/python -m tests.benchmarks.bench_render [--backend software|gl] [--frames N]
+Run: .venv/bin/python -m tests.benchmarks.bench_render [--backend software|gl] [--frames N] [--gl-check]
+
+--gl-check (GL backend): Panda3D checks glGetError after every GL call and this prints how many GL
+errors it reported (e.g. 0x502 invalid operation), with the first few lines. Run it on a GPU
+machine to confirm a driver accepts every call (Mesa here does).
 """
 
 from __future__ import annotations
@@ -104,11 +108,32 @@ def video_fps(size, backend) -> tuple[float, int]:
     return n / dt, n
 
 
-def main() -> None:
+def capture_gl_errors():
+    """Turn on per-call GL error checks and collect Panda3D's notify output; returns a function that
+    gives the GL error lines seen so far."""
+    from panda3d.core import LineStream, Notify, loadPrcFileData
+
+    loadPrcFileData("bench-gl-check", "gl-check-errors #t")
+    stream = LineStream()
+    Notify.ptr().set_ostream_ptr(stream, False)
+    seen = []
+
+    def errors() -> list[str]:
+        while stream.is_text_available():
+            line = stream.get_line()
+            if "glgsg(error)" in line or "GL error" in line:  # "...: invalid operation" is 0x502
+                seen.append(line)
+        return seen
+    return errors
+
+
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", default="software", choices=["software", "gl"])
     ap.add_argument("--frames", type=int, default=20)
-    args = ap.parse_args()
+    ap.add_argument("--gl-check", action="store_true", help="count GL errors (gl-check-errors); timings are slower")
+    args = ap.parse_args(argv)
+    gl_errors = capture_gl_errors() if args.gl_check else None
     print(f"backend: {args.backend}")
     for size in ((512, 512), (1280, 720)) + (((1920, 1080),) if args.backend == "gl" else ()):
         ms = ms_per_frame(size, args.backend, args.frames)
@@ -127,6 +152,9 @@ def main() -> None:
     fps, n = video_fps((1280, 720), args.backend)
     print(f"video 1280x720 (render + H.264/AAC encode, null exporter): {fps:.1f} frames/s over {n} frames")
     print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    if gl_errors is not None:
+        found = gl_errors()
+        print(f"GL errors reported (gl-check-errors): {len(found)}" + "".join(f"\n  {line}" for line in found[:5]))
 
 
 if __name__ == "__main__":
