@@ -12,7 +12,7 @@ attributes set here, drawing the same scene with fixed-function per-vertex light
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from panda3d.core import (LightAttrib, NodePath, PerspectiveLens, RenderState, Shader, ShaderAttrib, Spotlight,
@@ -68,7 +68,7 @@ def _shadow_camera(room, pos) -> NodePath:
     # The depth pass draws with fixed-function state: no shading, and no sampling of the map being drawn.
     spot.set_initial_state(RenderState.make(ShaderAttrib.make_off(), 1000))
     np_ = room.root.attach_new_node(spot)
-    np_.set_pos(pos)
+    np_.set_pos(*pos)
     np_.look_at(room.bust_anchor.get_pos(room.root) + (0, 0, -0.15))  # face and shoulders in the middle
     return np_
 
@@ -87,17 +87,18 @@ def apply(room, rig) -> NodePath:
     """Shade the room and the bust with our GLSL; returns the key light's shadow camera."""
     root = room.root
     root.set_shader(load_shader())
-    root.set_shader_input("surface", ROOM.vec())
     key = key_light(room)
-    if key is not None:
-        shadow = _shadow_camera(room, key.get_pos(root))
-    else:  # no point light to cast from: the map exists (the shader needs one) but nothing samples it
-        shadow = _shadow_camera(room, room.spec.camera_pos)
-        root.set_shader_input("surface", Surface(ROOM.specular, ROOM.shininess, shadowed=False).vec())
+    # Without a point light to cast from, the map still exists (the shader declares it) but nothing samples it.
+    shadow = _shadow_camera(room, tuple(key.get_pos(root)) if key is not None else room.spec.camera_pos)
     root.set_shader_input("key_shadow", shadow)
+
+    def surface(s: Surface) -> Vec4:
+        return replace(s, shadowed=s.shadowed and key is not None).vec()
+
+    root.set_shader_input("surface", surface(ROOM))
     for np_ in _unlit_nodes(root):
         np_.set_shader_off(1)
-    rig.head_np.set_shader_input("surface", SKIN.vec())
+    rig.head_np.set_shader_input("surface", surface(SKIN))
     for anchor in rig.eyes.values():
-        anchor.set_shader_input("surface", EYE.vec())
+        anchor.set_shader_input("surface", surface(EYE))
     return shadow

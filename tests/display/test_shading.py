@@ -132,3 +132,27 @@ def test_face_is_not_dark_in_any_room(room, scene, backend):
     flat = r.frame()  # the texture as it is, unlit
     exposure = (lit[inner] @ LUMA).mean() / (flat[inner] @ LUMA).mean()
     assert exposure > 0.75, f"the face is dark in the {scene}: {exposure:.2f} of its texture's brightness"
+
+
+def test_a_room_without_a_point_light_still_renders():
+    """The key light is the room's first point light; a room with none draws with no shadow term."""
+    from scenes.spec import load
+    from tests.vr_app.heads import face_texture, make_head
+    from vr_app.errors import RenderError
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    spec = load("garden")
+    spec.lights = [light for light in spec.lights if light.type != "point"]
+    try:
+        renderer = OffscreenRenderer((160, 90), backend="gl")
+    except RenderError as exc:
+        pytest.skip(f"no EGL here: {exc}")
+    with renderer:
+        scene = MemorialScene(renderer.stage, spec, make_head(2), TextureStream(face_texture(32), 1.0), intro_s=0.0)
+        assert shading.key_light(scene.room) is None
+        renderer.frame()
+        img = renderer.frame()
+        x0, y0, x1, y1 = scene.face_box()
+        assert img[y0:y1, x0:x1].mean() > 40  # the face is drawn and lit by the rest of the room's light
