@@ -29,6 +29,13 @@ def member_color(slot: int) -> tuple[float, float, float]:
     return colorsys.hsv_to_rgb((0.5 + 0.37 * slot) % 1.0, 0.7, 0.9)
 
 
+def _unlit(node: NodePath) -> None:
+    """Own colour, no lighting: off both the fixed-function lights and the room's GLSL (vr_app/shading.py
+    switches its shader off only for nodes that existed when the scene was built)."""
+    node.set_light_off(1)
+    node.set_shader_off(1)
+
+
 def pose_to_nodes(pose, head: NodePath, hands: tuple[NodePath, NodePath]) -> None:
     """Protocol pose (3 x position + quaternion xyzw) onto three nodes in the room's frame."""
     for node, base in ((head, 0), (hands[0], 7), (hands[1], 14)):
@@ -63,7 +70,7 @@ class Avatar:
         self.label.set_scale(0.07)
         self.label.set_pos(0, 0, 0.2)
         self.label.set_billboard_point_eye()
-        self.label.set_light_off(1)
+        _unlit(self.label)
         self.label.set_depth_write(False)
         self.slot = slot
 
@@ -87,7 +94,7 @@ def _item_node(parent: NodePath, item) -> NodePath:
         flame = root.attach_new_node(trimesh_geom("flame", trimesh.creation.icosphere(1, radius=0.018), (1.0, 0.75, 0.3)))
         flame.set_pos(0, 0, 0.14)
         flame.set_scale(1, 1, 1.8)
-        flame.set_light_off(1)
+        _unlit(flame)
         flame.set_name("flame")
     else:
         card = root.attach_new_node(trimesh_geom(item.kind, trimesh.creation.box((0.2, 0.01, 0.14)),
@@ -100,7 +107,7 @@ def _item_node(parent: NodePath, item) -> NodePath:
         words = card.attach_new_node(text)
         words.set_scale(0.014)
         words.set_pos(0, -0.006, 0.04)
-        words.set_light_off(1)
+        _unlit(words)
     return root
 
 
@@ -119,7 +126,7 @@ def _show_photo(node: NodePath, rgb: np.ndarray) -> None:
                                          normals=normals).node)
     quad.set_y(-0.007)
     quad.set_texture(make_texture(rgb, "photo"))
-    quad.set_light_off(1)
+    _unlit(quad)
     text = node.find("**/text")
     if not text.is_empty():
         text.hide()
