@@ -104,6 +104,7 @@ class RoomClient:
         self.latencies: list[float] = []  # seconds from a remote member's send to our receipt
         self.bytes_up = 0
         self.track_poses = True
+        self.on_rtc = None  # voice signalling handler (vr_app/room/voice.py)
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
         self.tracks: dict[str, bytes] = {}  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
         self.photos: dict[str, object] = {}  # vault key -> RGB uint8 [h,w,3], for photos placed in the room
@@ -226,6 +227,9 @@ class RoomClient:
             fut = self._acks.pop(msg.get("rid", -1), None)
             if fut and not fut.done():
                 fut.set_exception(RoomError(msg["code"], msg["message"]))
+        elif kind == "rtc":
+            if self.on_rtc is not None:
+                self.on_rtc(msg)
         elif kind == "presence":
             self.presence = {m["member"]: m for m in msg["members"]}
             live = {m["slot"] for m in msg["members"]}

@@ -71,6 +71,15 @@ class GetTrack(Msg):
     name: Name
 
 
+class Rtc(Msg):
+    """Voice signalling: an SDP offer or answer for one other member, relayed by the server."""
+
+    type: Literal["rtc"]
+    to: Name
+    kind: Literal["offer", "answer"]
+    sdp: Annotated[str, Field(min_length=1, max_length=7000)]
+
+
 class GetPhoto(Msg):
     """Ask for a placed photo (a thumbnail of the vault original); it arrives as one binary 'F' frame."""
 
@@ -152,7 +161,7 @@ OP_TYPES = (LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine,
             ReopenRoom, Pause, EndSession)
 
 ClientMessage = Annotated[
-    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
+    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, Rtc, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
           CloseRoom, ReopenRoom, Pause, EndSession],
     Field(discriminator="type"),
 ]

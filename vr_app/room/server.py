@@ -365,6 +365,9 @@ class RoomServer:
             if isinstance(msg, p.GetLikeness):
                 asyncio.create_task(self._send_likeness(room, conn))
                 continue
+            if isinstance(msg, p.Rtc):
+                self._relay_rtc(room, conn, msg)
+                continue
             if isinstance(msg, p.GetPhoto):
                 asyncio.create_task(self._send_photo(room, conn, msg.key))
                 continue
@@ -415,6 +418,19 @@ class RoomServer:
 
     async def _vault_has(self, key: str) -> bool:
         return await self._vault_get(key) is not None
+
+    def _relay_rtc(self, room: Room, conn: Conn, msg: p.Rtc) -> None:
+        """Pass voice signalling to one member of the same room. Viewers and muted members may only
+        receive: an SDP of theirs that offers to send audio is refused."""
+        target = room.conns.get(msg.to)
+        if target is None or target is conn:
+            self._strike(room, conn, "no_member", f"'{msg.to}' is not in this room")
+            return
+        silent = conn.role == "viewer" or conn.member in room.state.muted
+        if silent and any(f"a={d}" in msg.sdp for d in ("sendrecv", "sendonly")):
+            self._strike(room, conn, "forbidden", "viewers and muted members may not send audio")
+            return
+        self.send(room, target, p.encode({"type": "rtc", "from": conn.member, "kind": msg.kind, "sdp": msg.sdp}))
 
     async def _send_photo(self, room: Room, conn: Conn, key: str) -> None:
         """Only photos placed in this room are sent, as thumbnails, to its joined members."""
