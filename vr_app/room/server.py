@@ -7,7 +7,8 @@ Planes, kept apart:
   per client; never stored;
 * durable ops: validated, role-checked by RoomState, numbered, written and fsync'd by the
   room's committer (live.py, group commit), and only then acknowledged and broadcast;
-* voice: not implemented yet (see the room issue's note).
+* voice: a WebRTC mesh between the members (voice.py); the server only relays the offers and
+  answers, refusing a sending SDP from a viewer or a muted member.
 
 Each connection has a bounded send queue; a client that stops reading fills it and is cut
 off, so one slow member never holds back the others.
