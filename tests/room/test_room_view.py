@@ -107,21 +107,28 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
     spec = load_spec("garden")
     xvfb, display = start_xvfb()
     shot = tmp_path / "desktop.png"
+    wav = tmp_path / "heard.wav"  # OpenAL Soft's wave driver records what the window would play
+    conf = tmp_path / "alsoft.conf"
+    conf.write_text(f"[general]\ndrivers = wave\nhrtf = true\nfrequency = 44100\n[wave]\nfile = {wav}\n")
     try:
         async def scenario():
             async with running_server(likeness_vault) as server:
                 ben = await join(server, "ben")
                 invite = make_invite(room_keys(likeness_vault), "rose", "anna")
                 env = {**os.environ, "DISPLAY": display, "MEMORIAL_HOME": str(memorial_home),
-                       "PYTHONPATH": os.getcwd(), "MEMORIAL_MEMBER": "anna"}
+                       "PYTHONPATH": os.getcwd(), "MEMORIAL_MEMBER": "anna", "ALSOFT_CONF": str(conf)}
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "generation.cli", "room", "join", "rose", "--url", url(server),
                     "--invite", invite, "--display", "desktop", "--seconds", "2.5", "--screenshot", str(shot),
                     env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 pose = _avatar_pose(spec)
                 deadline = time.monotonic() + 60
+                scheduled = False
                 while proc.returncode is None and time.monotonic() < deadline:
                     await ben.send_pose(pose)
+                    if "anna" in ben.presence and not scheduled:  # the authored line, for everyone present
+                        await ben.op("play_line", track="hello", delay=0.3)
+                        scheduled = True
                     try:
                         await asyncio.wait_for(proc.wait(), 0.05)
                     except asyncio.TimeoutError:
@@ -138,6 +145,15 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
     assert "joined room 'main' as anna (owner)" in output
     rgb = np.asarray(Image.open(shot).convert("RGB"))
     assert avatar_pixels(rgb, slot=0) > 150  # ben joined first: slot 0
+    import soundfile
+
+    heard, rate = soundfile.read(wav, dtype="float32")  # [S,2]
+    mono = heard.mean(axis=1)
+    loud = np.flatnonzero(np.abs(mono) > 0.01)
+    assert len(loud) > rate // 4, "the line's voice was not played"
+    segment = mono[loud[0]:loud[0] + rate // 2]
+    spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+    assert np.fft.rfftfreq(len(segment), 1 / rate)[np.argmax(spectrum)] == pytest.approx(220, abs=10)
 
 
 def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_other(likeness_vault, tmp_path):

@@ -123,7 +123,8 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     check_display()
     spec = load_spec(options.scene)
     loop, client, likeness = connect(options, "desktop", echo)
-    loadPrcFileData("memorial-room", "window-title Memorial room — AI-generated likeness\naudio-library-name null\n")
+    loadPrcFileData("memorial-room", "window-title Memorial room — AI-generated likeness\n"
+                                     "audio-library-name p3openal_audio\n")
     from direct.showbase.ShowBase import ShowBase
 
     try:
@@ -137,7 +138,12 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     stage = Stage(render=base.render, aspect2d=base.aspect2d, camera=base.camera, lens=base.camLens,
                   size=(base.win.get_x_size(), base.win.get_y_size()))
     base.win.set_clear_color((*spec.background, 1))
-    session = Session(loop, client, RoomView(stage, client, spec, likeness))
+    audio = None
+    if base.sfxManagerList and base.sfxManagerList[0].is_valid():
+        from ..audio import SpatialAudio
+
+        audio = SpatialAudio(base.sfxManagerList[0], base.camera, base.render, base.task_mgr)
+    session = Session(loop, client, RoomView(stage, client, spec, likeness, audio))
 
     def frame(task):
         if not session.step():
@@ -158,7 +164,9 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     except SystemExit:
         pass
     finally:
-        session.close()  # leaving stops all sound with the window
+        if audio is not None:
+            audio.close()  # leaving stops every sound at once
+        session.close()
         base.destroy()
 
 

@@ -135,8 +135,10 @@ def _show_photo(node: NodePath, rgb: np.ndarray) -> None:
 class RoomView:
     """Build once on a Stage; call `update(t)` every frame."""
 
-    def __init__(self, stage: Stage, client, spec: SceneSpec, likeness=None):
+    def __init__(self, stage: Stage, client, spec: SceneSpec, likeness=None, audio=None):
         self.stage, self.client = stage, client
+        self.audio = audio  # a vr_app.audio.SpatialAudio when the display has sound: the line's voice at the mouth
+        self._voice_started = False
         self.scene = None
         if likeness is not None:
             from generation.artifacts import HeadModel
@@ -181,10 +183,28 @@ class RoomView:
         if self.line_name != line.track:
             from generation.artifacts import ExpressionTrack
 
-            self.scene.set_track(ExpressionTrack.from_bytes(data))
+            track = ExpressionTrack.from_bytes(data)
+            self.scene.set_track(track)
             self.line_name = line.track
+            self._voice_started = False
+            if self.audio is not None and track.audio is not None:
+                self.audio.set_voice(track.audio, track.sample_rate, self.scene.rig.mouth)
         now = line.paused_at if line.paused_at is not None else self.client.server_now()
-        return min(max(now - line.start_at, 0.0), self.scene.timeline.total)
+        t = min(max(now - line.start_at, 0.0), self.scene.timeline.total)
+        self._voice(line, now - line.start_at)
+        return t
+
+    def _voice(self, line, since_start: float) -> None:
+        """The line's voice starts when the server clock reaches it (late joiners: that far in), pauses with it."""
+        if self.audio is None or self.audio.voice is None:
+            return
+        if line.paused_at is not None:
+            if self._voice_started:
+                self.audio.pause_voice()
+                self._voice_started = False
+        elif not self._voice_started and 0.0 <= since_start < self.scene.timeline.body_s:
+            self.audio.play_voice(since_start)
+            self._voice_started = True
 
     def _sync_avatars(self) -> None:
         present = {m: info for m, info in self.client.presence.items() if m != self.client.member
