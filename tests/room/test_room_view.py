@@ -119,7 +119,7 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
                        "PYTHONPATH": os.getcwd(), "MEMORIAL_MEMBER": "anna", "ALSOFT_CONF": str(conf)}
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "generation.cli", "room", "join", "rose", "--url", url(server),
-                    "--invite", invite, "--display", "desktop", "--seconds", "2.5", "--screenshot", str(shot),
+                    "--invite", invite, "--display", "desktop", "--seconds", "4", "--screenshot", str(shot),
                     env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 pose = _avatar_pose(spec)
                 deadline = time.monotonic() + 60
@@ -127,7 +127,7 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
                 while proc.returncode is None and time.monotonic() < deadline:
                     await ben.send_pose(pose)
                     if "anna" in ben.presence and not scheduled:  # the authored line, for everyone present
-                        await ben.op("play_line", track="hello", delay=0.3)
+                        await ben.op("play_line", track="hello", delay=1.5)  # time to fetch the track first
                         scheduled = True
                     try:
                         await asyncio.wait_for(proc.wait(), 0.05)

@@ -27,7 +27,7 @@ class Voice:
         self.client, self.microphone, self.on_audio = client, microphone, on_audio
         self.peers: dict[str, object] = {}  # member -> RTCPeerConnection
         self._tasks: list[asyncio.Task] = []
-        client.on_rtc = lambda msg: self._tasks.append(asyncio.ensure_future(self._signal(msg)))
+        client.on_rtc = lambda msg: self._tasks.append(asyncio.ensure_future(self._safe_signal(msg)))
 
     def may_speak(self) -> bool:
         return (self.microphone is not None and self.client.role != "viewer"
@@ -59,6 +59,12 @@ class Voice:
             await self.client.send_raw(_rtc(member, "offer", pc.localDescription.sdp))
         for member in [m for m in self.peers if m not in self.client.presence]:
             await self.peers.pop(member).close()
+
+    async def _safe_signal(self, msg: dict) -> None:
+        try:
+            await self._signal(msg)
+        except Exception as exc:  # a broken offer from one member must not stop the others' voices
+            log.warning("voice: signalling from %s failed: %s", msg.get("from"), exc)
 
     async def _signal(self, msg: dict) -> None:
         from aiortc import RTCSessionDescription
