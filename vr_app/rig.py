@@ -14,8 +14,9 @@ import trimesh
 from panda3d.core import Material, NodePath
 
 from generation import expression
-from generation.artifacts import ExpressionTrack, HeadModel
+from generation.artifacts import BustModel, ExpressionTrack, HeadModel
 
+from .bust_shell import DetailedStream, ShellNode, pivot_motion
 from .geom import MeshGeom, trimesh_geom
 from .textures import TextureStream, make_texture, set_texture_image
 
@@ -108,10 +109,11 @@ class HeadRig:
     """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
 
     def __init__(self, head: HeadModel, parent: NodePath, texture: TextureStream,
-                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38)):
+                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None):
         self.head = head
         self.track = track
-        self.stream = texture
+        self.stream = texture if bust is None else DetailedStream(texture, bust)
+        texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
         eyes_mid = (np.mean([o["iris"] for o in self.openings.values()], axis=0) if self.openings
@@ -163,7 +165,11 @@ class HeadRig:
         self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
         self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
-        self._build_body(skin / 255.0, clothing, bottom, centre_z)
+        self.shell = None
+        if bust is None:
+            self._build_body(skin / 255.0, clothing, bottom, centre_z)
+        else:  # the person's own hair, collar and shoulders
+            self.shell = ShellNode(bust, self.root, self.origin)
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
@@ -222,6 +228,8 @@ class HeadRig:
         yaw, pitch, roll = (float(x) for x in pose[:3])
         self.pivot.set_hpr(yaw, -pitch, roll)
         self.pivot.set_pos(*(to_panda(self.neck_point + np.asarray(pose[3:6], np.float32))))
+        if self.shell is not None:
+            self.shell.follow(pivot_motion(self.pivot, self.root, to_panda(self.neck_point)))
 
     def update(self, t: float) -> None:
         self.set_code(self.code_at(t))
