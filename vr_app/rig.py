@@ -112,6 +112,7 @@ class HeadRig:
                  track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None):
         self.head = head
         self.track = track
+        self.bust = bust
         self.stream = texture if bust is None else DetailedStream(texture, bust)
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
@@ -214,6 +215,11 @@ class HeadRig:
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
+
+    def set_stream(self, texture: TextureStream) -> None:
+        """Another line's face frames (over the bust's detailed texture when there is one)."""
+        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust)
+        self._frame = (-1, -1, -1.0)
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""

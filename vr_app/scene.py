@@ -38,10 +38,10 @@ class Timeline:
 class MemorialScene:
     def __init__(self, stage: Stage, spec: SceneSpec, head: HeadModel, texture: TextureStream,
                  track: ExpressionTrack | None = None, photos: list[np.ndarray] | None = None,
-                 title: str = "", intro_s: float = 2.0):
+                 title: str = "", intro_s: float = 2.0, bust=None):
         self.stage = stage
         self.room = build_scene(spec, stage.render, photos)
-        self.rig = HeadRig(head, self.room.bust_anchor, texture, track)
+        self.rig = HeadRig(head, self.room.bust_anchor, texture, track, bust=bust)
         self.room.place_camera(stage.camera, stage.lens)
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track
@@ -54,8 +54,7 @@ class MemorialScene:
         self.track = track
         self.rig.track = track
         if texture is not None:
-            self.rig.stream = texture
-            self.rig._frame = (-1, -1, -1.0)
+            self.rig.set_stream(texture)
         self.cues = cues(track)
         self.timeline.body_s = track.duration if track else 0.0
 

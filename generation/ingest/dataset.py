@@ -153,6 +153,11 @@ def fit_subject(vault, single_photo: bool | None = None, progress: bool = True,
     vault.put(KEYS["head"], head_bytes, kind="head", meta={"vertices": int(len(head.vertices)),
                                                           "sha256": meta["head_sha256"]})
     vault.put(KEYS["dataset"], ds.to_bytes(), kind="dataset", meta=meta)
+    from .bust import fit_bust
+
+    _, why = fit_bust(vault, samples, head, meta["head_sha256"], geometry.calibration)
+    if why:
+        meta["bust"] = f"none ({why}); the room shows a plain neck and shoulders"
     vault.log("fit", samples=meta["samples"], real=meta["real"], synthetic=meta["synthetic"], single_photo=use_album)
     return ds, head
 
