@@ -33,6 +33,7 @@ HAIR_GAP = 0.003  # metres the hair shell keeps over the skull
 FACE_GAP = 0.004  # metres the shell keeps behind the face
 GRID_CELLS = 110  # grid cells across the face width... of the segment's longer side
 TEXTURE_MAX = 1024
+CHEST_EXTENSION = 0.18  # metres the chest continues below a picture that cuts it off
 
 
 def _grid_step(face_px: float, box: tuple[int, int, int, int]) -> float:
@@ -68,6 +69,17 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre
     t = np.asarray(pose[3:5], np.float64) * w
+    if mask[-1].mean() > 0.05:  # the picture cuts the body off: continue the chest down, as a bust
+        ext = int(round(CHEST_EXTENSION * s))
+        # The cloth's colours across the cut, smoothed so buttons and folds do not run down as stripes.
+        k = max(2, h // 20)
+        band = fill_nearest(image[-k:], mask[-k:])  # the person's colours only
+        row = np.median(band, axis=0).astype(np.uint8)[None]  # [1,W,3]
+        row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1)
+        image = np.concatenate([image, np.repeat(row, ext, 0)])
+        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0)])
+        mask = prob > 0.5
+        h = image.shape[0]
     xyz = project(verts, pose, float(w))  # [V,3] px, z < 0 towards the camera
     _, _, head_z = rasterize(xyz[:, :2], xyz[:, 2], head.faces, w, h, cull_backfaces=True)  # nearest head surface
     _, _, head_far = rasterize(xyz[:, :2], -xyz[:, 2], head.faces, w, h, cull_backfaces=False)
@@ -85,8 +97,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
     front = mid + inflate
-    front = np.where(on_head & face, np.minimum(front, head_front - FACE_GAP), front)
-    front = np.where(on_head & ~face, np.maximum(front, head_front + HAIR_GAP), front)
+    below_chin = (np.arange(h) > float(lm[T.CHIN, 1]))[:, None]
+    # Hair and ears lie over the skull; the neck and the face are the head mesh's own (the face
+    # animates), so there the shell stays behind it, and over the face it has a hole (no wall
+    # between the two depths).
+    front = np.where(on_head & ~face & ~below_chin, np.maximum(front, head_front + HAIR_GAP), front)
+    front = np.where(on_head & (face | below_chin), np.minimum(front, head_front - FACE_GAP), front)
     back = mid - BACK_SQUASH * inflate
     back = np.where(on_head, np.minimum(back, head_back - HAIR_GAP), back)  # the hair covers the back of the skull
 
@@ -114,6 +130,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     front_faces = np.concatenate([np.stack([a, c, b], 1), np.stack([b, c, d], 1)])
     back_faces = front_faces[:, ::-1] + n
     edge = _boundary_edges(front_faces)
+    hole = cv2.erode(face.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2)[iy, ix] > 0
+    over_face = hole[:-1, :-1] & hole[1:, :-1] & hole[:-1, 1:] & hole[1:, 1:]
+    keep = ~over_face[cell]
+    front_faces = np.concatenate([np.stack([a, c, b], 1)[keep], np.stack([b, c, d], 1)[keep]])
     side_faces = np.concatenate([np.stack([edge[:, 0], edge[:, 1], edge[:, 1] + n], 1),
                                  np.stack([edge[:, 0], edge[:, 1] + n, edge[:, 0] + n], 1)]) if len(edge) else \
         np.zeros((0, 3), np.int64)
@@ -142,8 +162,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
         back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)
-    back_rgb = np.where((known & ~head_zone)[..., None], crop, cv2.GaussianBlur(back_rgb, (0, 0), 4))
-    front_rgb = fill_nearest(crop, alpha > 0.5)  # background colours never bleed in at the soft edge
+    # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
+    cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
+    back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
+    front_rgb = fill_nearest(crop, alpha > 0.8)  # background colours never bleed in at the soft edge
     a8 = (np.clip(alpha * 1.6 - 0.3, 0, 1) * 255).astype(np.uint8)  # confident inside, fading at the rim
     texture = np.concatenate([np.dstack([front_rgb, a8]), np.dstack([back_rgb, a8])], axis=1)
 
