@@ -30,9 +30,10 @@ SKULL_CENTRE_Z = -0.09  # metres behind the eye midpoint: the middle plane of th
 INFLATE_RADIUS = 0.09  # metres: curvature of the inflation (a sphere of about a head's size)
 BACK_SQUASH = 0.85  # the back surface bulges a little less than the front
 HAIR_GAP = 0.003  # metres the hair shell keeps over the skull
-FACE_GAP = 0.004  # metres the shell keeps behind the face
 GRID_CELLS = 110  # grid cells across the face width... of the segment's longer side
 TEXTURE_MAX = 1024
+JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
+EDGE_FADE = 0.012  # metres over which the shell fades into the face
 CHEST_EXTENSION = 0.18  # metres the chest continues below a picture that cuts it off
 
 
@@ -86,10 +87,14 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     on_head = np.isfinite(head_z)
     head_back = np.where(on_head, head_far / s, np.inf)  # metres: the far side of the head (model z)
     head_front = np.where(on_head, -head_z / s, -np.inf)  # metres towards the camera
-    oval = cv2.convexHull(lm[list(T.named_loops()["oval"]), :2].astype(np.float32)).reshape(-1, 2)
+    # The face, with room below the chin for the jaw to open: the head mesh's own region.
+    oval = lm[list(T.named_loops()["oval"]), :2].astype(np.float32)
+    oval = cv2.convexHull(np.concatenate([oval, oval + [0, JAW_ROOM * s]]).astype(np.float32)).reshape(-1, 2)
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
     face = cv2.erode(face, np.ones((3, 3), np.uint8)).astype(bool)
+    # The shell's front fades out towards the face, so hair meets skin without an edge.
+    fade = np.clip(cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5) / (EDGE_FADE * s), 0, 1)
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) / s
@@ -97,12 +102,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
     front = mid + inflate
-    below_chin = (np.arange(h) > float(lm[T.CHIN, 1]))[:, None]
-    # Hair and ears lie over the skull; the neck and the face are the head mesh's own (the face
-    # animates), so there the shell stays behind it, and over the face it has a hole (no wall
-    # between the two depths).
-    front = np.where(on_head & ~face & ~below_chin, np.maximum(front, head_front + HAIR_GAP), front)
-    front = np.where(on_head & (face | below_chin), np.minimum(front, head_front - FACE_GAP), front)
+    # Hair, ears and neck lie over the head mesh (they are the photo's own pixels); over the face,
+    # which animates, the shell has a hole (cut below), fading out towards it: no step, no wall.
+    front = np.where(on_head, np.maximum(front, head_front + HAIR_GAP), front)
     back = mid - BACK_SQUASH * inflate
     back = np.where(on_head, np.minimum(back, head_back - HAIR_GAP), back)  # the hair covers the back of the skull
 
@@ -115,7 +117,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     gy = np.arange(box[1], box[3] + step, step).clip(0, h - 1)
     px, py = np.meshgrid(gx, gy)  # [gh,gw]
     ix, iy = np.round(px).astype(int), np.round(py).astype(int)
-    inside = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))[iy, ix] > 0
+    # The grid reaches a cell beyond the segment: the outline is drawn by the texture's alpha, not by
+    # the grid's steps.
+    k = 2 * int(np.ceil(step)) + 1
+    inside = cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8))[iy, ix] > 0
     cell = inside[:-1, :-1] & inside[1:, :-1] & inside[:-1, 1:] & inside[1:, 1:]
     used = np.zeros_like(inside)
     used[:-1, :-1] |= cell
@@ -166,8 +171,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
     back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
     front_rgb = fill_nearest(crop, alpha > 0.8)  # background colours never bleed in at the soft edge
-    a8 = (np.clip(alpha * 1.6 - 0.3, 0, 1) * 255).astype(np.uint8)  # confident inside, fading at the rim
-    texture = np.concatenate([np.dstack([front_rgb, a8]), np.dstack([back_rgb, a8])], axis=1)
+    a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
+    fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
+    a_front = (a * fade_c * 255).astype(np.uint8)
+    texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, (a * 255).astype(np.uint8)])],
+                             axis=1)
 
     u = ((sel_x - x0) / max(x1 - x0, 1)).clip(0, 1)
     v = 1 - ((sel_y - y0) / max(y1 - y0, 1)).clip(0, 1)

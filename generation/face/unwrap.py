@@ -180,7 +180,12 @@ def complete_texture(uv: np.ndarray, mask: np.ndarray, head) -> np.ndarray:
         img.reshape(-1, 3)[np.flatnonzero(todo)] = (w[..., None] * colours).sum(1) / w.sum(1, keepdims=True)
         known = known | todo
     known = known | in_mouth
-    return _push_pull(img, known).clip(0, 255).astype(np.uint8)
+    img = _push_pull(img, known)
+    # Texels outside every UV island take their nearest island texel's colour, so filtering at
+    # an island's border never mixes in a foreign colour (a dark line along the face's edge).
+    from .segment import fill_nearest
+
+    return fill_nearest(img, used).clip(0, 255).astype(np.uint8)
 
 
 def _push_pull(img: np.ndarray, known: np.ndarray) -> np.ndarray:
