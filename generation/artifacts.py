@@ -221,6 +221,7 @@ class BustModel:
     texture: np.ndarray  # [H,W,4] uint8 RGBA: photo (left half) | hair-filled back (right half)
     face_texture: np.ndarray  # [S,S,3] uint8 face texture in the head's UV space, never-seen texels filled
     face_detail: np.ndarray  # [S,S] uint8 255 = texel seen sharply: generator frames get this detail on top
+    backdrop: np.ndarray  # [h,w,3] uint8 the source photo with the person painted out (living portrait)
     meta: dict = field(default_factory=dict)  # source photo id, pose, head sha256, ...
 
     FORMAT = "BustModel"
@@ -234,10 +235,11 @@ class BustModel:
         s = self.face_texture.shape[0]
         assert self.face_texture.shape == (s, s, 3) and self.face_texture.dtype == np.uint8
         assert self.face_detail.shape == (s, s) and self.face_detail.dtype == np.uint8
+        assert self.backdrop.ndim == 3 and self.backdrop.shape[2] == 3 and self.backdrop.dtype == np.uint8
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "follow", "texture", "face_texture",
-                                                 "face_detail")}
+                                                 "face_detail", "backdrop")}
         return _pack(self.FORMAT, self.VERSION, {"meta": self.meta}, arrays, coded=False)
 
     @classmethod

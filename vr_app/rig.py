@@ -105,6 +105,14 @@ def skin_tone(head: HeadModel, texture: np.ndarray) -> np.ndarray:
     return np.median(samples, axis=0)
 
 
+def rig_origin(head: HeadModel, openings: dict | None = None) -> np.ndarray:
+    """Head coordinates of the rig's root: the midpoint between the eyes, [3]."""
+    openings = eye_openings(head) if openings is None else openings
+    eyes_mid = (np.mean([o["iris"] for o in openings.values()], axis=0) if openings
+                else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
+    return eyes_mid.astype(np.float32)
+
+
 class HeadRig:
     """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
 
@@ -117,9 +125,7 @@ class HeadRig:
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
-        eyes_mid = (np.mean([o["iris"] for o in self.openings.values()], axis=0) if self.openings
-                    else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
-        self.origin = eyes_mid.astype(np.float32)  # head coords of the rig's root
+        self.origin = rig_origin(head, self.openings)  # head coords of the rig's root
         verts = head.vertices - self.origin
         self.has_neck = bool(head.regions.get("neck"))  # the mesh carries its own neck down to its lowest ring
         bottom = float(verts[:, 1].min())

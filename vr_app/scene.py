@@ -41,7 +41,14 @@ class MemorialScene:
                  title: str = "", intro_s: float = 2.0, bust=None):
         self.stage = stage
         self.room = build_scene(spec, stage.render, photos)
-        self.rig = HeadRig(head, self.room.bust_anchor, texture, track, bust=bust)
+        parent, self.portrait = self.room.bust_anchor, None
+        if spec.presentation == "portrait" and bust is not None:  # without a fitted bust: a free-standing head
+            from .portrait import LivingPortrait
+            from .rig import rig_origin
+
+            self.portrait = LivingPortrait(self.room.bust_anchor, bust, rig_origin(head))
+            parent, head, bust = self.portrait.photo_space, self.portrait.trim(head), self.portrait.trim(bust)
+        self.rig = HeadRig(head, parent, texture, track, bust=bust)
         self.room.place_camera(stage.camera, stage.lens)
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track

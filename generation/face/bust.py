@@ -34,7 +34,7 @@ GRID_CELLS = 110  # grid cells across the face width... of the segment's longer 
 TEXTURE_MAX = 1024
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.012  # metres over which the shell fades into the face
-CHEST_EXTENSION = 0.18  # metres the chest continues below a picture that cuts it off
+BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 
 
 def _grid_step(face_px: float, box: tuple[int, int, int, int]) -> float:
@@ -70,8 +70,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre
     t = np.asarray(pose[3:5], np.float64) * w
-    if mask[-1].mean() > 0.05:  # the picture cuts the body off: continue the chest down, as a bust
-        ext = int(round(CHEST_EXTENSION * s))
+    ext = int(round(t[1] + BUST_BOTTOM * s - h))  # pixels missing down to a bust's usual cut
+    if mask[-1].mean() > 0.05 and ext > 0:  # the picture cuts the body off: continue the chest down
         # The cloth's colours across the cut, smoothed so buttons and folds do not run down as stripes.
         k = max(2, h // 20)
         band = fill_nearest(image[-k:], mask[-k:])  # the person's colours only
@@ -247,4 +247,21 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
     info = {"photo_pose": [round(float(x), 5) for x in shell["pose"]], "photo_size": list(image.shape[:2][::-1]),
             "segment_box": [x0, y0, x1, y1], "views": len(views), **(meta or {})}
     return BustModel(vertices=shell["vertices"], faces=shell["faces"], uvs=shell["uvs"], follow=shell["follow"],
-                     texture=shell["texture"], face_texture=tex, face_detail=seen, meta=info)
+                     texture=shell["texture"], face_texture=tex, face_detail=seen,
+                     backdrop=backdrop(image, shell["prob"][:image.shape[0]]), meta=info)
+
+
+def backdrop(image: np.ndarray, prob: np.ndarray, max_side: int = 1024) -> np.ndarray:
+    """The photo with the person painted out by the surrounding background (softened where painted),
+    at most `max_side` pixels a side: what a living portrait shows behind the person's relief."""
+    import cv2
+
+    h, w = image.shape[:2]
+    k = min(1.0, max_side / max(h, w))
+    small = cv2.resize(image, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+    person = cv2.resize((prob > 0.2).astype(np.uint8), small.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    person = cv2.dilate(person, np.ones((7, 7), np.uint8)).astype(bool)
+    if person.all():
+        return np.full_like(small, int(np.median(small)))
+    filled = cv2.GaussianBlur(fill_nearest(small, ~person), (0, 0), max(2.0, small.shape[1] / 60))
+    return np.where(person[..., None], filled, small).astype(np.uint8)
