@@ -14,6 +14,7 @@ from generation.artifacts import BustModel
 
 from .geom import MeshGeom
 
+BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
 
 
@@ -126,7 +127,9 @@ class DetailedStream:
         frame = self.stream.at(t).astype(np.float32)
         if frame.shape[0] != self.size:
             frame = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        out = self.weight * (frame + self.detail) + (1 - self.weight) * self.base
+        # Texels the generator left black (never seen in its training data) come from the base too.
+        w = self.weight * np.clip(frame.max(axis=-1, keepdims=True) / BLACK_LEVEL, 0, 1)
+        out = w * (frame + self.detail) + (1 - w) * self.base
         rgb = np.clip(out, 0, 255).astype(np.uint8)
         self._cache = (key, rgb)
         return rgb
