@@ -97,14 +97,14 @@ class DetailedStream:
         base = bust.face_texture.astype(np.float32)
         s = base.shape[0]
         fh = stream.frames.shape[1]
-        low = cv2.resize(cv2.resize(base, (fh, fh), interpolation=cv2.INTER_AREA), (s, s),
-                         interpolation=cv2.INTER_LINEAR)
         self.size = s
-        self.base = base
-        # What the generator's resolution cannot carry (nothing when its frames are as sharp).
-        self.detail = base - low if fh < s else np.zeros_like(base)  # [S,S,3]
+        self.base = base  # [S,S,3]
+        # The base at the generator's resolution: frame - low is the generator's change, and the base
+        # keeps the detail that resolution cannot carry (none when the frames are as sharp).
+        self.low = (cv2.resize(cv2.resize(base, (fh, fh), interpolation=cv2.INTER_AREA), (s, s),
+                               interpolation=cv2.INTER_LINEAR) if fh < s else base.copy())
         w = cv2.GaussianBlur(bust.face_detail.astype(np.float32) / 255.0, (0, 0), s / 128)
-        self.weight = np.clip(w, 0, 1)[..., None]  # [S,S,1]
+        self.weight = np.clip(w, 0, 1)  # [S,S]
         self._cache: tuple | None = None
 
     @property
@@ -124,12 +124,14 @@ class DetailedStream:
         key = (key[0], key[1], round(key[2], 2))
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        frame = self.stream.at(t).astype(np.float32)
+        frame = self.stream.at(t)  # [h,h,3] uint8
+        # Texels the generator left black (never seen in its training data) come from the base too.
+        present = np.minimum(frame.max(axis=-1).astype(np.float32) * (1.0 / BLACK_LEVEL), 1.0)
         if frame.shape[0] != self.size:
             frame = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        # Texels the generator left black (never seen in its training data) come from the base too.
-        w = self.weight * np.clip(frame.max(axis=-1, keepdims=True) / BLACK_LEVEL, 0, 1)
-        out = w * (frame + self.detail) + (1 - w) * self.base
+            present = cv2.resize(present, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        w = cv2.multiply(self.weight, present)[..., None]
+        out = self.base + w * (frame.astype(np.float32) - self.low)
         rgb = np.clip(out, 0, 255).astype(np.uint8)
         self._cache = (key, rgb)
         return rgb

@@ -133,3 +133,33 @@ def test_no_person_in_the_photo_is_a_clear_error(faces, grace_head):
         lift_person(img, lm, grace_head, prob=np.zeros((10, 10), np.float32))
     with pytest.raises(GeometryError, match="RGB uint8"):
         lift_person(img.astype(np.float32), lm, grace_head)
+
+
+def test_long_hair_below_the_shoulders_becomes_part_of_the_shell(faces, grace_head):
+    """Hair falling past the chin (here painted into the segment on both sides of the neck) is lifted
+    like the rest of the person: the shell reaches every added pixel, and it does not turn with the
+    head below the neck (it rests on the shoulders)."""
+    from generation.face.bust import lift_person
+    from generation.face.pose import project
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    prob = segment_person(img)
+    chin = int(lm[152, 1])
+    left, right = int(lm[234, 0]), int(lm[454, 0])
+    hair = np.zeros_like(prob, bool)
+    hair[chin - 20:chin + 120, left - 40:left + 5] = True
+    hair[chin - 20:chin + 120, right - 5:right + 40] = True
+    prob = np.where(hair, 1.0, prob).astype(np.float32)
+    shell = lift_person(img, lm, grace_head, prob=prob)
+    xy = project(shell["vertices"], shell["pose"], float(img.shape[1]))[:, :2]
+    grid = np.zeros_like(hair)
+    ix = np.clip(np.round(xy[:, 0]).astype(int), 0, img.shape[1] - 1)
+    iy = np.clip(np.round(xy[:, 1]).astype(int), 0, img.shape[0] - 1)
+    grid[iy, ix] = True
+    from scipy import ndimage
+
+    reach = ndimage.binary_dilation(grid, iterations=6)  # grid spacing is about 5 px here
+    assert reach[hair].mean() > 0.97
+    low = iy > chin + 100  # more than a neck (6 cm, ~85 px here) below the chin
+    assert shell["follow"][low].max() == 0.0
