@@ -64,7 +64,7 @@ class ShellNode:
         self.node = root.attach_new_node(self.mesh.node)
         self.node.set_texture(rgba_texture(bust.texture, "bust-shell"))
         self.node.set_transparency(TransparencyAttrib.M_dual)
-        self.node.set_two_sided(True)
+        # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
         mat = Material("shell")
         mat.set_specular(SKIN_MATERIAL["specular"])
         mat.set_shininess(SKIN_MATERIAL["shininess"])

@@ -32,6 +32,7 @@ BACK_SQUASH = 0.85  # the back surface bulges a little less than the front
 HAIR_GAP = 0.003  # metres the hair shell keeps over the skull
 GRID_CELLS = 110  # grid cells across the face width... of the segment's longer side
 TEXTURE_MAX = 1024
+CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat, or a bald crown) begins
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.012  # metres over which the shell fades into the face
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
@@ -139,8 +140,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     over_face = hole[:-1, :-1] & hole[1:, :-1] & hole[:-1, 1:] & hole[1:, 1:]
     keep = ~over_face[cell]
     front_faces = np.concatenate([np.stack([a, c, b], 1)[keep], np.stack([b, c, d], 1)[keep]])
-    side_faces = np.concatenate([np.stack([edge[:, 0], edge[:, 1], edge[:, 1] + n], 1),
-                                 np.stack([edge[:, 0], edge[:, 1] + n, edge[:, 0] + n], 1)]) if len(edge) else \
+    # The rim's quads run each front edge backwards, so they face outwards like the front and back.
+    side_faces = np.concatenate([np.stack([edge[:, 1], edge[:, 0], edge[:, 0] + n], 1),
+                                 np.stack([edge[:, 1], edge[:, 0] + n, edge[:, 1] + n], 1)]) if len(edge) else \
         np.zeros((0, 3), np.int64)
 
     sel_x, sel_y = px[used], py[used]
@@ -163,7 +165,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     row_y = np.arange(th)[:, None] * (y1 - y0) / th + y0
     head_zone = cv2.resize(cv2.dilate(on_head.astype(np.uint8), np.ones((15, 15), np.uint8))[y0:y1, x0:x1], (tw, th),
                            interpolation=cv2.INTER_NEAREST).astype(bool) & (row_y < float(lm[T.CHIN, 1]))
-    crown = known & (row_y < float(lm[T.FOREHEAD, 1]))
+    crown = known & (row_y < float(lm[T.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
         back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)

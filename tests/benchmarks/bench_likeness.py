@@ -117,6 +117,10 @@ def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, ta
         print(f"  no BustModel stored: {vault.info(KEYS['dataset']).meta.get('bust', '?')}")
         return
     plain_tex = load_texture(vault, None)[0].frames[0]
+    for room in ("garden", "portrait_room"):
+        ft = frame_times(head, bust, bust.face_texture, room)
+        print(f"  frame time, {room}, software 1280x720 (target <= 40 ms): plain head {ft['plain']:.1f} ms, "
+              f"bust {ft['bust']:.1f} ms (medians, rendered alternately)")
     mean_ref = np.mean(refs, axis=0)
     print(f"  reference: {len(refs)} real picture(s); their median distance to their own mean "
           f"{statistics.median(float(np.linalg.norm(r - mean_ref)) for r in refs):.3f}")
@@ -159,6 +163,34 @@ def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, ta
             side = np.concatenate([photo, rgb, np.repeat((sil[..., None] != segment[..., None]) * 255, 3, -1)
                                    .astype(np.uint8)], 1)
             Image.fromarray(side).save(out / f"{tag}-{slug}-photo-view.png")
+
+
+def frame_times(head, bust, texture: np.ndarray, room: str = "garden", frames: int = 30) -> dict[str, float]:
+    """Median ms per 1280x720 software frame (update + render + read-back) of the room with the plain
+    head and with the bust, the two rendered alternately so machine load hits both alike."""
+    from scenes.spec import load
+    from tests.vr_app.heads import make_track
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    gen = np.stack([np.roll(texture[::2, ::2], 3 * i, 0) for i in range(30)])  # generator-sized frames, changing
+    track = make_track(frames / 30 + 0.2)
+    track.pose[:, 0] = 10 * np.sin(np.arange(len(track.pose)) / 8)  # the head turns: the hair follows
+    setups = {}
+    for name, b in (("plain", None), ("bust", bust)):
+        r = OffscreenRenderer((1280, 720))
+        setups[name] = (r, MemorialScene(r.stage, load(room), head, TextureStream(gen, 30), track, intro_s=0, bust=b))
+    times = {name: [] for name in setups}
+    for i in range(frames + 3):
+        for name, (r, sc) in setups.items():
+            t0 = time.perf_counter()
+            sc.update(i / 30)
+            r.frame()
+            times[name].append(time.perf_counter() - t0)
+    for r, _ in setups.values():
+        r.close()
+    return {name: 1000 * statistics.median(t[3:]) for name, t in times.items()}
 
 
 def main() -> None:
