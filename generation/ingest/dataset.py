@@ -152,12 +152,12 @@ def fit_subject(vault, single_photo: bool | None = None, progress: bool = True,
     meta["head_sha256"] = hashlib.sha256(head_bytes).hexdigest()  # the head this dataset's UVs belong to
     vault.put(KEYS["head"], head_bytes, kind="head", meta={"vertices": int(len(head.vertices)),
                                                           "sha256": meta["head_sha256"]})
-    vault.put(KEYS["dataset"], ds.to_bytes(), kind="dataset", meta=meta)
     from .bust import fit_bust
 
     _, why = fit_bust(vault, samples, head, meta["head_sha256"], geometry.calibration)
     if why:
         meta["bust"] = f"none ({why}); the room shows a plain neck and shoulders"
+    vault.put(KEYS["dataset"], ds.to_bytes(), kind="dataset", meta=meta)
     vault.log("fit", samples=meta["samples"], real=meta["real"], synthetic=meta["synthetic"], single_photo=use_album)
     return ds, head
 
