@@ -43,8 +43,9 @@ class BustCamera:
         self.rig = HeadRig(head, self.stage.render, TextureStream(texture, 1.0), bust=bust)
         studio_light(self.stage.render)
 
-    def turntable(self, yaw: float, distance: float = 0.75, height: float = -0.04) -> np.ndarray:
-        """RGB [H,W,3] of the bust turned by `yaw` degrees (+ = the subject turns to their left)."""
+    def turntable(self, yaw: float, distance: float = 0.75, height: float = -0.04, lit: bool = True) -> np.ndarray:
+        """RGB [H,W,3] of the bust turned by `yaw` degrees (+ = the subject turns to their left), under
+        the studio light or unlit (the textures' own, photographed light)."""
         self.r.buffer.set_clear_color((0.5, 0.5, 0.5, 1))
         self.rig.root.set_mat(LMatrix4f.ident_mat())
         self.rig.root.set_h(yaw)
@@ -52,6 +53,8 @@ class BustCamera:
         self.stage.camera.set_pos(0, -distance, height)
         self.stage.camera.look_at(0, 0, height)
         self.rig.root.clear_light()
+        if not lit:
+            self.rig.root.set_light_off(1)
         return self.r.frame()
 
     def photo_view(self, pose: np.ndarray, photo_size: tuple[int, int], lit: bool = False) -> tuple[np.ndarray, np.ndarray]:

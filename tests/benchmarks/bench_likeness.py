@@ -143,6 +143,8 @@ def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, ta
                 continue
             d_mean.append((yaw, float(np.linalg.norm(e - mean_ref))))
             d_pair.append(statistics.median(float(np.linalg.norm(e - r)) for r in refs))
+        unlit = [rec.embed(cam.turntable(yaw, lit=False)) for yaw in YAWS]
+        d_unlit = [float(np.linalg.norm(e - mean_ref)) for e in unlit if e is not None]
         cam.close()
         view = BustCamera(head, tex, b, size=(w, h))
         rgb, sil = view.photo_view(np.asarray(bust.meta["photo_pose"]), (w, h))
@@ -153,6 +155,8 @@ def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, ta
         print(f"    identity distance to the mean reference, median over yaws: "
               f"{statistics.median(d for _, d in d_mean) if d_mean else float('nan'):.3f}  ({per_yaw})"
               + (f"; no face found at yaw {missed}" if missed else ""))
+        print(f"    identity distance unlit (the photo's own light, no studio light on top), median over yaws: "
+              f"{statistics.median(d_unlit) if d_unlit else float('nan'):.3f}")
         print(f"    identity distance, median over (yaw, reference) pairs: "
               f"{statistics.median(d_pair) if d_pair else float('nan'):.3f}")
         print(f"    silhouette IoU from the photo's camera: {iou(sil, segment):.3f}")
