@@ -15,6 +15,8 @@ from generation.artifacts import BustModel
 from .geom import MeshGeom
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
+SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
+SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
 
 
@@ -70,6 +72,32 @@ class ShellNode:
         mat.set_shininess(SKIN_MATERIAL["shininess"])
         self.node.set_material(mat)
         self._key: tuple | None = None
+        self.socle = None if bust.meta.get("framed") else self._socle(root)
+
+    def _socle(self, root: NodePath) -> NodePath | None:
+        """A stone socle under a shell that ends above a bust's usual cut (a picture cropped at the
+        shoulders), so the bust stands on something instead of ending in the air."""
+        import trimesh
+
+        from .geom import trimesh_geom
+
+        z_low = float(self.base[:, 2].min())  # Panda z (up) of the shell's lowest point, eyes at 0
+        if z_low <= -SOCLE_BOTTOM + 0.02:
+            return None
+        low = self.base[self.base[:, 2] < z_low + 0.03]
+        width = float(np.ptp(low[:, 0])) if len(low) else 0.2
+        depth = float(np.ptp(low[:, 1])) if len(low) else 0.12
+        height = z_low + SOCLE_BOTTOM + 0.01  # overlaps the shell by a centimetre
+        stem = trimesh.creation.cylinder(radius=0.5, height=1.0, sections=32)
+        node = root.attach_new_node("bust-socle")
+        part = node.attach_new_node(trimesh_geom("socle", stem, color=SOCLE_STONE))
+        part.set_scale(0.55 * width, 0.7 * max(depth, 0.1), height)
+        part.set_pos(float(low[:, 0].mean()) if len(low) else 0.0, float(low[:, 1].mean()) if len(low) else 0.0,
+                     z_low + 0.01 - height / 2)
+        foot = node.attach_new_node(trimesh_geom("socle-foot", stem, color=SOCLE_STONE))
+        foot.set_scale(0.75 * width, 0.9 * max(depth, 0.1), 0.04)
+        foot.set_pos(part.get_x(), part.get_y(), -SOCLE_BOTTOM + 0.02)
+        return node
 
     def follow(self, mat: np.ndarray) -> None:
         """Blend each vertex towards the head's motion; `mat` [4,4] is the pivot's motion in the root's

@@ -87,7 +87,7 @@ class LivingPortrait:
 
         z = ((np.asarray(mesh.vertices, np.float64) - self._origin) @ self._rot.T)[:, 1]  # height in the photo, metres
         keep = np.all(z[mesh.faces] >= self.extent[2], axis=1)
-        return dataclasses.replace(mesh, faces=mesh.faces[keep])
+        return dataclasses.replace(mesh, faces=mesh.faces[keep], meta={**mesh.meta, "framed": True})
 
     def _stand(self, x0: float, x1: float, z0: float, anchor: NodePath) -> None:
         """An easel: two legs from the floor to the frame and a ledge under it."""

@@ -35,6 +35,8 @@ TEXTURE_MAX = 1024
 CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat, or a bald crown) begins
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.012  # metres over which the shell fades into the face
+BUST_TAPER = 0.12  # each side of a continued chest comes in by this fraction of its width at the cut
+CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 
 
@@ -71,7 +73,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre
     t = np.asarray(pose[3:5], np.float64) * w
-    ext = int(round(t[1] + BUST_BOTTOM * s - h))  # pixels missing down to a bust's usual cut
+    # Pixels missing down to a bust's usual cut, continued for a little way only: the rest is a socle.
+    ext = int(round(min(t[1] + BUST_BOTTOM * s - h, CHEST_CONTINUED * s)))
     if mask[-1].mean() > 0.05 and ext > 0:  # the picture cuts the body off: continue the chest down
         # The cloth's colours across the cut, smoothed so buttons and folds do not run down as stripes.
         k = max(2, h // 20)
@@ -79,7 +82,14 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         row = np.median(band, axis=0).astype(np.uint8)[None]  # [1,W,3]
         row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1)
         image = np.concatenate([image, np.repeat(row, ext, 0)])
-        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0)])
+        # The chest narrows towards the cut, as a sculpted bust does, instead of a straight block.
+        cols = np.nonzero(mask[-1])[0]
+        xl, xr = float(cols.min()), float(cols.max())
+        depth = (np.arange(1, ext + 1) / ext)[:, None]  # [ext,1] 0..1 down the extension
+        inset = BUST_TAPER * (xr - xl) * depth ** 1.5
+        x = np.arange(w)[None, :]
+        inside = (x >= xl + inset) & (x <= xr - inset)
+        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
         mask = prob > 0.5
         h = image.shape[0]
     xyz = project(verts, pose, float(w))  # [V,3] px, z < 0 towards the camera
