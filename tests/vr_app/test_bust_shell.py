@@ -57,6 +57,9 @@ def test_hair_turns_with_the_head_and_shoulders_stay(grace):
     rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
     assert rig.shell is not None and rig.bust is bust
     assert rig.root.find("**/chest").is_empty()  # no generic cylinder body
+    # Her photo ends at the chest: the bust stands on a socle reaching a usual bust's cut (metres).
+    lo, hi = rig.shell.socle.get_tight_bounds(rig.root)
+    assert lo.z == pytest.approx(-0.48, abs=0.01) and hi.z > lo.z + 0.03
     rest = rig.shell.mesh.data[:, 0:3].copy()
     rig.set_pose(np.array([25, 0, 0, 0, 0, 0], np.float32))
     moved = np.linalg.norm(rig.shell.mesh.data[:, 0:3] - rest, axis=1)
@@ -107,6 +110,7 @@ def test_living_portrait_scene_builds_and_shows_the_face(grace):
                            bust=bust)
         assert sc.portrait is not None
         assert sc.rig.root.get_parent() == sc.portrait.photo_space
+        assert sc.rig.shell.socle is None  # a framed picture stands on its easel, not on a socle
         sc.update(0.2)
         img = r.frame()
         x0, y0, x1, y1 = sc.face_box()
