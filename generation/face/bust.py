@@ -61,6 +61,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     lm = check_landmarks(landmarks_px, batch=False)
     code = expression.neutral() if code is None else np.asarray(code, np.float32)
     h, w = image.shape[:2]
+    h0 = h
     prob = segment_person(image) if prob is None else np.asarray(prob, np.float32)
     if prob.shape != (h, w):
         raise GeometryError(f"segment must be [{h},{w}], got {list(prob.shape)}")
@@ -123,7 +124,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     ys, xs = np.nonzero(prob > 0.2)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
-    step = _grid_step(face_px, box)
+    photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
+    step = _grid_step(face_px, photo_box)
     gx = np.arange(box[0], box[2] + step, step).clip(0, w - 1)
     gy = np.arange(box[1], box[3] + step, step).clip(0, h - 1)
     px, py = np.meshgrid(gx, gy)  # [gh,gw]
