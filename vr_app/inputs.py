@@ -43,7 +43,8 @@ def load_head(vault) -> HeadModel:
 
 
 def load_bust(vault) -> BustModel | None:
-    """The stored BustModel if it belongs to the stored head (a re-fit head makes it stale), else None."""
+    """The stored BustModel if it belongs to the stored head (a re-fit head makes it stale), else None;
+    an unreadable one is an error (the room would silently lose the person's hair and shoulders)."""
     if not vault.exists(KEYS["bust"]):
         return None
     head_sha = vault.info(KEYS["head"]).meta.get("sha256") if vault.exists(KEYS["head"]) else None
@@ -51,8 +52,9 @@ def load_bust(vault) -> BustModel | None:
         return None
     try:
         return BustModel.from_bytes(vault.get(KEYS["bust"]))
-    except ArtifactError:
-        return None
+    except ArtifactError as exc:
+        raise UsageError(f"the stored bust cannot be read ({exc}); run `memorial subject fit {vault.name}` "
+                         "to build it again") from None
 
 
 def track_names(vault) -> list[str]:

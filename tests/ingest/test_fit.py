@@ -114,5 +114,12 @@ def test_fit_stores_a_bust_for_its_head_and_the_room_loads_it(rose):
     assert isinstance(bust, BustModel) and bust.face_texture.shape == (512, 512, 3)
     assert rose.exists(bust.meta["source"].split("#")[0])  # built from a real photo or frame in the vault
     # A head fitted again (e.g. after more photos) makes the stored bust stale: the room ignores it.
-    rose.put(KEYS["head"], rose.get(KEYS["head"]), kind="head", meta={"sha256": "0" * 64})
+    head_bytes = rose.get(KEYS["head"])
+    rose.put(KEYS["head"], head_bytes, kind="head", meta={"sha256": "0" * 64})
     assert load_bust(rose) is None
+    # A damaged bust is a one-line error, not a silent fallback.
+    from generation.errors import MemorialError
+
+    rose.put(KEYS["bust"], b"not a bust", kind="bust", meta={"head_sha256": "0" * 64})
+    with pytest.raises(MemorialError, match="stored bust cannot be read.*subject fit"):
+        load_bust(rose)
