@@ -40,6 +40,21 @@ CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below th
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 
 
+def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The subject's person segment [H,W]: segmented in a window around their face (a bust's extent:
+    2.5 face sizes to each side, 1.5 above, 4 below), so in a group photo or a wide shot the model sees
+    them large and nobody else joins; zero outside the window."""
+    h, w = image.shape[:2]
+    face = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
+    cx, cy = float(lm[:, 0].mean()), float(lm[:, 1].mean())
+    x0, x1 = int(max(0, cx - 2.5 * face)), int(min(w, cx + 2.5 * face))
+    y0, y1 = int(max(0, cy - 1.5 * face)), int(min(h, cy + 4.0 * face))
+    prob = np.zeros((h, w), np.float32)
+    nose = (float(lm[T.NOSE_TIP, 0]) - x0, float(lm[T.NOSE_TIP, 1]) - y0)
+    prob[y0:y1, x0:x1] = segment_person(np.ascontiguousarray(image[y0:y1, x0:x1]), keep_at=nose)
+    return prob
+
+
 def _grid_step(face_px: float, box: tuple[int, int, int, int]) -> float:
     x0, y0, x1, y1 = box
     return max(1.5, max(x1 - x0, y1 - y0) / GRID_CELLS, face_px / 60)
@@ -62,7 +77,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     code = expression.neutral() if code is None else np.asarray(code, np.float32)
     h, w = image.shape[:2]
     h0 = h
-    prob = segment_person(image) if prob is None else np.asarray(prob, np.float32)
+    prob = person_around_face(image, lm) if prob is None else np.asarray(prob, np.float32)
     if prob.shape != (h, w):
         raise GeometryError(f"segment must be [{h},{w}], got {list(prob.shape)}")
     mask = prob > 0.5

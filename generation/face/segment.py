@@ -8,12 +8,13 @@ import numpy as np
 from .errors import GeometryError
 
 
-def segment_person(rgb: np.ndarray) -> np.ndarray:
+def segment_person(rgb: np.ndarray, keep_at: tuple[float, float] | None = None) -> np.ndarray:
     """Person probability [H,W] float32 0..1 for an RGB uint8 image [H,W,3].
 
     Uses the 'general' (square, 256 px) model: it keeps long hair and shoulders better than the
-    landscape one on portraits. Only the connected region holding the most probable mass is kept,
-    so a second person or a poster behind does not join the silhouette.
+    landscape one on portraits. Only one connected region is kept, so a second person or a poster
+    behind does not join the silhouette: the one under `keep_at` (x, y pixels, e.g. the subject's
+    nose), else the one holding the most probable mass.
     """
     import cv2
     import mediapipe as mp
@@ -31,7 +32,11 @@ def segment_person(rgb: np.ndarray) -> np.ndarray:
     if n > 2:
         mass = np.bincount(labels.reshape(-1), weights=prob.reshape(-1), minlength=n)
         mass[0] = 0
-        keep = labels == int(np.argmax(mass))
+        pick = int(np.argmax(mass))
+        if keep_at is not None:
+            x, y = (int(np.clip(round(v), 0, m - 1)) for v, m in zip(keep_at, (rgb.shape[1], rgb.shape[0])))
+            pick = int(labels[y, x]) or pick
+        keep = labels == pick
         # Soft edges stay: zero only what belongs to other confident regions.
         prob = np.where((labels > 0) & ~keep, 0.0, prob).astype(np.float32)
     return prob

@@ -163,3 +163,18 @@ def test_long_hair_below_the_shoulders_becomes_part_of_the_shell(faces, grace_he
     assert reach[hair].mean() > 0.97
     low = iy > chin + 100  # more than a neck (6 cm, ~85 px here) below the chin
     assert shell["follow"][low].max() == 0.0
+
+
+def test_in_a_group_photo_only_the_subject_is_lifted(faces, grace_head):
+    """Two people side by side (her portrait twice, a hand's width of wall between them): the shell
+    covers the one whose face was fitted. (People touching in the picture still merge into one.)"""
+    from generation.face.bust import lift_person
+    from generation.face.pose import project
+
+    img, lm = faces["grace"]
+    wall = np.broadcast_to(img[:1, -1:], (img.shape[0], 60, 3))  # the sky-blue backdrop of her top right corner
+    pair = np.ascontiguousarray(np.concatenate([img, wall, img], axis=1))  # she is on the left
+    shell = lift_person(pair, lm, grace_head)
+    x = project(shell["vertices"], shell["pose"], float(pair.shape[1]))[:, 0]
+    assert x.max() < img.shape[1] + 10  # nothing of the person on the right (10 px margin)
+    assert x.min() < 0.2 * img.shape[1] and x.max() > 0.8 * img.shape[1]  # her shoulders, both sides
