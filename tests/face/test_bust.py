@@ -159,7 +159,10 @@ def test_long_hair_below_the_shoulders_becomes_part_of_the_shell(faces, grace_he
     grid[iy, ix] = True
     from scipy import ndimage
 
-    reach = ndimage.binary_dilation(grid, iterations=6)  # grid spacing is about 5 px here
+    from generation.face.bust import GRID_CELLS
+
+    spacing = max(img.shape[:2]) / GRID_CELLS  # the shell's grid step in pixels (at most this)
+    reach = ndimage.binary_dilation(grid, iterations=int(np.ceil(spacing)))
     assert reach[hair].mean() > 0.97
     low = iy > chin + 100  # more than a neck (6 cm, ~85 px here) below the chin
     assert shell["follow"][low].max() == 0.0
