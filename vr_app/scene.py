@@ -15,6 +15,7 @@ from generation.artifacts import ExpressionTrack, HeadModel
 from scenes.build import build_scene
 from scenes.spec import SceneSpec
 
+from . import shading
 from .overlay import Overlay
 from .rig import HeadRig
 from .stage import Stage
@@ -49,6 +50,7 @@ class MemorialScene:
             self.portrait = LivingPortrait(self.room.bust_anchor, bust, rig_origin(head))
             parent, head, bust = self.portrait.photo_space, self.portrait.trim(head), self.portrait.trim(bust)
         self.rig = HeadRig(head, parent, texture, track, bust=bust)
+        self.shadow_camera = shading.apply(self.room, self.rig)  # GL displays; software ignores it
         self.room.place_camera(stage.camera, stage.lens)
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track
