@@ -17,7 +17,7 @@ def room() -> None:
     Example:
       memorial room serve rose &
       memorial room invite rose ben
-      memorial room join rose --url ws://127.0.0.1:8765 --invite TOKEN
+      memorial room join rose --url ws://127.0.0.1:8765 --member ben --invite TOKEN
     """
 
 
