@@ -30,10 +30,13 @@ class JoinOptions:
     screenshot: str | None = None  # write the last frame here (tests)
 
 
+PUMP_S = 0.002  # network time per rendered frame
+
+
 def _pump(loop: asyncio.AbstractEventLoop) -> None:
-    """Run every callback that is ready now, then return (one step of the client's loop)."""
-    loop.call_soon(loop.stop)
-    loop.run_forever()
+    """Give the client's loop PUMP_S of every frame: a single step per frame starved multi-step work
+    (WebRTC's ICE and DTLS handshakes took longer than a whole session at low frame rates)."""
+    loop.run_until_complete(asyncio.sleep(PUMP_S))
 
 
 def connect(options: JoinOptions, device: str, echo=print) -> tuple[asyncio.AbstractEventLoop, RoomClient, tuple | None]:
@@ -61,6 +64,8 @@ class Session:
         self._next_pose = 0.0
         self._asked: set[str] = set()
         self.refused: list[str] = []  # ops the server refused (shown nowhere yet; kept for tests)
+        self.voice = None  # a voice.Voice mesh, offered to new members about once a second
+        self._next_voice_sync = 0.0
 
     def step(self) -> bool:
         """False once the server has closed the connection."""
@@ -71,6 +76,9 @@ class Session:
             self.loop.create_task(self.client.send_pose(self.view.own_pose()))
         if self.client.closed is None:
             self._fetch_once()
+            if self.voice is not None and now >= self._next_voice_sync:
+                self._next_voice_sync = now + 1.0
+                self.loop.create_task(self.voice.sync())
         self.view.update(now - self.started)
         return self.client.closed is None
 
@@ -143,7 +151,13 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
         from ..audio import SpatialAudio
 
         audio = SpatialAudio(base.sfxManagerList[0], base.camera, base.render, base.task_mgr)
-    session = Session(loop, client, RoomView(stage, client, spec, likeness, audio))
+    view = RoomView(stage, client, spec, likeness, audio)
+    session = Session(loop, client, view)
+    voices = None
+    if audio is not None:
+        voices = _listen_to_members(client, audio, view)
+        if voices is not None:
+            session.voice = voices[0]
 
     def frame(task):
         if not session.step():
@@ -164,6 +178,9 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     except SystemExit:
         pass
     finally:
+        if voices is not None:
+            voices[1].close()
+            loop.run_until_complete(voices[0].close())
         if audio is not None:
             audio.close()  # leaving stops every sound at once
         session.close()
@@ -233,3 +250,20 @@ def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | Non
         else:
             loop.run_until_complete(client.close())
     return rooms[0] if rooms else None
+
+
+def _listen_to_members(client: RoomClient, audio, view):
+    """The members' voices, each at its avatar's head (this client has no microphone yet: it listens)."""
+    try:
+        import aiortc  # noqa: F401  (the voice mesh's WebRTC)
+    except ImportError:  # the room works without voices
+        return None
+    from .voice import Voice
+    from .voice_audio import VoicePlayback
+
+    def head(member: str):
+        avatar = view.avatars.get(member)
+        return avatar.head if avatar is not None else None
+
+    playback = VoicePlayback(audio, head)
+    return Voice(client, None, playback.feed), playback
