@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from ..errors import MemorialError
@@ -45,6 +47,7 @@ def _register() -> None:
         cli.add_command(command)
     room.register(cli)  # view, render
     speech.register(cli)  # say, drive, lipsync, memory, converse
+    cli.add_command(importlib.import_module(".session", __package__).session)  # therapist-guided sessions
 
 
 def main(argv: list[str] | None = None) -> None:
