@@ -9,11 +9,12 @@ import secrets
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from vr_app.session import protocol as p
 
+from ..plan import EXAMPLE
 from .service import ConsoleService, Refusal
 
 STATIC = Path(__file__).with_name("static")
@@ -63,8 +64,7 @@ def create_app(service: ConsoleService) -> FastAPI:
         task = asyncio.create_task(beat())
         yield
         task.cancel()
-        service.save()
-        service.audit("console_closed")
+        service.close()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service, app.state.hub = service, hub
@@ -78,6 +78,10 @@ def create_app(service: ConsoleService) -> FastAPI:
         if not check_token(request.query_params.get("t")):
             raise HTTPException(status_code=403, detail="open the console with the URL it printed")
         return (STATIC / "index.html").read_text("utf-8")
+
+    @app.get("/plan-example.toml", response_class=PlainTextResponse)
+    async def plan_example():
+        return EXAMPLE
 
     @app.websocket("/ws/console")
     async def console_ws(ws: WebSocket):

@@ -3,9 +3,12 @@ commands (each one in the subject's audit log), SUDS alerts and the session reco
 
 from __future__ import annotations
 
+import copy
+import functools
+import queue
 import secrets
+import threading
 import time
-from dataclasses import dataclass
 
 from vr_app.session import protocol as p
 
@@ -23,17 +26,43 @@ class Refusal(MemorialError):
     """A console request that the rules refuse; the page shows the message."""
 
 
-@dataclass
-class Outcome:
-    """What a handled message asks the web layer to do."""
+class VaultWriter:
+    """One thread makes every vault write, in order, so a write's fsyncs never delay a command
+    on its way to the client. Callers hand over finished values (snapshots), never live state."""
 
-    to_client: list | None = None
-    alerts: list[str] | None = None
+    def __init__(self):
+        self.jobs: queue.Queue = queue.Queue()
+        self.errors: list[str] = []
+        self._thread = threading.Thread(target=self._run, name="session-vault-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                job()
+            except MemorialError as exc:  # e.g. VaultBusy: keep going, the console shows it
+                self.errors.append(str(exc))
+            finally:
+                self.jobs.task_done()
+
+    def submit(self, job) -> None:
+        self.jobs.put(job)
+
+    def flush(self) -> None:
+        self.jobs.join()
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self._thread.join(timeout=30)
 
 
 class ConsoleService:
     def __init__(self, vault, clock=time.monotonic, wall=time.time):
         self.vault, self.clock, self.wall = vault, clock, wall
+        self.writer = VaultWriter()
         self.token = secrets.token_urlsafe(16)  # the page's URL carries it; other local users lack it
         self.plan: SessionPlan | None = load_plan(vault)
         self.checklist = Checklist(family_consent_therapy="therapy" in vault.consent.scopes)
@@ -55,12 +84,19 @@ class ConsoleService:
         return round(self.clock() - self.t0, 3)
 
     def audit(self, action: str, **detail) -> None:
-        self.vault.log(f"session_{action}", session=self.record.id, **detail)
+        self.writer.submit(functools.partial(self.vault.log, f"session_{action}", session=self.record.id, **detail))
 
     def save(self) -> None:
         self.record.checklist = self.checklist.to_json()
         self.record.ssq_before = self.checklist.ssq_before
-        save_record(self.vault, self.record)
+        snapshot = SessionRecord.from_json(copy.deepcopy(self.record.to_json()))
+        self.writer.submit(functools.partial(save_record, self.vault, snapshot))
+
+    def close(self) -> None:
+        """Write the record and the closing audit line, and wait until both are on disk."""
+        self.save()
+        self.audit("console_closed")
+        self.writer.close()
 
     def alert(self, text: str) -> str:
         self.alerts.append({"t": self.t(), "text": text})
@@ -173,7 +209,7 @@ class ConsoleService:
             raise Refusal(str(exc)) from None
         if self.record.started_t is not None:
             raise Refusal("the session has started: the plan cannot change now")
-        save_plan(self.vault, plan)
+        self.writer.submit(functools.partial(save_plan, self.vault, plan))
         self.plan = plan
         self.record.plan = plan.to_json()
         self.audit("plan_stored", steps=len(plan.steps))
@@ -234,4 +270,5 @@ class ConsoleService:
                        "state": self.client_state},
             "seq": self.seq, "alerts": self.alerts[-20:], "notes": self.record.notes[-50:],
             "suds": self.record.suds[-200:], "t": self.t(), "started": self.record.started_t is not None,
+            "storage_errors": self.writer.errors[-5:],
         }
