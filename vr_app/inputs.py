@@ -29,6 +29,7 @@ class RoomInputs:
     title: str = ""
     photos: list[np.ndarray] = field(default_factory=list)  # [h,w,3] thumbnails
     texture_source: str = ""
+    session: object | None = None  # a live therapist session (vr_app.session.binding.SessionHook)
 
 
 def load_head(vault) -> HeadModel:

@@ -37,9 +37,13 @@ def _track_for(vault, track: str | None, text: str | None):
 @click.option("--standing", is_flag=True, help="Headset only: standing mode (teleport within the room).")
 @click.option("--stats", is_flag=True, help="Headset only: print frame timing when the session ends.")
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
+@click.option("--session", "session_code", default=None, metavar="CODE",
+              help="Join a therapist's session with the one-time code the console shows.")
+@click.option("--console", "console_url", default="ws://127.0.0.1:8765/ws/client", show_default=True,
+              help="With --session: where the therapist's console runs.")
 @member_option
 def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: bool, standing: bool, stats: bool,
-         seconds: float | None, member: str | None) -> None:
+         seconds: float | None, session_code: str | None, console_url: str, member: str | None) -> None:
     """Open the memorial room in a window and meet the likeness.
 
     --display auto uses a headset when an OpenXR runtime reports one, else a window.
@@ -50,7 +54,12 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
     \b
     Example:
       memorial view rose --scene chapel --track hello
+      memorial view rose --session K7QM-4XPD    # a therapist-guided session
     """
+    if session_code is not None:
+        from .session import view_session
+
+        return view_session(name, session_code, console_url, display, seconds, member)
     from scenes.spec import load as load_spec
     from vr_app import viewer
     from vr_app.errors import DisplayUnavailable

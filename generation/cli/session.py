@@ -195,3 +195,35 @@ def measure(name: str, pg13r: float | None, ssq: float | None, when: str | None,
             if value is not None:
                 add_measure(vault, key, value, day, session_id)
     click.echo("Recorded.")
+
+
+def view_session(name: str, code: str, url: str, display: str, seconds: float | None, member: str | None) -> None:
+    """`memorial view NAME --session CODE`: the client's desktop viewer, driven by the session."""
+    from scenes.spec import load as load_spec
+    from vr_app import viewer
+    from vr_app.errors import DisplayUnavailable
+    from vr_app.inputs import line_textures, load_inputs, load_track, track_names
+    from vr_app.session.binding import SessionHook
+    from vr_app.session.client import ClientSession
+    from vr_app.xr.display import choose_display
+
+    chosen, reason = choose_display(display)
+    if chosen != "desktop":
+        raise DisplayUnavailable(f"sessions run in the desktop viewer for now ({reason}); use --display desktop")
+    viewer.check_display()
+    with unlock(name, member, Action.THERAPY) as vault:
+        client = ClientSession.join(url, code, "desktop")
+        plan = client.link.welcome.plan
+        stored = set(track_names(vault))
+        names = [ln["track"] for step in plan["steps"] for ln in step["lines"] if ln["track"] in stored]
+        lines = [load_track(vault, t) for t in names]
+        textures = line_textures(vault, names)
+        inputs = load_inputs(vault, lines[0] if lines else None, texture=textures[0] if textures else None)
+        vault.log("view", scene=plan["room"], tracks=",".join(names), display=chosen, session=client.session_id)
+    hook = SessionHook(client, names)
+    inputs.session = hook
+    click.echo(f"Joined session {client.session_id}. Keys: q or esc leave · digits + enter answer SUDS.")
+    try:
+        viewer.run(inputs, load_spec(plan["room"]), lines, max_seconds=seconds, textures=textures or None)
+    finally:
+        client.close()
