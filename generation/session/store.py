@@ -21,10 +21,17 @@ def save_plan(vault, plan: SessionPlan) -> None:
     vault.put_json(PLAN_KEY, plan.to_json(), kind="session_plan", meta={"alias": plan.alias, "author": plan.author})
 
 
+def _get_json(vault, key: str, default=None):
+    """get() re-reads the index when a key is missing: another process may have just stored it."""
+    try:
+        return vault.get_json(key)
+    except KeyError:
+        return default
+
+
 def load_plan(vault) -> SessionPlan | None:
-    if not vault.exists(PLAN_KEY):
-        return None
-    return SessionPlan.from_json(vault.get_json(PLAN_KEY))
+    data = _get_json(vault, PLAN_KEY)
+    return SessionPlan.from_json(data) if data is not None else None
 
 
 def save_record(vault, record: SessionRecord) -> None:
@@ -39,16 +46,16 @@ def load_record(vault, session_id: str) -> SessionRecord:
     if not _SESSION_ID.match(session_id or ""):
         raise UsageError(f"{session_id!r} is not a session id (like 20261130-1845-ab12; "
                          "see `memorial session list NAME`)")
-    key = RECORD_PREFIX + session_id
-    if not vault.exists(key):
+    data = _get_json(vault, RECORD_PREFIX + session_id)
+    if data is None:
         known = list_records(vault)
         raise UsageError(f"no session {session_id!r}" + (f" (sessions: {', '.join(known[-5:])})" if known else
                                                            " (this subject has no sessions yet)"))
-    return SessionRecord.from_json(vault.get_json(key))
+    return SessionRecord.from_json(data)
 
 
 def load_measures(vault) -> list[dict]:
-    return vault.get_json(MEASURES_KEY) if vault.exists(MEASURES_KEY) else []
+    return _get_json(vault, MEASURES_KEY, [])
 
 
 def add_measure(vault, name: str, value: float, when: dt.date, session_id: str = "") -> dict:
