@@ -167,7 +167,7 @@ def create_app(service: ConsoleService) -> FastAPI:
             pass
         finally:
             hub.client = None
-            service.client_gone()
+            await hub.alerts(service.client_gone())
             await hub.status()
 
     return app

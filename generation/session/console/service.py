@@ -130,13 +130,14 @@ class ConsoleService:
         self.audit("client_joined", display=hello.display)
         return p.Welcome(session=self.record.id, plan=self.plan.to_json())
 
-    def client_gone(self) -> None:
-        if self.client_connected:
-            self.client_connected = False
-            self.record.event(self.t(), "client_disconnected")
-            self.audit("client_disconnected")
-            self.alert("The client's viewer disconnected; it pauses into the neutral room on its own.")
-            self.save()
+    def client_gone(self) -> list[str]:
+        if not self.client_connected:
+            return []
+        self.client_connected = False
+        self.record.event(self.t(), "client_disconnected")
+        self.audit("client_disconnected")
+        self.save()
+        return [self.alert("The client's viewer disconnected; it pauses into the neutral room on its own.")]
 
     # ----- from the browser -------------------------------------------------------------------
 
