@@ -106,7 +106,7 @@ class Browser:
         from websockets.sync.client import connect
 
         self.ws = connect(f"ws://127.0.0.1:{console.port}/ws/console?t={console.service.token}", proxy=None,
-                          compression=None, ping_interval=None, max_size=p.MAX_MESSAGE)
+                          compression=None, ping_interval=None, max_size=p.MAX_MESSAGE, legacy=True)
         self.status = p.decode(self.ws.recv(timeout=5)).data
         self.alerts: list[str] = []
 

@@ -24,7 +24,7 @@ class SessionLink:
         self._send_lock = threading.Lock()
         try:
             self.ws = connect(url, proxy=None, compression=None, open_timeout=open_timeout,
-                              ping_interval=None, max_size=p.MAX_MESSAGE)
+                              ping_interval=None, max_size=p.MAX_MESSAGE, legacy=True)
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise SessionRefused(f"cannot reach the console at {url}: {exc}") from None
         try:
