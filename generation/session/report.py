@@ -42,12 +42,16 @@ def text_sections(record: SessionRecord) -> list[tuple[str, list[str]]]:
     if plan:
         steps.append(f"Closing: \"{plan['goodbye']}\" then fade {plan['fade_s']:g} s; reality: \"{plan['reality']}\"")
     cl = record.checklist or {}
-    checklist = [f"Adult client: {cl.get('adult_client')}; client consent: {cl.get('client_consent')}; "
-                 f"family consent (therapy): {cl.get('family_consent_therapy')}",
-                 "Contraindications (yes = present): " + ", ".join(
-                     f"{k.replace('_', ' ')}: {'yes' if v else 'no' if v is False else 'not asked'}"
-                     for k, v in (cl.get("contraindications") or {}).items()),
-                 f"Cybersickness susceptibility: {cl.get('cybersickness')}"]
+
+    def yn(v) -> str:
+        return "yes" if v is True else "no" if v is False else "not answered"
+
+    checklist = [f"Adult client: {yn(cl.get('adult_client'))}; client consent: {yn(cl.get('client_consent'))}; "
+                 f"family consent (therapy): {yn(cl.get('family_consent_therapy'))}",
+                 "Contraindications present: " + (", ".join(
+                     f"{k.replace('_', ' ')}: {yn(v)}" for k, v in (cl.get("contraindications") or {}).items())
+                     or "not asked"),
+                 f"Cybersickness susceptibility: {cl.get('cybersickness') or 'not answered'}"]
     timeline = [f"{_mmss(e['t'], start)}  {e['kind'].replace('_', ' ')}  {e['detail']}" for e in record.events]
     lines = [f"{_mmss(x['t'], start)}  step {x['step'] + 1}: \"{x['text']}\"" for x in record.lines] or ["none"]
     pauses = [f"{_mmss(e['t'], start)}  {e['kind'].replace('_', ' ')}  {e['detail']}" for e in record.events
@@ -91,19 +95,23 @@ def plots(record: SessionRecord, measures: list[dict]):
     ax.bar(["before", "after"], [v or 0 for v in values], color=["#7d9c6b", "#c28f4a"])
     for i, v in enumerate(values):
         ax.text(i, (v or 0) + 1, "not entered" if v is None else f"{v:g}", ha="center", fontsize=8)
+    ax.set_ylim(0, max(v or 0 for v in values) * 1.25 + 5)
     ax.set_ylabel("SSQ total")
     ax.set_title("Cybersickness")
     sick.tight_layout()
 
     trend = None
     if measures:
+        import datetime as dt
+
         trend = Figure(figsize=(3.8, 2.6), dpi=110)
         ax = trend.add_subplot()
-        for name, (label, _, _) in MEASURES.items():
-            pts = sorted((m["date"], m["value"]) for m in measures if m["name"] == name)
-            if pts:
-                ax.plot([d for d, _ in pts], [v for _, v in pts], marker="o", label=label)
-        ax.legend(fontsize=7)
+        axes = {"pg13r": ax, "ssq": ax.twinx()}  # the two totals have different ranges
+        for (name, (label, low, high)), colour in zip(MEASURES.items(), ("#6a3d9a", "#c28f4a")):
+            pts = sorted((dt.date.fromisoformat(m["date"]), m["value"]) for m in measures if m["name"] == name)
+            axes[name].plot([d for d, _ in pts], [v for _, v in pts], marker="o", color=colour, label=label)
+            axes[name].set_ylim(low, high)
+            axes[name].set_ylabel(label, color=colour, fontsize=8)
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
         ax.set_title("Measures across sessions")
         trend.tight_layout()
@@ -136,10 +144,10 @@ def render_pdf(record: SessionRecord, measures: list[dict]) -> bytes:
             for w in textwrap.wrap(line, 92):
                 first.text(0.07, y, w, fontsize=9)
                 y -= 0.017
-        _paste(first, suds, (0.05, 0.42, 0.9, 0.36))
-        _paste(first, sick, (0.05, 0.08, 0.44, 0.32))
+        _paste(first, suds, (0.05, 0.46, 0.9, 0.36))
+        _paste(first, sick, (0.05, 0.12, 0.44, 0.32))
         if trend is not None:
-            _paste(first, trend, (0.5, 0.08, 0.46, 0.32))
+            _paste(first, trend, (0.5, 0.12, 0.46, 0.32))
         pdf.savefig(first)
         rows = _wrapped(text_sections(record)[1:])
         for i in range(0, len(rows), LINES_PER_PAGE):
