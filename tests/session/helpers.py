@@ -133,3 +133,37 @@ class Browser:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def start_xvfb(size: str = "1024x768x24") -> tuple[subprocess.Popen, str]:
+    """A private X server on a free display number; stop it with proc.terminate()."""
+    for number in range(120, 240):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            break
+    else:
+        raise RuntimeError("no free X display number")
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{number}").exists():
+            return proc, f":{number}"
+        time.sleep(0.05)
+    proc.terminate()
+    raise RuntimeError("Xvfb did not start")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+def mean_rgb(data_url: str):
+    """Mean colour of a mirror frame (a data: URL holding a JPEG) as a numpy [3] array."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    raw = base64.b64decode(data_url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), np.float32).reshape(-1, 3).mean(axis=0)

@@ -86,11 +86,16 @@ def test_grounding_shows_the_safe_room_with_the_breathing_cue(ctl, plan):
     ctl.command("grounding", 3)
     v = ctl.view()
     assert (v.room, v.likeness, v.message) == ("safe", "none", plan.breathing)
-    ctl.command("resume", 4)  # only a pause resumes; grounding ends with 'next' or 'end'
-    assert ctl.view().mode == "grounding"
+    ctl.command("next", 4)  # no step advances while grounding
     ctl.command("pause", 5)
     ctl.command("resume", 6)
-    assert ctl.view().mode == "grounding"
+    assert ctl.view().mode == "grounding"  # a pause inside grounding returns to grounding
+    ctl.command("grounding", 7)  # pressed again: back to the session where it was
+    v = ctl.view()
+    assert (v.mode, v.step, v.likeness) == ("running", 1, "far")
+    ctl.command("grounding", 8)
+    ctl.command("resume", 9)
+    assert ctl.view().mode == "running"
 
 
 def test_end_runs_the_closing_ritual_then_the_reality_statement(ctl, clock, plan):

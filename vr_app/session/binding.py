@@ -119,7 +119,9 @@ class SessionHook:
             if view.suds_prompt else ""
         self.text.set_text(view.message + prompt)
         self.text.set_text_color(*((0.12, 0.12, 0.12, 1) if neutral and view.dim < 0.5 else (1, 1, 1, 1)))
-        if view.line and not view.track:
+        if not view.line:
+            scene.overlay.set_subtitle("")  # nothing is said: no words stay on screen after a stop
+        elif not view.track:
             scene.overlay.set_subtitle(view.line)  # an authored line without a recording: words only
         scene.overlay.label_np.show()
         self.client.controller.gaze = self._gaze(view)

@@ -114,13 +114,18 @@ class SessionController:
             self.resume_to, self.mode, self.reason, self.playing = self.mode, "paused", "therapist", False
 
     def _cmd_resume(self, now: float) -> None:
-        if self.mode == "paused":
+        if self.mode == "grounding":
+            self.mode = "running"
+        elif self.mode == "paused":
             self.mode, self.reason = self.resume_to, ""
             if self.mode == "closing":
                 self.closing_at = now  # the fade starts again rather than jumping
 
     def _cmd_grounding(self, now: float) -> None:
-        if self.mode in ("running", "paused"):
+        """Grounding toggles: pressed again, the session goes back to where it was."""
+        if self.mode == "grounding":
+            self.mode = "running"
+        elif self.mode in ("running", "paused"):
             self.mode, self.playing, self.reason, self.resume_to = "grounding", False, "", "running"
 
     def _cmd_next(self, now: float) -> None:

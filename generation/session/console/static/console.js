@@ -10,9 +10,10 @@ function send(msg) {
   else alertLine("Not connected to the console server.");
 }
 function command(name) {
-  // Pause doubles as Resume while the client is paused.
+  // Pause doubles as Resume while the client is paused, Grounding as its own way back.
   const mode = status && status.client.state && status.client.state.mode;
   if (name === "pause" && mode === "paused") name = "resume";
+  if (name === "grounding" && mode === "grounding") name = "resume";
   send({type: "command", seq: 0, name: name, sent: Date.now() / 1000});
 }
 function alertLine(text) {
@@ -40,6 +41,7 @@ function render(d) {
   $("st-room").textContent = st ? st.room + ", likeness " + st.likeness + (st.frozen ? ", frozen" : "") + (st.volume === 0 ? ", silent" : "") : "—";
   $("st-label").textContent = st ? st.label : "—";
   $("btn-pause").firstChild.textContent = st && st.mode === "paused" ? "Resume " : "Pause ";
+  $("btn-grounding").firstChild.textContent = st && st.mode === "grounding" ? "Back from grounding " : "Grounding ";
   const ready = d.checklist.complete && d.plan && c.connected && !d.started;
   $("btn-start").disabled = !ready;
   const why = [];
@@ -87,7 +89,11 @@ function connect() {
     const m = JSON.parse(ev.data);
     if (m.type === "status") render(m.data);
     else if (m.type === "alert") alertLine(m.text);
-    else if (m.type === "frame") $("mirror").src = "data:image/jpeg;base64," + m.jpeg;
+    else if (m.type === "frame") {
+      const img = $("mirror");
+      img.src = "data:image/jpeg;base64," + m.jpeg;
+      img.dataset.frames = String(Number(img.dataset.frames || 0) + 1);  // lets a test wait for a fresh one
+    }
   };
 }
 document.addEventListener("DOMContentLoaded", () => {
