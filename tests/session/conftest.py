@@ -33,7 +33,7 @@ def service(planned_vault):
 
     svc = ConsoleService(planned_vault)
     yield svc
-    svc.writer.close()
+    svc.close()
 
 
 @pytest.fixture

@@ -54,9 +54,14 @@ class VaultWriter:
     def flush(self) -> None:
         self.jobs.join()
 
+    @property
+    def closed(self) -> bool:
+        return not self._thread.is_alive()
+
     def close(self) -> None:
-        self.jobs.put(None)
-        self._thread.join(timeout=30)
+        if not self.closed:
+            self.jobs.put(None)
+            self._thread.join(timeout=30)
 
 
 class ConsoleService:
@@ -94,6 +99,8 @@ class ConsoleService:
 
     def close(self) -> None:
         """Write the record and the closing audit line, and wait until both are on disk."""
+        if self.writer.closed:
+            return
         self.save()
         self.audit("console_closed")
         self.writer.close()
