@@ -205,12 +205,14 @@ def view_session(name: str, code: str, url: str, display: str, seconds: float | 
     from vr_app.inputs import line_textures, load_inputs, load_track, track_names
     from vr_app.session.binding import SessionHook
     from vr_app.session.client import ClientSession
-    from vr_app.xr.display import choose_display
+    from vr_app.session.xr import session_scene_builder
+    from vr_app.xr.display import choose_display, memorial_scene_builder, run_openxr_view
 
     chosen, reason = choose_display(display)
-    if chosen != "desktop":
-        raise DisplayUnavailable(f"sessions run in the desktop viewer for now ({reason}); use --display desktop")
-    viewer.check_display()
+    if chosen == "none":
+        raise DisplayUnavailable(reason)
+    if chosen == "desktop":
+        viewer.check_display()
     with unlock(name, member, Action.THERAPY) as vault:
         client = ClientSession.join(url, code, "desktop")
         plan = client.link.welcome.plan
@@ -220,10 +222,15 @@ def view_session(name: str, code: str, url: str, display: str, seconds: float | 
         textures = line_textures(vault, names)
         inputs = load_inputs(vault, lines[0] if lines else None, texture=textures[0] if textures else None)
         vault.log("view", scene=plan["room"], tracks=",".join(names), display=chosen, session=client.session_id)
-    hook = SessionHook(client, names)
-    inputs.session = hook
-    click.echo(f"Joined session {client.session_id}. Keys: q or esc leave · digits + enter answer SUDS.")
+    spec = load_spec(plan["room"])
     try:
-        viewer.run(inputs, load_spec(plan["room"]), lines, max_seconds=seconds, textures=textures or None)
+        if chosen == "desktop":
+            inputs.session = SessionHook(client, names)
+            click.echo(f"Joined session {client.session_id}. Keys: q or esc leave · digits + enter answer SUDS.")
+            viewer.run(inputs, spec, lines, max_seconds=seconds, textures=textures or None)
+        else:
+            click.echo(f"Joined session {client.session_id} in the headset. Leave: end the app or take it off.")
+            run_openxr_view(session_scene_builder(memorial_scene_builder(inputs, spec, None), client),
+                            seconds=seconds, echo=click.echo)
     finally:
         client.close()

@@ -19,7 +19,7 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
 WAIT_MS = 15000
-NEUTRAL = np.array([0.78, 0.78, 0.76]) * 255  # vr_app.session.binding.NEUTRAL_RGB
+NEUTRAL = np.array([0.78, 0.78, 0.76]) * 255  # vr_app.session.room_view.NEUTRAL_RGB
 
 
 @pytest.fixture
@@ -140,7 +140,11 @@ def test_each_control_against_the_desktop_viewer(page, live, service, planned_va
 
 
 @pytest.mark.slow
-def test_end_suds_notes_and_refusals_against_the_headless_client(page, live, service, plan):
+def test_end_suds_notes_and_refusals_against_the_headless_client(page, live, service):
+    from tests.session.conftest import PLAN_TOML
+
+    service.store_plan(PLAN_TOML.replace("fade_s = 8", "fade_s = 1"))  # a short fade keeps the test quick
+    plan = service.plan
     pg = page
     client = HeadlessClient(live.client_url, pg.inner_text("#code"), link_timeout=2.0)
     try:

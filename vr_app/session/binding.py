@@ -1,6 +1,6 @@
-"""The thin Panda3D side of a session: each frame it asks the ClientSession what to show and
-applies it to the desktop viewer's room (dimming, silence, neutral room, where the likeness
-stands, the line playing, the message, the SUDS prompt). The label is re-shown every frame.
+"""The desktop viewer's side of a session: each frame it asks the ClientSession what to show,
+hands the room to RoomView, and does what only a window has: playback of the line's
+recording, volume, keys and the mirror picture for the therapist.
 
 Keys while in a session: q or esc leave (always honoured), digits + enter answer SUDS,
 h takes the (simulated) headset off/on. The viewer's own playback keys are switched off:
@@ -16,9 +16,8 @@ import numpy as np
 from .. import tasks
 from .client import ClientSession
 from .controller import ClientView
+from .room_view import RoomView
 
-NEUTRAL_RGB = (0.78, 0.78, 0.76)  # a plain, light, empty room
-FAR_M = 3.0  # how much farther away the likeness stands in a 'far' step
 MIRROR_W = 192
 
 
@@ -33,31 +32,11 @@ class SessionHook:
         self._track = None
 
     def attach(self, base, scene, player, audio) -> None:
-        from panda3d.core import CardMaker, TextNode, TransparencyAttrib
-
         self.base, self.scene, self.player, self.audio = base, scene, player, audio
-        self.room_clear = base.win.get_clear_color()
-        self.bust_home = scene.rig.root.get_pos()
+        self.room = RoomView(scene)
         player.playing = False  # nothing plays until the therapist plays a line
-        scene.timeline.intro_s = 0.0  # the therapist frames the session; the label stays on screen
-        scene.update(0.0)
         if audio is not None and audio.voice is not None:
             audio.voice.stop()
-        aspect = scene.stage.aspect
-        cm = CardMaker("session-dim")
-        cm.set_frame(-aspect, aspect, -1, 1)
-        self.dim = scene.overlay.root.attach_new_node(cm.generate())
-        self.dim.set_color(0, 0, 0, 1)
-        self.dim.set_transparency(TransparencyAttrib.M_alpha)
-        self.dim.set_bin("fixed", 90)  # under the label (bin 100): the label stays readable
-        self.text = TextNode("session-message")
-        self.text.set_align(TextNode.A_center)
-        self.text.set_wordwrap(26)
-        self.text.set_text_color(1, 1, 1, 1)
-        self.text_np = scene.overlay.root.attach_new_node(self.text)
-        self.text_np.set_scale(0.07)
-        self.text_np.set_pos(0, 0, 0.75)
-        self.text_np.set_bin("fixed", 95)
         for key in ("space", "r", "n", "s"):
             base.ignore(key)
         base.accept("escape", self.leave)
@@ -97,34 +76,13 @@ class SessionHook:
 
     def apply(self, view: ClientView) -> None:
         self.view = view
-        scene, player = self.scene, self.player
-        neutral = view.room == "neutral"
-        scene.room.root.show() if not neutral else scene.room.root.hide()
-        self.base.win.set_clear_color((*NEUTRAL_RGB, 1) if neutral else self.room_clear)
-        rig = scene.rig.root
-        if view.likeness == "none":
-            rig.hide()
-        else:
-            rig.show()
-            rig.set_pos(self.bust_home + (0, FAR_M, 0) if view.likeness == "far" else self.bust_home)
-        if view.dim > 0:
-            self.dim.show()
-            self.dim.set_alpha_scale(view.dim)
-        else:
-            self.dim.hide()
         self._play(view)
         if self.audio is not None:
-            self.audio.set_volume(player.volume * view.volume)
+            self.audio.set_volume(self.player.volume * view.volume)
         prompt = f"\n\nHow distressed are you right now, 0 to 100? Type it and press Enter. {self._digits}" \
             if view.suds_prompt else ""
-        self.text.set_text(view.message + prompt)
-        self.text.set_text_color(*((0.12, 0.12, 0.12, 1) if neutral and view.dim < 0.5 else (1, 1, 1, 1)))
-        if not view.line:
-            scene.overlay.set_subtitle("")  # nothing is said: no words stay on screen after a stop
-        elif not view.track:
-            scene.overlay.set_subtitle(view.line)  # an authored line without a recording: words only
-        scene.overlay.label_np.show()
-        self.client.controller.gaze = self._gaze(view)
+        self.room.apply(view, prompt)
+        self.client.controller.gaze = self.room.gaze(view)
 
     def _play(self, view: ClientView) -> None:
         player = self.player
@@ -138,15 +96,6 @@ class SessionHook:
         self._track = view.track
         if view.track and player.t >= player.scene.timeline.total:
             self.client.controller.line_done()
-
-    def _gaze(self, view: ClientView) -> str:
-        """'likeness' when the head is within 15 degrees of the view's centre, else 'room'."""
-        if view.likeness == "none":
-            return "room"
-        cam = self.scene.stage.camera
-        p = cam.get_relative_point(self.scene.rig.root, (0, 0, 0))
-        angle = np.degrees(np.arctan2(np.hypot(p.x, p.z), max(p.y, 1e-6)))
-        return "likeness" if angle < 15 else "room"
 
     def snapshot(self) -> bytes | None:
         """The window's last frame as a small JPEG, for the therapist's mirror."""

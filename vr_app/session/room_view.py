@@ -1,0 +1,106 @@
+"""Applies a session's ClientView to a MemorialScene, the same way on every display (desktop
+window or headset): the neutral room, where the likeness stands, dimming, the centred message,
+subtitles for authored lines, and the label shown every frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+from panda3d.core import CardMaker, TextNode, TransparencyAttrib
+
+from ..geom import MeshGeom
+from .controller import ClientView
+
+NEUTRAL_RGB = (0.78, 0.78, 0.76)  # a plain, light, empty room
+FAR_M = 3.0  # how much farther away the likeness stands in a 'far' step
+NEUTRAL_RADIUS = 40.0
+
+
+WORLD_DIM_RADIUS = 1.0  # metres around the seat: the head stays inside it
+
+
+def _inside_sphere(name: str, radius: float, rgba) -> MeshGeom:
+    m = trimesh.creation.icosphere(subdivisions=2, radius=radius)
+    v = np.asarray(m.vertices, np.float32)
+    return MeshGeom(name, v, np.asarray(m.faces)[:, ::-1], colors=np.tile(np.array(rgba, np.float32), (len(v), 1)))
+
+
+class RoomView:
+    """`dim_around`: in a headset the overlay is a panel, not the whole view, so dimming there is a
+    dark sphere around this node (the seat), drawn over the world but under the label's panel."""
+
+    def __init__(self, scene, dim_around=None):
+        self.scene = scene
+        self.bust_home = scene.rig.root.get_pos()
+        # The neutral room: a plain sphere around everything, shown when the room is hidden.
+        self.neutral = scene.stage.render.attach_new_node(
+            _inside_sphere("neutral-room", NEUTRAL_RADIUS, (*NEUTRAL_RGB, 1)).node)
+        self.neutral.set_light_off(1)
+        self.neutral.set_pos(scene.room.root.get_pos(scene.stage.render))
+        self.neutral.hide()
+        aspect = scene.stage.aspect
+        cm = CardMaker("session-dim")
+        cm.set_frame(-aspect, aspect, -1, 1)
+        self.dim = scene.overlay.root.attach_new_node(cm.generate())
+        self.dim.set_color(0, 0, 0, 1)
+        self.dim.set_transparency(TransparencyAttrib.M_alpha)
+        self.dim.set_bin("fixed", 90)  # under the label (bin 100): the label stays readable
+        self.dim.hide()
+        self.world_dim = None
+        if dim_around is not None:
+            self.world_dim = dim_around.attach_new_node(_inside_sphere("session-world-dim", WORLD_DIM_RADIUS,
+                                                                       (0, 0, 0, 1)).node)
+            self.world_dim.set_light_off(1)
+            self.world_dim.set_transparency(TransparencyAttrib.M_alpha)
+            self.world_dim.set_bin("fixed", 80)  # the headset's label panel draws at 90, over it
+            self.world_dim.set_depth_test(False)
+            self.world_dim.set_depth_write(False)
+            self.world_dim.hide()
+        self.text = TextNode("session-message")
+        self.text.set_align(TextNode.A_center)
+        self.text.set_wordwrap(26)
+        self.text_np = scene.overlay.root.attach_new_node(self.text)
+        self.text_np.set_scale(0.07)
+        self.text_np.set_pos(0, 0, 0.75)
+        self.text_np.set_bin("fixed", 95)
+        scene.timeline.intro_s = 0.0  # the therapist frames the session; the label stays on screen
+        scene.update(0.0)
+
+    def apply(self, view: ClientView, prompt: str = "") -> None:
+        scene = self.scene
+        neutral = view.room == "neutral"
+        if neutral:
+            scene.room.root.hide()
+            self.neutral.show()
+        else:
+            scene.room.root.show()
+            self.neutral.hide()
+        rig = scene.rig.root
+        if view.likeness == "none":
+            rig.hide()
+        else:
+            rig.show()
+            rig.set_pos(self.bust_home + (0, FAR_M, 0) if view.likeness == "far" else self.bust_home)
+        for card in (self.dim, self.world_dim):
+            if card is None:
+                continue
+            if view.dim > 0:
+                card.show()
+                card.set_alpha_scale(view.dim)
+            else:
+                card.hide()
+        self.text.set_text(view.message + prompt)
+        self.text.set_text_color(*((0.12, 0.12, 0.12, 1) if neutral and view.dim < 0.5 else (1, 1, 1, 1)))
+        if not view.line:
+            scene.overlay.set_subtitle("")  # nothing is said: no words stay on screen after a stop
+        elif not view.track:
+            scene.overlay.set_subtitle(view.line)  # an authored line without a recording: words only
+        scene.overlay.label_np.show()
+
+    def gaze(self, view: ClientView) -> str:
+        """'likeness' when the head is within 15 degrees of the view's centre, else 'room'."""
+        if view.likeness == "none":
+            return "room"
+        p = self.scene.stage.camera.get_relative_point(self.scene.rig.root, (0, 0, 0))
+        angle = np.degrees(np.arctan2(np.hypot(p.x, p.z), max(p.y, 1e-6)))
+        return "likeness" if angle < 15 else "room"
