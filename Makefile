@@ -12,13 +12,17 @@ APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndf
 # Therapist sessions: Debian's Chromium for the console's browser tests (Playwright), poppler for report PDF -> PNG.
 APT_PACKAGES += chromium poppler-utils
 
-.PHONY: demo test bench setup system-packages clean
+.PHONY: demo test test-fast bench setup system-packages clean
 
 demo: $(STAMP)
 	$(BIN)/memorial demo --out memorial-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: everything but the end-to-end runs marked slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
