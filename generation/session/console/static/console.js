@@ -33,7 +33,7 @@ function render(d) {
   $("code").textContent = d.code || "—";
   $("view-cmd").textContent = "memorial view " + d.subject + " --session " + (d.code || "CODE");
   $("time-left").textContent = "time left " + (st ? mmss(st.time_left_s) : "—");
-  $("st-mode").textContent = st ? st.mode + (st.reason ? " (" + st.reason + ")" : "") : "—";
+  $("st-mode").textContent = st ? st.mode + (st.reason ? " (" + st.reason + ")" : "") + (st.suds_prompt ? " · SUDS asked" : "") : "—";
   const steps = d.plan ? d.plan.steps : [];
   $("st-step").textContent = st && steps.length ? (st.step + 1) + "/" + steps.length + " " + steps[st.step].title : "—";
   $("st-line").textContent = st && st.line ? "“" + st.line + "”" : "—";
