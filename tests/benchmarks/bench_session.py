@@ -5,7 +5,8 @@ Run: python -m tests.benchmarks.bench_session   (target: p50 and p99 <= 100 ms f
 The client is the real headless client process (controller + link, 60 Hz tick). 'client' is the
 time from the browser-side socket sending the command to the client process printing the new
 state (one way, plus a pipe); 'console' is until the console's status shows the client's
-acknowledgement (the round trip the therapist sees).
+acknowledgement (the round trip the therapist sees). The desktop rows do the same through the
+real desktop viewer in a window under Xvfb (software GL), round trip only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from vr_app.session import protocol as p
 
 PAUSES = 60  # pause + resume pairs in one session
 STOPS = 15  # each emergency stop ends a session: a fresh client each time
+DESKTOP_PAUSES = 30
+DESKTOP_STOPS = 3  # a window per stop: a few seconds each
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -53,6 +56,51 @@ def joined(live: LiveConsole, service: ConsoleService, browser: Browser) -> Head
     browser.command("start")
     client.wait_for(lambda s: s["mode"] == "running", 10)
     return client
+
+
+def round_trip(browser: Browser, name: str, mode: str) -> float:
+    t0 = time.perf_counter()
+    browser.command(name)
+    browser.wait_status(lambda s: s["client"]["state"] and s["client"]["state"]["mode"] == mode)
+    return time.perf_counter() - t0
+
+
+def desktop(live: LiveConsole, service: ConsoleService, browser: Browser, results: dict) -> None:
+    """The same through the real desktop viewer in a window under Xvfb (round trip only)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from generation.artifacts import KEYS
+    from tests.session.helpers import REPO, start_xvfb
+    from tests.vr_app.heads import make_head
+
+    if shutil.which("Xvfb") is None:
+        print("desktop viewer: skipped (no Xvfb)")
+        return
+    service.vault.put(KEYS["head"], make_head(subdivisions=4).to_bytes())
+    xvfb, display = start_xvfb()
+    env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(REPO), MEMORIAL_PASSPHRASE="benchmark-passphrase")
+    results["desktop: pause -> console sees ack"] = []
+    results["desktop: stop -> console sees ack"] = []
+    try:
+        for i in range(DESKTOP_STOPS):
+            browser.wait_status(lambda s: not s["client"]["connected"])
+            viewer = subprocess.Popen([sys.executable, "-m", "generation.cli", "view", "bench", "--session",
+                                       service.issue_code(), "--console", live.client_url, "--display", "desktop",
+                                       "--seconds", "120"], env=env, cwd=REPO,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            browser.wait_status(lambda s: s["client"]["connected"] and s["client"]["state"], timeout=60)
+            browser.command("start")
+            browser.wait_status(lambda s: s["client"]["state"]["mode"] == "running")
+            for _ in range(DESKTOP_PAUSES if i == 0 else 0):
+                results["desktop: pause -> console sees ack"].append(round_trip(browser, "pause", "paused"))
+                round_trip(browser, "resume", "running")
+            results["desktop: stop -> console sees ack"].append(round_trip(browser, "emergency_stop", "stopped"))
+            viewer.terminate()
+            viewer.wait(timeout=20)
+    finally:
+        xvfb.terminate()
 
 
 def row(name: str, xs: list[float]) -> str:
@@ -88,6 +136,7 @@ def main() -> None:
             results["stop -> client"].append(one_way)
             results["stop -> console sees ack"].append(round_trip)
             client.stop()
+        desktop(live, service, browser, results)
         browser.close()
         live.stop()  # its shutdown closes the service: record and last audit lines written
         vault.close()
