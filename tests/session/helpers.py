@@ -52,6 +52,14 @@ class LiveConsole:
     def client_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/client"
 
+    def drop_client(self) -> None:
+        """Close the client's socket from the console's side, as a network drop would."""
+        import asyncio
+
+        hub = self.server.config.app.state.hub
+        loop = self.server.servers[0].get_loop()
+        asyncio.run_coroutine_threadsafe(hub.client.close(), loop).result(timeout=5)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.session.conftest import CHECKLIST_OK
@@ -83,3 +85,38 @@ def test_a_replayed_code_is_refused_by_the_real_client(live, service):
     again = HeadlessClient(live.client_url, code)
     assert again.proc.wait(WAIT_S) != 0
     assert "refused the pairing code" in again.proc.stderr.read()
+
+
+def test_a_dropped_connection_is_rejoined_with_the_resume_token(running, live, service):
+    client, browser = running
+    browser.command("next")
+    client.wait_for(lambda s: s["likeness"] == "far", WAIT_S)
+    live.drop_client()
+    browser.wait_status(lambda s: not s["client"]["connected"])
+    browser.wait_status(lambda s: s["client"]["connected"])  # back, without a new pairing code
+    assert [e["kind"] for e in service.record.events].count("client_rejoined") == 1
+    browser.command("pause")
+    client.wait_for(lambda s: s["mode"] == "paused", WAIT_S)
+    browser.command("resume")
+    assert client.wait_for(lambda s: s["mode"] == "running", WAIT_S)["likeness"] == "far"
+
+
+def test_a_resume_token_cannot_be_used_while_the_client_is_connected_or_twice(live, service):
+    from vr_app.session.link import SessionLink, SessionRefused
+
+    def wait_gone():
+        deadline = time.monotonic() + WAIT_S
+        while service.client_connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    first = SessionLink(live.client_url, service.issue_code(), "headless")
+    token = first.welcome.resume
+    with pytest.raises(SessionRefused, match="already connected"):
+        SessionLink(live.client_url, token, "headless")
+    first.close()
+    wait_gone()
+    second = SessionLink(live.client_url, token, "headless")
+    second.close()
+    wait_gone()
+    with pytest.raises(SessionRefused):
+        SessionLink(live.client_url, token, "headless")  # rotated on the rejoin: single use

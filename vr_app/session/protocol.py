@@ -33,7 +33,7 @@ def message(name: str):
 
 @message("hello")
 class Hello:
-    code: str
+    code: str  # the pairing code, or the resume token of the last welcome
     display: str  # desktop | openxr | headless
 
 
@@ -79,6 +79,7 @@ class Frame:
 class Welcome:
     session: str
     plan: dict  # SessionPlan.to_json()
+    resume: str  # single-use token to rejoin this session after the connection drops
 
 
 @message("command")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import queue
 import secrets
 import threading
@@ -77,6 +78,7 @@ class ConsoleService:
         self.t0 = clock()
         self.seq = 0
         self.code: str | None = None
+        self._resume: bytes | None = None  # hash of the connected client's resume token
         self.client_connected = False
         self.client_display = ""
         self.client_state: dict | None = None
@@ -118,24 +120,31 @@ class ConsoleService:
         return self.code
 
     def pair(self, hello: p.Hello) -> p.Welcome:
-        """Redeem a client's code; raises Refusal (logged) when it cannot join."""
+        """Redeem a client's code (or the resume token of a client whose connection dropped);
+        raises Refusal (logged) when it cannot join."""
         if self.client_connected:
             self.audit("pair_refused", reason="a client is already connected")
             raise Refusal("a client is already connected")
-        try:
-            self.pairing.redeem(hello.code)
-        except PairingError as exc:
-            self.audit("pair_refused", reason=str(exc))
-            raise Refusal(str(exc)) from None
+        rejoin = self._resume is not None and secrets.compare_digest(
+            hashlib.sha256(hello.code.encode("utf-8", "replace")).digest(), self._resume)
+        if not rejoin:
+            try:
+                self.pairing.redeem(hello.code)
+            except PairingError as exc:
+                self.audit("pair_refused", reason=str(exc))
+                raise Refusal(str(exc)) from None
         if self.plan is None:
             self.audit("pair_refused", reason="no plan")
             raise Refusal("the therapist has not stored a session plan yet")
-        self.code = None
+        self.code = None if not rejoin else self.code
         self.client_connected, self.client_display = True, hello.display
         self.last_client_msg = self.clock()
-        self.record.event(self.t(), "client_joined", hello.display)
-        self.audit("client_joined", display=hello.display)
-        return p.Welcome(session=self.record.id, plan=self.plan.to_json())
+        kind = "client_rejoined" if rejoin else "client_joined"
+        self.record.event(self.t(), kind, hello.display)
+        self.audit(kind, display=hello.display)
+        token = secrets.token_urlsafe(24)
+        self._resume = hashlib.sha256(token.encode()).digest()  # single use: rotated on every join
+        return p.Welcome(session=self.record.id, plan=self.plan.to_json(), resume=token)
 
     def client_gone(self) -> list[str]:
         if not self.client_connected:
