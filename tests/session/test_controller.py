@@ -229,3 +229,19 @@ def test_the_label_is_in_every_view(ctl, clock):
 def test_unknown_command_is_refused(ctl):
     with pytest.raises(ValueError):
         ctl.command("reboot", 1)
+
+
+def test_grounding_breathing_cue_follows_in_hold_out(ctl, clock):
+    from vr_app.session.controller import BREATH
+
+    started(ctl)
+    ctl.command("grounding", 2)
+    t0 = clock.t
+    inhale, hold, exhale = BREATH
+    expected = {0.0: 0.0, inhale / 2: 0.5, inhale: 1.0, inhale + hold / 2: 1.0, inhale + hold: 1.0,
+                inhale + hold + exhale / 2: 0.5, inhale + hold + exhale: 0.0, 2 * (inhale + hold + exhale): 0.0}
+    for t, fullness in expected.items():
+        clock.t = t0 + t
+        assert ctl.view().breath == pytest.approx(fullness, abs=1e-6), t
+    ctl.command("grounding", 3)  # back to the session: no cue
+    assert ctl.view().breath == 0.0

@@ -93,7 +93,7 @@ class ClientSession:
                view.suds_prompt, view.reason, view.message, c.ack)
         if key != self._last_state or now - self._state_at >= STATE_EVERY_S:
             self._last_state, self._state_at = key, now
-            fields = {k: v for k, v in asdict(view).items() if k != "track"}
+            fields = {k: v for k, v in asdict(view).items() if k not in ("track", "breath")}
             self.link.send(p.State(ack=c.ack, gaze=c.gaze, **fields))
         if self.snapshot is not None and now - self._frame_at >= FRAME_EVERY_S:
             self._frame_at = now

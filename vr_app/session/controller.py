@@ -9,12 +9,14 @@ session (with a warning before). The 'AI-generated likeness' label is part of ev
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 LABEL = "AI-generated likeness"
 LINK_TIMEOUT_S = 3.0
 CAP_WARNING_S = 300.0  # warn five minutes before the hard cap
 PAUSE_DIM = 0.6
+BREATH = (4.0, 4.0, 6.0)  # seconds in, hold, out: the grounding breathing cue
 NEUTRAL_MESSAGES = {
     "waiting": "Your session will begin soon. Your therapist is with you.",
     "stopped": "The session has stopped. You are safe, in the therapy room, with your therapist.",
@@ -41,6 +43,7 @@ class ClientView:
     time_left_s: float
     suds_prompt: bool
     reason: str
+    breath: float = 0.0  # grounding's breathing cue, 0 (empty) .. 1 (full); 0 outside grounding
     label: str = LABEL
 
 
@@ -68,6 +71,7 @@ class SessionController:
     suds_prompt: bool = False
     gaze: str = "unknown"
     started_at: float | None = None
+    grounding_at: float | None = None
     closing_at: float | None = None
     last_link: float | None = None
     last_suds_prompt: float | None = None
@@ -127,6 +131,7 @@ class SessionController:
             self.mode = "running"
         elif self.mode in ("running", "paused"):
             self.mode, self.playing, self.reason, self.resume_to = "grounding", False, "", "running"
+            self.grounding_at = now
 
     def _cmd_next(self, now: float) -> None:
         if self.mode != "running":
@@ -247,6 +252,20 @@ class SessionController:
         if mode == "running" and self.warned:
             message = f"The session will end in {self.time_left() / 60:.0f} minutes."
         line, track = self.current_line() if mode in ("running", "closing") else ("", "")
+        breath = breath_at(now - self.grounding_at) if mode == "grounding" else 0.0
         return ClientView(mode=mode, room=room, likeness=likeness, step=self.step, line=line, track=track,
                           dim=dim, volume=volume, frozen=frozen, message=message, time_left_s=self.time_left(),
-                          suds_prompt=self.suds_prompt and mode in ACTIVE, reason=self.reason)
+                          suds_prompt=self.suds_prompt and mode in ACTIVE, reason=self.reason, breath=breath)
+
+
+def breath_at(t: float) -> float:
+    """The breathing cue's fullness t seconds into grounding: in, hold, out, repeat (eased)."""
+    inhale, hold, exhale = BREATH
+    t %= inhale + hold + exhale
+    if t < inhale:
+        x = t / inhale
+    elif t < inhale + hold:
+        return 1.0
+    else:
+        x = 1 - (t - inhale - hold) / exhale
+    return 0.5 - 0.5 * math.cos(math.pi * x)

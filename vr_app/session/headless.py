@@ -77,6 +77,7 @@ def run(session: ClientSession, seconds: float | None, echo=print) -> None:
             line_started = None
         state = asdict(view) | {"ack": c.ack}
         state.pop("time_left_s")
+        state.pop("breath")
         if state != last:
             echo(json.dumps(state), flush=True)
             last = state

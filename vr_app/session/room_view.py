@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
-from panda3d.core import CardMaker, TextNode, TransparencyAttrib
+from panda3d.core import CardMaker, TextNode, Texture, TransparencyAttrib
 
 from ..geom import MeshGeom
 from .controller import ClientView
@@ -23,6 +23,17 @@ def _inside_sphere(name: str, radius: float, rgba) -> MeshGeom:
     m = trimesh.creation.icosphere(subdivisions=2, radius=radius)
     v = np.asarray(m.vertices, np.float32)
     return MeshGeom(name, v, np.asarray(m.faces)[:, ::-1], colors=np.tile(np.array(rgba, np.float32), (len(v), 1)))
+
+
+def _disc_texture(size: int = 128):
+    """A round, soft-edged white disc (alpha falls off at the rim)."""
+    y, x = np.mgrid[-1:1:size * 1j, -1:1:size * 1j]
+    alpha = (np.clip((1.0 - np.hypot(x, y)) * 6, 0, 1) * 255).astype(np.uint8)
+    bgra = np.dstack([np.full((size, size, 3), 255, np.uint8), alpha])  # Panda3D stores BGRA; white is symmetric
+    tex = Texture("session-breath")
+    tex.setup_2d_texture(size, size, Texture.T_unsigned_byte, Texture.F_rgba8)
+    tex.set_ram_image(np.ascontiguousarray(bgra).tobytes())
+    return tex
 
 
 class RoomView:
@@ -56,6 +67,16 @@ class RoomView:
             self.world_dim.set_depth_test(False)
             self.world_dim.set_depth_write(False)
             self.world_dim.hide()
+        # The breathing cue: a soft disc that grows on the in-breath and shrinks on the out-breath.
+        cue = CardMaker("session-breath")
+        cue.set_frame(-1, 1, -1, 1)
+        self.breath = scene.overlay.root.attach_new_node(cue.generate())
+        self.breath.set_texture(_disc_texture())
+        self.breath.set_transparency(TransparencyAttrib.M_alpha)
+        self.breath.set_color(0.85, 0.92, 1.0, 0.55)
+        self.breath.set_pos(0, 0, 0.1)
+        self.breath.set_bin("fixed", 92)
+        self.breath.hide()
         self.text = TextNode("session-message")
         self.text.set_align(TextNode.A_center)
         self.text.set_wordwrap(26)
@@ -89,6 +110,11 @@ class RoomView:
                 card.set_alpha_scale(view.dim)
             else:
                 card.hide()
+        if view.mode == "grounding":
+            self.breath.show()
+            self.breath.set_scale(0.12 + 0.28 * view.breath)
+        else:
+            self.breath.hide()
         self.text.set_text(view.message + prompt)
         self.text.set_text_color(*((0.12, 0.12, 0.12, 1) if neutral and view.dim < 0.5 else (1, 1, 1, 1)))
         if not view.line:
