@@ -3,7 +3,6 @@ commands (each one in the subject's audit log), SUDS alerts and the session reco
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import queue
@@ -82,9 +81,7 @@ class ConsoleService:
         self.client_connected = False
         self.client_display = ""
         self.client_state: dict | None = None
-        self.last_client_msg: float | None = None
         self.alerts: list[dict] = []
-        self.last_suds: dict | None = None
         self.audit("console_open", plan=bool(self.plan))
 
     def t(self) -> float:
@@ -96,7 +93,7 @@ class ConsoleService:
     def save(self) -> None:
         self.record.checklist = self.checklist.to_json()
         self.record.ssq_before = self.checklist.ssq_before
-        snapshot = SessionRecord.from_json(copy.deepcopy(self.record.to_json()))
+        snapshot = SessionRecord.from_json(self.record.to_json())  # asdict copies: the writer gets its own
         self.writer.submit(functools.partial(save_record, self.vault, snapshot))
 
     def close(self) -> None:
@@ -138,7 +135,6 @@ class ConsoleService:
             raise Refusal("the therapist has not stored a session plan yet")
         self.code = None if not rejoin else self.code
         self.client_connected, self.client_display = True, hello.display
-        self.last_client_msg = self.clock()
         kind = "client_rejoined" if rejoin else "client_joined"
         self.record.event(self.t(), kind, hello.display)
         self.audit(kind, display=hello.display)
@@ -241,7 +237,6 @@ class ConsoleService:
             raise Refusal("SUDS is from 0 to 100")
         entry = {"t": self.t(), "value": value, "step": step, "source": source}
         self.record.suds.append(entry)
-        self.last_suds = entry
         threshold = self.plan.suds_alert_above if self.plan else 100
         if value > threshold:
             return [self.alert(f"SUDS {value} is above the plan's threshold {threshold} (step {step + 1}).")]
@@ -249,7 +244,6 @@ class ConsoleService:
 
     def on_client(self, msg) -> list[str]:
         """Apply a client message; returns alerts for the therapist."""
-        self.last_client_msg = self.clock()
         if isinstance(msg, p.State):
             previous = self.client_state
             self.client_state = {k: getattr(msg, k) for k in msg.__dataclass_fields__}
