@@ -93,6 +93,7 @@ def desktop(live: LiveConsole, service: ConsoleService, browser: Browser, result
             browser.wait_status(lambda s: s["client"]["connected"] and s["client"]["state"], timeout=60)
             browser.command("start")
             browser.wait_status(lambda s: s["client"]["state"]["mode"] == "running")
+            time.sleep(2.0)  # past the window's first heavy frames (texture uploads): steady state
             for _ in range(DESKTOP_PAUSES if i == 0 else 0):
                 results["desktop: pause -> console sees ack"].append(round_trip(browser, "pause", "paused"))
                 round_trip(browser, "resume", "running")
