@@ -42,17 +42,20 @@ def plan_example() -> None:
 @click.argument("name")
 @click.option("--file", "plan_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The plan (TOML); see `memorial session plan-example`.")
+@click.option("--speak", is_flag=True,
+              help="Give every authored line without a recording a synthetic voice (a stored track) now, "
+                   "so the likeness says it with moving lips.")
 @member_option
-def plan_cmd(name: str, plan_file: Path, member: str | None) -> None:
+def plan_cmd(name: str, plan_file: Path, speak: bool, member: str | None) -> None:
     """Check a session plan and store it (encrypted) in the subject's vault.
 
     \b
     Example:
-      memorial session plan rose --file plan.toml
+      memorial session plan rose --file plan.toml --speak
     """
     from vr_app.inputs import track_names
 
-    from ..session.plan import parse_plan, planned_tracks
+    from ..session.plan import parse_plan, planned_tracks, with_spoken_lines
     from ..session.store import save_plan
 
     try:
@@ -64,6 +67,8 @@ def plan_cmd(name: str, plan_file: Path, member: str | None) -> None:
         missing = sorted(set(planned_tracks(plan)) - set(track_names(vault)))
         if missing:
             raise UsageError(f"{plan_file.name}: the plan plays track '{missing[0]}', which this subject does not have")
+        if speak:
+            plan = with_spoken_lines(vault, plan)
         save_plan(vault, plan)
         vault.log("session_plan_stored", steps=len(plan.steps), alias=plan.alias)
     click.echo(f"Stored the session plan for '{name}': {len(plan.steps)} steps, "

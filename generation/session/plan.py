@@ -246,3 +246,24 @@ def parse_plan(text: str, source: str = "plan", author: str = "") -> SessionPlan
 def planned_tracks(plan: SessionPlan) -> list[str]:
     return [ln.track for step in plan.steps for ln in step.lines if ln.track]
 
+
+
+def with_spoken_lines(vault, plan: SessionPlan) -> SessionPlan:
+    """The plan with each authored line that has no recording spoken by the synthetic voice now:
+    one stored track per distinct text (named after its hash, so a re-run reuses it)."""
+    import dataclasses
+    import hashlib
+
+    from ..artifacts import KEYS
+    from ..speech import say_text
+
+    def voiced(line: Line) -> Line:
+        if line.track:
+            return line
+        name = "session-" + hashlib.sha256(line.text.encode("utf-8")).hexdigest()[:12]
+        if not vault.exists(KEYS["track"].format(name=name)):
+            say_text(vault, line.text, name=name)
+        return dataclasses.replace(line, track=name, approved_by=plan.author)
+
+    steps = tuple(dataclasses.replace(s, lines=tuple(voiced(ln) for ln in s.lines)) for s in plan.steps)
+    return dataclasses.replace(plan, steps=steps)

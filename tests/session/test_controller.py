@@ -245,3 +245,12 @@ def test_grounding_breathing_cue_follows_in_hold_out(ctl, clock):
         assert ctl.view().breath == pytest.approx(fullness, abs=1e-6), t
     ctl.command("grounding", 3)  # back to the session: no cue
     assert ctl.view().breath == 0.0
+
+
+def test_a_finished_line_is_reported_with_its_words(ctl):
+    started(ctl)
+    for seq in (2, 3, 4, 5):
+        ctl.command("next", seq)
+    ctl.line_done()
+    assert [(e.kind, e.detail) for e in ctl.drain_events()] == [("line_done", "I am proud of you.")]
+    assert ctl.view().line == ""

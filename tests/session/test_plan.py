@@ -78,3 +78,26 @@ def test_plan_example_command_prints_the_format(cli):
     result = cli("session", "plan-example")
     assert result.exit_code == 0
     parse_plan(result.output)
+
+
+@pytest.mark.slow
+def test_speak_gives_authored_lines_a_voice_once(cli, make_subject, tmp_path):
+    make_subject("rose")
+    path = tmp_path / "plan.toml"
+    path.write_text(PLAN_TOML)
+    assert cli("session", "plan", "rose", "--file", str(path), "--speak").exit_code == 0
+    from generation.session.store import load_plan
+    from generation.vault import open_vault
+    from vr_app.inputs import load_track
+
+    with open_vault("rose", OWNER_PASS) as vault:
+        plan = load_plan(vault)
+        lines = [ln for step in plan.steps for ln in step.lines]
+        assert len(lines) == 2 and all(ln.track.startswith("session-") and ln.approved_by == "anna" for ln in lines)
+        track = load_track(vault, lines[0].track)
+        assert track.audio is not None and track.duration > 0.5  # "I am proud of you." spoken
+        made = [e for e in vault.audit_entries() if e.action == "track_from_text"]
+    assert len(made) == 2
+    assert cli("session", "plan", "rose", "--file", str(path), "--speak").exit_code == 0  # reuses the tracks
+    with open_vault("rose", OWNER_PASS) as vault:
+        assert len([e for e in vault.audit_entries() if e.action == "track_from_text"]) == 2

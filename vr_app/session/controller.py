@@ -180,8 +180,9 @@ class SessionController:
 
     def line_done(self) -> None:
         if self.playing:
+            text = self.current_line()[0]
             self.playing = False
-            self._event("line_done", self.current_line()[0])
+            self._event("line_done", text)
 
     def current_line(self) -> tuple[str, str]:
         if self.mode == "closing":
