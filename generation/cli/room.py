@@ -38,8 +38,9 @@ def _track_for(vault, track: str | None, text: str | None):
 @click.option("--stats", is_flag=True, help="Headset only: print frame timing when the session ends.")
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
 @click.option("--session", "session_code", default=None, metavar="CODE",
-              help="Join a therapist's session with the one-time code the console shows.")
-@click.option("--console", "console_url", default="ws://127.0.0.1:8765/ws/client", show_default=True,
+              help="Join a therapist's session with the one-time code the console shows "
+                   "(the session's plan then chooses the room and the lines).")
+@click.option("--console", "console_url", default="ws://127.0.0.1:8765/ws/client", show_default=True, metavar="URL",
               help="With --session: where the therapist's console runs.")
 @member_option
 def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: bool, standing: bool, stats: bool,
@@ -57,6 +58,8 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
       memorial view rose --session K7QM-4XPD    # a therapist-guided session
     """
     if session_code is not None:
+        if tracks:
+            raise UsageError("with --session the plan chooses the lines; leave out --track")
         from .session import view_session
 
         return view_session(name, session_code, console_url, display, seconds, member)
