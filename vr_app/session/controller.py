@@ -100,12 +100,12 @@ class SessionController:
         self.last_link = self.clock()
 
     def command(self, name: str, seq: int = 0) -> None:
-        now = self.clock()
-        self.last_link = now
-        self.ack = max(self.ack, seq)
         handler = getattr(self, f"_cmd_{name}", None)
         if handler is None:
             raise ValueError(f"unknown command {name!r}")
+        now = self.clock()
+        self.last_link = now
+        self.ack = max(self.ack, seq)
         handler(now)
 
     def _cmd_start(self, now: float) -> None:
