@@ -235,7 +235,7 @@ def view_session(name: str, code: str, url: str, display: str, seconds: float | 
             viewer.run(inputs, spec, lines, max_seconds=seconds, textures=textures or None)
         else:
             click.echo(f"Joined session {client.session_id} in the headset. Leave: end the app or take it off.")
-            run_openxr_view(session_scene_builder(memorial_scene_builder(inputs, spec, None), client),
-                            seconds=seconds, echo=click.echo)
+            builder = session_scene_builder(memorial_scene_builder(inputs, spec, None), client)
+            run_openxr_view(builder, seconds=seconds, echo=click.echo, on_start=builder.on_start)
     finally:
         client.close()

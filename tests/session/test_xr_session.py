@@ -16,9 +16,13 @@ from tests.xr.test_memorial_room import EYE, inputs
 
 
 class ScriptedClient:
-    """The client session's interface with commands arriving at given frames instead of a socket."""
+    """The client session's interface with commands arriving at given frames instead of a socket;
+    it asks for a mirror picture every `mirror_every` frames, as ClientSession does each second."""
 
-    def __init__(self, plan: dict, script: dict[int, list[str]]):
+    def __init__(self, plan: dict, script: dict[int, list[str]], mirror_every: int = 5):
+        self.snapshot = None
+        self.mirrors: dict[int, bytes | None] = {}
+        self.mirror_every = mirror_every
         self.frame = 0
         self.controller = SessionController(plan=plan, clock=lambda: self.frame / 90)
         self.script = script
@@ -29,6 +33,8 @@ class ScriptedClient:
             self.controller.command(name, self.frame * 10 + seq)
         self.controller.link_alive()
         self.controller.tick()
+        if self.snapshot is not None and self.frame % self.mirror_every == 0:
+            self.mirrors[self.frame] = self.snapshot()
         self.frame += 1
         view = self.controller.view()
         self.views.append(view)
@@ -50,12 +56,14 @@ def run(client, frames, on_start=None):
             shots[client.frame] = sim.submitted[0].copy()  # the left eye as last submitted
         return task.cont
 
+    builder = session_scene_builder(memorial_scene_builder(inputs(), load("garden")), client)
+
     def start(loop):
+        builder.on_start(loop)
         loop.task_mgr.add(grab, "grab", sort=1000)
         if on_start:
             on_start(sim, loop)
 
-    builder = session_scene_builder(memorial_scene_builder(inputs(), load("garden")), client)
     run_openxr_view(builder, runtime=sim, frames=frames, eye_size=EYE, on_start=start)
     return sim, shots
 
@@ -102,3 +110,19 @@ def test_the_pause_button_in_the_headset_leaves_the_session(plan):
     run(client, frames=14, on_start=start)
     last = client.views[-1]
     assert (last.mode, last.room, last.volume) == ("left", "neutral", 0.0)
+
+
+def test_the_therapist_mirror_follows_the_headset_view(plan):
+    import io
+
+    from PIL import Image
+
+    client = ScriptedClient(plan.to_json(), {0: ["start", "next", "next"], 12: ["emergency_stop"]})
+    run(client, frames=24)
+    pictures = {f: np.asarray(Image.open(io.BytesIO(j)).convert("RGB"), float) for f, j in client.mirrors.items()
+                if j is not None}
+    assert set(pictures) >= {10, 20}
+    assert pictures[10].shape == (108, 192, 3)
+    assert pictures[10].std() > 10  # the room with the likeness
+    neutral = np.array(NEUTRAL_RGB) * 255
+    assert np.abs(pictures[20].reshape(-1, 3).mean(axis=0) - neutral).max() < 25  # what the client sees now

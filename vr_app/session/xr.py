@@ -5,10 +5,15 @@ pause button or the session ending is the client leaving)."""
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
+
 from .controller import ClientView
 from .room_view import RoomView
 
 LEAVING_STATES = ("STOPPING", "EXITING", "LOSS_PENDING")
+MIRROR_SIZE = (192, 108)  # the therapist's picture of the client's view
 
 
 class XrSessionScene:
@@ -21,8 +26,50 @@ class XrSessionScene:
         self.overlay_root = scene.overlay_root
         self.overlay_aspect = scene.overlay_aspect
         self.view: ClientView | None = None
+        self.mirror = None
+
+    def attach_loop(self, loop) -> None:
+        """A small camera on the client's head renders the mirror, one frame in each second only
+        (a buffer rendered and read back every frame would cost the headset its frame time)."""
+        from panda3d.core import (Camera, FrameBufferProperties, GraphicsOutput, GraphicsPipe, PerspectiveLens,
+                                  Texture, WindowProperties)
+
+        fb = FrameBufferProperties()
+        fb.set_rgb_color(True)
+        fb.set_depth_bits(24)
+        buf = loop.engine.make_output(loop.host.get_pipe(), "session-mirror", -20, fb,
+                                      WindowProperties.size(*MIRROR_SIZE), GraphicsPipe.BF_refuse_window,
+                                      loop.host.get_gsg(), loop.host)
+        if buf is None:
+            return  # no mirror for the therapist; the session itself is unaffected
+        self.mirror_tex = Texture("session-mirror")
+        buf.add_render_texture(self.mirror_tex, GraphicsOutput.RTM_copy_ram)
+        lens = PerspectiveLens()
+        lens.set_fov(90, 90 * MIRROR_SIZE[1] / MIRROR_SIZE[0])
+        lens.set_near_far(0.05, 200)
+        cam = loop.anchors.head.attach_new_node(Camera("session-mirror-cam", lens))
+        cam.node().set_scene(loop.scene)
+        buf.make_display_region().set_camera(cam)
+        buf.set_active(True)  # the first frame fills it
+        self.mirror = buf
+        self.client.snapshot = self.snapshot
+
+    def snapshot(self) -> bytes | None:
+        """The mirror's last picture as a JPEG; asks for a fresh one to be rendered this frame."""
+        from PIL import Image
+
+        self.mirror.set_active(True)
+        if not self.mirror_tex.has_ram_image():
+            return None
+        w, h = self.mirror_tex.get_x_size(), self.mirror_tex.get_y_size()
+        rgb = np.frombuffer(bytes(self.mirror_tex.get_ram_image_as("RGB")), np.uint8).reshape(h, w, 3)[::-1]
+        out = io.BytesIO()
+        Image.fromarray(rgb).save(out, format="JPEG", quality=70)
+        return out.getvalue()
 
     def update(self, t: float) -> None:
+        if self.mirror is not None:
+            self.mirror.set_active(False)  # rendered last frame if asked: off again
         view = self.client.tick()
         self.view = view
         prompt = "\n\nHow distressed are you right now, 0 to 100? Tell your therapist." if view.suds_prompt else ""
@@ -42,8 +89,21 @@ class XrSessionScene:
             self.client.leave()
 
 
-def session_scene_builder(builder, client):
+class SessionSceneBuilder:
+    """For run_openxr_view: `scene_builder=` this object, `on_start=` its on_start (the mirror)."""
+
+    def __init__(self, builder, client):
+        self.builder, self.client = builder, client
+        self.scene: XrSessionScene | None = None
+
+    def __call__(self, render) -> XrSessionScene:
+        self.scene = XrSessionScene(self.builder(render), self.client)
+        return self.scene
+
+    def on_start(self, loop) -> None:
+        self.scene.attach_loop(loop)
+
+
+def session_scene_builder(builder, client) -> SessionSceneBuilder:
     """builder: memorial_scene_builder(...); client: a ClientSession (or anything with tick/headset/leave)."""
-    def build(render):
-        return XrSessionScene(builder(render), client)
-    return build
+    return SessionSceneBuilder(builder, client)
