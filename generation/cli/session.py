@@ -227,15 +227,15 @@ def view_session(name: str, code: str, url: str, display: str, seconds: float | 
         textures = line_textures(vault, names)
         inputs = load_inputs(vault, lines[0] if lines else None, texture=textures[0] if textures else None)
         vault.log("view", scene=plan["room"], tracks=",".join(names), display=chosen, session=client.session_id)
-    spec = load_spec(plan["room"])
+    spec, safe_spec = load_spec(plan["room"]), load_spec(plan["safe_room"])
     try:
         if chosen == "desktop":
-            inputs.session = SessionHook(client, names)
+            inputs.session = SessionHook(client, names, safe_spec)
             click.echo(f"Joined session {client.session_id}. Keys: q or esc leave · digits + enter answer SUDS.")
             viewer.run(inputs, spec, lines, max_seconds=seconds, textures=textures or None)
         else:
             click.echo(f"Joined session {client.session_id} in the headset. Leave: end the app or take it off.")
-            builder = session_scene_builder(memorial_scene_builder(inputs, spec, None), client)
+            builder = session_scene_builder(memorial_scene_builder(inputs, spec, None), client, safe_spec)
             run_openxr_view(builder, seconds=seconds, echo=click.echo, on_start=builder.on_start)
     finally:
         client.close()

@@ -47,7 +47,7 @@ class ScriptedClient:
         self.controller.leave()
 
 
-def run(client, frames, on_start=None):
+def run(client, frames, on_start=None, safe_spec=None):
     sim = SimulatedRuntime(eye_size=EYE)
     shots = {}
 
@@ -56,7 +56,7 @@ def run(client, frames, on_start=None):
             shots[client.frame] = sim.submitted[0].copy()  # the left eye as last submitted
         return task.cont
 
-    builder = session_scene_builder(memorial_scene_builder(inputs(), load("garden")), client)
+    builder = session_scene_builder(memorial_scene_builder(inputs(), load("garden")), client, safe_spec)
 
     def start(loop):
         builder.on_start(loop)
@@ -126,3 +126,12 @@ def test_the_therapist_mirror_follows_the_headset_view(plan):
     assert pictures[10].std() > 10  # the room with the likeness
     neutral = np.array(NEUTRAL_RGB) * 255
     assert np.abs(pictures[20].reshape(-1, 3).mean(axis=0) - neutral).max() < 25  # what the client sees now
+
+
+def test_grounding_shows_the_plans_calm_room_around_the_same_seat(plan):
+    client = ScriptedClient(plan.to_json(), {0: ["start", "next"], 10: ["grounding"]})
+    sim, shots = run(client, frames=18, safe_spec=load("chapel"))
+    garden, chapel = shots[8][..., :3].astype(float), sim.submitted[0][..., :3].astype(float)
+    assert client.views[-1].room == "safe"
+    assert chapel.std() > 10  # a lit room, not the neutral sphere
+    assert np.abs(garden - chapel).mean() > 20  # another room than the garden

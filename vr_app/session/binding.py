@@ -22,9 +22,10 @@ MIRROR_W = 192
 
 
 class SessionHook:
-    def __init__(self, client: ClientSession, track_names: list[str]):
+    def __init__(self, client: ClientSession, track_names: list[str], safe_spec=None):
         self.client = client
         self.track_names = track_names
+        self.safe_spec = safe_spec  # the plan's grounding room
         self.view: ClientView | None = None
         self.exited = False
         self._digits = ""
@@ -33,7 +34,7 @@ class SessionHook:
 
     def attach(self, base, scene, player, audio) -> None:
         self.base, self.scene, self.player, self.audio = base, scene, player, audio
-        self.room = RoomView(scene)
+        self.room = RoomView(scene, safe_spec=self.safe_spec)
         player.playing = False  # nothing plays until the therapist plays a line
         if audio is not None and audio.voice is not None:
             audio.voice.stop()

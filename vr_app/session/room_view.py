@@ -36,12 +36,35 @@ def _disc_texture(size: int = 128):
     return tex
 
 
+def _heading(pos, look) -> float:
+    """Panda3D heading (degrees) of looking from `pos` towards `look` (forward is +y)."""
+    return float(np.degrees(np.arctan2(-(look[0] - pos[0]), look[1] - pos[1])))
+
+
+def build_safe_room(spec, main_spec, render):
+    """The plan's calm room for grounding, placed so its seat and view direction coincide with the
+    memorial room's (the visitor does not move; only the room around them changes). Hidden."""
+    from scenes.build import build_scene
+
+    room = build_scene(spec, render)
+    room.root.set_h(_heading(main_spec.camera_pos, main_spec.camera_look_at) -
+                    _heading(spec.camera_pos, spec.camera_look_at))
+    seat = render.get_relative_point(room.root, tuple(spec.camera_pos))
+    room.root.set_pos(room.root.get_pos() + tuple(np.asarray(main_spec.camera_pos) - np.asarray(seat)))
+    room.root.hide()
+    return room
+
+
 class RoomView:
     """`dim_around`: in a headset the overlay is a panel, not the whole view, so dimming there is a
-    dark sphere around this node (the seat), drawn over the world but under the label's panel."""
+    dark sphere around this node (the seat), drawn over the world but under the label's panel.
+    `safe_spec`: the plan's grounding room when it is not the memorial room itself."""
 
-    def __init__(self, scene, dim_around=None):
+    def __init__(self, scene, dim_around=None, safe_spec=None):
         self.scene = scene
+        self.safe = None
+        if safe_spec is not None and safe_spec.name != scene.room.spec.name:
+            self.safe = build_safe_room(safe_spec, scene.room.spec, scene.stage.render)
         self.bust_home = scene.rig.root.get_pos()
         # The neutral room: a plain sphere around everything, shown when the room is hidden.
         self.neutral = scene.stage.render.attach_new_node(
@@ -90,12 +113,14 @@ class RoomView:
     def apply(self, view: ClientView, prompt: str = "") -> None:
         scene = self.scene
         neutral = view.room == "neutral"
-        if neutral:
+        in_safe = view.room == "safe" and self.safe is not None
+        if neutral or in_safe:
             scene.room.root.hide()
-            self.neutral.show()
         else:
             scene.room.root.show()
-            self.neutral.hide()
+        self.neutral.show() if neutral else self.neutral.hide()
+        if self.safe is not None:
+            self.safe.root.show() if in_safe else self.safe.root.hide()
         rig = scene.rig.root
         if view.likeness == "none":
             rig.hide()

@@ -19,9 +19,9 @@ MIRROR_SIZE = (192, 108)  # the therapist's picture of the client's view
 class XrSessionScene:
     """What run_openxr_view expects of a scene, around a MemorialScene."""
 
-    def __init__(self, scene, client):
+    def __init__(self, scene, client, safe_spec=None):
         self.scene, self.client = scene, client
-        self.room = RoomView(scene, dim_around=scene.viewpoint)
+        self.room = RoomView(scene, dim_around=scene.viewpoint, safe_spec=safe_spec)
         self.viewpoint = scene.viewpoint
         self.overlay_root = scene.overlay_root
         self.overlay_aspect = scene.overlay_aspect
@@ -92,18 +92,19 @@ class XrSessionScene:
 class SessionSceneBuilder:
     """For run_openxr_view: `scene_builder=` this object, `on_start=` its on_start (the mirror)."""
 
-    def __init__(self, builder, client):
-        self.builder, self.client = builder, client
+    def __init__(self, builder, client, safe_spec=None):
+        self.builder, self.client, self.safe_spec = builder, client, safe_spec
         self.scene: XrSessionScene | None = None
 
     def __call__(self, render) -> XrSessionScene:
-        self.scene = XrSessionScene(self.builder(render), self.client)
+        self.scene = XrSessionScene(self.builder(render), self.client, self.safe_spec)
         return self.scene
 
     def on_start(self, loop) -> None:
         self.scene.attach_loop(loop)
 
 
-def session_scene_builder(builder, client) -> SessionSceneBuilder:
-    """builder: memorial_scene_builder(...); client: a ClientSession (or anything with tick/headset/leave)."""
-    return SessionSceneBuilder(builder, client)
+def session_scene_builder(builder, client, safe_spec=None) -> SessionSceneBuilder:
+    """builder: memorial_scene_builder(...); client: a ClientSession (or anything with tick/headset/leave);
+    safe_spec: the plan's grounding room (SceneSpec)."""
+    return SessionSceneBuilder(builder, client, safe_spec)
