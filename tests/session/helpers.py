@@ -143,21 +143,11 @@ class Browser:
         self.ws.close()
 
 
-def start_xvfb(size: str = "1024x768x24") -> tuple[subprocess.Popen, str]:
-    """A private X server on a free display number; stop it with proc.terminate()."""
-    for number in range(120, 240):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    else:
-        raise RuntimeError("no free X display number")
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            return proc, f":{number}"
-        time.sleep(0.05)
-    proc.terminate()
-    raise RuntimeError("Xvfb did not start")
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    """A private X server large enough for the viewer's 800x600 window."""
+    from tests.xr.native.build import start_xvfb as start
+
+    return start("1024x768x24")
 
 
 CHROMIUM = "/usr/bin/chromium"
