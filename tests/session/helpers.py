@@ -152,7 +152,7 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+                 "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def mean_rgb(data_url: str):

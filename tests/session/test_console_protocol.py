@@ -45,6 +45,7 @@ def join(app_client, service, code=None):
 def test_page_and_console_socket_need_the_token(app_client, service):
     assert app_client.get("/").status_code == 403
     assert app_client.get("/?t=wrong").status_code == 403
+    assert app_client.get("/?t=%C3%A9t%C3%A9").status_code == 403  # non-ASCII: refused, not a server error
     page = app_client.get(f"/?t={service.token}")
     assert page.status_code == 200 and "Emergency stop" in page.text
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN: everything is served from here

@@ -71,7 +71,7 @@ def create_app(service: ConsoleService) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def check_token(token: str | None) -> bool:
-        return token is not None and secrets.compare_digest(token, service.token)
+        return token is not None and secrets.compare_digest(token.encode("utf-8", "replace"), service.token.encode())
 
     @app.get("/", response_class=HTMLResponse)
     async def page(request: Request):
