@@ -68,11 +68,14 @@ def test_pairing_code_is_single_use_and_malformed_codes_are_refused(app_client, 
     assert "already used" in p.decode(replay.receive_text()).reason
     bad = join(app_client, service, "DROP-TABLE")
     assert "malformed" in p.decode(bad.receive_text()).reason
+    with app_client.websocket_connect("/ws/client") as odd:
+        odd.send_text(p.encode(p.Hello(code=service.issue_code(), display="x" * 5000)))
+        assert "unknown display" in p.decode(odd.receive_text()).reason
     with app_client.websocket_connect("/ws/client") as raw:
         raw.send_text('{"type": "hello", "code": 5}')
         assert isinstance(p.decode(raw.receive_text()), p.Refused)
     log = actions(service)
-    assert log.count("session_pair_refused") == 3 and log.count("session_client_joined") == 1
+    assert log.count("session_pair_refused") == 4 and log.count("session_client_joined") == 1
 
 
 def test_a_second_client_is_refused_while_one_is_connected(app_client, service):

@@ -20,6 +20,7 @@ from ..record import SessionRecord
 from ..store import load_plan, save_plan, save_record
 
 MAX_NOTE = 4000
+DISPLAYS = ("desktop", "openxr", "headless")
 
 
 class Refusal(MemorialError):
@@ -119,6 +120,9 @@ class ConsoleService:
     def pair(self, hello: p.Hello) -> p.Welcome:
         """Redeem a client's code (or the resume token of a client whose connection dropped);
         raises Refusal (logged) when it cannot join."""
+        if hello.display not in DISPLAYS:
+            self.audit("pair_refused", reason="unknown display")
+            raise Refusal(f"unknown display (one of {', '.join(DISPLAYS)})")
         if self.client_connected:
             self.audit("pair_refused", reason="a client is already connected")
             raise Refusal("a client is already connected")
