@@ -123,6 +123,7 @@ def test_client_reports_reach_the_therapist_with_alerts(app_client, service, pla
         client.send_text(p.encode(p.Frame(jpeg="AAAA")))
         assert recv_until(browser, p.Frame).jpeg == "AAAA"
         client.send_text('{"type": "state", "mode": "evil"}')  # dropped, the connection stays
+        client.send_text(p.encode(p.Suds(value=250, step=1)))  # out of range: dropped too
         client.send_text(p.encode(p.Suds(value=10, step=1)))
         status = recv_until(browser, p.Status, lambda m: len(m.data["suds"]) == 2).data
         assert [s["value"] for s in status["suds"]] == [plan.suds_alert_above + 5, 10]

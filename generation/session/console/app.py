@@ -160,7 +160,10 @@ def create_app(service: ConsoleService) -> FastAPI:
                 if isinstance(msg, p.Frame):
                     await hub.to_browsers(msg)
                     continue
-                alerts = service.on_client(msg)
+                try:
+                    alerts = service.on_client(msg)
+                except Refusal:
+                    continue  # e.g. a SUDS outside 0-100: dropped like any malformed message
                 await hub.alerts(alerts)
                 await hub.status()
         except WebSocketDisconnect:

@@ -266,8 +266,8 @@ class ConsoleService:
             self.save()
             return alerts
         if isinstance(msg, p.Event):
-            self.record.event(self.t(), msg.kind, msg.detail)
-            self.audit("client_event", kind=msg.kind)
+            self.record.event(self.t(), msg.kind[:40], msg.detail[:500])
+            self.audit("client_event", kind=msg.kind[:40])
             self.save()
             texts = {"left": "The client left the session.", "headset_off": "The client took the headset off: paused.",
                      "link_lost": "The client lost the console connection and paused.",
