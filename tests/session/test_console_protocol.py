@@ -127,6 +127,9 @@ def test_client_reports_reach_the_therapist_with_alerts(app_client, service, pla
         client.send_text(p.encode(p.Suds(value=10, step=1)))
         status = recv_until(browser, p.Status, lambda m: len(m.data["suds"]) == 2).data
         assert [s["value"] for s in status["suds"]] == [plan.suds_alert_above + 5, 10]
+        for bad in ("nan", "inf", "lots", "150"):
+            browser.send_text(p.encode(p.Measure(name="therapist_suds", value=bad)))
+            assert recv_until(browser, p.Alert).text in ("therapist_suds must be a number", "SUDS is from 0 to 100")
         browser.send_text(p.encode(p.Note(text="Client smiled at the far step.")))
         recv_until(browser, p.Status, lambda m: m.data["notes"] and
                    m.data["notes"][-1]["text"] == "Client smiled at the far step.")

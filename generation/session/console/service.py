@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import queue
 import secrets
 import threading
@@ -206,7 +207,9 @@ class ConsoleService:
             try:
                 number = float(value)
             except ValueError:
-                raise Refusal(f"{name} must be a number") from None
+                number = math.nan
+            if not math.isfinite(number):
+                raise Refusal(f"{name} must be a number")
             if name == "ssq_after":
                 if not 0 <= number <= 236:
                     raise Refusal("an SSQ total is from 0 to 236")
