@@ -120,3 +120,28 @@ def test_a_resume_token_cannot_be_used_while_the_client_is_connected_or_twice(li
     wait_gone()
     with pytest.raises(SessionRefused):
         SessionLink(live.client_url, token, "headless")  # rotated on the rejoin: single use
+
+
+def test_the_hard_cap_ends_the_session_in_the_client_by_itself(live, service):
+    from tests.session.conftest import PLAN_TOML
+
+    short = (PLAN_TOML.replace("duration_min = 45", "duration_min = 0.02")
+             .replace("hard_cap_min = 60", "hard_cap_min = 0.05").replace("fade_s = 8", "fade_s = 1"))
+    service.store_plan(short)  # a 3-second cap keeps the test short
+    client = HeadlessClient(live.client_url, service.issue_code())
+    try:
+        assert client.joined.wait(WAIT_S)
+        browser = Browser(live)
+        browser.send(p.ChecklistAnswers(answers=CHECKLIST_OK))
+        browser.wait_status(lambda s: s["checklist"]["complete"])
+        browser.command("start")
+        client.wait_for(lambda s: s["mode"] == "closing", WAIT_S)  # the goodbye and fade before the cap
+        ended = client.wait_for(lambda s: s["mode"] == "ended", WAIT_S)
+        assert (ended["room"], ended["reason"]) == ("neutral", "hard cap")
+        browser.wait_status(lambda s: s["client"]["state"]["mode"] == "ended")
+        assert any("hard cap is near" in a for a in browser.alerts)
+        browser.close()
+    finally:
+        client.stop()
+    kinds = [e["kind"] for e in service.record.events]
+    assert "cap_warning" in kinds and "cap_end" in kinds
