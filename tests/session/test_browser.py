@@ -140,7 +140,7 @@ def test_each_control_against_the_desktop_viewer(page, live, service, planned_va
 
 
 @pytest.mark.slow
-def test_end_suds_notes_and_refusals_against_the_headless_client(page, live, service):
+def test_end_suds_notes_and_refusals_against_the_headless_client(page, live, service, cli, tmp_path):
     from tests.session.conftest import PLAN_TOML
 
     service.store_plan(PLAN_TOML.replace("fade_s = 8", "fade_s = 1"))  # a short fade keeps the test quick
@@ -180,3 +180,11 @@ def test_end_suds_notes_and_refusals_against_the_headless_client(page, live, ser
         client.stop()
     assert service.record.ssq_before == 6 and service.record.ssq_after == 14
     assert [s["value"] for s in service.record.suds] == [85]
+    # ... and the report of the session just run, from the record the console stored
+    service.writer.flush()
+    out = tmp_path / "report.html"
+    result = cli("session", "report", "rose", service.record.id, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    report = out.read_text()
+    for expected in ("Calm in the neutral room.", plan.goodbye, "command  end", "Client A"):
+        assert expected in report, expected

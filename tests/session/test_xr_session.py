@@ -65,6 +65,7 @@ def run(client, frames, on_start=None, safe_spec=None):
             on_start(sim, loop)
 
     run_openxr_view(builder, runtime=sim, frames=frames, eye_size=EYE, on_start=start)
+    client.scene = builder.scene.scene  # the MemorialScene, for checks after the run
     return sim, shots
 
 
@@ -80,6 +81,7 @@ def test_pause_dims_the_headset_and_emergency_stop_shows_the_neutral_room(plan):
     neutral = np.array(NEUTRAL_RGB) * 255
     assert np.abs(after.reshape(-1, 3).mean(axis=0) - neutral).max() < 25  # the plain neutral room
     assert after.std() < before.std()
+    assert not client.scene.overlay.label_np.is_hidden()  # the label is still drawn after the stop
 
 
 def test_losing_focus_in_the_headset_pauses_the_session(plan):
