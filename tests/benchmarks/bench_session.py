@@ -44,7 +44,7 @@ def timed(browser: Browser, client: HeadlessClient, name: str, mode: str) -> tup
     while not any(s["mode"] == mode for s in client.states[before:]):
         time.sleep(0.0005)
     t_client = time.perf_counter() - t0
-    browser.wait_status(lambda s: s["client"]["state"] and s["client"]["state"]["mode"] == mode)
+    browser.wait_client("mode", mode)
     return t_client, time.perf_counter() - t0
 
 
@@ -61,7 +61,7 @@ def joined(live: LiveConsole, service: ConsoleService, browser: Browser) -> Head
 def round_trip(browser: Browser, name: str, mode: str) -> float:
     t0 = time.perf_counter()
     browser.command(name)
-    browser.wait_status(lambda s: s["client"]["state"] and s["client"]["state"]["mode"] == mode)
+    browser.wait_client("mode", mode)
     return time.perf_counter() - t0
 
 
@@ -92,7 +92,7 @@ def desktop(live: LiveConsole, service: ConsoleService, browser: Browser, result
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             browser.wait_status(lambda s: s["client"]["connected"] and s["client"]["state"], timeout=60)
             browser.command("start")
-            browser.wait_status(lambda s: s["client"]["state"]["mode"] == "running")
+            browser.wait_client("mode", "running")
             time.sleep(2.0)  # past the window's first heavy frames (texture uploads): steady state
             for _ in range(DESKTOP_PAUSES if i == 0 else 0):
                 results["desktop: pause -> console sees ack"].append(round_trip(browser, "pause", "paused"))

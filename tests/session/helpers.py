@@ -124,6 +124,10 @@ class Browser:
     def command(self, name: str) -> None:
         self.send(p.Command(seq=0, name=name, sent=time.time()))
 
+    def wait_client(self, key: str, value, timeout: float = 5.0) -> dict:
+        """Wait until the console shows the client's state with state[key] == value; returns that state."""
+        return self.wait_status(lambda s: (s["client"]["state"] or {}).get(key) == value, timeout)["client"]["state"]
+
     def wait_status(self, pred, timeout: float = 5.0) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -43,8 +43,8 @@ def test_pause_dims_and_silences_and_emergency_stop_shows_the_neutral_room(runni
     stopped = client.wait_for(lambda s: s["mode"] == "stopped", WAIT_S)
     assert (stopped["room"], stopped["likeness"], stopped["volume"]) == ("neutral", "none", 0.0)
     assert stopped["label"] == "AI-generated likeness"
-    shown = browser.wait_status(lambda s: s["client"]["state"]["mode"] == "stopped")
-    assert shown["client"]["state"]["ack"] == service.seq
+    shown = browser.wait_client("mode", "stopped")
+    assert shown["ack"] == service.seq
     lines = [x["text"] for x in service.record.lines]
     assert lines == ["I am proud of you."]
 
@@ -63,7 +63,7 @@ def test_the_client_leaves_with_one_key_and_the_therapist_is_told(running, servi
     client.say("leave")
     left = client.wait_for(lambda s: s["mode"] == "left", WAIT_S)
     assert left["room"] == "neutral" and left["volume"] == 0.0
-    browser.wait_status(lambda s: s["client"]["state"]["mode"] == "left")
+    browser.wait_client("mode", "left")
     assert "The client left the session." in browser.alerts or any("left" in a for a in browser.alerts)
     client.say("suds 55")  # answering is still possible only while prompted; nothing breaks
     assert service.record.ended_t is not None
@@ -138,7 +138,7 @@ def test_the_hard_cap_ends_the_session_in_the_client_by_itself(live, service):
         client.wait_for(lambda s: s["mode"] == "closing", WAIT_S)  # the goodbye and fade before the cap
         ended = client.wait_for(lambda s: s["mode"] == "ended", WAIT_S)
         assert (ended["room"], ended["reason"]) == ("neutral", "hard cap")
-        browser.wait_status(lambda s: s["client"]["state"]["mode"] == "ended")
+        browser.wait_client("mode", "ended")
         assert any("hard cap is near" in a for a in browser.alerts)
         browser.close()
     finally:

@@ -50,11 +50,11 @@ def test_headset_session_follows_the_console(native_runtime, live, service, plan
         browser.send(p.ChecklistAnswers(answers=CHECKLIST_OK))
         for name in ("start", "next", "next"):
             browser.command(name)
-        browser.wait_status(lambda s: s["client"]["state"]["likeness"] == "near", timeout=30)
+        browser.wait_client("likeness", "near", timeout=30)
         time.sleep(1.5)  # some frames with the likeness near
         browser.command("emergency_stop")
-        stopped = browser.wait_status(lambda s: s["client"]["state"]["mode"] == "stopped", timeout=30)
-        assert stopped["client"]["state"]["room"] == "neutral"
+        stopped = browser.wait_client("mode", "stopped", timeout=30)
+        assert stopped["room"] == "neutral"
         time.sleep(1.5)  # some frames of the neutral room
     finally:
         viewer.terminate()
