@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -145,3 +146,29 @@ def test_the_hard_cap_ends_the_session_in_the_client_by_itself(live, service):
         client.stop()
     kinds = [e["kind"] for e in service.record.events]
     assert "cap_warning" in kinds and "cap_end" in kinds
+
+
+def listening_sockets(pid: int) -> list[str]:
+    """TCP sockets the process listens on, from /proc (inode match against /proc/net/tcp*)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for row in fh.readlines()[1:]:
+                cols = row.split()
+                if cols[3] == "0A" and cols[9] in inodes:  # 0A: LISTEN
+                    found.append(cols[1])
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
+def test_the_clients_machine_opens_no_port(running):
+    client, _ = running
+    assert listening_sockets(client.proc.pid) == []  # it only connects out to the console
