@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from scenes.spec import load
-from vr_app.session import protocol as p
 from vr_app.session.controller import SessionController
 from vr_app.session.room_view import NEUTRAL_RGB
 from vr_app.session.xr import session_scene_builder
