@@ -146,6 +146,8 @@ def test_end_suds_notes_and_refusals_against_the_headless_client(page, live, ser
     service.store_plan(PLAN_TOML.replace("fade_s = 8", "fade_s = 1"))  # a short fade keeps the test quick
     plan = service.plan
     pg = page
+    pg.wait_for_function("document.getElementById('resources').textContent.includes('Crisis line')",
+                         timeout=WAIT_MS)  # the grounding resources are on the therapist's screen
     client = HeadlessClient(live.client_url, pg.inner_text("#code"), link_timeout=2.0)
     try:
         pg.wait_for_selector("#client-conn.on", timeout=WAIT_MS)

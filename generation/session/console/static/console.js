@@ -66,6 +66,12 @@ function render(d) {
     $("plan-steps").append(li);
   }
   if (!d.plan) $("plan-editor").open = true;
+  $("plan-summary").textContent = d.plan ? d.plan.alias + " · " + d.plan.purpose + " · planned " + d.plan.duration_min +
+    " min, hard cap " + d.plan.hard_cap_min + " min · alert above SUDS " + d.plan.suds_alert_above : "";
+  $("resources").innerHTML = "";
+  for (const r of (d.plan ? [d.plan.breathing, ...d.plan.resources] : [])) {
+    const li = document.createElement("li"); li.textContent = r; $("resources").append(li);
+  }
   $("notes").innerHTML = "";
   for (const n of d.notes.slice().reverse()) { const li = document.createElement("li"); li.textContent = mmss(n.t) + " " + n.text; $("notes").append(li); }
   const last = d.suds[d.suds.length - 1];
