@@ -55,6 +55,11 @@ def wait_mode(service, mode: str, timeout: float = 15.0) -> dict:
     raise AssertionError(f"client never reached {mode}; state: {service.client_state}")
 
 
+def page_shows(pg, mode: str) -> None:
+    """Wait until the page itself shows the client's mode (the toggling keys read it there)."""
+    pg.wait_for_function(f"document.getElementById('st-mode').textContent.startsWith('{mode}')", timeout=WAIT_MS)
+
+
 def frames_seen(pg) -> int:
     return int(pg.get_attribute("#mirror", "data-frames") or 0)
 
@@ -104,11 +109,13 @@ def test_each_control_against_the_desktop_viewer(page, live, service, planned_va
         assert paused["volume"] == 0.0 and paused["frozen"] and paused["dim"] > 0.5
         dimmed = fresh_mirror(pg)
         assert dimmed.mean() < 0.7 * bright.mean(), (bright, dimmed)  # the window really dimmed
+        page_shows(pg, "paused")
         pg.keyboard.press("p")  # Pause again resumes
         wait_mode(service, "running")
         pg.click("#btn-grounding")
         assert wait_mode(service, "grounding")["room"] == "safe"
-        pg.keyboard.press("g")
+        page_shows(pg, "grounding")
+        pg.keyboard.press("g")  # Grounding again goes back
         wait_mode(service, "running")
         pg.click("#btn-next")
         pg.click("#btn-next")  # plays the first authored line
