@@ -136,3 +136,13 @@ def test_grounding_shows_the_plans_calm_room_around_the_same_seat(plan):
     assert client.views[-1].room == "safe"
     assert chapel.std() > 10  # a lit room, not the neutral sphere
     assert np.abs(garden - chapel).mean() > 20  # another room than the garden
+
+
+def test_far_stands_further_along_the_line_of_sight_than_near(plan):
+    distances = {}
+    for label, script in (("far", ["start", "next"]), ("near", ["start", "next", "next"])):
+        client = ScriptedClient(plan.to_json(), {0: script})
+        run(client, frames=4)
+        scene = client.scene
+        distances[label] = scene.rig.root.get_pos(scene.stage.camera).length()
+    assert distances["far"] > distances["near"] + 1.0, distances

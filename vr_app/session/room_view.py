@@ -12,7 +12,7 @@ from ..geom import MeshGeom
 from .controller import ClientView
 
 NEUTRAL_RGB = (0.78, 0.78, 0.76)  # a plain, light, empty room
-FAR_M = 3.0  # how much farther away the likeness stands in a 'far' step
+FAR_M = 1.6  # how much farther away the likeness stands in a 'far' step (in front of the rooms' back walls)
 NEUTRAL_RADIUS = 40.0
 
 
@@ -65,7 +65,15 @@ class RoomView:
         self.safe = None
         if safe_spec is not None and safe_spec.name != scene.room.spec.name:
             self.safe = build_safe_room(safe_spec, scene.room.spec, scene.stage.render)
-        self.bust_home = scene.rig.root.get_pos()
+        # What comes and goes: the free-standing bust, or the whole easel of a living portrait.
+        portrait = getattr(scene, "portrait", None)
+        self.likeness = portrait.root if portrait is not None else scene.rig.root
+        self.bust_home = self.likeness.get_pos()
+        # 'Far' is further along the visitor's line of sight, level with home (in the parent's frame).
+        parent = self.likeness.get_parent()
+        away = self.bust_home - parent.get_relative_point(scene.stage.camera, (0, 0, 0))
+        away.z = 0
+        self.far_pos = self.bust_home + away.normalized() * FAR_M if away.length() > 1e-6 else self.bust_home
         # The neutral room: a plain sphere around everything, shown when the room is hidden.
         self.neutral = scene.stage.render.attach_new_node(
             _inside_sphere("neutral-room", NEUTRAL_RADIUS, (*NEUTRAL_RGB, 1)).node)
@@ -121,12 +129,12 @@ class RoomView:
         self.neutral.show() if neutral else self.neutral.hide()
         if self.safe is not None:
             self.safe.root.show() if in_safe else self.safe.root.hide()
-        rig = scene.rig.root
+        node = self.likeness
         if view.likeness == "none":
-            rig.hide()
+            node.hide()
         else:
-            rig.show()
-            rig.set_pos(self.bust_home + (0, FAR_M, 0) if view.likeness == "far" else self.bust_home)
+            node.show()
+            node.set_pos(self.far_pos if view.likeness == "far" else self.bust_home)
         for card in (self.dim, self.world_dim):
             if card is None:
                 continue
