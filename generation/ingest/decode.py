@@ -1,5 +1,7 @@
-"""Decode photos (Pillow) and videos (PyAV) from bytes held in memory.
+"""Decode photos (Pillow, pillow-heif for HEIC) and videos (PyAV).
 
+Videos are decoded as a stream from a file object (a file on disk is never read whole),
+frame by frame; memory stays bounded by the decoder's few reference frames.
 Every failure becomes a `DecodeError` whose message is the reason shown to the user.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator, Union
 
 import numpy as np
 
@@ -16,8 +18,19 @@ MAX_PIXELS = 80_000_000  # 80 MP: larger than any camera photo, far below a deco
 MAX_VIDEO_SIDE = 8192
 
 
+Source = Union[bytes, BinaryIO]  # whole bytes, or a seekable binary stream
+
+
 class DecodeError(ValueError):
     pass
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+    except ImportError:
+        return  # HEIC then fails as "not an image Pillow can read"
+    pillow_heif.register_heif_opener()
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -26,6 +39,8 @@ def decode_image(data: bytes) -> np.ndarray:
 
     if not data:
         raise DecodeError("empty file (0 bytes)")
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc", b"ftypheim", b"ftypheis"):
+        _register_heif()
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         old_limit = Image.MAX_IMAGE_PIXELS
@@ -59,19 +74,26 @@ class VideoInfo:
     has_audio: bool
 
 
-def _open(data: bytes):
+def _open(src: Source):
     import av
 
-    if not data:
-        raise DecodeError("empty file (0 bytes)")
+    if isinstance(src, (bytes, bytearray)):
+        if not src:
+            raise DecodeError("empty file (0 bytes)")
+        src = io.BytesIO(src)
+    else:
+        src.seek(0)
+        if not src.read(1):
+            raise DecodeError("empty file (0 bytes)")
+        src.seek(0)
     try:
-        return av.open(io.BytesIO(data), mode="r")
+        return av.open(src, mode="r")
     except av.FFmpegError as exc:
         raise DecodeError(f"cannot read video: {exc}") from None
 
 
-def probe_video(data: bytes) -> VideoInfo:
-    with _open(data) as container:
+def probe_video(src: Source) -> VideoInfo:
+    with _open(src) as container:
         if not container.streams.video:
             kind = "audio only" if container.streams.audio else "no streams"
             raise DecodeError(f"no video stream ({kind})")
@@ -107,12 +129,12 @@ class VideoFrame:
         return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
-def iter_frames(data: bytes) -> Iterator[VideoFrame]:
+def iter_frames(src: Source) -> Iterator[VideoFrame]:
     """Every decoded frame of the first video stream. Decoding errors mid-stream end the
     iteration with a DecodeError only when nothing could be decoded at all."""
     import av
 
-    container = _open(data)
+    container = _open(src)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -132,29 +154,33 @@ def iter_frames(data: bytes) -> Iterator[VideoFrame]:
         container.close()
 
 
-def extract_audio(data: bytes) -> tuple[bytes, int, float] | None:
-    """The first audio track as mono FLAC bytes: (flac, sample_rate, seconds); None if none."""
+def extract_audio(src: Source) -> tuple[bytes, int, float] | None:
+    """The first audio track as mono FLAC bytes: (flac, sample_rate, seconds); None if none.
+    Encoded while decoding, so only the FLAC output is held in memory."""
     import av
     import soundfile as sf
 
-    with _open(data) as container:
+    with _open(src) as container:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
         rate = int(stream.rate or stream.codec_context.sample_rate or 16000)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-        chunks = []
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-        except av.FFmpegError:
-            pass  # keep what decoded before the damage
-    if not chunks:
+        buf = io.BytesIO()
+        n = 0
+        with sf.SoundFile(buf, "w", samplerate=rate, channels=1, format="FLAC", subtype="PCM_16") as flac:
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        pcm = out.to_ndarray().reshape(-1).astype(np.int16)
+                        flac.write(pcm)
+                        n += len(pcm)
+                for out in resampler.resample(None):
+                    pcm = out.to_ndarray().reshape(-1).astype(np.int16)
+                    flac.write(pcm)
+                    n += len(pcm)
+            except av.FFmpegError:
+                pass  # keep what decoded before the damage
+    if not n:
         return None
-    pcm = np.concatenate(chunks).astype(np.int16)  # [S]
-    buf = io.BytesIO()
-    sf.write(buf, pcm, rate, format="FLAC", subtype="PCM_16")
-    return buf.getvalue(), rate, len(pcm) / rate
+    return buf.getvalue(), rate, n / rate

@@ -1,47 +1,68 @@
-"""`ingest_paths`: media files -> originals, audio tracks and face samples in the vault.
+"""`ingest_paths`: media files -> originals, audio tracks and the subject's face samples in the vault.
 
-Per file: read, hash, skip if already done, decode, find and judge faces, then commit
-original -> audio -> record (the record last, so a killed run redoes only unfinished
-files). One bad file never stops the batch.
+Per file: hash (streamed), skip if already done, decode, find faces, decide with the face
+recogniser which one (if any) is the subject, judge it, then commit original -> audio ->
+review entries -> record (the record last, so a killed run redoes only unfinished files).
+Faces of other people enter no sample: only their count is kept. One bad file never stops
+the batch. Photos come before videos, and group photos met before the subject's face is
+known are retried at the end of the run, once single-face photos have taught it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConsentError, MemorialError, PermissionDenied
-from ..vault.roles import Action, authorize
-from ..vault.store import ORIGINAL_PREFIX
-from . import decode, faces as facelib
+from ..errors import ConsentError, MemorialError, PermissionDenied, UsageError
+from ..vault.roles import Action
+from . import decode, faces as facelib, identity as idlib
+from .originals import file_sha256, store_original
 from .phash import find_near_duplicate, phash
-from .records import AUDIO_PREFIX, SAMPLE_PREFIX, IngestRecord, Sample
+from .records import AUDIO_PREFIX, REVIEW_PREFIX, SAMPLE_PREFIX, IngestRecord, Sample
 from .sampling import FrameSampler, SamplingPolicy
 from .sources import Item, expand
 
 DETECT_MAX_SIDE = 1280  # photos are scaled to this for detection; crops come from full resolution
 TILE_BELOW = 0.2  # search tiles when the largest face found is smaller than this part of the image
 MIN_TILE = 160  # px; images smaller than two tiles are not split
+REVERIFY_S = 2.0  # a face tracked in the same shot is re-identified at least this often
+REVIEW_PER_VIDEO = 3  # doubtful frames of one video offered for review
+PREFETCH = 2  # photos read, hashed and decoded ahead of the one being analysed
 
 
 @dataclass
 class IngestReport:
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (file, what was kept)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
-    flagged: list[tuple[str, str]] = field(default_factory=list)  # (file, note) e.g. several faces
+    flagged: list[tuple[str, str]] = field(default_factory=list)  # (file, note)
+    not_subject: list[tuple[str, str]] = field(default_factory=list)  # (file, why): original kept, no sample
+    doubtful: list[tuple[str, str]] = field(default_factory=list)  # (file, note): waiting for review
     faces_found: int = 0  # faces detected in photos and checked video frames
+    other_faces: int = 0  # faces judged to be someone else (left out of everything derived)
     samples: int = 0  # face samples kept
     frames: int = 0  # video frames decoded
     audio: int = 0  # audio tracks kept
     already: int = 0  # files found already ingested (a re-run)
+    identity: str = ""  # how the subject's face is known
 
     def lines(self) -> list[str]:
         out = [f"Accepted       {len(self.accepted)} file(s), {self.samples} face sample(s); "
                f"faces found: {self.faces_found}; video frames decoded: {self.frames}; audio tracks kept: {self.audio}"]
         out += [f"  + {name}: {what}" for name, what in self.accepted]
+        if self.identity:
+            out.append(f"Identity       {self.identity}")
+        if self.not_subject or self.other_faces:
+            out.append(f"Not subject    {len(self.not_subject)} file(s) kept in the vault without a face sample; "
+                       f"{self.other_faces} face(s) of other people left out")
+            out += [f"  o {name}: {why}" for name, why in self.not_subject]
+        if self.doubtful:
+            out.append(f"Doubtful       {len(self.doubtful)} file(s) with a face to confirm or reject "
+                       "(memorial ingest NAME --review)")
+            out += [f"  ? {name}: {note}" for name, note in self.doubtful]
         out.append(f"Skipped        {len(self.skipped)} file(s)")
         out += [f"  - {name}: {reason}" for name, reason in self.skipped]
         if self.flagged:
@@ -50,19 +71,52 @@ class IngestReport:
         return out
 
 
+@dataclass
+class Found:
+    """What one picture gave: the subject's sample, or a doubtful face, or why nothing."""
+
+    sample: Sample | None = None
+    doubt: Sample | None = None
+    verdict: str = "none"  # subject | doubt | other | unknown | none (no usable face)
+    note: str = ""  # which face, where, distance
+    reason: str = ""  # why no sample
+    faces: int = 0  # faces found in the picture
+
+
+@dataclass
+class _Track:
+    """The subject's face in the current shot of a video, to avoid re-identifying every frame."""
+
+    shot: int
+    bbox: tuple
+    time: float
+    distance: float
+
+
+@dataclass
+class Prepared:
+    """A file read ahead: its hash, and for photos the bytes and pixels (or the decode error)."""
+
+    sha: str = ""
+    size: int = 0
+    data: bytes | None = None
+    rgb: np.ndarray | None = None
+    error: str = ""
+
+
 class Ingester:
-    """One ingest run: the detector, the subject's reference face shape and the report.
+    """One ingest run: detector, recogniser, the subject's identity and the report.
 
-    `use_vault_reference=False` skips reading earlier samples to pick among several faces
-    (for renders that hold one face, as in single-photo mode)."""
+    `check_identity=False` takes the largest face without the recogniser (renders of
+    the subject's own head in single-photo mode)."""
 
-    def __init__(self, vault, use_vault_reference: bool = True):
+    def __init__(self, vault, check_identity: bool = True):
         self.vault = vault
         self.report = IngestReport()
         self.detector = None
-        self._reference: np.ndarray | None = None
-        self._reference_n = 0
-        self._reference_loaded = not use_vault_reference
+        self.encoder: idlib.FaceEncoder | None = None
+        self.check_identity = check_identity
+        self._identity: idlib.Identity | None = None
         self._voice: str | None | bool = None  # None = not asked yet, True = allowed, str = why not
         stored = vault.list(SAMPLE_PREFIX)
         self.phashes = {b.key[len(SAMPLE_PREFIX):]: int(b.meta["phash"], 16) for b in stored if b.meta.get("phash")}
@@ -91,74 +145,110 @@ class Ingester:
                         found.append(f)
         return sorted(found, key=lambda f: -f.size)
 
-    def reference(self) -> np.ndarray | None:
-        """Mean normalized landmark shape of the subject's accepted faces (loaded lazily)."""
-        if not self._reference_loaded:
-            self._reference_loaded = True
-            self._reference, self._reference_n = None, 0  # the vault already holds this run's samples
-            from .records import load_landmarks
+    @property
+    def identity(self) -> idlib.Identity:
+        if self._identity is None:
+            self._identity = idlib.load_identity(self.vault)
+        return self._identity
 
-            for landmarks in load_landmarks(self.vault):  # records hold real faces only
-                for lm in landmarks:
-                    self._add_reference(lm)
-        return self._reference
+    def encode(self, rgb: np.ndarray, bbox) -> np.ndarray:
+        if self.encoder is None:
+            self.encoder = idlib.FaceEncoder()
+        return self.encoder.encode(rgb, bbox)
 
-    def _add_reference(self, landmarks: np.ndarray) -> None:
-        shape = facelib.normalized_shape(landmarks)
-        n = self._reference_n
-        self._reference = shape if self._reference is None else (self._reference * n + shape) / (n + 1)
-        self._reference_n = n + 1
+    def identity_line(self) -> str:
+        ident = self.identity
+        if not ident.known:
+            return ("not known yet: give photos where the subject is alone, or "
+                    "--reference PHOTO with the subject's face")
+        how = (f"{len(ident.confirmed)} face(s) the family confirmed and {len(ident.learned)} accepted"
+               if len(ident.confirmed) else f"{len(ident.learned)} face(s) from photos where one face appears "
+                                            "(provisional: confirm with --reference PHOTO)")
+        return (f"learned from {how}; a face is the subject at distance <= {idlib.MATCH:.2f}, "
+                f"doubtful up to {idlib.OTHER:.2f}")
 
     def voice_allowed(self) -> str | bool:
         if self._voice is None:
             try:
-                authorize(self.vault.role, self.vault.consent, Action.INGEST_VOICE)
+                self.vault.authorize(Action.INGEST_VOICE)
                 self._voice = True
             except (ConsentError, PermissionDenied) as exc:
                 self._voice = str(exc)
         return self._voice
 
-    def faces_in(self, rgb: np.ndarray, name: str, info: dict) -> tuple[Sample | None, str]:
-        """The subject's face in one picture as a Sample, or None and the reason."""
+    def faces_in(self, rgb: np.ndarray, name: str, info: dict, track: _Track | None = None) -> Found:
+        """The subject's face in one picture (or a doubtful one), never anyone else's."""
         scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
         small = rgb if scale == 1.0 else _resize(rgb, scale)
         found = self.detect(small, tiles="frame" not in info)
         self.report.faces_found += len(found)
         if not found:
-            return None, "no face found"
+            return Found(reason="no face found")
         if scale != 1.0:
             found = [_rescale(f, 1 / scale) for f in found]
-        ref = self.reference() if len(found) > 1 else self._reference
-        pick, how = facelib.choose_subject(found, ref)
-        face = found[pick]
+        boxes = [f.bbox for f in found]
+        embeddings: list[np.ndarray | None] = [None] * len(found)
+        if not self.check_identity:
+            decision = idlib.Decision("subject", 0, [float("nan")] * len(found))
+        else:
+            tracked = _tracked(found, track, info)
+            if tracked is not None:
+                d = [float("inf")] * len(found)
+                d[tracked] = track.distance
+                decision = idlib.Decision("subject", tracked, d)
+            else:
+                embeddings = [self.encode(rgb, f.bbox) for f in found]
+                decision = idlib.decide(embeddings, self.identity)
+        note = decision.describe(boxes)
+        if decision.verdict in ("other", "unknown"):
+            if decision.verdict == "other":
+                self.report.other_faces += len(found)
+            return Found(verdict=decision.verdict, note=note, faces=len(found),
+                         reason=note if decision.verdict == "other" else
+                         f"{len(found)} faces and the subject's face is not known yet")
+        self.report.other_faces += len(found) - 1
+        face = found[decision.index]
         q = facelib.assess(rgb, face)
         if q.rejected:
-            return None, "; ".join(q.reasons)
+            return Found(verdict="none", note=note, reason="; ".join(q.reasons), faces=len(found))
         crop, lm = facelib.face_crop(rgb, face)
-        info = {**info, "faces": len(found), "chosen_by": how, "bbox": [round(v, 1) for v in face.bbox],
-                "size": round(q.size, 1), "sharpness": round(q.sharpness, 1), "yaw": round(q.yaw, 1),
-                "pitch": round(q.pitch, 1), "notes": q.reasons, "synthetic": False}
-        if len(found) > 1 and "frame" not in info:
-            self.report.flagged.append((name, f"{len(found)} faces; chose the {how.split(' of ')[0]} "
-                                              f"at x={face.bbox[0]:.0f}, y={face.bbox[1]:.0f}"))
-        self._add_reference(face.landmarks)
-        return Sample(crop, lm, q.score, info), ""
+        distance = decision.distances[decision.index]
+        sample_info = {**info, "faces": len(found), "chosen_by": note, "bbox": [round(v, 1) for v in face.bbox],
+                       "distance": None if not np.isfinite(distance) else round(distance, 3),
+                       "size": round(q.size, 1), "sharpness": round(q.sharpness, 1), "yaw": round(q.yaw, 1),
+                       "pitch": round(q.pitch, 1), "notes": q.reasons, "synthetic": False,
+                       "colour": not facelib.is_monochrome(rgb)}
+        if not sample_info["colour"]:
+            sample_info["notes"] = q.reasons + ["black-and-white or toned print: shape and expression only"]
+        sample = Sample(crop, lm, q.score, sample_info, embeddings[decision.index])
+        if decision.verdict == "doubt":
+            return Found(doubt=sample, verdict="doubt", note=note, faces=len(found))
+        if embeddings[decision.index] is not None:
+            self.identity.learn(embeddings[decision.index])
+        return Found(sample=sample, verdict="subject", note=note, faces=len(found))
 
-    def commit(self, item: Item, sha: str, data: bytes, samples: list[Sample], meta: dict,
-               audio: tuple[bytes, int, float] | None = None) -> None:
-        key = ORIGINAL_PREFIX + sha
-        if not self.vault.exists(key):
-            self.vault.put(key, data, kind="original", meta={"filename": item.filename, "media_type": item.media_type})
-            self.vault.log("ingest_original", filename=item.filename, bytes=len(data))
+    def commit(self, item: Item, sha: str, source, size: int, samples: list[Sample], meta: dict,
+               audio: tuple[bytes, int, float] | None = None, doubts: list[Sample] = ()) -> None:
+        fh = source if hasattr(source, "read") else None
+        if fh is None:
+            import io
+
+            fh = io.BytesIO(source)
+        if store_original(self.vault, sha, fh, size, {"filename": item.filename, "media_type": item.media_type}):
+            self.vault.log("ingest_original", filename=item.filename, bytes=size)
         if audio is not None:
             flac, rate, seconds = audio
             self.vault.put(AUDIO_PREFIX + sha, flac, kind="audio",
-                           meta={"video": key, "filename": item.filename, "format": "flac",
+                           meta={"video": "original/" + sha, "filename": item.filename, "format": "flac",
                                  "sample_rate": rate, "seconds": round(seconds, 3)})
             meta["audio"] = AUDIO_PREFIX + sha
             self.report.audio += 1
+        for n, s in enumerate(doubts):
+            review = IngestRecord(sha, item.filename, item.media_type, [s], {"source_sha": sha})
+            self.vault.put(f"{REVIEW_PREFIX}{sha}/{n}", review.to_bytes(), kind="review",
+                           meta={"filename": item.filename, "distance": s.info.get("distance")})
         record = IngestRecord(sha, item.filename, item.media_type, samples, meta)
-        blob_meta = {"source": key, "filename": item.filename, "samples": len(samples)}
+        blob_meta = {"source": "original/" + sha, "filename": item.filename, "samples": len(samples)}
         if "phash" in meta:
             blob_meta["phash"] = meta["phash"]
         self.vault.put(record.key, record.to_bytes(), kind="sample", meta=blob_meta)
@@ -167,90 +257,146 @@ class Ingester:
 
     # ----- one file -----------------------------------------------------------------------------
 
-    def run_item(self, item: Item, frame_bar) -> None:
+    def prepare(self, item: Item) -> Prepared:
+        """Hash (and for photos decode) one file; runs in a helper thread ahead of analysis."""
         if item.error:
-            self.report.skipped.append((item.name, item.error))
-            return
-        try:
-            data = item.read()
-        except (OSError, ValueError) as exc:
-            self.report.skipped.append((item.name, f"cannot read: {exc}"))
-            return
-        if not data:
-            self.report.skipped.append((item.name, "empty file (0 bytes)"))
-            return
-        sha = hashlib.sha256(data).hexdigest()
-        if self.vault.exists(SAMPLE_PREFIX + sha):
-            self.report.already += 1
-            self.report.skipped.append((item.name, f"already ingested (same bytes as '{self.names.get(sha, '?')}')"))
-            return
+            return Prepared(error=item.error)
         try:
             if item.is_video:
-                self.video(item, sha, data, frame_bar)
-            else:
-                self.photo(item, sha, data)
+                with item.open() as fh:
+                    sha, size = file_sha256(fh)
+                return Prepared(sha, size) if size else Prepared(error="empty file (0 bytes)")
+            data = item.read()
+        except (OSError, ValueError) as exc:
+            return Prepared(error=f"cannot read: {exc}")
+        if not data:
+            return Prepared(error="empty file (0 bytes)")
+        import hashlib
+
+        sha = hashlib.sha256(data).hexdigest()
+        if self.vault.exists(SAMPLE_PREFIX + sha):
+            return Prepared(sha, len(data))
+        try:
+            return Prepared(sha, len(data), data, decode.decode_image(data))  # [H,W,3]
+        except decode.DecodeError as exc:
+            return Prepared(sha, len(data), data, error=str(exc))
+
+    def run_item(self, item: Item, prep: Prepared, frame_bar, allow_defer: bool = True) -> bool:
+        """Ingest one prepared file; False when it was deferred (to retry at the end of the run)."""
+        if not prep.sha:
+            self.report.skipped.append((item.name, prep.error))
+            return True
+        if self.vault.exists(SAMPLE_PREFIX + prep.sha):
+            self.report.already += 1
+            self.report.skipped.append((item.name, f"already ingested (same bytes as '{self.names.get(prep.sha, '?')}')"))
+            return True
+        if prep.error:
+            self.report.skipped.append((item.name, prep.error))
+            return True
+        try:
+            if item.is_video:
+                with item.open() as fh:
+                    self.video(item, prep, fh, frame_bar)
+                return True
+            return self.photo(item, prep, allow_defer)
         except decode.DecodeError as exc:
             self.report.skipped.append((item.name, str(exc)))
+            return True
 
-    def photo(self, item: Item, sha: str, data: bytes) -> None:
-        rgb = decode.decode_image(data)  # [H,W,3]
+    def photo(self, item: Item, prep: Prepared, allow_defer: bool) -> bool:
+        rgb = prep.rgb
         h = phash(rgb)
         dup = find_near_duplicate(h, self.phashes)
         if dup is not None:
             self.report.skipped.append((item.name, f"near-duplicate of '{self.names.get(dup, dup[:12])}'"))
-            return
-        sample, reason = self.faces_in(rgb, item.name, {"width": rgb.shape[1], "height": rgb.shape[0]})
-        if sample is None:
-            self.report.skipped.append((item.name, reason))
-            return
-        self.commit(item, sha, data, [sample], {"phash": f"{h:016x}"})
-        self.phashes[sha] = h
-        note = f"1 face, quality {sample.quality:.2f}" + (f" ({'; '.join(sample.info['notes'])})" if sample.info["notes"] else "")
+            return True
+        found = self.faces_in(rgb, item.name, {"width": rgb.shape[1], "height": rgb.shape[0]})
+        if found.verdict == "unknown":
+            if allow_defer:
+                return False
+            self.report.skipped.append((item.name, found.reason + " (give --reference PHOTO, then ingest again)"))
+            return True
+        meta = {"phash": f"{h:016x}", "others": found.faces - (found.verdict in ("subject", "doubt", "none"))}
+        if found.verdict in ("other", "doubt"):
+            self.commit(item, prep.sha, prep.data, prep.size, [], meta, doubts=[found.doubt] if found.doubt else [])
+            self.phashes[prep.sha] = h
+            (self.report.doubtful if found.verdict == "doubt" else self.report.not_subject).append((item.name, found.note))
+            return True
+        if found.sample is None:
+            self.report.skipped.append((item.name, found.reason))
+            return True
+        self.commit(item, prep.sha, prep.data, prep.size, [found.sample], meta)
+        self.phashes[prep.sha] = h
+        s = found.sample
+        note = f"{found.note}; quality {s.quality:.2f}" + (f" ({'; '.join(s.info['notes'])})" if s.info["notes"] else "")
         self.report.accepted.append((item.name, note))
+        return True
 
-    def video(self, item: Item, sha: str, data: bytes, frame_bar) -> None:
-        info = decode.probe_video(data)
-        sampler = FrameSampler(SamplingPolicy())
+    def video(self, item: Item, prep: Prepared, fh, frame_bar) -> None:
+        info = decode.probe_video(fh)
+        sampler = FrameSampler(SamplingPolicy.for_video(info.frames / max(info.fps, 1e-3)))
         samples: list[Sample] = []
+        doubts: list[Sample] = []
         reasons: dict[str, int] = {}
         checked = decoded = 0
+        track: _Track | None = None
         frame_bar.reset(total=info.frames or None)
         frame_bar.set_description(item.filename[:24])
-        for vf in decode.iter_frames(data):
+        for vf in decode.iter_frames(fh):
             decoded += 1
             frame_bar.update(1)
             if not sampler.wants_landmarks(vf.thumbnail(), vf.time):
                 continue
             checked += 1
-            sample, reason = self.faces_in(vf.rgb(DETECT_MAX_SIDE), item.name,
-                                           {"frame": vf.index, "time": round(vf.time, 3), "shot": sampler.shots})
-            if sample is None:
-                reasons[reason.split(" (")[0]] = reasons.get(reason.split(" (")[0], 0) + 1
-            elif sampler.keep(sample.landmarks):
-                samples.append(sample)
-                if sampler.full:
-                    break
+            frame_info = {"frame": vf.index, "time": round(vf.time, 3), "shot": sampler.shots}
+            found = self.faces_in(vf.rgb(DETECT_MAX_SIDE), item.name, frame_info, track)
+            if found.sample is not None:
+                s = found.sample
+                if s.embedding is not None or track is None:
+                    track = _Track(sampler.shots, tuple(s.info["bbox"]), vf.time, s.info["distance"] or 0.0)
+                else:
+                    track = _Track(track.shot, tuple(s.info["bbox"]), track.time, track.distance)
+                if sampler.keep(s.landmarks):
+                    samples.append(s)
+                    if sampler.full:
+                        break
+                continue
+            track = None
+            if found.doubt is not None:
+                doubts.append(found.doubt)
+            key = found.reason.split(" (")[0] if found.verdict != "other" else "not the subject"
+            reasons[key] = reasons.get(key, 0) + 1
         self.report.frames += decoded
-        crowded = sum(1 for s in samples if s.info["faces"] > 1)
-        if crowded:
-            self.report.flagged.append((item.name, f"{crowded} kept frame(s) showed several faces; "
-                                                   "the one most like the subject was used"))
+        doubts = sorted(doubts, key=lambda s: s.info["distance"])[:REVIEW_PER_VIDEO] if not samples else []
         audio, audio_note = None, ""
         if info.has_audio:
             allowed = self.voice_allowed()
             if allowed is True:
-                audio = decode.extract_audio(data)
+                audio = decode.extract_audio(fh)
                 audio_note = f"; audio {audio[2]:.1f} s kept" if audio else "; audio track empty"
             else:
                 audio_note = f"; audio not kept ({allowed})"
-        if not samples and audio is None:
-            why = ", ".join(f"{r} ×{n}" for r, n in sorted(reasons.items())) or "no frames checked"
-            self.report.skipped.append((item.name, f"no usable face in {checked} checked frame(s) ({why}){audio_note}"))
+        why = ", ".join(f"{r} ×{n}" for r, n in sorted(reasons.items()))
+        if not samples and audio is None and not doubts:
+            self.report.skipped.append((item.name, f"no usable face of the subject in {checked} checked frame(s) "
+                                                   f"({why or 'no frames checked'}){audio_note}"))
             return
-        meta = {"fps": info.fps, "frames": decoded, "checked": checked, "shots": sampler.shots}
-        self.commit(item, sha, data, samples, meta, audio)
-        self.report.accepted.append((item.name, f"{len(samples)} frame sample(s) from {checked} checked, "
-                                                f"{sampler.shots} shot(s){audio_note}"))
+        meta = {"fps": info.fps, "frames": decoded, "checked": checked, "shots": sampler.shots,
+                "others": reasons.get("not the subject", 0)}
+        self.commit(item, prep.sha, fh, prep.size, samples, meta, audio, doubts)
+        if doubts:
+            self.report.doubtful.append((item.name, f"{len(doubts)} frame(s) with a face that may be the subject"))
+        what = f"{len(samples)} frame sample(s) from {checked} checked, {sampler.shots} shot(s){audio_note}"
+        self.report.accepted.append((item.name, what + (f"; left out: {why}" if why else "")))
+
+
+def _tracked(found: list, track: _Track | None, info: dict) -> int | None:
+    """Index of the face that continues the subject's track in this shot, if recent enough."""
+    if track is None or info.get("shot") != track.shot or info.get("time", 0) - track.time > REVERIFY_S:
+        return None
+    overlaps = [_iou(f.bbox, track.bbox) for f in found]
+    best = int(np.argmax(overlaps))
+    return best if overlaps[best] > 0.5 else None
 
 
 def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
@@ -284,8 +430,42 @@ def _rescale(face, k: float):
     return DetectedFace(face.landmarks * np.float32(k), tuple(v * k for v in face.bbox))
 
 
+def learn_references(vault, paths: list[Path | str]) -> list[str]:
+    """Faces the family confirms as the subject: each reference photo must show exactly one
+    face. Their embeddings are stored as confirmed; returns one line per photo."""
+    vault.authorize(Action.INGEST)
+    run = Ingester(vault)
+    lines, confirmed = [], []
+    try:
+        for item in expand([Path(p) for p in paths]):
+            if item.error or item.is_video:
+                lines.append(f"  - {item.name}: {item.error or 'a reference must be a photo'}")
+                continue
+            try:
+                rgb = decode.decode_image(item.read())
+            except (OSError, ValueError) as exc:
+                lines.append(f"  - {item.name}: {exc}")
+                continue
+            found = run.detect(_resize(rgb, min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))))
+            if len(found) != 1:
+                lines.append(f"  - {item.name}: {len(found)} faces; a reference must show the subject alone "
+                             "(crop the photo to their face)")
+                continue
+            k = max(1.0, max(rgb.shape[:2]) / DETECT_MAX_SIDE)  # detection ran on the scaled copy
+            confirmed.append(run.encode(rgb, _rescale(found[0], k).bbox))
+            lines.append(f"  + {item.name}: the subject's face")
+    finally:
+        if run.detector is not None:
+            run.detector.close()
+    if not confirmed:
+        raise UsageError("no usable reference photo (reasons above):\n" + "\n".join(lines))
+    idlib.save_decisions(vault, confirmed=confirmed)
+    vault.log("identity_reference", faces=len(confirmed))
+    return [f"References     {len(confirmed)} face(s) confirmed as the subject"] + lines
+
+
 def ingest_paths(vault, paths: list[Path | str], progress: bool = True) -> IngestReport:
-    """Ingest files, folders and zip archives into an opened vault; returns what happened.
+    """Ingest files, folders and zip/tar archives into an opened vault; returns what happened.
 
     Needs Action.INGEST; audio tracks additionally need voice consent (else skipped with
     the reason). Safe to re-run after a crash: finished files are recognised by hash.
@@ -293,25 +473,46 @@ def ingest_paths(vault, paths: list[Path | str], progress: bool = True) -> Inges
     from tqdm import tqdm
 
     vault.authorize(Action.INGEST)
-    items = list(expand([Path(p) for p in paths]))
+    items = sorted(expand([Path(p) for p in paths]), key=lambda i: i.is_video)  # photos teach the identity first
     run = Ingester(vault)
+    deferred: list[Item] = []
     with tqdm(total=len(items), desc="files", unit="file", disable=not progress, position=0) as files_bar, \
             tqdm(desc="frames", unit="frame", disable=not progress or not any(i.is_video for i in items),
-                 position=1, leave=False) as frame_bar:
+                 position=1, leave=False) as frame_bar, ThreadPoolExecutor(max_workers=1) as pool:
+        futures: dict = {}
         try:
-            for item in items:
+            for k, item in enumerate(items):
+                for j in range(k, min(k + PREFETCH + 1, len(items))):
+                    if j not in futures:
+                        futures[j] = pool.submit(run.prepare, items[j])
                 files_bar.set_postfix_str(item.filename[-32:])
-                try:
-                    run.run_item(item, frame_bar)
-                except MemorialError:
-                    raise
-                except Exception as exc:  # a decoder bug must not stop the batch
-                    run.report.skipped.append((item.name, f"unexpected error: {type(exc).__name__}: {exc}"))
+                if _run_one(run, item, futures.pop(k).result(), frame_bar, True, deferred):
+                    files_bar.update(1)
+            for item in deferred:  # group photos met before the subject's face was known
+                files_bar.set_postfix_str(item.filename[-32:])
+                _run_one(run, item, run.prepare(item), frame_bar, False, [])
                 files_bar.update(1)
         finally:
+            for f in futures.values():
+                f.cancel()
             if run.detector is not None:
                 run.detector.close()
     r = run.report
+    r.identity = run.identity_line()
     vault.log("ingest", files=len(items), accepted=len(r.accepted), skipped=len(r.skipped),
-              samples=r.samples, faces=r.faces_found, audio=r.audio)
+              samples=r.samples, faces=r.faces_found, other_faces=r.other_faces, doubtful=len(r.doubtful),
+              audio=r.audio)
     return r
+
+
+def _run_one(run: Ingester, item: Item, prep: Prepared, frame_bar, allow_defer: bool, deferred: list) -> bool:
+    try:
+        done = run.run_item(item, prep, frame_bar, allow_defer)
+    except MemorialError:
+        raise
+    except Exception as exc:  # a decoder bug must not stop the batch
+        run.report.skipped.append((item.name, f"unexpected error: {type(exc).__name__}: {exc}"))
+        return True
+    if not done:
+        deferred.append(item)
+    return done

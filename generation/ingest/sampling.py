@@ -1,8 +1,8 @@
 """Which video frames become samples.
 
 Decoding is cheap and landmark detection is not, so every frame gets only a 48x48 grey
-thumbnail; landmarks run a few times a second, on a shot change, or when the picture
-changed. A frame with a face is kept when it starts a shot or when its expression
+thumbnail; landmarks run a few times a second (less often in long videos), on a shot
+change, or when the picture changed (a turn of the head, a laugh). A frame with a face is kept when it starts a shot or when its expression
 (normalized landmark shape) differs enough from every frame kept so far in the shot;
 near-identical frames are dropped.
 """
@@ -24,6 +24,14 @@ class SamplingPolicy:
     novelty: float = 0.012  # Procrustes shape distance that makes a frame worth keeping
     max_per_shot: int = 40
     max_total: int = 400
+    max_checks: int = 1800  # landmark checks per video: long videos are checked less often
+
+    @classmethod
+    def for_video(cls, seconds: float) -> "SamplingPolicy":
+        """Check often in a short clip, and spread max_checks over a long one (1 h: every 2 s)."""
+        p = cls()
+        p.check_interval = max(p.check_interval, seconds / p.max_checks)
+        return p
 
 
 @dataclass
@@ -50,7 +58,7 @@ class FrameSampler:
         due = t - self._last_check >= p.check_interval
         if self.full or len(self._kept_shapes) >= p.max_per_shot:
             return False
-        if new_shot or changed or due:
+        if new_shot or due or (changed and t - self._last_check >= p.check_interval / 4):
             self._last_check = t
             self._last_thumb = thumb.astype(np.int16)
             return True

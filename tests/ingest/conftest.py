@@ -27,7 +27,7 @@ def bad_dir(tmp_path_factory):
     M.png_bomb(d / "bomb.png")
     (d / "corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + bytes(range(256)) * 20)
     M.write_audio_only(d / "voice-only.mp4")
-    M.hostile_zip(d / "album.zip", M.jpeg_bytes(M.astronaut()[:, ::-1]))
+    M.hostile_zip(d / "album.zip", M.jpeg_bytes(M.hopper()[:, ::-1]))
     from skimage import data
 
     M.save(d / "no-face.png", data.rocket())
