@@ -125,24 +125,22 @@ class Ingester:
     # ----- helpers ------------------------------------------------------------------------------
 
     def detect(self, rgb: np.ndarray, tiles: bool = True) -> list:
-        """All faces, largest first. mediapipe's detector sees the image at 128 px, so small
-        faces in group photos are missed; when the faces found are small (or none), the image
-        is searched again in 2x2 overlapping tiles and the results merged."""
+        """All faces, largest first. mediapipe's detector sees the image squeezed to 128x128,
+        so small faces in group photos are missed and a row of people is squashed; the image
+        is searched again in windows (square ones along a wide picture, or 2x2 overlapping
+        ones when the faces found are small) and the results merged."""
         if self.detector is None:
             from ..face.landmarks import LandmarkDetector
 
             self.detector = LandmarkDetector(max_faces=6)
         found = self.detector.detect(rgb)
-        h, w = rgb.shape[:2]
-        if not tiles or min(h, w) < 2 * MIN_TILE or (found and found[0].size >= TILE_BELOW * min(h, w)):
+        if not tiles:
             return found
-        th, tw = int(h * 0.6), int(w * 0.6)
-        for y0 in (0, h - th):
-            for x0 in (0, w - tw):
-                for f in self.detector.detect(np.ascontiguousarray(rgb[y0:y0 + th, x0:x0 + tw])):
-                    f = _shift(f, x0, y0)
-                    if all(_iou(f.bbox, g.bbox) < 0.3 for g in found):
-                        found.append(f)
+        for y0, x0, th, tw in _windows(rgb.shape[0], rgb.shape[1], found[0].size if found else 0.0):
+            for f in self.detector.detect(np.ascontiguousarray(rgb[y0:y0 + th, x0:x0 + tw])):
+                f = _shift(f, x0, y0)
+                if all(_iou(f.bbox, g.bbox) < 0.3 for g in found):
+                    found.append(f)
         return sorted(found, key=lambda f: -f.size)
 
     @property
@@ -217,7 +215,7 @@ class Ingester:
                        "distance": None if not np.isfinite(distance) else round(distance, 3),
                        "size": round(q.size, 1), "sharpness": round(q.sharpness, 1), "yaw": round(q.yaw, 1),
                        "pitch": round(q.pitch, 1), "notes": q.reasons, "synthetic": False,
-                       "colour": not facelib.is_monochrome(rgb)}
+                       "colour": not facelib.is_monochrome(crop)}  # the face and its surroundings
         if not sample_info["colour"]:
             sample_info["notes"] = q.reasons + ["black-and-white or toned print: shape and expression only"]
         sample = Sample(crop, lm, q.score, sample_info, embeddings[decision.index])
@@ -388,6 +386,19 @@ class Ingester:
             self.report.doubtful.append((item.name, f"{len(doubts)} frame(s) with a face that may be the subject"))
         what = f"{len(samples)} frame sample(s) from {checked} checked, {sampler.shots} shot(s){audio_note}"
         self.report.accepted.append((item.name, what + (f"; left out: {why}" if why else "")))
+
+
+def _windows(h: int, w: int, largest: float) -> list[tuple[int, int, int, int]]:
+    """(y0, x0, height, width) of the windows to search again."""
+    long, short = max(h, w), min(h, w)
+    if long > 1.5 * short:  # square windows overlapping by half along the long side
+        n = int(np.ceil((long - short) / (short / 2))) + 1
+        offsets = np.linspace(0, long - short, n).astype(int)
+        return [(0, int(o), short, short) if w > h else (int(o), 0, short, short) for o in offsets]
+    if short < 2 * MIN_TILE or largest >= TILE_BELOW * short:
+        return []
+    th, tw = int(h * 0.6), int(w * 0.6)
+    return [(y0, x0, th, tw) for y0 in (0, h - th) for x0 in (0, w - tw)]
 
 
 def _tracked(found: list, track: _Track | None, info: dict) -> int | None:

@@ -13,6 +13,9 @@ def media_dir(tmp_path_factory):
     M.save(d / "hopper.jpg", M.hopper(), quality=92)
     M.save(d / "astronaut.png", M.astronaut())
     M.save(d / "crowd.png", M.crowd())
+    hoppers = M.variants(8)
+    M.save(d / "hopper-mirror.png", hoppers[2])  # the same person, other pictures
+    M.save(d / "hopper-tinted.png", hoppers[4])
     M.write_video(d / "talk.mp4", M.talking_frames(), audio_seconds=2.0)
     return d
 

@@ -14,7 +14,8 @@ from generation.ingest.records import SAMPLE_PREFIX, load_records
 @pytest.fixture
 def rose(make_subject, media_dir):
     vault = make_subject("rose")
-    ingest_paths(vault, [media_dir / "hopper.jpg", media_dir / "astronaut.png", media_dir / "talk.mp4"], progress=False)
+    ingest_paths(vault, [media_dir / "hopper.jpg", media_dir / "hopper-mirror.png", media_dir / "hopper-tinted.png",
+                         media_dir / "talk.mp4"], progress=False)
     return vault
 
 
