@@ -332,7 +332,7 @@ class Ingester:
 
     def video(self, item: Item, prep: Prepared, fh, frame_bar) -> None:
         info = decode.probe_video(fh)
-        sampler = FrameSampler(SamplingPolicy.for_video(info.frames / max(info.fps, 1e-3)))
+        sampler = FrameSampler(SamplingPolicy.for_video(info.frames / max(info.fps, 1e-3), item.live_photo))
         samples: list[Sample] = []
         doubts: list[Sample] = []
         reasons: dict[str, int] = {}
@@ -384,7 +384,8 @@ class Ingester:
         self.commit(item, prep.sha, fh, prep.size, samples, meta, audio, doubts)
         if doubts:
             self.report.doubtful.append((item.name, f"{len(doubts)} frame(s) with a face that may be the subject"))
-        what = f"{len(samples)} frame sample(s) from {checked} checked, {sampler.shots} shot(s){audio_note}"
+        what = (("live photo: " if item.live_photo else "")
+                + f"{len(samples)} frame sample(s) from {checked} checked, {sampler.shots} shot(s){audio_note}")
         self.report.accepted.append((item.name, what + (f"; left out: {why}" if why else "")))
 
 

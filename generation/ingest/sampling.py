@@ -27,10 +27,13 @@ class SamplingPolicy:
     max_checks: int = 1800  # landmark checks per video: long videos are checked less often
 
     @classmethod
-    def for_video(cls, seconds: float) -> "SamplingPolicy":
-        """Check often in a short clip, and spread max_checks over a long one (1 h: every 2 s)."""
+    def for_video(cls, seconds: float, live_photo: bool = False) -> "SamplingPolicy":
+        """Check often in a short clip, and spread max_checks over a long one (1 h: every 2 s).
+        A live photo's 3 s of motion mostly repeat its still: a few distinct frames at most."""
         p = cls()
         p.check_interval = max(p.check_interval, seconds / p.max_checks)
+        if live_photo:
+            p.max_total = 4
         return p
 
 

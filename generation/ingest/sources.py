@@ -43,6 +43,7 @@ class Item:
     read: Callable[[], bytes] | None = None
     error: str | None = None
     open: Callable[[], BinaryIO] | None = field(default=None, repr=False)
+    live_photo: bool = False  # the motion part of an iPhone live photo (a still of the same name exists)
 
     def __post_init__(self):
         if self.open is None and self.read is not None:
@@ -82,8 +83,22 @@ def _is_archive(name: str) -> bool:
     return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def expand(paths: list[Path]) -> Iterator[Item]:
-    """Items for every argument, in a stable order; problems become items with an error."""
+def expand(paths: list[Path]) -> list[Item]:
+    """Items for every argument, in a stable order; problems become items with an error.
+    A short video beside a photo of the same name (IMG_0001.HEIC + IMG_0001.MOV) is marked
+    as a live photo's motion."""
+    items = list(_expand(paths))
+    stills = {_stem(i.name) for i in items if i.media_type and not i.is_video}
+    for i in items:
+        i.live_photo = i.is_video and _stem(i.name) in stills
+    return items
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0].lower()
+
+
+def _expand(paths: list[Path]) -> Iterator[Item]:
     for path in paths:
         path = Path(path)
         if path.is_symlink() and not path.exists():

@@ -61,7 +61,6 @@ def album(tmp_path_factory):
     return d, truth, sum(len(p) for p in groups.values())
 
 
-@pytest.mark.slow
 def test_group_album_yields_only_the_subject(make_subject, media_dir, album):
     folder, truth, n_faces = album
     vault = make_subject("rose")

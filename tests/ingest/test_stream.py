@@ -1,0 +1,56 @@
+"""Videos streamed from disk, large originals stored in parts, live photos."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+from PIL import Image
+
+from generation.ingest import ingest_paths, originals
+from generation.ingest.records import load_records
+from generation.vault.store import ORIGINAL_PREFIX
+
+from . import media as M
+
+
+def test_video_is_streamed_and_its_original_stored_in_parts(make_subject, media_dir, monkeypatch, cli, tmp_path):
+    video = media_dir / "talk.mp4"
+    real_read = pathlib.Path.read_bytes
+
+    def refuse_videos(self):
+        assert self.suffix != ".mp4", "a video was read whole"
+        return real_read(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse_videos)
+    monkeypatch.setattr(originals, "PART_BYTES", 16 * 1024)
+    vault = make_subject("rose")
+    report = ingest_paths(vault, [video], progress=False)
+    assert report.frames == 75 and report.samples >= 1, report.lines()
+    size = video.stat().st_size
+    parts = vault.list(originals.PART_PREFIX)
+    assert len(parts) == -(-size // (16 * 1024)) > 1
+    (orig,) = vault.list(ORIGINAL_PREFIX)
+    assert orig.meta["parts"] == len(parts) and orig.meta["bytes"] == size
+    assert b"".join(originals.original_chunks(vault, orig.key)) == real_read(video)
+    vault.close()
+    monkeypatch.setattr(pathlib.Path, "read_bytes", real_read)
+    out = tmp_path / "out"
+    result = cli("subject", "export-memories", "rose", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "talk.mp4").read_bytes() == real_read(video)
+
+
+def test_live_photo_motion_gives_few_frames(make_subject, tmp_path):
+    pillow_heif = __import__("pytest").importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    hop = M.hopper()[:592]
+    Image.fromarray(hop).save(tmp_path / "IMG_0007.HEIC", format="HEIF", quality=90)
+    frames = [np.roll(hop, 4 * i, axis=0) for i in range(30)]  # the camera drifts: many "new" frames
+    M.write_video(tmp_path / "IMG_0007.MOV", frames, container="mov")
+    vault = make_subject("rose")
+    report = ingest_paths(vault, [tmp_path], progress=False)
+    notes = {n.rsplit("/", 1)[-1]: what for n, what in report.accepted}
+    assert notes["IMG_0007.MOV"].startswith("live photo: "), report.lines()
+    recs = {r.filename: r for r in load_records(vault)}
+    assert 1 <= len(recs["IMG_0007.MOV"].samples) <= 4
