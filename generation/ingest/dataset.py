@@ -61,8 +61,7 @@ def _album(vault, best: Sample, head: HeadModel, cfg: FitConfig, progress: bool)
                 sample.info["synthetic"] = True
                 out.append((f"synthetic#{k}", sample))
     finally:
-        if finder.detector is not None:
-            finder.detector.close()
+        finder.analyser.close()
     return out
 
 

@@ -116,8 +116,10 @@ class VideoFrame:
     frame: object  # av.VideoFrame, converted only when needed
 
     def thumbnail(self, size: int = 48) -> np.ndarray:
-        """Small grey image [size,size] uint8 for cheap change detection."""
-        return self.frame.reformat(width=size, height=size, format="gray").to_ndarray()[:, :size]
+        """Small grey image [size,size] uint8 for cheap change detection (cached)."""
+        if getattr(self, "_thumb", None) is None or self._thumb.shape[0] != size:
+            self._thumb = self.frame.reformat(width=size, height=size, format="gray").to_ndarray()[:, :size]
+        return self._thumb
 
     def rgb(self, max_side: int = 1280) -> np.ndarray:
         """RGB uint8 [H,W,3] as it should be displayed (phone videos carry a rotation), scaled
@@ -152,6 +154,53 @@ def iter_frames(src: Source) -> Iterator[VideoFrame]:
             raise DecodeError("video holds no decodable frames")
     finally:
         container.close()
+
+
+def iter_frames_ahead(src: Source, depth: int = 16) -> Iterator[VideoFrame]:
+    """`iter_frames` decoded in a helper thread up to `depth` frames ahead (with their
+    thumbnails), so decoding overlaps face analysis on the other core. Memory stays bounded
+    by the queue. The thread is finished when the iteration ends, however it ends."""
+    import queue
+    import threading
+
+    frames: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for vf in iter_frames(src):
+                vf.thumbnail()
+                while not stop.is_set():
+                    try:
+                        frames.put(vf, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            frames.put(end)
+        except BaseException as exc:  # handed to the consumer
+            frames.put(exc)
+
+    worker = threading.Thread(target=produce, name="video-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                frames.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        worker.join()
 
 
 def extract_audio(src: Source) -> tuple[bytes, int, float] | None:

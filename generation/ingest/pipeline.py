@@ -10,7 +10,7 @@ known are retried at the end of the run, once single-face photos have taught it.
 
 from __future__ import annotations
 
-import time
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,19 +19,19 @@ import numpy as np
 
 from ..errors import ConsentError, MemorialError, PermissionDenied, UsageError
 from ..vault.roles import Action
-from . import decode, faces as facelib, identity as idlib
+from . import decode, identity as idlib
+from .analyse import DETECT_MAX_SIDE, Analyser, Candidate, PhotoAnalysis, iou, judge
 from .originals import file_sha256, store_original
 from .phash import find_near_duplicate, phash
 from .records import AUDIO_PREFIX, REVIEW_PREFIX, SAMPLE_PREFIX, IngestRecord, Sample
 from .sampling import FrameSampler, SamplingPolicy
 from .sources import Item, expand
 
-DETECT_MAX_SIDE = 1280  # photos are scaled to this for detection; crops come from full resolution
-TILE_BELOW = 0.2  # search tiles when the largest face found is smaller than this part of the image
-MIN_TILE = 160  # px; images smaller than two tiles are not split
 REVERIFY_S = 2.0  # a face tracked in the same shot is re-identified at least this often
 REVIEW_PER_VIDEO = 3  # doubtful frames of one video offered for review
-PREFETCH = 2  # photos read, hashed and decoded ahead of the one being analysed
+PREFETCH = 2  # photos read, hashed and decoded ahead of the one being analysed (one process)
+PARALLEL_FROM = 24  # photos in a run from which worker processes pay for their start (~3 s each)
+WORKERS = 2  # analysis processes (the machines this runs on have 2 cores)
 
 
 @dataclass
@@ -100,7 +100,7 @@ class Prepared:
     sha: str = ""
     size: int = 0
     data: bytes | None = None
-    rgb: np.ndarray | None = None
+    analysis: object = None  # PhotoAnalysis, or a Future of one from a worker process
     error: str = ""
 
 
@@ -110,11 +110,11 @@ class Ingester:
     `check_identity=False` takes the largest face without the recogniser (renders of
     the subject's own head in single-photo mode)."""
 
-    def __init__(self, vault, check_identity: bool = True):
+    def __init__(self, vault, check_identity: bool = True, workers=None):
         self.vault = vault
         self.report = IngestReport()
-        self.detector = None
-        self.encoder: idlib.FaceEncoder | None = None
+        self.analyser = Analyser()
+        self.workers = workers  # a process pool for photo analysis, or None
         self.check_identity = check_identity
         self._identity: idlib.Identity | None = None
         self._voice: str | None | bool = None  # None = not asked yet, True = allowed, str = why not
@@ -124,35 +124,11 @@ class Ingester:
 
     # ----- helpers ------------------------------------------------------------------------------
 
-    def detect(self, rgb: np.ndarray, tiles: bool = True) -> list:
-        """All faces, largest first. mediapipe's detector sees the image squeezed to 128x128,
-        so small faces in group photos are missed and a row of people is squashed; the image
-        is searched again in windows (square ones along a wide picture, or 2x2 overlapping
-        ones when the faces found are small) and the results merged."""
-        if self.detector is None:
-            from ..face.landmarks import LandmarkDetector
-
-            self.detector = LandmarkDetector(max_faces=6)
-        found = self.detector.detect(rgb)
-        if not tiles:
-            return found
-        for y0, x0, th, tw in _windows(rgb.shape[0], rgb.shape[1], found[0].size if found else 0.0):
-            for f in self.detector.detect(np.ascontiguousarray(rgb[y0:y0 + th, x0:x0 + tw])):
-                f = _shift(f, x0, y0)
-                if all(_iou(f.bbox, g.bbox) < 0.3 for g in found):
-                    found.append(f)
-        return sorted(found, key=lambda f: -f.size)
-
     @property
     def identity(self) -> idlib.Identity:
         if self._identity is None:
             self._identity = idlib.load_identity(self.vault)
         return self._identity
-
-    def encode(self, rgb: np.ndarray, bbox) -> np.ndarray:
-        if self.encoder is None:
-            self.encoder = idlib.FaceEncoder()
-        return self.encoder.encode(rgb, bbox)
 
     def identity_line(self) -> str:
         ident = self.identity
@@ -174,56 +150,55 @@ class Ingester:
                 self._voice = str(exc)
         return self._voice
 
-    def faces_in(self, rgb: np.ndarray, name: str, info: dict, track: _Track | None = None) -> Found:
-        """The subject's face in one picture (or a doubtful one), never anyone else's."""
-        scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
-        small = rgb if scale == 1.0 else _resize(rgb, scale)
-        found = self.detect(small, tiles="frame" not in info)
-        self.report.faces_found += len(found)
-        if not found:
+    def faces_in(self, rgb: np.ndarray | None, name: str, info: dict, track: _Track | None = None,
+                 candidates: list[Candidate] | None = None) -> Found:
+        """The subject's face in one picture (or a doubtful one), never anyone else's.
+        `candidates` are the faces already analysed by a worker (then `rgb` may be None)."""
+        cands = candidates if candidates is not None else \
+            [Candidate(f) for f in self.analyser.find(rgb, tiles="frame" not in info)]
+        self.report.faces_found += len(cands)
+        if not cands:
             return Found(reason="no face found")
-        if scale != 1.0:
-            found = [_rescale(f, 1 / scale) for f in found]
-        boxes = [f.bbox for f in found]
-        embeddings: list[np.ndarray | None] = [None] * len(found)
+        boxes = [c.face.bbox for c in cands]
         if not self.check_identity:
-            decision = idlib.Decision("subject", 0, [float("nan")] * len(found))
+            decision = idlib.Decision("subject", 0, [float("nan")] * len(cands))
         else:
-            tracked = _tracked(found, track, info)
+            tracked = _tracked(cands, track, info)
             if tracked is not None:
-                d = [float("inf")] * len(found)
+                d = [float("inf")] * len(cands)
                 d[tracked] = track.distance
                 decision = idlib.Decision("subject", tracked, d)
             else:
-                embeddings = [self.encode(rgb, f.bbox) for f in found]
-                decision = idlib.decide(embeddings, self.identity)
+                for c in cands:
+                    if c.embedding is None:
+                        c.embedding = self.analyser.encode(rgb, c.face.bbox)
+                decision = idlib.decide([c.embedding for c in cands], self.identity)
         note = decision.describe(boxes)
         if decision.verdict in ("other", "unknown"):
             if decision.verdict == "other":
-                self.report.other_faces += len(found)
-            return Found(verdict=decision.verdict, note=note, faces=len(found),
+                self.report.other_faces += len(cands)
+            return Found(verdict=decision.verdict, note=note, faces=len(cands),
                          reason=note if decision.verdict == "other" else
-                         f"{len(found)} faces and the subject's face is not known yet")
-        self.report.other_faces += len(found) - 1
-        face = found[decision.index]
-        q = facelib.assess(rgb, face)
+                         f"{len(cands)} faces and the subject's face is not known yet")
+        self.report.other_faces += len(cands) - 1
+        chosen = cands[decision.index]
+        j = chosen.judged or judge(rgb, chosen.face)
+        q = j.quality
         if q.rejected:
-            return Found(verdict="none", note=note, reason="; ".join(q.reasons), faces=len(found))
-        crop, lm = facelib.face_crop(rgb, face)
+            return Found(verdict="none", note=note, reason="; ".join(q.reasons), faces=len(cands))
         distance = decision.distances[decision.index]
-        sample_info = {**info, "faces": len(found), "chosen_by": note, "bbox": [round(v, 1) for v in face.bbox],
+        sample_info = {**info, "faces": len(cands), "chosen_by": note, "bbox": [round(v, 1) for v in chosen.face.bbox],
                        "distance": None if not np.isfinite(distance) else round(distance, 3),
                        "size": round(q.size, 1), "sharpness": round(q.sharpness, 1), "yaw": round(q.yaw, 1),
-                       "pitch": round(q.pitch, 1), "notes": q.reasons, "synthetic": False,
-                       "colour": not facelib.is_monochrome(crop)}  # the face and its surroundings
-        if not sample_info["colour"]:
-            sample_info["notes"] = q.reasons + ["black-and-white or toned print: shape and expression only"]
-        sample = Sample(crop, lm, q.score, sample_info, embeddings[decision.index])
+                       "pitch": round(q.pitch, 1), "notes": list(q.reasons), "synthetic": False, "colour": j.colour}
+        if not j.colour:
+            sample_info["notes"].append("black-and-white or toned print: shape and expression only")
+        sample = Sample(j.crop, j.landmarks, q.score, sample_info, chosen.embedding)
         if decision.verdict == "doubt":
-            return Found(doubt=sample, verdict="doubt", note=note, faces=len(found))
-        if embeddings[decision.index] is not None:
-            self.identity.learn(embeddings[decision.index])
-        return Found(sample=sample, verdict="subject", note=note, faces=len(found))
+            return Found(doubt=sample, verdict="doubt", note=note, faces=len(cands))
+        if chosen.embedding is not None:
+            self.identity.learn(chosen.embedding)
+        return Found(sample=sample, verdict="subject", note=note, faces=len(cands))
 
     def commit(self, item: Item, sha: str, source, size: int, samples: list[Sample], meta: dict,
                audio: tuple[bytes, int, float] | None = None, doubts: list[Sample] = ()) -> None:
@@ -274,8 +249,12 @@ class Ingester:
         sha = hashlib.sha256(data).hexdigest()
         if self.vault.exists(SAMPLE_PREFIX + sha):
             return Prepared(sha, len(data))
+        if self.workers is not None:
+            from .analyse import worker_analyse
+
+            return Prepared(sha, len(data), data, self.workers.submit(worker_analyse, data))
         try:
-            return Prepared(sha, len(data), data, decode.decode_image(data))  # [H,W,3]
+            return Prepared(sha, len(data), data, decode.decode_image(data))  # [H,W,3], analysed in photo()
         except decode.DecodeError as exc:
             return Prepared(sha, len(data), data, error=str(exc))
 
@@ -302,13 +281,21 @@ class Ingester:
             return True
 
     def photo(self, item: Item, prep: Prepared, allow_defer: bool) -> bool:
-        rgb = prep.rgb
-        h = phash(rgb)
+        rgb, cands = None, None
+        if isinstance(prep.analysis, np.ndarray):
+            rgb = prep.analysis
+            width, height, h = rgb.shape[1], rgb.shape[0], phash(rgb)
+        else:
+            done: PhotoAnalysis = prep.analysis.result() if hasattr(prep.analysis, "result") else prep.analysis
+            if done.error:
+                self.report.skipped.append((item.name, done.error))
+                return True
+            width, height, h, cands = done.width, done.height, done.phash, done.candidates
         dup = find_near_duplicate(h, self.phashes)
         if dup is not None:
             self.report.skipped.append((item.name, f"near-duplicate of '{self.names.get(dup, dup[:12])}'"))
             return True
-        found = self.faces_in(rgb, item.name, {"width": rgb.shape[1], "height": rgb.shape[0]})
+        found = self.faces_in(rgb, item.name, {"width": width, "height": height}, candidates=cands)
         if found.verdict == "unknown":
             if allow_defer:
                 return False
@@ -340,7 +327,7 @@ class Ingester:
         track: _Track | None = None
         frame_bar.reset(total=info.frames or None)
         frame_bar.set_description(item.filename[:24])
-        for vf in decode.iter_frames(fh):
+        for vf in decode.iter_frames_ahead(fh):
             decoded += 1
             frame_bar.update(1)
             if not sampler.wants_landmarks(vf.thumbnail(), vf.time):
@@ -355,17 +342,17 @@ class Ingester:
                 else:
                     track = _Track(track.shot, tuple(s.info["bbox"]), track.time, track.distance)
                 if sampler.keep(s.landmarks):
-                    samples.append(s)
+                    samples.append(s.compact())
                     if sampler.full:
                         break
                 continue
             track = None
             if found.doubt is not None:
-                doubts.append(found.doubt)
+                doubts = sorted(doubts + [found.doubt.compact()], key=lambda s: s.info["distance"])[:REVIEW_PER_VIDEO]
             key = found.reason.split(" (")[0] if found.verdict != "other" else "not the subject"
             reasons[key] = reasons.get(key, 0) + 1
         self.report.frames += decoded
-        doubts = sorted(doubts, key=lambda s: s.info["distance"])[:REVIEW_PER_VIDEO] if not samples else []
+        doubts = doubts if not samples else []
         audio, audio_note = None, ""
         if info.has_audio:
             allowed = self.voice_allowed()
@@ -389,57 +376,13 @@ class Ingester:
         self.report.accepted.append((item.name, what + (f"; left out: {why}" if why else "")))
 
 
-def _windows(h: int, w: int, largest: float) -> list[tuple[int, int, int, int]]:
-    """(y0, x0, height, width) of the windows to search again."""
-    long, short = max(h, w), min(h, w)
-    if long > 1.5 * short:  # square windows overlapping by half along the long side
-        n = int(np.ceil((long - short) / (short / 2))) + 1
-        offsets = np.linspace(0, long - short, n).astype(int)
-        return [(0, int(o), short, short) if w > h else (int(o), 0, short, short) for o in offsets]
-    if short < 2 * MIN_TILE or largest >= TILE_BELOW * short:
-        return []
-    th, tw = int(h * 0.6), int(w * 0.6)
-    return [(y0, x0, th, tw) for y0 in (0, h - th) for x0 in (0, w - tw)]
-
-
 def _tracked(found: list, track: _Track | None, info: dict) -> int | None:
     """Index of the face that continues the subject's track in this shot, if recent enough."""
     if track is None or info.get("shot") != track.shot or info.get("time", 0) - track.time > REVERIFY_S:
         return None
-    overlaps = [_iou(f.bbox, track.bbox) for f in found]
+    overlaps = [iou(c.face.bbox, track.bbox) for c in found]
     best = int(np.argmax(overlaps))
     return best if overlaps[best] > 0.5 else None
-
-
-def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
-    import cv2
-
-    h, w = rgb.shape[:2]
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-
-
-def _shift(face, dx: float, dy: float):
-    from ..face.landmarks import DetectedFace
-
-    lm = face.landmarks.copy()
-    lm[:, 0] += dx
-    lm[:, 1] += dy
-    x0, y0, x1, y1 = face.bbox
-    return DetectedFace(lm, (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
-
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _rescale(face, k: float):
-    from ..face.landmarks import DetectedFace
-
-    return DetectedFace(face.landmarks * np.float32(k), tuple(v * k for v in face.bbox))
 
 
 def learn_references(vault, paths: list[Path | str]) -> list[str]:
@@ -458,17 +401,15 @@ def learn_references(vault, paths: list[Path | str]) -> list[str]:
             except (OSError, ValueError) as exc:
                 lines.append(f"  - {item.name}: {exc}")
                 continue
-            found = run.detect(_resize(rgb, min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))))
+            found = run.analyser.find(rgb)
             if len(found) != 1:
                 lines.append(f"  - {item.name}: {len(found)} faces; a reference must show the subject alone "
                              "(crop the photo to their face)")
                 continue
-            k = max(1.0, max(rgb.shape[:2]) / DETECT_MAX_SIDE)  # detection ran on the scaled copy
-            confirmed.append(run.encode(rgb, _rescale(found[0], k).bbox))
+            confirmed.append(run.analyser.encode(rgb, found[0].bbox))
             lines.append(f"  + {item.name}: the subject's face")
     finally:
-        if run.detector is not None:
-            run.detector.close()
+        run.analyser.close()
     if not confirmed:
         raise UsageError("no usable reference photo (reasons above):\n" + "\n".join(lines))
     idlib.save_decisions(vault, confirmed=confirmed)
@@ -486,7 +427,10 @@ def ingest_paths(vault, paths: list[Path | str], progress: bool = True) -> Inges
 
     vault.authorize(Action.INGEST)
     items = sorted(expand([Path(p) for p in paths]), key=lambda i: i.is_video)  # photos teach the identity first
-    run = Ingester(vault)
+    photos = sum(1 for i in items if not i.is_video and not i.error)
+    workers = _process_pool() if photos >= PARALLEL_FROM else None
+    run = Ingester(vault, workers=workers)
+    ahead = PREFETCH if workers is None else 2 * WORKERS
     deferred: list[Item] = []
     with tqdm(total=len(items), desc="files", unit="file", disable=not progress, position=0) as files_bar, \
             tqdm(desc="frames", unit="frame", disable=not progress or not any(i.is_video for i in items),
@@ -494,7 +438,7 @@ def ingest_paths(vault, paths: list[Path | str], progress: bool = True) -> Inges
         futures: dict = {}
         try:
             for k, item in enumerate(items):
-                for j in range(k, min(k + PREFETCH + 1, len(items))):
+                for j in range(k, min(k + ahead + 1, len(items))):
                     if j not in futures:
                         futures[j] = pool.submit(run.prepare, items[j])
                 files_bar.set_postfix_str(item.filename[-32:])
@@ -507,14 +451,26 @@ def ingest_paths(vault, paths: list[Path | str], progress: bool = True) -> Inges
         finally:
             for f in futures.values():
                 f.cancel()
-            if run.detector is not None:
-                run.detector.close()
+            run.analyser.close()
+            if workers is not None:
+                workers.shutdown(wait=True, cancel_futures=True)
     r = run.report
     r.identity = run.identity_line()
     vault.log("ingest", files=len(items), accepted=len(r.accepted), skipped=len(r.skipped),
               samples=r.samples, faces=r.faces_found, other_faces=r.other_faces, doubtful=len(r.doubtful),
               audio=r.audio)
     return r
+
+
+def _process_pool():
+    """Worker processes for photo analysis (spawned: the parent's threads and models are not
+    fork-safe); None where only one core is available."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if (os.cpu_count() or 1) < 2:
+        return None
+    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _run_one(run: Ingester, item: Item, prep: Prepared, frame_bar, allow_defer: bool, deferred: list) -> bool:

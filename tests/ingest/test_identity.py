@@ -184,3 +184,27 @@ def test_heic_photo_is_ingested(make_subject, tmp_path):
     assert report.samples == 1, report.lines()
     (blob,) = vault.list(SAMPLE_PREFIX)
     assert IngestRecord.from_bytes(vault.get(blob.key)).media_type == "image/heic"
+
+
+@pytest.mark.slow
+def test_photos_analysed_in_worker_processes_decide_alike(make_subject, media_dir, bad_dir, monkeypatch):
+    """Above PARALLEL_FROM photos, detection/recognition run in worker processes: same outcome."""
+    from generation.ingest import pipeline
+
+    files = [media_dir / "crowd.png", media_dir / "astronaut.png", media_dir / "hopper-mirror.png",
+             bad_dir / "truncated.jpg", media_dir / "hopper-tinted.png"]
+    outcomes = []
+    for parallel_from in (10_000, 1):
+        monkeypatch.setattr(pipeline, "PARALLEL_FROM", parallel_from)
+        vault = make_subject(f"rose{parallel_from}")
+        learn_references(vault, [media_dir / "hopper.jpg"])
+        r = ingest_paths(vault, files, progress=False)
+        outcomes.append(([(n.rsplit("/", 1)[-1], w) for n, w in r.accepted],
+                         [n.rsplit("/", 1)[-1] for n, _ in r.not_subject],
+                         [(n.rsplit("/", 1)[-1], w) for n, w in r.skipped], r.other_faces, r.faces_found,
+                         [n.rsplit("/", 1)[-1] for n, _ in r.doubtful]))
+        vault.close()
+    assert outcomes[0] == outcomes[1]
+    assert [n for n, _ in outcomes[0][0]] == ["hopper-mirror.png", "hopper-tinted.png"]
+    assert outcomes[0][1] == ["astronaut.png"]
+    assert outcomes[0][5] == ["crowd.png"]  # two Hoppers in one picture: the family is asked which
