@@ -203,9 +203,13 @@ def iter_frames_ahead(src: Source, depth: int = 16) -> Iterator[VideoFrame]:
         worker.join()
 
 
-def extract_audio(src: Source) -> tuple[bytes, int, float] | None:
+ENVELOPE_S = 0.1  # seconds per loudness value
+
+
+def extract_audio(src: Source, envelope: list | None = None) -> tuple[bytes, int, float] | None:
     """The first audio track as mono FLAC bytes: (flac, sample_rate, seconds); None if none.
-    Encoded while decoding, so only the FLAC output is held in memory."""
+    Encoded while decoding, so only the FLAC output is held in memory. `envelope`, when
+    given, receives the RMS loudness (0..1) of every ENVELOPE_S of sound."""
     import av
     import soundfile as sf
 
@@ -217,16 +221,31 @@ def extract_audio(src: Source) -> tuple[bytes, int, float] | None:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
         buf = io.BytesIO()
         n = 0
+        block = max(1, int(rate * ENVELOPE_S))
+        pending = np.zeros(0, np.float32)
+
+        def measure(pcm: np.ndarray) -> None:
+            nonlocal pending
+            if envelope is None:
+                return
+            pending = np.concatenate([pending, pcm.astype(np.float32) / 32768.0])
+            k = len(pending) // block
+            if k:
+                envelope.extend(np.sqrt((pending[:k * block].reshape(k, block) ** 2).mean(axis=1)).tolist())
+                pending = pending[k * block:]
+
         with sf.SoundFile(buf, "w", samplerate=rate, channels=1, format="FLAC", subtype="PCM_16") as flac:
             try:
                 for frame in container.decode(stream):
                     for out in resampler.resample(frame):
                         pcm = out.to_ndarray().reshape(-1).astype(np.int16)
                         flac.write(pcm)
+                        measure(pcm)
                         n += len(pcm)
                 for out in resampler.resample(None):
                     pcm = out.to_ndarray().reshape(-1).astype(np.int16)
                     flac.write(pcm)
+                    measure(pcm)
                     n += len(pcm)
             except av.FFmpegError:
                 pass  # keep what decoded before the damage

@@ -20,11 +20,11 @@ import numpy as np
 from ..errors import ConsentError, MemorialError, PermissionDenied, UsageError
 from ..vault.roles import Action
 from . import decode, identity as idlib
-from .analyse import DETECT_MAX_SIDE, Analyser, Candidate, PhotoAnalysis, iou, judge
+from .analyse import DETECT_MAX_SIDE, Analyser, Candidate, PhotoAnalysis, analyse_photo, iou, judge
 from .originals import file_sha256, store_original
 from .phash import find_near_duplicate, phash
 from .records import AUDIO_PREFIX, REVIEW_PREFIX, SAMPLE_PREFIX, IngestRecord, Sample
-from .sampling import FrameSampler, SamplingPolicy
+from .sampling import FrameSampler, SamplingPolicy, talking_mask
 from .sources import Item, expand
 
 REVERIFY_S = 2.0  # a face tracked in the same shot is re-identified at least this often
@@ -250,9 +250,14 @@ class Ingester:
         if self.vault.exists(SAMPLE_PREFIX + sha):
             return Prepared(sha, len(data))
         if self.workers is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
             from .analyse import worker_analyse
 
-            return Prepared(sha, len(data), data, self.workers.submit(worker_analyse, data))
+            try:
+                return Prepared(sha, len(data), data, self.workers.submit(worker_analyse, data))
+            except (BrokenProcessPool, RuntimeError):
+                self.workers = None  # a worker died (killed, out of memory): go on in this process
         try:
             return Prepared(sha, len(data), data, decode.decode_image(data))  # [H,W,3], analysed in photo()
         except decode.DecodeError as exc:
@@ -286,7 +291,7 @@ class Ingester:
             rgb = prep.analysis
             width, height, h = rgb.shape[1], rgb.shape[0], phash(rgb)
         else:
-            done: PhotoAnalysis = prep.analysis.result() if hasattr(prep.analysis, "result") else prep.analysis
+            done: PhotoAnalysis = self._worker_result(prep) if hasattr(prep.analysis, "result") else prep.analysis
             if done.error:
                 self.report.skipped.append((item.name, done.error))
                 return True
@@ -317,6 +322,15 @@ class Ingester:
         self.report.accepted.append((item.name, note))
         return True
 
+    def _worker_result(self, prep: Prepared) -> PhotoAnalysis:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return prep.analysis.result()
+        except BrokenProcessPool:
+            self.workers = None
+            return analyse_photo(self.analyser, prep.data)
+
     def video(self, item: Item, prep: Prepared, fh, frame_bar) -> None:
         info = decode.probe_video(fh)
         sampler = FrameSampler(SamplingPolicy.for_video(info.frames / max(info.fps, 1e-3), item.live_photo))
@@ -325,6 +339,16 @@ class Ingester:
         reasons: dict[str, int] = {}
         checked = decoded = 0
         track: _Track | None = None
+        audio, audio_note = None, ""
+        if info.has_audio:  # first, so that frames where the person may be speaking are looked at more often
+            allowed = self.voice_allowed()
+            if allowed is True:
+                envelope: list[float] = []
+                audio = decode.extract_audio(fh, envelope)
+                sampler.talking = talking_mask(envelope)
+                audio_note = f"; audio {audio[2]:.1f} s kept" if audio else "; audio track empty"
+            else:
+                audio_note = f"; audio not kept ({allowed})"
         frame_bar.reset(total=info.frames or None)
         frame_bar.set_description(item.filename[:24])
         for vf in decode.iter_frames_ahead(fh):
@@ -333,7 +357,8 @@ class Ingester:
             if not sampler.wants_landmarks(vf.thumbnail(), vf.time):
                 continue
             checked += 1
-            frame_info = {"frame": vf.index, "time": round(vf.time, 3), "shot": sampler.shots}
+            frame_info = {"frame": vf.index, "time": round(vf.time, 3), "shot": sampler.shots,
+                          "talking": sampler.is_talking(vf.time)}
             found = self.faces_in(vf.rgb(DETECT_MAX_SIDE), item.name, frame_info, track)
             if found.sample is not None:
                 s = found.sample
@@ -353,14 +378,6 @@ class Ingester:
             reasons[key] = reasons.get(key, 0) + 1
         self.report.frames += decoded
         doubts = doubts if not samples else []
-        audio, audio_note = None, ""
-        if info.has_audio:
-            allowed = self.voice_allowed()
-            if allowed is True:
-                audio = decode.extract_audio(fh)
-                audio_note = f"; audio {audio[2]:.1f} s kept" if audio else "; audio track empty"
-            else:
-                audio_note = f"; audio not kept ({allowed})"
         why = ", ".join(f"{r} ×{n}" for r, n in sorted(reasons.items()))
         if not samples and audio is None and not doubts:
             self.report.skipped.append((item.name, f"no usable face of the subject in {checked} checked frame(s) "

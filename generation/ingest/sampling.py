@@ -25,6 +25,7 @@ class SamplingPolicy:
     max_per_shot: int = 40
     max_total: int = 400
     max_checks: int = 1800  # landmark checks per video: long videos are checked less often
+    talking_speedup: float = 3.0  # while the person may be speaking, checks come this much more often
 
     @classmethod
     def for_video(cls, seconds: float, live_photo: bool = False) -> "SamplingPolicy":
@@ -46,6 +47,14 @@ class FrameSampler:
     _last_check: float = -1e9
     _kept_shapes: list = field(default_factory=list)
     kept: int = 0
+    talking: np.ndarray | None = None  # [K] bool per ENVELOPE_S of sound: loud enough to be speech
+
+    def is_talking(self, t: float) -> bool:
+        from .decode import ENVELOPE_S
+
+        if self.talking is None or not len(self.talking):
+            return False
+        return bool(self.talking[min(int(t / ENVELOPE_S), len(self.talking) - 1)])
 
     def wants_landmarks(self, thumb: np.ndarray, t: float) -> bool:
         """Called for every frame with its thumbnail [48,48] uint8 and time in seconds."""
@@ -58,10 +67,11 @@ class FrameSampler:
             self.shots += 1
             self._kept_shapes = []
         changed = self._last_thumb is not None and np.abs(thumb.astype(np.int16) - self._last_thumb).mean() > p.change_trigger
-        due = t - self._last_check >= p.check_interval
+        interval = p.check_interval / (p.talking_speedup if self.is_talking(t) else 1.0)
+        due = t - self._last_check >= interval
         if self.full or len(self._kept_shapes) >= p.max_per_shot:
             return False
-        if new_shot or due or (changed and t - self._last_check >= p.check_interval / 4):
+        if new_shot or due or (changed and t - self._last_check >= interval / 4):
             self._last_check = t
             self._last_thumb = thumb.astype(np.int16)
             return True
@@ -80,3 +90,13 @@ class FrameSampler:
         self._kept_shapes.append(shape)
         self.kept += 1
         return True
+
+
+def talking_mask(envelope: list[float]) -> np.ndarray:
+    """Which stretches of sound are loud against the recording's own quiet parts (speech,
+    laughter) rather than its steady background: [K] bool."""
+    env = np.asarray(envelope, np.float64)
+    if not len(env):
+        return np.zeros(0, bool)
+    floor = np.percentile(env, 20)
+    return env > max(0.01, 2.5 * floor)

@@ -69,10 +69,13 @@ def _hopper_album(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def bench_photos(n: int) -> tuple[float, str]:
-    from generation.ingest import ingest_paths
+def bench_photos(n: int, parallel: bool = True) -> tuple[float, str]:
+    from generation.ingest import ingest_paths, pipeline
     from generation.ingest.pipeline import learn_references
     from tests.ingest import media as M
+
+    default = pipeline.PARALLEL_FROM
+    pipeline.PARALLEL_FROM = default if parallel else n + 1
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -83,7 +86,10 @@ def bench_photos(n: int) -> tuple[float, str]:
         with _vault("photos") as vault:
             learn_references(vault, [tmp / "reference.jpg"])
             t0 = time.perf_counter()
-            report = ingest_paths(vault, [tmp / "album"], progress=False)
+            try:
+                report = ingest_paths(vault, [tmp / "album"], progress=False)
+            finally:
+                pipeline.PARALLEL_FROM = default
             rate = n / (time.perf_counter() - t0)
         return rate, (f"{len(report.accepted)} accepted, {report.samples} samples, {report.other_faces} other "
                       f"faces left out, {len(report.doubtful)} doubtful, {len(report.skipped)} skipped")
@@ -257,9 +263,11 @@ def main(quick: bool = False) -> None:
     for line in bench_identity():
         print(line, flush=True)
     n = 30 if quick else 120
-    rate, what = bench_photos(n)
-    print(f"photos: {rate:.2f} photos/s through the whole ingest path with identity ({n} photos, "
-          f"a third of them groups of 3; {what})", flush=True)
+    for parallel in (False, True):
+        rate, what = bench_photos(n, parallel)
+        print(f"photos ({'2 worker processes' if parallel else 'one process'}): {rate:.2f} photos/s through the "
+              f"whole ingest path with identity ({n} photos of 480-1024 px, a third of them groups of 3; {what})",
+              flush=True)
     for line in bench_video(600.0 if quick else 3600.0):
         print(line, flush=True)
 

@@ -54,3 +54,26 @@ def test_live_photo_motion_gives_few_frames(make_subject, tmp_path):
     assert notes["IMG_0007.MOV"].startswith("live photo: "), report.lines()
     recs = {r.filename: r for r in load_records(vault)}
     assert 1 <= len(recs["IMG_0007.MOV"].samples) <= 4
+
+
+def test_frames_are_checked_more_often_while_someone_speaks(make_subject, media_dir):
+    from pathlib import Path
+
+    clip = Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "talking-clip-aoc.mp4"
+    if not clip.exists():
+        __import__("pytest").skip(f"real media missing: {clip}")
+    from generation.ingest.decode import extract_audio
+    from generation.ingest.sampling import FrameSampler, SamplingPolicy, talking_mask
+
+    envelope: list[float] = []
+    flac, rate, seconds = extract_audio(clip.read_bytes(), envelope)
+    assert abs(len(envelope) * 0.1 - seconds) < 0.2
+    talking = talking_mask(envelope)
+    assert 0.3 < talking.mean() < 0.95  # she speaks most of the clip, with pauses
+    quiet = np.zeros(1000, np.float32).tolist()
+    assert not talking_mask(quiet).any() and not talking_mask([0.3] * 100).any()  # silence, a steady hum
+    policy = SamplingPolicy(check_interval=1.0)
+    speaking, silent = FrameSampler(policy, talking=np.ones(200, bool)), FrameSampler(policy)
+    thumb = np.full((48, 48), 100, np.uint8)
+    checks = [sum(s.wants_landmarks(thumb, i / 25) for i in range(250)) for s in (speaking, silent)]
+    assert checks[0] >= 2.5 * checks[1]
