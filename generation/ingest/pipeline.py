@@ -38,7 +38,6 @@ WORKERS = 2  # analysis processes (the machines this runs on have 2 cores)
 class IngestReport:
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (file, what was kept)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
-    flagged: list[tuple[str, str]] = field(default_factory=list)  # (file, note)
     not_subject: list[tuple[str, str]] = field(default_factory=list)  # (file, why): original kept, no sample
     doubtful: list[tuple[str, str]] = field(default_factory=list)  # (file, note): waiting for review
     faces_found: int = 0  # faces detected in photos and checked video frames
@@ -65,9 +64,6 @@ class IngestReport:
             out += [f"  ? {name}: {note}" for name, note in self.doubtful]
         out.append(f"Skipped        {len(self.skipped)} file(s)")
         out += [f"  - {name}: {reason}" for name, reason in self.skipped]
-        if self.flagged:
-            out.append(f"Flagged        {len(self.flagged)} file(s)")
-            out += [f"  ! {name}: {note}" for name, note in self.flagged]
         return out
 
 
@@ -95,12 +91,13 @@ class _Track:
 
 @dataclass
 class Prepared:
-    """A file read ahead: its hash, and for photos the bytes and pixels (or the decode error)."""
+    """A file read ahead: its hash, and for photos the bytes and either the decoded pixels
+    [H,W,3] (analysed in this process) or a worker's PhotoAnalysis (or its Future)."""
 
     sha: str = ""
     size: int = 0
     data: bytes | None = None
-    analysis: object = None  # PhotoAnalysis, or a Future of one from a worker process
+    analysis: object = None  # np.ndarray, PhotoAnalysis, or a Future of one
     error: str = ""
 
 
