@@ -30,7 +30,8 @@ from .sources import Item, expand
 REVERIFY_S = 2.0  # a face tracked in the same shot is re-identified at least this often
 REVIEW_PER_VIDEO = 3  # doubtful frames of one video offered for review
 PREFETCH = 2  # photos read, hashed and decoded ahead of the one being analysed (one process)
-PARALLEL_FROM = 24  # photos in a run from which worker processes pay for their start (~3 s each)
+PARALLEL_FROM = 200  # photos in a run from which worker processes pay: each costs ~4 s CPU to start
+# (models loaded again), as much as ~50 photos; measured in tests/benchmarks/bench_material.py
 WORKERS = 2  # analysis processes (the machines this runs on have 2 cores)
 
 

@@ -53,8 +53,11 @@ def _hopper_album(folder: Path, n: int) -> list[Path]:
     for i in range(n):
         w, h = int(rng.integers(640, 1024)), int(rng.integers(480, 800))
         bg = scenes[i % len(scenes)]
-        y, x = int(rng.integers(0, bg.shape[0] // 3)), int(rng.integers(0, bg.shape[1] // 3))
-        canvas = cv2.resize(np.ascontiguousarray(bg[y:, x:]), (w, h), interpolation=cv2.INTER_LINEAR)
+        y, x = int(rng.integers(0, bg.shape[0] // 2)), int(rng.integers(0, bg.shape[1] // 2))
+        bg = bg[y:, x:][:: rng.choice([-1, 1]), :: rng.choice([-1, 1])]
+        bg = np.rot90(bg, k=int(rng.integers(0, 4)))
+        canvas = cv2.resize(np.ascontiguousarray(bg), (w, h), interpolation=cv2.INTER_LINEAR)
+        canvas = np.clip(canvas * (0.6 + 0.8 * rng.random(3)), 0, 255).astype(np.uint8)
         side = int(min(w, h) * (0.35 + 0.45 * rng.random()))
         head = cv2.resize(hop if i % 2 else hop[:, ::-1], (side * 300 // 370, side), interpolation=cv2.INTER_AREA)
         head = np.clip(head * (0.85 + 0.3 * rng.random(3)), 0, 255).astype(np.uint8)
@@ -69,13 +72,21 @@ def _hopper_album(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def bench_photos(n: int, parallel: bool = True) -> tuple[float, str]:
+def _cpu_seconds() -> float:
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def bench_photos(n: int, parallel: bool = True) -> tuple[float, float, str]:
+    """Photos/s (wall) and CPU seconds per photo (this process and its workers)."""
     from generation.ingest import ingest_paths, pipeline
     from generation.ingest.pipeline import learn_references
     from tests.ingest import media as M
 
     default = pipeline.PARALLEL_FROM
-    pipeline.PARALLEL_FROM = default if parallel else n + 1
+    pipeline.PARALLEL_FROM = 1 if parallel else n + 1
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -85,13 +96,13 @@ def bench_photos(n: int, parallel: bool = True) -> tuple[float, str]:
         M.save(tmp / "reference.jpg", M.hopper(), quality=92)
         with _vault("photos") as vault:
             learn_references(vault, [tmp / "reference.jpg"])
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu_seconds()
             try:
                 report = ingest_paths(vault, [tmp / "album"], progress=False)
             finally:
                 pipeline.PARALLEL_FROM = default
-            rate = n / (time.perf_counter() - t0)
-        return rate, (f"{len(report.accepted)} accepted, {report.samples} samples, {report.other_faces} other "
+            rate, cpu = n / (time.perf_counter() - t0), (_cpu_seconds() - c0) / n
+        return rate, cpu, (f"{len(report.accepted)} accepted, {report.samples} samples, {report.other_faces} other "
                       f"faces left out, {len(report.doubtful)} doubtful, {len(report.skipped)} skipped")
 
 
@@ -264,10 +275,11 @@ def main(quick: bool = False) -> None:
         print(line, flush=True)
     n = 30 if quick else 120
     for parallel in (False, True):
-        rate, what = bench_photos(n, parallel)
-        print(f"photos ({'2 worker processes' if parallel else 'one process'}): {rate:.2f} photos/s through the "
-              f"whole ingest path with identity ({n} photos of 480-1024 px, a third of them groups of 3; {what})",
-              flush=True)
+        rate, cpu, what = bench_photos(n, parallel)
+        print(f"photos ({'2 worker processes' if parallel else 'one process'}): {rate:.2f} photos/s, "
+              f"{cpu * 1000:.0f} ms CPU per photo, through the whole ingest path with identity "
+              f"({n} photos of 480-1024 px, a third of them groups of 3; {what})", flush=True)
+    print(f"  machine load while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     for line in bench_video(600.0 if quick else 3600.0):
         print(line, flush=True)
 
