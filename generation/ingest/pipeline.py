@@ -377,6 +377,8 @@ class Ingester:
         self.report.frames += decoded
         doubts = doubts if not samples else []
         why = ", ".join(f"{r} ×{n}" for r, n in sorted(reasons.items()))
+        if audio is not None and not samples and not doubts and reasons.get("not the subject"):
+            audio, audio_note = None, "; audio not kept (only other people are seen: the voice is likely theirs)"
         if not samples and audio is None and not doubts:
             self.report.skipped.append((item.name, f"no usable face of the subject in {checked} checked frame(s) "
                                                    f"({why or 'no frames checked'}){audio_note}"))

@@ -77,3 +77,16 @@ def test_frames_are_checked_more_often_while_someone_speaks(make_subject, media_
     thumb = np.full((48, 48), 100, np.uint8)
     checks = [sum(s.wants_landmarks(thumb, i / 25) for i in range(250)) for s in (speaking, silent)]
     assert checks[0] >= 2.5 * checks[1]
+
+
+def test_video_of_someone_else_keeps_neither_face_nor_voice(make_subject, media_dir, tmp_path):
+    from generation.ingest.pipeline import learn_references
+    from generation.ingest.records import AUDIO_PREFIX
+
+    video = M.write_video(tmp_path / "friend.mp4", [M.astronaut()] * 8, audio_seconds=0.5)
+    vault = make_subject("rose")
+    learn_references(vault, [media_dir / "hopper.jpg"])
+    report = ingest_paths(vault, [video], progress=False)
+    assert report.samples == 0 and vault.list(AUDIO_PREFIX) == []
+    (why,) = [w for n, w in report.skipped if n.endswith("friend.mp4")]
+    assert "not the subject ×" in why and "the voice is likely theirs" in why
