@@ -71,10 +71,10 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, audio_secon
 def write_tone(out, stream, seconds: float, rate: int = 16000) -> None:
     import av
 
-    t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
-    for i in range(0, len(pcm), 1024):
-        chunk = pcm[i:i + 1024]
+    total = int(seconds * rate)
+    for i in range(0, total, 1024):  # chunk by chunk: an hour of tone never sits in memory
+        t = np.arange(i, min(i + 1024, total)) / rate
+        chunk = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = rate
         frame.pts = i
