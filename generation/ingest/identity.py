@@ -162,7 +162,8 @@ def decide(embeddings: list[np.ndarray], identity: Identity) -> Decision:
     Unknown identity: a lone face is taken (it teaches the identity), several are left
     for later. Known: the nearest face is the subject when it is within MATCH and no other
     face is; a nearest face between MATCH and OTHER, two faces within MATCH, or a face
-    nearer to someone the family rejected, is doubtful.
+    nearer to someone the family rejected, is doubtful; so is a lone face beyond OTHER
+    while nobody has confirmed the identity.
     """
     n = len(embeddings)
     assert n > 0
@@ -173,7 +174,9 @@ def decide(embeddings: list[np.ndarray], identity: Identity) -> Decision:
     order = np.argsort(d)
     best = int(order[0])
     if d[best] > OTHER:
-        return Decision("other", None, d)
+        # Learned only from lone faces, the identity may itself be someone else's: a lone face
+        # that disagrees is asked about rather than dropped.
+        return Decision("doubt", best, d) if identity.provisional and n == 1 else Decision("other", None, d)
     rivals = n > 1 and d[int(order[1])] <= MATCH
     nearer_rejected = identity.rejected_distance(embeddings[best]) < d[best]
     if d[best] <= MATCH and not rivals and not nearer_rejected:

@@ -372,7 +372,7 @@ class Ingester:
             track = None
             if found.doubt is not None:
                 doubts = sorted(doubts + [found.doubt.compact()], key=lambda s: s.info["distance"])[:REVIEW_PER_VIDEO]
-            key = found.reason.split(" (")[0] if found.verdict != "other" else "not the subject"
+            key = {"other": "not the subject", "doubt": "doubtful"}.get(found.verdict, found.reason.split(" (")[0])
             reasons[key] = reasons.get(key, 0) + 1
         self.report.frames += decoded
         doubts = doubts if not samples else []

@@ -31,6 +31,10 @@ def test_decide_rules_on_embeddings():
     assert (d.verdict, d.index) == ("subject", 1) and d.distances[1] == pytest.approx(0.09, abs=1e-6)
     assert idlib.decide([_emb(0.55)], ident).verdict == "doubt"
     assert idlib.decide([_emb(0.7), _emb(-0.9)], ident).verdict == "other"
+    assert idlib.decide([_emb(0.9)], ident).verdict == "other"  # confirmed identity: a stranger alone
+    learned_only = idlib.Identity(learned=np.stack([_emb(0)]))
+    assert idlib.decide([_emb(0.9)], learned_only).verdict == "doubt"  # provisional: ask, the first may be wrong
+    assert idlib.decide([_emb(0.9), _emb(-0.9)], learned_only).verdict == "other"
     assert idlib.decide([_emb(0.1), _emb(-0.1)], ident).verdict == "doubt"  # two look-alikes: ask
     ident.rejected = np.stack([_emb(0.4, 0.05)])
     assert idlib.decide([_emb(0.4, 0.05)], ident).verdict == "other"  # the family said: someone else

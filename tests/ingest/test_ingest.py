@@ -50,7 +50,8 @@ def test_bad_inputs_are_reported_and_the_rest_goes_in(make_subject, media_dir, b
     assert "zip bomb" in why["album.zip:album/bomb.png"]
     accepted = {short(name) for name, _ in report.accepted}
     assert accepted == {"album.zip:album/good.jpg"}  # a mirrored Hopper
-    assert [short(n) for n, _ in report.not_subject] == ["astronaut.png"]  # someone else: original kept, no sample
+    # someone else alone, while only Hopper's photo taught the face: asked about, original kept, no sample
+    assert [short(n) for n, _ in report.doubtful] == ["astronaut.png"]
 
     # what was stored before is intact, and only accepted files were added
     for key, data in before.items():
@@ -157,7 +158,7 @@ def test_video_frames_sampled_and_audio_kept(make_subject, media_dir):
     assert rec.meta["shots"] == 2  # the cut from Hopper to the astronaut
     assert 1 <= len(rec.samples) <= 10  # near-identical frames dropped
     assert {s.info["shot"] for s in rec.samples} == {1}  # the astronaut is someone else
-    assert rec.meta["others"] >= 1 and "not the subject" in report.accepted[0][1]
+    assert "left out: doubtful ×" in report.accepted[0][1]  # a lone stranger while the face is only provisional
     (audio,) = vault.list(AUDIO_PREFIX)
     assert audio.meta["video"] == rec.source
     pcm, rate = sf.read(io.BytesIO(vault.get(audio.key)))
