@@ -364,7 +364,7 @@ class Ingester:
                     track = _Track(sampler.shots, tuple(s.info["bbox"]), vf.time, s.info["distance"] or 0.0)
                 else:
                     track = _Track(track.shot, tuple(s.info["bbox"]), track.time, track.distance)
-                if sampler.keep(s.landmarks):
+                if sampler.keep(s.landmarks, (s.info["yaw"], s.info["pitch"])):
                     samples.append(s.compact())
                     if sampler.full:
                         break

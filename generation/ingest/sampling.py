@@ -1,10 +1,11 @@
 """Which video frames become samples.
 
 Decoding is cheap and landmark detection is not, so every frame gets only a 48x48 grey
-thumbnail; landmarks run a few times a second (less often in long videos), on a shot
-change, or when the picture changed (a turn of the head, a laugh). A frame with a face is kept when it starts a shot or when its expression
-(normalized landmark shape) differs enough from every frame kept so far in the shot;
-near-identical frames are dropped.
+thumbnail; landmarks run a few times a second (less often in long videos, more often while
+someone speaks), on a shot change, or when the picture changed (a turn of the head, a
+laugh). A frame with a face is kept when it starts a shot, when its expression (normalized
+landmark shape) differs enough from every frame kept so far in the shot, or when the head
+is turned to an angle not kept yet; near-identical frames are dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class SamplingPolicy:
     change_trigger: float = 12.0  # mean absolute thumbnail change (0..255) that forces a check
     shot_change: float = 0.5  # histogram L1 distance (0..2) that starts a new shot
     novelty: float = 0.012  # Procrustes shape distance that makes a frame worth keeping
+    angle_novelty: float = 8.0  # degrees of yaw or pitch away from every kept frame that make it worth keeping
     max_per_shot: int = 40
     max_total: int = 400
     max_checks: int = 1800  # landmark checks per video: long videos are checked less often
@@ -82,12 +84,16 @@ class FrameSampler:
         """No more samples wanted from this video."""
         return self.kept >= self.policy.max_total
 
-    def keep(self, landmarks: np.ndarray) -> bool:
-        """Decide on a frame whose subject face has landmarks [478,3]; records it if kept."""
+    def keep(self, landmarks: np.ndarray, angles: tuple[float, float] = (0.0, 0.0)) -> bool:
+        """Decide on a frame whose subject face has landmarks [478,3] and head (yaw, pitch) in
+        degrees: kept when its expression or its angle is new in this shot; records it if kept."""
         shape = normalized_shape(landmarks)
-        if any(shape_distance(shape, s) < self.policy.novelty for s in self._kept_shapes[-20:]):
+        pose = np.asarray(angles, np.float64)
+        recent = self._kept_shapes[-20:]
+        similar = [(s, a) for s, a in recent if shape_distance(shape, s) < self.policy.novelty]
+        if any(np.abs(pose - a).max() < self.policy.angle_novelty for _, a in similar):
             return False
-        self._kept_shapes.append(shape)
+        self._kept_shapes.append((shape, pose))
         self.kept += 1
         return True
 

@@ -88,3 +88,15 @@ def test_video_of_someone_else_keeps_neither_face_nor_voice(make_subject, media_
     assert report.samples == 0 and vault.list(AUDIO_PREFIX) == []
     (why,) = [w for n, w in report.skipped if n.endswith("friend.mp4")]
     assert "not the subject ×" in why and "the voice is likely theirs" in why
+
+
+def test_a_new_head_angle_is_kept_even_with_the_same_expression():
+    from generation.ingest.sampling import FrameSampler
+
+    lm = np.random.default_rng(0).normal(0, 50, (478, 3)).astype(np.float32)
+    sampler = FrameSampler()
+    sampler.wants_landmarks(np.zeros((48, 48), np.uint8), 0.0)
+    assert sampler.keep(lm, (0.0, 0.0))
+    assert not sampler.keep(lm, (3.0, -2.0))  # same face, same angle: nothing new
+    assert sampler.keep(lm, (15.0, 0.0))  # turned: a view the dataset lacks
+    assert not sampler.keep(lm, (17.0, 1.0))
