@@ -15,6 +15,7 @@ from generation.artifacts import ExpressionTrack, HeadModel
 from scenes.build import build_scene
 from scenes.spec import SceneSpec
 
+from . import shading
 from .overlay import Overlay
 from .rig import HeadRig
 from .stage import Stage
@@ -42,6 +43,7 @@ class MemorialScene:
         self.stage = stage
         self.room = build_scene(spec, stage.render, photos)
         self.rig = HeadRig(head, self.room.bust_anchor, texture, track)
+        self.shadow_camera = shading.apply(self.room, self.rig)  # GL displays; software ignores it
         self.room.place_camera(stage.camera, stage.lens)
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track

@@ -104,7 +104,7 @@ def make_exporter(vault):
     return Exporter(vault, command="render", kind="video", locale=None)
 
 
-def render_video(vault, track, out_path, scene: str = "garden", size=(640, 360), fps: int = 30,
+def render_video(vault, track, out_path, scene: str = "garden", size=(1280, 720), fps: int = 30,
                  frames_key: str | None = None, png_path=None, backend: str = "software", exporter=None,
                  progress: bool = True) -> Path:
     """Render `track` (a name in the vault or an ExpressionTrack) in `scene` to a labelled mp4.

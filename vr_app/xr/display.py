@@ -79,6 +79,10 @@ def offscreen_host(size=(64, 64), module: str = "p3tinydisplay"):
     if host is None:
         raise DisplayUnavailable(f"could not open an offscreen {module} buffer")
     engine.open_windows()
+    # The eyes render into FBOs on this host's context. Off GLX the host only carries the context:
+    # drawing into an EGL pbuffer's default framebuffer differs between drivers (see offscreen.py).
+    # The GLX host stays active: rendering it is what makes the context current for OpenXR.
+    host.set_active(module == "pandagl")
     return engine, host
 
 
