@@ -264,7 +264,18 @@ def bench_asr(repeats: int = 5) -> list[str]:
         t0 = time.perf_counter()
         asr.transcribe(question, sr)
         times.append(time.perf_counter() - t0)
-    return [f"ASR ({rec.name}{', fallback: ' + rec.fallback_reason if rec.fallback_reason else ''}): "
+    from generation.speech import tts
+    from tests.speech.test_memory import PARAPHRASES
+
+    errors = words = 0.0
+    for q, _ in PARAPHRASES:  # questions spoken by the offline neural voice
+        speech = tts.speak(q)
+        n = len(asr.normalize(q))
+        errors += asr.word_error_rate(q, asr.transcribe(speech.audio, speech.sample_rate)) * n
+        words += n
+    return [f"ASR ({rec.name}): WER {errors / words:.1%} on {len(PARAPHRASES)} TTS-spoken questions "
+            f"({words:.0f} words)",
+            f"ASR ({rec.name}{', fallback: ' + rec.fallback_reason if rec.fallback_reason else ''}): "
             f"WER {wer:.1%} on the JFK clip (target <= {WER_TARGET:.0%}); heard: {heard!r}",
             f"ASR latency for a 5 s question: median {statistics.median(times):.2f} s over {repeats} "
             f"(target <= {LATENCY_TARGET:.0f} s); model load once per process {load_s:.1f} s"]
