@@ -213,3 +213,18 @@ def test_photos_analysed_in_worker_processes_decide_alike(make_subject, media_di
     assert [n for n, _ in outcomes[0][0]] == ["hopper-mirror.png", "hopper-tinted.png"]
     assert outcomes[0][1] == ["astronaut.png"]
     assert outcomes[0][5] == ["crowd.png"]  # two Hoppers in one picture: the family is asked which
+
+
+def test_monochrome_print_gives_shape_but_no_texture_colour(make_subject, media_dir, tmp_path):
+    from generation.ingest import fit_subject
+
+    vault = make_subject("rose")
+    M.save(tmp_path / "old-print.png", M.sepia(M.hopper()[:, ::-1]))  # a toned scan, mirrored
+    ingest_paths(vault, [media_dir / "hopper.jpg", tmp_path / "old-print.png"], progress=False)
+    recs = {r.filename: r for r in load_records(vault)}
+    assert not recs["old-print.png"].samples[0].info["colour"] and recs["hopper.jpg"].samples[0].info["colour"]
+    ds, _ = fit_subject(vault, single_photo=False, progress=False)
+    grey = [i for i, sid in enumerate(ds.source_ids) if sid == recs["old-print.png"].source]
+    colour = [i for i, sid in enumerate(ds.source_ids) if sid == recs["hopper.jpg"].source]
+    assert ds.mask[grey].max() == 0 and ds.mask[colour].mean() > 0.2 * 255  # texture from the colour photo only
+    assert np.abs(ds.codes[grey]).sum() > 0  # its expression is still measured
