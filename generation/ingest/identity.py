@@ -72,6 +72,7 @@ class Identity:
     confirmed: np.ndarray = field(default_factory=_empty)  # [n,128] faces the family confirmed
     rejected: np.ndarray = field(default_factory=_empty)  # [k,128] faces the family said are someone else
     learned: np.ndarray = field(default_factory=_empty)  # [m,128] faces accepted by ingest
+    _buffer: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def known(self) -> bool:
@@ -82,17 +83,22 @@ class Identity:
         """Learned only from photos with one face: nobody has confirmed it yet."""
         return not len(self.confirmed)
 
-    def references(self) -> np.ndarray:
-        return np.concatenate([self.confirmed, self.learned]) if len(self.learned) else self.confirmed
-
     def distance(self, emb: np.ndarray) -> float:
-        return _nearest_mean(self.references(), emb)
+        d = np.concatenate([np.linalg.norm(refs - emb[None], axis=1) for refs in (self.confirmed, self.learned)])
+        return _nearest_mean_of(d)
 
     def rejected_distance(self, emb: np.ndarray) -> float:
         return _nearest_mean(self.rejected, emb)
 
     def learn(self, emb: np.ndarray) -> None:
-        self.learned = np.concatenate([self.learned, emb[None].astype(np.float32)])
+        """Add an accepted face (amortised O(1): `learned` is a view of a buffer that doubles)."""
+        m = len(self.learned)
+        if self._buffer is None or len(self._buffer) <= m:
+            grown = np.zeros((max(64, 2 * (m + 1)), DIM), np.float32)
+            grown[:m] = self.learned
+            self._buffer = grown
+        self._buffer[m] = emb
+        self.learned = self._buffer[:m + 1]
 
     def to_bytes(self) -> bytes:
         import io
@@ -110,9 +116,13 @@ class Identity:
 
 
 def _nearest_mean(refs: np.ndarray, emb: np.ndarray) -> float:
-    if not len(refs):
+    return _nearest_mean_of(np.linalg.norm(refs - emb[None], axis=1)) if len(refs) else float("inf")
+
+
+def _nearest_mean_of(d: np.ndarray) -> float:
+    """Mean of the NEAREST smallest distances (inf when there are none)."""
+    if not len(d):
         return float("inf")
-    d = np.linalg.norm(refs - emb[None], axis=1)
     k = min(NEAREST, len(d))
     return float(np.partition(d, k - 1)[:k].mean())
 

@@ -36,6 +36,11 @@ def test_decide_rules_on_embeddings():
     assert idlib.decide([_emb(0.9)], learned_only).verdict == "doubt"  # provisional: ask, the first may be wrong
     assert idlib.decide([_emb(0.9), _emb(-0.9)], learned_only).verdict == "other"
     assert idlib.decide([_emb(0.1), _emb(-0.1)], ident).verdict == "doubt"  # two look-alikes: ask
+    grown = idlib.Identity()
+    for k in range(100):  # faces learned one by one during a run
+        grown.learn(_emb(1.0 + k))
+    assert len(grown.learned) == 100 and grown.learned[99, 0] == 100.0
+    assert grown.distance(_emb(1.0)) == pytest.approx((0 + 1 + 2) / 3)  # mean of the 3 nearest
     ident.rejected = np.stack([_emb(0.4, 0.05)])
     assert idlib.decide([_emb(0.4, 0.05)], ident).verdict == "other"  # the family said: someone else
 
