@@ -135,7 +135,7 @@ def render_video(vault, track, out_path, scene: str = "garden", size=(1280, 720)
     with OffscreenRenderer(tuple(size), backend=backend) as renderer:
         renderer.buffer.set_clear_color((*spec.background, 1))
         sc = MemorialScene(renderer.stage, spec, inputs.head, inputs.texture, inputs.track, inputs.photos,
-                           title=inputs.title, intro_s=INTRO_S)
+                           title=inputs.title, intro_s=INTRO_S, bust=inputs.bust)
         if getattr(ex, "draws_label", False) or hasattr(ex, "label_box"):
             sc.overlay.label_np.hide()  # the exporter stamps its own, larger label on every frame
         body = INTRO_S + inputs.track.duration + sc.timeline.tail_s

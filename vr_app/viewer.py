@@ -105,7 +105,7 @@ def _run(base, inputs, spec, lines, max_seconds, textures=None, screenshot=None)
     stage = Stage(render=base.render, aspect2d=base.aspect2d, camera=base.camera, lens=base.camLens, size=size)
     base.win.set_clear_color((*spec.background, 1))
     scene = MemorialScene(stage, spec, inputs.head, inputs.texture, lines[0] if lines else None, inputs.photos,
-                          title=inputs.title)
+                          title=inputs.title, bust=inputs.bust)
     home_h, home_p = base.camera.get_h(), base.camera.get_p()
     audio = None
     if base.sfxManagerList and base.sfxManagerList[0].is_valid():

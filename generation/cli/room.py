@@ -10,7 +10,7 @@ from ..errors import UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 
-SCENES = "garden, living_room, chapel"
+SCENES = "garden, living_room, chapel, portrait_room"
 
 
 def _track_for(vault, track: str | None, text: str | None):

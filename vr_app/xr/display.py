@@ -213,7 +213,8 @@ def memorial_scene_builder(inputs, spec, track=None, overlay_size=(1280, 720)):
         camera = render.attach_new_node("desktop-camera")
         overlay = NodePath("xr-aspect2d")
         stage = Stage(render=render, aspect2d=overlay, camera=camera, lens=PerspectiveLens(), size=overlay_size)
-        scene = MemorialScene(stage, spec, inputs.head, inputs.texture, track, inputs.photos, title=inputs.title)
+        scene = MemorialScene(stage, spec, inputs.head, inputs.texture, track, inputs.photos, title=inputs.title,
+                              bust=inputs.bust)
         seat = render.attach_new_node("xr-seat")
         seat.set_pos(camera.get_pos(render))
         seat.set_h(camera.get_h(render))
