@@ -1,6 +1,6 @@
 """Originals in the vault, in parts when large, so a long video never sits whole in memory.
 
-A small original is one blob `original/<sha>`. A large one is stored as parts
+A small original or a photo is one blob `original/<sha>`. A large video is stored as parts
 `original-part/<sha>/<n>` written first, then `original/<sha>` (empty, meta `parts`) last:
 its presence means every part is there.
 """
@@ -28,13 +28,14 @@ def file_sha256(fh: BinaryIO) -> tuple[str, int]:
     return h.hexdigest(), n
 
 
-def store_original(vault, sha: str, fh: BinaryIO, size: int, meta: dict) -> bool:
-    """Store once; False when it was already there."""
+def store_original(vault, sha: str, fh: BinaryIO, size: int, meta: dict, in_parts: bool = True) -> bool:
+    """Store once; False when it was already there. Photos (`in_parts=False`) stay one blob,
+    as readers of family photos expect; they are read whole to be decoded anyway."""
     key = ORIGINAL_PREFIX + sha
     if vault.exists(key):
         return False
     fh.seek(0)
-    if size <= PART_BYTES:
+    if size <= PART_BYTES or not in_parts:
         vault.put(key, fh.read(), kind="original", meta=meta)
         return True
     n = 0

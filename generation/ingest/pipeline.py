@@ -205,7 +205,8 @@ class Ingester:
             import io
 
             fh = io.BytesIO(source)
-        if store_original(self.vault, sha, fh, size, {"filename": item.filename, "media_type": item.media_type}):
+        if store_original(self.vault, sha, fh, size, {"filename": item.filename, "media_type": item.media_type},
+                          in_parts=item.is_video):
             self.vault.log("ingest_original", filename=item.filename, bytes=size)
         if audio is not None:
             flac, rate, seconds = audio
