@@ -3,6 +3,8 @@ from real faces (Grace Hopper is the subject; the astronaut and LFW faces are ot
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -233,3 +235,27 @@ def test_monochrome_print_gives_shape_but_no_texture_colour(make_subject, media_
     colour = [i for i, sid in enumerate(ds.source_ids) if sid == recs["hopper.jpg"].source]
     assert ds.mask[grey].max() == 0 and ds.mask[colour].mean() > 0.2 * 255  # texture from the colour photo only
     assert np.abs(ds.codes[grey]).sum() > 0  # its expression is still measured
+
+
+def test_real_person_found_across_expressions_in_a_group(make_subject, tmp_path):
+    """The woman of the real talking clip: her first frame is the reference; a later frame
+    (another expression, mid-word) among other people is found, the others are left out."""
+    import av
+
+    clip = Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "talking-clip-aoc.mp4"
+    if not clip.exists():
+        pytest.skip(f"real media missing: {clip}")
+    with av.open(str(clip)) as c:
+        frames = [f.to_ndarray(format="rgb24") for i, f in enumerate(c.decode(video=0)) if i in (0, 160)]
+    M.save(tmp_path / "reference.png", frames[0])
+    others = M.lfw_faces([3, 40])
+    img, cells = M.group_photo([others[0], M.head(M.hopper(), M.HOPPER_HEAD), frames[1], others[1]])
+    M.save(tmp_path / "group.png", img)
+    vault = make_subject("rose")
+    learn_references(vault, [tmp_path / "reference.png"])
+    report = ingest_paths(vault, [tmp_path / "group.png"], progress=False)
+    (rec,) = [r for r in load_records(vault) if r.filename == "group.png"]
+    (s,) = rec.samples
+    x0, _, x1, _ = cells[2]
+    assert x0 <= (s.info["bbox"][0] + s.info["bbox"][2]) / 2 < x1, report.lines()
+    assert s.info["distance"] <= idlib.MATCH and report.other_faces == 3
