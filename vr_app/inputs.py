@@ -30,6 +30,7 @@ class RoomInputs:
     photos: list[np.ndarray] = field(default_factory=list)  # [h,w,3] thumbnails
     texture_source: str = ""
     bust: BustModel | None = None  # the person's hair and upper body, when fitted with this head
+    session: object | None = None  # a live therapist session (vr_app.session.binding.SessionHook)
 
 
 def load_head(vault) -> HeadModel:
