@@ -165,7 +165,8 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
     assert band(440) > 20 * floor, "ben's voice (440 Hz) was not heard"
 
 
-def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_other(likeness_vault, tmp_path):
+def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_other(likeness_vault, tmp_path,
+                                                                                  monkeypatch):
     """The openxr display path against vr_app's simulated OpenXR runtime (no headset here): the
     tracked head is what the others receive, and the other member's avatar is in both eyes."""
     from scenes.spec import load as load_spec
@@ -175,27 +176,52 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     from tests.xr.conftest import aim_at
     from vr_app.xr.simulated import SimulatedRuntime
 
+    from vr_app.audio import SpatialAudio
+    from vr_app.room.voice import ToneMicrophone, Voice
+    from vr_app.room.voice_audio import VoicePlayback
+
+    conf = tmp_path / "alsoft.conf"  # OpenAL Soft writes to a file instead of a sound card
+    conf.write_text(f"[general]\ndrivers = wave\nhrtf = true\n[wave]\nfile = {tmp_path / 'xr.wav'}\n")
+    monkeypatch.setenv("ALSOFT_CONF", str(conf))
+    fed, lines = [], []
+    feed, play = VoicePlayback.feed, SpatialAudio.play_voice
+    monkeypatch.setattr(VoicePlayback, "feed", lambda self, m, s: (fed.append((m, self.anchor(m))), feed(self, m, s)))
+    monkeypatch.setattr(SpatialAudio, "play_voice", lambda self, offset=0.0: (lines.append(offset), play(self, offset)))
     spec = load_spec("garden")
     room = BackgroundRoom(likeness_vault)
     try:
         ben = room.call(join(room.server, "ben"))
+        ben_voice = room.call(_make_voice(ben, Voice, ToneMicrophone))
+        room.call(ben.op("play_line", track="hello", delay=1.0))
         received: dict[int, tuple] = {}  # newest pose per slot, kept after anna leaves
-        stop = asyncio.run_coroutine_threadsafe(_keep_posing(ben, _avatar_pose(spec), received), room.loop)
+        stop = asyncio.run_coroutine_threadsafe(_keep_posing(ben, _avatar_pose(spec), received, ben_voice), room.loop)
         sim = SimulatedRuntime(eye_size=(160, 160))
         sim.controller_pose["right"] = aim_at((0.0, -1.0, -1.0))  # pointing down at the floor ahead
         sim.set_input("right", "/input/trigger/value", 1.0)  # pressed once, held
         options = JoinOptions(url=url(room.server), member="anna",
                               invite=make_invite(room_keys(likeness_vault), "rose", "anna"), scene="garden")
-        xr_room = run_openxr(options, runtime=sim, frames=40, eye_size=(160, 160), echo=lambda line: None)
+        xr_room = run_openxr(options, runtime=sim, frames=150, eye_size=(160, 160), echo=lambda line: None)
         stop.cancel()
         candles = [i for i in ben.state.items.values() if i.kind == "candle" and i.owner == "anna"]
         head = xr_room.view.head.get_pos(xr_room.view.stage.render)
         seen = received.get(1)  # ben joined first (slot 0), anna second
+        room.call(ben_voice.close())
         room.call(ben.close())
     finally:
         room.close()
     assert "ben" in xr_room.view.avatars
     assert xr_room.session.refused == []
+    assert lines, "the authored line's voice was not started in the headset"
+    assert fed and all(m == "ben" and head is xr_room.view.avatars["ben"].head for m, head in fed)  # at his head
+    import soundfile
+
+    heard, rate = soundfile.read(tmp_path / "xr.wav", dtype="float32")  # what the headset played
+    mono = heard.mean(axis=1)
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
+    freqs = np.fft.rfftfreq(len(mono), 1 / rate)
+    floor = np.median(spectrum[(freqs > 100) & (freqs < 2000)])
+    for hz in (220, 440):  # the authored line, ben's voice
+        assert spectrum[(freqs > hz - 10) & (freqs < hz + 10)].max() > 20 * floor, hz
     assert seen is not None and seen[:3] == pytest.approx((head.x, head.y, head.z), abs=1e-3)
     assert seen[:3] == pytest.approx(spec.camera_pos, abs=0.05)  # seated where the desktop camera sits
     assert len(candles) == 1 and candles[0].lit  # the trigger lit one where the ray met the floor; ben sees it
@@ -207,9 +233,15 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     assert avatar_pixels(left, slot=0) > 20 and avatar_pixels(right, slot=0) > 20
 
 
-async def _keep_posing(client, pose, received: dict):
+async def _make_voice(client, voice_cls, mic_cls):
+    return voice_cls(client, mic_cls(440.0))
+
+
+async def _keep_posing(client, pose, received: dict, voice=None):
     while True:
         await client.send_pose(pose)
+        if voice is not None and len(client.presence) > 1 and not voice.peers:
+            await voice.sync()  # offer the newcomer ben's voice
         received.update({slot: buf.samples[-1][1] for slot, buf in client.poses.items() if buf.samples})
         await asyncio.sleep(0.05)
 

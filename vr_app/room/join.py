@@ -208,13 +208,45 @@ class XrRoom:
         self.viewpoint.set_h(camera.get_h(render))
         self.overlay_root = overlay
         self.overlay_aspect = stage.aspect
+        self.audio = None
+        self.voices = None
 
     def attach(self, frame_loop) -> None:
         anchors = frame_loop.anchors
         self.view.follow_headset(anchors.head, anchors.left_hand, anchors.right_hand)
+        self._start_audio(anchors.head)
+
+    def _start_audio(self, head) -> None:
+        """The line at the likeness's mouth and members' voices at their heads, heard from the headset."""
+        from panda3d.core import AudioManager, loadPrcFileData
+
+        from ..audio import SpatialAudio
+
+        loadPrcFileData("memorial-room-xr", "audio-library-name p3openal_audio\n")
+        manager = AudioManager.create_AudioManager()
+        if not manager.is_valid():
+            return  # no sound device: the room still works, silently
+        self.audio = SpatialAudio(manager, head, self.view.stage.render)
+        self.view.audio = self.audio
+        self.voices = _listen_to_members(self.session.client, self.audio, self.view)
+        if self.voices is not None:
+            self.session.voice = self.voices[0]
 
     def update(self, t: float) -> None:
         self.session.step()
+        if self.audio is not None:
+            self.audio.update()
+            self.audio.manager.update()
+
+    def close(self) -> None:
+        """Leaving stops every voice and sound at once, then the connection."""
+        if self.voices is not None:
+            self.voices[1].close()
+            self.session.loop.run_until_complete(self.voices[0].close())
+        if self.audio is not None:
+            self.audio.close()
+            self.audio.manager.shutdown()
+        self.session.close()
 
     def on_xr_event(self, event) -> None:
         """Trigger on a lit candle puts it out; anywhere else in the room lights one on the floor there."""
@@ -246,7 +278,7 @@ def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | Non
                         echo=echo, on_start=lambda frame_loop: rooms[0].attach(frame_loop))
     finally:
         if rooms:
-            rooms[0].session.close()  # leaving stops the connection (and with it every sound) at once
+            rooms[0].close()
         else:
             loop.run_until_complete(client.close())
     return rooms[0] if rooms else None
