@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from generation.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel
+from assets.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel
+from scenes.panda_textures import TextureStream
 
 from .errors import UsageError
-from .textures import TextureStream
 
 THUMBNAIL = 256  # pixels on the long side
 NEUTRAL_SKIN = (196, 160, 138)
@@ -84,7 +84,7 @@ def load_texture(vault, track_name: str | None, frames_key: str | None = None) -
         seq = FrameSequence.from_bytes(vault.get(key))
         return TextureStream(seq.frames, seq.fps), key
     if vault.exists(KEYS["dataset"]):
-        from generation.artifacts import SubjectDataset
+        from assets.artifacts import SubjectDataset
 
         ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
         real = np.where(~ds.synthetic)[0]

@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-from ..errors import MemorialError
+from assets.errors import MemorialError
 
 
 class MemorialGroup(click.Group):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 
@@ -18,10 +18,8 @@ def _track_for(vault, track: str | None, text: str | None):
     if text is not None:
         if not text.strip():
             raise UsageError("--text is empty")
-        try:
-            from ..speech import say_text
-        except ImportError:
-            raise UsageError("speaking new text is not available in this build; use --track NAME") from None
+        from ..speech import say_text
+
         return say_text(vault, text)
     return track
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 
@@ -119,8 +119,8 @@ def console(name: str, port: int, host: str, no_browser: bool, member: str | Non
 
     import uvicorn
 
-    from ..session.console.app import create_app
-    from ..session.console.service import ConsoleService
+    from vr_app.console.app import create_app
+    from vr_app.console.service import ConsoleService
 
     with unlock(name, member, Action.THERAPY) as vault:
         with socket.socket() as probe:

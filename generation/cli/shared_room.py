@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import PermissionDenied, UsageError
+from assets.errors import PermissionDenied, UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 

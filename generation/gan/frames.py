@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import expression
-from ..artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence
-from ..errors import UsageError
+from assets import expression
+from assets.artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence
+from assets.errors import UsageError
 from . import checkpoint
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MemorialError, UsageError
+from assets.errors import MemorialError, UsageError
 from . import audio_mark, credentials, export_log, image_mark, keys, label, metadata, notice
 
 WRITES = {".png": "image/png", ".mp4": "video/mp4", ".wav": "audio/wav", ".glb": "model/gltf-binary",

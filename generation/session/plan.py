@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass
 
-from ..errors import UsageError
+from assets.errors import UsageError
 
 PLAN_VERSION = 1
 MAX_CAP_MIN = 70
@@ -254,7 +254,7 @@ def with_spoken_lines(vault, plan: SessionPlan) -> SessionPlan:
     import dataclasses
     import hashlib
 
-    from ..artifacts import KEYS
+    from assets.artifacts import KEYS
     from ..speech import say_text
 
     def voiced(line: Line) -> Line:

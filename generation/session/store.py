@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from .plan import SessionPlan
 from .record import SessionRecord
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
-from ..artifacts import KEYS
-from ..errors import UsageError
+from assets import expression
+from assets.artifacts import KEYS
+from assets.errors import UsageError
 from . import audio_driven, audio_io, audio_model, track
 from . import visemes as vz
 
@@ -76,7 +76,7 @@ def training_pairs(vault) -> tuple[np.ndarray, np.ndarray, int]:
     records = [r for r in load_records(vault) if r.meta.get("audio") and any("time" in s.info for s in r.samples)]
     calibration = None
     if vault.exists(KEYS["dataset"]):
-        from ..artifacts import SubjectDataset
+        from assets.artifacts import SubjectDataset
 
         calibration = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).calibration or None
     all_lm = [s.landmarks for r in records for s in r.samples if "time" in s.info]

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives import serialization
 from cryptography.exceptions import InvalidSignature
 
-from ..errors import ConsentError, MemorialError, PermissionDenied, SubjectNotFound, TamperError, UsageError, WrongPassphrase
+from assets.errors import ConsentError, MemorialError, PermissionDenied, SubjectNotFound, TamperError, UsageError, WrongPassphrase
 from ..paths import subject_dir, subjects_dir, validate_subject_name
 from . import crypto
 from .consent import ConsentRecord

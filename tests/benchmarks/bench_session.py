@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 
-from generation.session.console.service import ConsoleService
+from vr_app.console.service import ConsoleService
 from generation.session.plan import parse_plan
 from generation.session.store import save_plan
 from generation.vault import create_vault
@@ -71,7 +71,7 @@ def desktop(live: LiveConsole, service: ConsoleService, browser: Browser, result
     import subprocess
     import sys
 
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from tests.session.helpers import REPO, start_xvfb
     from tests.vr_app.heads import make_head
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generation.errors import TamperError
+from assets.errors import TamperError
 from vr_app.room import protocol as p
 from vr_app.room import store
 from vr_app.room.state import OpRefused, RoomState

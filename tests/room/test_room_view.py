@@ -44,7 +44,7 @@ def avatar_pixels(rgb: np.ndarray, slot: int) -> int:
 
 @pytest.fixture
 def likeness_vault(room_vault):
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from tests.vr_app.heads import make_head, make_track
 
     room_vault.put(KEYS["head"], make_head(3).to_bytes(), kind="HeadModel")

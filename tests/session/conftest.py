@@ -29,7 +29,7 @@ def planned_vault(make_subject, plan):
 
 @pytest.fixture
 def service(planned_vault):
-    from generation.session.console.service import ConsoleService
+    from vr_app.console.service import ConsoleService
 
     svc = ConsoleService(planned_vault)
     yield svc

@@ -29,7 +29,7 @@ class LiveConsole:
     def __init__(self, service):
         import uvicorn
 
-        from generation.session.console.app import create_app
+        from vr_app.console.app import create_app
 
         self.service = service
         self.port = free_port()

@@ -78,7 +78,7 @@ def fresh_mirror(pg, timeout_s: float = 10.0) -> np.ndarray:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="no Xvfb (install xvfb)")
 def test_each_control_against_the_desktop_viewer(page, live, service, planned_vault, memorial_home, tmp_path):
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from tests.vr_app.heads import make_head
 
     planned_vault.put(KEYS["head"], make_head(subdivisions=4).to_bytes())

@@ -15,7 +15,7 @@ from tests.session.conftest import CHECKLIST_OK
 
 @pytest.fixture
 def app_client(service):
-    from generation.session.console.app import create_app
+    from vr_app.console.app import create_app
 
     with TestClient(create_app(service)) as tc, contextlib.ExitStack() as sockets:
         tc.sockets = sockets  # every socket a test opens is closed before the app stops
@@ -148,8 +148,8 @@ def test_client_disconnect_alerts_and_is_recorded(app_client, service):
 
 
 def test_console_without_a_plan_helps_write_one(make_subject):
-    from generation.session.console.app import create_app
-    from generation.session.console.service import ConsoleService
+    from vr_app.console.app import create_app
+    from vr_app.console.service import ConsoleService
     from tests.session.conftest import PLAN_TOML
 
     vault = make_subject("rose")

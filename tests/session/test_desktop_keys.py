@@ -28,7 +28,7 @@ def keys(env: dict, *names: str) -> None:
 
 @pytest.mark.slow
 def test_suds_typed_in_the_window_and_q_leaves(live, service, planned_vault, memorial_home):
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from tests.vr_app.heads import make_head
 
     planned_vault.put(KEYS["head"], make_head(subdivisions=3).to_bytes())

@@ -28,7 +28,7 @@ SAVE_EVERY = 8  # frames; the runtime's script holds at most 256 lines
 @pytest.mark.slow
 def test_headset_session_follows_the_console(native_runtime, live, service, planned_vault,  # noqa: F811
                                              memorial_home, tmp_path):
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from tests.vr_app.heads import make_head
 
     planned_vault.put(KEYS["head"], make_head(3).to_bytes())

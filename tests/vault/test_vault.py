@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generation.errors import TamperError, UsageError, WrongPassphrase
+from assets.errors import TamperError, UsageError, WrongPassphrase
 from generation.vault import open_vault
 from tests.conftest import OWNER_PASS
 

@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from generation.errors import ConsentError, MemorialError, PermissionDenied, WrongPassphrase
+from assets.errors import ConsentError, MemorialError, PermissionDenied, WrongPassphrase
 from generation.vault import open_vault
 from generation.vault.roles import Action, authorize
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 
 from .access import RoomKeys, make_invite
 from .client import RoomClient, RoomError

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from generation.errors import MemorialError
+from assets.errors import MemorialError
 
 from . import protocol as p
 from .state import RoomState

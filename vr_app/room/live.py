@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import ServerConnection
 
-from generation.errors import MemorialError
+from assets.errors import MemorialError
 
 from . import protocol as p
 from .access import InviteError

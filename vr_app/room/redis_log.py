@@ -21,7 +21,7 @@ import logging
 import threading
 import uuid
 
-from generation.errors import MemorialError
+from assets.errors import MemorialError
 
 from . import store
 from .state import RoomState

@@ -30,8 +30,8 @@ from typing import Callable
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from generation.artifacts import KEYS
-from generation.errors import MemorialError, UsageError, WrongPassphrase
+from assets.artifacts import KEYS
+from assets.errors import MemorialError, UsageError, WrongPassphrase
 
 from . import protocol as p
 from .access import InviteError, RoomKeys, check_invite, check_join, check_passphrase

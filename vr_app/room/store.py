@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from generation.errors import MemorialError, TamperError
+from assets.errors import MemorialError, TamperError
 from generation.paths import memorial_home
 from generation.vault import crypto
 from generation.vault.files import atomic_write, fsync_dir

@@ -16,7 +16,7 @@ from panda3d.core import NodePath, Quat, TextNode
 from scenes.build import build_scene
 from scenes.spec import SceneSpec
 
-from ..geom import trimesh_geom
+from scenes.geom import trimesh_geom
 from ..stage import Stage
 from ..xr.interaction import SELECTABLE
 
@@ -113,8 +113,8 @@ def _item_node(parent: NodePath, item) -> NodePath:
 
 def _show_photo(node: NodePath, rgb: np.ndarray) -> None:
     """Put the photo (RGB [h,w,3]) on its card, in front of the placeholder, at its own aspect."""
-    from ..geom import MeshGeom
-    from ..textures import make_texture
+    from scenes.geom import MeshGeom
+    from scenes.panda_textures import make_texture
 
     h, w = rgb.shape[:2]
     width = 0.2 if w >= h else 0.14 * w / h
@@ -141,10 +141,10 @@ class RoomView:
         self._voice_started = False
         self.scene = None
         if likeness is not None:
-            from generation.artifacts import HeadModel
+            from assets.artifacts import HeadModel
 
             from ..scene import MemorialScene
-            from ..textures import TextureStream
+            from scenes.panda_textures import TextureStream
 
             title, head, texture = likeness
             self.scene = MemorialScene(stage, spec, HeadModel.from_bytes(head), TextureStream(np.array(texture), 1.0),
@@ -181,7 +181,7 @@ class RoomView:
         if data is None:
             return t if self.line_name is None else 0.0
         if self.line_name != line.track:
-            from generation.artifacts import ExpressionTrack
+            from assets.artifacts import ExpressionTrack
 
             track = ExpressionTrack.from_bytes(data)
             self.scene.set_track(track)

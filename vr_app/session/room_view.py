@@ -8,7 +8,7 @@ import numpy as np
 import trimesh
 from panda3d.core import CardMaker, TextNode, Texture, TransparencyAttrib
 
-from ..geom import MeshGeom
+from scenes.geom import MeshGeom
 from .controller import ClientView
 
 NEUTRAL_RGB = (0.78, 0.78, 0.76)  # a plain, light, empty room

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vr_app.session import protocol as p
 
-from ..plan import EXAMPLE
+from generation.session.plan import EXAMPLE
 from .service import ConsoleService, Refusal
 
 STATIC = Path(__file__).with_name("static")

@@ -13,12 +13,12 @@ import time
 
 from vr_app.session import protocol as p
 
-from ...errors import MemorialError
-from ..checklist import Checklist
-from ..pairing import PairingBook, PairingError
-from ..plan import SessionPlan, parse_plan
-from ..record import SessionRecord
-from ..store import load_plan, save_plan, save_record
+from assets.errors import MemorialError
+from generation.session.checklist import Checklist
+from generation.session.pairing import PairingBook, PairingError
+from generation.session.plan import SessionPlan, parse_plan
+from generation.session.record import SessionRecord
+from generation.session.store import load_plan, save_plan, save_record
 
 MAX_NOTE = 4000
 DISPLAYS = ("desktop", "openxr", "headless")
