@@ -123,9 +123,10 @@ def _autocast(on: bool):
     return torch.autocast("cuda", dtype=torch.bfloat16) if on else nullcontext()
 
 
-def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
+def step_generator(seed: int, rank: int, step: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """The step's generator, on the training device so no random tensor crosses the bus."""
     state = np.random.SeedSequence([seed, rank, step]).generate_state(2, dtype=np.uint32)
-    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+    return torch.Generator(device=device).manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 class Trainer:
@@ -144,6 +145,9 @@ class Trainer:
         self.G.code_mean.copy_(self.stats["code_mean"])
         self.G.to(dev)
         self.D.to(dev)
+        if dev.type == "cuda":  # tensor cores want NHWC; on CPU the default layout is kept (exact, tested)
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
@@ -162,8 +166,9 @@ class Trainer:
             self.D_train = DDP(self.D, device_ids=ids, broadcast_buffers=False)
         else:
             self.G_train, self.D_train = self.G, self.D
-        self.train_uv = data.uv[data.train_idx].to(dev)  # [n,3,R,R]
-        self.train_mask = data.mask[data.train_idx].to(dev)  # [n,1,R,R]
+        layout = torch.channels_last if dev.type == "cuda" else torch.contiguous_format
+        self.train_uv = data.uv[data.train_idx].to(dev).contiguous(memory_format=layout)  # [n,3,R,R]
+        self.train_mask = data.mask[data.train_idx].to(dev).contiguous(memory_format=layout)  # [n,1,R,R]
         self.train_codes = data.codes[data.train_idx].to(dev)  # [n,E]
         self.code_scale = cfg.code_noise * self.stats["code_std"].clamp_min(0.05).to(dev)  # [E]
 
@@ -205,11 +210,11 @@ class Trainer:
 
     def train_step(self) -> dict:
         cfg, dev = self.cfg, self.d.device
-        gen = step_generator(cfg.seed, self.d.rank, self.step)
-        idx = torch.randint(len(self.train_uv), (cfg.batch,), generator=gen).to(dev)
+        gen = step_generator(cfg.seed, self.d.rank, self.step, dev)
+        idx = torch.randint(len(self.train_uv), (cfg.batch,), generator=gen, device=dev)
         real, mask, code = self.train_uv[idx], self.train_mask[idx], self.train_codes[idx]
-        z = torch.randn(cfg.batch, cfg.z_dim, generator=gen).to(dev)
-        jitter = torch.randn(cfg.batch, code.shape[1], generator=gen).to(dev) * self.code_scale  # [B,E]
+        z = torch.randn(cfg.batch, cfg.z_dim, generator=gen, device=dev)
+        jitter = torch.randn(cfg.batch, code.shape[1], generator=gen, device=dev) * self.code_scale  # [B,E]
         aug = lambda x, m: augment.apply(x, m, cfg.augment, cfg.augment_p, gen)  # noqa: E731
 
         # D step: one forward over [real; fake] so DDP sees one forward per backward.
@@ -247,12 +252,12 @@ class Trainer:
         self.D.requires_grad_(True)
 
         with torch.no_grad():
-            for pe, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                pe.lerp_(p, 1 - cfg.ema_beta)
+            torch._foreach_lerp_(list(self.G_ema.parameters()), list(self.G.parameters()), 1 - cfg.ema_beta)
             for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 be.copy_(b)
         self.step += 1
-        return {k: float(v.detach()) for k, v in (("loss_d", loss_d), ("loss_g", loss_g), ("recon", loss_rec), ("r1", r1))}
+        # Device tensors: reading them (float()) would wait for the GPU every step.
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "recon": loss_rec.detach(), "r1": r1.detach()}
 
     def _out_of_time(self, elapsed: float) -> bool:
         """Rank 0's clock decides for everyone, so all ranks stop at the same step."""
@@ -263,11 +268,19 @@ class Trainer:
             dist.broadcast(flag, src=0)
         return bool(flag.item() > 0)
 
-    def _all_finite(self, figures: dict) -> bool:
-        ok = torch.tensor([float(all(np.isfinite(v) for v in figures.values()))], device=self.d.device)
+    def _all_finite(self, finite: torch.Tensor) -> bool:
+        """`finite`: a device flag, 1 while every loss since the last check was finite (one host read here)."""
+        ok = finite.float().reshape(1)
         if self.d.active:
             dist.all_reduce(ok, op=dist.ReduceOp.MIN)
         return bool(ok.item() > 0)
+
+    def _must_check(self) -> bool:
+        """On CPU every step is checked (reading a CPU tensor costs nothing); on a GPU only at log and
+        checkpoint steps, so the host never waits for the device in between."""
+        cfg = self.cfg
+        return (self.d.device.type != "cuda" or self.step % cfg.log_every == 0 or self.step >= cfg.steps
+                or self.step % cfg.checkpoint_every == 0 or cfg.time_budget_s > 0 and self.step % 50 == 0)
 
     # ----- the loop ---------------------------------------------------------------------------
 
@@ -282,15 +295,21 @@ class Trainer:
                    dynamic_ncols=True, desc=f"train {cfg.preset} {cfg.resolution}²")
         t0, s0 = time.perf_counter(), self.step
         t_start = t0
+        finite = torch.ones((), dtype=torch.bool, device=self.d.device)
         try:
             while self.step < cfg.steps:
                 figures = self.train_step()
-                if not self._all_finite(figures):
+                finite = finite & torch.isfinite(torch.stack(list(figures.values()))).all()
+                bar.update(1)
+                if not self._must_check():
+                    continue
+                if not self._all_finite(finite):
                     good = self._roll_back(good, say)
+                    finite = torch.ones((), dtype=torch.bool, device=self.d.device)
                     bar.n = self.step
                     t0, s0 = time.perf_counter(), self.step
                     continue
-                bar.update(1)
+                figures = {k: float(v) for k, v in figures.items()}
                 elapsed = time.perf_counter() - t0
                 img_s = (self.step - s0) * cfg.batch * self.d.world / max(elapsed, 1e-9)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
