@@ -105,18 +105,6 @@ def main() -> None:
 
 
 def run(work: Path, steps: int | None) -> None:
-    import cv2
-    import torch
-
-    from generation import expression
-    from generation.artifacts import KEYS, HeadModel, SubjectDataset
-    from generation.face.controls import Calibration, raw_measures
-    from generation.face import render
-    from generation.face.pipeline import SubjectGeometry
-    from generation.gan import checkpoint
-    from generation.gan.evaluate import expression_fidelity, masked_psnr, masked_ssim
-    from generation.gan.frames import smooth_codes, synthesize
-    from generation.speech.track import load as load_track
     from generation.vault import open_vault
     from tests.conftest import consent_toml
 
@@ -135,21 +123,37 @@ def run(work: Path, steps: int | None) -> None:
     lip_s = time.perf_counter() - t0
     cli(home, "say", "her", "--audio", str(split.heldout_wav), "--name", "heldout", "--member", "anna")
 
+    print(f"train (cpu-demo, 128²): {train_s:.0f} s wall (incl. start-up); lipsync train {lip_s:.0f} s: {lip}")
     os.environ["MEMORIAL_HOME"] = str(home)
-    vault = open_vault("her", PASS, "anna")
+    measure(open_vault("her", PASS, "anna"), split)
+
+
+def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", track_name: str = "heldout") -> None:
+    """Every held-out figure for one trained subject (see the module docstring)."""
+    import cv2
+    import torch
+
+    from generation import expression
+    from generation.artifacts import KEYS, HeadModel, SubjectDataset
+    from generation.face import render
+    from generation.face.controls import Calibration, raw_measures
+    from generation.face.pipeline import SubjectGeometry
+    from generation.gan import checkpoint
+    from generation.gan.evaluate import expression_fidelity, masked_psnr, masked_ssim
+    from generation.gan.frames import smooth_codes, synthesize
+    from generation.speech.track import load as load_track
+
     ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
     head = HeadModel.from_bytes(vault.get(KEYS["head"]))
-    ckpt = checkpoint.load(vault, checkpoint.key_for("current"))
-    track = load_track(vault, "heldout")
+    ckpt = checkpoint.load(vault, checkpoint.key_for(ckpt_name))
+    track = load_track(vault, track_name)
     cfg = checkpoint.config_of(ckpt)
     g = checkpoint.generator_from(ckpt)
     linear = checkpoint.generator_from(ckpt)
     with torch.no_grad():  # the same model without its convolutional part: mean texture + linear basis
         linear.to_rgb.weight.zero_()
         linear.to_rgb.bias.zero_()
-    steps_done, steps_goal = int(ckpt["step"]), cfg.steps
-    print(f"train (cpu-demo, 128²): {train_s:.0f} s wall for {steps_done} of {steps_goal} steps "
-          f"({train_s / max(steps_done, 1):.2f} s/step incl. start-up); lipsync train {lip_s:.0f} s: {lip}")
+    print(f"checkpoint {ckpt_name}: {int(ckpt['step'])} of {cfg.steps} steps")
 
     cal = Calibration.from_dict(ds.calibration)
     faces = heldout_faces(split, SubjectGeometry(cal, head), ds.uv.shape[1])

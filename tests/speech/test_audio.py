@@ -73,7 +73,7 @@ def test_silence_and_noise_are_refused():
 def test_audio_model_learns_synthetic_aligned_data():
     """No subject talking video here yet: the model is checked on audio whose mouth is known by construction."""
     audio, sr, times, y = audio_model.synthetic_pairs(30.0, seed=1)
-    x = audio_model.windows(audio_model.log_mel(audio, sr), times)
+    x = audio_model.windows(audio_model.features(audio, sr), times)
     assert x.shape == (len(times), audio_model.N_MELS, audio_model.WIN_FRAMES)
     cut = int(len(x) * 0.75)
     ckpt = audio_model.train(x[:cut], y[:cut], steps=150)
