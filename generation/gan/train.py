@@ -23,7 +23,7 @@ import torch.distributed as dist
 
 from ..artifacts import SubjectDataset
 from ..errors import MemorialError
-from . import augment, checkpoint, losses
+from . import augment, checkpoint, linear_init, losses
 from .config import GanConfig, make_config
 from .data import TrainingData, digest, load_dataset, prepare
 from .networks import Discriminator, Generator
@@ -143,6 +143,13 @@ class Trainer:
         self.stats = data.stats()
         self.G.mean_texture.copy_(self.stats["mean_texture"])
         self.G.code_mean.copy_(self.stats["code_mean"])
+        self.ridge_lambda = None
+        if resume is None and len(data.train_idx) > 1:  # a resumed run gets its basis from the checkpoint
+            basis, self.ridge_lambda = linear_init.ridge_basis(
+                data.uv[data.train_idx], data.mask[data.train_idx], data.codes[data.train_idx],
+                self.stats["mean_texture"], self.stats["code_mean"], self.G.basis.shape[-1])
+            with torch.no_grad():
+                self.G.basis.copy_(basis)
         self.G.to(dev)
         self.D.to(dev)
         if dev.type == "cuda":  # tensor cores want NHWC; on CPU the default layout is kept (exact, tested)
