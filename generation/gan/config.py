@@ -43,7 +43,7 @@ class GanConfig:
     amp: bool = True  # mixed precision, only ever used on CUDA
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
-    num_threads: int = 0  # 0 = torch default
+    num_threads: int = 0  # 0 = one per core but one on CPU (train.cpu_threads), else torch default
     time_budget_s: float = 0.0  # stop (with a checkpoint) after this much training time; 0 = no limit
 
     def __post_init__(self) -> None:

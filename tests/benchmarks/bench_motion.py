@@ -179,16 +179,29 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     print("held-out frames, median over frames      UV: PSNR dB  SSIM   GMSD |  on head: PSNR dB  SSIM   GMSD")
     for name, (u, h) in rows.items():
         print(f"  {name:32s}      {u[0]:6.2f}  {u[1]:.3f}  {u[2]:.3f} |           {h[0]:6.2f}  {h[1]:.3f}  {h[2]:.3f}")
+    # what ANY code-conditioned texture could gain here: the best single training texture per held-out frame
+    train_uv = np.stack([cv2.resize(x, (r, r), interpolation=cv2.INTER_AREA) for x in ds.uv[ckpt["stats"]["train_idx"].numpy()]])
+    oracle = [max(masked_psnr(t_uv, cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA),
+                              cv2.resize(f.mask, (r, r), interpolation=cv2.INTER_AREA) > 127) for t_uv in train_uv)
+              for _, f in faces]
+    print(f"  oracle (best single training texture for each held-out frame, chosen by looking at the answer): "
+          f"UV {np.median(oracle):.2f} dB")
     gu, gh = rows["generator"]
     for base in ("mean texture", "generator without convolutions"):
         bu, bh = rows[base]
         print(f"  generator vs {base}: UV {gu[0] - bu[0]:+.2f} dB, on head {gh[0] - bh[0]:+.2f} dB "
               f"(target >= +3); GMSD {gh[2] - bh[2]:+.3f} on head (lower is better)")
 
-    fid = expression_fidelity(g, ds, head, render)
-    finite = [v for v in fid.values() if np.isfinite(v)]
-    print(f"expression fidelity |measured - commanded|: mean {np.mean(finite):.3f} (target <= 0.10, each <= 0.2); "
-          + ", ".join(f"{k} {v:.2f}" for k, v in fid.items()))
+    plain = checkpoint.generator_from(ckpt)  # the mean texture alone: what the head's shape does by itself
+    with torch.no_grad():
+        plain.to_rgb.weight.zero_()
+        plain.to_rgb.bias.zero_()
+        plain.basis.zero_()
+    for name, model in (("generator", g), ("mean texture", plain)):
+        fid = expression_fidelity(model, ds, head, render)
+        finite = [v for v in fid.values() if np.isfinite(v)]
+        print(f"expression fidelity, {name} on the head, |measured - commanded|: mean {np.mean(finite):.3f} "
+              "(target <= 0.10, each <= 0.2); " + ", ".join(f"{k} {v:.2f}" for k, v in fid.items()))
 
     frames = synthesize(g, smooth_codes(track.codes, 1.0), torch.zeros(1, g.z_dim))
     cov = ckpt["stats"]["coverage"][0].numpy() > 0
