@@ -10,13 +10,17 @@ STAMP   = $(VENV)/.memorial-installed
 APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndfile1 libmysofa1 espeak-ng fonts-wqy-microhei xvfb xauth \
                gcc libgl-dev libgl1-mesa-dri libglx-mesa0
 
-.PHONY: demo test bench setup system-packages clean
+.PHONY: demo test test-fast bench setup system-packages clean
 
 demo: $(STAMP)
 	$(BIN)/memorial demo --out memorial-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: everything but the end-to-end runs marked slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from . import expression
+from .errors import MemorialError
 
 KEYS = {
     "dataset": "dataset/current",  # SubjectDataset
@@ -24,8 +25,8 @@ KEYS = {
 }
 
 
-class ArtifactError(ValueError):
-    pass
+class ArtifactError(MemorialError, ValueError):
+    """A stored artifact cannot be read (wrong format, version or expression code): one line, exit 1."""
 
 
 def _pack(kind: str, version: int, meta: dict, arrays: dict[str, np.ndarray], coded: bool = True) -> bytes:

@@ -39,6 +39,24 @@ def consent_toml(scopes=SCOPES_ALL, face=True, voice=True, expires=None, drop: s
     return text
 
 
+TEST_SCRYPT_N = 2**10  # tests that are not about cryptography derive keys ~60x faster
+
+
+@pytest.fixture(autouse=True)
+def cheap_key_derivation(request, monkeypatch):
+    """New key slots use a cheap scrypt cost, except in tests marked `production_kdf` (the vault's own
+    tests). The cost is stored per slot, so reopening uses whatever the slot was made with; processes
+    started by a test (the real CLI) keep the production cost."""
+    if request.node.get_closest_marker("production_kdf"):
+        return
+    from generation.vault import crypto
+
+    def fresh(cls):
+        return cls(n=TEST_SCRYPT_N, salt=crypto.b64e(os.urandom(16)))
+
+    monkeypatch.setattr(crypto.KdfParams, "fresh", classmethod(fresh))
+
+
 @pytest.fixture
 def memorial_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
@@ -91,6 +109,20 @@ def cli(memorial_home):
         return runner.invoke(group, [str(a) for a in args], env=env, input=input, catch_exceptions=False)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory):
+    """One `memorial demo --quick` per test session (it trains a GAN): (home, out folder, click Result).
+    Tests read its outputs and must not change them."""
+    from generation.cli import _register, cli as group
+
+    _register()
+    root = tmp_path_factory.mktemp("quick-demo")
+    home, out = root / "home", root / "out"
+    result = CliRunner().invoke(group, ["demo", "--quick", "--quiet", "--out", str(out)],
+                                env={"MEMORIAL_HOME": str(home), "MEMORIAL_PASSPHRASE": None}, catch_exceptions=False)
+    return home, out, result
 
 
 def run_memorial(*args, env: dict | None = None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:

@@ -60,3 +60,29 @@ def test_wrong_kind_version_code_and_garbage_are_refused(monkeypatch):
 def test_shapes_are_checked_at_the_boundary():
     with pytest.raises(AssertionError):
         A.ExpressionTrack(fps=30, codes=np.zeros((5, 3), np.float32), pose=np.zeros((5, 6), np.float32), source="idle")
+
+
+def test_a_bad_artifact_is_a_one_line_memorial_error():
+    from click.testing import CliRunner
+
+    from generation.artifacts import ArtifactError, HeadModel
+    from generation.cli import MemorialGroup
+    from generation.errors import MemorialError
+
+    with pytest.raises(ArtifactError) as caught:
+        HeadModel.from_bytes(b"not an artifact")
+    assert isinstance(caught.value, MemorialError)
+
+    import click
+
+    @click.group(cls=MemorialGroup)
+    def group():
+        pass
+
+    @group.command()
+    def load():
+        HeadModel.from_bytes(b"not an artifact")
+
+    result = CliRunner().invoke(group, ["load"])
+    assert result.exit_code == ArtifactError.exit_code != 0
+    assert result.output.count("\n") == 1 and result.output.startswith("memorial: error: not a HeadModel artifact")

@@ -35,7 +35,7 @@ def load_head(vault) -> HeadModel:
     try:
         return HeadModel.from_bytes(vault.get(KEYS["head"]))
     except KeyError:
-        raise UsageError("this subject has no head model yet: ingest photos first (`memorial subject ingest`), "
+        raise UsageError("this subject has no head model yet: ingest photos first (`memorial ingest`), "
                          "which fits the head") from None
     except ArtifactError as exc:
         raise UsageError(f"the stored head model cannot be read: {exc}") from None
@@ -51,7 +51,7 @@ def load_track(vault, name: str) -> ExpressionTrack:
     if not vault.exists(key):
         names = track_names(vault)
         raise UsageError(f"no track named {name!r}" + (f" (tracks: {', '.join(names)})" if names else
-                                                        " (this subject has no tracks yet; make one with --text)"))
+                                                        " (this subject has no tracks yet; make one with `memorial say NAME \"…\"`)"))
     try:
         return ExpressionTrack.from_bytes(vault.get(key))
     except ArtifactError as exc:

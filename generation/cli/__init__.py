@@ -20,7 +20,9 @@ class MemorialGroup(click.Group):
 
 @click.group(cls=MemorialGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="memorial-vr")
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also show the native libraries' own log lines (normally kept in the data folder's logs/native.log).")
+def cli(verbose: bool) -> None:
     """Memorial VR: meet a lost relative again, as a clearly labelled AI-generated likeness.
 
     Data is kept encrypted under $MEMORIAL_HOME (default: your user data folder).
@@ -47,8 +49,25 @@ def _register() -> None:
     speech.register(cli)  # say, drive, lipsync, memory, converse
 
 
+def _verbose(argv: list[str]) -> bool:
+    """`-v`/`--verbose` before the command name: show native libraries' own log lines too."""
+    for word in argv:
+        if not word.startswith("-"):
+            return False
+        if word in ("-v", "--verbose"):
+            return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    from ..native_logs import route_native_logs_to_file
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not _verbose(args):
+        route_native_logs_to_file()
     _register()
-    cli.main(args=argv, prog_name="memorial")
+    cli.main(args=args, prog_name="memorial")
 
 

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from ..artifacts import KEYS, ArtifactError, SubjectDataset
 from ..errors import UsageError
 
-NO_DATA_HINT = ("ingest photos or a video first, e.g. `memorial subject ingest NAME photo.jpg`, "
-                "then `memorial subject fit NAME`")
+NO_DATA_HINT = ("ingest photos or a video first, e.g. `memorial ingest NAME photo.jpg` "
+                "(it fits the head too; or `memorial subject fit NAME` after `--no-fit`)")
 
 
 class NoUsableSamples(UsageError):

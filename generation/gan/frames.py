@@ -76,7 +76,7 @@ def load_track(vault, track) -> tuple[str, ExpressionTrack]:
     try:
         raw = vault.get(key)
     except KeyError:
-        raise UsageError(f"subject '{vault.name}' has no track '{track}' (make one with `memorial animate`)") from None
+        raise UsageError(f"subject '{vault.name}' has no track '{track}' (make one with `memorial say` or `memorial drive`)") from None
     try:
         return track, ExpressionTrack.from_bytes(raw)
     except ArtifactError as exc:

@@ -17,9 +17,8 @@ def _chunks(data: bytes, size: int = 48, count: int = 24) -> list[bytes]:
 
 
 @pytest.mark.slow
-def test_quick_demo_end_to_end_leaks_nothing(cli, memorial_home, tmp_path):
-    out = tmp_path / "out"
-    result = cli("demo", "--quick", "--quiet", "--out", out, passphrase=None)
+def test_quick_demo_end_to_end_leaks_nothing(quick_demo, tmp_path):
+    memorial_home, out, result = quick_demo
     assert result.exit_code == 0, result.output
     assert "Grace Brewster Murray Hopper" in result.output
     assert "1 real" in result.output and "synthetic" in result.output  # single-photo mode
@@ -42,6 +41,12 @@ def test_quick_demo_end_to_end_leaks_nothing(cli, memorial_home, tmp_path):
     # The only image in the output is the labelled, signed still.
     assert (out / "memorial.png").read_bytes().startswith(b"\x89PNG")
 
-    again = cli("demo", "--quick", "--quiet", "--out", out, passphrase=None)
+    from click.testing import CliRunner
+
+    from generation.cli import cli
+
+    again_out = tmp_path / "again"
+    again = CliRunner().invoke(cli, ["demo", "--quick", "--quiet", "--out", str(again_out)],
+                               env={"MEMORIAL_HOME": str(memorial_home), "MEMORIAL_PASSPHRASE": None})
     assert again.exit_code == 0, again.output
     assert "already in the vault" in again.output

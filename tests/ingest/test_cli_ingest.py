@@ -88,3 +88,22 @@ def test_ingest_of_one_portrait_fits_through_single_photo_mode(cli, make_subject
     assert " 0 synthetic" not in result.output
     again = cli("ingest", "rose", portrait_path(), "-q")  # nothing new: no error, no refit
     assert again.exit_code == 0 and "already ingested" in again.output and "Dataset" not in again.output
+
+
+def test_native_log_lines_stay_out_of_the_terminal(make_subject, memorial_home, media_dir):
+    """mediapipe/TFLite write to fd 2 below Python: the user sees only our lines; the log keeps theirs."""
+    make_subject("rose")
+    env = {"MEMORIAL_HOME": str(memorial_home), "MEMORIAL_PASSPHRASE": OWNER_PASS}
+    quiet = run_memorial("ingest", "rose", media_dir / "hopper.jpg", "--no-fit", "-q", env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Accepted       1 file(s)" in quiet.stdout
+    assert quiet.stderr.strip() == "", quiet.stderr
+    log = (memorial_home / "logs" / "native.log").read_text()
+    assert "XNNPACK" in log or "W0000" in log or "absl" in log, log[:500]
+
+    bad = run_memorial("ingest", "rose", media_dir / "missing.jpg", env=env)
+    assert bad.returncode != 0 and bad.stderr.splitlines()[-1].startswith("memorial: error:"), bad.stderr  # ours show
+
+    make_subject("lily")  # a fresh subject, so the face is detected again
+    loud = run_memorial("-v", "ingest", "lily", media_dir / "hopper.jpg", "--no-fit", "-q", env=env)
+    assert loud.returncode == 0 and loud.stderr.strip() != "", "with -v the native lines reach the terminal"

@@ -65,7 +65,11 @@ def test_media_command_writes_only_verified_files(name, request, cli, tmp_path):
         request.getfixturevalue("fitted_subject")
     out = tmp_path / "out"
     out.mkdir()
-    result = cli(*export_paths.MEDIA_WRITERS[name](out))
+    if name == "demo":  # the session's one demo run: the same command, without training a GAN again
+        demo_home, out, result = request.getfixturevalue("quick_demo")
+        request.getfixturevalue("monkeypatch").setenv("MEMORIAL_HOME", str(demo_home))  # verify as that installation
+    else:
+        result = cli(*export_paths.MEDIA_WRITERS[name](out))
     assert result.exit_code == 0, f"`memorial {name}` failed: {result.output.strip()[-500:]}"
     written = export_paths.files_under(out)
     assert written, f"`memorial {name}` wrote nothing"

@@ -11,6 +11,8 @@ from generation.vault.consent import parse_consent
 from generation.vault.roles import MATRIX, ROLES, Action, authorize
 from tests.conftest import consent_toml
 
+pytestmark = pytest.mark.production_kdf  # the vault is tested with the cost it ships with
+
 # The documented matrix (README "Roles and permissions"), written out independently of the code.
 #            owner family therapist viewer
 EXPECTED = {

@@ -12,6 +12,8 @@ from generation.errors import TamperError, UsageError, WrongPassphrase
 from generation.vault import open_vault
 from tests.conftest import OWNER_PASS
 
+pytestmark = pytest.mark.production_kdf  # the vault is tested with the cost it ships with
+
 
 def test_put_get_roundtrip_and_no_plaintext_on_disk(make_subject, memorial_home):
     vault = make_subject()
@@ -221,3 +223,13 @@ def test_blob_removed_behind_the_index_is_tampering(make_subject):
     (vault.folder / "blobs" / info.id).unlink()
     with pytest.raises(TamperError, match="missing"):
         vault.get("original/x")
+
+
+def test_new_key_slots_use_the_production_scrypt_cost(make_subject, memorial_home):
+    import json
+
+    make_subject("rose").close()
+    header = json.loads((memorial_home / "subjects" / "rose" / "vault.json").read_text())
+    kdfs = [slot["kdf"] for slot in header["slots"].values()] if isinstance(header["slots"], dict) else \
+        [slot["kdf"] for slot in header["slots"]]
+    assert kdfs and all(k["algorithm"] == "scrypt" and k["n"] >= 2**16 and k["r"] >= 8 for k in kdfs), kdfs
