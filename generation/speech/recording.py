@@ -177,7 +177,9 @@ def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> d
                             for m, t, _ in mel_t])
         target = np.concatenate([y for _, _, y in mel_t])
         scores.append(np.corrcoef(p, target)[0, 1] if p.std() > 1e-9 and target.std() > 1e-9 else -1.0)
-    lead = float(round(leads[int(np.nanargmax(scores))], 3))
+    # the curve is broad and a single 10 ms step is noise: peak of its 50 ms moving average
+    smooth_scores = np.convolve(np.nan_to_num(np.asarray(scores), nan=-1.0), np.ones(5) / 5, mode="same")
+    lead = float(round(leads[2:-2][int(np.argmax(smooth_scores[2:-2]))], 3))
     x = np.concatenate([audio_model.windows(m, t + lead) for m, t, _ in clips])
     y = np.concatenate([y for _, _, y in clips])
     return audio_model.train(x, y, steps=steps, progress=progress, init=prior_ckpt, prior=prior_pairs,
