@@ -217,8 +217,12 @@ class Trainer:
         self.G.load_state_dict(t["G"])
         self.D.load_state_dict(t["D"])
         self.G_ema.load_state_dict(ckpt["G_ema"])
-        self.opt_G.load_state_dict(t["opt_G"])
-        self.opt_D.load_state_dict(t["opt_D"])
+        try:
+            self.opt_G.load_state_dict(t["opt_G"])
+            self.opt_D.load_state_dict(t["opt_D"])
+        except ValueError:  # written before the linear basis was solved in closed form
+            raise MemorialError("this checkpoint's optimiser state is from an older version; "
+                                "train again without --resume") from None
         self.step = int(ckpt["step"])
         self.lr_scale = float(t["lr_scale"])
         self.rollbacks = int(t["rollbacks"])

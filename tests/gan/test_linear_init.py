@@ -1,5 +1,6 @@
 """The closed-form start of the linear expression basis, and the CPU thread rule."""
 
+import pytest
 import torch
 
 from generation.gan import linear_init
@@ -44,3 +45,20 @@ def test_cpu_training_leaves_one_core_free(monkeypatch):
     assert train_mod.cpu_threads() == 7
     monkeypatch.setattr(train_mod.os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert train_mod.cpu_threads() == 1
+
+
+def test_resuming_a_checkpoint_from_before_the_closed_form_basis_is_refused(make_subject):
+    from generation.artifacts import KEYS
+    from generation.errors import MemorialError
+    from generation.gan import checkpoint
+
+    vault = make_subject()
+    vault.put(KEYS["dataset"], make_dataset().to_bytes(), kind="dataset")
+    train_mod.run_subject(vault, "cpu-demo", steps=2, progress=False, overrides=TINY, say=lambda s: None)
+    ckpt = checkpoint.load(vault, "checkpoint/current")
+    old = ckpt["train"]["opt_G"]
+    old["param_groups"][0]["params"] = old["param_groups"][0]["params"] + [max(old["param_groups"][0]["params"]) + 1]
+    checkpoint.save(vault, "checkpoint/current", ckpt)  # as main's code wrote it: the basis had Adam state
+    with pytest.raises(MemorialError, match="train again without --resume"):
+        train_mod.run_subject(vault, "cpu-demo", steps=4, progress=False, resume=True, overrides=TINY,
+                              say=lambda s: None)
