@@ -165,21 +165,34 @@ def training_pairs(vault, progress=None) -> tuple[list[tuple[np.ndarray, np.ndar
             for v in videos], n
 
 
-def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> dict:
-    """Measure the subject's mouth lead on her own clips, then adapt the prior to her."""
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1]) if a.std() > 1e-9 and b.std() > 1e-9 else -1.0
+
+
+def measure_lead(prior_ckpt: dict, clips) -> float:
+    """How far (s) the person's mouth runs ahead of the sound, from her own clips.
+
+    Two views of the same question, summed so each steadies the other: the prior's jaw
+    (what the sounds say the mouth should do) and plain loudness (the mean normalised
+    log-mel), each correlated with her real jaw with the audio read `lead` later. The peak
+    of the 50 ms moving average is taken: the curves are broad and one 10 ms step is noise."""
     jaw = list(vz.MOUTH).index("jaw_open")
-    mel_t = [(mel, t, y[:, jaw]) for mel, t, y in clips]
-    # one lead for the person: the best over all her frames together
+    target = np.concatenate([y[:, jaw] for _, _, y in clips])
     leads = np.arange(-LEAD_MAX_S, LEAD_MAX_S + 0.005, 0.01)
     scores = []
     for lead in leads:
-        p = np.concatenate([audio_model.predict_windows(prior_ckpt, audio_model.windows(m, t + lead))[:, jaw]
-                            for m, t, _ in mel_t])
-        target = np.concatenate([y for _, _, y in mel_t])
-        scores.append(np.corrcoef(p, target)[0, 1] if p.std() > 1e-9 and target.std() > 1e-9 else -1.0)
-    # the curve is broad and a single 10 ms step is noise: peak of its 50 ms moving average
-    smooth_scores = np.convolve(np.nan_to_num(np.asarray(scores), nan=-1.0), np.ones(5) / 5, mode="same")
-    lead = float(round(leads[2:-2][int(np.argmax(smooth_scores[2:-2]))], 3))
+        model = np.concatenate([audio_model.predict_windows(prior_ckpt, audio_model.windows(m, t + lead))[:, jaw]
+                                for m, t, _ in clips])
+        loud = np.concatenate([np.interp((t + lead) / audio_model.HOP_S, np.arange(len(m)), m.mean(1))
+                               for m, t, _ in clips])
+        scores.append(_corr(model, target) + _corr(loud, target))
+    smooth = np.convolve(np.asarray(scores), np.ones(5) / 5, mode="same")
+    return float(round(leads[2:-2][int(np.argmax(smooth[2:-2]))], 3))
+
+
+def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> dict:
+    """Measure the person's mouth lead on her own clips, then adapt the prior to her."""
+    lead = measure_lead(prior_ckpt, clips)
     x = np.concatenate([audio_model.windows(m, t + lead) for m, t, _ in clips])
     y = np.concatenate([y for _, _, y in clips])
     return audio_model.train(x, y, steps=steps, progress=progress, init=prior_ckpt, prior=prior_pairs,
