@@ -22,6 +22,7 @@ KEYS = {
     "track": "track/{name}",  # ExpressionTrack
     "frames": "frames/{name}",  # FrameSequence
     "checkpoint": "checkpoint/{name}",  # GeneratorCheckpoint (torch; see generation.gan)
+    "bust": "bust/current",  # BustModel (hair and upper body, detailed face texture)
 }
 
 
@@ -207,3 +208,42 @@ class FrameSequence:
     def from_bytes(cls, data: bytes) -> "FrameSequence":
         meta, a = _unpack(data, cls.FORMAT, cls.VERSION, coded=False)
         return cls(fps=meta["fps"], frames=a["frames"], meta=meta["meta"])
+
+
+@dataclass
+class BustModel:
+    """Hair and upper body as a textured shell lifted from the person's best photo, and a detailed,
+    completed face texture for the HeadModel it was fitted with (see generation.face.bust)."""
+
+    vertices: np.ndarray  # [V,3] float32, head metres (HeadModel axes)
+    faces: np.ndarray  # [F,3] int32
+    uvs: np.ndarray  # [V,2] float32, origin bottom-left, into `texture`
+    follow: np.ndarray  # [V] float32 0..1: how much a vertex turns with the head (hair 1, shoulders 0)
+    texture: np.ndarray  # [H,W,4] uint8 RGBA: photo (left half) | hair-filled back (right half)
+    face_texture: np.ndarray  # [S,S,3] uint8 face texture in the head's UV space, never-seen texels filled
+    face_detail: np.ndarray  # [S,S] uint8 255 = texel seen sharply: generator frames get this detail on top
+    backdrop: np.ndarray  # [h,w,3] uint8 the source photo with the person painted out (living portrait)
+    meta: dict = field(default_factory=dict)  # source photo id, pose, head sha256, ...
+
+    FORMAT = "BustModel"
+    VERSION = 1
+
+    def __post_init__(self) -> None:
+        v = len(self.vertices)
+        assert self.vertices.shape == (v, 3) and self.faces.ndim == 2 and self.faces.shape[1] == 3
+        assert self.uvs.shape == (v, 2) and self.follow.shape == (v,)
+        assert self.texture.ndim == 3 and self.texture.shape[2] == 4 and self.texture.dtype == np.uint8
+        s = self.face_texture.shape[0]
+        assert self.face_texture.shape == (s, s, 3) and self.face_texture.dtype == np.uint8
+        assert self.face_detail.shape == (s, s) and self.face_detail.dtype == np.uint8
+        assert self.backdrop.ndim == 3 and self.backdrop.shape[2] == 3 and self.backdrop.dtype == np.uint8
+
+    def to_bytes(self) -> bytes:
+        arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "follow", "texture", "face_texture",
+                                                 "face_detail", "backdrop")}
+        return _pack(self.FORMAT, self.VERSION, {"meta": self.meta}, arrays, coded=False)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "BustModel":
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION, coded=False)
+        return cls(meta=meta["meta"], **a)

@@ -42,7 +42,7 @@ class DemoOptions:
 
     @property
     def size(self) -> tuple[int, int]:
-        return (320, 180) if self.quick else (640, 360)
+        return (320, 180) if self.quick else (1280, 720)
 
     @property
     def fps(self) -> int:

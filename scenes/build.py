@@ -16,6 +16,7 @@ from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Mate
                           TransparencyAttrib)
 
 from vr_app.geom import MeshGeom, trimesh_geom
+from vr_app.stage import FAR, NEAR
 from vr_app.textures import make_texture
 
 from . import textures
@@ -115,8 +116,9 @@ class BuiltScene:
     def place_camera(self, camera: NodePath, lens=None) -> None:
         camera.set_pos(*self.spec.camera_pos)
         camera.look_at(*self.spec.camera_look_at)
-        if lens is not None:
+        if lens is not None:  # every display gets the same view: field of view and clip range
             lens.set_min_fov(self.spec.fov)
+            lens.set_near_far(NEAR, FAR)
 
 
 def _sky(spec: SceneSpec, root: NodePath) -> None:

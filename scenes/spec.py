@@ -74,6 +74,10 @@ class SceneSpec:
     objects: list[Obj] = field(default_factory=list)
     candles: list[Candle] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
+    presentation: str = "bust"  # "bust": free-standing | "portrait": a living portrait on an easel
+
+
+PRESENTATIONS = ("bust", "portrait")
 
 
 def available() -> list[str]:
@@ -126,6 +130,9 @@ def parse(data: dict, name: str) -> SceneSpec:
     if amb.get("kind", "room") not in ("garden", "room", "chapel"):
         raise UsageError(f"{w}: ambience kind must be garden, room or chapel")
     sky = data.get("sky")
+    presentation = bust.get("presentation", "bust")
+    if presentation not in PRESENTATIONS:
+        raise UsageError(f"{w} [bust]: presentation must be one of {', '.join(PRESENTATIONS)}, got {presentation!r}")
     return SceneSpec(
         name=name, title=str(data.get("title", name)), background=_vec(data, "background", 3, w, [0, 0, 0]),
         ambient=_vec(data, "ambient", 3, w, [0.2, 0.2, 0.2]), camera_pos=_vec(cam, "pos", 3, f"{w} [camera]"),
@@ -133,7 +140,7 @@ def parse(data: dict, name: str) -> SceneSpec:
         bust_pos=_vec(bust, "pos", 3, f"{w} [bust]"), bust_heading=float(bust.get("heading", 0)),
         ambience=amb.get("kind", "room"), ambience_db=float(amb.get("level_db", -30)),
         sky=[_vec(sky, "zenith", 3, f"{w} [sky]"), _vec(sky, "horizon", 3, f"{w} [sky]")] if sky else None,
-        lights=lights, objects=objects, candles=candles, photos=photos)
+        lights=lights, objects=objects, candles=candles, photos=photos, presentation=presentation)
 
 
 def load(name_or_path: str | Path) -> SceneSpec:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assets.signal import resample
+
 from .errors import MemorialError
 
 SOFA_PATHS = (Path("/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa"), Path("/usr/share/libmysofa/default.sofa"))
@@ -100,17 +102,6 @@ def distance_gain(d: float) -> float:
     """OpenAL's inverse-distance-clamped law, the same one the live viewer uses."""
     d = max(d, REF_DISTANCE)
     return REF_DISTANCE / (REF_DISTANCE + ROLLOFF * (d - REF_DISTANCE))
-
-
-def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    if rate_in == rate_out:
-        return np.asarray(x, np.float32)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(int(rate_in), int(rate_out))
-    return resample_poly(x, rate_out // g, rate_in // g).astype(np.float32)
 
 
 def render(mono: np.ndarray, sample_rate: int, position: np.ndarray, out_rate: int = OUT_RATE) -> np.ndarray:

@@ -11,6 +11,8 @@ import numpy as np
 from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData,
                           GeomVertexFormat, InternalName, Material, MaterialAttrib)
 
+from assets.mesh import vertex_normals
+
 _FLOATS = 12  # x y z, nx ny nz, u v, r g b a
 
 
@@ -23,16 +25,6 @@ def _format() -> GeomVertexFormat:
     fmt = GeomVertexFormat()
     fmt.add_array(array)
     return GeomVertexFormat.register_format(fmt)
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted smooth normals, [V,3] from [V,3] and [F,3]."""
-    tri = vertices[faces]  # [F,3,3]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # [F,3]
-    idx = faces.reshape(-1)  # each face adds its normal to its three vertices
-    vn = np.stack([np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)], axis=1)
-    norm = np.linalg.norm(vn, axis=1, keepdims=True)
-    return (vn / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
 class MeshGeom:

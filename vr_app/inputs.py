@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from generation.artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence, HeadModel
+from generation.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel
 
 from .errors import UsageError
 from .textures import TextureStream
@@ -29,6 +29,7 @@ class RoomInputs:
     title: str = ""
     photos: list[np.ndarray] = field(default_factory=list)  # [h,w,3] thumbnails
     texture_source: str = ""
+    bust: BustModel | None = None  # the person's hair and upper body, when fitted with this head
 
 
 def load_head(vault) -> HeadModel:
@@ -39,6 +40,21 @@ def load_head(vault) -> HeadModel:
                          "which fits the head") from None
     except ArtifactError as exc:
         raise UsageError(f"the stored head model cannot be read: {exc}") from None
+
+
+def load_bust(vault) -> BustModel | None:
+    """The stored BustModel if it belongs to the stored head (a re-fit head makes it stale), else None;
+    an unreadable one is an error (the room would silently lose the person's hair and shoulders)."""
+    if not vault.exists(KEYS["bust"]):
+        return None
+    head_sha = vault.info(KEYS["head"]).meta.get("sha256") if vault.exists(KEYS["head"]) else None
+    if head_sha is None or vault.info(KEYS["bust"]).meta.get("head_sha256") != head_sha:
+        return None
+    try:
+        return BustModel.from_bytes(vault.get(KEYS["bust"]))
+    except ArtifactError as exc:
+        raise UsageError(f"the stored bust cannot be read ({exc}); run `memorial subject fit {vault.name}` "
+                         "to build it again") from None
 
 
 def track_names(vault) -> list[str]:
@@ -131,4 +147,4 @@ def load_inputs(vault, track: str | ExpressionTrack | None, frames_key: str | No
     except Exception:  # the title is cosmetic; consent itself was checked by authorize()
         title = ""
     return RoomInputs(head=head, texture=stream, track=trk, title=title, photos=photo_thumbnails(vault, photos),
-                      texture_source=source)
+                      texture_source=source, bust=load_bust(vault))

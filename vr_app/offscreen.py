@@ -13,7 +13,7 @@ from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, Graphic
                           WindowProperties)
 
 from .errors import RenderError
-from .stage import Stage
+from .stage import FAR, NEAR, Stage
 
 BACKENDS = {"software": "p3tinydisplay", "gl": "p3headlessgl"}
 
@@ -34,6 +34,16 @@ class OffscreenRenderer:
         if self.pipe is None:
             raise RenderError(f"the {backend} render backend ({BACKENDS[backend]}) could not be loaded")
         self.engine = GraphicsEngine(self.pipe)
+        # The frame is drawn into a framebuffer object owned by a tiny host, never into the host's
+        # EGL pbuffer itself: drivers disagree on a pbuffer's default draw/read buffers (Mesa gives it a
+        # back buffer, others need not), while an FBO's colour attachment behaves alike everywhere.
+        host_fb = FrameBufferProperties()
+        host_fb.set_rgb_color(True)
+        self.host = self.engine.make_output(self.pipe, "memorial-offscreen-host", -100, host_fb,
+                                            WindowProperties.size(16, 16), GraphicsPipe.BF_refuse_window)
+        if self.host is None:
+            raise RenderError(f"could not create an offscreen context with the {backend} backend")
+        self.host.set_active(False)  # it only carries the GL context
         fb = FrameBufferProperties()
         fb.set_rgb_color(True)
         fb.set_color_bits(24)
@@ -41,7 +51,7 @@ class OffscreenRenderer:
         if multisample:
             fb.set_multisamples(multisample)
         self.buffer = self.engine.make_output(self.pipe, "memorial-offscreen", 0, fb, WindowProperties.size(*self.size),
-                                              GraphicsPipe.BF_refuse_window)
+                                              GraphicsPipe.BF_refuse_window, self.host.get_gsg(), self.host)
         if self.buffer is None:
             raise RenderError(f"could not create a {w}x{h} offscreen buffer with the {backend} backend")
         self.buffer.set_clear_color((0.0, 0.0, 0.0, 1.0))
@@ -52,7 +62,7 @@ class OffscreenRenderer:
         lens = PerspectiveLens()
         lens.set_min_fov(fov)  # the narrower side sees `fov` degrees
         lens.set_aspect_ratio(self.size[0] / self.size[1])
-        lens.set_near_far(0.05, 100.0)
+        lens.set_near_far(NEAR, FAR)
         cam_node = Camera("camera", lens)
         camera = render.attach_new_node(cam_node)
         region = self.buffer.make_display_region()

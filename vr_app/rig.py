@@ -14,8 +14,9 @@ import trimesh
 from panda3d.core import Material, NodePath
 
 from generation import expression
-from generation.artifacts import ExpressionTrack, HeadModel
+from generation.artifacts import BustModel, ExpressionTrack, HeadModel
 
+from .bust_shell import DetailedStream, ShellNode, pivot_motion
 from .geom import MeshGeom, trimesh_geom
 from .textures import TextureStream, make_texture, set_texture_image
 
@@ -104,19 +105,27 @@ def skin_tone(head: HeadModel, texture: np.ndarray) -> np.ndarray:
     return np.median(samples, axis=0)
 
 
+def rig_origin(head: HeadModel, openings: dict | None = None) -> np.ndarray:
+    """Head coordinates of the rig's root: the midpoint between the eyes, [3]."""
+    openings = eye_openings(head) if openings is None else openings
+    eyes_mid = (np.mean([o["iris"] for o in openings.values()], axis=0) if openings
+                else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
+    return eyes_mid.astype(np.float32)
+
+
 class HeadRig:
     """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
 
     def __init__(self, head: HeadModel, parent: NodePath, texture: TextureStream,
-                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38)):
+                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None):
         self.head = head
         self.track = track
-        self.stream = texture
+        self.bust = bust
+        self.stream = texture if bust is None else DetailedStream(texture, bust)
+        texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
-        eyes_mid = (np.mean([o["iris"] for o in self.openings.values()], axis=0) if self.openings
-                    else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
-        self.origin = eyes_mid.astype(np.float32)  # head coords of the rig's root
+        self.origin = rig_origin(head, self.openings)  # head coords of the rig's root
         verts = head.vertices - self.origin
         self.has_neck = bool(head.regions.get("neck"))  # the mesh carries its own neck down to its lowest ring
         bottom = float(verts[:, 1].min())
@@ -163,7 +172,11 @@ class HeadRig:
         self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
         self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
-        self._build_body(skin / 255.0, clothing, bottom, centre_z)
+        self.shell = None
+        if bust is None:
+            self._build_body(skin / 255.0, clothing, bottom, centre_z)
+        else:  # the person's own hair, collar and shoulders
+            self.shell = ShellNode(bust, self.root, self.origin)
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
@@ -209,6 +222,11 @@ class HeadRig:
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
 
+    def set_stream(self, texture: TextureStream) -> None:
+        """Another line's face frames (over the bust's detailed texture when there is one)."""
+        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust)
+        self._frame = (-1, -1, -1.0)
+
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""
         key = self.stream.index(t)
@@ -222,6 +240,8 @@ class HeadRig:
         yaw, pitch, roll = (float(x) for x in pose[:3])
         self.pivot.set_hpr(yaw, -pitch, roll)
         self.pivot.set_pos(*(to_panda(self.neck_point + np.asarray(pose[3:6], np.float32))))
+        if self.shell is not None:
+            self.shell.follow(pivot_motion(self.pivot, self.root, to_panda(self.neck_point)))
 
     def update(self, t: float) -> None:
         self.set_code(self.code_at(t))

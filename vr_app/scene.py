@@ -15,6 +15,7 @@ from generation.artifacts import ExpressionTrack, HeadModel
 from scenes.build import build_scene
 from scenes.spec import SceneSpec
 
+from . import shading
 from .overlay import Overlay
 from .rig import HeadRig
 from .stage import Stage
@@ -38,10 +39,18 @@ class Timeline:
 class MemorialScene:
     def __init__(self, stage: Stage, spec: SceneSpec, head: HeadModel, texture: TextureStream,
                  track: ExpressionTrack | None = None, photos: list[np.ndarray] | None = None,
-                 title: str = "", intro_s: float = 2.0):
+                 title: str = "", intro_s: float = 2.0, bust=None):
         self.stage = stage
         self.room = build_scene(spec, stage.render, photos)
-        self.rig = HeadRig(head, self.room.bust_anchor, texture, track)
+        parent, self.portrait = self.room.bust_anchor, None
+        if spec.presentation == "portrait" and bust is not None:  # without a fitted bust: a free-standing head
+            from .portrait import LivingPortrait
+            from .rig import rig_origin
+
+            self.portrait = LivingPortrait(self.room.bust_anchor, bust, rig_origin(head))
+            parent, head, bust = self.portrait.photo_space, self.portrait.trim(head), self.portrait.trim(bust)
+        self.rig = HeadRig(head, parent, texture, track, bust=bust)
+        self.shadow_camera = shading.apply(self.room, self.rig)  # GL displays; software ignores it
         self.room.place_camera(stage.camera, stage.lens)
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track
@@ -54,8 +63,7 @@ class MemorialScene:
         self.track = track
         self.rig.track = track
         if texture is not None:
-            self.rig.stream = texture
-            self.rig._frame = (-1, -1, -1.0)
+            self.rig.set_stream(texture)
         self.cues = cues(track)
         self.timeline.body_s = track.duration if track else 0.0
 

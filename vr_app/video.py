@@ -104,7 +104,7 @@ def make_exporter(vault):
     return Exporter(vault, command="render", kind="video", locale=None)
 
 
-def render_video(vault, track, out_path, scene: str = "garden", size=(640, 360), fps: int = 30,
+def render_video(vault, track, out_path, scene: str = "garden", size=(1280, 720), fps: int = 30,
                  frames_key: str | None = None, png_path=None, backend: str = "software", exporter=None,
                  progress: bool = True) -> Path:
     """Render `track` (a name in the vault or an ExpressionTrack) in `scene` to a labelled mp4.
@@ -135,7 +135,7 @@ def render_video(vault, track, out_path, scene: str = "garden", size=(640, 360),
     with OffscreenRenderer(tuple(size), backend=backend) as renderer:
         renderer.buffer.set_clear_color((*spec.background, 1))
         sc = MemorialScene(renderer.stage, spec, inputs.head, inputs.texture, inputs.track, inputs.photos,
-                           title=inputs.title, intro_s=INTRO_S)
+                           title=inputs.title, intro_s=INTRO_S, bust=inputs.bust)
         if getattr(ex, "draws_label", False) or hasattr(ex, "label_box"):
             sc.overlay.label_np.hide()  # the exporter stamps its own, larger label on every frame
         body = INTRO_S + inputs.track.duration + sc.timeline.tail_s

@@ -66,8 +66,13 @@ class Player:
                 self.audio.play_voice(self.t - self.scene.timeline.intro_s)
 
 
-def run(inputs, spec, lines: list, max_seconds: float | None = None, textures: list | None = None) -> None:
-    """Open the window and run until the visitor quits (or `max_seconds`, for tests)."""
+def run(inputs, spec, lines: list, max_seconds: float | None = None, textures: list | None = None,
+        screenshot: str | None = None) -> None:
+    """Open the window and run until the visitor quits (or `max_seconds`, for tests).
+
+    `screenshot`: a PNG path; the window's own framebuffer is read back into it when `max_seconds`
+    ends the run (the pixel test of this display path).
+    """
     check_display()
     from panda3d.core import loadPrcFileData
 
@@ -82,12 +87,14 @@ def run(inputs, spec, lines: list, max_seconds: float | None = None, textures: l
     if base.win is None:
         raise DisplayUnavailable("could not open a window on this display")
     try:
-        _run(base, inputs, spec, lines, max_seconds, textures)
+        _run(base, inputs, spec, lines, max_seconds, textures, screenshot)
     finally:
         base.destroy()
 
 
-def _run(base, inputs, spec, lines, max_seconds, textures=None) -> None:
+def _run(base, inputs, spec, lines, max_seconds, textures=None, screenshot=None) -> None:
+    from panda3d.core import Filename
+
     from .ambience import synthesize
     from .audio import SpatialAudio
     from .scene import MemorialScene
@@ -98,7 +105,7 @@ def _run(base, inputs, spec, lines, max_seconds, textures=None) -> None:
     stage = Stage(render=base.render, aspect2d=base.aspect2d, camera=base.camera, lens=base.camLens, size=size)
     base.win.set_clear_color((*spec.background, 1))
     scene = MemorialScene(stage, spec, inputs.head, inputs.texture, lines[0] if lines else None, inputs.photos,
-                          title=inputs.title)
+                          title=inputs.title, bust=inputs.bust)
     home_h, home_p = base.camera.get_h(), base.camera.get_p()
     audio = None
     if base.sfxManagerList and base.sfxManagerList[0].is_valid():
@@ -111,6 +118,8 @@ def _run(base, inputs, spec, lines, max_seconds, textures=None) -> None:
     def tick(task):
         player.step(clock.get_dt() if clock is not None else 1 / 60)
         if max_seconds is not None and task.time > max_seconds:
+            if screenshot:
+                base.win.get_screenshot().write(Filename.from_os_specific(str(screenshot)))
             base.userExit()
         return task.cont
 

@@ -10,7 +10,7 @@ import click
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("memorial-demo"),
               show_default=True, help="Folder for the demo's video and still.")
-@click.option("--scene", default="garden", show_default=True, help="Memorial room: garden, living_room or chapel.")
+@click.option("--scene", default="garden", show_default=True, help="Memorial room: garden, living_room, chapel or portrait_room (a living portrait).")
 @click.option("--retrain", is_flag=True, help="Train the GAN again even if a checkpoint exists.")
 @click.option("--quick", is_flag=True, help="Smoke run: a few training steps and a small, short-fps video.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")

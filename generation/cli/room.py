@@ -10,7 +10,7 @@ from ..errors import UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 
-SCENES = "garden, living_room, chapel"
+SCENES = "garden, living_room, chapel, portrait_room"
 
 
 def _track_for(vault, track: str | None, text: str | None):
@@ -37,9 +37,11 @@ def _track_for(vault, track: str | None, text: str | None):
 @click.option("--standing", is_flag=True, help="Headset only: standing mode (teleport within the room).")
 @click.option("--stats", is_flag=True, help="Headset only: print frame timing when the session ends.")
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
+@click.option("--screenshot", type=click.Path(dir_okay=False), default=None, hidden=True,
+              help="Desktop only, with --seconds: save the window's last frame to this PNG (tests).")
 @member_option
 def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: bool, standing: bool, stats: bool,
-         seconds: float | None, member: str | None) -> None:
+         seconds: float | None, screenshot: str | None, member: str | None) -> None:
     """Open the memorial room in a window and meet the likeness.
 
     --display auto uses a headset when an OpenXR runtime reports one, else a window.
@@ -70,7 +72,7 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
         vault.log("view", scene=spec.name, tracks=",".join(names), display=chosen)
     click.echo(f"Opening {spec.title}. {viewer.KEYS_HELP}")
     if chosen == "desktop":
-        viewer.run(inputs, spec, lines, max_seconds=seconds, textures=textures)
+        viewer.run(inputs, spec, lines, max_seconds=seconds, textures=textures, screenshot=screenshot)
     else:
         run_openxr_view(memorial_scene_builder(inputs, spec, lines[0] if lines else None),
                         seconds=seconds, stats=stats, mirror=mirror, standing=standing, echo=click.echo)

@@ -13,4 +13,6 @@ Entry points (import from the submodules; nothing heavy is imported here):
 - render.render_head(head, texture, code, pose, size=256, light=None) -> rgb [S,S,3]
 - single_photo.synthesize_album(image, landmarks_px, head, n=48, seed=0) -> [rgb [256,256,3]]
 - pipeline.fit_subject(crop_landmarks, crops) / pipeline.process_face(image, landmarks_px, subject)
+- segment.segment_person(rgb) -> person probability [H,W]
+- bust.build_bust(image, landmarks_px, head, views=None) -> BustModel (hair/body shell, 512² face texture)
 """

@@ -22,7 +22,7 @@ from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
 
 SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
-SKULL_RADII = np.array([0.076, 0.125, 0.10])
+SKULL_RADII = np.array([0.076, 0.125, 0.10])  # an average adult's, used when the landmarks cannot tell
 NECK_RADIUS, NECK_AXIS_Z, NECK_BOTTOM = 0.055, -0.075, -0.23
 N_RINGS = 18
 FACE_V0, FACE_V1 = 0.22, 0.99  # v range of the face island
@@ -32,13 +32,27 @@ MIN_ACTIVE_SAMPLES = 3  # samples with a control above 0.3 needed to fit its ble
 LIP_LOWER = (95, 88, 178, 87, 14, 317, 402, 318, 324, 146, 91, 181, 84, 17, 314, 405, 321, 375)
 
 
-def _skull_radius(d: np.ndarray) -> np.ndarray:
+def skull_radii(shape: np.ndarray) -> np.ndarray:
+    """Half-axes (x width, y height, z depth) of the skull ellipsoid from this face's landmarks [478,3].
+
+    The skull is about 1.1x as wide as the face at the cheekbones (landmarks 234/454), its crown is
+    about as far above the eyes as the chin is below them, and its length follows its width. Each is
+    bounded to adult anthropometric ranges so a bad fit cannot make a melon or a blade.
+    """
+    half_face = 0.5 * abs(float(shape[454, 0] - shape[234, 0]))
+    width = float(np.clip(1.1 * half_face, 0.068, 0.088))
+    height = float(np.clip(0.98 * abs(float(shape[152, 1])), 0.10, 0.125))
+    depth = float(np.clip(width * SKULL_RADII[2] / SKULL_RADII[0], 0.092, 0.11))
+    return np.array([width, height, depth])
+
+
+def _skull_radius(d: np.ndarray, radii: np.ndarray = SKULL_RADII) -> np.ndarray:
     """Distance from SKULL_CENTRE to the head surface along unit directions d [...,3].
 
     The surface is the union of an ellipsoid and a vertical neck cylinder (both convex and
     containing the centre, so the union is star-shaped), plus two ear bumps.
     """
-    r_ell = 1.0 / np.sqrt(np.sum((d / SKULL_RADII) ** 2, axis=-1))
+    r_ell = 1.0 / np.sqrt(np.sum((d / radii) ** 2, axis=-1))
     off = SKULL_CENTRE[2] - NECK_AXIS_Z
     a = d[..., 0] ** 2 + d[..., 2] ** 2
     b = 2 * off * d[..., 2]
@@ -110,14 +124,15 @@ def build_topology(shape: np.ndarray) -> dict:
     d0 /= np.linalg.norm(d0, axis=1, keepdims=True)
     pole = -d0.mean(0)
     pole /= np.linalg.norm(pole)
-    delta = shape[oval] - (SKULL_CENTRE + d0 * _skull_radius(d0)[:, None])
+    radii = skull_radii(shape)
+    delta = shape[oval] - (SKULL_CENTRE + d0 * _skull_radius(d0, radii)[:, None])
     rings = [shape[oval]]
     for k in range(1, N_RINGS):
         t = k / N_RINGS
         d = _slerp(d0, np.broadcast_to(pole, d0.shape), t)
         blend = 1 - np.clip(t / 0.3, 0, 1) ** 2 * (3 - 2 * np.clip(t / 0.3, 0, 1))
-        rings.append(SKULL_CENTRE + d * _skull_radius(d)[:, None] + blend * delta)
-    pole_pt = SKULL_CENTRE + pole * _skull_radius(pole[None])[0]
+        rings.append(SKULL_CENTRE + d * _skull_radius(d, radii)[:, None] + blend * delta)
+    pole_pt = SKULL_CENTRE + pole * _skull_radius(pole[None], radii)[0]
     cols = m + 1  # the seam column is duplicated
     sock = np.stack([np.concatenate([r, r[:1]]) for r in rings] + [np.repeat(pole_pt[None], cols, 0)])  # [R+1,cols,3]
     sock_ids = n + np.arange(sock.shape[0] * cols).reshape(sock.shape[0], cols)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assets.mesh import vertex_normals
+
 from .. import expression
 from .errors import GeometryError
 from .pose import matrix_from_euler, project
@@ -32,16 +34,6 @@ class Rendered:
     mask: np.ndarray  # [S,S] bool, head pixels
     depth: np.ndarray  # [S,S] float32, image-z (px, smaller = nearer), inf off the head
     landmarks: np.ndarray  # [478,3] float32 projected landmark vertices in pixels
-
-
-def vertex_normals(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted vertex normals [V,3] (welded copies are not averaged; seams are rare)."""
-    p = verts[faces]
-    fn = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
-    vn = np.zeros_like(verts)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 
 def render(head, texture: np.ndarray, code: np.ndarray, pose: np.ndarray, size: int = 256,
@@ -69,7 +61,7 @@ def render(head, texture: np.ndarray, code: np.ndarray, pose: np.ndarray, size: 
     col = cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     if light is not None and light.strength > 0:
         rot = matrix_from_euler(*pose[:3])
-        n = vertex_normals(verts.astype(np.float64), head.faces) @ rot.T  # [V,3] camera axes
+        n = vertex_normals(verts, head.faces, np.float64) @ rot.T  # [V,3] camera axes
         npx = np.einsum("hwk,hwkc->hwc", bary, n[f])
         npx /= np.maximum(np.linalg.norm(npx, axis=-1, keepdims=True), 1e-9)
         ldir = np.asarray(light.direction, np.float64)

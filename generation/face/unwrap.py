@@ -151,26 +151,41 @@ def _hidden_parts(head, lm: np.ndarray, fid: np.ndarray, size: int) -> np.ndarra
 
 
 def complete_texture(uv: np.ndarray, mask: np.ndarray, head) -> np.ndarray:
-    """Fill never-seen texels: skull and neck from the head's hair/skin colours, then a
-    push-pull (pyramid) fill from the seen texels, so a single photo textures the whole head."""
+    """Fill never-seen texels from the nearest seen texels on the head's surface (in 3D, so
+    skin under the chin comes from the jaw and neck, the crown from the hair at the hairline,
+    and both sides of a UV seam get the same colour), so a single photo textures the whole
+    head without black patches or a seam. The mouth interior is a dark red of its own."""
+    from scipy.spatial import cKDTree
+
     size = uv.shape[0]
-    fid, _ = uv_raster(head, size)
-    known = mask > 0
+    fid, bary = uv_raster(head, size)
+    used = fid >= 0
+    known = (mask > 0) & used
     img = uv.astype(np.float32)
-    skull = np.zeros(len(head.vertices), bool)
-    skull[head.regions.get("scalp", [])] = True
-    neck = np.zeros(len(head.vertices), bool)
-    neck[head.regions.get("neck", [])] = True
-    on_scalp = np.where(fid >= 0, np.any(skull[head.faces], 1)[np.maximum(fid, 0)], False) & ~known
-    on_neck = np.where(fid >= 0, np.any(neck[head.faces], 1)[np.maximum(fid, 0)], False) & ~known & ~on_scalp
-    img[on_scalp] = head.meta.get("hair_rgb", (90, 70, 55))
-    img[on_neck] = head.meta.get("skin_rgb", (200, 160, 140))
     mouth = np.zeros(len(head.vertices), bool)
     mouth[head.regions.get("mouth_interior", [])] = True
-    in_mouth = np.where(fid >= 0, np.all(mouth[head.faces], 1)[np.maximum(fid, 0)], False) & ~known
+    in_mouth = np.where(used, np.all(mouth[head.faces], 1)[np.maximum(fid, 0)], False) & ~known
     img[in_mouth] = (60, 25, 25)
-    known = known | on_scalp | on_neck | in_mouth
-    return _push_pull(img, known).clip(0, 255).astype(np.uint8)
+    todo = used & ~known & ~in_mouth
+    if known.any() and todo.any():
+        corners = head.vertices[head.faces[np.maximum(fid, 0)]]  # [S,S,3,3]
+        pos = np.einsum("hwk,hwkc->hwc", bary, corners)  # [S,S,3] surface point of each texel
+        src = np.flatnonzero(known)
+        step = max(1, len(src) // 40000)  # a sparser cloud keeps the query fast; colours stay local
+        src = src[::step]
+        tree = cKDTree(pos.reshape(-1, 3)[src])
+        dist, idx = tree.query(pos.reshape(-1, 3)[np.flatnonzero(todo)], k=8)
+        w = 1.0 / np.maximum(dist, 1e-4) ** 2
+        colours = img.reshape(-1, 3)[src][idx]  # [U,8,3]
+        img.reshape(-1, 3)[np.flatnonzero(todo)] = (w[..., None] * colours).sum(1) / w.sum(1, keepdims=True)
+        known = known | todo
+    known = known | in_mouth
+    img = _push_pull(img, known)
+    # Texels outside every UV island take their nearest island texel's colour, so filtering at
+    # an island's border never mixes in a foreign colour (a dark line along the face's edge).
+    from .segment import fill_nearest
+
+    return fill_nearest(img, used).clip(0, 255).astype(np.uint8)
 
 
 def _push_pull(img: np.ndarray, known: np.ndarray) -> np.ndarray:

@@ -152,6 +152,16 @@ def fit_subject(vault, single_photo: bool | None = None, progress: bool = True,
     meta["head_sha256"] = hashlib.sha256(head_bytes).hexdigest()  # the head this dataset's UVs belong to
     vault.put(KEYS["head"], head_bytes, kind="head", meta={"vertices": int(len(head.vertices)),
                                                           "sha256": meta["head_sha256"]})
+    from .bust import fit_bust
+
+    bust, why = fit_bust(vault, samples, head, meta["head_sha256"], geometry.calibration)
+    if why:
+        meta["bust"] = f"none ({why}); the room shows a plain neck and shoulders"
+    else:
+        source = bust.meta["source"].split("#")
+        name = vault.info(source[0]).meta.get("filename", "a photo")
+        where = f"frame {source[1]} of {name}" if len(source) > 1 else name
+        meta["bust"] = f"hair and upper body from {where}; face texture {bust.face_texture.shape[0]}²"
     vault.put(KEYS["dataset"], ds.to_bytes(), kind="dataset", meta=meta)
     vault.log("fit", samples=meta["samples"], real=meta["real"], synthetic=meta["synthetic"], single_photo=use_album)
     return ds, head
@@ -165,6 +175,8 @@ def dataset_lines(ds: SubjectDataset | None = None, head: HeadModel | None = Non
              f"mean quality {meta['mean_quality']:.2f}",
              f"Code coverage  {len(covered)}/{meta['controls']} controls vary by >= {COVERAGE_SPAN:.0%} of their range"
              + (f" ({', '.join(covered)})" if covered else "")]
+    if meta.get("bust"):
+        lines.append(f"Bust           {meta['bust']}")
     if head is not None:
         lines.append(f"Head model     {len(head.vertices)} vertices, {len(head.faces)} triangles, "
                      f"{head.blendshapes.shape[0]} blendshapes")

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assets.signal import resample
+
 from . import payload
 
 SR = 16000
@@ -60,17 +62,6 @@ def _layout() -> tuple[np.ndarray, np.ndarray]:
 _CHIPS, _BIT_OF = _layout()
 
 
-def _resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    if src == dst:
-        return x.astype(np.float64)
-    g = gcd(src, dst)
-    return resample_poly(x.astype(np.float64), dst // g, src // g)
-
-
 def _stft(x16: np.ndarray) -> np.ndarray:
     from scipy.signal import stft
 
@@ -87,7 +78,7 @@ def embed(samples: np.ndarray, sample_rate: int, content_id: str) -> np.ndarray:
     if len(x) < MIN_SECONDS * sample_rate:
         raise ValueError(f"audio of {len(x) / sample_rate:.1f} s is too short to watermark (min {MIN_SECONDS} s)")
     bits = payload.encode(content_id, payload.AUDIO_ID_BITS)
-    x16 = _resample(x, sample_rate, SR)
+    x16 = resample(x, sample_rate, SR, np.float64)
     spec = _stft(x16)  # [F,T]
     T = spec.shape[1]
     t = np.arange(T)
@@ -99,7 +90,7 @@ def embed(samples: np.ndarray, sample_rate: int, content_id: str) -> np.ndarray:
     delta[band] = spec[band] * (gain - 1.0)
     d16 = istft(delta, fs=SR, window="hann", nperseg=NPERSEG, noverlap=NPERSEG - HOP, boundary=True)[1]
     d16 = d16[: len(x16)]
-    d = _resample(d16, SR, sample_rate)[: len(x)]
+    d = resample(d16, SR, sample_rate, np.float64)[: len(x)]
     d = np.pad(d, (0, len(x) - len(d)))
     return np.clip(x + d.astype(np.float32), -1.0, 1.0).astype(np.float32)
 
@@ -185,7 +176,7 @@ def detect(samples: np.ndarray, sample_rate: int, known_short_ids: tuple[str, ..
         x = x.mean(axis=1)
     if len(x) < PERIOD * HOP * sample_rate / SR:
         return AudioDetection(None, 0.0, "none")
-    x16 = _resample(x, sample_rate, SR)
+    x16 = resample(x, sample_rate, SR, np.float64)
     wanted = {k: payload.encode(k + "0" * 16, payload.AUDIO_ID_BITS) for k in known_short_ids}
     best = AudioDetection(None, 0.0, "none")
     for rank, strength, scores in _readings(x16):
@@ -207,5 +198,5 @@ def detect(samples: np.ndarray, sample_rate: int, known_short_ids: tuple[str, ..
 def bit_accuracy(samples: np.ndarray, sample_rate: int, content_id: str) -> float:
     """Best share of the 96 bits read correctly over all alignments (for the benchmarks)."""
     want = payload.encode(content_id, payload.AUDIO_ID_BITS)
-    x16 = _resample(np.asarray(samples, dtype=np.float64), sample_rate, SR)
+    x16 = resample(samples, sample_rate, SR, np.float64)
     return max(float(np.mean((scores > 0) == want)) for _, _, scores in _readings(x16))

@@ -82,7 +82,7 @@ def _synthesise(text: str, lang: str) -> tuple[np.ndarray, int, str]:
 
 def spoken(lang: str, sample_rate: int, custom: str | None = None) -> tuple[np.ndarray, str, str]:
     """(notice audio [S] float32 at `sample_rate` with the trailing gap, the text, the engine)."""
-    from ..speech.audio_io import resample
+    from assets.signal import resample
 
     text = notice_text(lang, custom)
     audio, rate, engine = _synthesise(text, lang)

@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 
+from assets.signal import resample
+
 from ..errors import UsageError
 
 MAX_RATE = 48000
@@ -65,12 +67,3 @@ def _decode_av(data: bytes, label: str) -> tuple[np.ndarray, int]:
     return np.concatenate(parts).astype(np.float32), int(rate)
 
 
-def resample(audio: np.ndarray, sr: int, target: int) -> np.ndarray:
-    if sr == target:
-        return audio
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(sr, target)
-    return resample_poly(audio, target // g, sr // g).astype(np.float32)

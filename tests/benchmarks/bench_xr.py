@@ -1,9 +1,11 @@
 """XR benchmark on the simulated runtime (no headset here): the per-frame cost of the XR task
-chain, and stereo render time per eye pair with software rendering (p3tinydisplay).
+chain, and stereo render time per eye pair with software rendering (p3tinydisplay), for a room
+of cards and for the memorial scene itself (garden + the fitted demo portrait's head rig, animated,
+with our GLSL shading and its shadow pass on the GL module).
 
     .venv/bin/python -m tests.benchmarks.bench_xr
     .venv/bin/python -m tests.benchmarks.bench_xr --frames 300 --sizes 256 512
-    .venv/bin/python -m tests.benchmarks.bench_xr --module p3headlessgl --sizes 1832x1920   # GPU/EGL
+    .venv/bin/python -m tests.benchmarks.bench_xr --module p3headlessgl --sizes 1832x1920 --msaa 4   # GPU/EGL
     .venv/bin/python -m tests.benchmarks.bench_xr --native --sizes 512   # real pyopenxr path, C runtime
 
 `--native` runs the real pyopenxr path (loader, GLX session on Panda3D's GL context, GL
@@ -55,10 +57,26 @@ def build_room(render, n_objects: int = 60):
     return Room()
 
 
-def run(eye, frames: int, module: str, read_back: bool) -> dict:
+def memorial_builder(inputs):
+    """The memorial scene as `memorial view` builds it for the headset, with a 2 s animated line."""
+    from scenes.spec import load
+    from tests.vr_app.heads import make_track
+    from vr_app.xr.display import memorial_scene_builder
+
+    build = memorial_scene_builder(inputs, load("garden"), make_track(2.0))
+
+    def room(render):
+        scene = build(render)
+        scene.timeline.intro_s = 0.0
+        return scene
+    return room
+
+
+def run(eye, frames: int, module: str, read_back: bool, build=build_room, samples: int = 0) -> dict:
     from direct.task.Task import TaskManager
     from panda3d.core import NodePath
 
+    from vr_app.xr import tasks as T
     from vr_app.xr.display import offscreen_host
     from vr_app.xr.frame_loop import XrConfig, XrFrameLoop
     from vr_app.xr.simulated import SimulatedRuntime, quat_yaw
@@ -68,9 +86,12 @@ def run(eye, frames: int, module: str, read_back: bool) -> dict:
     sim = SimulatedRuntime(eye_size=eye, head_path=lambda t: Pose((0, 0, 0), quat_yaw(0.3 * np.sin(t))),
                            keep_images=read_back)
     render = NodePath("render")
-    room = build_room(render)
+    room = build(render)
     tm = TaskManager()
-    loop = XrFrameLoop(sim, render, engine, host, tm, room.viewpoint, XrConfig(eye_size=eye, read_back=read_back))
+    loop = XrFrameLoop(sim, render, engine, host, tm, room.viewpoint,
+                       XrConfig(eye_size=eye, read_back=read_back, samples=samples))
+    if hasattr(room, "update"):  # the head rig deforms and streams its texture every frame
+        tm.add(lambda task: (room.update(task.frame / 90.0), task.cont)[1], "scene-update", sort=T.SCENE_UPDATE)
     loop.start()
     for _ in range(10):
         tm.step()  # reach FOCUSED and warm up
@@ -129,14 +150,23 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", nargs="+", default=["256", "512"], help="eye sizes, e.g. 512 or 1832x1920")
     ap.add_argument("--module", default="p3tinydisplay", choices=["p3tinydisplay", "p3headlessgl"])
     ap.add_argument("--native", action="store_true", help="also run the C simulated runtime (pyopenxr path)")
+    ap.add_argument("--msaa", type=int, default=0, help="MSAA samples for the eye buffers (e.g. 4)")
     args = ap.parse_args(argv)
     chain = run((8, 8), args.frames * 2, args.module, read_back=False)
     print(f"XR task chain per frame (8x8 eyes, simulated runtime, {args.module}): "
           f"median {chain['median_ms']:.3f} ms, p95 {chain['p95_ms']:.3f} ms")
+    from .subject import demo_subject_inputs
+
+    memorial = memorial_builder(demo_subject_inputs())
+    read_back = args.module == "p3tinydisplay"
+    msaa = f", {args.msaa}x MSAA" if args.msaa else ""
     for size in args.sizes:
-        r = run(parse_size(size), args.frames, args.module, read_back=args.module == "p3tinydisplay")
-        print(f"stereo frame {r['eye']} per eye ({args.module}, 65 objects): median {r['median_ms']:.2f} ms, "
+        r = run(parse_size(size), args.frames, args.module, read_back=read_back, samples=args.msaa)
+        print(f"stereo frame {r['eye']} per eye ({args.module}{msaa}, room of 65 cards): median {r['median_ms']:.2f} ms, "
               f"p95 {r['p95_ms']:.2f} ms, {r['fps']:.1f} frames/s on the simulated runtime")
+        r = run(parse_size(size), args.frames, args.module, read_back=read_back, build=memorial, samples=args.msaa)
+        print(f"stereo frame {r['eye']} per eye ({args.module}{msaa}, memorial garden + head rig): "
+              f"median {r['median_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms, {r['fps']:.1f} frames/s")
     if args.native:
         for size in args.sizes:
             eye = parse_size(size)

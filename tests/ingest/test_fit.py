@@ -100,3 +100,30 @@ def test_show_warns_when_head_and_dataset_do_not_match(rose):
     head = rose.get(KEYS["head"])
     rose.put(KEYS["head"], head, kind="head", meta={"sha256": "0" * 64})  # as if a later fit died midway
     assert any("does not match" in line for line in stored_dataset_lines(rose))
+
+
+def test_fit_stores_a_bust_for_its_head_and_the_room_loads_it(rose):
+    from generation.artifacts import BustModel
+    from vr_app.inputs import load_bust
+
+    _, head = fit_subject(rose, single_photo=False, progress=False)
+    assert rose.exists(KEYS["bust"])
+    info = rose.info(KEYS["bust"]).meta
+    assert info["head_sha256"] == rose.info(KEYS["head"]).meta["sha256"]
+    bust = load_bust(rose)
+    assert isinstance(bust, BustModel) and bust.face_texture.shape == (512, 512, 3)
+    assert rose.exists(bust.meta["source"].split("#")[0])  # built from a real photo or frame in the vault
+    from generation.ingest.dataset import stored_dataset_lines
+
+    line = next(x for x in stored_dataset_lines(rose) if x.startswith("Bust"))
+    assert "hair and upper body from" in line and ("hopper.jpg" in line or "astronaut.png" in line or "talk.mp4" in line)
+    # A head fitted again (e.g. after more photos) makes the stored bust stale: the room ignores it.
+    head_bytes = rose.get(KEYS["head"])
+    rose.put(KEYS["head"], head_bytes, kind="head", meta={"sha256": "0" * 64})
+    assert load_bust(rose) is None
+    # A damaged bust is a one-line error, not a silent fallback.
+    from generation.errors import MemorialError
+
+    rose.put(KEYS["bust"], b"not a bust", kind="bust", meta={"head_sha256": "0" * 64})
+    with pytest.raises(MemorialError, match="stored bust cannot be read.*subject fit"):
+        load_bust(rose)

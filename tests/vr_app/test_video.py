@@ -127,3 +127,16 @@ def test_render_through_the_real_provenance_exporter(room_vault, tmp_path):
     assert (tmp_path / "real.png").is_file()
     actions = [e.action for e in room_vault.audit_entries()]
     assert actions.count("export") >= 2, "the mp4 and the png are both logged as exports"
+
+
+def test_videos_default_to_1280x720():
+    """`memorial render`, render_video and the full demo agree on 1280x720 unless told otherwise."""
+    import inspect
+    from pathlib import Path
+
+    from generation.cli.room import render
+    from generation.demo import DemoOptions
+
+    cli_default = next(p.default for p in render.params if p.name == "size")
+    assert parse_size(cli_default) == inspect.signature(render_video).parameters["size"].default == (1280, 720)
+    assert DemoOptions(out_dir=Path("demo")).size == (1280, 720)

@@ -127,7 +127,11 @@ def test_memorial_room_and_head_reach_both_eyes(native_runtime, tmp_path):
         assert with_head.shape == (size, size, 3) and with_head.std() > 20  # the lit room
         changed = np.abs(with_head - without).sum(-1) > 30  # [H,W] where the bust made a difference
         assert changed.sum() > 100, f"the head is not in eye {eye}"
-        cols = np.nonzero(changed.any(0))[0]
+        # The top fifth of the difference is the head itself: the bust also casts a shadow (GL shading),
+        # but the key light is above the head, so the shadow falls lower in the picture.
+        rows = np.nonzero(changed.any(1))[0]
+        top = changed[rows.min():rows.min() + max(4, (rows.max() - rows.min()) // 5)]
+        cols = np.nonzero(top.any(0))[0]
         ahead = expected_x(fov, 0.0, size)  # the bust sits straight ahead of the seat
         assert abs((cols.min() + cols.max()) / 2 - ahead) < 12
 

@@ -11,10 +11,8 @@ import math
 
 from panda3d.core import Camera, NodePath, PerspectiveLens
 
+from ..stage import FAR, NEAR
 from .adapter import Fov
-
-NEAR = 0.05
-FAR = 100.0
 
 
 def film_for_fov(fov: Fov) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -79,6 +79,10 @@ def offscreen_host(size=(64, 64), module: str = "p3tinydisplay"):
     if host is None:
         raise DisplayUnavailable(f"could not open an offscreen {module} buffer")
     engine.open_windows()
+    # The eyes render into FBOs on this host's context. Off GLX the host only carries the context:
+    # drawing into an EGL pbuffer's default framebuffer differs between drivers (see offscreen.py).
+    # The GLX host stays active: rendering it is what makes the context current for OpenXR.
+    host.set_active(module == "pandagl")
     return engine, host
 
 
@@ -209,7 +213,8 @@ def memorial_scene_builder(inputs, spec, track=None, overlay_size=(1280, 720)):
         camera = render.attach_new_node("desktop-camera")
         overlay = NodePath("xr-aspect2d")
         stage = Stage(render=render, aspect2d=overlay, camera=camera, lens=PerspectiveLens(), size=overlay_size)
-        scene = MemorialScene(stage, spec, inputs.head, inputs.texture, track, inputs.photos, title=inputs.title)
+        scene = MemorialScene(stage, spec, inputs.head, inputs.texture, track, inputs.photos, title=inputs.title,
+                              bust=inputs.bust)
         seat = render.attach_new_node("xr-seat")
         seat.set_pos(camera.get_pos(render))
         seat.set_h(camera.get_h(render))

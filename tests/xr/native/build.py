@@ -35,14 +35,14 @@ def build_runtime(folder: Path) -> Path:
     return manifest
 
 
-def start_xvfb() -> tuple[subprocess.Popen, str]:
+def start_xvfb(screen: str = "320x240x24") -> tuple[subprocess.Popen, str]:
     """A private X server on a free display number; stop it with proc.terminate()."""
     for number in range(90, 200):
         if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
             break
     else:
         raise RuntimeError("no free X display number")
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "320x240x24", "-nolisten", "tcp"],
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", screen, "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(50):
         if Path(f"/tmp/.X11-unix/X{number}").exists():

@@ -2,7 +2,7 @@
 (choose_display -> run_openxr_view with the real pyopenxr adapter) against whatever runtime
 XR_RUNTIME_JSON names. Runs in its own process so the loader, GLX and Panda3D start fresh.
 
-    drive_view.py FRAMES [candle|memorial|memorial-nohead] [--array] [--mirror]
+    drive_view.py FRAMES [candle|memorial|memorial-nohead|memorial-subject] [--array] [--mirror]
 """
 
 import os
@@ -21,16 +21,27 @@ class CandleRoom(TinyRoom):
             print("candle lit", flush=True)
 
 
-def memorial_room(head: bool = True):
+def memorial_room(head: bool = True, subject: str | None = None):
     """The scene code's memorial room with the small hand-made head of the room tests
-    (head=False hides the bust: the control image for "the head is in view")."""
+    (head=False hides the bust: the control image for "the head is in view"). `subject`: a folder
+    with a fitted subject's head.bin (HeadModel bytes) and texture.npy, shown in the garden instead."""
     from scenes.spec import load
     from tests.vr_app.heads import face_texture, make_head
     from vr_app.inputs import RoomInputs
     from vr_app.textures import TextureStream
     from vr_app.xr.display import memorial_scene_builder
-    inputs = RoomInputs(head=make_head(3), texture=TextureStream(face_texture(), 1.0), track=None, title="Rose")
-    builder = memorial_scene_builder(inputs, load("chapel"))
+    if subject:
+        import numpy as np
+        from pathlib import Path
+
+        from generation.artifacts import HeadModel
+        folder = Path(subject)
+        inputs = RoomInputs(head=HeadModel.from_bytes((folder / "head.bin").read_bytes()),
+                            texture=TextureStream(np.load(folder / "texture.npy"), 1.0), track=None, title="Grace")
+        builder = memorial_scene_builder(inputs, load("garden"))
+    else:
+        inputs = RoomInputs(head=make_head(3), texture=TextureStream(face_texture(), 1.0), track=None, title="Rose")
+        builder = memorial_scene_builder(inputs, load("chapel"))
 
     def build(render):
         scene = builder(render)
@@ -49,7 +60,12 @@ def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     frames = int(args[0]) if args else 200
     kind = args[1] if len(args) > 1 else ""
-    scene = memorial_room(head=kind != "memorial-nohead") if kind.startswith("memorial") else CandleRoom
+    if kind == "memorial-subject":  # the fitted subject named by $MEMORIAL_TEST_SUBJECT
+        scene = memorial_room(subject=os.environ["MEMORIAL_TEST_SUBJECT"])
+    elif kind.startswith("memorial"):
+        scene = memorial_room(head=kind != "memorial-nohead")
+    else:
+        scene = CandleRoom
     layout = "array" if "--array" in sys.argv else "per_eye"
     mirror = "--mirror" in sys.argv
     loops = []

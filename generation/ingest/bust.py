@@ -1,0 +1,72 @@
+"""The subject's hair, upper body and detailed face texture (a BustModel) from their best real
+photo or video frame, stored next to the head it was fitted with."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from ..artifacts import KEYS, HeadModel
+from ..face.errors import GeometryError
+from .records import Sample
+
+FACE_VIEWS = 3  # the sharpest real samples that make the face texture
+FACE_TEXTURE = 512
+
+
+def _score(s: Sample) -> float:
+    return float(s.quality) * (1.0 + float(s.info.get("sharpness", 0.0)) / 200.0)
+
+
+def source_image(vault, source: str, sample: Sample) -> np.ndarray:
+    """The whole picture a sample was cut from: the photo, or the video frame (as ingest saw it)."""
+    from . import decode
+    from .pipeline import DETECT_MAX_SIDE
+
+    data = vault.get(source)
+    if "frame" not in sample.info:
+        return decode.decode_image(data)
+    for vf in decode.iter_frames(data):
+        if vf.index == sample.info["frame"]:
+            return vf.rgb(DETECT_MAX_SIDE)
+    raise GeometryError(f"frame {sample.info['frame']} is missing from {source}")
+
+
+def _landmarks_in(image: np.ndarray, sample: Sample) -> np.ndarray:
+    """The sample's face found again in the whole picture (the one nearest the sample's box)."""
+    from ..face.landmarks import LandmarkDetector
+
+    with LandmarkDetector(max_faces=4) as det:
+        found = det.detect(image)
+    if not found:
+        raise GeometryError("the face is not found again in its own picture")
+    box = sample.info.get("bbox")
+    if box is None:
+        return found[0].landmarks
+    centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    return min(found, key=lambda f: np.hypot(*(np.array([(f.bbox[0] + f.bbox[2]) / 2,
+                                                          (f.bbox[1] + f.bbox[3]) / 2]) - centre))).landmarks
+
+
+def fit_bust(vault, samples: list[tuple[str, Sample]], head: HeadModel, head_sha256: str, calibration=None):
+    """Build and store the BustModel; returns it, or None with the reason when no person could be lifted."""
+    from ..face.bust import build_bust
+
+    real = [(sid, s) for sid, s in samples if not s.info.get("synthetic")]
+    if not real:
+        return None, "no real photo to build hair and shoulders from"
+    ranked = sorted(real, key=lambda p: -_score(p[1]))
+    sid, best = ranked[0]
+    try:
+        image = source_image(vault, sid.split("#")[0], best)
+        lm = _landmarks_in(image, best)
+        views = [(s.crop, s.landmarks, _score(s)) for _, s in ranked[:FACE_VIEWS]]
+        bust = build_bust(image, lm, head, views, FACE_TEXTURE, calibration,
+                          meta={"source": sid, "head_sha256": head_sha256})
+    except GeometryError as exc:
+        return None, str(exc)
+    data = bust.to_bytes()
+    vault.put(KEYS["bust"], data, kind="bust", meta={"source": sid, "head_sha256": head_sha256,
+                                                     "sha256": hashlib.sha256(data).hexdigest()})
+    return bust, ""

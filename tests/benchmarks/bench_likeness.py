@@ -1,0 +1,239 @@
+"""Likeness of the bust to the person: identity distance (dlib's ResNet, a ruler only, never a
+loss) of turntable renders at yaw 0, +-20, +-35 against the subject's real, held-out pictures;
+silhouette IoU of the bust re-rendered from its source photo's camera against that photo's
+person segment; masked PSNR/SSIM of that re-render over the segment. Each figure is printed for
+the bust as built today (head + hair/body shell + detailed texture) and for the plain head with
+the generic neck and shoulders, on the single-photo demo subject and on the real talking clip.
+
+Run: .venv/bin/python -m tests.benchmarks.bench_likeness [--subject demo|clip|both] [--out DIR]
+
+The renders use a still texture (the bust's detailed face texture, or the dataset's best UV
+texture for the plain head): no generator is trained here, so the figures are the geometry's
+and the texture's, the expression frames' own drift is measured by the GAN benchmark.
+dlib's models come from the face-recognition-models wheel (CC0 / public domain per its LICENSE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+CLIP = REPO.parent / "shared" / "media" / "talking-clip-aoc.mp4"
+YAWS = (0, 20, -20, 35, -35)
+INGEST_S, REFERENCE_FROM_S = 6.0, 6.0
+
+
+class Recogniser:
+    """dlib's face detector, 5-point aligner and ResNet embedding (128-D)."""
+
+    def __init__(self):
+        import importlib.util
+
+        import dlib
+
+        spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources: do not import it
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("face-recognition-models is not installed")
+        models = Path(list(spec.submodule_search_locations)[0]) / "models"
+        self.detect = dlib.get_frontal_face_detector()
+        self.shape = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+        self.net = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
+        self.dlib = dlib
+
+    def embed(self, rgb: np.ndarray) -> np.ndarray | None:
+        rgb = np.ascontiguousarray(rgb)
+        boxes = self.detect(rgb, 1)
+        if not boxes:
+            return None
+        box = max(boxes, key=lambda b: b.width() * b.height())
+        return np.asarray(self.net.compute_face_descriptor(rgb, self.shape(rgb, box), 1), np.float64)
+
+
+def cut_clip(src: Path, dst: Path, seconds: float) -> None:
+    """The first `seconds` of a video (video and audio packets copied, no re-encode)."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        streams = {}
+        for s in inp.streams:
+            if s.type in ("video", "audio"):
+                streams[s.index] = out.add_stream_from_template(s)
+        for pkt in inp.demux():
+            if pkt.stream.index not in streams or pkt.dts is None:
+                continue
+            if pkt.pts is not None and float(pkt.pts * pkt.time_base) >= seconds:
+                continue
+            pkt.stream = streams[pkt.stream.index]
+            out.mux(pkt)
+
+
+def clip_reference(path: Path, rec: Recogniser, from_s: float, every: int = 3) -> list[np.ndarray]:
+    import av
+
+    out = []
+    with av.open(str(path)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if f.time is not None and f.time >= from_s and i % every == 0:
+                e = rec.embed(f.to_ndarray(format="rgb24"))
+                if e is not None:
+                    out.append(e)
+    return out
+
+
+def make_subject(paths: list[Path]):
+    from generation.ingest import fit_subject, ingest_paths
+    from generation.vault import create_vault
+    from generation.vault.consent import parse_consent
+    from tests.conftest import consent_toml
+
+    vault = create_vault("likeness-bench", parse_consent(consent_toml()), "anna", "bench-passphrase-1")
+    t0 = time.perf_counter()
+    ingest_paths(vault, paths, progress=False)
+    fit_subject(vault, progress=False)
+    print(f"  ingest + fit: {time.perf_counter() - t0:.1f} s")
+    return vault
+
+
+def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, tag: str) -> None:
+    from PIL import Image
+
+    from generation.artifacts import KEYS, BustModel
+    from generation.face.segment import segment_person
+    from generation.ingest.bust import source_image
+    from generation.ingest.records import load_records
+    from vr_app.inputs import load_bust, load_head, load_texture
+    from vr_app.likeness import BustCamera, iou, masked_psnr_ssim
+
+    head = load_head(vault)
+    bust = load_bust(vault)
+    if bust is None:
+        print(f"  no BustModel stored: {vault.info(KEYS['dataset']).meta.get('bust', '?')}")
+        return
+    plain_tex = load_texture(vault, None)[0].frames[0]
+    for room in ("garden", "portrait_room"):
+        ft = frame_times(head, bust, bust.face_texture, room)
+        print(f"  frame time, {room}, software 1280x720 (target <= 40 ms): plain head {ft['plain']:.1f} ms, "
+              f"bust {ft['bust']:.1f} ms (medians, rendered alternately)")
+    mean_ref = np.mean(refs, axis=0)
+    print(f"  reference: {len(refs)} real picture(s); their median distance to their own mean "
+          f"{statistics.median(float(np.linalg.norm(r - mean_ref)) for r in refs):.3f}")
+    source = bust.meta["source"]
+    sample = next(s for r in load_records(vault) for s in r.samples
+                  if r.source + (f"#{s.info['frame']}" if "frame" in s.info else "") == source)
+    photo = source_image(vault, source.split("#")[0], sample)
+    segment = segment_person(photo) > 0.5
+    h, w = photo.shape[:2]
+    for name, b, tex in (("bust (head + shell + 512 texture)", bust, bust.face_texture),
+                         ("plain head + generic body (before)", None, plain_tex)):
+        cam = BustCamera(head, tex, b)
+        d_mean, d_pair, missed, row = [], [], [], []
+        for yaw in YAWS:
+            img = cam.turntable(yaw)
+            row.append(img)
+            e = rec.embed(img)
+            if e is None:
+                missed.append(yaw)
+                continue
+            d_mean.append((yaw, float(np.linalg.norm(e - mean_ref))))
+            d_pair.append(statistics.median(float(np.linalg.norm(e - r)) for r in refs))
+        unlit = [rec.embed(cam.turntable(yaw, lit=False)) for yaw in YAWS]
+        d_unlit = [float(np.linalg.norm(e - mean_ref)) for e in unlit if e is not None]
+        cam.close()
+        view = BustCamera(head, tex, b, size=(w, h))
+        rgb, sil = view.photo_view(np.asarray(bust.meta["photo_pose"]), (w, h))
+        view.close()
+        psnr, ssim = masked_psnr_ssim(rgb, photo, segment)
+        per_yaw = ", ".join(f"{y:+d}: {d:.3f}" for y, d in d_mean)
+        print(f"  {name}")
+        print(f"    identity distance to the mean reference, median over yaws: "
+              f"{statistics.median(d for _, d in d_mean) if d_mean else float('nan'):.3f}  ({per_yaw})"
+              + (f"; no face found at yaw {missed}" if missed else ""))
+        print(f"    identity distance unlit (the photo's own light, no studio light on top), median over yaws: "
+              f"{statistics.median(d_unlit) if d_unlit else float('nan'):.3f}")
+        print(f"    identity distance, median over (yaw, reference) pairs: "
+              f"{statistics.median(d_pair) if d_pair else float('nan'):.3f}")
+        print(f"    silhouette IoU from the photo's camera: {iou(sil, segment):.3f}")
+        print(f"    masked PSNR {psnr:.2f} dB, SSIM {ssim:.3f} over the person segment ({int(segment.sum())} px)")
+        if out is not None:
+            slug = "bust" if b is not None else "plain"
+            Image.fromarray(np.concatenate(row, 1)).save(out / f"{tag}-{slug}-turntable.png")
+            side = np.concatenate([photo, rgb, np.repeat((sil[..., None] != segment[..., None]) * 255, 3, -1)
+                                   .astype(np.uint8)], 1)
+            Image.fromarray(side).save(out / f"{tag}-{slug}-photo-view.png")
+
+
+def frame_times(head, bust, texture: np.ndarray, room: str = "garden", frames: int = 30) -> dict[str, float]:
+    """Median ms per 1280x720 software frame (update + render + read-back) of the room with the plain
+    head and with the bust, the two rendered alternately so machine load hits both alike."""
+    from scenes.spec import load
+    from tests.vr_app.heads import make_track
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    gen = np.stack([np.roll(texture[::2, ::2], 3 * i, 0) for i in range(30)])  # generator-sized frames, changing
+    track = make_track(frames / 30 + 0.2)
+    track.pose[:, 0] = 10 * np.sin(np.arange(len(track.pose)) / 8)  # the head turns: the hair follows
+    setups = {}
+    for name, b in (("plain", None), ("bust", bust)):
+        r = OffscreenRenderer((1280, 720))
+        setups[name] = (r, MemorialScene(r.stage, load(room), head, TextureStream(gen, 30), track, intro_s=0, bust=b))
+    times = {name: [] for name in setups}
+    for i in range(frames + 3):
+        for name, (r, sc) in setups.items():
+            t0 = time.perf_counter()
+            sc.update(i / 30)
+            r.frame()
+            times[name].append(time.perf_counter() - t0)
+    for r, _ in setups.values():
+        r.close()
+    return {name: 1000 * statistics.median(t[3:]) for name, t in times.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--subject", choices=("demo", "clip", "both"), default="both")
+    ap.add_argument("--out", type=Path, default=None, help="folder for the renders (PNG), to look at")
+    args = ap.parse_args()
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+
+    from assets.default_subject import portrait_path
+
+    rec = Recogniser()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MEMORIAL_HOME"] = tmp
+        if args.subject in ("demo", "both"):
+            print("Single-photo demo subject (Grace Hopper portrait); reference = the portrait itself "
+                  "(no held-out picture exists). Targets: identity <= 0.38, IoU >= 0.90")
+            ref = rec.embed(np.asarray(Image.open(portrait_path()).convert("RGB")))
+            vault = make_subject([portrait_path()])
+            measure(vault, [ref], rec, args.out, "demo")
+            vault.close()
+            import shutil
+
+            shutil.rmtree(Path(tmp) / "subjects", ignore_errors=True)
+        if args.subject in ("clip", "both"):
+            if not CLIP.is_file():
+                print(f"Talking clip: skipped ({CLIP} is absent)")
+                return
+            print(f"Video subject ({CLIP.name}): first {INGEST_S:g} s ingested, reference = frames from "
+                  f"{REFERENCE_FROM_S:g} s on. Targets: identity <= 0.30, IoU >= 0.90")
+            cut = Path(tmp) / "first.mp4"
+            cut_clip(CLIP, cut, INGEST_S)
+            refs = clip_reference(CLIP, rec, REFERENCE_FROM_S)
+            vault = make_subject([cut])
+            measure(vault, refs, rec, args.out, "clip")
+            vault.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Hair, upper body and texture completion from the person's own photo (Grace Hopper's portrait)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generation import expression
+from generation.artifacts import ArtifactError, BustModel
+from generation.face.errors import GeometryError
+
+
+@pytest.fixture(scope="module")
+def grace_texture(faces, grace_head):
+    from generation.face.unwrap import complete_texture, unwrap, uv_raster
+
+    img, lm = faces["grace"]
+    uv, mask = unwrap(img, lm, grace_head, expression.neutral(), size=512)
+    fid, _ = uv_raster(grace_head, 512)
+    return complete_texture(uv, mask, grace_head), mask, fid
+
+
+@pytest.fixture(scope="module")
+def grace_bust(faces, grace_head):
+    from generation.face.bust import build_bust
+
+    img, lm = faces["grace"]
+    return build_bust(img, lm, grace_head)
+
+
+def test_completed_texture_has_no_black_texels(grace_texture):
+    tex, mask, fid = grace_texture
+    used = fid >= 0
+    assert (mask[used] == 0).mean() > 0.3  # a single photo leaves much of the head unseen ...
+    unseen = used & (mask == 0)
+    # ... and every unseen texel is filled from seen skin, hair or cloth: none is left black, none is
+    # darker than the darkest thing the photo showed (her navy cap), with a 15-level margin.
+    darkest_seen = int(tex[used & (mask > 0)].astype(int).sum(-1).min())
+    assert not np.all(tex[unseen] == 0, axis=-1).any()
+    assert tex[unseen].astype(int).sum(-1).min() >= darkest_seen - 15
+    assert tex.astype(int).sum(-1).min() >= darkest_seen - 15  # nor outside the islands (filtering mixes it in)
+
+
+def test_unseen_neck_takes_the_colour_of_nearby_seen_skin(grace_head, grace_texture):
+    tex, mask, fid = grace_texture
+    neck = np.zeros(len(grace_head.vertices), bool)
+    neck[grace_head.regions["neck"]] = True
+    on_neck = (fid >= 0) & np.all(neck[grace_head.faces], 1)[np.maximum(fid, 0)]
+    unseen_neck = on_neck & (mask == 0)
+    assert unseen_neck.sum() > 100
+    seen = tex[(mask > 0) & (fid >= 0)].reshape(-1, 3).astype(float)
+    filled = tex[unseen_neck].reshape(-1, 3).astype(float)
+    # Every filled colour lies within the range of the colours the photo showed (a 5-level margin).
+    assert np.all(filled.min(0) >= seen.min(0) - 5) and np.all(filled.max(0) <= seen.max(0) + 5)
+
+
+def test_no_seam_over_the_crown(grace_head, grace_texture):
+    from generation.face.head import weld_index
+
+    tex = grace_texture[0]
+    weld = weld_index(grace_head.vertices)
+    skull = np.arange(*grace_head.meta["layout"]["skull"])
+    copies = skull[weld[skull] != skull]  # seam copies share a position with their original
+    assert len(copies) > 5
+
+    def colour(i):
+        u, v = grace_head.uvs[i]
+        y = int(np.clip((1 - v) * 511, 0, 511))
+        x = int(np.clip(u * 511, 0, 511))
+        return tex[max(0, y - 1):y + 2, max(0, x - 1):x + 2].reshape(-1, 3).mean(0)
+
+    diffs = [np.abs(colour(i) - colour(weld[i])).mean() for i in copies]
+    assert np.median(diffs) < 12  # both sides of the UV seam show the same colour (8-bit levels)
+
+
+def test_skull_proportions_follow_the_face():
+    from generation.face.head import skull_radii
+
+    shape = np.zeros((478, 3))
+    shape[234, 0], shape[454, 0], shape[152, 1] = -0.070, 0.070, -0.11
+    wide = skull_radii(shape)
+    shape[234, 0], shape[454, 0], shape[152, 1] = -0.064, 0.064, -0.105
+    narrow = skull_radii(shape)
+    assert wide[0] == pytest.approx(0.077, abs=1e-3) and wide[1] == pytest.approx(0.1078, abs=1e-3)
+    assert narrow[0] < wide[0] and narrow[1] < wide[1]
+    assert wide[1] / wide[0] < 1.45  # not the old elongated 0.125 / 0.076 = 1.64
+
+
+def test_bust_shell_wraps_the_head_and_fades_at_its_edge(grace_bust, grace_head):
+    b = grace_bust
+    assert b.vertices.shape[0] > 2000 and b.faces.max() < len(b.vertices)
+    top_of_head = grace_head.vertices[:, 1].max()
+    assert b.vertices[:, 1].max() > top_of_head - 0.01  # the cap/hair reaches over the crown
+    assert b.vertices[:, 1].min() < -0.25  # and the shoulders and chest go well below the chin
+    width = np.ptp(b.vertices[:, 0])
+    assert width > 2.0 * np.ptp(grace_head.vertices[:, 0])  # shoulders, not a neck
+    hair = b.follow > 0.99
+    body = b.follow < 0.01
+    assert hair.any() and body.any()
+    assert b.vertices[hair, 1].min() > b.vertices[body, 1].max() - 0.12  # hair above, body below
+    alpha = b.texture[..., 3]
+    assert alpha.min() == 0 and alpha.max() == 255  # soft edges from the segment
+    assert b.face_texture.shape == (512, 512, 3) and b.face_detail.max() == 255
+
+
+def test_bust_model_round_trip_and_version(grace_bust):
+    data = grace_bust.to_bytes()
+    back = BustModel.from_bytes(data)
+    assert np.array_equal(back.vertices, grace_bust.vertices) and back.meta == grace_bust.meta
+    with pytest.raises(ArtifactError, match="not a BustModel"):
+        BustModel.from_bytes(b"garbage")
+    import io
+    import json
+
+    with np.load(io.BytesIO(data)) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["__meta__"].tobytes())
+    meta["version"] = 99
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    with pytest.raises(ArtifactError, match="version 99"):
+        BustModel.from_bytes(buf.getvalue())
+
+
+def test_no_person_in_the_photo_is_a_clear_error(faces, grace_head):
+    from generation.face.bust import lift_person
+
+    img, lm = faces["grace"]
+    with pytest.raises(GeometryError, match="no person"):
+        lift_person(img, lm, grace_head, prob=np.zeros(img.shape[:2], np.float32))
+    with pytest.raises(GeometryError, match="segment must be"):
+        lift_person(img, lm, grace_head, prob=np.zeros((10, 10), np.float32))
+    with pytest.raises(GeometryError, match="RGB uint8"):
+        lift_person(img.astype(np.float32), lm, grace_head)
+
+
+def test_long_hair_below_the_shoulders_becomes_part_of_the_shell(faces, grace_head):
+    """Hair falling past the chin (here painted into the segment on both sides of the neck) is lifted
+    like the rest of the person: the shell reaches every added pixel, and it does not turn with the
+    head below the neck (it rests on the shoulders)."""
+    from generation.face.bust import lift_person
+    from generation.face.pose import project
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    prob = segment_person(img)
+    chin = int(lm[152, 1])
+    left, right = int(lm[234, 0]), int(lm[454, 0])
+    hair = np.zeros_like(prob, bool)
+    hair[chin - 20:chin + 120, left - 40:left + 5] = True
+    hair[chin - 20:chin + 120, right - 5:right + 40] = True
+    prob = np.where(hair, 1.0, prob).astype(np.float32)
+    shell = lift_person(img, lm, grace_head, prob=prob)
+    xy = project(shell["vertices"], shell["pose"], float(img.shape[1]))[:, :2]
+    grid = np.zeros_like(hair)
+    ix = np.clip(np.round(xy[:, 0]).astype(int), 0, img.shape[1] - 1)
+    iy = np.clip(np.round(xy[:, 1]).astype(int), 0, img.shape[0] - 1)
+    grid[iy, ix] = True
+    from scipy import ndimage
+
+    from generation.face.bust import GRID_CELLS
+
+    spacing = max(img.shape[:2]) / GRID_CELLS  # the shell's grid step in pixels (at most this)
+    reach = ndimage.binary_dilation(grid, iterations=int(np.ceil(spacing)))
+    assert reach[hair].mean() > 0.97
+    low = iy > chin + 100  # more than a neck (6 cm, ~85 px here) below the chin
+    assert shell["follow"][low].max() == 0.0
+
+
+def test_in_a_group_photo_only_the_subject_is_lifted(faces, grace_head):
+    """Two people side by side (her portrait twice, a hand's width of wall between them): the shell
+    covers the one whose face was fitted. (People touching in the picture still merge into one.)"""
+    from generation.face.bust import lift_person
+    from generation.face.pose import project
+
+    img, lm = faces["grace"]
+    wall = np.broadcast_to(img[:1, -1:], (img.shape[0], 60, 3))  # the sky-blue backdrop of her top right corner
+    pair = np.ascontiguousarray(np.concatenate([img, wall, img], axis=1))  # she is on the left
+    shell = lift_person(pair, lm, grace_head)
+    x = project(shell["vertices"], shell["pose"], float(pair.shape[1]))[:, 0]
+    assert x.max() < img.shape[1] + 10  # nothing of the person on the right (10 px margin)
+    assert x.min() < 0.2 * img.shape[1] and x.max() > 0.8 * img.shape[1]  # her shoulders, both sides

@@ -1,0 +1,168 @@
+"""The person's own hair and upper body in the room (BustModel shell), the detailed face texture
+under the generator's frames, and the living-portrait presentation; rendered offscreen, software."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generation import expression
+
+
+@pytest.fixture(scope="module")
+def grace():
+    """(photo, head, bust) for the bundled Grace Hopper portrait."""
+    from PIL import Image
+
+    from assets.default_subject import portrait_path
+    from generation.face.bust import build_bust
+    from generation.face.head import fit_head
+    from generation.face.landmarks import LandmarkDetector
+
+    img = np.asarray(Image.open(portrait_path()).convert("RGB"))
+    with LandmarkDetector() as det:
+        lm = det.detect(img)[0].landmarks
+    head = fit_head(lm[None], images=[img])
+    return img, head, build_bust(img, lm, head)
+
+
+def test_bust_seen_from_the_photos_camera_matches_the_persons_outline(grace):
+    """Hair, collar and shoulders follow the photo's person segment: silhouette IoU >= 0.90 (0.98
+    measured), and the colours over the segment come back (masked PSNR >= 18 dB; 22.6 measured)."""
+    from generation.face.segment import segment_person
+    from vr_app.likeness import BustCamera, iou, masked_psnr_ssim
+
+    img, head, bust = grace
+    h, w = img.shape[:2]
+    segment = segment_person(img) > 0.5
+    cam = BustCamera(head, bust.face_texture, bust, size=(w, h))
+    rgb, sil = cam.photo_view(np.asarray(bust.meta["photo_pose"]), (w, h))
+    cam.close()
+    assert iou(sil, segment) >= 0.90
+    psnr, ssim = masked_psnr_ssim(rgb, img, segment)
+    assert psnr >= 18.0 and ssim >= 0.6
+    plain = BustCamera(head, bust.face_texture, None, size=(w, h))  # the generic neck and shoulders
+    _, sil_plain = plain.photo_view(np.asarray(bust.meta["photo_pose"]), (w, h))
+    plain.close()
+    assert iou(sil_plain, segment) < iou(sil, segment) - 0.08
+
+
+def test_hair_turns_with_the_head_and_shoulders_stay(grace):
+    from panda3d.core import NodePath
+
+    from vr_app.rig import HeadRig
+    from vr_app.textures import TextureStream
+
+    _, head, bust = grace
+    rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
+    assert rig.shell is not None and rig.bust is bust
+    assert rig.root.find("**/chest").is_empty()  # no generic cylinder body
+    # Her photo ends at the chest: the bust stands on a socle reaching a usual bust's cut (metres).
+    lo, hi = rig.shell.socle.get_tight_bounds(rig.root)
+    assert lo.z == pytest.approx(-0.48, abs=0.01) and hi.z > lo.z + 0.03
+    rest = rig.shell.mesh.data[:, 0:3].copy()
+    rig.set_pose(np.array([25, 0, 0, 0, 0, 0], np.float32))
+    moved = np.linalg.norm(rig.shell.mesh.data[:, 0:3] - rest, axis=1)
+    hair, body = bust.follow > 0.99, bust.follow == 0
+    assert np.median(moved[hair]) > 0.02  # the hair/cap swings with a 25 degree turn (metres)
+    assert moved[body].max() < 1e-6  # the shoulders do not move
+    rig.set_pose(np.zeros(6, np.float32))
+    assert np.abs(rig.shell.mesh.data[:, 0:3] - rest).max() < 1e-5
+
+
+def test_detailed_stream_keeps_the_generators_colour_and_fills_what_it_never_saw(grace):
+    from vr_app.bust_shell import DetailedStream
+    from vr_app.textures import TextureStream
+
+    bust = grace[2]
+    red = np.zeros((4, 256, 256, 3), np.uint8)
+    red[..., 0] = 200  # generator frames: flat red, black where the generator knows nothing
+    red[:, 200:] = 0
+    out = DetailedStream(TextureStream(red, 10.0), bust).at(0.15)
+    assert out.shape == (512, 512, 3)
+    seen = bust.face_detail > 0
+    core = seen.copy()
+    core[380:] = False  # rows fed by the red part of the frames (200/256 of the height, minus a margin)
+    core &= np.pad(seen, 8)[16:, 8:-8][:512, :512] & np.pad(seen, 8)[:512, 8:-8]  # away from the seen edge
+    assert abs(float(out[core][:, 0].mean()) - 200) < 25  # the generator's colour, plus fine detail
+    from scipy import ndimage
+
+    unseen = ~ndimage.binary_dilation(seen, iterations=16)  # 16 texels away from anything seen (4 sigma of feather)
+    assert unseen.mean() > 0.1
+    assert np.abs(out[unseen].astype(int) - bust.face_texture[unseen]).max() <= 1  # the completed texture
+    assert not np.all(out == 0, axis=-1).any()
+
+
+def test_living_portrait_scene_builds_and_shows_the_face(grace):
+    from scenes.spec import load
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    from .heads import make_track
+
+    _, head, bust = grace
+    spec = load("portrait_room")
+    assert spec.presentation == "portrait"
+    r = OffscreenRenderer((320, 180))
+    try:
+        sc = MemorialScene(r.stage, spec, head, TextureStream(bust.face_texture, 1.0), make_track(0.5), intro_s=0,
+                           bust=bust)
+        assert sc.portrait is not None
+        assert sc.rig.root.get_parent() == sc.portrait.photo_space
+        assert sc.rig.shell.socle is None  # a framed picture stands on its easel, not on a socle
+        sc.update(0.2)
+        img = r.frame()
+        x0, y0, x1, y1 = sc.face_box()
+        assert x1 - x0 > 10 and y1 - y0 > 10
+        # The face box lies inside the picture frame, which is centred where the bust would stand.
+        assert 100 < (x0 + x1) / 2 < 220
+        face = img[y0:y1, x0:x1].reshape(-1, 3).astype(int)
+        assert face.std() > 15  # a textured face, not a flat patch
+        ex0, ex1, ez0, ez1 = sc.portrait.extent
+        assert ex1 - ex0 > 0.2 and ez1 - ez0 > 0.2  # life-size picture, metres
+        assert sc.mouth_relative_to_camera()[1] > 0.5  # the voice still comes from the mouth, in front
+    finally:
+        r.close()
+
+
+def test_portrait_room_without_a_bust_falls_back_to_the_free_standing_head():
+    from scenes.spec import load
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+    from vr_app.textures import TextureStream
+
+    from .heads import face_texture, make_head
+
+    r = OffscreenRenderer((64, 64))
+    try:
+        sc = MemorialScene(r.stage, load("portrait_room"), make_head(3), TextureStream(face_texture(), 1.0), intro_s=0)
+        assert sc.portrait is None and sc.rig.shell is None
+    finally:
+        r.close()
+
+
+def test_presentation_is_validated():
+    from generation.errors import UsageError
+    from scenes.spec import parse
+
+    base = {"camera": {"pos": [0, -1, 1], "look_at": [0, 0, 1]}, "bust": {"pos": [0, 0, 1]}}
+    assert parse(base, "x").presentation == "bust"
+    base["bust"]["presentation"] = "hologram"
+    with pytest.raises(UsageError, match="presentation must be one of bust, portrait"):
+        parse(base, "x")
+
+
+def test_code_changes_still_deform_the_head_under_the_shell(grace):
+    from panda3d.core import NodePath
+
+    from vr_app.rig import HeadRig
+    from vr_app.textures import TextureStream
+
+    _, head, bust = grace
+    rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
+    before = rig.mesh.data[:, 0:3].copy()
+    code = expression.neutral()
+    code[expression.index("jaw_open")] = 1.0
+    rig.set_code(code)
+    assert np.abs(rig.mesh.data[:, 0:3] - before).max() > 0.005

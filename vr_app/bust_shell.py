@@ -1,0 +1,165 @@
+"""The person's hair and upper body (a BustModel shell) under the rig, and the detailed face texture.
+
+The shell hangs under the rig's root; each vertex blends between staying put (shoulders) and
+following the head's pivot (hair), by the weight the fitter stored, so the hair turns with the
+head and the collar stays on the shoulders with no tear between them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from panda3d.core import Material, NodePath, SamplerState, Texture, TransparencyAttrib
+
+from generation.artifacts import BustModel
+
+from .geom import MeshGeom
+
+BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
+SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
+SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
+SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
+
+
+def _to_panda(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
+
+
+def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
+    """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
+    from PIL import Image
+
+    from .textures import _pow2
+
+    h, w = rgba.shape[:2]
+    ph, pw = _pow2(h), _pow2(w)
+    if (ph, pw) != (h, w):
+        rgba = np.asarray(Image.fromarray(rgba, "RGBA").resize((pw, ph), Image.BILINEAR))
+    tex = Texture(name)
+    tex.setup_2d_texture(pw, ph, Texture.T_unsigned_byte, Texture.F_rgba8)
+    tex.set_ram_image_as(np.ascontiguousarray(rgba[::-1]), "RGBA")
+    tex.set_minfilter(SamplerState.FT_linear_mipmap_linear)
+    tex.set_magfilter(SamplerState.FT_linear)
+    tex.set_wrap_u(SamplerState.WM_clamp)
+    tex.set_wrap_v(SamplerState.WM_clamp)
+    return tex
+
+
+def pivot_motion(pivot: NodePath, root: NodePath, rest: np.ndarray) -> np.ndarray:
+    """The pivot's motion since rest (its rest position `rest` [3] in the root's frame, no rotation),
+    as a [4,4] row-vector matrix acting on points in the root's frame."""
+    m = pivot.get_mat(root)
+    cur = np.array([[m.get_cell(i, j) for j in range(4)] for i in range(4)], np.float32)
+    out = cur.copy()
+    out[3, :3] = cur[3, :3] - np.asarray(rest, np.float32) @ cur[:3, :3]
+    return out
+
+
+class ShellNode:
+    """The shell's geometry under `root`; `follow(pivot)` after the head's pivot moved."""
+
+    def __init__(self, bust: BustModel, root: NodePath, origin: np.ndarray):
+        self.base = _to_panda(bust.vertices - np.asarray(origin, np.float32))  # [V,3] in the root's frame
+        self.weight = np.asarray(bust.follow, np.float32)[:, None]  # [V,1]
+        self.moving = np.flatnonzero(bust.follow > 1e-3)
+        self.mesh = MeshGeom("bust-shell", self.base, bust.faces, uvs=bust.uvs, dynamic=True)
+        self.node = root.attach_new_node(self.mesh.node)
+        self.node.set_texture(rgba_texture(bust.texture, "bust-shell"))
+        self.node.set_transparency(TransparencyAttrib.M_dual)
+        # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
+        mat = Material("shell")
+        mat.set_specular(SKIN_MATERIAL["specular"])
+        mat.set_shininess(SKIN_MATERIAL["shininess"])
+        self.node.set_material(mat)
+        self._key: tuple | None = None
+        self.socle = None if bust.meta.get("framed") else self._socle(root)
+
+    def _socle(self, root: NodePath) -> NodePath | None:
+        """A stone socle under a shell that ends above a bust's usual cut (a picture cropped at the
+        shoulders), so the bust stands on something instead of ending in the air."""
+        import trimesh
+
+        from .geom import trimesh_geom
+
+        z_low = float(self.base[:, 2].min())  # Panda z (up) of the shell's lowest point, eyes at 0
+        if z_low <= -SOCLE_BOTTOM + 0.02:
+            return None
+        low = self.base[self.base[:, 2] < z_low + 0.03]
+        width = float(np.ptp(low[:, 0])) if len(low) else 0.2
+        depth = float(np.ptp(low[:, 1])) if len(low) else 0.12
+        height = z_low + SOCLE_BOTTOM + 0.01  # overlaps the shell by a centimetre
+        stem = trimesh.creation.cylinder(radius=0.5, height=1.0, sections=32)
+        node = root.attach_new_node("bust-socle")
+        part = node.attach_new_node(trimesh_geom("socle", stem, color=SOCLE_STONE))
+        part.set_scale(0.55 * width, 0.7 * max(depth, 0.1), height)
+        part.set_pos(float(low[:, 0].mean()) if len(low) else 0.0, float(low[:, 1].mean()) if len(low) else 0.0,
+                     z_low + 0.01 - height / 2)
+        foot = node.attach_new_node(trimesh_geom("socle-foot", stem, color=SOCLE_STONE))
+        foot.set_scale(0.75 * width, 0.9 * max(depth, 0.1), 0.04)
+        foot.set_pos(part.get_x(), part.get_y(), -SOCLE_BOTTOM + 0.02)
+        return node
+
+    def follow(self, mat: np.ndarray) -> None:
+        """Blend each vertex towards the head's motion; `mat` [4,4] is the pivot's motion in the root's
+        frame relative to its rest (row-vector convention, translation in row 3)."""
+        key = tuple(np.round(mat.reshape(-1), 6))
+        if key == self._key:
+            return
+        self._key = key
+        out = self.base.copy()
+        moved = self.base[self.moving] @ mat[:3, :3] + mat[3, :3]
+        out[self.moving] += self.weight[self.moving] * (moved - self.base[self.moving])
+        self.mesh.update_vertices(out)
+
+
+class DetailedStream:
+    """A face TextureStream with the bust's sharp, completed texture underneath: where the detail
+    mask is set the streamed (generator) frame gives the colour and expression and the bust's
+    texture its fine detail; elsewhere (texels no photo saw) the completed texture shows."""
+
+    def __init__(self, stream, bust: BustModel):
+        import cv2
+
+        self.stream = stream
+        self.fps = stream.fps
+        base = bust.face_texture.astype(np.float32)
+        s = base.shape[0]
+        fh = stream.frames.shape[1]
+        self.size = s
+        self.base = base  # [S,S,3]
+        # The base at the generator's resolution: frame - low is the generator's change, and the base
+        # keeps the detail that resolution cannot carry (none when the frames are as sharp).
+        self.low = (cv2.resize(cv2.resize(base, (fh, fh), interpolation=cv2.INTER_AREA), (s, s),
+                               interpolation=cv2.INTER_LINEAR) if fh < s else base.copy())
+        w = cv2.GaussianBlur(bust.face_detail.astype(np.float32) / 255.0, (0, 0), s / 128)
+        self.weight = np.clip(w, 0, 1)  # [S,S]
+        self._cache: tuple | None = None
+
+    @property
+    def frames(self) -> np.ndarray:
+        return self.stream.frames
+
+    def __len__(self) -> int:
+        return len(self.stream)
+
+    def index(self, t: float):
+        return self.stream.index(t)
+
+    def at(self, t: float) -> np.ndarray:
+        import cv2
+
+        key = self.stream.index(t)
+        key = (key[0], key[1], round(key[2], 2))
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        frame = self.stream.at(t)  # [h,h,3] uint8
+        # Texels the generator left black (never seen in its training data) come from the base too.
+        present = np.minimum(frame.max(axis=-1).astype(np.float32) * (1.0 / BLACK_LEVEL), 1.0)
+        if frame.shape[0] != self.size:
+            frame = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+            present = cv2.resize(present, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        w = cv2.multiply(self.weight, present)[..., None]
+        out = self.base + w * (frame.astype(np.float32) - self.low)
+        rgb = np.clip(out, 0, 255).astype(np.uint8)
+        self._cache = (key, rgb)
+        return rgb
