@@ -199,6 +199,21 @@ def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> d
                              prior_share=0.5, lr=5e-4, lead_s=lead)
 
 
+def _split_last(clips, share: float) -> tuple[list, list]:
+    """The last `share` of all frames (clips in order, frames in time) apart from the rest."""
+    n = sum(len(t) for _, t, _ in clips)
+    left = max(1, int(n * share))
+    fit, held = [], []
+    for mel, t, y in reversed(clips):
+        k = max(0, len(t) - left)
+        if k < len(t):
+            held.insert(0, (mel, t[k:], y[k:]))
+        if k > 0:
+            fit.insert(0, (mel, t[:k], y[:k]))
+        left -= len(t) - k
+    return fit, held
+
+
 def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int = 1500,
                         prior_sentences=None) -> dict:
     """Prior from synthesised speech, then adaptation to the subject's talking videos.
@@ -210,20 +225,12 @@ def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int
     clips, n = training_pairs(vault, progress)
     prior_ckpt, prior_pairs = lipsync_prior.train_prior(
         prior_steps, sentences=prior_sentences or lipsync_prior.SENTENCES, progress=progress)
-    order = [(c, k) for c in range(len(clips)) for k in range(len(clips[c][1]))]  # clip order = time order
-    n_test = max(1, len(order) // 5)
-    head = {}
-    for c, k in order[:-n_test]:
-        head.setdefault(c, []).append(k)
-    fit = [(clips[c][0], clips[c][1][ks], clips[c][2][ks]) for c, ks in head.items()]
-    held = {}
-    for c, k in order[-n_test:]:
-        held.setdefault(c, []).append(k)
+    fit, held = _split_last(clips, 0.2)
     ckpt = _adapt(prior_ckpt, prior_pairs, fit, steps)
     jaw = list(vz.MOUTH).index("jaw_open")
-    pred = np.concatenate([audio_model.predict_windows(ckpt, audio_model.windows(
-        clips[c][0], clips[c][1][ks] + float(ckpt["lead_s"])))[:, jaw] for c, ks in held.items()])
-    real = np.concatenate([clips[c][2][ks, jaw] for c, ks in held.items()])
+    pred = np.concatenate([audio_model.predict_windows(ckpt, audio_model.windows(m, t + float(ckpt["lead_s"])))[:, jaw]
+                           for m, t, _ in held])
+    real = np.concatenate([y[:, jaw] for _, _, y in held])
     corr = float(np.corrcoef(pred, real)[0, 1]) if real.std() > 1e-6 and pred.std() > 1e-9 else float("nan")
     ckpt = _adapt(prior_ckpt, prior_pairs, clips, steps, progress)
     import torch
