@@ -306,7 +306,7 @@ class Trainer:
         checkpoint steps, so the host never waits for the device in between."""
         cfg = self.cfg
         return (self.d.device.type != "cuda" or self.step % cfg.log_every == 0 or self.step >= cfg.steps
-                or self.step % cfg.checkpoint_every == 0 or cfg.time_budget_s > 0 and self.step % 50 == 0)
+                or self.step % cfg.checkpoint_every == 0 or (cfg.time_budget_s > 0 and self.step % 50 == 0))
 
     # ----- the loop ---------------------------------------------------------------------------
 
