@@ -13,37 +13,85 @@ from .common import member_option, unlock
 
 @click.command()
 @click.argument("name")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @member_option
+@click.option("--reference", "references", multiple=True, type=click.Path(path_type=Path),
+              help="A photo of the subject alone: their face is confirmed as who to look for (repeatable).")
+@click.option("--review", is_flag=True, help="List the doubtful faces (those that may be the subject).")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --review: also write the doubtful faces as a numbered PNG contact sheet "
+                   "(needs the video_export consent scope).")
+@click.option("--confirm", default=None, metavar="N,N", help="With --review: these faces are the subject.")
+@click.option("--reject", default=None, metavar="N,N", help="With --review: these faces are someone else.")
 @click.option("--no-fit", is_flag=True, help="Only store the samples; run `memorial subject fit` later.")
 @click.option("--single-photo/--no-single-photo", default=None,
               help="Force or forbid single-photo mode for the fit (default: when only one real face image).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def ingest(name: str, paths: tuple[Path, ...], member: str | None, no_fit: bool, single_photo: bool | None,
+def ingest(name: str, paths: tuple[Path, ...], member: str | None, references: tuple[Path, ...], review: bool,
+           sheet: Path | None, confirm: str | None, reject: str | None, no_fit: bool, single_photo: bool | None,
            quiet: bool) -> None:
-    """Add photos, videos, folders and zip archives of the subject, then fit the head.
+    """Add photos, videos, folders and zip/tar archives of the subject, then fit the head.
 
-    Photos: JPEG, PNG, WebP, BMP, TIFF. Videos: mp4, mov, mkv, avi, webm (their audio is
-    kept for the voice when consent allows). Originals are stored encrypted; files already
-    in the vault are skipped, and a re-run after an interruption continues where it stopped.
+    Photos: JPEG, PNG, WebP, BMP, TIFF, HEIC. Videos: mp4, mov, m4v, mkv, avi, webm (their
+    audio is kept for the voice when consent allows). Originals are stored encrypted; files
+    already in the vault are skipped, and a re-run after an interruption continues where it
+    stopped. The subject is told apart from other people by a face recogniser: faces of
+    others enter no sample; doubtful ones wait for --review.
 
     \b
     Example:
-      memorial ingest rose ~/photos/rose ~/videos/birthday.mp4 album.zip
+      memorial ingest rose ~/photos/rose ~/videos/birthday.mp4 album.zip --reference rose-alone.jpg
+      memorial ingest rose --review --sheet doubts.png
+      memorial ingest rose --review --confirm 1,3 --reject 2
     """
     from ..artifacts import KEYS
     from ..ingest import ingest_paths
 
+    if (sheet or confirm or reject) and not review:
+        raise UsageError("--sheet, --confirm and --reject go with --review")
+    if not review and not paths and not references:
+        raise UsageError("give the photos, videos, folders or archives to ingest (or --review)")
     with unlock(name, member, Action.INGEST) as vault:
-        report = ingest_paths(vault, list(paths), progress=not quiet)
+        if review:
+            if _review(vault, name, sheet, confirm, reject) and not no_fit:
+                _fit_and_print(vault, single_photo, quiet)
+            if not paths and not references:
+                return
+        if references:
+            from ..ingest.pipeline import learn_references
+
+            for line in learn_references(vault, list(references)):
+                click.echo(line)
+        report = ingest_paths(vault, list(references) + list(paths), progress=not quiet)
         for line in report.lines():
-            click.echo(line)
-        if not report.accepted and not report.skipped:
+            click.echo(line.replace("memorial ingest NAME", f"memorial ingest {name}"))
+        if not report.accepted and not report.skipped and not report.not_subject and not report.doubtful:
             raise UsageError("no files found in the given paths")
-        if not report.accepted and not report.already:
+        if not report.accepted and not report.already and not report.not_subject and not report.doubtful:
             raise UsageError(f"none of the {len(report.skipped)} file(s) could be ingested (reasons above)")
         if not no_fit and (report.accepted or not vault.exists(KEYS["dataset"])):
             _fit_and_print(vault, single_photo, quiet)
+
+
+def _review(vault, name: str, sheet: Path | None, confirm: str | None, reject: str | None) -> bool:
+    """List, show and settle the doubtful faces; True when a face was confirmed."""
+    from ..ingest import review as rv
+
+    yes, no = rv.parse_numbers(confirm), rv.parse_numbers(reject)
+    if yes or no:
+        for line in rv.settle(vault, yes, no):
+            click.echo(line)
+    items = rv.doubts(vault)
+    click.echo(f"Doubtful       {len(items)} face(s) left to review"
+               + (f" (memorial ingest {name} --review --confirm N,N --reject N,N)" if items else ""))
+    for d in items:
+        click.echo(d.line())
+    if sheet is not None:
+        if not items:
+            raise UsageError("no doubtful faces: nothing to put on a sheet")
+        rv.write_review_sheet(vault, items, sheet)
+        click.echo(f"Wrote the review sheet to {sheet}")
+    return bool(yes)
 
 
 def _fit_and_print(vault, single_photo, quiet: bool):

@@ -287,8 +287,10 @@ def converse(name: str, audio_file: Path | None, question: str | None, voice: st
         audio = decode(_read(audio_file, "audio file"), audio_file.name)
     with unlock(name, member, Action.VIEW) as vault:
         if audio is not None:
-            from ..speech.asr import transcribe
+            from ..speech.asr import load, transcribe
 
+            if load().fallback_reason:
+                click.echo(f"Note: hearing with {load().name} ({load().fallback_reason}); expect more misheard words")
             question = transcribe(*audio)
             click.echo(f"Heard: {question or '(nothing recognised)'}")
         from ..speech.conversation import reply

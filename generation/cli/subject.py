@@ -277,6 +277,8 @@ def export_memories(name: str, out_dir: Path, member: str | None) -> None:
     Example:
       memorial subject export-memories rose ~/rose-memories
     """
+    from ..ingest.originals import original_chunks
+
     with unlock(name, member, Action.EXPORT_MEMORIES) as vault:
         out_dir.mkdir(parents=True, exist_ok=True)
         originals = vault.list(ORIGINAL_PREFIX)
@@ -289,7 +291,8 @@ def export_memories(name: str, out_dir: Path, member: str | None) -> None:
                 target = out_dir / f"{stem} ({n}){suffix}"
                 n += 1
             with open(target, "xb") as fh:
-                fh.write(vault.get(blob.key))
+                for chunk in original_chunks(vault, blob.key):  # long videos are stored in parts
+                    fh.write(chunk)
             written += 1
         vault.log("export_memories", files=written)
         click.echo(f"Wrote {written} original file(s) to {out_dir}.")

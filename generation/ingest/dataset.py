@@ -52,17 +52,16 @@ def _album(vault, best: Sample, head: HeadModel, cfg: FitConfig, progress: bool)
     from .pipeline import Ingester
 
     renders = synthesize_album(best.crop, best.landmarks, head, cfg.album_size, cfg.seed)
-    finder = Ingester(vault, use_vault_reference=False)
+    finder = Ingester(vault, check_identity=False)
     out = []
     try:
         for k, rgb in enumerate(tqdm(renders, desc="album", unit="render", disable=not progress, leave=False)):
-            sample, _ = finder.faces_in(np.ascontiguousarray(rgb, dtype=np.uint8), f"render {k}", {"render": k})
+            sample = finder.faces_in(np.ascontiguousarray(rgb, dtype=np.uint8), f"render {k}", {"render": k}).sample
             if sample is not None:
                 sample.info["synthetic"] = True
                 out.append((f"synthetic#{k}", sample))
     finally:
-        if finder.detector is not None:
-            finder.detector.close()
+        finder.analyser.close()
     return out
 
 
@@ -80,9 +79,12 @@ def build_dataset(samples: list[tuple[str, Sample]], geometry, cfg: FitConfig, p
     codes = np.zeros((n, expression.E), np.float32)
     uv = np.zeros((n, cfg.uv_size, cfg.uv_size, 3), np.uint8)
     mask = np.zeros((n, cfg.uv_size, cfg.uv_size), np.uint8)
+    any_colour = any(s.info.get("colour", True) for _, s in samples)
     for i, (_, s) in enumerate(tqdm(samples, desc="unwrap", unit="face", disable=not progress, leave=False)):
         f = process_face(s.crop, s.landmarks, geometry, size=size, uv_size=cfg.uv_size)
         crops[i], landmarks[i], pose[i], codes[i], uv[i], mask[i] = f.crop, f.landmarks, f.pose, f.code, f.uv, f.mask
+        if any_colour and not s.info.get("colour", True):
+            mask[i] = 0  # a grey print gives shape and expression, never texture colour
     return SubjectDataset(crops=crops, landmarks=landmarks, pose=pose, codes=codes, uv=uv, mask=mask,
                           quality=np.array([s.quality for _, s in samples], np.float32),
                           synthetic=np.array([bool(s.info.get("synthetic")) for _, s in samples]),

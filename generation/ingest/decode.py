@@ -1,5 +1,7 @@
-"""Decode photos (Pillow) and videos (PyAV) from bytes held in memory.
+"""Decode photos (Pillow, pillow-heif for HEIC) and videos (PyAV).
 
+Videos are decoded as a stream from a file object (a file on disk is never read whole),
+frame by frame; memory stays bounded by the decoder's few reference frames.
 Every failure becomes a `DecodeError` whose message is the reason shown to the user.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator, Union
 
 import numpy as np
 
@@ -16,8 +18,19 @@ MAX_PIXELS = 80_000_000  # 80 MP: larger than any camera photo, far below a deco
 MAX_VIDEO_SIDE = 8192
 
 
+Source = Union[bytes, BinaryIO]  # whole bytes, or a seekable binary stream
+
+
 class DecodeError(ValueError):
     pass
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+    except ImportError:
+        return  # HEIC then fails as "not an image Pillow can read"
+    pillow_heif.register_heif_opener()
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -26,6 +39,8 @@ def decode_image(data: bytes) -> np.ndarray:
 
     if not data:
         raise DecodeError("empty file (0 bytes)")
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc", b"ftypheim", b"ftypheis"):
+        _register_heif()
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         old_limit = Image.MAX_IMAGE_PIXELS
@@ -59,19 +74,26 @@ class VideoInfo:
     has_audio: bool
 
 
-def _open(data: bytes):
+def _open(src: Source):
     import av
 
-    if not data:
-        raise DecodeError("empty file (0 bytes)")
+    if isinstance(src, (bytes, bytearray)):
+        if not src:
+            raise DecodeError("empty file (0 bytes)")
+        src = io.BytesIO(src)
+    else:
+        src.seek(0)
+        if not src.read(1):
+            raise DecodeError("empty file (0 bytes)")
+        src.seek(0)
     try:
-        return av.open(io.BytesIO(data), mode="r")
+        return av.open(src, mode="r")
     except av.FFmpegError as exc:
         raise DecodeError(f"cannot read video: {exc}") from None
 
 
-def probe_video(data: bytes) -> VideoInfo:
-    with _open(data) as container:
+def probe_video(src: Source) -> VideoInfo:
+    with _open(src) as container:
         if not container.streams.video:
             kind = "audio only" if container.streams.audio else "no streams"
             raise DecodeError(f"no video stream ({kind})")
@@ -94,8 +116,10 @@ class VideoFrame:
     frame: object  # av.VideoFrame, converted only when needed
 
     def thumbnail(self, size: int = 48) -> np.ndarray:
-        """Small grey image [size,size] uint8 for cheap change detection."""
-        return self.frame.reformat(width=size, height=size, format="gray").to_ndarray()[:, :size]
+        """Small grey image [size,size] uint8 for cheap change detection (cached)."""
+        if getattr(self, "_thumb", None) is None or self._thumb.shape[0] != size:
+            self._thumb = self.frame.reformat(width=size, height=size, format="gray").to_ndarray()[:, :size]
+        return self._thumb
 
     def rgb(self, max_side: int = 1280) -> np.ndarray:
         """RGB uint8 [H,W,3] as it should be displayed (phone videos carry a rotation), scaled
@@ -107,12 +131,12 @@ class VideoFrame:
         return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
-def iter_frames(data: bytes) -> Iterator[VideoFrame]:
+def iter_frames(src: Source) -> Iterator[VideoFrame]:
     """Every decoded frame of the first video stream. Decoding errors mid-stream end the
     iteration with a DecodeError only when nothing could be decoded at all."""
     import av
 
-    container = _open(data)
+    container = _open(src)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -132,29 +156,99 @@ def iter_frames(data: bytes) -> Iterator[VideoFrame]:
         container.close()
 
 
-def extract_audio(data: bytes) -> tuple[bytes, int, float] | None:
-    """The first audio track as mono FLAC bytes: (flac, sample_rate, seconds); None if none."""
+def iter_frames_ahead(src: Source, depth: int = 16) -> Iterator[VideoFrame]:
+    """`iter_frames` decoded in a helper thread up to `depth` frames ahead (with their
+    thumbnails), so decoding overlaps face analysis on the other core. Memory stays bounded
+    by the queue. The thread is finished when the iteration ends, however it ends."""
+    import queue
+    import threading
+
+    frames: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for vf in iter_frames(src):
+                vf.thumbnail()
+                while not stop.is_set():
+                    try:
+                        frames.put(vf, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            frames.put(end)
+        except BaseException as exc:  # handed to the consumer
+            frames.put(exc)
+
+    worker = threading.Thread(target=produce, name="video-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                frames.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
+ENVELOPE_S = 0.1  # seconds per loudness value
+
+
+def extract_audio(src: Source, envelope: list | None = None) -> tuple[bytes, int, float] | None:
+    """The first audio track as mono FLAC bytes: (flac, sample_rate, seconds); None if none.
+    Encoded while decoding, so only the FLAC output is held in memory. `envelope`, when
+    given, receives the RMS loudness (0..1) of every ENVELOPE_S of sound."""
     import av
     import soundfile as sf
 
-    with _open(data) as container:
+    with _open(src) as container:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
         rate = int(stream.rate or stream.codec_context.sample_rate or 16000)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-        chunks = []
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-        except av.FFmpegError:
-            pass  # keep what decoded before the damage
-    if not chunks:
+        buf = io.BytesIO()
+        n = 0
+        block = max(1, int(rate * ENVELOPE_S))
+        pending = np.zeros(0, np.float32)
+
+        def measure(pcm: np.ndarray) -> None:
+            nonlocal pending
+            if envelope is None:
+                return
+            pending = np.concatenate([pending, pcm.astype(np.float32) / 32768.0])
+            k = len(pending) // block
+            if k:
+                envelope.extend(np.sqrt((pending[:k * block].reshape(k, block) ** 2).mean(axis=1)).tolist())
+                pending = pending[k * block:]
+
+        with sf.SoundFile(buf, "w", samplerate=rate, channels=1, format="FLAC", subtype="PCM_16") as flac:
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        pcm = out.to_ndarray().reshape(-1).astype(np.int16)
+                        flac.write(pcm)
+                        measure(pcm)
+                        n += len(pcm)
+                for out in resampler.resample(None):
+                    pcm = out.to_ndarray().reshape(-1).astype(np.int16)
+                    flac.write(pcm)
+                    measure(pcm)
+                    n += len(pcm)
+            except av.FFmpegError:
+                pass  # keep what decoded before the damage
+    if not n:
         return None
-    pcm = np.concatenate(chunks).astype(np.int16)  # [S]
-    buf = io.BytesIO()
-    sf.write(buf, pcm, rate, format="FLAC", subtype="PCM_16")
-    return buf.getvalue(), rate, len(pcm) / rate
+    return buf.getvalue(), rate, n / rate

@@ -1,4 +1,4 @@
-"""Per-face decisions: which face is the subject, and how good a sample it is.
+"""Per-face judgements: how good a sample a face is, and whether the picture has colour.
 
 Quality is a score 0..1 (the product of size, sharpness and pose terms); a face that
 fails a hard limit is rejected with the reason.
@@ -13,7 +13,9 @@ import numpy as np
 from ..face import topology as T
 from ..face.landmarks import DetectedFace
 
-MIN_FACE_PX = 80
+MONOCHROME_RESIDUAL = 4.0  # Lab a/b spread (0..255) left after a fit on lightness; below: grey or toned
+
+MIN_FACE_PX = 60  # smaller faces than this give no usable landmarks
 GOOD_FACE_PX = 200
 MIN_SHARPNESS = 20.0  # variance of the Laplacian of the face at 128 px; below: strong blur
 GOOD_SHARPNESS = 120.0
@@ -55,21 +57,6 @@ def shape_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(((a - b @ r) ** 2).sum(axis=1).mean()))
 
 
-def choose_subject(faces: list[DetectedFace], reference: np.ndarray | None) -> tuple[int, str]:
-    """Index of the subject's face among several, and how it was chosen.
-
-    With a reference shape (mean normalized shape of faces already accepted) the most
-    similar face wins; without one (first ingest) the largest face does.
-    """
-    assert faces
-    if len(faces) == 1:
-        return 0, "only face"
-    if reference is None:
-        return int(np.argmax([f.size for f in faces])), f"largest of {len(faces)} faces"
-    d = [shape_distance(normalized_shape(f.landmarks), reference) for f in faces]
-    return int(np.argmin(d)), f"most like the subject of {len(faces)} faces"
-
-
 def head_angles(landmarks: np.ndarray, frame_side: float) -> tuple[float, float]:
     """Yaw and pitch in degrees, from geometry's landmark-only head pose."""
     from ..face.pose import head_pose
@@ -105,7 +92,7 @@ def assess(rgb: np.ndarray, face: DetectedFace) -> Quality:
         reasons.append(f"extreme head pose (yaw {yaw:.0f}°, pitch {pitch:.0f}°)")
     if reasons:
         return Quality(0.0, size, sharp, yaw, pitch, reasons)
-    s_size = min(1.0, 0.5 + 0.5 * (size - MIN_FACE_PX) / (GOOD_FACE_PX - MIN_FACE_PX))
+    s_size = min(1.0, 0.2 + 0.8 * (size - MIN_FACE_PX) / (GOOD_FACE_PX - MIN_FACE_PX))  # small faces: low weight
     s_sharp = min(1.0, 0.4 + 0.6 * (sharp - MIN_SHARPNESS) / (GOOD_SHARPNESS - MIN_SHARPNESS))
     s_pose = 1.0 - 0.6 * max(abs(yaw) / MAX_YAW, abs(pitch) / MAX_PITCH) ** 2
     if s_size < 1:
@@ -135,3 +122,17 @@ def face_crop(rgb: np.ndarray, face: DetectedFace, size: int = CROP_SIZE) -> tup
     lm[:, 2] *= s
     assert crop.shape == (size, size, 3) and lm.shape == (478, 3)
     return crop, lm
+
+
+def is_monochrome(rgb: np.ndarray) -> bool:
+    """True for black-and-white and toned (sepia, cyanotype) pictures: their colour is a
+    function of lightness alone, so a/b fitted on L (quadratic) leave almost nothing."""
+    import cv2
+
+    small = cv2.resize(np.ascontiguousarray(rgb), (96, 96), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64)  # [N,3]
+    lum = lab[:, 0] / 255.0
+    basis = np.stack([np.ones_like(lum), lum, lum**2], axis=1)  # [N,3]
+    coef, *_ = np.linalg.lstsq(basis, lab[:, 1:], rcond=None)
+    residual = (lab[:, 1:] - basis @ coef).std(axis=0).max()
+    return bool(residual < MONOCHROME_RESIDUAL)

@@ -126,11 +126,6 @@ def retrieval_and_asr() -> None:
         embedding.encode(sentences)
         print(f"sentence embedding speed: {len(sentences) / (time.perf_counter() - t):.0f} sentences/s "
               "(MiniLM, 2 torch threads)")
-    try:
-        import pocketsphinx  # noqa: F401
-    except ImportError:
-        print("ASR word error rate: not measured (pocketsphinx is not installed)")
-        return
     errors, words = 0.0, 0
     for q, _ in PARAPHRASES:
         speech = tts.speak(q)
@@ -138,7 +133,7 @@ def retrieval_and_asr() -> None:
         heard = asr.transcribe(speech.audio, speech.sample_rate)
         errors += asr.word_error_rate(ref, heard) * len(ref.split())
         words += len(ref.split())
-    print(f"ASR word error rate (pocketsphinx, {len(PARAPHRASES)} TTS-spoken questions, {words} words): "
+    print(f"ASR word error rate ({asr.load().name}, {len(PARAPHRASES)} TTS-spoken questions, {words} words): "
           f"{errors / words:.1%}")
 
 

@@ -71,10 +71,10 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, audio_secon
 def write_tone(out, stream, seconds: float, rate: int = 16000) -> None:
     import av
 
-    t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
-    for i in range(0, len(pcm), 1024):
-        chunk = pcm[i:i + 1024]
+    total = int(seconds * rate)
+    for i in range(0, total, 1024):  # chunk by chunk: an hour of tone never sits in memory
+        t = np.arange(i, min(i + 1024, total)) / rate
+        chunk = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = rate
         frame.pts = i
@@ -149,3 +149,50 @@ def variants(n: int = 8) -> list[np.ndarray]:
         tint = np.array([1.0, 1.0 - 0.1 * k, 1.0 - 0.05 * i], np.float32)
         out.append(np.clip(crop * tint, 0, 255).astype(np.uint8))
     return out
+
+
+HOPPER_HEAD = (60, 430, 100, 400)  # y0, y1, x0, x1 of Grace Hopper's head and hair in hopper()
+ASTRONAUT_HEAD = (10, 250, 120, 330)
+
+
+def head(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    y0, y1, x0, x1 = box
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
+
+
+def lfw_faces(indices) -> list[np.ndarray]:
+    """Faces of other people from scikit-image's LFW subset (25x25 grey crops), upscaled and
+    padded so that the face detector sees a head with some background."""
+    import cv2
+    from skimage import data
+
+    lfw = data.lfw_subset()
+    out = []
+    for i in indices:
+        g = cv2.resize((lfw[i] * 255).astype(np.uint8), (150, 150), interpolation=cv2.INTER_CUBIC)
+        tile = np.full((230, 200), 128, np.uint8)
+        tile[40:190, 25:175] = g
+        out.append(np.repeat(tile[..., None], 3, axis=2))
+    return out
+
+
+def group_photo(people: list[np.ndarray], tile: int = 260) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """People side by side, each scaled into a tile x tile cell on a wall-grey background;
+    returns the picture and each person's cell (x0, y0, x1, y1)."""
+    import cv2
+
+    canvas = np.full((tile, tile * len(people), 3), 170, np.uint8)
+    cells = []
+    for k, p in enumerate(people):
+        s = (tile - 20) / max(p.shape[:2])
+        img = cv2.resize(p, (int(p.shape[1] * s), int(p.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        y0, x0 = (tile - img.shape[0]) // 2, k * tile + (tile - img.shape[1]) // 2
+        canvas[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img
+        cells.append((k * tile, 0, (k + 1) * tile, tile))
+    return canvas, cells
+
+
+def sepia(rgb: np.ndarray) -> np.ndarray:
+    """A toned print: grey values mapped through a brown ramp."""
+    grey = rgb.astype(np.float32).mean(axis=2, keepdims=True)
+    return np.clip(grey * np.array([1.07, 0.74, 0.43]) + np.array([0, 12, 24]), 0, 255).astype(np.uint8)

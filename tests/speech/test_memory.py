@@ -100,7 +100,6 @@ def test_word_error_rate():
 
 
 def test_speech_recognition_of_a_spoken_question(bank_vault):
-    pytest.importorskip("pocketsphinx", reason="pocketsphinx is not installed (see the speech note)")
     from generation.speech import tts
     from generation.speech.conversation import reply
 
@@ -109,18 +108,3 @@ def test_speech_recognition_of_a_spoken_question(bank_vault):
     assert asr.word_error_rate("what was your favorite song", heard) <= 0.4, heard
     track, chosen = reply(bank_vault, heard)
     assert chosen.text.startswith("Moon River")
-
-
-def test_recognition_missing_is_a_clear_error(monkeypatch):
-    import builtins
-
-    real = builtins.__import__
-
-    def fake(name, *a, **k):
-        if name == "pocketsphinx":
-            raise ImportError(name)
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(builtins, "__import__", fake)
-    with pytest.raises(UsageError, match="pocketsphinx"):
-        asr.transcribe(np.zeros(16000, np.float32), 16000)
