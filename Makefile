@@ -9,6 +9,10 @@ STAMP   = $(VENV)/.memorial-installed
 # Mesa for the small C OpenXR runtime the XR tests compile and load.
 APT_PACKAGES = libgl1 libegl1 libglvnd0 libopengl0 libgles2 libglib2.0-0 libsndfile1 libmysofa1 espeak-ng fonts-wqy-microhei xvfb xauth \
                gcc libgl-dev libgl1-mesa-dri libglx-mesa0
+# Therapist sessions: Debian's Chromium for the console's browser tests (Playwright), poppler for report PDF -> PNG,
+# xdotool to press the client's keys in the viewer's window.
+APT_PACKAGES += chromium poppler-utils xdotool
+APT_PACKAGES += redis-server
 
 .PHONY: demo test test-fast bench setup system-packages clean
 

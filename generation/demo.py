@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from assets import default_subject
-from .artifacts import KEYS
-from .errors import SubjectNotFound
+from assets.artifacts import KEYS
+from assets.errors import SubjectNotFound
 from .summary import subject_summary
 from .vault import Vault, create_vault, open_vault
 from .vault.consent import parse_consent

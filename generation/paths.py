@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import MemorialError, UsageError
+from assets.errors import MemorialError, UsageError
 
 HOME_ENV = "MEMORIAL_HOME"
 MAX_NAME_LEN = 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .errors import ConsentError
+from assets.errors import ConsentError
 from .vault import Vault
 
 

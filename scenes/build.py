@@ -15,11 +15,10 @@ import trimesh
 from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Material, NodePath, PointLight,
                           TransparencyAttrib)
 
-from vr_app.geom import MeshGeom, trimesh_geom
-from vr_app.stage import FAR, NEAR
-from vr_app.textures import make_texture
-
 from . import textures
+from .camera import FAR, NEAR
+from .geom import MeshGeom, trimesh_geom
+from .panda_textures import make_texture
 from .spec import Candle, Obj, Photo, SceneSpec
 
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools

@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 
 from . import textures
 

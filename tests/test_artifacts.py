@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation import artifacts as A
-from generation import expression
+from assets import artifacts as A
+from assets import expression
 
 
 def _track(t: int = 12) -> A.ExpressionTrack:
@@ -65,9 +65,9 @@ def test_shapes_are_checked_at_the_boundary():
 def test_a_bad_artifact_is_a_one_line_memorial_error():
     from click.testing import CliRunner
 
-    from generation.artifacts import ArtifactError, HeadModel
+    from assets.artifacts import ArtifactError, HeadModel
     from generation.cli import MemorialGroup
-    from generation.errors import MemorialError
+    from assets.errors import MemorialError
 
     with pytest.raises(ArtifactError) as caught:
         HeadModel.from_bytes(b"not an artifact")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath, SamplerState, Texture, TransparencyAttrib
 
-from generation.artifacts import BustModel
+from assets.artifacts import BustModel
 
-from .geom import MeshGeom
+from scenes.geom import MeshGeom
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
@@ -29,7 +29,7 @@ def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
     from PIL import Image
 
-    from .textures import _pow2
+    from scenes.panda_textures import _pow2
 
     h, w = rgba.shape[:2]
     ph, pw = _pow2(h), _pow2(w)
@@ -79,7 +79,7 @@ class ShellNode:
         shoulders), so the bust stands on something instead of ending in the air."""
         import trimesh
 
-        from .geom import trimesh_geom
+        from scenes.geom import trimesh_geom
 
         z_low = float(self.base[:, 2].min())  # Panda z (up) of the shell's lowest point, eyes at 0
         if z_low <= -SOCLE_BOTTOM + 0.02:

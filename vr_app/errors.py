@@ -1,6 +1,6 @@
 """Errors from the room runtime; all are MemorialErrors so the CLI prints one line."""
 
-from generation.errors import MemorialError, UsageError
+from assets.errors import MemorialError, UsageError
 
 
 class DisplayUnavailable(MemorialError):

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from generation.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel
+from assets.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel
+from scenes.panda_textures import TextureStream
 
 from .errors import UsageError
-from .textures import TextureStream
 
 THUMBNAIL = 256  # pixels on the long side
 NEUTRAL_SKIN = (196, 160, 138)
@@ -30,6 +30,7 @@ class RoomInputs:
     photos: list[np.ndarray] = field(default_factory=list)  # [h,w,3] thumbnails
     texture_source: str = ""
     bust: BustModel | None = None  # the person's hair and upper body, when fitted with this head
+    session: object | None = None  # a live therapist session (vr_app.session.binding.SessionHook)
 
 
 def load_head(vault) -> HeadModel:
@@ -83,7 +84,7 @@ def load_texture(vault, track_name: str | None, frames_key: str | None = None) -
         seq = FrameSequence.from_bytes(vault.get(key))
         return TextureStream(seq.frames, seq.fps), key
     if vault.exists(KEYS["dataset"]):
-        from generation.artifacts import SubjectDataset
+        from assets.artifacts import SubjectDataset
 
         ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
         real = np.where(~ds.synthetic)[0]

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import AmbientLight, DirectionalLight, LMatrix4f, NodePath, OrthographicLens
 
-from generation.artifacts import BustModel, HeadModel
+from assets.artifacts import BustModel, HeadModel
 from generation.face.pose import matrix_from_euler
+from scenes.panda_textures import TextureStream
 
 from .offscreen import OffscreenRenderer
 from .rig import HeadRig
-from .textures import TextureStream
 
 CLEAR = (1.0, 0.0, 1.0)  # magenta: no bust pixel is this colour, so the silhouette is the rest
 

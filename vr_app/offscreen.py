@@ -12,8 +12,10 @@ from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, Graphic
                           GraphicsPipeSelection, NodePath, loadPrcFileData, OrthographicLens, PerspectiveLens, Texture,
                           WindowProperties)
 
+from scenes.camera import FAR, NEAR
+
 from .errors import RenderError
-from .stage import FAR, NEAR, Stage
+from .stage import Stage
 
 BACKENDS = {"software": "p3tinydisplay", "gl": "p3headlessgl"}
 

@@ -13,11 +13,11 @@ import numpy as np
 import trimesh
 from panda3d.core import LMatrix4f, NodePath
 
-from generation.artifacts import BustModel
+from assets.artifacts import BustModel
 from generation.face.pose import matrix_from_euler
 
-from .geom import MeshGeom, trimesh_geom
-from .textures import make_texture
+from scenes.geom import MeshGeom, trimesh_geom
+from scenes.panda_textures import make_texture
 
 RELIEF_DEPTH = 0.6  # the relief keeps this fraction of the bust's depth
 BACKDROP_BEHIND = 0.16  # metres behind the eyes (after pressing): just behind the back of the head

@@ -13,20 +13,17 @@ import numpy as np
 import trimesh
 from panda3d.core import Material, NodePath
 
-from generation import expression
-from generation.artifacts import BustModel, ExpressionTrack, HeadModel
+from assets import expression
+from assets import landmarks as L
+from assets.artifacts import BustModel, ExpressionTrack, HeadModel
+from scenes.geom import MeshGeom, trimesh_geom
+from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
-from .geom import MeshGeom, trimesh_geom
-from .textures import TextureStream, make_texture, set_texture_image
 
-# Mediapipe face-mesh landmark ids (the HeadModel maps each to a vertex).
-EYE_RING = {
-    "l": (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
-    "r": (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
-}
-IRIS = {"l": 473, "r": 468}
-MOUTH = (13, 14)  # inner upper and lower lip centres
+EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
+IRIS = {"l": L.EYE_L["iris"], "r": L.EYE_R["iris"]}
+MOUTH = (L.LIP_UPPER_INNER, L.LIP_LOWER_INNER)
 GAZE_DEGREES = 30.0
 GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
 
@@ -100,7 +97,7 @@ def _sample(texture: np.ndarray, uv: np.ndarray, radius: int = 3) -> np.ndarray:
 
 def skin_tone(head: HeadModel, texture: np.ndarray) -> np.ndarray:
     """Median skin colour from the cheeks/forehead landmarks, RGB 0..255 [3]."""
-    ids = head.landmark_vertices[[50, 280, 151, 9, 205, 425]]
+    ids = head.landmark_vertices[[*L.CHEEK_R, *L.CHEEK_L, *L.FOREHEAD_MID]]
     samples = np.stack([_sample(texture, head.uvs[i], 4) for i in ids])
     return np.median(samples, axis=0)
 
@@ -109,7 +106,7 @@ def rig_origin(head: HeadModel, openings: dict | None = None) -> np.ndarray:
     """Head coordinates of the rig's root: the midpoint between the eyes, [3]."""
     openings = eye_openings(head) if openings is None else openings
     eyes_mid = (np.mean([o["iris"] for o in openings.values()], axis=0) if openings
-                else head.vertices[head.landmark_vertices[168]])  # 168: between the eyes
+                else head.vertices[head.landmark_vertices[L.NOSE_BRIDGE]])
     return eyes_mid.astype(np.float32)
 
 
@@ -129,7 +126,7 @@ class HeadRig:
         verts = head.vertices - self.origin
         self.has_neck = bool(head.regions.get("neck"))  # the mesh carries its own neck down to its lowest ring
         bottom = float(verts[:, 1].min())
-        face_ids = head.landmark_vertices[[152, 10]]  # chin tip and forehead top
+        face_ids = head.landmark_vertices[[L.CHIN, L.FOREHEAD]]
         chin = float(verts[face_ids[0], 1]) if self.has_neck else bottom
         back = float(verts[:, 2].min())
         centre_z = 0.5 * (float(verts[:, 2].max()) + back)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from panda3d.core import Point2, Point3
 
-from generation.artifacts import ExpressionTrack, HeadModel
+from assets.artifacts import ExpressionTrack, HeadModel
 from scenes.build import build_scene
 from scenes.spec import SceneSpec
 
@@ -20,7 +20,7 @@ from .overlay import Overlay
 from .rig import HeadRig
 from .stage import Stage
 from .subtitles import cues, text_at
-from .textures import TextureStream
+from scenes.panda_textures import TextureStream
 
 INTRO_FADE = 0.6  # seconds the intro card takes to fade out
 

@@ -6,12 +6,6 @@ from dataclasses import dataclass
 
 from panda3d.core import NodePath, PerspectiveLens
 
-# Clip range of every 3D view (window, offscreen, headset eyes), metres. The visitor sits 0.9 m
-# from the face: a near plane past that (ShowBase's default is 1 m) cuts the face off and leaves
-# the inside of the back of the head in view.
-NEAR = 0.05
-FAR = 100.0
-
 
 @dataclass
 class Stage:

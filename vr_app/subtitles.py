@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from generation.artifacts import ExpressionTrack
+from assets.artifacts import ExpressionTrack
 
 
 def cues(track: ExpressionTrack | None) -> list[tuple[float, float, str]]:

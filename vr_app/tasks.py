@@ -4,6 +4,7 @@ Lower sorts run first: the clock advances, the rig and room follow it, audio lis
 to where things ended up, and the overlay is drawn last.
 """
 
+SESSION = 5  # a therapist session decides what the room shows this frame
 CLOCK = 10  # playback clock advances
 CONTROLS = 15  # mouse look-around
 RIG = 20  # head deformation, texture streaming, eyes

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from generation.artifacts import ExpressionTrack
+from assets.artifacts import ExpressionTrack
 
 from . import ambience, binaural
-from .errors import MemorialError, UsageError
+from .errors import UsageError
 
 AUDIO_RATE = binaural.OUT_RATE
 INTRO_S = 2.0
@@ -97,10 +97,8 @@ def encode_mp4(path: Path, frames, n_frames: int, fps: int, size: tuple[int, int
 
 
 def make_exporter(vault):
-    try:
-        from generation.provenance import Exporter
-    except ImportError as exc:
-        raise MemorialError(f"exports are refused: the provenance module is not available ({exc})") from None
+    from generation.provenance import Exporter
+
     return Exporter(vault, command="render", kind="video", locale=None)
 
 

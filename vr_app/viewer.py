@@ -146,6 +146,8 @@ def _run(base, inputs, spec, lines, max_seconds, textures=None, screenshot=None)
     for key, d in (("+", 0.1), ("=", 0.1), ("-", -0.1)):
         base.accept(key, volume, [d])
     base.accept("escape", base.userExit)
+    if inputs.session is not None:
+        inputs.session.attach(base, scene, player, audio)  # after the keys: the session replaces some
     try:
         base.run()
     finally:

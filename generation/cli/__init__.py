@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from ..errors import MemorialError
+from assets.errors import MemorialError
 
 
 class MemorialGroup(click.Group):
@@ -47,6 +49,8 @@ def _register() -> None:
         cli.add_command(command)
     room.register(cli)  # view, render
     speech.register(cli)  # say, drive, lipsync, memory, converse
+    cli.add_command(importlib.import_module(".session", __package__).session)  # therapist-guided sessions
+    cli.add_command(importlib.import_module(".shared_room", __package__).room)  # shared room: serve, invite, join, bench
 
 
 def _verbose(argv: list[str]) -> bool:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..vault import open_vault
 from ..vault.roles import Action
 

@@ -95,7 +95,7 @@ def evaluate(name, ckpt_name, member) -> None:
         ckpt = checkpoint.load(vault, key)
         ds, raw = load_dataset(vault)
         if ckpt["stats"]["dataset_sha256"] != digest(raw):
-            from ..errors import UsageError
+            from assets.errors import UsageError
 
             raise UsageError(f"{key} was trained on an earlier dataset; train again before evaluating")
         result = run_eval(ckpt, ds, head=head_or_none(vault))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 
@@ -44,7 +44,7 @@ def ingest(name: str, paths: tuple[Path, ...], member: str | None, references: t
       memorial ingest rose --review --sheet doubts.png
       memorial ingest rose --review --confirm 1,3 --reject 2
     """
-    from ..artifacts import KEYS
+    from assets.artifacts import KEYS
     from ..ingest import ingest_paths
 
     if (sheet or confirm or reject) and not review:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..vault.roles import Action
 from .common import member_option, unlock
 
@@ -18,10 +18,8 @@ def _track_for(vault, track: str | None, text: str | None):
     if text is not None:
         if not text.strip():
             raise UsageError("--text is empty")
-        try:
-            from ..speech import say_text
-        except ImportError:
-            raise UsageError("speaking new text is not available in this build; use --track NAME") from None
+        from ..speech import say_text
+
         return say_text(vault, text)
     return track
 
@@ -39,9 +37,15 @@ def _track_for(vault, track: str | None, text: str | None):
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
 @click.option("--screenshot", type=click.Path(dir_okay=False), default=None, hidden=True,
               help="Desktop only, with --seconds: save the window's last frame to this PNG (tests).")
+@click.option("--session", "session_code", default=None, metavar="CODE",
+              help="Join a therapist's session with the one-time code the console shows "
+                   "(the session's plan then chooses the room and the lines).")
+@click.option("--console", "console_url", default="ws://127.0.0.1:8765/ws/client", show_default=True, metavar="URL",
+              help="With --session: where the therapist's console runs.")
 @member_option
 def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: bool, standing: bool, stats: bool,
-         seconds: float | None, screenshot: str | None, member: str | None) -> None:
+         seconds: float | None, screenshot: str | None, session_code: str | None, console_url: str,
+         member: str | None) -> None:
     """Open the memorial room in a window and meet the likeness.
 
     --display auto uses a headset when an OpenXR runtime reports one, else a window.
@@ -52,7 +56,14 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
     \b
     Example:
       memorial view rose --scene chapel --track hello
+      memorial view rose --session K7QM-4XPD    # a therapist-guided session
     """
+    if session_code is not None:
+        if tracks:
+            raise UsageError("with --session the plan chooses the lines; leave out --track")
+        from .session import view_session
+
+        return view_session(name, session_code, console_url, display, seconds, member)
     from scenes.spec import load as load_spec
     from vr_app import viewer
     from vr_app.errors import DisplayUnavailable

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from .common import member_option, unlock
 
 
@@ -123,7 +123,7 @@ def drive(name: str, video: Path, track_name: str | None, replace: bool, member:
         from ..speech.drive import drive_track
         from ..speech.track import store
 
-        from ..artifacts import KEYS, SubjectDataset
+        from assets.artifacts import KEYS, SubjectDataset
 
         subject_codes = None
         if vault.exists(KEYS["dataset"]):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..paths import validate_subject_name
 from ..summary import subject_summary
 from ..vault import create_vault, delete_subject, list_subjects

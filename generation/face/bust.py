@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 from . import topology as T
 from .errors import GeometryError, check_landmarks
 from .pose import fit_pose, matrix_from_euler, project
@@ -267,7 +267,7 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
                calibration=None, meta: dict | None = None):
     """The BustModel for a subject: the shell from their best photo (`image` + its landmarks in image
     pixels) and the face texture from `views` (default: that photo alone)."""
-    from ..artifacts import BustModel
+    from assets.artifacts import BustModel
 
     shell = lift_person(image, landmarks_px, head)
     views = views or [(image, landmarks_px, 1.0)]

@@ -3,7 +3,7 @@
 Every measure is taken on `pose.canonical` landmarks (metres in the face frame), so it
 does not depend on head pose, image size or distance, then divided by the eye-centre
 distance where it is a length. A `Calibration` turns raw measures into the code of
-`generation.expression`: (raw - neutral) / range, clipped, per subject; the PCA entries
+`assets.expression`: (raw - neutral) / range, clipped, per subject; the PCA entries
 carry the landmark motion that the semantic controls do not explain.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 from . import topology as T
 from .errors import GeometryError, check_landmarks
 from .pose import IOD_M, canonical

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 
 
 class GeometryError(UsageError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
                        codes_from_landmarks, fit_calibration)
@@ -327,7 +327,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     shapes, so they never count); the PCA blendshapes are the calibration's components times
     their standard deviation.
     """
-    from ..artifacts import HeadModel
+    from assets.artifacts import HeadModel
 
     lm = check_landmarks(landmark_sets, batch=True)
     if calibration is None:

@@ -23,7 +23,7 @@ from .unwrap import unwrap
 @dataclass
 class SubjectGeometry:
     calibration: Calibration
-    head: object  # generation.artifacts.HeadModel
+    head: object  # assets.artifacts.HeadModel
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from assets.mesh import vertex_normals
 
-from .. import expression
+from assets import expression
 from .errors import GeometryError
 from .pose import matrix_from_euler, project
 from .raster import rasterize

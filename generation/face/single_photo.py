@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 from .align import align_face
 from .controls import fit_calibration, codes_from_landmarks
 from .errors import GeometryError

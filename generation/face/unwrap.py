@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 from .controls import SEM_NAMES, raw_measures
 from .errors import GeometryError, check_landmarks
 from .pose import fit_pose, project

@@ -11,7 +11,7 @@ import io
 
 import torch
 
-from ..errors import MemorialError, UsageError
+from assets.errors import MemorialError, UsageError
 from .config import GanConfig, from_dict
 
 FORMAT = "GeneratorCheckpoint"

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..artifacts import KEYS, ArtifactError, SubjectDataset
-from ..errors import UsageError
+from assets.artifacts import KEYS, ArtifactError, SubjectDataset
+from assets.errors import UsageError
 
 NO_DATA_HINT = ("ingest photos or a video first, e.g. `memorial ingest NAME photo.jpg` "
                 "(it fits the head too; or `memorial subject fit NAME` after `--no-fit`)")

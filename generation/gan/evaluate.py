@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import expression
+from assets import expression
 from .data import TrainingData, prepare
 from .frames import smooth_codes, synthesize, to_uint8
 from . import checkpoint
@@ -194,7 +194,7 @@ def expression_fidelity(g, ds, head, render) -> dict:
 
 def head_or_none(vault):
     """The subject's fitted HeadModel, or None when there is none (the on-head figures are then skipped)."""
-    from ..artifacts import KEYS, ArtifactError, HeadModel
+    from assets.artifacts import KEYS, ArtifactError, HeadModel
 
     try:
         return HeadModel.from_bytes(vault.get(KEYS["head"]))

@@ -12,9 +12,9 @@ import contextlib
 import numpy as np
 import torch
 
-from .. import expression
-from ..artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence
-from ..errors import UsageError
+from assets import expression
+from assets.artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence
+from assets.errors import UsageError
 from . import checkpoint
 
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import expression
+from assets import expression
 from .config import GanConfig
 
 E = expression.E

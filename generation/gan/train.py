@@ -21,8 +21,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..artifacts import SubjectDataset
-from ..errors import MemorialError
+from assets.artifacts import SubjectDataset
+from assets.errors import MemorialError
 from . import augment, checkpoint, linear_init, losses
 from .config import GanConfig, make_config
 from .data import TrainingData, digest, load_dataset, prepare

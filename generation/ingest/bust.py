@@ -7,7 +7,7 @@ import hashlib
 
 import numpy as np
 
-from ..artifacts import KEYS, HeadModel
+from assets.artifacts import KEYS, HeadModel
 from ..face.errors import GeometryError
 from .records import Sample
 

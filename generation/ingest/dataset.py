@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import expression
-from ..artifacts import KEYS, HeadModel, SubjectDataset
-from ..errors import MemorialError
+from assets import expression
+from assets.artifacts import KEYS, HeadModel, SubjectDataset
+from assets.errors import MemorialError
 from ..vault.roles import Action
 from .records import Sample, load_records
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import HeadModel, SubjectDataset
-from ..errors import UsageError
+from assets.artifacts import HeadModel, SubjectDataset
+from assets.errors import UsageError
 
 CELL = 128  # px per image in the contact sheet
 

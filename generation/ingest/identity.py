@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MemorialError
+from assets.errors import MemorialError
 
 MATCH = 0.5  # at or below: the subject (stricter than dlib's 0.6, for precision)
 OTHER = 0.6  # above: someone else; between the two: doubtful, left to the family

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConsentError, MemorialError, PermissionDenied, UsageError
+from assets.errors import ConsentError, MemorialError, PermissionDenied, UsageError
 from ..vault.roles import Action
 from . import decode, identity as idlib
 from .analyse import DETECT_MAX_SIDE, Analyser, Candidate, PhotoAnalysis, analyse_photo, iou, judge

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from ..vault.roles import Action
 from . import identity as idlib
 from .records import REVIEW_PREFIX, SAMPLE_PREFIX, IngestRecord, Sample

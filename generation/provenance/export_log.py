@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import TamperError
+from assets.errors import TamperError
 from ..vault.files import append_line, atomic_write, vault_lock
 from . import keys
 

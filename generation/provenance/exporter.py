@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MemorialError, UsageError
+from assets.errors import MemorialError, UsageError
 from . import audio_mark, credentials, export_log, image_mark, keys, label, metadata, notice
 
 WRITES = {".png": "image/png", ".mp4": "video/mp4", ".wav": "audio/wav", ".glb": "model/gltf-binary",
@@ -210,3 +210,27 @@ def _has_audio(path: Path) -> bool:
             return bool(container.streams.audio)
     except av.error.FFmpegError as exc:
         raise UsageError(f"{path.name}: not a readable mp4 ({exc})") from None
+
+
+DOCUMENTS = {".pdf": "application/pdf", ".html": "text/html"}
+
+
+def export_document(vault, path: str | Path, data: bytes, command: str, kind: str = "report") -> ExportRecord:
+    """Write a document about the subject that shows no likeness (a session report): nothing
+    to label or watermark, but its hash goes into the export log and the subject's audit log
+    like every other export. The caller has checked the member may make it."""
+    path = Path(path)
+    media_type = DOCUMENTS.get(path.suffix.lower())
+    if media_type is None:
+        raise UsageError(f"{path.name}: documents are exported as {', '.join(DOCUMENTS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    digest = _sha256(path)
+    content_id = str(uuid.uuid4())
+    when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    export_log.append({"content_id": content_id, "sha256": digest, "command": command, "kind": kind,
+                       "media_type": media_type, "vault_id": vault.vault_id, "member": vault.member,
+                       "file": path.name, "time": when})
+    vault.log("export", content_id=content_id, sha256=digest, command=command, kind=kind,
+              media_type=media_type, file=path.name, member=vault.member)
+    return ExportRecord(path=path, content_id=content_id, sha256=digest, media_type=media_type)

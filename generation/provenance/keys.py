@@ -28,7 +28,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import MemorialError, TamperError
+from assets.errors import MemorialError, TamperError
 from ..paths import memorial_home
 from ..vault.files import atomic_write, vault_lock
 

@@ -13,7 +13,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from ..errors import MemorialError
+from assets.errors import MemorialError
 
 KEY = "AIGC"
 

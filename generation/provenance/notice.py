@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 
 ENV = "MEMORIAL_AUDIO_NOTICE"
 TEXTS = {

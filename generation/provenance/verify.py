@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MemorialError
+from assets.errors import MemorialError
 from . import audio_mark, credentials, export_log, image_mark, keys, metadata, payload
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}

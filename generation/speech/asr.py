@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from .audio_io import resample
 
 SR = 16000

@@ -8,7 +8,7 @@ import numpy as np
 
 from assets.signal import resample
 
-from ..errors import UsageError
+from assets.errors import UsageError
 
 MAX_RATE = 48000
 MAX_SECONDS = 600

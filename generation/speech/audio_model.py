@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from . import visemes as vz
 
 SR = 16000

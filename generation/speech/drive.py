@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
-from ..errors import UsageError
+from assets import expression
+from assets.errors import UsageError
 from . import idle, measures
 from .audio_driven import smooth
 
@@ -70,11 +70,9 @@ def track_landmarks(frames: list[np.ndarray], progress=None) -> tuple[np.ndarray
 
 
 def _calibrated_codes(lms: np.ndarray) -> np.ndarray | None:
-    """Codes [T,E] from generation.face.controls calibrated on the driver's own frames; None if unavailable."""
-    try:
-        from ..face import controls  # another stage's module: imported lazily, optional here
-    except ImportError:
-        return None
+    """Codes [T,E] from generation.face.controls calibrated on the driver's own frames; None if they do not fit."""
+    from ..face import controls
+
     cal = controls.fit_calibration(lms)
     codes = np.asarray(controls.codes_from_landmarks(lms, cal), dtype=np.float32)
     return codes if codes.shape == (len(lms), expression.E) else None
@@ -114,7 +112,7 @@ def _head_angles(lms: np.ndarray, shape) -> np.ndarray:
 def drive_track(data: bytes, subject_codes: np.ndarray | None = None, seed: int = 0, progress=None,
                 label: str = "video"):
     """Driving video bytes -> ExpressionTrack (source 'video'); idle gaze and breathing underneath."""
-    from ..artifacts import ExpressionTrack
+    from assets.artifacts import ExpressionTrack
 
     frames, fps = read_video(data, label)
     lms, found = track_landmarks(frames, progress)

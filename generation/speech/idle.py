@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
-from ..artifacts import ExpressionTrack
+from assets import expression
+from assets.artifacts import ExpressionTrack
 
 BLINK_MEAN_S = 4.0  # 15 per minute
 BLINK_SHAPE_K = 3.0  # gamma shape: CV ~0.58, irregular but not clustered

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from assets.errors import UsageError
 
 MAX_PAUSE_S = 5.0
 _TAG = re.compile(r"\[([^\[\]]*)\]")

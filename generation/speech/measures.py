@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 
 # name -> control it drives; measures are raw (not yet 0..1)
 MEASURED = ("jaw_open", "mouth_smile_l", "mouth_smile_r", "mouth_pucker", "mouth_funnel", "mouth_press",

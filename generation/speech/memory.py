@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 
 BANK_KEY = "memories/bank"
 KINDS = ("answer", "saying", "story", "greeting", "fallback")

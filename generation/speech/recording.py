@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import expression
-from ..artifacts import KEYS
-from ..errors import UsageError
+from assets import expression
+from assets.artifacts import KEYS
+from assets.errors import UsageError
 from . import audio_driven, audio_io, audio_model, track
 from . import visemes as vz
 
@@ -156,7 +156,7 @@ def training_pairs(vault, progress=None) -> tuple[list[tuple[np.ndarray, np.ndar
                          "Until then `memorial say --audio` uses the signal-based mouth.")
     calibration = None
     if vault.exists(KEYS["dataset"]):
-        from ..artifacts import SubjectDataset
+        from assets.artifacts import SubjectDataset
 
         calibration = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).calibration or None
     if not calibration:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
-from ..artifacts import ExpressionTrack
+from assets import expression
+from assets.artifacts import ExpressionTrack
 
 RATE = 200.0  # Hz: analysis grid, 5 ms
 AUDIO_AHEAD_LIMIT_MS = 45.0

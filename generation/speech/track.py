@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import expression
-from ..artifacts import KEYS, ExpressionTrack
-from ..errors import UsageError
+from assets import expression
+from assets.artifacts import KEYS, ExpressionTrack
+from assets.errors import UsageError
 from ..paths import validate_subject_name
 from . import coarticulation, idle, sync
 from . import visemes as vz

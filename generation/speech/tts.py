@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
+from assets.errors import UsageError
 from . import markup
 from . import visemes as vz
 

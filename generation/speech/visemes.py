@@ -11,7 +11,7 @@ import unicodedata
 
 import numpy as np
 
-from .. import expression
+from assets import expression
 
 MOUTH = ("jaw_open", "mouth_smile_l", "mouth_smile_r", "mouth_pucker", "mouth_funnel", "mouth_press")
 MOUTH_IDX = np.array([expression.index(n) for n in MOUTH])

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import ConsentError, UsageError
+from assets.errors import ConsentError, UsageError
 
 SCOPES = ("private_viewing", "therapy", "shared_room", "video_export")
 BASES = ("next_of_kin", "executor", "prior_consent", "public_domain")

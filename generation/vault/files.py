@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import VaultBusy
+from assets.errors import VaultBusy
 
 TMP_SUFFIX = ".tmp"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..errors import ConsentError, PermissionDenied
+from assets.errors import ConsentError, PermissionDenied
 
 ROLES = ("owner", "family", "therapist", "viewer")
 

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives import serialization
 from cryptography.exceptions import InvalidSignature
 
-from ..errors import ConsentError, MemorialError, PermissionDenied, SubjectNotFound, TamperError, UsageError, WrongPassphrase
+from assets.errors import ConsentError, MemorialError, PermissionDenied, SubjectNotFound, TamperError, UsageError, WrongPassphrase
 from ..paths import subject_dir, subjects_dir, validate_subject_name
 from . import crypto
 from .consent import ConsentRecord
@@ -266,12 +266,33 @@ class Vault:
             self._append_audit(index, self.member, action, detail)
             self._write_index(index)
 
-    def _append_audit(self, index: dict, member: str, action: str, detail: dict, when: str | None = None) -> None:
+    def refresh(self) -> None:
+        """Forget what this handle cached (index, consent): a long-running process (the room server)
+        must see a consent revoked or a blob added by another process since it opened the vault."""
+        self._index = self._load_index()
+        self._consent = None
+
+    def log_many(self, events: list[tuple[str, dict]]) -> None:
+        """Append several audit lines with one write, one fsync and one index commit (a room
+        server's burst of joins); the chain is the same as from one `log` call per event."""
+        with self._mutation() as index:
+            lines: list[bytes] = []
+            for action, detail in events:
+                self._append_audit(index, self.member, action, detail, pending=lines)
+            if lines:
+                append_line(self.folder / "audit.log", b"\n".join(lines))
+                self._write_index(index)
+
+    def _append_audit(self, index: dict, member: str, action: str, detail: dict, when: str | None = None,
+                      pending: list[bytes] | None = None) -> None:
         seq = index["audit"]["count"]
         entry = {"seq": seq, "time": when or _now(), "member": member, "action": action,
                  "detail": detail, "prev": index["audit"]["head"]}
         line = crypto.b64e(crypto.seal(self._key, _jdump(entry), _audit_aad(self.vault_id, seq))).encode("ascii")
-        append_line(self.folder / "audit.log", line)
+        if pending is None:
+            append_line(self.folder / "audit.log", line)
+        else:
+            pending.append(line)  # the caller writes them all at once
         index["audit"] = {"count": seq + 1, "head": _chain(index["audit"]["head"], line),
                           "size": index["audit"]["size"] + len(line) + 1}
 

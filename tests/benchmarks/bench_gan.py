@@ -53,7 +53,7 @@ def main() -> None:
 
 
 def run_training(args) -> None:
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from generation.gan import checkpoint
     from generation.gan.data import load_dataset
     from generation.gan.evaluate import evaluate, frame_speed, head_or_none, report_lines

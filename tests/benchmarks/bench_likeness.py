@@ -104,7 +104,7 @@ def make_subject(paths: list[Path]):
 def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, tag: str) -> None:
     from PIL import Image
 
-    from generation.artifacts import KEYS, BustModel
+    from assets.artifacts import KEYS, BustModel
     from generation.face.segment import segment_person
     from generation.ingest.bust import source_image
     from generation.ingest.records import load_records
@@ -176,7 +176,7 @@ def frame_times(head, bust, texture: np.ndarray, room: str = "garden", frames: i
     from tests.vr_app.heads import make_track
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     gen = np.stack([np.roll(texture[::2, ::2], 3 * i, 0) for i in range(30)])  # generator-sized frames, changing
     track = make_track(frames / 30 + 0.2)

@@ -133,8 +133,8 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     import cv2
     import torch
 
-    from generation import expression
-    from generation.artifacts import KEYS, HeadModel, SubjectDataset
+    from assets import expression
+    from assets.artifacts import KEYS, HeadModel, SubjectDataset
     from generation.face import render
     from generation.face.controls import Calibration, raw_measures
     from generation.face.pipeline import SubjectGeometry

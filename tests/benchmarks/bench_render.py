@@ -25,7 +25,7 @@ def _scene(size, backend, name="garden", inputs=None):
     from tests.vr_app.heads import make_frames, make_head, make_track
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     r = OffscreenRenderer(size, backend=backend)
     spec = load(name)

@@ -140,7 +140,7 @@ def test_scope_outside_consent_is_refused(cli, tmp_path):
     assert result.exit_code == 0  # showing the record needs no scope
     from generation.vault import open_vault
     from generation.vault.roles import Action
-    from generation.errors import ConsentError
+    from assets.errors import ConsentError
     with pytest.raises(ConsentError, match="scope 'private_viewing'"):
         open_vault("rose", OWNER_PASS).authorize(Action.VIEW)
 

@@ -30,7 +30,7 @@ from tests.vr_app.heads import face_texture, make_head
 from tests.benchmarks.bench_xr import run
 from vr_app.offscreen import OffscreenRenderer
 from vr_app.scene import MemorialScene
-from vr_app.textures import TextureStream
+from scenes.panda_textures import TextureStream
 with OffscreenRenderer((96, 64), backend="gl") as r:
     MemorialScene(r.stage, load("garden"), make_head(2), TextureStream(face_texture(32), 1.0), intro_s=0)
     for _ in range(3):

@@ -141,7 +141,7 @@ def test_a_room_without_a_point_light_still_renders():
     from vr_app.errors import RenderError
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     spec = load("garden")
     spec.lights = [light for light in spec.lights if light.type != "point"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation import expression
-from generation.artifacts import ArtifactError, BustModel
+from assets import expression
+from assets.artifacts import ArtifactError, BustModel
 from generation.face.errors import GeometryError
 
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from generation import expression
+from assets import expression
 from generation.face import controls as C
 from generation.face import topology as T
 from generation.face.errors import GeometryError

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from generation import expression
-from generation.artifacts import HeadModel
+from assets import expression
+from assets.artifacts import HeadModel
 from generation.face import head as H
 from generation.face import topology as T
 from generation.face.errors import GeometryError

@@ -1,7 +1,7 @@
 import numpy as np
 
-from generation import expression
-from generation.artifacts import SubjectDataset
+from assets import expression
+from assets.artifacts import SubjectDataset
 from generation.face.align import align_face
 from generation.face.pipeline import fit_subject, process_face
 

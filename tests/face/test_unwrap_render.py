@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from generation import expression
+from assets import expression
 from generation.face import align as A
 from generation.face import render as R
 from generation.face import unwrap as U

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from generation import expression
-from generation.artifacts import SubjectDataset
+from assets import expression
+from assets.artifacts import SubjectDataset
 
 J, SL, SR = expression.index("jaw_open"), expression.index("mouth_smile_l"), expression.index("mouth_smile_r")
 BL, BR = expression.index("blink_l"), expression.index("blink_r")

@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from generation.artifacts import KEYS
+from assets.artifacts import KEYS
 from tests.conftest import OWNER_PASS
 from tests.gan.synth import TINY, make_dataset
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from generation import expression
-from generation.artifacts import KEYS, ExpressionTrack, FrameSequence
+from assets import expression
+from assets.artifacts import KEYS, ExpressionTrack, FrameSequence
 from generation.gan import checkpoint
 from generation.gan.config import make_config
 from generation.gan.frames import frames_for_track, smooth_codes, synthesize

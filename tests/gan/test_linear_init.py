@@ -48,8 +48,8 @@ def test_cpu_training_leaves_one_core_free(monkeypatch):
 
 
 def test_resuming_a_checkpoint_from_before_the_closed_form_basis_is_refused(make_subject):
-    from generation.artifacts import KEYS
-    from generation.errors import MemorialError
+    from assets.artifacts import KEYS
+    from assets.errors import MemorialError
     from generation.gan import checkpoint
 
     vault = make_subject()

@@ -4,8 +4,8 @@ including the render-on-head figures (geometry stage's renderer + mediapipe re-d
 import numpy as np
 import pytest
 
-from generation import expression
-from generation.artifacts import KEYS, ExpressionTrack, HeadModel, SubjectDataset
+from assets import expression
+from assets.artifacts import KEYS, ExpressionTrack, HeadModel, SubjectDataset
 
 
 @pytest.mark.slow

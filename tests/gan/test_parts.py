@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from generation import expression
-from generation.errors import UsageError
+from assets import expression
+from assets.errors import UsageError
 from generation.gan import augment, losses
 from generation.gan.config import PRESETS, make_config
 from generation.gan.networks import Discriminator, Generator

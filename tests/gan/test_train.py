@@ -5,8 +5,8 @@ import io
 import pytest
 import torch
 
-from generation.artifacts import KEYS
-from generation.errors import MemorialError
+from assets.artifacts import KEYS
+from assets.errors import MemorialError
 from generation.gan import checkpoint, losses
 from generation.gan import train as train_mod
 from generation.gan.data import NoUsableSamples, prepare

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation import expression
-from generation.artifacts import KEYS, HeadModel, SubjectDataset
+from assets import expression
+from assets.artifacts import KEYS, HeadModel, SubjectDataset
 from generation.ingest import fit_subject, ingest_paths
 from generation.ingest.records import SAMPLE_PREFIX, load_records
 
@@ -104,7 +104,7 @@ def test_show_warns_when_head_and_dataset_do_not_match(rose):
 
 
 def test_fit_stores_a_bust_for_its_head_and_the_room_loads_it(rose):
-    from generation.artifacts import BustModel
+    from assets.artifacts import BustModel
     from vr_app.inputs import load_bust
 
     _, head = fit_subject(rose, single_photo=False, progress=False)
@@ -124,7 +124,7 @@ def test_fit_stores_a_bust_for_its_head_and_the_room_loads_it(rose):
     rose.put(KEYS["head"], head_bytes, kind="head", meta={"sha256": "0" * 64})
     assert load_bust(rose) is None
     # A damaged bust is a one-line error, not a silent fallback.
-    from generation.errors import MemorialError
+    from assets.errors import MemorialError
 
     rose.put(KEYS["bust"], b"not a bust", kind="bust", meta={"head_sha256": "0" * 64})
     with pytest.raises(MemorialError, match="stored bust cannot be read.*subject fit"):

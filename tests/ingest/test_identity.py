@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 from generation.ingest import identity as idlib
 from generation.ingest import ingest_paths
 from generation.ingest.pipeline import learn_references

@@ -173,7 +173,7 @@ def test_video_audio_skipped_without_voice_consent(make_subject, media_dir):
 
 
 def test_ingest_needs_face_consent(make_subject, media_dir):
-    from generation.errors import ConsentError
+    from assets.errors import ConsentError
 
     vault = make_subject("rose", face=False)
     with pytest.raises(ConsentError):

@@ -49,6 +49,13 @@ NO_MEDIA: dict[str, str] = {
     "subject revoke": "changes the consent record",
     "subject roles": "prints the permission matrix",
     "subject show": "prints a summary",
+    "session console": "serves the live console; the client's mirror frames stay in memory",
+    "session list": "prints session ids",
+    "session measure": "stores questionnaire totals",
+    "session plan": "stores a session plan",
+    "session plan-example": "prints a template",
+    "session report": "a PDF/HTML report with text and plots, no likeness; hashed into the export log "
+                      "and the audit log by provenance.exporter.export_document",
 }
 
 # name -> function(out_dir) -> argv; run with a subject "rose" that has been ingested and fitted

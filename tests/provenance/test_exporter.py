@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from generation.errors import MemorialError, UsageError
+from assets.errors import MemorialError, UsageError
 from generation.provenance import Exporter, metadata, verify_file
 
 from .exports import FACE, export_mp4, export_png, sha256
@@ -129,7 +129,7 @@ def test_chinese_locale_label_and_notice(make_subject, tmp_path):
 
 
 def test_export_needs_the_export_scope_and_role(make_subject):
-    from generation.errors import ConsentError, PermissionDenied
+    from assets.errors import ConsentError, PermissionDenied
 
     vault = make_subject("rose", scopes=["private_viewing"])
     with pytest.raises(ConsentError, match="video_export"):

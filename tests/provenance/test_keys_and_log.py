@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from generation.errors import MemorialError, TamperError
+from assets.errors import MemorialError, TamperError
 from generation.provenance import export_log, keys
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation.errors import MemorialError
+from assets.errors import MemorialError
 from generation.provenance import Exporter, metadata, verify_file
 
 from .media import astronaut

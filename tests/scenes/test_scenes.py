@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 from scenes import spec as scene_spec
 from scenes import textures
 from tests.vr_app.heads import face_texture, make_head
@@ -22,7 +22,7 @@ def head():
 def render_scene(name, head, size=(160, 120), photos=None, t=0.0):
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     spec = scene_spec.load(name)
     r = OffscreenRenderer(size)

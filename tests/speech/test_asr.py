@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 from generation.speech import asr
 
 MEDIA = Path(__file__).resolve().parents[2] / ".." / "shared" / "media"

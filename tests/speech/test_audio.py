@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 from generation.speech import audio_driven, audio_io, audio_model, recording, sync
 from generation.speech import visemes as vz
 

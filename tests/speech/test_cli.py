@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from generation.artifacts import ExpressionTrack
+from assets.artifacts import ExpressionTrack
 
 from .media import encode_audio, talking_video
 from .test_audio import syllables

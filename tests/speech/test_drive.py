@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from generation import expression
-from generation.errors import UsageError
+from assets import expression
+from assets.errors import UsageError
 from generation.speech import drive, measures
 
 from .media import encode_video, portrait, talking_video

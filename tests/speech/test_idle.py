@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from generation import expression
+from assets import expression
 from generation.speech import idle, idle_track
 
 BLINK = expression.index("blink_l")

@@ -1,6 +1,6 @@
 import pytest
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 from generation.speech import markup
 from generation.speech.markup import Pause, Text
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from generation.artifacts import ExpressionTrack
-from generation.errors import UsageError
+from assets.artifacts import ExpressionTrack
+from assets.errors import UsageError
 from generation.speech import asr, memory
 
 BANK = [

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from generation.ingest.records import AUDIO_PREFIX, IngestRecord, Sample
-from generation.errors import UsageError
+from assets.errors import UsageError
 from generation.speech import audio_model, lipsync_prior, recording
 
 from .media import encode_audio, open_mouth, portrait

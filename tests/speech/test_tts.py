@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from generation.errors import UsageError
+from assets.errors import UsageError
 from generation.speech import sync, track, tts, visemes
 
 SENTENCE = "Please bring my blue paper bag, Bob."
@@ -161,7 +161,7 @@ def test_estimated_timings_cover_the_voiced_span():
 
 
 def test_say_text_and_idle_track_for_the_demo(make_subject):
-    from generation.artifacts import ExpressionTrack
+    from assets.artifacts import ExpressionTrack
     from generation.speech import idle_track, say_text
 
     vault = make_subject("rose")

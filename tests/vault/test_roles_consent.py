@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from generation.errors import ConsentError, PermissionDenied
+from assets.errors import ConsentError, PermissionDenied
 from generation.vault.consent import parse_consent
 from generation.vault.roles import MATRIX, ROLES, Action, authorize
 from tests.conftest import consent_toml

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generation.errors import TamperError, UsageError, WrongPassphrase
+from assets.errors import TamperError, UsageError, WrongPassphrase
 from generation.vault import open_vault
 from tests.conftest import OWNER_PASS
 
@@ -233,3 +233,13 @@ def test_new_key_slots_use_the_production_scrypt_cost(make_subject, memorial_hom
     kdfs = [slot["kdf"] for slot in header["slots"].values()] if isinstance(header["slots"], dict) else \
         [slot["kdf"] for slot in header["slots"]]
     assert kdfs and all(k["algorithm"] == "scrypt" and k["n"] >= 2**16 and k["r"] >= 8 for k in kdfs), kdfs
+
+
+def test_log_many_writes_one_chain_like_single_logs(make_subject):
+    vault = make_subject("rose")
+    before = len(vault.audit_entries())
+    vault.log_many([("room_join", {"member": "ben"}), ("room_join", {"member": "tess"})])
+    vault.log("room_kick", member="ben")
+    entries = vault.audit_entries()  # verifies the whole hash chain
+    assert [(e.action, e.detail.get("member")) for e in entries[before:]] == [
+        ("room_join", "ben"), ("room_join", "tess"), ("room_kick", "ben")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation.artifacts import KEYS
+from assets.artifacts import KEYS
 
 from .heads import make_frames, make_head, make_track
 

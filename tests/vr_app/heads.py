@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from generation import expression
-from generation.artifacts import ExpressionTrack, FrameSequence, HeadModel
+from assets import expression
+from assets.artifacts import ExpressionTrack, FrameSequence, HeadModel
 from vr_app.rig import EYE_RING, IRIS
 
 HALF = np.array([0.075, 0.105, 0.095], np.float32)  # ellipsoid half-axes x (width), y (height), z (depth), metres

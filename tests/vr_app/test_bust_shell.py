@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation import expression
+from assets import expression
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_hair_turns_with_the_head_and_shoulders_stay(grace):
     from panda3d.core import NodePath
 
     from vr_app.rig import HeadRig
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     _, head, bust = grace
     rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
@@ -72,7 +72,7 @@ def test_hair_turns_with_the_head_and_shoulders_stay(grace):
 
 def test_detailed_stream_keeps_the_generators_colour_and_fills_what_it_never_saw(grace):
     from vr_app.bust_shell import DetailedStream
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     bust = grace[2]
     red = np.zeros((4, 256, 256, 3), np.uint8)
@@ -97,7 +97,7 @@ def test_living_portrait_scene_builds_and_shows_the_face(grace):
     from scenes.spec import load
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     from .heads import make_track
 
@@ -130,7 +130,7 @@ def test_portrait_room_without_a_bust_falls_back_to_the_free_standing_head():
     from scenes.spec import load
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     from .heads import face_texture, make_head
 
@@ -143,7 +143,7 @@ def test_portrait_room_without_a_bust_falls_back_to_the_free_standing_head():
 
 
 def test_presentation_is_validated():
-    from generation.errors import UsageError
+    from assets.errors import UsageError
     from scenes.spec import parse
 
     base = {"camera": {"pos": [0, -1, 1], "look_at": [0, 0, 1]}, "bust": {"pos": [0, 0, 1]}}
@@ -157,7 +157,7 @@ def test_code_changes_still_deform_the_head_under_the_shell(grace):
     from panda3d.core import NodePath
 
     from vr_app.rig import HeadRig
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
 
     _, head, bust = grace
     rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)

@@ -103,7 +103,7 @@ NO_TORCH = textwrap.dedent("""
     import numpy as np
     from scenes.spec import load
     from vr_app import audio, ambience, binaural, inputs, offscreen, rig, scene, video, viewer
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
     from tests.vr_app.heads import make_head, make_frames, make_track
     r = offscreen.OffscreenRenderer((96, 64))
     seq = make_frames(4)

@@ -38,7 +38,7 @@ def test_inputs_carry_track_title_and_only_thumbnails(room_vault):
 
 
 def test_each_line_gets_its_own_frames_and_next_line_switches_them(room_vault):
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
     from tests.vr_app.conftest import make_track
     from vr_app.inputs import line_textures
     from vr_app.viewer import Player

@@ -11,7 +11,7 @@ from scenes.spec import load
 from vr_app.errors import RenderError
 from vr_app.offscreen import OffscreenRenderer
 from vr_app.scene import MemorialScene
-from vr_app.textures import TextureStream
+from scenes.panda_textures import TextureStream
 
 from .heads import face_texture, make_head
 

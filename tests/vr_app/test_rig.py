@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from panda3d.core import AmbientLight, DirectionalLight, Point2, Point3
 
-from generation import expression
-from vr_app.textures import TextureStream
+from assets import expression
+from scenes.panda_textures import TextureStream
 
 from .heads import SKIN, face_texture, make_frames, make_head, make_track
 

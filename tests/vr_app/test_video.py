@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation import expression
-from generation.errors import ConsentError, UsageError
+from assets import expression
+from assets.errors import ConsentError, UsageError
 from vr_app.video import INTRO_S, parse_size, render_video
 
 from .heads import make_track
@@ -86,7 +86,7 @@ def test_mouth_and_voice_stay_aligned(room_vault, recorder, tmp_path):
 
 
 def test_render_needs_the_export_scope(make_subject, tmp_path, recorder):
-    from generation.artifacts import KEYS
+    from assets.artifacts import KEYS
 
     from .heads import make_head
 

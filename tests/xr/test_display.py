@@ -118,7 +118,7 @@ def test_mirror_shows_the_left_eye(host, make_loop):
 
 
 def test_run_openxr_view_without_runtime_is_a_one_line_memorial_error(monkeypatch):
-    from generation.errors import MemorialError
+    from assets.errors import MemorialError
     monkeypatch.delenv("XR_RUNTIME_JSON", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     with pytest.raises(MemorialError) as info:

@@ -7,7 +7,7 @@ import pytest
 
 from scenes.spec import load
 from vr_app.inputs import RoomInputs
-from vr_app.textures import TextureStream
+from scenes.panda_textures import TextureStream
 from vr_app.xr.display import memorial_scene_builder, run_openxr_view
 from vr_app.xr.simulated import SimulatedRuntime
 

@@ -11,7 +11,7 @@ import math
 
 from panda3d.core import Camera, NodePath, PerspectiveLens
 
-from ..stage import FAR, NEAR
+from scenes.camera import FAR, NEAR
 from .adapter import Fov
 
 

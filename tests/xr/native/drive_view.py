@@ -28,13 +28,13 @@ def memorial_room(head: bool = True, subject: str | None = None):
     from scenes.spec import load
     from tests.vr_app.heads import face_texture, make_head
     from vr_app.inputs import RoomInputs
-    from vr_app.textures import TextureStream
+    from scenes.panda_textures import TextureStream
     from vr_app.xr.display import memorial_scene_builder
     if subject:
         import numpy as np
         from pathlib import Path
 
-        from generation.artifacts import HeadModel
+        from assets.artifacts import HeadModel
         folder = Path(subject)
         inputs = RoomInputs(head=HeadModel.from_bytes((folder / "head.bin").read_bytes()),
                             texture=TextureStream(np.load(folder / "texture.npy"), 1.0), track=None, title="Grace")

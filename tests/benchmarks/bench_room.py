@@ -1,0 +1,74 @@
+"""The shared room's knee: pose latency, lost ops, server CPU and upload per user as rooms grow
+(8 members each, 20 Hz, one server process on loopback), then the scaled-out run with a kill
+when a redis-server is on the PATH. Each point is the median of REPEATS runs.
+
+Run: python -m tests.benchmarks.bench_room
+Targets (2 cores): 50 rooms x 8 at p99 <= 50 ms, 0 lost; scaled out: rooms back <= 3 s; <= 3 KB/s up per user.
+The machine may be shared: the load average is printed with each point.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+from vr_app.room.bench import run_bench
+
+ROOMS = (5, 10, 20, 35, 50)
+CLIENTS = 8
+SECONDS = 10.0
+REPEATS = 3
+
+
+def _point(rooms: int, **kw) -> str:
+    runs = [run_bench(rooms, CLIENTS, SECONDS, echo=lambda line: None, **kw) for _ in range(REPEATS)]
+    med = lambda values: statistics.median(values)  # noqa: E731
+    p50 = med([float(np.percentile(r.latencies_ms, 50)) for r in runs])
+    p99 = med([float(np.percentile(r.latencies_ms, 99)) for r in runs])
+    back = [r.rooms_back_s for r in runs if r.rooms_back_s is not None]
+    return (f"{rooms:>5} {p50:>8.1f} {p99:>8.1f} {sum(r.lost for r in runs):>5} {med([r.server_cpu for r in runs]) * 100:>6.0f}%"
+            f" {med([r.upload_bps for r in runs]) / 1000:>8.2f} {med(back) if back else float('nan'):>8.2f}"
+            f"   load {os.getloadavg()[0]:.1f}")
+
+
+def _redis(folder: str) -> tuple[subprocess.Popen, str] | None:
+    if shutil.which("redis-server") is None:
+        return None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
+                             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def main() -> None:
+    header = f"{'rooms':>5} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'CPU':>7} {'up KB/s':>8} {'back s':>8}"
+    print(f"one process, {CLIENTS} members per room, {SECONDS:.0f} s, median of {REPEATS}\n{header}", flush=True)
+    for rooms in ROOMS:
+        print(_point(rooms), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        redis = _redis(folder)
+        if redis is None:
+            print("scaled out: skipped (no redis-server on the PATH)")
+            return
+        proc, url = redis
+        try:
+            print(f"three processes + Redis, one killed half-way\n{header}", flush=True)
+            print(_point(50, processes=3, redis_url=url), flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The therapist's live console: a FastAPI app on loopback, one page of plain JavaScript."""
