@@ -32,7 +32,7 @@ class GanConfig:
     recon_weight: float = 20.0  # masked MSE on visible texels, G(z=0, e_i) vs real texture i
     gan_weight: float = 1.0
     code_noise: float = 0.5  # reconstruction sees codes + noise (x per-entry std): smooth in the code, not memorised
-    basis_l2: float = 0.1  # ridge penalty on the linear expression basis (code-variance units): few samples, E=24
+    basis_l2: float = 0.1  # unused since the basis is solved in closed form (linear_init); kept so stored configs load
     ema_beta: float = 0.99
     augment: list[str] = field(default_factory=lambda: ["color", "translation", "cutout"])
     augment_p: float = 0.5
@@ -43,7 +43,7 @@ class GanConfig:
     amp: bool = True  # mixed precision, only ever used on CUDA
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
-    num_threads: int = 0  # 0 = torch default
+    num_threads: int = 0  # 0 = one per core but one on CPU (train.cpu_threads), else torch default
     time_budget_s: float = 0.0  # stop (with a checkpoint) after this much training time; 0 = no limit
 
     def __post_init__(self) -> None:

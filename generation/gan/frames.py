@@ -7,6 +7,8 @@ with a small Gaussian over time (sigma in frames; visemes survive sigma ~1 at 30
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -45,9 +47,12 @@ def synthesize(generator, codes: np.ndarray, z: torch.Tensor, batch: int = 64) -
     device = next(generator.parameters()).device
     z = z.to(device)
     out = []
+    # bf16 on CUDA (frames are 8-bit in the end); CPU stays fp32 and exact
+    fast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
     for start in range(0, len(codes), batch):
         e = torch.from_numpy(np.ascontiguousarray(codes[start:start + batch], dtype=np.float32)).to(device)
-        x = generator(z.expand(len(e), -1), e)  # [b,3,H,W]
+        with fast:
+            x = generator(z.expand(len(e), -1), e)  # [b,3,H,W]
         out.append(to_uint8(x))
     r = generator.resolution
     return np.concatenate(out) if out else np.zeros((0, r, r, 3), np.uint8)

@@ -1,10 +1,17 @@
-"""A small per-subject audio -> expression model: log-mel windows -> mouth controls.
+"""A small audio -> expression model: log-mel windows -> mouth controls.
 
-Trained on the subject's own talking video: each kept video frame gives a target code
-(from its landmarks) and the audio around that frame's time gives the input. The model
-is tiny (two 1-D convolutions over time, ~30k weights) so it trains in seconds on CPU
-from a few hundred frames. Checkpoints are plain dicts of tensors + config (loaded with
-weights_only=True) stored in the vault under checkpoint/audio2expr.
+It learns in two stages so a few seconds of a person's talking video are enough:
+a speaker-independent prior trained on speech the project makes itself (piper TTS, whose
+phoneme timings give the mouth by construction; lipsync_prior.py), then adaptation on the
+subject's own frames (each video frame's mouth from its landmarks, the audio around that
+frame's time as input), mixed with prior pairs so six seconds cannot undo what the prior knows.
+
+Log-mels are normalised per clip (mean per band, one global scale) so a different voice,
+microphone or level reads alike. The window keeps its time axis to the last layer (no
+pooling): where in the window a sound falls is exactly what timing is made of.
+`lead_s` is how far the subject's mouth runs ahead of her sound, measured on her own video:
+windows are centred at t + lead_s. Checkpoints are plain dicts of tensors + config (loaded
+with weights_only=True), stored in the vault under checkpoint/audio2expr.
 """
 
 from __future__ import annotations
@@ -14,21 +21,24 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from assets.errors import UsageError
 from . import visemes as vz
 
 SR = 16000
 N_MELS = 40
 HOP_S = 0.01
-WIN_FRAMES = 24  # 240 ms of context around each video frame
+WIN_FRAMES = 32  # 320 ms of context around each video frame
 CHECKPOINT_NAME = "audio2expr"
+VERSION = 2
 
 
 @dataclass
 class ModelConfig:
     n_mels: int = N_MELS
     win: int = WIN_FRAMES
-    hidden: int = 48
+    hidden: int = 64
     outputs: int = len(vz.MOUTH)
+    version: int = VERSION
 
 
 def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS) -> np.ndarray:
@@ -68,18 +78,33 @@ def windows(mel: np.ndarray, times: np.ndarray, win: int = WIN_FRAMES) -> np.nda
     return np.transpose(padded[idx], (0, 2, 1)).copy()
 
 
+def features(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Per-clip normalised log-mel [F, N_MELS]: band means removed, one global scale."""
+    mel = log_mel(audio, sr)
+    return ((mel - mel.mean(0)) / (mel.std() + 1e-6)).astype(np.float32)
+
+
 def build(cfg: ModelConfig):
     import torch.nn as nn
 
+    h = cfg.hidden
     return nn.Sequential(
-        nn.Conv1d(cfg.n_mels, cfg.hidden, 5, padding=2), nn.ReLU(),
-        nn.Conv1d(cfg.hidden, cfg.hidden, 5, padding=2, stride=2), nn.ReLU(),
-        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(cfg.hidden, cfg.outputs), nn.Sigmoid(),
+        nn.Conv1d(cfg.n_mels, h, 5, padding=2), nn.ReLU(),
+        nn.Conv1d(h, h, 5, padding=2, stride=2), nn.ReLU(),
+        nn.Conv1d(h, h // 2, 3, padding=1, stride=2), nn.ReLU(),
+        nn.Flatten(), nn.Linear(h // 2 * (cfg.win // 4), h), nn.ReLU(), nn.Linear(h, cfg.outputs),
     )
 
 
-def train(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0, progress=None) -> dict:
-    """x [N,N_MELS,WIN] log-mel windows, y [N,6] mouth targets 0..1 -> checkpoint dict."""
+def train(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0, progress=None, *, init: dict | None = None,
+          prior: tuple[np.ndarray, np.ndarray] | None = None, prior_share: float = 0.5, lr: float = 2e-3,
+          lead_s: float = 0.0, weights: np.ndarray | None = None) -> dict:
+    """x [N,N_MELS,WIN] windows, y [N,6] mouth targets -> checkpoint dict.
+
+    `init` starts from another checkpoint's weights (adaptation); `prior` pairs are mixed
+    into every batch with weight `prior_share` so a few seconds of data adapt the model
+    without overwriting it. `weights` [6] weighs each output in the loss (0 = not taught).
+    """
     import torch
 
     assert x.ndim == 3 and x.shape[1:] == (N_MELS, WIN_FRAMES), x.shape
@@ -88,17 +113,24 @@ def train(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0, progres
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a tiny net: one thread is fastest on a shared 2-core machine
     try:
-        mean, std = float(x.mean()), float(x.std() + 1e-6)
         cfg = ModelConfig()
         net = build(cfg)
-        opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-        xt = torch.from_numpy((x - mean) / std)
-        yt = torch.from_numpy(y.astype(np.float32))
+        if init is not None:
+            net.load_state_dict(init["state"])
+        opt = torch.optim.Adam(net.parameters(), lr=lr)
+        xt, yt = torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
+        w = torch.ones(len(vz.MOUTH)) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
+        px, py = (torch.from_numpy(prior[0].astype(np.float32)), torch.from_numpy(prior[1].astype(np.float32))) \
+            if prior is not None else (None, None)
         gen = torch.Generator().manual_seed(seed)
         bar = progress(total=steps, desc="audio->expression") if progress else None
+        loss = torch.zeros(())
         for _ in range(steps):
             idx = torch.randint(0, len(xt), (min(64, len(xt)),), generator=gen)
-            loss = torch.nn.functional.mse_loss(net(xt[idx]), yt[idx])
+            loss = ((net(xt[idx]) - yt[idx]).pow(2) * w).mean()
+            if px is not None:
+                j = torch.randint(0, len(px), (64,), generator=gen)
+                loss = (1 - prior_share) * loss + prior_share * (net(px[j]) - py[j]).pow(2).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -109,24 +141,40 @@ def train(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0, progres
     finally:
         torch.set_num_threads(threads)
     return {"state": {k: v.detach().clone() for k, v in net.state_dict().items()}, "config": asdict(cfg),
-            "mean": torch.tensor(mean), "std": torch.tensor(std), "loss": torch.tensor(float(loss.detach()))}
+            "lead_s": torch.tensor(float(lead_s)), "loss": torch.tensor(float(loss.detach()))}
 
 
 def predict(ckpt: dict, audio: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
-    """Mouth controls [T,6] at `times` (seconds) for one clip."""
-    return predict_windows(ckpt, windows(log_mel(audio, sr), times, ckpt["config"]["win"]))
+    """Mouth controls [T,6] in 0..1 at `times` (seconds) for one clip."""
+    lead = float(ckpt.get("lead_s", 0.0))
+    return np.clip(predict_windows(ckpt, windows(features(audio, sr), np.asarray(times) + lead)), 0, 1)
 
 
 def predict_windows(ckpt: dict, x: np.ndarray) -> np.ndarray:
-    """Mouth controls [N,6] for log-mel windows [N,mels,win] (not yet normalised)."""
+    """Raw model outputs [N,6] for normalised log-mel windows [N,mels,win]."""
     import torch
 
     net = build(ModelConfig(**ckpt["config"]))
     net.load_state_dict(ckpt["state"])
     net.eval()
-    x = (x - float(ckpt["mean"])) / float(ckpt["std"])
     with torch.no_grad():
         return net(torch.from_numpy(x.astype(np.float32))).numpy()
+
+
+def best_lead(ckpt: dict, mel: np.ndarray, times: np.ndarray, target: np.ndarray, max_s: float = 0.2,
+              step_s: float = 0.01) -> tuple[float, float]:
+    """The shift of the input windows (s) that best lines the model's jaw up with `target` [T]
+    (the real jaw at `times`), and that correlation. + = the mouth moves before its sound."""
+    jaw = vz.MOUTH.index("jaw_open")
+    best = (0.0, -2.0)
+    if np.std(target) < 1e-6:
+        return 0.0, float("nan")
+    for lead in np.arange(-max_s, max_s + step_s / 2, step_s):
+        p = predict_windows(ckpt, windows(mel, times + lead))[:, jaw]
+        r = float(np.corrcoef(p, target)[0, 1]) if np.std(p) > 1e-9 else -1.0
+        if r > best[1] + 1e-9:
+            best = (float(round(lead, 4)), r)
+    return best
 
 
 def to_bytes(ckpt: dict) -> bytes:
@@ -140,7 +188,11 @@ def to_bytes(ckpt: dict) -> bytes:
 def from_bytes(data: bytes) -> dict:
     import torch
 
-    return torch.load(io.BytesIO(data), weights_only=True)
+    ckpt = torch.load(io.BytesIO(data), weights_only=True)
+    if ckpt.get("config", {}).get("version") != VERSION:
+        raise UsageError("the stored audio->expression model is from an older version; "
+                         "run `memorial lipsync train` again")
+    return ckpt
 
 
 def synthetic_pairs(seconds: float = 40.0, fps: float = 30.0, seed: int = 0) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:

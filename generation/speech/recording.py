@@ -7,6 +7,8 @@ signal-based fallback; idle life is layered underneath either way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from assets import expression
@@ -17,6 +19,7 @@ from . import visemes as vz
 
 CHECKPOINT_KEY = KEYS["checkpoint"].format(name=audio_model.CHECKPOINT_NAME)
 MIN_TRAIN_FRAMES = 60
+LEAD_MAX_S = 0.2  # the mouth may run up to this far ahead of (or behind) its sound
 MIN_SPEECH_SHARE = 0.15
 SILENCE_RMS = 1e-3  # -60 dBFS
 
@@ -60,7 +63,8 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
     if vault is not None and vault.exists(CHECKPOINT_KEY):
         ckpt = audio_model.from_bytes(vault.get(CHECKPOINT_KEY))
         mouth = audio_driven.smooth(audio_model.predict(ckpt, audio, sr, times), fps, tau_s=0.02)
-        method = "subject's audio->expression model"
+        lead_ms = float(ckpt["lead_s"]) * 1000
+        method = f"subject's audio->expression model (mouth leads sound by {lead_ms:.0f} ms)"
     else:
         mouth = audio_driven.signal_mouth(audio, sr, fps, n)
         method = "signal (energy + spectral shape)"
@@ -68,49 +72,172 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
                          meta={"mouth": method, **checks})
 
 
-def training_pairs(vault) -> tuple[np.ndarray, np.ndarray, int]:
-    """Log-mel windows [N,40,24] and mouth targets [N,6] from the subject's talking videos; and the video count."""
-    from ..face import controls
-    from ..ingest.records import load_records
+@dataclass
+class TalkingVideo:
+    """One talking video's mouth, frame by frame, on the audio's clock."""
 
-    records = [r for r in load_records(vault) if r.meta.get("audio") and any("time" in s.info for s in r.samples)]
+    filename: str
+    audio: np.ndarray  # [S] float32
+    sample_rate: int
+    times: np.ndarray  # [T] seconds, from the frames' presentation timestamps
+    landmarks: np.ndarray  # [T,478,3]
+
+
+def talking_videos(vault, progress=None) -> list[TalkingVideo]:
+    """Every ingested video with its voice. Landmarks come from EVERY frame of the stored
+    original (ingest keeps only a few expressive frames per second, far too sparse for
+    timing); a record without its original falls back to the frames ingest kept."""
+    from ..ingest.records import load_records
+    from ..vault.store import ORIGINAL_PREFIX
+
+    out = []
+    for r in load_records(vault):
+        if not r.meta.get("audio"):
+            continue
+        audio, sr = audio_io.decode(vault.get(r.meta["audio"]), r.filename)
+        key = ORIGINAL_PREFIX + r.sha
+        if r.media_type.startswith("video/") and vault.exists(key):
+            times, lms = _every_frame(vault.get(key), r.filename, progress)
+        else:
+            kept = [s for s in r.samples if "time" in s.info]
+            times = np.array([s.info["time"] for s in kept], dtype=np.float64)
+            lms = np.stack([s.landmarks for s in kept]) if kept else np.zeros((0, 478, 3), np.float32)
+        if len(times):
+            out.append(TalkingVideo(r.filename, audio, sr, times, lms))
+    return out
+
+
+def _every_frame(data: bytes, label: str, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """(times [T] s, landmarks [T,478,3]) for every frame where a face is found."""
+    from ..face.landmarks import LandmarkDetector
+    from ..ingest.decode import DecodeError, iter_frames
+
+    times, lms = [], []
+    bar = progress(desc=f"mouth in {label[:20]}", unit="frame") if progress else None
+    try:
+        with LandmarkDetector(max_faces=1, static_images=False) as det:
+            for vf in iter_frames(data):
+                faces = det.detect(vf.rgb(640))
+                if faces:
+                    times.append(vf.time)
+                    lms.append(faces[0].landmarks)
+                if bar is not None:
+                    bar.update(1)
+    except DecodeError as exc:
+        raise UsageError(f"{label}: the stored video cannot be decoded ({exc})") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.asarray(times, dtype=np.float64), (np.stack(lms) if lms else np.zeros((0, 478, 3), np.float32))
+
+
+def mouth_targets(landmarks: np.ndarray, calibration) -> np.ndarray:
+    """Mouth targets [T,6]: the calibrated codes, with jaw_open left unclipped below neutral
+    (a mouth closing past its rest is still information about the sound)."""
+    from ..face import controls
+
+    cal = controls.Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
+    codes = controls.codes_from_landmarks(landmarks, cal)
+    y = np.clip(codes[:, vz.MOUTH_IDX], 0, 1)
+    j = expression.index("jaw_open")
+    y[:, list(vz.MOUTH_IDX).index(j)] = (controls.raw_measures(landmarks)[:, j] - cal.neutral[j]) / cal.range[j]
+    return y.astype(np.float32)
+
+
+def training_pairs(vault, progress=None) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+    """Per video: (normalised log-mel [F,40], frame times [T], mouth targets [T,6]); and the frame count."""
+    from ..face import controls
+
+    videos = talking_videos(vault, progress)
+    n = sum(len(v.times) for v in videos)
+    if n < MIN_TRAIN_FRAMES:
+        raise UsageError(f"the subject has {n} talking-video frames with audio; the audio model needs at "
+                         f"least {MIN_TRAIN_FRAMES} (about {MIN_TRAIN_FRAMES / 25:.1f} s of the person speaking). "
+                         "Until then `memorial say --audio` uses the signal-based mouth.")
     calibration = None
     if vault.exists(KEYS["dataset"]):
         from assets.artifacts import SubjectDataset
 
         calibration = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).calibration or None
-    all_lm = [s.landmarks for r in records for s in r.samples if "time" in s.info]
-    if len(all_lm) < MIN_TRAIN_FRAMES:
-        raise UsageError(f"the subject has {len(all_lm)} talking-video frames with audio; the audio model needs at "
-                         f"least {MIN_TRAIN_FRAMES} (ingest longer videos of the person speaking). "
-                         "Until then `memorial say --audio` uses the signal-based mouth.")
     if not calibration:
-        calibration = controls.fit_calibration(np.stack(all_lm))
-    xs, ys = [], []
-    for r in records:
-        audio, sr = audio_io.decode(vault.get(r.meta["audio"]), r.filename)
-        frames = [s for s in r.samples if "time" in s.info]
-        times = np.array([s.info["time"] for s in frames])
-        codes = controls.codes_from_landmarks(np.stack([s.landmarks for s in frames]), calibration)
-        xs.append(audio_model.windows(audio_model.log_mel(audio, sr), times))
-        ys.append(np.clip(codes[:, vz.MOUTH_IDX], 0, 1))
-    return np.concatenate(xs), np.concatenate(ys).astype(np.float32), len(records)
+        calibration = controls.fit_calibration(np.concatenate([v.landmarks for v in videos]))
+    return [(audio_model.features(v.audio, v.sample_rate), v.times, mouth_targets(v.landmarks, calibration))
+            for v in videos], n
 
 
-def train_subject_model(vault, steps: int = 400, progress=None) -> dict:
-    """Train on the vault's talking videos, hold out 20% of frames, store the checkpoint; return figures."""
-    x, y, videos = training_pairs(vault)
-    n_test = max(1, len(x) // 5)
-    ckpt = audio_model.train(x[:-n_test], y[:-n_test], steps=steps, progress=progress)
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1]) if a.std() > 1e-9 and b.std() > 1e-9 else -1.0
+
+
+def measure_lead(prior_ckpt: dict, clips) -> float:
+    """How far (s) the person's mouth runs ahead of the sound, from her own clips.
+
+    Two views of the same question, summed so each steadies the other: the prior's jaw
+    (what the sounds say the mouth should do) and plain loudness (the mean normalised
+    log-mel), each correlated with her real jaw with the audio read `lead` later. The peak
+    of the 50 ms moving average is taken: the curves are broad and one 10 ms step is noise."""
+    jaw = list(vz.MOUTH).index("jaw_open")
+    target = np.concatenate([y[:, jaw] for _, _, y in clips])
+    leads = np.arange(-LEAD_MAX_S, LEAD_MAX_S + 0.005, 0.01)
+    scores = []
+    for lead in leads:
+        model = np.concatenate([audio_model.predict_windows(prior_ckpt, audio_model.windows(m, t + lead))[:, jaw]
+                                for m, t, _ in clips])
+        loud = np.concatenate([np.interp((t + lead) / audio_model.HOP_S, np.arange(len(m)), m.mean(1))
+                               for m, t, _ in clips])
+        scores.append(_corr(model, target) + _corr(loud, target))
+    smooth = np.convolve(np.asarray(scores), np.ones(5) / 5, mode="same")
+    return float(round(leads[2:-2][int(np.argmax(smooth[2:-2]))], 3))
+
+
+def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> dict:
+    """Measure the person's mouth lead on her own clips, then adapt the prior to her."""
+    lead = measure_lead(prior_ckpt, clips)
+    x = np.concatenate([audio_model.windows(m, t + lead) for m, t, _ in clips])
+    y = np.concatenate([y for _, _, y in clips])
+    return audio_model.train(x, y, steps=steps, progress=progress, init=prior_ckpt, prior=prior_pairs,
+                             prior_share=0.5, lr=5e-4, lead_s=lead)
+
+
+def _split_last(clips, share: float) -> tuple[list, list]:
+    """The last `share` of all frames (clips in order, frames in time) apart from the rest."""
+    n = sum(len(t) for _, t, _ in clips)
+    left = max(1, int(n * share))
+    fit, held = [], []
+    for mel, t, y in reversed(clips):
+        k = max(0, len(t) - left)
+        if k < len(t):
+            held.insert(0, (mel, t[k:], y[k:]))
+        if k > 0:
+            fit.insert(0, (mel, t[:k], y[:k]))
+        left -= len(t) - k
+    return fit, held
+
+
+def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int = 1500,
+                        prior_sentences=None) -> dict:
+    """Prior from synthesised speech, then adaptation to the subject's talking videos.
+
+    The last 20% of her frames are held out to report the jaw correlation at zero lag;
+    the stored model is then adapted on all of them."""
+    from . import lipsync_prior
+
+    clips, n = training_pairs(vault, progress)
+    prior_ckpt, prior_pairs = lipsync_prior.train_prior(
+        prior_steps, sentences=prior_sentences or lipsync_prior.SENTENCES, progress=progress)
+    fit, held = _split_last(clips, 0.2)
+    ckpt = _adapt(prior_ckpt, prior_pairs, fit, steps)
+    jaw = list(vz.MOUTH).index("jaw_open")
+    pred = np.concatenate([audio_model.predict_windows(ckpt, audio_model.windows(m, t + float(ckpt["lead_s"])))[:, jaw]
+                           for m, t, _ in held])
+    real = np.concatenate([y[:, jaw] for _, _, y in held])
+    corr = float(np.corrcoef(pred, real)[0, 1]) if real.std() > 1e-6 and pred.std() > 1e-9 else float("nan")
+    ckpt = _adapt(prior_ckpt, prior_pairs, clips, steps, progress)
     import torch
 
-    net_pred = audio_model.predict_windows(ckpt, x[-n_test:])
-    jaw = expression.index("jaw_open")
-    k = list(vz.MOUTH_IDX).index(jaw)
-    corr = float(np.corrcoef(net_pred[:, k], y[-n_test:, k])[0, 1]) if y[-n_test:, k].std() > 1e-6 else float("nan")
     ckpt["heldout_jaw_corr"] = torch.tensor(corr)
+    lead_ms = round(float(ckpt["lead_s"]) * 1000)
     vault.put(CHECKPOINT_KEY, audio_model.to_bytes(ckpt), kind="checkpoint",
-              meta={"model": "audio2expr", "frames": int(len(x)), "videos": videos})
-    vault.log("train_audio_model", frames=int(len(x)), videos=videos, heldout_jaw_corr=round(corr, 3))
-    return {"frames": int(len(x)), "videos": videos, "heldout_jaw_corr": corr}
-
+              meta={"model": "audio2expr", "frames": n, "videos": len(clips), "lead_ms": lead_ms})
+    vault.log("train_audio_model", frames=n, videos=len(clips), heldout_jaw_corr=round(corr, 3), lead_ms=lead_ms)
+    return {"frames": n, "videos": len(clips), "heldout_jaw_corr": corr, "lead_ms": lead_ms}

@@ -56,7 +56,7 @@ def main() -> None:
     print(f"lip closure peak before burst onset: median {med(lead):.0f} ms (closure visible before the sound)")
 
     audio, sr, times, y = audio_model.synthetic_pairs(40.0, seed=2)
-    x = audio_model.windows(audio_model.log_mel(audio, sr), times)
+    x = audio_model.windows(audio_model.features(audio, sr), times)
     cut = int(len(x) * 0.75)
     t = time.perf_counter()
     ckpt = audio_model.train(x[:cut], y[:cut], steps=300)

@@ -40,7 +40,7 @@ def test_signal_mouth_follows_the_energy():
     sr, fps = 16000, 30.0
     audio, env = syllables(sr)
     n = int(3.0 * fps)
-    mouth = audio_driven.signal_mouth(audio, sr, fps, n)
+    mouth = audio_driven.signal_mouth(audio, sr, fps, n, lead_s=0.0)
     frame_env = env[(np.arange(n) / fps * sr).astype(int)]
     assert np.corrcoef(mouth[:, JAW], frame_env)[0, 1] > 0.8
     assert np.abs(np.diff(mouth, axis=0)).max() < 0.5  # smoothed
@@ -53,7 +53,9 @@ def test_recording_track_on_one_clock():
     tk = recording.recording_track(None, encode_audio(audio, sr, "wav"), "clip.wav")
     assert tk.source == "recording" and tk.meta["mouth"].startswith("signal")
     assert abs(tk.duration - 3.0) < 0.05 and tk.sample_rate == sr
-    assert abs(sync.xcorr_offset_ms(tk)) <= 20
+    # the mouth runs ahead of the sound by the lead a real mouth has, inside the ITU tolerance
+    assert abs(sync.xcorr_offset_ms(tk) - audio_driven.MOUTH_LEAD_S * 1000) <= 20
+    assert sync.within_itu(sync.xcorr_offset_ms(tk))
 
 
 def test_silence_and_noise_are_refused():
@@ -73,7 +75,7 @@ def test_silence_and_noise_are_refused():
 def test_audio_model_learns_synthetic_aligned_data():
     """No subject talking video here yet: the model is checked on audio whose mouth is known by construction."""
     audio, sr, times, y = audio_model.synthetic_pairs(30.0, seed=1)
-    x = audio_model.windows(audio_model.log_mel(audio, sr), times)
+    x = audio_model.windows(audio_model.features(audio, sr), times)
     assert x.shape == (len(times), audio_model.N_MELS, audio_model.WIN_FRAMES)
     cut = int(len(x) * 0.75)
     ckpt = audio_model.train(x[:cut], y[:cut], steps=150)
@@ -88,3 +90,14 @@ def test_training_needs_talking_video(make_subject):
     vault = make_subject("rose")
     with pytest.raises(UsageError, match="talking-video frames"):
         recording.train_subject_model(vault)
+
+
+def test_signal_mouth_leads_its_sound():
+    """The same syllables: with the lead, the frame at t already shows the loudness at t + lead."""
+    sr, fps, lead = 16000, 30.0, 0.1
+    audio, env = syllables(sr)
+    n = int(3.0 * fps)
+    mouth = audio_driven.signal_mouth(audio, sr, fps, n, lead_s=lead)
+    ahead = env[np.clip(((np.arange(n) / fps + lead) * sr).astype(int), 0, len(env) - 1)]
+    now = env[(np.arange(n) / fps * sr).astype(int)]
+    assert np.corrcoef(mouth[:, JAW], ahead)[0, 1] > np.corrcoef(mouth[:, JAW], now)[0, 1] + 0.1

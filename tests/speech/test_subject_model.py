@@ -5,14 +5,16 @@ sound whose loudness follows the opening), stored the way the ingest stage store
 """
 
 import numpy as np
+import pytest
 
 from generation.ingest.records import AUDIO_PREFIX, IngestRecord, Sample
-from generation.speech import recording
+from assets.errors import UsageError
+from generation.speech import audio_model, lipsync_prior, recording
 
 from .media import encode_audio, open_mouth, portrait
 
 
-def store_talking_video(vault, seconds=5.0, fps=25, sr=16000):
+def store_talking_video(vault, seconds=5.0, fps=25, sr=16000, sound_late_s=0.0):
     from generation.face.landmarks import LandmarkDetector
 
     img = portrait()
@@ -25,7 +27,7 @@ def store_talking_video(vault, seconds=5.0, fps=25, sr=16000):
     samples = [Sample(np.zeros((64, 64, 3), np.uint8), level_lm[int(np.argmin(np.abs(levels - o)))], 0.9,
                       {"frame": i, "time": round(float(t), 3)}) for i, (t, o) in enumerate(zip(times, opening))]
     t = np.arange(int(seconds * sr)) / sr
-    env = np.interp(t, times, opening)
+    env = np.interp(t - sound_late_s, times, opening)  # the sound follows the mouth by sound_late_s
     audio = ((np.sign(np.sin(2 * np.pi * 120 * t)) * 0.3 + 0.2 * np.sin(2 * np.pi * 650 * t)) * env * 0.8)
     sha = "ab" * 32
     vault.put(AUDIO_PREFIX + sha, encode_audio(audio.astype(np.float32), sr, "flac"), kind="audio")
@@ -34,10 +36,13 @@ def store_talking_video(vault, seconds=5.0, fps=25, sr=16000):
     return audio.astype(np.float32), sr
 
 
+QUICK_PRIOR = dict(prior_steps=150, prior_sentences=lipsync_prior.SENTENCES[:2])
+
+
 def test_train_from_ingested_video_and_replay(make_subject, cli, tmp_path):
     vault = make_subject("rose")
     audio, sr = store_talking_video(vault)
-    figures = recording.train_subject_model(vault, steps=150)
+    figures = recording.train_subject_model(vault, steps=150, **QUICK_PRIOR)
     assert figures["frames"] == 125 and figures["videos"] == 1
     assert figures["heldout_jaw_corr"] > 0.6
     assert vault.exists(recording.CHECKPOINT_KEY)
@@ -45,3 +50,25 @@ def test_train_from_ingested_video_and_replay(make_subject, cli, tmp_path):
     clip.write_bytes(encode_audio(audio, sr, "wav"))
     r = cli("say", "rose", "--audio", clip, "--name", "replay")
     assert r.exit_code == 0 and "subject's audio->expression model" in r.output, r.output
+
+
+@pytest.mark.slow
+def test_the_mouth_lead_is_measured_on_the_persons_own_video(make_subject, tmp_path):
+    """Her mouth opens 100 ms before the sound it makes: the model is timed to that, not to the audio alone."""
+    vault = make_subject("rose")
+    audio, sr = store_talking_video(vault, sound_late_s=0.1)
+    figures = recording.train_subject_model(vault, steps=150, **QUICK_PRIOR)
+    assert abs(figures["lead_ms"] - 100) <= 30, figures
+    ckpt = audio_model.from_bytes(vault.get(recording.CHECKPOINT_KEY))
+    assert abs(float(ckpt["lead_s"]) - 0.1) <= 0.03
+
+
+def test_an_old_audio_model_asks_to_retrain(make_subject):
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"state": {}, "config": {"n_mels": 40, "win": 24, "hidden": 48, "outputs": 6}}, buf)
+    with pytest.raises(UsageError, match="lipsync train"):
+        audio_model.from_bytes(buf.getvalue())

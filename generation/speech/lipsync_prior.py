@@ -1,0 +1,67 @@
+"""A speaker-independent audio -> mouth prior, made from speech the project synthesises itself.
+
+The packaged piper voice speaks a fixed set of sentences; its phoneme timings give the
+viseme timeline and so the mouth curves by construction (coarticulation.mouth_curves,
+the same curves an authored line gets). Each sentence is also replayed faster and slower
+(resampling shifts pitch and formants together, a cheap stand-in for other voices, and
+the timeline scales with it). Nothing is downloaded; the same seed gives the same prior.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import audio_io, audio_model, coarticulation
+
+SENTENCES = (
+    "We walked along the river until the sun went down behind the hills.",
+    "Please pass me the blue cup and the big plate of warm bread.",
+    "My father fixed old watches at the kitchen table every Friday.",
+    "Would you like some apple pie, or maybe a bowl of soup?",
+    "The children laughed and splashed in the cool water all afternoon.",
+    "I know you will be brave, and I am very proud of you.",
+    "Thank you for coming today; it really means so much to me.",
+    "Open the window and let the fresh morning air into the room.",
+    "She bought plums, peaches and a bunch of purple grapes at the market.",
+    "Our town needs good schools, safe roads and fair pay for every worker.",
+    "Who would have thought that such a small voice could change so much?",
+    "Remember to call your grandmother on Sunday evening.",
+    "The old oak tree in the yard was planted before the war.",
+    "Boats bobbed gently by the pier while the fishermen mended their nets.",
+    "Lunch is at noon, so do not be late, and bring your umbrella.",
+    "I loved our long drives to the ocean every August.",
+    "Each morning she made strong coffee and read the paper aloud.",
+    "Music filled the hall and everybody stood up to dance.",
+    "You have always been the light of my life, my dear.",
+    "Happy birthday, sweetheart, I wish I could be there with you.",
+)
+SPEEDS = (0.9, 1.0, 1.12, 1.25)
+STEP_S = 0.02  # one training pair every 20 ms of speech
+
+
+def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Windows [N,N_MELS,WIN] and mouth targets [N,6] from synthesised speech."""
+    from . import tts
+
+    xs, ys = [], []
+    bar = progress(total=len(sentences), desc="prior speech") if progress else None
+    for line in sentences:
+        speech = tts.speak(line, voice)
+        for speed in speeds:
+            # played `speed` times faster: sample k of the new clip is sample k*speed of the original
+            audio = audio_io.resample(speech.audio, int(round(speech.sample_rate * speed)), speech.sample_rate)
+            dur = len(audio) / speech.sample_rate
+            times = np.arange(STEP_S, dur - STEP_S, STEP_S)
+            xs.append(audio_model.windows(audio_model.features(audio, speech.sample_rate), times))
+            ys.append(coarticulation.mouth_curves(speech.phonemes, times * speed))
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    return np.concatenate(xs), np.concatenate(ys).astype(np.float32)
+
+
+def train_prior(steps: int = 1500, seed: int = 0, sentences=SENTENCES, progress=None) -> tuple[dict, tuple]:
+    """(prior checkpoint, its training pairs) - the pairs are reused to keep adaptation honest."""
+    x, y = tts_pairs(sentences, progress=progress)
+    return audio_model.train(x, y, steps=steps, seed=seed, progress=progress), (x, y)

@@ -1,0 +1,226 @@
+"""The face in motion on real material: self-reenactment on the shared talking clip.
+
+    PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion            # full run (~15 min on 2 cores)
+    PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --steps 50 # quick look
+
+The first 6 s of ../shared/media/talking-clip-aoc.mp4 (video and voice) go through the CLI
+as a user would: subject create -> ingest -> subject fit -> train (cpu-demo) -> lipsync
+train -> say --audio <her held-out 2 s of voice>. Then every held-out frame is measured
+with the training subject's own geometry (calibration + head): its expression code, pose,
+UV texture and visibility mask, and its aligned crop.
+
+Printed: train time and steps reached; held-out masked PSNR / SSIM / GMSD (perceptual,
+see `gmsd`) in UV space and rendered on the head, for the generator and two baselines
+(the mean texture, and the same generator without its convolutional part: mean + linear
+expression basis); expression fidelity per control; flicker; and the replayed voice's jaw
+curve against her real jaw: correlation at zero lag and the best lag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import motion_clip
+
+PASS = "bench-passphrase"
+
+
+def cli(home: Path, *args: str) -> str:
+    env = {**os.environ, "MEMORIAL_HOME": str(home), "MEMORIAL_PASSPHRASE": PASS, "PYTHONPATH": str(motion_clip.REPO)}
+    r = subprocess.run([sys.executable, "-m", "generation.cli", *args], env=env, cwd=motion_clip.REPO,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"memorial {' '.join(args)} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def gmsd(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Gradient magnitude similarity deviation (Xue et al. 2014) on the masked pixels; 0 = same.
+
+    Chosen as the perceptual distance because it needs no learned weights (nothing to
+    download), tracks human quality judgements far better than PSNR on the standard IQA
+    sets, and looks at edges - lip contours, teeth, lids - rather than the flat colour
+    offsets that lighting leaves on a whole face."""
+    import cv2
+
+    def grad(x):
+        g = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float64)
+        gx = cv2.filter2D(g, -1, np.array([[1, 0, -1]] * 3, np.float64) / 3)
+        gy = cv2.filter2D(g, -1, np.array([[1, 0, -1]] * 3, np.float64).T / 3)
+        return np.hypot(gx, gy)
+
+    ga, gb = grad(a), grad(b)
+    c = 170.0  # the paper's constant for 8-bit images
+    gms = (2 * ga * gb + c) / (ga ** 2 + gb ** 2 + c)
+    m = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # no edge of the mask itself
+    return float(gms[m].std()) if m.any() else float("nan")
+
+
+def lag_correlation(pred_t: np.ndarray, pred: np.ndarray, real_t: np.ndarray, real: np.ndarray,
+                    max_ms: int = 300, step_ms: int = 10) -> tuple[float, int, float]:
+    """(r at zero lag, best lag ms, r there). Lag > 0: the prediction is late by that much."""
+    def r_at(ms):
+        p = np.interp(real_t + ms / 1000, pred_t, pred)
+        return float(np.corrcoef(p, real)[0, 1]) if p.std() > 1e-9 and real.std() > 1e-9 else float("nan")
+
+    lags = list(range(-max_ms, max_ms + 1, step_ms))
+    rs = [r_at(ms) for ms in lags]
+    k = int(np.nanargmax(rs))
+    return r_at(0), lags[k], rs[k]
+
+
+def heldout_faces(split: motion_clip.SplitClip, geometry, uv_size: int):
+    from generation.face.landmarks import LandmarkDetector
+    from generation.face.pipeline import process_face
+
+    out = []
+    with LandmarkDetector(max_faces=1, static_images=False) as det:
+        for t, rgb in zip(split.heldout_times, split.heldout_frames):
+            found = det.detect(rgb)
+            if found:
+                out.append((t, process_face(rgb, found[0].landmarks, geometry, size=256, uv_size=uv_size)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
+    ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    args = ap.parse_args()
+    if not motion_clip.available():
+        print(f"skipped: {motion_clip.CLIP} is absent (the shared media folder is needed)")
+        return
+    print(f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} (other work slows every time figure)")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        run(work, args.steps)
+
+
+def run(work: Path, steps: int | None) -> None:
+    from generation.vault import open_vault
+    from tests.conftest import consent_toml
+
+    home = work / "home"
+    split = motion_clip.split(work / "clip")
+    (work / "consent.toml").write_text(consent_toml())
+    cli(home, "subject", "create", "her", "--consent", str(work / "consent.toml"), "--owner", "anna")
+    cli(home, "ingest", "her", str(split.train_mp4), "--member", "anna")
+    cli(home, "subject", "fit", "her", "--member", "anna")
+    t0 = time.perf_counter()
+    train_args = ["train", "her", "--preset", "cpu-demo", "--member", "anna", "--no-progress"]
+    cli(home, *train_args, *(["--steps", str(steps)] if steps else []))
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lip = cli(home, "lipsync", "train", "her", "--member", "anna").strip().splitlines()[-1]
+    lip_s = time.perf_counter() - t0
+    cli(home, "say", "her", "--audio", str(split.heldout_wav), "--name", "heldout", "--member", "anna")
+
+    print(f"train (cpu-demo, 128²): {train_s:.0f} s wall (incl. start-up); lipsync train {lip_s:.0f} s: {lip}")
+    os.environ["MEMORIAL_HOME"] = str(home)
+    measure(open_vault("her", PASS, "anna"), split)
+
+
+def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", track_name: str = "heldout") -> None:
+    """Every held-out figure for one trained subject (see the module docstring)."""
+    import cv2
+    import torch
+
+    from assets import expression
+    from assets.artifacts import KEYS, HeadModel, SubjectDataset
+    from generation.face import render
+    from generation.face.controls import Calibration, raw_measures
+    from generation.face.pipeline import SubjectGeometry
+    from generation.gan import checkpoint
+    from generation.gan.evaluate import expression_fidelity, masked_psnr, masked_ssim
+    from generation.gan.frames import smooth_codes, synthesize
+    from generation.speech.track import load as load_track
+
+    ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
+    head = HeadModel.from_bytes(vault.get(KEYS["head"]))
+    ckpt = checkpoint.load(vault, checkpoint.key_for(ckpt_name))
+    track = load_track(vault, track_name)
+    cfg = checkpoint.config_of(ckpt)
+    g = checkpoint.generator_from(ckpt)
+    linear = checkpoint.generator_from(ckpt)
+    with torch.no_grad():  # the same model without its convolutional part: mean texture + linear basis
+        linear.to_rgb.weight.zero_()
+        linear.to_rgb.bias.zero_()
+    print(f"checkpoint {ckpt_name}: {int(ckpt['step'])} of {cfg.steps} steps")
+
+    cal = Calibration.from_dict(ds.calibration)
+    faces = heldout_faces(split, SubjectGeometry(cal, head), ds.uv.shape[1])
+    codes = np.stack([f.code for _, f in faces]).astype(np.float32)  # [T,E] her real held-out codes
+    r = cfg.resolution
+
+    mean_tex = ((ckpt["stats"]["mean_texture"][0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    textures = {"generator": synthesize(g, codes, torch.zeros(1, g.z_dim)),
+                "mean texture": np.repeat(mean_tex[None], len(codes), 0),
+                "generator without convolutions": synthesize(linear, codes, torch.zeros(1, g.z_dim))}
+    print(f"held-out: {len(faces)} of {len(split.heldout_frames)} real frames (last 2 s) with a face")
+    rows = {}
+    for name, tex in textures.items():
+        uv_f, head_f = [], []
+        for (t, f), x in zip(faces, tex):
+            real = cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA)
+            m = cv2.resize(f.mask, (r, r), interpolation=cv2.INTER_AREA) > 127
+            uv_f.append((masked_psnr(x, real, m), masked_ssim(x, real, m), gmsd(x, real, m)))
+            rend = render.render(head, x, f.code, f.pose, size=f.crop.shape[0])
+            hm = rend.mask.astype(bool)
+            head_f.append((masked_psnr(rend.rgb, f.crop, hm), masked_ssim(rend.rgb, f.crop, hm), gmsd(rend.rgb, f.crop, hm)))
+        rows[name] = (np.median(uv_f, 0), np.median(head_f, 0))
+    print("held-out frames, median over frames      UV: PSNR dB  SSIM   GMSD |  on head: PSNR dB  SSIM   GMSD")
+    for name, (u, h) in rows.items():
+        print(f"  {name:32s}      {u[0]:6.2f}  {u[1]:.3f}  {u[2]:.3f} |           {h[0]:6.2f}  {h[1]:.3f}  {h[2]:.3f}")
+    # what ANY code-conditioned texture could gain here: the best single training texture per held-out frame
+    train_uv = np.stack([cv2.resize(x, (r, r), interpolation=cv2.INTER_AREA) for x in ds.uv[ckpt["stats"]["train_idx"].numpy()]])
+    oracle = [max(masked_psnr(t_uv, cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA),
+                              cv2.resize(f.mask, (r, r), interpolation=cv2.INTER_AREA) > 127) for t_uv in train_uv)
+              for _, f in faces]
+    print(f"  oracle (best single training texture for each held-out frame, chosen by looking at the answer): "
+          f"UV {np.median(oracle):.2f} dB")
+    gu, gh = rows["generator"]
+    for base in ("mean texture", "generator without convolutions"):
+        bu, bh = rows[base]
+        print(f"  generator vs {base}: UV {gu[0] - bu[0]:+.2f} dB, on head {gh[0] - bh[0]:+.2f} dB "
+              f"(target >= +3); GMSD {gh[2] - bh[2]:+.3f} on head (lower is better)")
+
+    plain = checkpoint.generator_from(ckpt)  # the mean texture alone: what the head's shape does by itself
+    with torch.no_grad():
+        plain.to_rgb.weight.zero_()
+        plain.to_rgb.bias.zero_()
+        plain.basis.zero_()
+    for name, model in (("generator", g), ("mean texture", plain)):
+        fid = expression_fidelity(model, ds, head, render)
+        finite = [v for v in fid.values() if np.isfinite(v)]
+        print(f"expression fidelity, {name} on the head, |measured - commanded|: mean {np.mean(finite):.3f} "
+              "(target <= 0.10, each <= 0.2); " + ", ".join(f"{k} {v:.2f}" for k, v in fid.items()))
+
+    frames = synthesize(g, smooth_codes(track.codes, 1.0), torch.zeros(1, g.z_dim))
+    cov = ckpt["stats"]["coverage"][0].numpy() > 0
+    x = frames.astype(np.float32) * cov[None, :, :, None]
+    real_uv = np.stack([cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA) for _, f in faces]).astype(np.float32)
+    real_uv *= cov[None, :, :, None]
+    print(f"flicker on the replayed-voice track ({len(frames)} frames): mean |step| {np.abs(np.diff(x, axis=0)).mean():.2f}, "
+          f"jitter |2nd diff| {np.abs(np.diff(x, n=2, axis=0)).mean():.2f} (8-bit levels; her real held-out UV frames: "
+          f"{np.abs(np.diff(real_uv, axis=0)).mean():.2f} / {np.abs(np.diff(real_uv, n=2, axis=0)).mean():.2f})")
+
+    jaw = expression.index("jaw_open")
+    real_t = np.array([t for t, _ in faces])
+    pred_t = np.arange(len(track.codes)) / track.fps
+    r0, lag, rb = lag_correlation(pred_t, track.codes[:, jaw], real_t, codes[:, jaw])
+    gap = raw_measures(np.stack([f.landmarks for _, f in faces]))[:, jaw]
+    g0, glag, gb = lag_correlation(pred_t, track.codes[:, jaw], real_t, gap)
+    print(f"own voice -> jaw ({track.meta.get('mouth')}): r = {r0:.2f} at zero lag, best r = {rb:.2f} at {lag:+d} ms "
+          f"(targets: >= 0.7, within ±40 ms); against her raw lip gap: {g0:.2f}, best {gb:.2f} at {glag:+d} ms")
+
+
+if __name__ == "__main__":
+    main()
