@@ -23,6 +23,8 @@ KEYS = {
     "frames": "frames/{name}",  # FrameSequence
     "checkpoint": "checkpoint/{name}",  # GeneratorCheckpoint (torch; see generation.gan)
     "bust": "bust/current",  # BustModel (hair and upper body, detailed face texture)
+    "profile": "profile/current",  # SubjectProfile (the few fields of the dataset that later stages read)
+    "lipsync": "lipsync/current",  # the subject's audio -> expression model (torch; see generation.speech)
 }
 
 
@@ -247,3 +249,46 @@ class BustModel:
     def from_bytes(cls, data: bytes) -> "BustModel":
         meta, a = _unpack(data, cls.FORMAT, cls.VERSION, coded=False)
         return cls(meta=meta["meta"], **a)
+
+
+@dataclass
+class SubjectProfile:
+    """What the runtime and the speech stages need from the dataset, written with it at fit time, so
+    none of them decrypts every crop and texture to read one field."""
+
+    calibration: dict  # per-subject control ranges (as in SubjectDataset.calibration)
+    codes: np.ndarray  # [N,E] float32: the subject's own expression codes (retargeting a driver)
+    best_texture: np.ndarray  # [H,W,3] uint8: the best real sample's UV texture (the room's fallback face)
+    best_source: str = ""  # vault key of that sample's original
+
+    FORMAT = "SubjectProfile"
+    VERSION = 1
+
+    def __post_init__(self) -> None:
+        assert self.codes.ndim == 2 and self.codes.shape[1] == expression.E, self.codes.shape
+        assert self.best_texture.ndim == 3 and self.best_texture.shape[2] == 3 and self.best_texture.dtype == np.uint8
+
+    @classmethod
+    def of(cls, ds: "SubjectDataset") -> "SubjectProfile":
+        real = np.where(~ds.synthetic)[0]
+        pool = real if len(real) else np.arange(len(ds))
+        best = int(pool[np.argmax(ds.quality[pool])])
+        return cls(ds.calibration, np.asarray(ds.codes, np.float32), np.ascontiguousarray(ds.uv[best]),
+                   ds.source_ids[best])
+
+    def to_bytes(self) -> bytes:
+        return _pack(self.FORMAT, self.VERSION, {"calibration": self.calibration, "best_source": self.best_source},
+                     {"codes": self.codes, "best_texture": self.best_texture})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "SubjectProfile":
+        meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
+        return cls(meta["calibration"], a["codes"], a["best_texture"], meta.get("best_source", ""))
+
+
+def read_profile(vault) -> SubjectProfile | None:
+    """The subject's profile, or None before the first fit (subjects fitted before profiles existed too:
+    `memorial subject fit NAME` writes one)."""
+    if not vault.exists(KEYS["profile"]):
+        return None
+    return SubjectProfile.from_bytes(vault.get(KEYS["profile"]))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assets.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel
+from assets.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel, read_profile
 from scenes.panda_textures import TextureStream
 
 from .errors import UsageError
@@ -83,14 +83,9 @@ def load_texture(vault, track_name: str | None, frames_key: str | None = None) -
     if key and vault.exists(key):
         seq = FrameSequence.from_bytes(vault.get(key))
         return TextureStream(seq.frames, seq.fps), key
-    if vault.exists(KEYS["dataset"]):
-        from assets.artifacts import SubjectDataset
-
-        ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
-        real = np.where(~ds.synthetic)[0]
-        pool = real if len(real) else np.arange(len(ds))
-        best = int(pool[np.argmax(ds.quality[pool])])
-        return TextureStream(np.ascontiguousarray(ds.uv[best]), 1.0), f"{KEYS['dataset']}#{best}"
+    profile = read_profile(vault)
+    if profile is not None:
+        return TextureStream(profile.best_texture, 1.0), f"{KEYS['profile']} ({profile.best_source})"
     return TextureStream(np.full((64, 64, 3), NEUTRAL_SKIN, np.uint8), 1.0), "plain"
 
 

@@ -123,11 +123,10 @@ def drive(name: str, video: Path, track_name: str | None, replace: bool, member:
         from ..speech.drive import drive_track
         from ..speech.track import store
 
-        from assets.artifacts import KEYS, SubjectDataset
+        from assets.artifacts import read_profile
 
-        subject_codes = None
-        if vault.exists(KEYS["dataset"]):
-            subject_codes = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).codes
+        profile = read_profile(vault)
+        subject_codes = profile.codes if profile is not None else None
         track = drive_track(data, subject_codes, progress=_progress(), label=video.name)
         store(vault, track, track_name)
         vault.log("track_from_video", track=key, file=video.name, frames=len(track.codes))

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from assets import expression
-from assets.artifacts import KEYS, HeadModel, SubjectDataset
+from assets.artifacts import KEYS, HeadModel, SubjectDataset, SubjectProfile
 from assets.errors import MemorialError
 from ..vault.roles import Action
 from .records import Sample, load_records
@@ -165,6 +165,7 @@ def fit_subject(vault, single_photo: bool | None = None, progress: bool = True,
         where = f"frame {source[1]} of {name}" if len(source) > 1 else name
         meta["bust"] = f"hair and upper body from {where}; face texture {bust.face_texture.shape[0]}²"
     vault.put(KEYS["dataset"], ds.to_bytes(), kind="dataset", meta=meta)
+    vault.put(KEYS["profile"], SubjectProfile.of(ds).to_bytes(), kind="profile", meta={"samples": len(ds)})
     vault.log("fit", samples=meta["samples"], real=meta["real"], synthetic=meta["synthetic"], single_photo=use_album)
     return ds, head
 

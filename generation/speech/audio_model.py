@@ -11,7 +11,8 @@ microphone or level reads alike. The window keeps its time axis to the last laye
 pooling): where in the window a sound falls is exactly what timing is made of.
 `lead_s` is how far the subject's mouth runs ahead of her sound, measured on her own video:
 windows are centred at t + lead_s. Checkpoints are plain dicts of tensors + config (loaded
-with weights_only=True), stored in the vault under checkpoint/audio2expr.
+with weights_only=True) with a format name and version, stored in the vault under its own key
+(`KEYS["lipsync"]`), apart from the GAN's checkpoints.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from assets.artifacts import ArtifactError
 from assets.errors import UsageError
 from . import visemes as vz
 
@@ -28,7 +30,7 @@ SR = 16000
 N_MELS = 40
 HOP_S = 0.01
 WIN_FRAMES = 32  # 320 ms of context around each video frame
-CHECKPOINT_NAME = "audio2expr"
+FORMAT = "LipsyncModel"
 VERSION = 2
 
 
@@ -181,14 +183,19 @@ def to_bytes(ckpt: dict) -> bytes:
     import torch
 
     buf = io.BytesIO()
-    torch.save(ckpt, buf)
+    torch.save({**ckpt, "format": FORMAT}, buf)
     return buf.getvalue()
 
 
 def from_bytes(data: bytes) -> dict:
     import torch
 
-    ckpt = torch.load(io.BytesIO(data), weights_only=True)
+    try:
+        ckpt = torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as exc:  # torch raises many types for a blob that is not a checkpoint
+        raise ArtifactError(f"not a {FORMAT}: {type(exc).__name__}") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format", FORMAT) != FORMAT:
+        raise ArtifactError(f"expected a {FORMAT}, got {ckpt.get('format') if isinstance(ckpt, dict) else type(ckpt)}")
     if ckpt.get("config", {}).get("version") != VERSION:
         raise UsageError("the stored audio->expression model is from an older version; "
                          "run `memorial lipsync train` again")

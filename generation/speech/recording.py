@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from assets import expression
-from assets.artifacts import KEYS
+from assets.artifacts import KEYS, read_profile
 from assets.errors import UsageError
 from . import audio_driven, audio_io, audio_model, track
 from . import visemes as vz
 
-CHECKPOINT_KEY = KEYS["checkpoint"].format(name=audio_model.CHECKPOINT_NAME)
+CHECKPOINT_KEY = KEYS["lipsync"]
 MIN_TRAIN_FRAMES = 60
 LEAD_MAX_S = 0.2  # the mouth may run up to this far ahead of (or behind) its sound
 MIN_SPEECH_SHARE = 0.15
@@ -154,11 +154,8 @@ def training_pairs(vault, progress=None) -> tuple[list[tuple[np.ndarray, np.ndar
         raise UsageError(f"the subject has {n} talking-video frames with audio; the audio model needs at "
                          f"least {MIN_TRAIN_FRAMES} (about {MIN_TRAIN_FRAMES / 25:.1f} s of the person speaking). "
                          "Until then `memorial say --audio` uses the signal-based mouth.")
-    calibration = None
-    if vault.exists(KEYS["dataset"]):
-        from assets.artifacts import SubjectDataset
-
-        calibration = SubjectDataset.from_bytes(vault.get(KEYS["dataset"])).calibration or None
+    profile = read_profile(vault)
+    calibration = profile.calibration if profile is not None else None
     if not calibration:
         calibration = controls.fit_calibration(np.concatenate([v.landmarks for v in videos]))
     return [(audio_model.features(v.audio, v.sample_rate), v.times, mouth_targets(v.landmarks, calibration))
@@ -237,7 +234,7 @@ def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int
 
     ckpt["heldout_jaw_corr"] = torch.tensor(corr)
     lead_ms = round(float(ckpt["lead_s"]) * 1000)
-    vault.put(CHECKPOINT_KEY, audio_model.to_bytes(ckpt), kind="checkpoint",
+    vault.put(CHECKPOINT_KEY, audio_model.to_bytes(ckpt), kind="lipsync",
               meta={"model": "audio2expr", "frames": n, "videos": len(clips), "lead_ms": lead_ms})
     vault.log("train_audio_model", frames=n, videos=len(clips), heldout_jaw_corr=round(corr, 3), lead_ms=lead_ms)
     return {"frames": n, "videos": len(clips), "heldout_jaw_corr": corr, "lead_ms": lead_ms}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assets import expression
-from assets.artifacts import KEYS, HeadModel, SubjectDataset
+from assets.artifacts import KEYS, HeadModel, SubjectDataset, SubjectProfile
 from generation.ingest import fit_subject, ingest_paths
 from generation.ingest.records import SAMPLE_PREFIX, load_records
 
@@ -28,6 +28,12 @@ def test_fit_builds_and_stores_the_dataset(rose):
     assert np.array_equal(stored.codes, ds.codes) and stored.source_ids == ds.source_ids
     assert HeadModel.from_bytes(rose.get(KEYS["head"])).vertices.shape == head.vertices.shape
     assert np.all(ds.codes >= expression.LOW) and np.all(ds.codes <= expression.HIGH)
+
+    profile = SubjectProfile.from_bytes(rose.get(KEYS["profile"]))  # what later stages read instead
+    assert profile.calibration == stored.calibration and np.array_equal(profile.codes, stored.codes)
+    real = np.where(~stored.synthetic)[0]
+    best = real[np.argmax(stored.quality[real])]
+    assert np.array_equal(profile.best_texture, stored.uv[best]) and profile.best_source == stored.source_ids[best]
     seen = ds.mask > 0
     assert np.all(seen.mean(axis=(1, 2)) > 0.2)  # each frontal face covers a good part of the UV square
     assert np.all(ds.uv[~seen] == 0) and ds.uv[seen].std() > 10
@@ -129,3 +135,23 @@ def test_fit_stores_a_bust_for_its_head_and_the_room_loads_it(rose):
     rose.put(KEYS["bust"], b"not a bust", kind="bust", meta={"head_sha256": "0" * 64})
     with pytest.raises(MemorialError, match="stored bust cannot be read.*subject fit"):
         load_bust(rose)
+
+
+def test_the_room_and_speech_read_the_profile_not_the_dataset(rose, monkeypatch):
+    """No stage after fit decrypts every crop and texture to read one field."""
+    from assets.artifacts import read_profile
+    from generation.speech.recording import training_pairs
+    from vr_app.inputs import load_texture
+
+    fit_subject(rose, single_photo=False, progress=False)
+    get = rose.get
+
+    def no_dataset(key, *args, **kwargs):
+        assert key != KEYS["dataset"], "the whole dataset was decrypted"
+        return get(key, *args, **kwargs)
+
+    monkeypatch.setattr(rose, "get", no_dataset)
+    stream, source = load_texture(rose, None)
+    assert source.startswith(KEYS["profile"]) and np.array_equal(stream.at(0.0), read_profile(rose).best_texture)
+    pairs, frames = training_pairs(rose)  # the lip-sync model's calibration comes from the profile too
+    assert frames > 0 and len(pairs) == 1

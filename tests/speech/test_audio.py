@@ -101,3 +101,22 @@ def test_signal_mouth_leads_its_sound():
     ahead = env[np.clip(((np.arange(n) / fps + lead) * sr).astype(int), 0, len(env) - 1)]
     now = env[(np.arange(n) / fps * sr).astype(int)]
     assert np.corrcoef(mouth[:, JAW], ahead)[0, 1] > np.corrcoef(mouth[:, JAW], now)[0, 1] + 0.1
+
+
+def test_the_lipsync_model_has_its_own_key_and_header():
+    """`memorial train --checkpoint NAME` writes under checkpoint/: it can never overwrite the lip-sync model,
+    and a blob that is not a lip-sync model is refused in one line."""
+    import io
+
+    import torch
+
+    from assets.artifacts import KEYS, ArtifactError
+    from generation.speech import audio_model
+    from generation.speech.recording import CHECKPOINT_KEY
+
+    assert CHECKPOINT_KEY == KEYS["lipsync"] and not CHECKPOINT_KEY.startswith(KEYS["checkpoint"].format(name=""))
+    other = io.BytesIO()
+    torch.save({"format": "GeneratorCheckpoint", "config": {"version": audio_model.VERSION}}, other)
+    for blob in (other.getvalue(), b"not a checkpoint"):
+        with pytest.raises(ArtifactError):
+            audio_model.from_bytes(blob)
