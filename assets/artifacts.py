@@ -285,10 +285,3 @@ class SubjectProfile:
         meta, a = _unpack(data, cls.FORMAT, cls.VERSION)
         return cls(meta["calibration"], a["codes"], a["best_texture"], meta.get("best_source", ""))
 
-
-def read_profile(vault) -> SubjectProfile | None:
-    """The subject's profile, or None before the first fit (subjects fitted before profiles existed too:
-    `memorial subject fit NAME` writes one)."""
-    if not vault.exists(KEYS["profile"]):
-        return None
-    return SubjectProfile.from_bytes(vault.get(KEYS["profile"]))

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assets.artifacts import KEYS, ArtifactError, BustModel, ExpressionTrack, FrameSequence, HeadModel, read_profile
+from assets import vault_door
+from assets.artifacts import KEYS, BustModel, ExpressionTrack, FrameSequence, HeadModel
 from scenes.panda_textures import TextureStream
 
 from .errors import UsageError
@@ -34,13 +35,7 @@ class RoomInputs:
 
 
 def load_head(vault) -> HeadModel:
-    try:
-        return HeadModel.from_bytes(vault.get(KEYS["head"]))
-    except KeyError:
-        raise UsageError("this subject has no head model yet: ingest photos first (`memorial ingest`), "
-                         "which fits the head") from None
-    except ArtifactError as exc:
-        raise UsageError(f"the stored head model cannot be read: {exc}") from None
+    return vault_door.read(vault, "head")
 
 
 def load_bust(vault) -> BustModel | None:
@@ -51,28 +46,15 @@ def load_bust(vault) -> BustModel | None:
     head_sha = vault.info(KEYS["head"]).meta.get("sha256") if vault.exists(KEYS["head"]) else None
     if head_sha is None or vault.info(KEYS["bust"]).meta.get("head_sha256") != head_sha:
         return None
-    try:
-        return BustModel.from_bytes(vault.get(KEYS["bust"]))
-    except ArtifactError as exc:
-        raise UsageError(f"the stored bust cannot be read ({exc}); run `memorial subject fit {vault.name}` "
-                         "to build it again") from None
+    return vault_door.read(vault, "bust")
 
 
 def track_names(vault) -> list[str]:
-    prefix = KEYS["track"].format(name="")
-    return [info.key[len(prefix):] for info in vault.list(prefix)]
+    return vault_door.names(vault, "track")
 
 
 def load_track(vault, name: str) -> ExpressionTrack:
-    key = KEYS["track"].format(name=name)
-    if not vault.exists(key):
-        names = track_names(vault)
-        raise UsageError(f"no track named {name!r}" + (f" (tracks: {', '.join(names)})" if names else
-                                                        " (this subject has no tracks yet; make one with `memorial say NAME \"…\"`)"))
-    try:
-        return ExpressionTrack.from_bytes(vault.get(key))
-    except ArtifactError as exc:
-        raise UsageError(f"track {name!r} cannot be read: {exc}") from None
+    return vault_door.read(vault, "track", name)
 
 
 def load_texture(vault, track_name: str | None, frames_key: str | None = None) -> tuple[TextureStream, str]:
@@ -83,7 +65,7 @@ def load_texture(vault, track_name: str | None, frames_key: str | None = None) -
     if key and vault.exists(key):
         seq = FrameSequence.from_bytes(vault.get(key))
         return TextureStream(seq.frames, seq.fps), key
-    profile = read_profile(vault)
+    profile = vault_door.read_optional(vault, "profile")
     if profile is not None:
         return TextureStream(profile.best_texture, 1.0), f"{KEYS['profile']} ({profile.best_source})"
     return TextureStream(np.full((64, 64, 3), NEUTRAL_SKIN, np.uint8), 1.0), "plain"

@@ -123,9 +123,9 @@ def drive(name: str, video: Path, track_name: str | None, replace: bool, member:
         from ..speech.drive import drive_track
         from ..speech.track import store
 
-        from assets.artifacts import read_profile
+        from assets import vault_door
 
-        profile = read_profile(vault)
+        profile = vault_door.read_optional(vault, "profile")
         subject_codes = profile.codes if profile is not None else None
         track = drive_track(data, subject_codes, progress=_progress(), label=video.name)
         store(vault, track, track_name)

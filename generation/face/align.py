@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import topology as T
+from assets import landmarks as L
+
 from .errors import GeometryError, check_landmarks
 from .pose import similarity_fit
 
@@ -29,9 +30,9 @@ class Aligned:
 
 def _anchors(lm: np.ndarray) -> np.ndarray:
     """Eye centres and mouth centre [3,2] in image pixels."""
-    el = 0.5 * (lm[T.EYE_L["outer"], :2] + lm[T.EYE_L["inner"], :2])
-    er = 0.5 * (lm[T.EYE_R["outer"], :2] + lm[T.EYE_R["inner"], :2])
-    mouth = 0.5 * (lm[T.MOUTH_CORNER_L, :2] + lm[T.MOUTH_CORNER_R, :2])
+    el = 0.5 * (lm[L.EYE_L["outer"], :2] + lm[L.EYE_L["inner"], :2])
+    er = 0.5 * (lm[L.EYE_R["outer"], :2] + lm[L.EYE_R["inner"], :2])
+    mouth = 0.5 * (lm[L.MOUTH_CORNER_L, :2] + lm[L.MOUTH_CORNER_R, :2])
     return np.stack([el, er, mouth]).astype(np.float64)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .errors import GeometryError, check_landmarks
@@ -50,7 +51,7 @@ def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
     x0, x1 = int(max(0, cx - 2.5 * face)), int(min(w, cx + 2.5 * face))
     y0, y1 = int(max(0, cy - 1.5 * face)), int(min(h, cy + 4.0 * face))
     prob = np.zeros((h, w), np.float32)
-    nose = (float(lm[T.NOSE_TIP, 0]) - x0, float(lm[T.NOSE_TIP, 1]) - y0)
+    nose = (float(lm[L.NOSE_TIP, 0]) - x0, float(lm[L.NOSE_TIP, 1]) - y0)
     prob[y0:y1, x0:x1] = segment_person(np.ascontiguousarray(image[y0:y1, x0:x1]), keep_at=nose)
     return prob
 
@@ -191,8 +192,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # so the back of the head never repeats the face, ears or collar.
     row_y = np.arange(th)[:, None] * (y1 - y0) / th + y0
     head_zone = cv2.resize(cv2.dilate(on_head.astype(np.uint8), np.ones((15, 15), np.uint8))[y0:y1, x0:x1], (tw, th),
-                           interpolation=cv2.INTER_NEAREST).astype(bool) & (row_y < float(lm[T.CHIN, 1]))
-    crown = known & (row_y < float(lm[T.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
+                           interpolation=cv2.INTER_NEAREST).astype(bool) & (row_y < float(lm[L.CHIN, 1]))
+    crown = known & (row_y < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
         back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)
@@ -211,7 +212,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     uvs = np.concatenate([np.c_[0.5 * u, v], np.c_[0.5 + 0.5 * u, v]]).astype(np.float32)
 
     # Follow weight: 1 above the chin (hair, ears), 0 from a neck's length below it.
-    chin_y = float(lm[T.CHIN, 1])
+    chin_y = float(lm[L.CHIN, 1])
     neck_px = 0.06 * s
     follow_px = np.clip(1 - (sel_y - chin_y) / neck_px, 0, 1)
     follow_px = follow_px * follow_px * (3 - 2 * follow_px)

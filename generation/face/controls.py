@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assets import landmarks as L
 from assets import expression
-from . import topology as T
 from .errors import GeometryError, check_landmarks
 from .pose import IOD_M, canonical
 
@@ -63,31 +63,31 @@ def raw_measures(landmarks: np.ndarray) -> np.ndarray:
     """
     c = canonical(landmarks).astype(np.float64) / IOD_M  # [...,478,3] in IODs
     y = c[..., 1]
-    gap = np.mean([_dist(c, u, lo) for u, lo in T.LIP_INNER_PAIRS], axis=0)
-    width = _dist(c, T.MOUTH_CORNER_L, T.MOUTH_CORNER_R)
-    thickness = _dist(c, T.LIP_UPPER_OUTER, T.LIP_UPPER_INNER) + _dist(c, T.LIP_LOWER_INNER, T.LIP_LOWER_OUTER)
+    gap = np.mean([_dist(c, u, lo) for u, lo in L.LIP_INNER_PAIRS], axis=0)
+    width = _dist(c, L.MOUTH_CORNER_L, L.MOUTH_CORNER_R)
+    thickness = _dist(c, L.LIP_UPPER_OUTER, L.LIP_UPPER_INNER) + _dist(c, L.LIP_LOWER_INNER, L.LIP_LOWER_OUTER)
 
     def smile(corner, side):  # against the nose base, which the jaw does not move
-        base = c[..., T.SUBNASALE, :]
+        base = c[..., L.SUBNASALE, :]
         return (y[..., corner] - base[..., 1]) + 0.5 * side * (c[..., corner, 0] - base[..., 0])
 
     def brow(b, eye):
         centre = 0.5 * (y[..., eye["outer"]] + y[..., eye["inner"]])
         return y[..., list(b)].mean(-1) - centre
 
-    brow_l, brow_r = brow(T.BROW_L, T.EYE_L), brow(T.BROW_R, T.EYE_R)
-    inner_brows = _dist(c, T.BROW_L[0], T.BROW_R[0])
-    eye_y = 0.5 * (y[..., T.EYE_L["lower"][0]] + y[..., T.EYE_R["lower"][0]])
-    cheeks = y[..., list(T.CHEEK_L + T.CHEEK_R)].mean(-1)
-    gyl, gpl = _gaze(c * IOD_M, T.EYE_L)
-    gyr, gpr = _gaze(c * IOD_M, T.EYE_R)
+    brow_l, brow_r = brow(L.BROW_L, L.EYE_L), brow(L.BROW_R, L.EYE_R)
+    inner_brows = _dist(c, L.BROW_L[0], L.BROW_R[0])
+    eye_y = 0.5 * (y[..., L.EYE_L["lower"][0]] + y[..., L.EYE_R["lower"][0]])
+    cheeks = y[..., list(L.CHEEK_L + L.CHEEK_R)].mean(-1)
+    gyl, gpl = _gaze(c * IOD_M, L.EYE_L)
+    gyr, gpr = _gaze(c * IOD_M, L.EYE_R)
     out = [
         gap,  # jaw_open: inner-lip gap
-        smile(T.MOUTH_CORNER_L, 1.0), smile(T.MOUTH_CORNER_R, -1.0),  # corner up and out
+        smile(L.MOUTH_CORNER_L, 1.0), smile(L.MOUTH_CORNER_R, -1.0),  # corner up and out
         -width,  # mouth_pucker: the mouth narrows (combined with opening in _semantic_codes)
         gap,  # mouth_funnel: the lips part (combined with narrowing in _semantic_codes)
         -thickness,  # mouth_press: visible lip height shrinks
-        -_eye_open(c, T.EYE_L), -_eye_open(c, T.EYE_R),  # blink: lids close
+        -_eye_open(c, L.EYE_L), -_eye_open(c, L.EYE_R),  # blink: lids close
         brow_l, brow_r,  # brow_up: brow above the eye line
         -(0.5 * (brow_l + brow_r)) - 0.5 * inner_brows,  # brow_down: lower and drawn together
         cheeks - eye_y,  # cheek_raise: cheeks climb towards the lower lids

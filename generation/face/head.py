@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
@@ -101,7 +102,7 @@ def build_topology(shape: np.ndarray) -> dict:
     source = list(range(478))
     n = 478
     # Eyes: lid rim -> iris ring -> iris centre, so the iris vertices are part of the surface.
-    for eye, rim in ((T.EYE_L, loops["eye_l"]), (T.EYE_R, loops["eye_r"])):
+    for eye, rim in ((L.EYE_L, loops["eye_l"]), (L.EYE_R, loops["eye_r"])):
         ring = np.array(eye["iris_ring"])
         faces.append(np.array(_zipper(rim, ring, shape), np.int64))
         rel = shape[ring] - shape[eye["iris"]]
@@ -225,8 +226,8 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
     s = shape.astype(np.float64)
     x, y, z = s[:, 0], s[:, 1], s[:, 2]
     out = {}
-    corner_l, corner_r = s[T.MOUTH_CORNER_L], s[T.MOUTH_CORNER_R]
-    mouth_c = 0.5 * (s[T.LIP_UPPER_INNER] + s[T.LIP_LOWER_INNER])
+    corner_l, corner_r = s[L.MOUTH_CORNER_L], s[L.MOUTH_CORNER_R]
+    mouth_c = 0.5 * (s[L.LIP_UPPER_INNER] + s[L.LIP_LOWER_INNER])
     half_w = 0.5 * np.linalg.norm(corner_l - corner_r)
     lower = np.zeros(478, bool)
     lower[list(LIP_LOWER)] = True
@@ -241,10 +242,10 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
     ramp = 0.004 + 0.011 * outside
     w_jaw = _smooth((line - y) / ramp) * _smooth((z + 0.06) / 0.04)
     w_jaw = np.where(lower, 1.0, w_jaw)
-    w_jaw[[T.MOUTH_CORNER_L, T.MOUTH_CORNER_R, T.LIP_INNER_CORNER_L, T.LIP_INNER_CORNER_R]] = 0.45
+    w_jaw[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R, L.LIP_INNER_CORNER_L, L.LIP_INNER_CORNER_R]] = 0.45
     hinge = np.array([0.0, -0.035, -0.085])
     out["jaw_open"] = _rotate_about(s, hinge, [1, 0, 0], np.radians(20)) * w_jaw[:, None]
-    below_nose = _smooth((s[T.SUBNASALE, 1] - 0.001 - y) / 0.003)  # the nose stays put
+    below_nose = _smooth((s[L.SUBNASALE, 1] - 0.001 - y) / 0.003)  # the nose stays put
     near_mouth = np.exp(-np.sum((s[:, :2] - mouth_c[:2]) ** 2, 1) / (2 * (1.1 * half_w) ** 2)) * below_nose
     for name, corner, side in (("mouth_smile_l", corner_l, 1), ("mouth_smile_r", corner_r, -1)):
         w = np.exp(-np.sum((s - corner) ** 2, 1) / (2 * 0.014 ** 2))
@@ -256,7 +257,7 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
                                                   + np.stack([0 * x, 0.0065 * updown, 0.006 + 0 * x], 1))
     out["mouth_press"] = near_mouth[:, None] * np.stack([0 * x, -0.7 * (y - mouth_c[1]), -0.001 + 0 * x], 1)
     loops = T.named_loops()
-    for name, eye, rim in (("blink_l", T.EYE_L, loops["eye_l"]), ("blink_r", T.EYE_R, loops["eye_r"])):
+    for name, eye, rim in (("blink_l", L.EYE_L, loops["eye_l"]), ("blink_r", L.EYE_R, loops["eye_r"])):
         centre = 0.5 * (s[eye["outer"]] + s[eye["inner"]])
         width = np.linalg.norm(s[eye["outer"]] - s[eye["inner"]])
         rim_up = rim[y[rim] >= centre[1] - 1e-4]
@@ -277,18 +278,18 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
         off[:, 1] = dy * in_x
         off[iris, 2] = -0.002
         out[name] = off
-    for name, brow in (("brow_up_l", T.BROW_L), ("brow_up_r", T.BROW_R)):
+    for name, brow in (("brow_up_l", L.BROW_L), ("brow_up_r", L.BROW_R)):
         bc = s[list(brow)].mean(0)
         w = np.exp(-(x - bc[0]) ** 2 / (2 * 0.022 ** 2)) * _smooth((y - bc[1] + 0.012) / 0.012) * _smooth((0.085 - y) / 0.03)
         out[name] = w[:, None] * np.array([0, 0.008, 0])
-    bcs = s[list(T.BROW_L + T.BROW_R)]
+    bcs = s[list(L.BROW_L + L.BROW_R)]
     by = bcs[:, 1].mean()
     w = np.exp(-(y - by) ** 2 / (2 * 0.012 ** 2)) * np.exp(-x ** 2 / (2 * 0.04 ** 2)) * _smooth((y - by + 0.008) / 0.005)
     out["brow_down"] = np.stack([-0.1 * x * w, -0.007 * w, 0.001 * w], 1)
-    cheek = s[list(T.CHEEK_L + T.CHEEK_R)]
+    cheek = s[list(L.CHEEK_L + L.CHEEK_R)]
     w = np.max(np.exp(-np.sum((s[:, None, :2] - cheek[None, :, :2]) ** 2, -1) / (2 * 0.016 ** 2)), 1)
     out["cheek_raise"] = w[:, None] * np.array([0, 0.004, 0.001])
-    for side, eye in (("l", T.EYE_L), ("r", T.EYE_R)):
+    for side, eye in (("l", L.EYE_L), ("r", L.EYE_R)):
         iris = [eye["iris"], *eye["iris_ring"]]
         centre = s[eye["iris"]] - np.array([0, 0, EYEBALL_RADIUS_M])
         yaw = np.zeros((478, 3))
@@ -366,7 +367,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         how[f"pca_{j}"] = ("calibration PCA component x its standard deviation" if cal.stddev[j] > 0
                            else "none (too few samples)")
     eyes = {}
-    for side, eye in (("l", T.EYE_L), ("r", T.EYE_R)):
+    for side, eye in (("l", L.EYE_L), ("r", L.EYE_R)):
         iris = shape[eye["iris"]].astype(np.float64)
         eyes[side] = {"centre": (iris - [0, 0, EYEBALL_RADIUS_M]).round(5).tolist(), "radius": EYEBALL_RADIUS_M,
                       "iris_radius": float(np.linalg.norm(shape[list(eye["iris_ring"])] - iris, axis=1).mean().round(5))}
@@ -394,15 +395,15 @@ def _regions(topo: dict, shape: np.ndarray) -> dict:
     import mediapipe as mp
 
     lips = sorted({i for e in mp.solutions.face_mesh.FACEMESH_LIPS for i in e})
-    eyes = [*loops["eye_l"], *loops["eye_r"], *T.EYE_L["iris_ring"], *T.EYE_R["iris_ring"], T.EYE_L["iris"], T.EYE_R["iris"]]
-    chin_y = shape[T.CHIN, 1]
-    brow_y = shape[list(T.BROW_L + T.BROW_R), 1].mean()
+    eyes = [*loops["eye_l"], *loops["eye_r"], *L.EYE_L["iris_ring"], *L.EYE_R["iris_ring"], L.EYE_L["iris"], L.EYE_R["iris"]]
+    chin_y = shape[L.CHIN, 1]
+    brow_y = shape[list(L.BROW_L + L.BROW_R), 1].mean()
     ids = lambda m: [int(i) for i in m]  # noqa: E731
     return {
         "face": list(range(478)),
         "eyes": ids(sorted(set(eyes))),
-        "eye_l": ids([*loops["eye_l"], *T.EYE_L["iris_ring"], T.EYE_L["iris"]]),
-        "eye_r": ids([*loops["eye_r"], *T.EYE_R["iris_ring"], T.EYE_R["iris"]]),
+        "eye_l": ids([*loops["eye_l"], *L.EYE_L["iris_ring"], L.EYE_L["iris"]]),
+        "eye_r": ids([*loops["eye_r"], *L.EYE_R["iris_ring"], L.EYE_R["iris"]]),
         "mouth": ids(lips + list(topo["mouth_ids"])),
         "mouth_interior": ids(topo["mouth_ids"]),
         "neck": ids(sock[v[sock, 1] < chin_y - 0.01]),
@@ -419,7 +420,7 @@ def _colours(images, lm) -> dict:
             raise GeometryError(f"images must be RGB uint8 [H,W,3], got {img.dtype} {list(img.shape)}")
         h, w = img.shape[:2]
         pick = lambda xy: img[int(np.clip(xy[1], 0, h - 1)), int(np.clip(xy[0], 0, w - 1))]  # noqa: E731
-        skin += [pick(p[i]) for i in (*T.CHEEK_L, *T.CHEEK_R)]
+        skin += [pick(p[i]) for i in (*L.CHEEK_L, *L.CHEEK_R)]
         up = p[10, :2] + 0.35 * (p[10, :2] - p[168, :2])
         hair.append(pick(up))
     return {"skin_rgb": np.median(skin, 0).astype(int).tolist(), "hair_rgb": np.median(hair, 0).astype(int).tolist()}

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import topology as T
+from assets import landmarks as L
+
 from .errors import check_landmarks
 
 RIGID_WEIGHT = 10.0
@@ -32,8 +33,8 @@ def image_to_model_axes(lm: np.ndarray) -> np.ndarray:
 
 def eye_centres(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centres (mean of the two corners) of the subject's left and right eye, [...,3] each."""
-    left = 0.5 * (p[..., T.EYE_L["outer"], :] + p[..., T.EYE_L["inner"], :])
-    right = 0.5 * (p[..., T.EYE_R["outer"], :] + p[..., T.EYE_R["inner"], :])
+    left = 0.5 * (p[..., L.EYE_L["outer"], :] + p[..., L.EYE_L["inner"], :])
+    right = 0.5 * (p[..., L.EYE_R["outer"], :] + p[..., L.EYE_R["inner"], :])
     return left, right
 
 
@@ -114,9 +115,9 @@ def fit_pose(landmarks_px: np.ndarray, model_points: np.ndarray, size: float, in
     lm = check_landmarks(landmarks_px)
     assert lm.ndim == 2 and model_points.shape == (478, 3), model_points.shape
     if indices is None:
-        idx = np.arange(T.N_MESH)
-        weights = np.ones(T.N_MESH)
-        weights[list(T.RIGID)] = RIGID_WEIGHT
+        idx = np.arange(L.N_MESH)
+        weights = np.ones(L.N_MESH)
+        weights[list(L.RIGID)] = RIGID_WEIGHT
     else:
         idx, weights = np.asarray(indices), None
     src = np.asarray(model_points, np.float64)[idx]

@@ -12,11 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assets.landmarks import (BROW_L, BROW_R, CHEEK_L, CHEEK_R, CHIN, EYE_L, EYE_R, FOREHEAD,
-                              LIP_INNER_CORNER_L, LIP_INNER_CORNER_R, LIP_INNER_PAIRS,
-                              LIP_LOWER_INNER, LIP_LOWER_OUTER, LIP_UPPER_INNER, LIP_UPPER_OUTER,
-                              MOUTH_CORNER_L, MOUTH_CORNER_R, NOSE_BRIDGE, NOSE_TIP, N_MESH, RIGID,
-                              SUBNASALE)  # noqa: F401 (re-exported: the geometry code names them here)
+from assets import landmarks as L
 
 
 
@@ -71,13 +67,13 @@ def named_loops() -> dict[str, np.ndarray]:
     out = {}
     for loop in loops:
         s = set(loop.tolist())
-        if EYE_L["outer"] in s:
+        if L.EYE_L["outer"] in s:
             out["eye_l"] = loop
-        elif EYE_R["outer"] in s:
+        elif L.EYE_R["outer"] in s:
             out["eye_r"] = loop
-        elif LIP_UPPER_INNER in s:
+        elif L.LIP_UPPER_INNER in s:
             out["mouth"] = loop
-        elif CHIN in s:
+        elif L.CHIN in s:
             out["oval"] = loop
     assert set(out) == {"oval", "eye_l", "eye_r", "mouth"}, sorted(out)
     return out

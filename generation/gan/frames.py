@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from assets import expression
-from assets.artifacts import KEYS, ArtifactError, ExpressionTrack, FrameSequence
-from assets.errors import UsageError
+from assets import vault_door
+from assets.artifacts import KEYS, ExpressionTrack, FrameSequence
 from . import checkpoint
 
 
@@ -72,15 +72,7 @@ def frames_for_track(ckpt: dict, track: ExpressionTrack, *, sigma: float = 1.0, 
 def load_track(vault, track) -> tuple[str, ExpressionTrack]:
     if isinstance(track, ExpressionTrack):
         return "", track
-    key = KEYS["track"].format(name=track)
-    try:
-        raw = vault.get(key)
-    except KeyError:
-        raise UsageError(f"subject '{vault.name}' has no track '{track}' (make one with `memorial say` or `memorial drive`)") from None
-    try:
-        return track, ExpressionTrack.from_bytes(raw)
-    except ArtifactError as exc:
-        raise UsageError(f"track '{track}' cannot be read: {exc}") from None
+    return track, vault_door.read(vault, "track", track)
 
 
 def generate_frames(vault, track, checkpoint_key: str = "checkpoint/current", *, sigma: float = 1.0,

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..face import topology as T
+from assets import landmarks as L
+
 from ..face.landmarks import DetectedFace
 
 MONOCHROME_RESIDUAL = 4.0  # Lab a/b spread (0..255) left after a fit on lightness; below: grey or toned
@@ -44,7 +45,7 @@ def normalized_shape(landmarks: np.ndarray) -> np.ndarray:
     p = landmarks[:, :2].astype(np.float64)
     p = p - p.mean(axis=0)
     p /= np.sqrt((p**2).sum(axis=1).mean()) + 1e-9
-    eye = p[T.EYE_L["outer"]] - p[T.EYE_R["outer"]]
+    eye = p[L.EYE_L["outer"]] - p[L.EYE_R["outer"]]
     a = -np.arctan2(eye[1], eye[0])
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     return p @ rot.T

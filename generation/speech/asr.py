@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from assets.errors import UsageError
-from .audio_io import resample
+from assets.signal import resample
 
 SR = 16000
 CPU_THREADS = 2

@@ -6,7 +6,6 @@ import io
 
 import numpy as np
 
-from assets.signal import resample
 
 from assets.errors import UsageError
 

@@ -58,7 +58,7 @@ def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS) -> np.ndar
 
 def log_mel(audio: np.ndarray, sr: int) -> np.ndarray:
     """Log-mel spectrogram [F, N_MELS] at 100 frames/s (frame k centred at k*10 ms)."""
-    from .audio_io import resample
+    from assets.signal import resample
 
     x = resample(np.asarray(audio, dtype=np.float32), sr, SR)
     n_fft, hop = 512, int(HOP_S * SR)

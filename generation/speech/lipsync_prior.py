@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import audio_io, audio_model, coarticulation
+from assets.signal import resample
+
+from . import audio_model, coarticulation
 
 SENTENCES = (
     "We walked along the river until the sun went down behind the hills.",
@@ -46,10 +48,10 @@ def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None) -> 
     xs, ys = [], []
     bar = progress(total=len(sentences), desc="prior speech") if progress else None
     for line in sentences:
-        speech = tts.speak(line, voice)
+        speech = tts.speak(line, voice, steady=True)  # a deterministic prior: the same lead every run
         for speed in speeds:
             # played `speed` times faster: sample k of the new clip is sample k*speed of the original
-            audio = audio_io.resample(speech.audio, int(round(speech.sample_rate * speed)), speech.sample_rate)
+            audio = resample(speech.audio, int(round(speech.sample_rate * speed)), speech.sample_rate)
             dur = len(audio) / speech.sample_rate
             times = np.arange(STEP_S, dur - STEP_S, STEP_S)
             xs.append(audio_model.windows(audio_model.features(audio, speech.sample_rate), times))

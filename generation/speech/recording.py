@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assets import expression
-from assets.artifacts import KEYS, read_profile
+from assets import vault_door
+from assets.artifacts import KEYS
 from assets.errors import UsageError
 from . import audio_driven, audio_io, audio_model, track
 from . import visemes as vz
@@ -154,7 +155,7 @@ def training_pairs(vault, progress=None) -> tuple[list[tuple[np.ndarray, np.ndar
         raise UsageError(f"the subject has {n} talking-video frames with audio; the audio model needs at "
                          f"least {MIN_TRAIN_FRAMES} (about {MIN_TRAIN_FRAMES / 25:.1f} s of the person speaking). "
                          "Until then `memorial say --audio` uses the signal-based mouth.")
-    profile = read_profile(vault)
+    profile = vault_door.read_optional(vault, "profile")
     calibration = profile.calibration if profile is not None else None
     if not calibration:
         calibration = controls.fit_calibration(np.concatenate([v.landmarks for v in videos]))

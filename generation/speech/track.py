@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assets import expression
+from assets import expression, vault_door
 from assets.artifacts import KEYS, ExpressionTrack
 from assets.errors import UsageError
 from ..paths import validate_subject_name
@@ -95,7 +95,4 @@ def store(vault, track: ExpressionTrack, name: str) -> str:
 
 
 def load(vault, name: str) -> ExpressionTrack:
-    key = track_key(name)
-    if not vault.exists(key):
-        raise UsageError(f"no track named {name!r} in this subject")
-    return ExpressionTrack.from_bytes(vault.get(key))
+    return vault_door.read(vault, "track", name)

@@ -116,10 +116,12 @@ class Voice:
             raise UsageError(f"voice {self.name} cannot turn this text into phonemes: {exc}") from None
 
     # --- phonemes -> audio + per-phoneme sample counts ---------------------------------
-    def synthesize(self, phonemes: list[str], text: str = "") -> tuple[np.ndarray, list[tuple[str, int]], bool]:
+    def synthesize(self, phonemes: list[str], text: str = "", steady: bool = False,
+                   ) -> tuple[np.ndarray, list[tuple[str, int]], bool]:
         """Audio [S] and (phoneme, samples) covering it exactly; bool = timings from the model.
 
-        `text` is what the phonemes came from: espeak-ng speaks the text itself.
+        `text` is what the phonemes came from: espeak-ng speaks the text itself. `steady` turns the
+        neural voice's sampling noise off, so the same phonemes always give the same audio (training data).
         """
         if self.model is None:
             return self._espeak(phonemes, text)
@@ -135,7 +137,12 @@ class Voice:
             if u != EOS:
                 ids.extend(idmap[PAD])
             spans.append((u, start, len(ids)))
-        result = self._piper.phoneme_ids_to_audio(ids, include_alignments=True)
+        config = None
+        if steady:
+            from piper.config import SynthesisConfig
+
+            config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+        result = self._piper.phoneme_ids_to_audio(ids, syn_config=config, include_alignments=True)
         audio, samples = result if isinstance(result, tuple) else (result, None)
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         if samples is not None and len(samples) == len(ids):
@@ -264,8 +271,9 @@ def validate_line(line: str) -> list:
     return markup.parse(line)
 
 
-def speak(line: str, voice: str | Path | None = None, progress=None) -> Speech:
-    """Authored line (with markup) -> Speech. Raises UsageError on anything that cannot be spoken."""
+def speak(line: str, voice: str | Path | None = None, progress=None, steady: bool = False) -> Speech:
+    """Authored line (with markup) -> Speech. Raises UsageError on anything that cannot be spoken.
+    `steady`: the same line always sounds the same (no sampling noise; for training data, not for the family)."""
     items = validate_line(line)
     v = get_voice(voice)
     jobs: list[tuple[str, list[str] | None, bool, float]] = []  # (text, phonemes, smile, pause)
@@ -298,7 +306,7 @@ def speak(line: str, voice: str | Path | None = None, progress=None) -> Speech:
             timeline.append((pos / v.sample_rate, (pos + n) / v.sample_rate, " ", "sil"))
             pos += n
         else:
-            audio, counts, timed = v.synthesize(phonemes, text)
+            audio, counts, timed = v.synthesize(phonemes, text, steady)
             model_timed &= timed
             audio = _fade(audio, v.sample_rate)
             part = _fold(counts, pos, v.sample_rate)

@@ -104,7 +104,7 @@ def make_subject(paths: list[Path]):
 def measure(vault, refs: list[np.ndarray], rec: Recogniser, out: Path | None, tag: str) -> None:
     from PIL import Image
 
-    from assets.artifacts import KEYS, BustModel
+    from assets.artifacts import KEYS
     from generation.face.segment import segment_person
     from generation.ingest.bust import source_image
     from generation.ingest.records import load_records

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from assets import landmarks as L
 from assets import expression
 from generation.face import controls as C
 from generation.face import topology as T
@@ -27,7 +28,7 @@ def test_single_photo_calibration_is_generic_and_reads_neutral(faces, cal):
 
 def test_opening_the_jaw_raises_jaw_open_only(faces, cal):
     lm = faces["grace"][1].copy()
-    lower = list(set(C.T.LIP_INNER_PAIRS[i][1] for i in range(5)) | {14, 17, 87, 178, 317, 402, 84, 314, 152})
+    lower = list(set(C.L.LIP_INNER_PAIRS[i][1] for i in range(5)) | {14, 17, 87, 178, 317, 402, 84, 314, 152})
     lm[lower, 1] += 25  # lower lip and chin drop 25 px (0.3 eye distances)
     assert code(lm, cal, "jaw_open") > 0.5
     assert code(lm, cal, "blink_l") == 0 and code(lm, cal, "brow_up_l") == 0
@@ -37,7 +38,7 @@ def test_synthetic_eyelid_closure_reads_as_blink_on_that_side(faces, cal):
     lm = faces["astronaut"][1].copy()
     cal = C.fit_calibration(lm[None])
     rim = T.named_loops()["eye_l"]
-    centre_y = lm[[T.EYE_L["outer"], T.EYE_L["inner"]], 1].mean()
+    centre_y = lm[[L.EYE_L["outer"], L.EYE_L["inner"]], 1].mean()
     upper = rim[lm[rim, 1] < centre_y]  # image y is down: the upper lid is above
     for u in upper:  # each upper-lid point lands on the lower-lid point below it
         lower = rim[lm[rim, 1] >= centre_y]
@@ -48,10 +49,10 @@ def test_synthetic_eyelid_closure_reads_as_blink_on_that_side(faces, cal):
 
 def test_smile_and_gaze_follow_the_moved_side(faces, cal):
     lm = faces["grace"][1].copy()
-    lm[T.MOUTH_CORNER_L, :2] += (3, -6)  # subject's left corner (image right) up and out
+    lm[L.MOUTH_CORNER_L, :2] += (3, -6)  # subject's left corner (image right) up and out
     assert code(lm, cal, "mouth_smile_l") > 0.3 and code(lm, cal, "mouth_smile_r") < 0.05
     lm = faces["grace"][1].copy()
-    lm[[T.EYE_L["iris"], *T.EYE_L["iris_ring"]], 0] += 3  # iris towards the subject's left
+    lm[[L.EYE_L["iris"], *L.EYE_L["iris_ring"]], 0] += 3  # iris towards the subject's left
     assert code(lm, cal, "gaze_yaw_l") > 0.1 and abs(code(lm, cal, "gaze_yaw_r")) < 0.01
 
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import trimesh
 
+from assets import landmarks as L
 from assets import expression
 from assets.artifacts import HeadModel
 from generation.face import head as H
-from generation.face import topology as T
 from generation.face.errors import GeometryError
 from generation.face.pose import fit_pose, project
 
@@ -16,8 +16,8 @@ def test_head_is_a_closed_outward_mesh_in_metres(grace_head):
     assert welded.is_watertight and welded.is_winding_consistent
     assert welded.volume > 0.002 and len(welded.split(only_watertight=False)) == 1
     assert 0.13 < np.ptp(h.vertices[:, 0]) < 0.2  # head width
-    assert h.vertices[T.NOSE_TIP, 2] > h.vertices[:, 2].mean() + 0.05  # +z out of the face
-    assert h.vertices[10, 1] > h.vertices[T.CHIN, 1]  # +y up
+    assert h.vertices[L.NOSE_TIP, 2] > h.vertices[:, 2].mean() + 0.05  # +z out of the face
+    assert h.vertices[10, 1] > h.vertices[L.CHIN, 1]  # +y up
     assert h.uvs.min() >= 0 and h.uvs.max() <= 1
     assert HeadModel.from_bytes(h.to_bytes()).vertices.shape == h.vertices.shape
 
@@ -38,15 +38,15 @@ def _moved(h, name):
 def test_blendshapes_move_their_own_region(grace_head):
     h = grace_head
     jaw = _moved(h, "jaw_open")
-    assert h.blendshapes[expression.index("jaw_open"), T.CHIN, 1] < -0.005 and jaw[10] == 0
+    assert h.blendshapes[expression.index("jaw_open"), L.CHIN, 1] < -0.005 and jaw[10] == 0
     blink = h.blendshapes[expression.index("blink_l")]
     assert blink[386, 1] < -0.003 and np.abs(blink[159]).max() == 0
     smile = _moved(h, "mouth_smile_l")
-    assert smile[T.MOUTH_CORNER_L] > 0.004 and smile[T.MOUTH_CORNER_R] < 1e-4
+    assert smile[L.MOUTH_CORNER_L] > 0.004 and smile[L.MOUTH_CORNER_R] < 1e-4
     gaze = h.blendshapes[expression.index("gaze_yaw_r")]
-    assert gaze[T.EYE_R["iris"], 0] > 0.003 and np.abs(gaze[T.EYE_L["iris"]]).max() == 0
+    assert gaze[L.EYE_R["iris"], 0] > 0.003 and np.abs(gaze[L.EYE_L["iris"]]).max() == 0
     brow = _moved(h, "brow_up_r")
-    assert brow[T.BROW_R[2]] > 0.005 and brow[T.CHIN] == 0
+    assert brow[L.BROW_R[2]] > 0.005 and brow[L.CHIN] == 0
     assert set(h.meta["blendshapes"]) == set(expression.NAMES)
     assert {"face", "eyes", "mouth", "neck", "scalp"} <= set(h.regions)
     assert h.meta["eyes"]["l"]["centre"][0] > 0 > h.meta["eyes"]["r"]["centre"][0]
@@ -62,7 +62,7 @@ def test_blendshapes_are_fitted_from_the_subjects_own_data(faces, grace_head):
     h = H.fit_head(sets)
     assert h.meta["blendshapes"]["jaw_open"].startswith("fitted")
     assert h.meta["blendshapes"]["brow_down"].startswith("generic")
-    assert h.blendshapes[expression.index("jaw_open"), T.CHIN, 1] < -0.004
+    assert h.blendshapes[expression.index("jaw_open"), L.CHIN, 1] < -0.004
 
 
 def test_export_glb_and_obj(grace_head, tmp_path):

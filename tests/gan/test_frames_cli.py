@@ -111,7 +111,7 @@ def test_cli_bad_inputs_give_one_line_errors(make_subject, cli, tmp_path):
     r = cli("train", "rose", "--config", bad)
     assert r.exit_code == 2 and "not valid TOML" in r.output
     r = cli("frames", "rose", "--track", "nope")
-    assert r.exit_code != 0 and "no track 'nope'" in r.output
+    assert r.exit_code != 0 and "no track named 'nope'" in r.output
     vault.put(KEYS["track"].format(name="hello"), _track(5).to_bytes(), kind="track")
     r = cli("frames", "rose", "--track", "hello")
     assert r.exit_code != 0 and "train first" in r.output

@@ -139,7 +139,7 @@ def test_fit_stores_a_bust_for_its_head_and_the_room_loads_it(rose):
 
 def test_the_room_and_speech_read_the_profile_not_the_dataset(rose, monkeypatch):
     """No stage after fit decrypts every crop and texture to read one field."""
-    from assets.artifacts import read_profile
+    from assets import vault_door
     from generation.speech.recording import training_pairs
     from vr_app.inputs import load_texture
 
@@ -152,6 +152,6 @@ def test_the_room_and_speech_read_the_profile_not_the_dataset(rose, monkeypatch)
 
     monkeypatch.setattr(rose, "get", no_dataset)
     stream, source = load_texture(rose, None)
-    assert source.startswith(KEYS["profile"]) and np.array_equal(stream.at(0.0), read_profile(rose).best_texture)
+    assert source.startswith(KEYS["profile"]) and np.array_equal(stream.at(0.0), vault_door.read(rose, "profile").best_texture)
     pairs, frames = training_pairs(rose)  # the lip-sync model's calibration comes from the profile too
     assert frames > 0 and len(pairs) == 1

@@ -7,14 +7,12 @@ import asyncio
 import colorsys
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 import numpy as np
 import pytest
 
-from tests.conftest import OWNER_PASS
 from tests.room.conftest import join, run, running_server, url
 from vr_app.room.view import member_color
 

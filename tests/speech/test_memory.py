@@ -1,6 +1,5 @@
 """Memory bank, retrieval of paraphrased questions, conversation turns, and their bad inputs."""
 
-import numpy as np
 import pytest
 
 from assets.artifacts import ExpressionTrack
