@@ -13,6 +13,7 @@ from panda3d.core import Point2, Point3
 
 from assets.artifacts import ExpressionTrack, HeadModel
 from scenes.build import build_scene
+from scenes.panda_textures import TextureStream
 from scenes.spec import SceneSpec
 
 from . import shading
@@ -20,7 +21,7 @@ from .overlay import Overlay
 from .rig import HeadRig
 from .stage import Stage
 from .subtitles import cues, text_at
-from scenes.panda_textures import TextureStream
+from .xr.scene_api import XrSceneDefaults
 
 INTRO_FADE = 0.6  # seconds the intro card takes to fade out
 
@@ -36,7 +37,10 @@ class Timeline:
         return self.intro_s + self.body_s + self.tail_s
 
 
-class MemorialScene:
+class MemorialScene(XrSceneDefaults):
+    """The room, the likeness and the overlay, for every display; the headset path sets `viewpoint`
+    and `overlay_root` (see xr/scene_api.py)."""
+
     def __init__(self, stage: Stage, spec: SceneSpec, head: HeadModel, texture: TextureStream,
                  track: ExpressionTrack | None = None, photos: list[np.ndarray] | None = None,
                  title: str = "", intro_s: float = 2.0, bust=None):

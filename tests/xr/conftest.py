@@ -12,6 +12,7 @@ from panda3d.core import CardMaker, NodePath
 
 from vr_app.xr.adapter import Pose
 from vr_app.xr.interaction import FLOOR, HOLDABLE, SELECTABLE
+from vr_app.xr.scene_api import XrSceneDefaults
 from vr_app.xr.simulated import SimulatedRuntime
 
 EYE = (64, 64)
@@ -34,7 +35,7 @@ def card(parent: NodePath, name: str, size: float, pos, color) -> NodePath:
     return node
 
 
-class TinyRoom:
+class TinyRoom(XrSceneDefaults):
     """Candle 2 m ahead at eye height, a photo 1 m ahead to the right, a floor 1.2 m below."""
 
     def __init__(self, render: NodePath):

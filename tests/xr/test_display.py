@@ -3,6 +3,7 @@ plus `run_openxr_view` end to end on the simulated runtime, with the mirror."""
 
 import numpy as np
 import pytest
+from panda3d.core import NodePath
 
 from vr_app.xr.adapter import RuntimeUnavailable
 from vr_app.xr.display import choose_display, make_mirror, run_openxr_view
@@ -124,3 +125,18 @@ def test_run_openxr_view_without_runtime_is_a_one_line_memorial_error(monkeypatc
     with pytest.raises(MemorialError) as info:
         run_openxr_view(TinyRoom, frames=1)
     assert "\n" not in str(info.value) and ("X display" in str(info.value) or "OpenXR" in str(info.value))
+
+
+def test_a_scene_must_say_it_is_an_xr_scene():
+    """The headset loop no longer probes scenes attribute by attribute: a scene without the XrScene
+    members is refused before the session starts."""
+    from vr_app.xr.scene_api import XrScene
+
+    class Bare:
+        def __init__(self, render):
+            self.root = render.attach_new_node("bare")
+
+    assert isinstance(TinyRoom(NodePath("render")), XrScene) and not isinstance(Bare(NodePath("r")), XrScene)
+    sim = SimulatedRuntime(eye_size=EYE)
+    with pytest.raises(TypeError, match="not an XrScene"):
+        run_openxr_view(Bare, runtime=sim, frames=1, eye_size=EYE)

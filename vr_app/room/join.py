@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .. import tasks
 from ..errors import DisplayUnavailable
+from ..xr.scene_api import XrSceneDefaults
 from .client import RoomClient, RoomError
 
 POSE_HZ = 20.0
@@ -187,7 +188,7 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
         base.destroy()
 
 
-class XrRoom:
+class XrRoom(XrSceneDefaults):
     """The shared room as a scene for `run_openxr_view`: seat, overlay panel, per-frame step."""
 
     def __init__(self, render, loop, client: RoomClient, spec, likeness, overlay_size=(1280, 720)):

@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 
+from ..xr.scene_api import XrSceneDefaults
 from .controller import ClientView
 from .room_view import RoomView
 
@@ -16,7 +17,7 @@ LEAVING_STATES = ("STOPPING", "EXITING", "LOSS_PENDING")
 MIRROR_SIZE = (192, 108)  # the therapist's picture of the client's view
 
 
-class XrSessionScene:
+class XrSessionScene(XrSceneDefaults):
     """What run_openxr_view expects of a scene, around a MemorialScene."""
 
     def __init__(self, scene, client, safe_spec=None):

@@ -20,6 +20,7 @@ from . import tasks as T
 from .adapter import XrRuntime
 from .events import EventHub
 from .frame_loop import XrConfig, XrFrameLoop
+from .scene_api import XrScene
 from .stats import FrameStats
 
 DISPLAYS = ("openxr", "desktop", "auto")
@@ -121,10 +122,8 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
                     on_start: Callable[[XrFrameLoop], None] | None = None, layout: str = "per_eye") -> FrameStats:
     """Show a scene in the headset until the session ends (or for `frames` / `seconds`).
 
-    scene_builder(render) builds the scene under `render` and returns an object that may have
-    `viewpoint` (NodePath where the seated head goes, eye height, yaw only), `update(t)` (called
-    every frame with scene seconds since the first frame, held while paused), `on_xr_event(event)`
-    (select, hold, pause...) and `overlay_root` (a 2D root like aspect2d, shown on a panel).
+    scene_builder(render) builds the scene under `render` and returns an `XrScene` (scene_api.py:
+    seat, panel, per-frame update, XR events; `XrSceneDefaults` supplies what a scene does not use).
     `runtime` None opens the real OpenXR runtime; tests pass a SimulatedRuntime. `on_start(loop)`
     sees the frame loop before the first frame (to script inputs or read anchors). layout:
     'per_eye' (two swapchains) or 'array' (one swapchain, two layers).
@@ -140,34 +139,35 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
         runtime.gsg = host.get_gsg()
     render = NodePath("render")
     scene = scene_builder(render)
+    if not isinstance(scene, XrScene):
+        raise TypeError(f"{type(scene).__name__} is not an XrScene (see vr_app/xr/scene_api.py)")
     hub = EventHub()
-    if hasattr(scene, "on_xr_event"):
-        for kind in ("select", "hold", "release", "pause", "resume", "teleport", "recenter", "detail", "session"):
-            hub.on(kind, scene.on_xr_event)
+    for kind in ("select", "hold", "release", "pause", "resume", "teleport", "recenter", "detail", "session"):
+        hub.on(kind, scene.on_xr_event)
     task_mgr = TaskManager()
     config = XrConfig(standing=standing, eye_size=eye_size, read_back=not real, layout=layout)
-    loop = XrFrameLoop(runtime, render, engine, host, task_mgr, getattr(scene, "viewpoint", None), config, hub)
+    loop = XrFrameLoop(runtime, render, engine, host, task_mgr, scene.viewpoint, config, hub)
     mirror_out = None
     if mirror:
         mirror_out, _ = make_mirror(engine, host, loop.textures[0], window=mirror_window)
     loop.mirror_output = mirror_out
     panel = None
-    if getattr(scene, "overlay_root", None) is not None:
+    if scene.overlay_root is not None:
         from .panel import OverlayPanel
         panel = OverlayPanel(engine, host, scene.overlay_root, loop.anchors.origin.get_parent(),
-                             aspect=getattr(scene, "overlay_aspect", 16 / 9))
+                             aspect=scene.overlay_aspect)
     clock = {"t": 0.0, "last": None}
-    if hasattr(scene, "update"):
-        def scene_task(task):
-            # Scene time: seconds of display time since the first frame, standing still while paused.
-            if loop.frame is not None:
-                now = loop.frame.predicted_display_time
-                if clock["last"] is not None and not loop.comfort.paused:
-                    clock["t"] += (now - clock["last"]) / 1e9
-                clock["last"] = now
-                scene.update(clock["t"])
-            return task.cont
-        task_mgr.add(scene_task, "scene-update", sort=T.SCENE_UPDATE)
+
+    def scene_task(task):
+        # Scene time: seconds of display time since the first frame, standing still while paused.
+        if loop.frame is not None:
+            now = loop.frame.predicted_display_time
+            if clock["last"] is not None and not loop.comfort.paused:
+                clock["t"] += (now - clock["last"]) / 1e9
+            clock["last"] = now
+            scene.update(clock["t"])
+        return task.cont
+    task_mgr.add(scene_task, "scene-update", sort=T.SCENE_UPDATE)
     loop.start()
     if on_start is not None:
         on_start(loop)
