@@ -53,16 +53,20 @@ def missing(vault, kind: str, name: str | None = None) -> MissingArtifact:
 
 def read(vault, kind: str, name: str | None = None):
     """The typed artifact, or one clear error: missing (exit 2) or unreadable (exit 1)."""
+    artifact = read_optional(vault, kind, name)
+    if artifact is None:
+        raise missing(vault, kind, name)
+    return artifact
+
+
+def read_optional(vault, kind: str, name: str | None = None):
+    """Like `read`, but None when the subject has none yet."""
     key = key_of(kind, name)
     if not vault.exists(key):
-        raise missing(vault, kind, name)
+        return None
     try:
         return TYPES[kind].from_bytes(vault.get(key))
     except ArtifactError as exc:
         hint = MAKES[kind].format(subject=vault.name, name=name or "NAME")
         raise ArtifactError(f"the stored {_what(kind, name)} cannot be read ({exc}); make it again with {hint}") from None
 
-
-def read_optional(vault, kind: str, name: str | None = None):
-    """Like `read`, but None when the subject has none yet."""
-    return read(vault, kind, name) if vault.exists(key_of(kind, name)) else None

@@ -59,12 +59,14 @@ def load_track(vault, name: str) -> ExpressionTrack:
 
 def load_texture(vault, track_name: str | None, frames_key: str | None = None) -> tuple[TextureStream, str]:
     """Generated frames for the track if any, else the dataset's best UV texture, else a skin tone."""
-    key = frames_key or (KEYS["frames"].format(name=track_name) if track_name else None)
-    if frames_key and not vault.exists(frames_key):
-        raise UsageError(f"no frames stored under {frames_key!r}")
-    if key and vault.exists(key):
-        seq = FrameSequence.from_bytes(vault.get(key))
-        return TextureStream(seq.frames, seq.fps), key
+    if frames_key:  # an explicit frames blob (e.g. a demo's), which must exist
+        if not vault.exists(frames_key):
+            raise UsageError(f"no frames stored under {frames_key!r}")
+        seq = FrameSequence.from_bytes(vault.get(frames_key))
+        return TextureStream(seq.frames, seq.fps), frames_key
+    seq = vault_door.read_optional(vault, "frames", track_name) if track_name else None
+    if seq is not None:
+        return TextureStream(seq.frames, seq.fps), vault_door.key_of("frames", track_name)
     profile = vault_door.read_optional(vault, "profile")
     if profile is not None:
         return TextureStream(profile.best_texture, 1.0), f"{KEYS['profile']} ({profile.best_source})"
@@ -99,9 +101,8 @@ def line_textures(vault, names: list[str]) -> list[TextureStream]:
     still = None
     out = []
     for name in names:
-        key = KEYS["frames"].format(name=name)
-        if vault.exists(key):
-            seq = FrameSequence.from_bytes(vault.get(key))
+        seq = vault_door.read_optional(vault, "frames", name)
+        if seq is not None:
             out.append(TextureStream(seq.frames, seq.fps))
         else:
             if still is None:

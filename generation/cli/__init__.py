@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from assets.errors import MemorialError
@@ -40,17 +38,16 @@ def cli(verbose: bool) -> None:
 
 def _register() -> None:
     """Attach every command group; the imports are cheap (heavy libraries load inside commands)."""
-    from . import demo, gan, ingest, room, speech, subject, verify
+    from . import demo, gan, ingest, room, session, shared_room, speech, subject, verify
 
     if "subject" in cli.commands:
         return
     subject.subject.add_command(ingest.fit)
-    for command in (subject.subject, ingest.ingest, gan.train, gan.frames, gan.evaluate, verify.verify, demo.demo):
+    for command in (subject.subject, ingest.ingest, gan.train, gan.frames, gan.evaluate, verify.verify, demo.demo,
+                    session.session, shared_room.room):  # session: therapist-guided; room: the shared room
         cli.add_command(command)
     room.register(cli)  # view, render
     speech.register(cli)  # say, drive, lipsync, memory, converse
-    cli.add_command(importlib.import_module(".session", __package__).session)  # therapist-guided sessions
-    cli.add_command(importlib.import_module(".shared_room", __package__).room)  # shared room: serve, invite, join, bench
 
 
 def _verbose(argv: list[str]) -> bool:
