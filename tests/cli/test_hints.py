@@ -40,38 +40,38 @@ def _resolve(group: click.Group, words: list[str]) -> tuple[list[str], click.Com
     return path, command
 
 
+def _check(cli, hint: str) -> None:
+    """Raises AssertionError when `memorial HINT` names a command or option that does not exist."""
+    path, command = _resolve(cli, hint.split())
+    assert path, "names no command"
+    options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for word in hint.split()[len(path):]:
+        if word.startswith("--"):
+            assert word.split("=")[0] in options, f"no option {word}"
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+
+
 def test_messages_name_commands_that_exist():
     from generation.cli import _register, cli
 
     _register()
     hints = _hints()
     assert len(hints) > 10  # the walk really reads the sources
-    runner = CliRunner()
     wrong = []
     for where, hint in hints:
         try:
-            path, command = _resolve(cli, hint.split())
-            assert path, "names no command"
-            options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
-            for word in hint.split()[len(path):]:
-                if word.startswith("--"):
-                    assert word.split("=")[0] in options, f"no option {word}"
-            result = runner.invoke(cli, [*path, "--help"])
-            assert result.exit_code == 0, result.output
+            _check(cli, hint)
         except AssertionError as exc:
             wrong.append(f"{where}: `memorial {hint}`: {exc}")
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("bad", ["`memorial animate rose`", "`memorial subject ingest rose x.jpg`", "`memorial view rose --text hi`"])
+@pytest.mark.parametrize("bad", ["`memorial animate rose`", "`memorial subject ingest rose x.jpg`",
+                                 "`memorial view rose --text hi`"])
 def test_the_walk_catches_a_wrong_hint(bad):
     from generation.cli import _register, cli
 
     _register()
-    words = HINT.search(bad).group(1).split()
     with pytest.raises(AssertionError):
-        path, command = _resolve(cli, words)
-        options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
-        for word in words[len(path):]:
-            if word.startswith("--"):
-                assert word in options
+        _check(cli, HINT.search(bad).group(1))
