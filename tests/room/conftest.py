@@ -43,6 +43,19 @@ async def running_server(vault, **config):
         await server.close()
 
 
+@contextlib.asynccontextmanager
+async def anna_and_ben(vault, **config):
+    """A running server with anna (owner) and ben (family) joined; both leave at the end."""
+    async with running_server(vault, **config) as server:
+        anna = await join(server, "anna")
+        ben = await join(server, "ben")
+        try:
+            yield server, anna, ben
+        finally:
+            await ben.close()  # closing twice, or after the server dropped one, is harmless
+            await anna.close()
+
+
 def url(server) -> str:
     return f"ws://127.0.0.1:{server.port}"
 
