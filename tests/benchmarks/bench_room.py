@@ -10,15 +10,12 @@ The machine may be shared: the load average is printed with each point.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
-import time
 
 import numpy as np
 
+from tests.room.conftest import start_redis
 from vr_app.room.bench import run_bench
 
 ROOMS = (5, 10, 20, 35, 50)
@@ -38,26 +35,13 @@ def _point(rooms: int, **kw) -> str:
             f"   load {os.getloadavg()[0]:.1f}")
 
 
-def _redis(folder: str) -> tuple[subprocess.Popen, str] | None:
-    if shutil.which("redis-server") is None:
-        return None
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
-                             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc, f"redis://127.0.0.1:{port}/0"
-
-
 def main() -> None:
     header = f"{'rooms':>5} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'CPU':>7} {'up KB/s':>8} {'back s':>8}"
     print(f"one process, {CLIENTS} members per room, {SECONDS:.0f} s, median of {REPEATS}\n{header}", flush=True)
     for rooms in ROOMS:
         print(_point(rooms), flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        redis = _redis(folder)
+        redis = start_redis(folder)
         if redis is None:
             print("scaled out: skipped (no redis-server on the PATH)")
             return

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
+import socket
+import subprocess
+import time
 
 import pytest
 
@@ -43,6 +47,19 @@ async def running_server(vault, **config):
         await server.close()
 
 
+@contextlib.asynccontextmanager
+async def anna_and_ben(vault, **config):
+    """A running server with anna (owner) and ben (family) joined; both leave at the end."""
+    async with running_server(vault, **config) as server:
+        anna = await join(server, "anna")
+        ben = await join(server, "ben")
+        try:
+            yield server, anna, ben
+        finally:
+            await ben.close()  # closing twice, or after the server dropped one, is harmless
+            await anna.close()
+
+
 def url(server) -> str:
     return f"ws://127.0.0.1:{server.port}"
 
@@ -55,6 +72,29 @@ async def join(server, member: str, **kw):
     if "passphrase" not in kw and "invite" not in kw:
         kw["invite"] = make_invite(room_keys(server.vault), server.vault.name, member)
     return await RoomClient.connect(url(server), member, **kw)
+
+
+def start_redis(folder) -> tuple[subprocess.Popen, str] | None:
+    """A redis-server on a free loopback port with fsync on every write, once it accepts connections:
+    (process, url), or None where no redis-server is on the PATH. The caller stops the process."""
+    if shutil.which("redis-server") is None:
+        return None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
 
 
 def run(coro, timeout: float = 30.0):

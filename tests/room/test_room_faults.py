@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import OWNER_PASS
-from tests.room.conftest import join, run, running_server, url
+from tests.room.conftest import anna_and_ben, join, run, running_server, url
 from vr_app.room import protocol as p
 from vr_app.room.access import make_invite, room_keys
 from vr_app.room.client import RoomClient, RoomError
@@ -32,9 +32,7 @@ async def _still_fine(client: RoomClient) -> None:
 
 def test_malformed_oversized_and_unknown_messages_get_typed_errors(room_vault):
     async def scenario():
-        async with running_server(room_vault) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault) as (_, anna, ben):
             for frame in ("not json", '{"type":"teleport","rid":1}', '{"type":"light_candle","rid":2}',
                           json.dumps({"type": "place_note", "rid": 3, "position": [0, 0, 1], "text": "x" * 600}),
                           json.dumps({"type": "heartbeat", "pad": "x" * (p.MAX_TEXT_MESSAGE + 10)}),
@@ -51,7 +49,6 @@ def test_malformed_oversized_and_unknown_messages_get_typed_errors(room_vault):
             await ben.wait_until(lambda c: c.closed is not None)
             assert ben.closed[0] == 1009
             await _still_fine(anna)
-            await anna.close()
 
     run(scenario())
 
@@ -145,25 +142,20 @@ def test_consent_without_shared_room_scope_refuses_every_join(make_subject):
 
 def test_pose_flood_drops_only_the_flooder(room_vault):
     async def scenario():
-        async with running_server(room_vault) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault) as (_, anna, ben):
             frame = p.encode_pose(1, time.time(), POSE)
             for _ in range(300):
                 await ben.send_raw(frame)
             await ben.wait_until(lambda c: c.closed is not None)
             assert ben.closed == (1008, "pose flood")
             await _still_fine(anna)
-            await anna.close()
 
     run(scenario())
 
 
 def test_slow_consumer_is_dropped_and_others_keep_receiving(room_vault):
     async def scenario():
-        async with running_server(room_vault, send_queue=100, lease_s=60) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault, send_queue=100, lease_s=60) as (server, anna, ben):
             invite = make_invite(room_keys(room_vault), "rose", "tess")
             # tess joins on a raw socket with a tiny receive buffer, then never reads
             sock = socket.socket()
@@ -185,8 +177,6 @@ def test_slow_consumer_is_dropped_and_others_keep_receiving(room_vault):
             await ben.wait_until(lambda c: c.state.seq == anna.state.seq)
             await _still_fine(ben)
             ws.transport.abort()
-            await anna.close()
-            await ben.close()
 
     run(scenario())
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +13,7 @@ import time
 import pytest
 
 from tests.conftest import OWNER_PASS
+from tests.room.conftest import start_redis
 from vr_app.room import protocol as p
 from vr_app.room.store import RoomBusy
 
@@ -65,32 +64,14 @@ def test_presence_is_published_with_an_expiry():
     assert b"ben" in client.get(log.k_presence) and 0 < client.pttl(log.k_presence) <= redis_log.PRESENCE_MS
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def redis_url(tmp_path):
     """A real redis-server on loopback with fsync on every write, stopped after the test."""
-    if shutil.which("redis-server") is None:
+    redis = start_redis(tmp_path)
+    if redis is None:
         pytest.skip("no redis-server (apt-get install redis-server)")
-    port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
-                             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
+    proc, url = redis
+    yield url
     proc.terminate()
     proc.wait(timeout=10)
 

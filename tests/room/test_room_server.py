@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.room.conftest import PASSES, join, run, running_server
+from tests.room.conftest import PASSES, anna_and_ben, join, run, running_server
 from vr_app.room.client import RoomError
 
 HERE = (0.0, 1.6, 0.0, 0.0, 0.0, 0.0, 1.0) * 3
@@ -14,9 +14,7 @@ HERE = (0.0, 1.6, 0.0, 0.0, 0.0, 0.0, 1.0) * 3
 
 def test_candle_lit_by_one_appears_for_the_other_and_a_late_joiner(room_vault):
     async def scenario():
-        async with running_server(room_vault) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault) as (server, anna, ben):
             seq = await anna.op("light_candle", position=[0.5, 0.0, 1.0])
             await ben.wait_until(lambda c: c.state.seq >= seq)
             item = ben.state.items[f"i{seq}"]
@@ -25,7 +23,6 @@ def test_candle_lit_by_one_appears_for_the_other_and_a_late_joiner(room_vault):
             await ben.wait_until(lambda c: "anna" not in c.presence)
             tess = await join(server, "tess", device="headset")
             assert f"i{seq}" in tess.state.items and tess.state.items[f"i{seq}"].lit
-            await ben.close()
             await tess.close()
 
     run(scenario())
@@ -55,9 +52,7 @@ def test_passphrase_join_and_wrong_passphrase(room_vault):
 
 def test_poses_reach_the_other_member_batched_and_interpolated(room_vault):
     async def scenario():
-        async with running_server(room_vault) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault) as (_, anna, ben):
             await anna.wait_until(lambda c: "ben" in c.presence)
             for i in range(10):
                 x = 0.1 * i
@@ -71,17 +66,13 @@ def test_poses_reach_the_other_member_batched_and_interpolated(room_vault):
             assert 0.0 <= drawn[0] <= 0.9 + 1e-6  # drawn in the past, between received samples
             assert ben.slot not in ben.poses  # nobody receives their own pose
             assert all(lat >= 0 for lat in anna.latencies)
-            await anna.close()
-            await ben.close()
 
     run(scenario())
 
 
 def test_reconnect_gets_ops_since_and_presence_lease_is_one_entry(room_vault):
     async def scenario():
-        async with running_server(room_vault) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault) as (server, anna, ben):
             await ben.op("light_candle", position=[0, 0, 1])
             await ben.close()
             seq2 = await anna.op("place_note", position=[0, 0, 2], text="hello")
@@ -93,16 +84,13 @@ def test_reconnect_gets_ops_since_and_presence_lease_is_one_entry(room_vault):
             await ben2.wait_until(lambda c: c.closed is not None)
             assert ben2.closed[0] == 4002
             await again.close()
-            await anna.close()
 
     run(scenario())
 
 
 def test_owner_closes_the_room_and_reopens_it(room_vault):
     async def scenario():
-        async with running_server(room_vault) as server:
-            anna = await join(server, "anna")
-            ben = await join(server, "ben")
+        async with anna_and_ben(room_vault) as (server, anna, ben):
             candle = await ben.op("light_candle", position=[0, 0, 1])
             await anna.op("close")
             await ben.wait_until(lambda c: c.closed is not None)
@@ -113,6 +101,5 @@ def test_owner_closes_the_room_and_reopens_it(room_vault):
             ben = await join(server, "ben")
             assert f"i{candle}" in ben.state.items and not ben.state.closed  # the room kept its things
             await ben.close()
-            await anna.close()
 
     run(scenario())
