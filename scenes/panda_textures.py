@@ -11,7 +11,7 @@ def _pow2(n: int) -> int:
 
 
 def pow2(rgb: np.ndarray) -> np.ndarray:
-    """Resize RGB [H,W,3] to power-of-two sides (the software renderer accepts nothing else)."""
+    """Resize RGB [H,W,3] (or RGBA [H,W,4]) to power-of-two sides (the software renderer accepts nothing else)."""
     h, w = rgb.shape[:2]
     ph, pw = _pow2(h), _pow2(w)
     if (ph, pw) == (h, w):

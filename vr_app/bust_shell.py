@@ -27,14 +27,10 @@ def _to_panda(v: np.ndarray) -> np.ndarray:
 
 def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
-    from PIL import Image
+    from scenes.panda_textures import pow2
 
-    from scenes.panda_textures import _pow2
-
-    h, w = rgba.shape[:2]
-    ph, pw = _pow2(h), _pow2(w)
-    if (ph, pw) != (h, w):
-        rgba = np.asarray(Image.fromarray(rgba, "RGBA").resize((pw, ph), Image.BILINEAR))
+    rgba = pow2(rgba)  # PIL takes a [H,W,4] uint8 array as RGBA
+    ph, pw = rgba.shape[:2]
     tex = Texture(name)
     tex.setup_2d_texture(pw, ph, Texture.T_unsigned_byte, Texture.F_rgba8)
     tex.set_ram_image_as(np.ascontiguousarray(rgba[::-1]), "RGBA")

@@ -8,18 +8,13 @@ import numpy as np
 from panda3d.core import AmbientLight, DirectionalLight, LMatrix4f, NodePath, OrthographicLens
 
 from assets.artifacts import BustModel, HeadModel
-from generation.face.pose import matrix_from_euler
 from scenes.panda_textures import TextureStream
 
 from .offscreen import OffscreenRenderer
+from .portrait import photo_pose
 from .rig import HeadRig
 
 CLEAR = (1.0, 0.0, 1.0)  # magenta: no bust pixel is this colour, so the silhouette is the rest
-
-
-def _axes() -> np.ndarray:
-    """Head axes -> Panda axes, (x, y, z) -> (x, -z, y), as a [3,3] matrix acting on columns."""
-    return np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float64)
 
 
 def studio_light(render: NodePath) -> None:
@@ -63,17 +58,7 @@ class BustCamera:
         so the colours are the textures' own."""
         w, h = photo_size
         assert self.r.size == (w, h), (self.r.size, photo_size)
-        pose = np.asarray(pose, np.float64)
-        rot = matrix_from_euler(*pose[:3])
-        s = float(pose[5]) * w  # pixels per metre
-        a = _axes()
-        world = a @ rot @ a.T  # Panda-axes rotation of the posed head
-        origin = np.asarray(self.rig.origin, np.float64)
-        ox, oy = pose[3] * w + s * (rot @ origin)[0], pose[4] * w - s * (rot @ origin)[1]  # root's image position
-        m = LMatrix4f(LMatrix4f.ident_mat())
-        for i in range(3):
-            for j in range(3):
-                m.set_cell(i, j, float(world[j, i]))  # row-vector convention
+        _, s, ox, oy, m = photo_pose(pose, w, self.rig.origin)  # pixels per metre, root's image position
         self.rig.root.set_mat(m)
         lens = OrthographicLens()
         lens.set_film_size(w / s, h / s)

@@ -25,6 +25,24 @@ FRAME_WOOD = (0.36, 0.25, 0.15)
 FRAME_BORDER = 0.045  # metres
 
 
+def photo_pose(pose, width: int, origin: np.ndarray):
+    """The head's pose in a photo (`pose` [6], photo width `width` as frame side) around the rig's
+    root (`origin`, head coordinates): (rotation [3,3] in head axes, photo pixels per metre, the root's
+    image x and y in pixels, the rotation as a Panda row-vector LMatrix4f)."""
+    pose = np.asarray(pose, np.float64)
+    rot = matrix_from_euler(*pose[:3])
+    s = float(pose[5]) * width
+    at = rot @ np.asarray(origin, np.float64)
+    ox, oy = pose[3] * width + s * at[0], pose[4] * width - s * at[1]
+    axes = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float64)  # head -> Panda axes
+    world = axes @ rot @ axes.T
+    m = LMatrix4f(LMatrix4f.ident_mat())
+    for i in range(3):
+        for j in range(3):
+            m.set_cell(i, j, float(world[j, i]))  # row-vector convention
+    return rot, s, ox, oy, m
+
+
 def _quad(name: str, x0: float, x1: float, z0: float, z1: float) -> MeshGeom:
     """A rectangle facing -Y (the visitor), UVs over the whole texture."""
     v = np.array([[x0, 0, z0], [x1, 0, z0], [x1, 0, z1], [x0, 0, z1]], np.float32)
@@ -39,22 +57,12 @@ class LivingPortrait:
 
     def __init__(self, anchor: NodePath, bust: BustModel, origin: np.ndarray):
         self.root = anchor.attach_new_node("living-portrait")
-        pose = np.asarray(bust.meta["photo_pose"], np.float64)
         w, h = bust.meta["photo_size"]
-        rot = matrix_from_euler(*pose[:3])
-        s = float(pose[5]) * w  # photo pixels per metre (life size)
         origin = np.asarray(origin, np.float64)
-        ox = pose[3] * w + s * (rot @ origin)[0]  # where the eye midpoint is in the photo
-        oy = pose[4] * w - s * (rot @ origin)[1]
-        axes = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float64)  # head -> Panda axes
-        world = axes @ rot @ axes.T
+        rot, s, ox, oy, m = photo_pose(bust.meta["photo_pose"], w, origin)
         press = self.root.attach_new_node("relief-press")
         press.set_scale(1.0, RELIEF_DEPTH, 1.0)
         self.photo_space = press.attach_new_node("photo-pose")
-        m = LMatrix4f(LMatrix4f.ident_mat())
-        for i in range(3):
-            for j in range(3):
-                m.set_cell(i, j, float(world[j, i]))  # row-vector convention
         self.photo_space.set_mat(m)
         self._rot = rot
         self._origin = origin

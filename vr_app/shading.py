@@ -7,7 +7,7 @@ percentage-closer filtered so its edge is soft) and eyes with a moist specular h
 Why our own: Panda3D's shader generator (`setShaderAuto`) fails under p3headlessgl here. The
 software renderer (p3tinydisplay, used for videos) has no shaders at all and ignores the shader
 attributes set here, drawing the same scene with fixed-function per-vertex lighting instead
-(tests/vr_app/test_shading.py checks both).
+(tests/display/test_shading.py checks both).
 """
 
 from __future__ import annotations

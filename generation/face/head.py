@@ -42,7 +42,7 @@ def skull_radii(shape: np.ndarray) -> np.ndarray:
     """
     half_face = 0.5 * abs(float(shape[454, 0] - shape[234, 0]))
     width = float(np.clip(1.1 * half_face, 0.068, 0.088))
-    height = float(np.clip(0.98 * abs(float(shape[152, 1])), 0.10, 0.125))
+    height = float(np.clip(0.98 * abs(float(shape[L.CHIN, 1])), 0.10, 0.125))
     depth = float(np.clip(width * SKULL_RADII[2] / SKULL_RADII[0], 0.092, 0.11))
     return np.array([width, height, depth])
 
