@@ -418,7 +418,12 @@ class RoomServer:
                 return None
 
     async def _vault_has(self, key: str) -> bool:
-        return await self._vault_get(key) is not None
+        """Without decrypting the blob (a photo is read once, when a member asks for it)."""
+        async with self._vault_lock:
+            if self.vault.exists(key):
+                return True
+            await asyncio.to_thread(self.vault.refresh)  # another process may have added it
+            return self.vault.exists(key)
 
     def _relay_rtc(self, room: Room, conn: Conn, msg: p.Rtc) -> None:
         """Pass voice signalling to one member of the same room. Viewers and muted members may only
