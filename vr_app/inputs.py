@@ -73,10 +73,22 @@ def load_texture(vault, track_name: str | None, frames_key: str | None = None) -
     return TextureStream(np.full((64, 64, 3), NEUTRAL_SKIN, np.uint8), 1.0), "plain"
 
 
-def photo_thumbnails(vault, limit: int) -> list[np.ndarray]:
-    """Up to `limit` family photos from the vault's originals as RGB thumbnails [h,w,3]."""
+def thumbnail(data: bytes, side: int = THUMBNAIL):
+    """An RGB PIL image of at most `side` pixels a side, or None when the bytes are not an image."""
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (side, side))  # JPEG decodes straight at a fraction of its size
+            img = img.convert("RGB")
+            img.thumbnail((side, side))
+            return img
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def photo_thumbnails(vault, limit: int) -> list[np.ndarray]:
+    """Up to `limit` family photos from the vault's originals as RGB thumbnails [h,w,3]."""
     out = []
     for info in vault.list("original/"):
         if len(out) >= limit:
@@ -84,14 +96,9 @@ def photo_thumbnails(vault, limit: int) -> list[np.ndarray]:
         media = str(info.meta.get("media_type") or info.meta.get("mime") or info.meta.get("kind") or "")
         if media and not media.startswith("image"):
             continue
-        try:
-            with Image.open(io.BytesIO(vault.get(info.key))) as img:
-                img.draft("RGB", (THUMBNAIL, THUMBNAIL))
-                img = img.convert("RGB")
-                img.thumbnail((THUMBNAIL, THUMBNAIL))
-                out.append(np.asarray(img, dtype=np.uint8).copy())
-        except (UnidentifiedImageError, OSError, ValueError):
-            continue
+        img = thumbnail(vault.get(info.key))
+        if img is not None:
+            out.append(np.asarray(img, dtype=np.uint8).copy())
     return out
 
 

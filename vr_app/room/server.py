@@ -545,18 +545,14 @@ def _thumbnail(data: bytes) -> bytes | None:
     """A JPEG of at most PHOTO_PX a side, or None when the bytes are not an image."""
     import io
 
-    from PIL import Image, UnidentifiedImageError
+    from vr_app.inputs import thumbnail
 
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.draft("RGB", (PHOTO_PX, PHOTO_PX))
-            img = img.convert("RGB")
-            img.thumbnail((PHOTO_PX, PHOTO_PX))
-            out = io.BytesIO()
-            img.save(out, "JPEG", quality=85)
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError):
+    img = thumbnail(data, PHOTO_PX)
+    if img is None:
         return None
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def _load_likeness(vault) -> bytes:
