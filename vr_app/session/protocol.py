@@ -137,7 +137,6 @@ class Alert:
     text: str
 
 
-
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict}
 
 
