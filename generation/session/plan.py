@@ -247,7 +247,6 @@ def planned_tracks(plan: SessionPlan) -> list[str]:
     return [ln.track for step in plan.steps for ln in step.lines if ln.track]
 
 
-
 def with_spoken_lines(vault, plan: SessionPlan) -> SessionPlan:
     """The plan with each authored line that has no recording spoken by the synthetic voice now:
     one stored track per distinct text (named after its hash, so a re-run reuses it)."""

@@ -135,12 +135,13 @@ def render_pdf(record: SessionRecord, measures: list[dict]) -> bytes:
     from matplotlib.figure import Figure
 
     suds, sick, trend = plots(record, measures)
+    sections = text_sections(record)
     buf = io.BytesIO()
     with PdfPages(buf, metadata={"Title": f"Session report {record.id}", "Creator": "Memorial VR"}) as pdf:
         first = Figure(figsize=PAGE)
         first.text(0.07, 0.95, "Therapist-guided session report", fontsize=16, weight="bold")
         y = 0.925
-        for line in text_sections(record)[0][1]:
+        for line in sections[0][1]:
             for w in textwrap.wrap(line, 92):
                 first.text(0.07, y, w, fontsize=9)
                 y -= 0.017
@@ -149,7 +150,7 @@ def render_pdf(record: SessionRecord, measures: list[dict]) -> bytes:
         if trend is not None:
             _paste(first, trend, (0.5, 0.12, 0.46, 0.32))
         pdf.savefig(first)
-        rows = _wrapped(text_sections(record)[1:])
+        rows = _wrapped(sections[1:])
         for i in range(0, len(rows), LINES_PER_PAGE):
             page = Figure(figsize=PAGE)
             for j, (kind, text) in enumerate(rows[i:i + LINES_PER_PAGE]):

@@ -123,9 +123,9 @@ def main() -> None:
                    "stop -> console sees ack": []}
         client = joined(live, service, browser)
         for _ in range(PAUSES):
-            one_way, round_trip = timed(browser, client, "pause", "paused")
+            one_way, acked = timed(browser, client, "pause", "paused")
             results["pause -> client"].append(one_way)
-            results["pause -> console sees ack"].append(round_trip)
+            results["pause -> console sees ack"].append(acked)
             timed(browser, client, "resume", "running")
         client.stop()
         for _ in range(STOPS):
@@ -133,9 +133,9 @@ def main() -> None:
             client = joined(live, service, browser)
             browser.command("next")
             client.wait_for(lambda s: s["likeness"] == "far", 10)
-            one_way, round_trip = timed(browser, client, "emergency_stop", "stopped")
+            one_way, acked = timed(browser, client, "emergency_stop", "stopped")
             results["stop -> client"].append(one_way)
-            results["stop -> console sees ack"].append(round_trip)
+            results["stop -> console sees ack"].append(acked)
             client.stop()
         desktop(live, service, browser, results)
         browser.close()

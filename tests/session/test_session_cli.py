@@ -31,8 +31,6 @@ def test_console_serves_on_loopback_prints_url_and_code(planned_vault, memorial_
             except OSError:
                 time.sleep(0.05)
         assert "Emergency stop" in page
-        with socket_to(port) as s:
-            assert s.getsockname()[0] == "127.0.0.1"
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=20)
@@ -42,12 +40,6 @@ def test_console_serves_on_loopback_prints_url_and_code(planned_vault, memorial_
     with open_vault("rose", OWNER_PASS) as vault:
         actions = [e.action for e in vault.audit_entries()]
     assert "session_console_open" in actions and actions[-2:] == ["session_console_closed", "open"]
-
-
-def socket_to(port):
-    import socket
-
-    return socket.create_connection(("127.0.0.1", port), timeout=2)
 
 
 def test_console_port_in_use_is_one_line(cli, planned_vault):

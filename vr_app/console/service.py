@@ -145,7 +145,7 @@ class ConsoleService:
         self.audit(kind, display=hello.display)
         token = secrets.token_urlsafe(24)
         self._resume = hashlib.sha256(token.encode()).digest()  # single use: rotated on every join
-        return p.Welcome(session=self.record.id, plan=self.plan.to_json(), resume=token)
+        return p.Welcome(session=self.record.id, plan=self.record.plan, resume=token)
 
     def client_gone(self) -> list[str]:
         if not self.client_connected:
@@ -282,7 +282,7 @@ class ConsoleService:
     def status(self) -> dict:
         return {
             "subject": self.vault.name, "session": self.record.id, "member": self.vault.member,
-            "plan": self.plan.to_json() if self.plan else None,
+            "plan": self.record.plan,
             "checklist": self.checklist.to_json(), "code": self.code,
             "client": {"connected": self.client_connected, "display": self.client_display,
                        "state": self.client_state},

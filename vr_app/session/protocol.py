@@ -137,7 +137,6 @@ class Alert:
     text: str
 
 
-
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict}
 
 
@@ -163,9 +162,7 @@ def decode(text: str | bytes):
     for key, kind in names.items():
         want = _TYPES[kind if isinstance(kind, str) else kind.__name__]
         value = data[key]
-        if isinstance(value, bool) and want is not bool:
-            raise ProtocolError(f"{cls.TYPE}.{key} has the wrong type")
-        if not isinstance(value, want):
+        if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):  # JSON true is no int
             raise ProtocolError(f"{cls.TYPE}.{key} has the wrong type")
     if cls is Command and data["name"] not in COMMANDS:
         raise ProtocolError(f"unknown command {data['name']!r}")

@@ -115,6 +115,7 @@ class RoomView:
         self.text_np.set_scale(0.07)
         self.text_np.set_pos(0, 0, 0.75)
         self.text_np.set_bin("fixed", 95)
+        self._shown: tuple | None = None  # the message and colour last set on self.text
         scene.timeline.intro_s = 0.0  # the therapist frames the session; the label stays on screen
         scene.update(0.0)
 
@@ -148,8 +149,12 @@ class RoomView:
             self.breath.set_scale(0.12 + 0.28 * view.breath)
         else:
             self.breath.hide()
-        self.text.set_text(view.message + prompt)
-        self.text.set_text_color(*((0.12, 0.12, 0.12, 1) if neutral and view.dim < 0.5 else (1, 1, 1, 1)))
+        message = view.message + prompt
+        colour = (0.12, 0.12, 0.12, 1) if neutral and view.dim < 0.5 else (1, 1, 1, 1)
+        if (message, colour) != self._shown:  # a TextNode rebuilds its geometry on every set: only on change
+            self._shown = (message, colour)
+            self.text.set_text(message)
+            self.text.set_text_color(*colour)
         if not view.line:
             scene.overlay.set_subtitle("")  # nothing is said: no words stay on screen after a stop
         elif not view.track:

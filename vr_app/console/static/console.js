@@ -48,9 +48,8 @@ function render(d) {
   if (!d.plan) why.push("no plan yet (write one below)");
   if (!c.connected) why.push("no client connected");
   why.push(...d.checklist.problems);
-  $("blocked").textContent = d.started ? "" : "Start is blocked: " + why.join("; ");
-  if (d.started || ready) $("blocked").textContent = d.started ? "" : "Ready to start.";
-  if (d.storage_errors.length) $("blocked").textContent = "Could not write to the vault: " + d.storage_errors.join("; ");
+  $("blocked").textContent = d.storage_errors.length ? "Could not write to the vault: " + d.storage_errors.join("; ")
+    : d.started ? "" : ready ? "Ready to start." : "Start is blocked: " + why.join("; ");
   const form = $("checklist");
   form.family_consent_therapy.checked = d.checklist.family_consent_therapy;
   const cl = d.checklist, answers = Object.assign({adult_client: cl.adult_client, client_consent: cl.client_consent, cybersickness: cl.cybersickness}, cl.contraindications);
