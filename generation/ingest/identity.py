@@ -20,11 +20,12 @@ import numpy as np
 
 from assets.errors import MemorialError
 
+from .records import EMBEDDING_DIM as DIM
+
 MATCH = 0.5  # at or below: the subject (stricter than dlib's 0.6, for precision)
 OTHER = 0.6  # above: someone else; between the two: doubtful, left to the family
 NEAREST = 3  # references averaged for a face's distance
 IDENTITY_KEY = "identity/subject"  # confirmed and rejected embeddings
-DIM = 128
 
 
 class RecogniserMissing(MemorialError):
