@@ -22,9 +22,10 @@ def _score(s: Sample) -> float:
 def source_image(vault, source: str, sample: Sample) -> np.ndarray:
     """The whole picture a sample was cut from: the photo, or the video frame (as ingest saw it)."""
     from . import decode
+    from .originals import read_original
     from .pipeline import DETECT_MAX_SIDE
 
-    data = vault.get(source)
+    data = read_original(vault, source)  # a long video is stored in parts
     if "frame" not in sample.info:
         return decode.decode_image(data)
     for vf in decode.iter_frames(data):

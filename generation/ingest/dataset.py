@@ -56,7 +56,7 @@ def _album(vault, best: Sample, head: HeadModel, cfg: FitConfig, progress: bool)
     out = []
     try:
         for k, rgb in enumerate(tqdm(renders, desc="album", unit="render", disable=not progress, leave=False)):
-            sample = finder.faces_in(np.ascontiguousarray(rgb, dtype=np.uint8), f"render {k}", {"render": k}).sample
+            sample = finder.faces_in(np.ascontiguousarray(rgb, dtype=np.uint8), {"render": k}).sample
             if sample is not None:
                 sample.info["synthetic"] = True
                 out.append((f"synthetic#{k}", sample))

@@ -20,11 +20,12 @@ import numpy as np
 
 from assets.errors import MemorialError
 
+from .records import EMBEDDING_DIM as DIM
+
 MATCH = 0.5  # at or below: the subject (stricter than dlib's 0.6, for precision)
 OTHER = 0.6  # above: someone else; between the two: doubtful, left to the family
 NEAREST = 3  # references averaged for a face's distance
 IDENTITY_KEY = "identity/subject"  # confirmed and rejected embeddings
-DIM = 128
 
 
 class RecogniserMissing(MemorialError):
@@ -127,11 +128,16 @@ def _nearest_mean_of(d: np.ndarray) -> float:
     return float(np.partition(d, k - 1)[:k].mean())
 
 
+def _stored(vault) -> Identity:
+    """The family's decisions as stored (no learned faces)."""
+    return Identity.from_bytes(vault.get(IDENTITY_KEY)) if vault.exists(IDENTITY_KEY) else Identity()
+
+
 def load_identity(vault) -> Identity:
     """Confirmed/rejected faces from the vault plus the embeddings of every stored sample."""
     from .records import load_embeddings
 
-    ident = Identity.from_bytes(vault.get(IDENTITY_KEY)) if vault.exists(IDENTITY_KEY) else Identity()
+    ident = _stored(vault)
     learned = [e for e in load_embeddings(vault) if len(e)]
     if learned:
         ident.learned = np.concatenate(learned).astype(np.float32)
@@ -140,7 +146,7 @@ def load_identity(vault) -> Identity:
 
 def save_decisions(vault, confirmed: list[np.ndarray] = (), rejected: list[np.ndarray] = ()) -> Identity:
     """Add the family's decisions to the stored identity; returns the stored part."""
-    ident = Identity.from_bytes(vault.get(IDENTITY_KEY)) if vault.exists(IDENTITY_KEY) else Identity()
+    ident = _stored(vault)
     if len(confirmed):
         ident.confirmed = np.concatenate([ident.confirmed, np.stack(confirmed).astype(np.float32)])
     if len(rejected):

@@ -55,3 +55,8 @@ def original_chunks(vault, key: str) -> Iterator[bytes]:
     sha = key[len(ORIGINAL_PREFIX):]
     for n in range(parts):
         yield vault.get(f"{PART_PREFIX}{sha}/{n:05d}")
+
+
+def read_original(vault, key: str) -> bytes:
+    """The original's whole bytes, joined from its parts when it was stored in parts."""
+    return b"".join(original_chunks(vault, key))

@@ -148,7 +148,7 @@ class Ingester:
                 self._voice = str(exc)
         return self._voice
 
-    def faces_in(self, rgb: np.ndarray | None, name: str, info: dict, track: _Track | None = None,
+    def faces_in(self, rgb: np.ndarray | None, info: dict, track: _Track | None = None,
                  candidates: list[Candidate] | None = None) -> Found:
         """The subject's face in one picture (or a doubtful one), never anyone else's.
         `candidates` are the faces already analysed by a worker (then `rgb` may be None)."""
@@ -299,7 +299,7 @@ class Ingester:
         if dup is not None:
             self.report.skipped.append((item.name, f"near-duplicate of '{self.names.get(dup, dup[:12])}'"))
             return True
-        found = self.faces_in(rgb, item.name, {"width": width, "height": height}, candidates=cands)
+        found = self.faces_in(rgb, {"width": width, "height": height}, candidates=cands)
         if found.verdict == "unknown":
             if allow_defer:
                 return False
@@ -358,7 +358,7 @@ class Ingester:
             checked += 1
             frame_info = {"frame": vf.index, "time": round(vf.time, 3), "shot": sampler.shots,
                           "talking": sampler.is_talking(vf.time)}
-            found = self.faces_in(vf.rgb(DETECT_MAX_SIDE), item.name, frame_info, track)
+            found = self.faces_in(vf.rgb(DETECT_MAX_SIDE), frame_info, track)
             if found.sample is not None:
                 s = found.sample
                 if s.embedding is not None or track is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .decode import ENVELOPE_S
 from .faces import normalized_shape, shape_distance
 
 
@@ -52,8 +53,6 @@ class FrameSampler:
     talking: np.ndarray | None = None  # [K] bool per ENVELOPE_S of sound: loud enough to be speech
 
     def is_talking(self, t: float) -> bool:
-        from .decode import ENVELOPE_S
-
         if self.talking is None or not len(self.talking):
             return False
         return bool(self.talking[min(int(t / ENVELOPE_S), len(self.talking) - 1)])

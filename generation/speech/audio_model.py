@@ -163,22 +163,6 @@ def predict_windows(ckpt: dict, x: np.ndarray) -> np.ndarray:
         return net(torch.from_numpy(x.astype(np.float32))).numpy()
 
 
-def best_lead(ckpt: dict, mel: np.ndarray, times: np.ndarray, target: np.ndarray, max_s: float = 0.2,
-              step_s: float = 0.01) -> tuple[float, float]:
-    """The shift of the input windows (s) that best lines the model's jaw up with `target` [T]
-    (the real jaw at `times`), and that correlation. + = the mouth moves before its sound."""
-    jaw = vz.MOUTH.index("jaw_open")
-    best = (0.0, -2.0)
-    if np.std(target) < 1e-6:
-        return 0.0, float("nan")
-    for lead in np.arange(-max_s, max_s + step_s / 2, step_s):
-        p = predict_windows(ckpt, windows(mel, times + lead))[:, jaw]
-        r = float(np.corrcoef(p, target)[0, 1]) if np.std(p) > 1e-9 else -1.0
-        if r > best[1] + 1e-9:
-            best = (float(round(lead, 4)), r)
-    return best
-
-
 def to_bytes(ckpt: dict) -> bytes:
     import torch
 

@@ -89,6 +89,7 @@ def talking_videos(vault, progress=None) -> list[TalkingVideo]:
     original (ingest keeps only a few expressive frames per second, far too sparse for
     timing); a record without its original falls back to the frames ingest kept."""
     from ..ingest.records import load_records
+    from ..ingest.originals import read_original
     from ..vault.store import ORIGINAL_PREFIX
 
     out = []
@@ -98,7 +99,7 @@ def talking_videos(vault, progress=None) -> list[TalkingVideo]:
         audio, sr = audio_io.decode(vault.get(r.meta["audio"]), r.filename)
         key = ORIGINAL_PREFIX + r.sha
         if r.media_type.startswith("video/") and vault.exists(key):
-            times, lms = _every_frame(vault.get(key), r.filename, progress)
+            times, lms = _every_frame(read_original(vault, key), r.filename, progress)
         else:
             kept = [s for s in r.samples if "time" in s.info]
             times = np.array([s.info["time"] for s in kept], dtype=np.float64)

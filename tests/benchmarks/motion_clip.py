@@ -7,11 +7,12 @@ and as a WAV of its voice (what `memorial say --audio` replays).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tests.provenance.media import write_mp4
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO.parent / "shared" / "media" / "talking-clip-aoc.mp4"
@@ -55,29 +56,7 @@ def split(out_dir: Path, train_s: float = TRAIN_S) -> SplitClip:
     train_frames = [f for f, t in zip(frames, times) if t < train_s - 1e-6]
     held = [(f, t - train_s) for f, t in zip(frames, times) if t >= train_s - 1e-6]
 
-    mp4 = out_dir / "clip-train.mp4"
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
-        vs = c.add_stream("libx264", rate=int(round(fps)))
-        vs.width, vs.height, vs.pix_fmt = train_frames[0].shape[1], train_frames[0].shape[0], "yuv420p"
-        vs.options = {"crf": "12"}
-        as_ = c.add_stream("aac", rate=sr)
-        as_.layout = "mono"
-        for f in train_frames:
-            for p in vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                c.mux(p)
-        for p in vs.encode():
-            c.mux(p)
-        pcm = audio[:cut]
-        for i in range(0, len(pcm), 1024):
-            fr = av.AudioFrame.from_ndarray(pcm[None, i:i + 1024], format="fltp", layout="mono")
-            fr.sample_rate = sr
-            fr.pts = i
-            for p in as_.encode(fr):
-                c.mux(p)
-        for p in as_.encode():
-            c.mux(p)
-    mp4.write_bytes(buf.getvalue())
+    mp4 = write_mp4(out_dir / "clip-train.mp4", train_frames, fps=int(round(fps)), audio=audio[:cut], rate=sr, crf=12)
     wav = out_dir / "clip-heldout.wav"
     sf.write(str(wav), audio[cut:], sr)
     return SplitClip(mp4, wav, [f for f, _ in held], np.array([t for _, t in held]), fps)

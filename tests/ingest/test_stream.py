@@ -33,6 +33,10 @@ def test_video_is_streamed_and_its_original_stored_in_parts(make_subject, media_
     (orig,) = vault.list(ORIGINAL_PREFIX)
     assert orig.meta["parts"] == len(parts) and orig.meta["bytes"] == size
     assert b"".join(originals.original_chunks(vault, orig.key)) == real_read(video)
+    from generation.ingest.bust import source_image
+
+    (record,) = load_records(vault)
+    assert source_image(vault, orig.key, record.samples[0]).ndim == 3  # the frame, from the parts
     vault.close()
     monkeypatch.setattr(pathlib.Path, "read_bytes", real_read)
     out = tmp_path / "out"
