@@ -179,14 +179,7 @@ class Exporter:
             consent_hash = hashlib.sha256(self.vault.consent.canonical_bytes()).hexdigest()
             manifest = credentials.manifest(path.name, self.content_id, consent_hash, self.kind, self.command)
             credentials.sign_in_place(path, media_type, manifest, identity.chain_pem, identity.key_pem)
-        digest = _sha256(path)
-        when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        export_log.append({"content_id": self.content_id, "sha256": digest, "command": self.command,
-                           "kind": self.kind, "media_type": media_type, "vault_id": self.vault.vault_id,
-                           "member": self.vault.member, "file": path.name, "time": when})
-        self.vault.log("export", content_id=self.content_id, sha256=digest, command=self.command,
-                       kind=self.kind, media_type=media_type, file=path.name, member=self.vault.member)
-        record = ExportRecord(path=path, content_id=self.content_id, sha256=digest, media_type=media_type)
+        record = _log_export(self.vault, path, self.content_id, self.command, self.kind, media_type)
         self.records.append(record)
         return record
 
@@ -225,8 +218,12 @@ def export_document(vault, path: str | Path, data: bytes, command: str, kind: st
         raise UsageError(f"{path.name}: documents are exported as {', '.join(DOCUMENTS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    return _log_export(vault, path, str(uuid.uuid4()), command, kind, media_type)
+
+
+def _log_export(vault, path: Path, content_id: str, command: str, kind: str, media_type: str) -> ExportRecord:
+    """The written file's hash into the installation's export log and the subject's audit log."""
     digest = _sha256(path)
-    content_id = str(uuid.uuid4())
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     export_log.append({"content_id": content_id, "sha256": digest, "command": command, "kind": kind,
                        "media_type": media_type, "vault_id": vault.vault_id, "member": vault.member,
