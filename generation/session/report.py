@@ -145,10 +145,10 @@ def render_pdf(record: SessionRecord, measures: list[dict]) -> bytes:
             for w in textwrap.wrap(line, 92):
                 first.text(0.07, y, w, fontsize=9)
                 y -= 0.017
-        _paste(first, suds, (0.05, 0.46, 0.9, 0.36))
-        _paste(first, sick, (0.05, 0.12, 0.44, 0.32))
+        top = _paste(first, suds, 0.05, y - 0.01, 0.9) - 0.02  # plots follow the header: no empty bands
+        _paste(first, sick, 0.05, top, 0.44)
         if trend is not None:
-            _paste(first, trend, (0.5, 0.12, 0.46, 0.32))
+            _paste(first, trend, 0.5, top, 0.46)
         pdf.savefig(first)
         rows = _wrapped(sections[1:])
         for i in range(0, len(rows), LINES_PER_PAGE):
@@ -170,15 +170,19 @@ def _png(fig) -> bytes:
     return out.getvalue()
 
 
-def _paste(page, fig, rect) -> None:
-    """Place a rendered plot on a page (a PNG at 110 dpi keeps the PDF small and exact)."""
+def _paste(page, fig, left: float, top: float, width: float) -> float:
+    """Place a rendered plot on a page at its own aspect (a PNG at 110 dpi keeps the PDF small and
+    exact), its top edge at `top`; returns its bottom edge (page fractions)."""
     import numpy as np
     from PIL import Image
 
     img = np.asarray(Image.open(io.BytesIO(_png(fig))).convert("RGB"))
-    ax = page.add_axes(rect)
+    page_w, page_h = page.get_size_inches()
+    height = width * img.shape[0] / img.shape[1] * page_w / page_h
+    ax = page.add_axes((left, top - height, width, height))
     ax.imshow(img, interpolation="lanczos")
     ax.set_axis_off()
+    return top - height
 
 
 def render_html(record: SessionRecord, measures: list[dict]) -> str:
