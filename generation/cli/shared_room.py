@@ -49,9 +49,8 @@ def serve(name: str, host: str, port: int, redis_url: str | None, certfile: str 
       memorial room serve rose --port 8765
       memorial room serve rose --host 0.0.0.0 --cert room.pem --key room.key
     """
-    import asyncio
-
     from vr_app.room.host import serve_forever, setup_logging
+    from vr_app.room.loop import run_loop
     from vr_app.room.server import ServerConfig, ssl_context
 
     if (certfile is None) != (keyfile is None):
@@ -62,7 +61,7 @@ def serve(name: str, host: str, port: int, redis_url: str | None, certfile: str 
     _owner(vault)
     setup_logging(verbose)
     try:
-        asyncio.run(serve_forever(vault, config, redis_url, ready=lambda line: click.echo(line)))
+        run_loop(serve_forever(vault, config, redis_url, ready=lambda line: click.echo(line)))
     finally:
         vault.close()
 

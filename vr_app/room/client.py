@@ -206,11 +206,13 @@ class RoomClient:
     def _on_batch(self, frame: bytes) -> None:
         now = time.time()
         if not self.track_poses:
-            self.latencies.extend(now - sent for sent in p.batch_send_times(frame))
+            self.latencies.extend(now - sent for sent in p.batch_send_times(frame, self.slot))
             return
         server_time, entries = p.decode_batch(frame)
         self.clock_offset = max(self.clock_offset, server_time - now) if self.latencies else server_time - now
         for slot, _seq, sent, pose in entries:
+            if slot == self.slot:
+                continue  # the batch is the same for every member: our own pose is in it
             self.latencies.append(now - sent)
             self.poses.setdefault(slot, PoseBuffer()).add(server_time, pose)
 

@@ -4,7 +4,7 @@ Planes, kept apart:
 * presence: `Room.conns`, one entry per member, renewed by any inbound frame; the reaper
   drops a member whose lease ran out (the only place presence ends besides leave/kick);
 * poses: binary frames kept as "newest per member", sent out once per tick as one batch
-  per client; never stored;
+  per room (the same bytes to every member, written straight to the sockets); never stored;
 * durable ops: validated, role-checked by RoomState, numbered, written and fsync'd by the
   room's committer (live.py, group commit), and only then acknowledged and broadcast;
 * voice: a WebRTC mesh between the members (voice.py); the server only relays the offers and
@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 from assets.artifacts import KEYS
@@ -57,6 +57,7 @@ class ServerConfig:
     lease_s: float = 5.0  # presence lease, renewed by any frame (clients heartbeat every second)
     join_timeout_s: float = 10.0
     send_queue: int = 256  # frames waiting for one client before it counts as a slow consumer
+    pose_backlog: int = 256 * 1024  # bytes unsent on one socket (~10 s of poses) before it counts as one too
     commit_batch: int = 32  # ops per group commit (bounds the burst each commit puts in a send queue)
     pose_rate: float = 25.0  # accepted pose frames per second per client (burst pose_burst)
     pose_burst: float = 10.0
@@ -202,9 +203,27 @@ class RoomServer:
         try:
             conn.send(frame)
         except SlowConsumer:
-            self.stats["dropped_slow"] += 1
-            log.warning("room %s: dropping %s: not reading (slow consumer)", room.name, conn.member)
-            self.close_conn(room, conn, CLOSE_POLICY, "slow consumer", abort=True)
+            self._drop_slow(room, conn)
+
+    def send_poses(self, room: Room, conns: list[Conn], frame: bytes) -> None:
+        """A pose batch goes straight to each socket (websockets' broadcast): no queue and no task
+        wake-up per frame and receiver. Poses have no backpressure, so a socket that stops draining
+        is checked here."""
+        targets = []
+        for conn in conns:
+            transport = conn.ws.transport
+            if conn.closed or transport is None:
+                continue
+            if transport.get_write_buffer_size() > self.config.pose_backlog:
+                self._drop_slow(room, conn)
+                continue
+            targets.append(conn.ws)
+        broadcast(targets, frame)
+
+    def _drop_slow(self, room: Room, conn: Conn) -> None:
+        self.stats["dropped_slow"] += 1
+        log.warning("room %s: dropping %s: not reading (slow consumer)", room.name, conn.member)
+        self.close_conn(room, conn, CLOSE_POLICY, "slow consumer", abort=True)
 
     def close_conn(self, room: Room, conn: Conn, code: int, reason: str, abort: bool = False) -> None:
         if conn.closed:
@@ -501,7 +520,7 @@ class RoomServer:
         if conn.role == "viewer":
             return  # viewers are seen by nobody
         try:
-            conn.pose = p.decode_pose(frame)
+            conn.pose_entry = p.pose_entry(conn.slot, frame)
         except p.ProtocolError as exc:
             self._strike(room, conn, exc.code, str(exc))
             return
