@@ -54,6 +54,8 @@ class BenchResult:
     joined: int
     server_cpu: float  # fraction of one core, all server processes together
     upload_bps: float  # per user (median over users)
+    members_cpu: float = float("nan")  # fraction of one core, all simulated members together
+    poses_per_s: float = float("nan")  # pose frames the server(s) received per second
     rooms_back_s: float | None = None  # scaled out: the slowest room, from the kill to its first member's rejoin
     errors: list[str] = field(default_factory=list)
     server_warnings: list[str] = field(default_factory=list)
@@ -63,10 +65,13 @@ class BenchResult:
         p50, p99 = (np.percentile(lat, 50), np.percentile(lat, 99)) if len(lat) else (float("nan"),) * 2
         back = f" rooms back after kill {self.rooms_back_s:.2f} s" if self.rooms_back_s is not None else ""
         cpu = f"{100 * self.server_cpu:.0f}% of a core" if np.isfinite(self.server_cpu) else "not measured (--url)"
+        if np.isfinite(self.server_cpu) and self.poses_per_s > 0:
+            cpu += f" ({1e6 * self.server_cpu / self.poses_per_s:.0f} us per pose received)"
         return (f"room bench: {self.rooms} rooms x {self.clients} clients, {self.seconds:.0f} s, "
                 f"{self.processes} process(es): pose latency p50 {p50:.1f} ms p99 {p99:.1f} ms "
                 f"({len(lat)} samples); ops acked {self.acked} lost {self.lost} (unacked in flight {self.unacked}); "
                 f"joined {self.joined}/{self.rooms * self.clients}; server CPU {cpu}; "
+                f"members' CPU {100 * self.members_cpu:.0f}% of a core; "
                 f"upload {self.upload_bps / 1000:.2f} KB/s per user;{back}")
 
 
@@ -143,6 +148,7 @@ class SimMember:
         self.lost_at: float | None = None
         self.back_after: list[tuple[str, float]] = []
         self.rejoining = False
+        self.poses = 0
         self.k = random.random() * 6.28
         self.next_op = time.time() + random.random() * OP_EVERY_S
 
@@ -178,6 +184,7 @@ class SimMember:
                 asyncio.create_task(self.rejoin())
             return
         client.send_pose(_pose(now, self.k))
+        self.poses += 1
         client.heartbeat(now)
         if now >= self.next_op:
             self.next_op = now + OP_EVERY_S
@@ -230,9 +237,11 @@ def _worker(plan: list[tuple[str, str, int]], urls: list[str], subject: str, inv
                 s.client.latencies.clear()
                 s.client.bytes_up = 0
                 s.client.next_heartbeat = time.time() + random.random() * HEARTBEAT_S
-        measured_from = time.time()
+        for s in sims:
+            s.poses = 0
+        measured_from, cpu_from = time.time(), time.process_time()
         await _drive(sims, stop_at)
-        measured = time.time() - measured_from
+        measured, cpu = time.time() - measured_from, time.process_time() - cpu_from
         await asyncio.sleep(0.5)  # let the last acks arrive
         for s in sims:
             s.harvest()
@@ -243,6 +252,7 @@ def _worker(plan: list[tuple[str, str, int]], urls: list[str], subject: str, inv
             acked.setdefault(s.room, []).extend(s.acked)
         out.put({"latencies": s_bytes([s.latencies for s in sims]), "acked": acked, "joined": joined,
                  "unacked": sum(s.unacked for s in sims), "upload_bps": [s.bytes_up / measured for s in sims],
+                 "cpu": cpu / measured, "poses_per_s": sum(s.poses for s in sims) / measured,
                  "back": [b for s in sims for b in s.back_after]})
 
     try:
@@ -370,6 +380,8 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
             joined=sum(r["joined"] for r in results),
             server_cpu=max(0.0, cpu1 - cpu0) / max(1e-9, t1 - t0) if servers else float("nan"),
             upload_bps=float(np.median([b for r in results for b in r["upload_bps"]])),
+            members_cpu=sum(r.get("cpu", 0.0) for r in results),
+            poses_per_s=sum(r.get("poses_per_s", 0.0) for r in results),
             rooms_back_s=max(back) if (kill and back) else None, errors=errors, server_warnings=warnings)
     finally:
         for proc in servers:

@@ -81,6 +81,7 @@ class Room:
         self._wake = asyncio.Event()
         self._committer = asyncio.create_task(self._commit_loop(), name=f"room-{name}-committer")
         self.broken: str | None = None
+        self.tick_phase = 0  # which slice of the server's tick period this room's batches go out in
 
     # ----- durable ops ---------------------------------------------------------------------------
 

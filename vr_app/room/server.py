@@ -45,6 +45,7 @@ CLOSE_REPLACED = 4002
 CLOSE_POLICY = 1008
 PASS_FAILURES, PASS_WINDOW_S = 5, 60.0
 AUDITED_OPS = frozenset({"kick", "mute", "close", "reopen", "end"})
+TICK_SLICES = 4
 LEASE_RENEW_S = 0.5  # a quarter of the Redis lease
 
 
@@ -94,6 +95,7 @@ class RoomServer:
     def __init__(self, config: ServerConfig, vault, keys: RoomKeys, open_log: Callable[[str], object]):
         self.config, self.vault, self.keys, self._open_log = config, vault, keys, open_log
         self.rooms: dict[str, Room] = {}
+        self._rooms_opened = 0
         self._room_locks: dict[str, asyncio.Lock] = {}
         self._vault_lock = asyncio.Lock()  # the Vault object is not thread-safe
         self._tasks: list[asyncio.Task] = []
@@ -167,6 +169,8 @@ class RoomServer:
                 await self.log_io(oplog.acquire)
                 state = await self.log_io(oplog.load)
                 self.rooms[name] = Room(name, state, oplog, self)
+                self.rooms[name].tick_phase = self._rooms_opened % TICK_SLICES
+                self._rooms_opened += 1
         return self.rooms[name]
 
     def drop_room(self, room: Room) -> None:
@@ -527,15 +531,19 @@ class RoomServer:
         conn.pose_fresh = True
 
     async def _ticker(self) -> None:
-        period = 1.0 / self.config.tick_hz
-        next_tick = time.monotonic()
+        """Each room ticks at tick_hz, the rooms spread over TICK_SLICES phases of the period: the
+        sends come in small bursts, and poses that arrive meanwhile are read between them."""
+        period = 1.0 / (self.config.tick_hz * TICK_SLICES)
+        next_tick, n = time.monotonic(), 0
         while True:
             next_tick += period
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
-            now = time.time()
+            now, phase = time.time(), n % TICK_SLICES
+            n += 1
             for room in list(self.rooms.values()):
-                room.tick(now)
-            if time.monotonic() - next_tick > period:
+                if room.tick_phase == phase:
+                    room.tick(now)
+            if time.monotonic() - next_tick > period * TICK_SLICES:
                 next_tick = time.monotonic()  # overloaded: skip ticks instead of bursting
 
     async def _reaper(self) -> None:
