@@ -4,7 +4,9 @@ when a redis-server is on the PATH. Each point is the median of REPEATS runs.
 
 Run: python -m tests.benchmarks.bench_room
 Targets (2 cores): 50 rooms x 8 at p99 <= 50 ms, 0 lost; scaled out: rooms back <= 3 s; <= 3 KB/s up per user.
-The machine may be shared: the load average is printed with each point.
+The machine may be shared: the load average is printed with each point. CPU is the server's (% of
+one core), us/pose its CPU per pose frame received (fan-out included), members the simulated
+members' CPU (they share the machine with the server).
 """
 
 from __future__ import annotations
@@ -30,13 +32,17 @@ def _point(rooms: int, **kw) -> str:
     p50 = med([float(np.percentile(r.latencies_ms, 50)) for r in runs])
     p99 = med([float(np.percentile(r.latencies_ms, 99)) for r in runs])
     back = [r.rooms_back_s for r in runs if r.rooms_back_s is not None]
-    return (f"{rooms:>5} {p50:>8.1f} {p99:>8.1f} {sum(r.lost for r in runs):>5} {med([r.server_cpu for r in runs]) * 100:>6.0f}%"
+    cpu = med([r.server_cpu for r in runs])
+    per_pose = med([1e6 * r.server_cpu / r.poses_per_s for r in runs])
+    return (f"{rooms:>5} {p50:>8.1f} {p99:>8.1f} {sum(r.lost for r in runs):>5} {cpu * 100:>6.0f}% {per_pose:>7.0f}"
+            f" {med([r.members_cpu for r in runs]) * 100:>7.0f}%"
             f" {med([r.upload_bps for r in runs]) / 1000:>8.2f} {med(back) if back else float('nan'):>8.2f}"
             f"   load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
-    header = f"{'rooms':>5} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'CPU':>7} {'up KB/s':>8} {'back s':>8}"
+    header = (f"{'rooms':>5} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'CPU':>7} {'us/pose':>7} {'members':>8}"
+              f" {'up KB/s':>8} {'back s':>8}")
     print(f"one process, {CLIENTS} members per room, {SECONDS:.0f} s, median of {REPEATS}\n{header}", flush=True)
     for rooms in ROOMS:
         print(_point(rooms), flush=True)

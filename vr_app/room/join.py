@@ -29,6 +29,7 @@ class JoinOptions:
     scene: str = "garden"
     seconds: float | None = None  # quit after this long (tests)
     screenshot: str | None = None  # write the last frame here (tests)
+    microphone: str | None = "default"  # ALSA capture device; None: listen only
 
 
 PUMP_S = 0.002  # network time per rendered frame
@@ -156,7 +157,7 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     session = Session(loop, client, view)
     voices = None
     if audio is not None:
-        voices = _listen_to_members(client, audio, view)
+        voices = _voice_mesh(client, audio, view, options.microphone, echo)
         if voices is not None:
             session.voice = voices[0]
 
@@ -211,6 +212,8 @@ class XrRoom(XrSceneDefaults):
         self.overlay_aspect = stage.aspect
         self.audio = None
         self.voices = None
+        self.microphone: str | None = None  # capture device, set by run_openxr
+        self.echo = print
 
     def attach(self, frame_loop) -> None:
         anchors = frame_loop.anchors
@@ -229,7 +232,7 @@ class XrRoom(XrSceneDefaults):
             return  # no sound device: the room still works, silently
         self.audio = SpatialAudio(manager, head, self.view.stage.render)
         self.view.audio = self.audio
-        self.voices = _listen_to_members(self.session.client, self.audio, self.view)
+        self.voices = _voice_mesh(self.session.client, self.audio, self.view, self.microphone, self.echo)
         if self.voices is not None:
             self.session.voice = self.voices[0]
 
@@ -272,6 +275,7 @@ def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | Non
 
     def build(render):
         rooms.append(XrRoom(render, loop, client, spec, likeness))
+        rooms[0].microphone, rooms[0].echo = options.microphone, echo
         return rooms[0]
 
     try:
@@ -285,8 +289,22 @@ def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | Non
     return rooms[0] if rooms else None
 
 
-def _listen_to_members(client: RoomClient, audio, view):
-    """The members' voices, each at its avatar's head (this client has no microphone yet: it listens)."""
+def microphone_for(client: RoomClient, device: str | None, echo=print):
+    """The member's microphone, opened only for a member who may speak (never for a viewer);
+    None, with one line saying so, when there is none: the member then listens only."""
+    if device is None or client.role == "viewer":
+        return None
+    from .microphone import MicrophoneUnavailable, open_microphone
+
+    try:
+        return open_microphone(device)
+    except MicrophoneUnavailable as exc:
+        echo(f"{exc}; you can listen but not speak")
+        return None
+
+
+def _voice_mesh(client: RoomClient, audio, view, microphone: str | None, echo=print):
+    """The voice mesh: our microphone to the others, and their voices each at its avatar's head."""
     try:
         import aiortc  # noqa: F401  (the voice mesh's WebRTC)
     except ImportError:  # the room works without voices
@@ -299,4 +317,4 @@ def _listen_to_members(client: RoomClient, audio, view):
         return avatar.head if avatar is not None else None
 
     playback = VoicePlayback(audio, head)
-    return Voice(client, None, playback.feed), playback
+    return Voice(client, microphone_for(client, microphone, echo), playback.feed), playback

@@ -4,7 +4,7 @@ For each pair of members the one with the lower presence slot offers. A member w
 (not a viewer, not muted) sends their microphone track; everyone receives. Muting is enforced
 by every receiver (a muted member's audio is dropped on arrival) and by the server, which
 refuses a viewer's or muted member's SDP that offers to send. Received audio is handed to
-`on_audio(member, samples)` as mono int16 frames; the Panda3D client does not spatialise it yet.
+`on_audio(member, samples)` as mono int16 frames (voice_audio.py plays each at its speaker's head).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Voice:
     def __init__(self, client: RoomClient, microphone=None, on_audio: Callable[[str, np.ndarray], None] | None = None):
         self.client, self.microphone, self.on_audio = client, microphone, on_audio
         self.peers: dict[str, object] = {}  # member -> RTCPeerConnection
+        self._relay = None  # one microphone, one copy of each frame per peer (aiortc's MediaRelay)
         self._tasks: list[asyncio.Task] = []
         client.on_rtc = lambda msg: self._tasks.append(asyncio.ensure_future(self._safe_signal(msg)))
 
@@ -39,7 +40,11 @@ class Voice:
         pc = RTCPeerConnection()
         self.peers[member] = pc
         if self.may_speak():
-            pc.addTrack(self.microphone)
+            if self._relay is None:
+                from aiortc.contrib.media import MediaRelay
+
+                self._relay = MediaRelay()
+            pc.addTrack(self._relay.subscribe(self.microphone))  # each peer reading the track itself would split it
         else:
             pc.addTransceiver("audio", direction="recvonly")
 
