@@ -34,7 +34,7 @@ from assets.artifacts import KEYS
 from assets.errors import MemorialError, UsageError, WrongPassphrase
 
 from . import protocol as p
-from .access import InviteError, RoomKeys, check_invite, check_join, check_passphrase
+from .access import InviteError, RoomKeys, check_invite, check_joins, check_passphrase
 from .live import Conn, Room, SlowConsumer
 from .state import OpRefused
 
@@ -106,6 +106,7 @@ class RoomServer:
         self._tracks: dict[str, bytes] = {}
         self._photos: dict[str, bytes] = {}  # vault key -> JPEG thumbnail
         self._audit_pending: list[tuple[str, dict, asyncio.Future]] = []
+        self._role_waiters: list[tuple[str, asyncio.Future]] = []
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
         self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
@@ -356,9 +357,29 @@ class RoomServer:
                 self._failures.setdefault(msg.member, deque(maxlen=PASS_FAILURES)).append(time.monotonic())
                 raise
             via = "passphrase"
-        async with self._vault_lock:
-            role = await asyncio.to_thread(check_join, self.vault, msg.member)
-        return role, via
+        return await self._current_role(msg.member), via
+
+    async def _current_role(self, member: str) -> str:
+        """The member's role from a read of the vault made after this join arrived. Joins that
+        arrive together share one read (a takeover brings whole rooms back at once)."""
+        fut = asyncio.get_running_loop().create_future()
+        self._role_waiters.append((member, fut))
+        if len(self._role_waiters) == 1:
+            asyncio.create_task(self._read_roles())
+        return await fut
+
+    async def _read_roles(self) -> None:
+        async with self._vault_lock:  # joins arriving meanwhile gather for this read
+            batch, self._role_waiters = self._role_waiters, []
+            try:
+                outcomes = await asyncio.to_thread(check_joins, self.vault, [member for member, _ in batch])
+            except Exception as exc:
+                outcomes = [exc if isinstance(exc, MemorialError) else MemorialError(f"vault: {exc}")] * len(batch)
+        for (_, fut), outcome in zip(batch, outcomes):
+            if isinstance(outcome, Exception):
+                fut.set_exception(outcome)
+            else:
+                fut.set_result(outcome)
 
     def _check_guessing(self, member: str) -> None:
         """After PASS_FAILURES wrong passphrases within PASS_WINDOW_S, refuse that member's passphrase joins for a while."""
