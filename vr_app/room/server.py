@@ -46,7 +46,7 @@ CLOSE_POLICY = 1008
 PASS_FAILURES, PASS_WINDOW_S = 5, 60.0
 AUDITED_OPS = frozenset({"kick", "mute", "close", "reopen", "end"})
 TICK_SLICES = 4
-LEASE_RENEW_S = 0.5  # a quarter of the Redis lease
+LEASE_RENEW_S = 0.3  # a quarter of the Redis lease (redis_log.LEASE_MS)
 
 
 @dataclass
