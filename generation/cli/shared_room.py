@@ -112,7 +112,8 @@ def join(name: str, url: str, room_name: str, invite: str | None, display: str, 
     """Join the shared room: other members as labelled avatars, the likeness, candles and notes.
 
     The likeness is sent by the server to joined members only and kept in memory.
-    Keys: c light a candle in front of you, x put out your newest candle, esc leave.
+    Keys: c light a candle in front of you, x put out your newest candle, n write a note
+    (Enter leaves it), p place the next vault photo, esc leave.
     In a headset the trigger lights a candle. Members who may speak send their microphone;
     without one they listen only. Leaving stops the microphone and every sound at once.
 

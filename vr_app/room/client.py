@@ -108,6 +108,7 @@ class RoomClient:
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
         self.tracks: dict[str, bytes] = {}  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
         self.photos: dict[str, object] = {}  # vault key -> RGB uint8 [h,w,3], for photos placed in the room
+        self.photo_keys: list[str] | None = None  # the vault's photos this member may place, once listed
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
         self._pose_seq = 0
@@ -229,6 +230,8 @@ class RoomClient:
             fut = self._acks.pop(msg.get("rid", -1), None)
             if fut and not fut.done():
                 fut.set_exception(RoomError(msg["code"], msg["message"]))
+        elif kind == "photos":
+            self.photo_keys = list(msg["keys"])
         elif kind == "rtc":
             if self.on_rtc is not None:
                 self.on_rtc(msg)
@@ -264,6 +267,9 @@ class RoomClient:
 
     async def request_photo(self, key: str) -> None:
         await self._send(json.dumps({"type": "photo", "key": key}))
+
+    async def request_photo_list(self) -> None:
+        await self._send('{"type":"photos"}')
 
     async def request_track(self, name: str) -> None:
         await self._send(json.dumps({"type": "track", "name": name}))

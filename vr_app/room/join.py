@@ -17,6 +17,7 @@ from ..xr.scene_api import XrSceneDefaults
 from .client import RoomClient, RoomError
 
 POSE_HZ = 20.0
+CARD_HEIGHT = 1.1  # metres above the floor for notes and photos placed from a window
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Session:
         self._asked: set[str] = set()
         self.refused: list[str] = []  # ops the server refused (shown nowhere yet; kept for tests)
         self.voice = None  # a voice.Voice mesh, offered to new members about once a second
+        self._photo_spot: list[float] | None = None  # a photo to place once the vault's list arrives
         self._next_voice_sync = 0.0
 
     def step(self) -> bool:
@@ -78,6 +80,8 @@ class Session:
             self.loop.create_task(self.client.send_pose(self.view.own_pose()))
         if self.client.closed is None:
             self._fetch_once()
+            if self._photo_spot is not None and self.client.photo_keys is not None:
+                self._place_pending_photo()
             if self.voice is not None and now >= self._next_voice_sync:
                 self._next_voice_sync = now + 1.0
                 self.loop.create_task(self.voice.sync())
@@ -98,6 +102,43 @@ class Session:
             item = max(mine, key=lambda i: int(i.id[1:])).id
         if item is not None and self.client.closed is None:
             self.loop.create_task(self._op("candle_out", item=item))
+
+    def may_place(self) -> bool:
+        return self.client.closed is None and self.client.role in ("owner", "family")
+
+    def leave_note(self, text: str, spot: list[float] | None = None) -> bool:
+        """Leave a written note at `spot`, by default a metre ahead; False when there is nothing to send."""
+        from .protocol import MAX_NOTE
+
+        text = " ".join(text.split())[:MAX_NOTE]  # one line on the card, within the server's limit
+        if not text or not self.may_place():
+            return False
+        self.loop.create_task(self._op("place_note", position=spot or self._card_spot(), text=text))
+        return True
+
+    def place_next_photo(self, spot: list[float] | None = None) -> None:
+        """Place the first vault photo not yet in this room, a metre ahead (the list is asked for once)."""
+        if not self.may_place():
+            return
+        self._photo_spot = spot or self._card_spot()
+        if self.client.photo_keys is None:
+            self.loop.create_task(self.client.request_photo_list())  # placed in step() once the list is here
+            return
+        self._place_pending_photo()
+
+    def _card_spot(self) -> list[float]:
+        """A metre ahead at CARD_HEIGHT: notes and photos hang where a seated member reads them."""
+        x, y, _ = self.view.spot_ahead(1.0)
+        return [x, y, CARD_HEIGHT]
+
+    def _place_pending_photo(self) -> None:
+        spot, self._photo_spot = self._photo_spot, None
+        placed = {i.photo for i in self.client.state.items.values() if i.kind == "photo"}
+        key = next((k for k in self.client.photo_keys if k not in placed), None)
+        if key is None:
+            self.refused.append("every photo of the vault is already in this room")
+            return
+        self.loop.create_task(self._op("place_photo", photo=key, position=spot))
 
     async def _op(self, kind: str, **fields) -> None:
         try:
@@ -172,9 +213,12 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
         return task.cont
 
     base.task_mgr.add(frame, "memorial-room", sort=tasks.CLOCK)
-    base.accept("escape", base.userExit)
-    base.accept("c", session.light_candle)
-    base.accept("x", session.put_out_candle)
+    from .ui import NoteEntry, desktop_keys, key_help
+
+    key_help(stage.aspect2d, stage.aspect)
+    entry = NoteEntry(stage.aspect2d, stage.aspect, session.leave_note)
+    for key, action in desktop_keys(session, entry, base.userExit).items():
+        base.accept(key, action)
     try:
         base.run()
     except SystemExit:

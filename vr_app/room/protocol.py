@@ -87,6 +87,12 @@ class GetPhoto(Msg):
     key: Annotated[str, Field(min_length=1, max_length=512)]
 
 
+class ListPhotos(Msg):
+    """Ask which of the vault's photos may be placed (owner and family); answered with {type: photos, keys}."""
+
+    type: Literal["photos"]
+
+
 class GetLikeness(Msg):
     """Ask for the likeness (head mesh + face texture); it arrives as one binary 'L' frame and stays in memory."""
 
@@ -161,7 +167,7 @@ OP_TYPES = (LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine,
             ReopenRoom, Pause, EndSession)
 
 ClientMessage = Annotated[
-    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, Rtc, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
+    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, ListPhotos, Rtc, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
           CloseRoom, ReopenRoom, Pause, EndSession],
     Field(discriminator="type"),
 ]

@@ -416,6 +416,9 @@ class RoomServer:
             if isinstance(msg, p.GetPhoto):
                 asyncio.create_task(self._send_photo(room, conn, msg.key))
                 continue
+            if isinstance(msg, p.ListPhotos):
+                asyncio.create_task(self._list_photos(room, conn))
+                continue
             if isinstance(msg, p.GetTrack):
                 asyncio.create_task(self._send_track(room, conn, msg.name))
                 continue
@@ -495,6 +498,17 @@ class RoomServer:
                 return
             self._photos[key] = thumb
         self.send(room, conn, p.encode_photo(key, self._photos[key]))
+
+    async def _list_photos(self, room: Room, conn: Conn) -> None:
+        """The vault's photos a member who may place them can choose from (keys only, at most MAX_LISTED)."""
+        if conn.role not in ("owner", "family"):
+            self._strike(room, conn, "forbidden", "only owners and family place photos")
+            return
+        async with self._vault_lock:
+            await asyncio.to_thread(self.vault.refresh)  # photos added since the server started
+            keys = [info.key for info in self.vault.list("original/")
+                    if str(info.meta.get("media_type", "")).startswith("image/")][:MAX_LISTED]
+        self.send(room, conn, p.encode({"type": "photos", "keys": keys}))
 
     async def _send_track(self, room: Room, conn: Conn, name: str) -> None:
         data = await self._track(name)
@@ -587,6 +601,7 @@ def _renew(room: Room) -> bool:
 
 
 PHOTO_PX = 512
+MAX_LISTED = 200  # photo keys in one listing
 
 
 def _thumbnail(data: bytes) -> bytes | None:
