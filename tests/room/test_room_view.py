@@ -231,7 +231,8 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     for hz in (220, 440):  # the authored line, ben's voice
         assert spectrum[(freqs > hz - 10) & (freqs < hz + 10)].max() > 20 * floor, hz
     assert len(from_anna) >= 10 and dominant_hz(from_anna) == pytest.approx(660, abs=15)  # anna spoke from the headset
-    assert mic_released  # leaving stopped her microphone
+    assert mic_released  # leaving stopped her microphone...
+    assert xr_room.voices[1].streams == {} and xr_room.audio.voice is None  # ...ben's voice and the line at once
     assert seen is not None and seen[:3] == pytest.approx((head.x, head.y, head.z), abs=1e-3)
     assert seen[:3] == pytest.approx(spec.camera_pos, abs=0.05)  # seated where the desktop camera sits
     assert len(candles) == 1 and candles[0].lit  # the trigger lit one where the ray met the floor; ben sees it
