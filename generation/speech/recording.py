@@ -194,12 +194,12 @@ def measure_lead(prior_ckpt: dict, clips) -> float:
     return float(round(leads[2:-2][int(np.argmax(smooth[2:-2]))], 3))
 
 
-def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> dict:
+def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None, seed: int = 0) -> dict:
     """Measure the person's mouth lead on her own clips, then adapt the prior to her."""
     lead = measure_lead(prior_ckpt, clips)
     x = np.concatenate([audio_model.windows(m, t + lead) for m, t, _ in clips])
     y = np.concatenate([y for _, _, y in clips])
-    return audio_model.train(x, y, steps=steps, progress=progress, init=prior_ckpt, prior=prior_pairs,
+    return audio_model.train(x, y, steps=steps, seed=seed, progress=progress, init=prior_ckpt, prior=prior_pairs,
                              prior_share=0.5, lr=5e-4, lead_s=lead)
 
 
@@ -219,11 +219,12 @@ def _split_last(clips, share: float) -> tuple[list, list]:
 
 
 def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int = 1500,
-                        prior_sentences=None) -> dict:
+                        prior_sentences=None, seed: int = 0) -> dict:
     """Prior from synthesised speech, then adaptation to the subject's talking videos.
 
     The last 20% of her frames are held out to report the jaw correlation at zero lag;
-    the stored model is then adapted on all of them."""
+    the stored model is then adapted on all of them. `seed` draws the adaptation's batches
+    (the prior is the same every run)."""
     from . import lipsync_prior
 
     videos = talking_videos(vault, progress)
@@ -233,12 +234,12 @@ def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int
     prior_ckpt, prior_pairs = lipsync_prior.train_prior(
         prior_steps, sentences=prior_sentences or lipsync_prior.SENTENCES, progress=progress)
     fit, held = _split_last(clips, 0.2)
-    ckpt = _adapt(prior_ckpt, prior_pairs, fit, steps)
+    ckpt = _adapt(prior_ckpt, prior_pairs, fit, steps, seed=seed)
     pred = np.concatenate([audio_model.predict_windows(ckpt, audio_model.windows(m, t + float(ckpt["lead_s"])))[:, jaw]
                            for m, t, _ in held])
     real = np.concatenate([y[:, jaw] for _, _, y in held])
     corr = float(np.corrcoef(pred, real)[0, 1]) if real.std() > 1e-6 and pred.std() > 1e-9 else float("nan")
-    ckpt = _adapt(prior_ckpt, prior_pairs, clips, steps, progress)
+    ckpt = _adapt(prior_ckpt, prior_pairs, clips, steps, progress, seed=seed)
     import torch
 
     ckpt["heldout_jaw_corr"] = torch.tensor(corr)
