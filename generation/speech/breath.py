@@ -24,14 +24,17 @@ DEFAULT_OPENING = 0.2  # jaw code of a breathing mouth when the person's own is 
 
 
 def pauses(audio: np.ndarray, sr: int, min_s: float = MIN_PAUSE_S) -> list[tuple[float, float]]:
-    """(start, end) seconds of every silence at least `min_s` long."""
+    """(start, end) seconds of every silence at least `min_s` long between two stretches of sound.
+
+    Silence before the first sound and after the last is no pause between phrases: the
+    mouth there is left at rest."""
     env = sync.envelope(np.asarray(audio, np.float32), sr, rate=RATE, win_s=0.03)
     if len(env) == 0 or env.max() <= 0:
-        return [(0.0, len(audio) / sr)] if len(audio) / sr >= min_s else []
+        return []
     quiet = env < QUIET * np.percentile(env, 95)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
-    spans = [(a / RATE, b / RATE) for a, b in zip(edges[::2], edges[1::2])]
-    return [(a, b) for a, b in spans if b - a >= min_s]
+    spans = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if a > 0 and b < len(env)]
+    return [(a / RATE, b / RATE) for a, b in spans if (b - a) / RATE >= min_s]
 
 
 def weight(times: np.ndarray, spans: list[tuple[float, float]], ramp_s: float = RAMP_S) -> np.ndarray:

@@ -24,8 +24,11 @@ def test_only_long_silences_are_breath_pauses():
     # the silence runs 1.0-1.8 s; the syllables' own quiet tails widen it by at most one syllable half
     assert span[0] == pytest.approx(1.0, abs=0.13) and span[1] == pytest.approx(1.8, abs=0.02)
     assert breath.pauses(two_phrases(0.25), SR) == []  # an articulation gap, not a breath
-    assert breath.pauses(np.zeros(SR, np.float32), SR) == [(0.0, 1.0)]
-    assert breath.pauses(np.zeros(SR // 4, np.float32), SR) == []
+    assert breath.pauses(np.zeros(SR, np.float32), SR) == []
+    # silence before the first phrase and after the last is rest, not a breath between phrases
+    speech, _ = syllables(SR, 1.0)
+    quiet = np.zeros(SR, np.float32)
+    assert breath.pauses(np.concatenate([quiet, speech, quiet]), SR) == []
 
 
 def test_the_lips_part_inside_a_pause_and_ease_back_at_its_edges():
