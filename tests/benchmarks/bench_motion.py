@@ -120,7 +120,7 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     split = motion_clip.split(work / "clip")
     os.environ["MEMORIAL_HOME"] = str(home)
     if lipsync_only:
-        lipsync(home, open_vault("her", PASS, "anna"), split, lipsync_runs)
+        lipsync(home, split, lipsync_runs)
         return
     (work / "consent.toml").write_text(consent_toml())
     cli(home, "subject", "create", "her", "--consent", str(work / "consent.toml"), "--owner", "anna")
@@ -131,9 +131,8 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     cli(home, *train_args, *(["--steps", str(steps)] if steps else []))
     train_s = time.perf_counter() - t0
     print(f"train (cpu-demo, 128²): {train_s:.0f} s wall (incl. start-up)")
-    vault = open_vault("her", PASS, "anna")
-    lipsync(home, vault, split, lipsync_runs)  # leaves the seed-0 model and its 'heldout' track for measure()
-    measure(vault, split)
+    lipsync(home, split, lipsync_runs)  # leaves the seed-0 model and its 'heldout' track for measure()
+    measure(open_vault("her", PASS, "anna"), split)
 
 
 def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", track_name: str = "heldout") -> None:
@@ -220,13 +219,14 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
           f"{np.abs(np.diff(real_uv, axis=0)).mean():.2f} / {np.abs(np.diff(real_uv, n=2, axis=0)).mean():.2f})")
 
 
-def lipsync(home: Path, vault, split: motion_clip.SplitClip, runs: int) -> None:
+def lipsync(home: Path, split: motion_clip.SplitClip, runs: int) -> None:
     """lipsync train (seeds 1..runs-1, then 0, which stays stored) + say --audio her held-out voice,
     each through the CLI; her real held-out jaw against each replay, the median, and the fallback."""
     from generation.speech import audio_io, breath, recording
     from generation.speech.track import load as load_track
+    from generation.vault import open_vault
 
-    real_t, real_jaw, gap, jaw_alone = heldout_jaw(vault, split)
+    real_t, real_jaw, gap, jaw_alone = heldout_jaw(open_vault("her", PASS, "anna"), split)
     print(f"her held-out jaw (the reference): tracked landmarks vs each frame's own detection r = "
           f"{np.corrcoef(real_jaw, jaw_alone)[0, 1]:.3f} (its measurement noise)")
     audio, sr = audio_io.decode(split.heldout_wav.read_bytes(), "held-out voice")
@@ -237,7 +237,7 @@ def lipsync(home: Path, vault, split: motion_clip.SplitClip, runs: int) -> None:
         lip = cli(home, "lipsync", "train", "her", "--member", "anna", "--seed", str(seed)).strip().splitlines()[-1]
         lip_s = time.perf_counter() - t0
         cli(home, "say", "her", "--audio", str(split.heldout_wav), "--name", "heldout", "--replace", "--member", "anna")
-        track = load_track(vault, "heldout")
+        track = load_track(open_vault("her", PASS, "anna"), "heldout")  # opened after the CLI wrote it
         figures.append(jaw_figures(track, real_t, real_jaw, gap, pause))
         print(f"lipsync train --seed {seed}: {lip_s:.0f} s wall: {lip}")
         print(f"  own voice -> jaw ({track.meta.get('mouth')}): {figures[-1][2]}")
