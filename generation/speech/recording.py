@@ -2,7 +2,8 @@
 
 Replaying a recording needs Action.USE_VOICE (voice consent). The mouth comes from the
 subject's trained audio -> expression model when the vault has one, else from the
-signal-based fallback; idle life is layered underneath either way.
+signal-based fallback; idle life is layered underneath either way. In the long silences
+between phrases the lips part for breath (breath.py), which no sound can tell.
 """
 
 from __future__ import annotations
