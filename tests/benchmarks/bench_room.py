@@ -2,7 +2,7 @@
 (8 members each, 20 Hz, one server process on loopback), then the scaled-out run with a kill
 when a redis-server is on the PATH. Each point is the median of REPEATS runs.
 
-Run: python -m tests.benchmarks.bench_room
+Run: python -m tests.benchmarks.bench_room            (--scaled: only the Redis run with a kill)
 Targets (2 cores): 50 rooms x 8 at p99 <= 50 ms, 0 lost; scaled out: rooms back <= 3 s; <= 3 KB/s up per user.
 The machine may be shared: the load average is printed with each point. CPU is the server's (% of
 one core), us/pose its CPU per pose frame received (fan-out included), members the simulated
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 
 import numpy as np
@@ -37,15 +38,17 @@ def _point(rooms: int, **kw) -> str:
     return (f"{rooms:>5} {p50:>8.1f} {p99:>8.1f} {sum(r.lost for r in runs):>5} {cpu * 100:>6.0f}% {per_pose:>7.0f}"
             f" {med([r.members_cpu for r in runs]) * 100:>7.0f}%"
             f" {med([r.upload_bps for r in runs]) / 1000:>8.2f} {med(back) if back else float('nan'):>8.2f}"
-            f"   load {os.getloadavg()[0]:.1f}")
+            f"   load {os.getloadavg()[0]:.1f}" + (f"   back each run: {', '.join(f'{b:.2f}' for b in back)}" if back else ""))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    scaled_only = "--scaled" in (sys.argv[1:] if argv is None else argv)  # only the Redis run with a kill
     header = (f"{'rooms':>5} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'CPU':>7} {'us/pose':>7} {'members':>8}"
               f" {'up KB/s':>8} {'back s':>8}")
-    print(f"one process, {CLIENTS} members per room, {SECONDS:.0f} s, median of {REPEATS}\n{header}", flush=True)
-    for rooms in ROOMS:
-        print(_point(rooms), flush=True)
+    if not scaled_only:
+        print(f"one process, {CLIENTS} members per room, {SECONDS:.0f} s, median of {REPEATS}\n{header}", flush=True)
+        for rooms in ROOMS:
+            print(_point(rooms), flush=True)
     with tempfile.TemporaryDirectory() as folder:
         redis = start_redis(folder)
         if redis is None:

@@ -72,7 +72,7 @@ def test_stopping_the_track_releases_the_device():
 
 
 def test_no_microphone_is_one_line_and_the_member_listens_only(monkeypatch):
-    import vr_app.room.microphone as microphone
+    from vr_app.room import microphone
     from vr_app.room.join import microphone_for
 
     with pytest.raises(microphone.MicrophoneUnavailable) as info:
@@ -130,8 +130,8 @@ def test_a_member_speaks_to_every_peer_and_leaving_stops_the_microphone(room_vau
             captured, got = source.t, {m: len(h) for m, h in heard.items()}
             await asyncio.sleep(1.0)
             frames = (source.t - captured) / 960
-            for m in heard:  # a track read by both peers directly would give each about half
-                assert len(heard[m]) - got[m] >= 0.8 * frames, (m, len(heard[m]) - got[m], frames)
+            for m, chunks in heard.items():  # a track read by both peers directly would give each about half
+                assert len(chunks) - got[m] >= 0.8 * frames, (m, len(chunks) - got[m], frames)
 
             await voices["ben"].close()
             assert source.closed and voices["ben"].microphone.readyState == "ended"

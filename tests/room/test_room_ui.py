@@ -7,7 +7,6 @@ import asyncio
 import io
 
 import numpy as np
-import pytest
 
 from tests.room.conftest import BackgroundRoom, join, url
 from tests.room.test_room_view import likeness_vault  # noqa: F401  (the fixture)
@@ -17,7 +16,7 @@ def _near(frame: np.ndarray, rgb: tuple[float, ...], tol: int = 30) -> np.ndarra
     return (np.abs(frame[..., :3].astype(int) - (np.array(rgb[:3]) * 255).astype(int)) <= tol).all(axis=-1)
 
 
-def test_a_member_writes_a_note_and_places_a_vault_photo_from_the_window(likeness_vault, tmp_path):
+def test_a_member_writes_a_note_and_places_a_vault_photo_from_the_window(likeness_vault, tmp_path):  # noqa: F811
     from PIL import Image
 
     from scenes.spec import load as load_spec
@@ -95,9 +94,12 @@ def test_a_member_writes_a_note_and_places_a_vault_photo_from_the_window(likenes
     yellow = (seen[..., 0] > 180) & (seen[..., 1] > 150) & (seen[..., 2] < 90)
     blue = (seen[..., 2] > 160) & (seen[..., 0] < 90)
     assert yellow.sum() > 30 and blue.sum() > 30  # the photo hangs where anna placed it, in ben's view
-    light = lambda f: (f[..., :3].min(axis=-1) > 120) & (np.ptp(f[..., :3].astype(int), axis=-1) < 90)  # noqa: E731
-    card = light(seen) & ~light(empty)  # pale and unsaturated where the empty room had none: the note card
-    assert card.sum() > 300 and light(empty).sum() > 0
+    card = _pale(seen) & ~_pale(empty)  # pale and unsaturated where the empty room had none: the note card
+    assert card.sum() > 300 and _pale(empty).sum() > 0
+
+
+def _pale(frame: np.ndarray) -> np.ndarray:
+    return (frame[..., :3].min(axis=-1) > 120) & (np.ptp(frame[..., :3].astype(int), axis=-1) < 90)
 
 
 def _bens_view(ben, spec) -> np.ndarray:

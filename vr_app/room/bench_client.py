@@ -72,7 +72,7 @@ class LeanMember(asyncio.Protocol):
         self.next_heartbeat = time.time() + HEARTBEAT_S
 
     @classmethod
-    async def connect(cls, url: str, member: str, room: str, invite: str, timeout: float = 30.0) -> "LeanMember":
+    async def connect(cls, url: str, member: str, room: str, invite: str, timeout: float = 30.0) -> LeanMember:
         """Join like RoomClient.connect; RoomError (with the holder's `url` for RoomBusy) when refused."""
         parts = urlsplit(url)
         if parts.scheme != "ws":
@@ -91,7 +91,7 @@ class LeanMember(asyncio.Protocol):
             self._first = loop.create_future()
             self._send(OP_TEXT, json.dumps(join).encode())
             welcome = await asyncio.wait_for(self._first, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.transport.abort()
             raise RoomError("timeout", "the room server did not answer the join in time") from None
         if welcome.get("type") == "error":

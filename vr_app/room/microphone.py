@@ -128,6 +128,6 @@ class MicrophoneTrack:
         return Track()
 
 
-def open_microphone(device: str = "default") -> "MicrophoneTrack":
+def open_microphone(device: str = "default"):
     """The system microphone as a track; MicrophoneUnavailable (one line) when there is none."""
     return MicrophoneTrack(AlsaSource(device))

@@ -6,7 +6,7 @@ needs no ShowBase globals and draws the same in a window and offscreen.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from panda3d.core import NodePath, PGEntry, PGFrameStyle, TextNode
 
