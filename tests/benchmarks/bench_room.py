@@ -2,7 +2,8 @@
 (8 members each, 20 Hz, one server process on loopback), then the scaled-out run with a kill
 when a redis-server is on the PATH. Each point is the median of REPEATS runs.
 
-Run: python -m tests.benchmarks.bench_room            (--scaled: only the Redis run with a kill)
+Run: python -m tests.benchmarks.bench_room
+     (--scaled: only the Redis run with a kill; --rooms 50 or --rooms 35,50: only those one-process points)
 Targets (2 cores): 50 rooms x 8 at p99 <= 50 ms, 0 lost; scaled out: rooms back <= 3 s; <= 3 KB/s up per user.
 The machine may be shared: the load average and the CPU pressure (Linux PSI: the share of time
 some task waited for a CPU, over the point's runs) are printed with each point. CPU is the server's (% of
@@ -59,13 +60,17 @@ def _point(rooms: int, **kw) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    scaled_only = "--scaled" in (sys.argv[1:] if argv is None else argv)  # only the Redis run with a kill
+    args = sys.argv[1:] if argv is None else argv
+    scaled_only = "--scaled" in args  # only the Redis run with a kill
+    rooms_only = [int(n) for n in args[args.index("--rooms") + 1].split(",")] if "--rooms" in args else None
     header = (f"{'rooms':>5} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'CPU':>7} {'us/pose':>7} {'members':>8}"
               f" {'up KB/s':>8} {'back s':>8}")
     if not scaled_only:
         print(f"one process, {CLIENTS} members per room, {SECONDS:.0f} s, median of {REPEATS}\n{header}", flush=True)
-        for rooms in ROOMS:
+        for rooms in rooms_only or ROOMS:
             print(_point(rooms), flush=True)
+    if rooms_only:
+        return
     with tempfile.TemporaryDirectory() as folder:
         redis = start_redis(folder)
         if redis is None:
