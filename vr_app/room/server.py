@@ -376,6 +376,8 @@ class RoomServer:
             except Exception as exc:
                 outcomes = [exc if isinstance(exc, MemorialError) else MemorialError(f"vault: {exc}")] * len(batch)
         for (_, fut), outcome in zip(batch, outcomes):
+            if fut.done():
+                continue  # that join was given up (its client went away) while the vault was read
             if isinstance(outcome, Exception):
                 fut.set_exception(outcome)
             else:
