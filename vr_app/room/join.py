@@ -225,7 +225,7 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
         pass
     finally:
         if voices is not None:
-            voices[1].close()
+            voices[1].close()  # first: a frame still arriving while the mesh closes is not played
             loop.run_until_complete(voices[0].close())
         if audio is not None:
             audio.close()  # leaving stops every sound at once
@@ -289,7 +289,7 @@ class XrRoom(XrSceneDefaults):
     def close(self) -> None:
         """Leaving stops every voice and sound at once, then the connection."""
         if self.voices is not None:
-            self.voices[1].close()
+            self.voices[1].close()  # first: a frame still arriving while the mesh closes is not played
             self.session.loop.run_until_complete(self.voices[0].close())
         if self.audio is not None:
             self.audio.close()
