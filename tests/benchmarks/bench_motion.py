@@ -133,7 +133,7 @@ def run(work: Path, steps: int | None, from_fit: bool = False) -> None:
     t0 = time.perf_counter()
     lip = cli(home, "lipsync", "train", "her", "--member", "anna").strip().splitlines()[-1]
     lip_s = time.perf_counter() - t0
-    cli(home, "say", "her", "--audio", str(split.heldout_wav), "--name", "heldout", "--member", "anna")
+    cli(home, "say", "her", "--audio", str(split.heldout_wav), "--name", "heldout", "--member", "anna", "--replace")
 
     print(f"train (cpu-demo, 128²): {train_s:.0f} s wall (incl. start-up); lipsync train {lip_s:.0f} s: {lip}")
     os.environ["MEMORIAL_HOME"] = str(home)
