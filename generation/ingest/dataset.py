@@ -34,6 +34,7 @@ class FitConfig:
     album_size: int = 24  # synthetic renders in single-photo mode
     seed: int = 0
     register: bool = True  # resample each real unwrap onto the shared reference (generation.face.register)
+    dense_video_frames: int = 300  # per stored video, frames ingest skipped that join the texture data (0 = none)
 
 
 def _gather(vault) -> list[tuple[str, Sample]]:
@@ -157,14 +158,23 @@ def fit_subject(vault, single_photo: bool | None = None, progress: bool = True,
         album = _album(vault, best, geometry.head, cfg, progress)
         samples = samples + album
         geometry = _fit_geometry(samples)
-    ds = build_dataset(samples, geometry, cfg, progress)
+    dense = []
+    if not use_album and cfg.dense_video_frames > 0:
+        from tqdm import tqdm
+
+        from .dense import dense_samples
+
+        with tqdm(desc="video frames", unit="frame", disable=not progress, leave=False) as bar:
+            dense = dense_samples(vault, {sid for sid, _ in samples}, cfg.dense_video_frames, bar)
+    ds = build_dataset(samples + dense, geometry, cfg, progress)
     head = geometry.head
     meta = summary_meta(ds)
     meta["single_photo"] = use_album
     if use_album:
         meta["album"] = {"rendered": cfg.album_size, "kept": len(album)}
     meta["config"] = asdict(cfg)
-    meta["registered"] = bool(cfg.register)  # a later frame is compared after `face.register.register` too
+    meta["registered"] = bool(cfg.register)
+    meta["dense_frames"] = len(dense)  # video frames added for the texture only (not for the head's fit)  # a later frame is compared after `face.register.register` too
     head_bytes = head.to_bytes()
     meta["head_sha256"] = hashlib.sha256(head_bytes).hexdigest()  # the head this dataset's UVs belong to
     vault.put(KEYS["head"], head_bytes, kind="head", meta={"vertices": int(len(head.vertices)),
