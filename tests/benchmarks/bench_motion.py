@@ -103,6 +103,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
     ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    ap.add_argument("--register", action="store_true", help="subject fit --register-texture (see its help)")
     ap.add_argument("--from-fit", action="store_true",
                     help="with --keep: reuse its subject and ingest, start again at `subject fit`")
     args = ap.parse_args()
@@ -112,10 +113,10 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} (other work slows every time figure)")
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
-        run(work, args.steps, from_fit=args.from_fit and args.keep is not None)
+        run(work, args.steps, from_fit=args.from_fit and args.keep is not None, register=args.register)
 
 
-def run(work: Path, steps: int | None, from_fit: bool = False) -> None:
+def run(work: Path, steps: int | None, from_fit: bool = False, register: bool = False) -> None:
     from generation.vault import open_vault
     from tests.conftest import consent_toml
 
@@ -125,7 +126,7 @@ def run(work: Path, steps: int | None, from_fit: bool = False) -> None:
         (work / "consent.toml").write_text(consent_toml())
         cli(home, "subject", "create", "her", "--consent", str(work / "consent.toml"), "--owner", "anna")
         cli(home, "ingest", "her", str(split.train_mp4), "--member", "anna")
-    cli(home, "subject", "fit", "her", "--member", "anna")
+    cli(home, "subject", "fit", "her", "--member", "anna", *(["--register-texture"] if register else []))
     t0 = time.perf_counter()
     train_args = ["train", "her", "--preset", "cpu-demo", "--member", "anna", "--no-progress"]
     cli(home, *train_args, *(["--steps", str(steps)] if steps else []))

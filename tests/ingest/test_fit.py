@@ -158,9 +158,12 @@ def test_the_room_and_speech_read_the_profile_not_the_dataset(rose, monkeypatch)
     assert frames > 0 and len(pairs) == 1
 
 
-def test_fit_adds_the_videos_skipped_frames_of_the_subjects_track_only(make_subject, media_dir):
+def test_fit_adds_the_videos_skipped_frames_of_the_subjects_track_only(make_subject, media_dir, monkeypatch):
     """talk.mp4: 50 frames of Hopper, then a cut to 25 of the astronaut (someone else)."""
+    from generation.ingest import dense
     from generation.ingest.dataset import FitConfig
+
+    monkeypatch.setattr(dense, "TRACK_S", 10.0)  # time alone would let the astronaut in: the shot must not
 
     vault = make_subject("rose")
     ingest_paths(vault, [media_dir / "hopper.jpg", media_dir / "talk.mp4"], progress=False)
@@ -172,5 +175,9 @@ def test_fit_adds_the_videos_skipped_frames_of_the_subjects_track_only(make_subj
     assert vault.info(KEYS["dataset"]).meta["dense_frames"] == len(added) >= 20
     assert max(added) < 50  # never a frame of the astronaut's shot
     assert len(dense) == len(set(dense))  # no frame twice
-    lean, _ = fit_subject(vault, single_photo=False, progress=False, config=FitConfig(dense_video_frames=0))
+    lean, _ = fit_subject(vault, single_photo=False, progress=False,
+                          config=FitConfig(dense_video_frames=0, register=True))
     assert len(lean) == len(ds) - len(added)
+    meta = vault.info(KEYS["dataset"]).meta
+    assert meta["registered"] and meta["dense_frames"] == 0 and not ds.synthetic.any()
+    assert np.all(lean.uv[lean.mask == 0] == 0) and (lean.mask > 0).mean() > 0.2
