@@ -32,10 +32,10 @@ def _scene(size, backend, name="garden", inputs=None):
     r.buffer.set_clear_color((*spec.background, 1))
     if inputs is None:
         seq = make_frames(30)
-        head, texture = make_head(5), TextureStream(seq.frames, seq.fps)
+        head, texture, bust = make_head(5), TextureStream(seq.frames, seq.fps), None
     else:
-        head, texture = inputs.head, inputs.texture
-    sc = MemorialScene(r.stage, spec, head, texture, make_track(1.0), intro_s=0)
+        head, texture, bust = inputs.head, inputs.texture, inputs.bust
+    sc = MemorialScene(r.stage, spec, head, texture, make_track(1.0), intro_s=0, bust=bust)
     return r, sc
 
 
