@@ -12,6 +12,8 @@ square, the skull and neck a strip at the bottom, the mouth interior a disk in t
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from assets import landmarks as L
@@ -322,6 +324,12 @@ def _linear_codes(shape: np.ndarray, cal: Calibration) -> np.ndarray:
     return (raw_measures(shape.astype(np.float32)).astype(np.float64) - cal.neutral) / cal.range
 
 
+def _moved_by(k: float, offset: np.ndarray, shape: np.ndarray, cal: Calibration, base: np.ndarray,
+              parts: list[int], target: float) -> float:
+    """How far k x target of one control's shape offset [478,3] moves its measure(s) from base."""
+    return float(min((_linear_codes(shape + k * target * offset, cal) - base)[parts]))
+
+
 _PARTS = {"mouth_funnel": ("mouth_pucker", "mouth_funnel")}  # read as min(narrowing, parting): both must move
 
 
@@ -344,22 +352,20 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     for i, ctl in enumerate(expression.SEMANTIC):
         target = 0.8 * ctl.high if ctl.low == 0 else 0.5
         parts = [names.index(n) for n in _PARTS.get(ctl.name, (ctl.name,))]
+        moves = partial(_moved_by, shape=shape, cal=cal, base=base, parts=parts, target=target)
 
-        def moves(k):
-            return min((_linear_codes(shape + k * target * offsets[i], cal) - base)[parts])
-
-        if moves(3.0) < target and ctl.name in generic:
+        if moves(3.0, offsets[i]) < target and ctl.name in generic:
             offsets[i] = generic[ctl.name] * float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
             notes[ctl.name] = "; the fitted shape did not move its measure enough, generic used"
         lo, hi = 0.25, 3.0  # bisection on the scale: the measure grows with it
-        if moves(hi) < target:
+        if moves(hi, offsets[i]) < target:
             k = hi
-        elif moves(lo) > target:
+        elif moves(lo, offsets[i]) > target:
             k = lo
         else:
             for _ in range(14):
                 mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if moves(mid) < target else (lo, mid)
+                lo, hi = (mid, hi) if moves(mid, offsets[i]) < target else (lo, mid)
             k = 0.5 * (lo + hi)
         offsets[i] *= k
         if abs(k - 1) > 0.05:
