@@ -20,9 +20,11 @@ from scenes.geom import MeshGeom, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
+from .eyes import IRIS_RADIUS_M, eye_texture, eyeball
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
 IRIS = {"l": L.EYE_L["iris"], "r": L.EYE_R["iris"]}
+IRIS_RING = {"l": L.EYE_L["iris_ring"], "r": L.EYE_R["iris_ring"]}
 MOUTH = (L.LIP_UPPER_INNER, L.LIP_LOWER_INNER)
 GAZE_DEGREES = 30.0
 GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
@@ -70,20 +72,6 @@ def cut_eye_holes(head: HeadModel, openings: dict[str, dict]) -> np.ndarray:
         front = centroids[:, 2] > ring[:, 2].min() - 0.01  # ignore the back of the head
         keep &= ~(front & _inside(centroids[:, :2], ring[:, :2]))
     return faces[keep]
-
-
-def _eyeball(name: str, radius: float, iris_rgb: np.ndarray) -> NodePath:
-    """A sphere looking down -Y (its local forward) with pupil, iris and sclera as vertex colours."""
-    sphere = trimesh.creation.uv_sphere(radius=radius, count=(24, 32))
-    v = np.asarray(sphere.vertices, dtype=np.float32)
-    angle = np.arccos(np.clip(-v[:, 1] / radius, -1, 1))  # 0 at the front pole
-    sclera = np.array([0.93, 0.91, 0.88], np.float32)
-    iris = np.clip(iris_rgb.astype(np.float32) / 255.0, 0.08, 0.7)
-    colors = np.where(angle[:, None] < 0.20, np.array([0.02, 0.02, 0.02], np.float32),
-                      np.where(angle[:, None] < 0.50, iris[None], sclera[None]))
-    geom = MeshGeom(name, v, sphere.faces, colors=np.c_[colors, np.ones(len(v), np.float32)],
-                    normals=np.asarray(sphere.vertex_normals, dtype=np.float32))
-    return NodePath(geom.node)
 
 
 def _sample(texture: np.ndarray, uv: np.ndarray, radius: int = 3) -> np.ndarray:
@@ -153,10 +141,10 @@ class HeadRig:
 
         self.eyes: dict[str, NodePath] = {}
         fitted_eyes = head.meta.get("eyes", {})
+        eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         for side, eye in self.openings.items():
             r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
-            iris_uv = head.uvs[head.landmark_vertices[IRIS[side]]]
-            ball = _eyeball(f"eye_{side}", r, _sample(first, iris_uv, 2))
+            ball = eyeball(f"eye_{side}", r, self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {})))
             anchor = self.pivot.attach_new_node(f"eye-{side}")
             # The eyeball's front sits just behind the lid ring, so closed lids always cover it.
             centre = eye["iris"].copy()
@@ -177,6 +165,14 @@ class HeadRig:
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
+
+    def _eye_texture(self, face: np.ndarray, side: str, eye: dict, radius: float, fitted: dict) -> np.ndarray:
+        """The person's own eye from the face texture, for the eyeball of `side`."""
+        lv = self.head.landmark_vertices
+        ids = np.concatenate([eye["ring"], lv[[IRIS[side], *IRIS_RING[side]]]])
+        xy = self.head.vertices[:, :2]
+        return eye_texture(face, xy[ids], self.head.uvs[ids], xy[eye["ring"]], eye["iris"][:2], eye["iris"][:2],
+                           radius, float(fitted.get("iris_radius", IRIS_RADIUS_M)))
 
     def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
         """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
