@@ -15,6 +15,7 @@ from assets.artifacts import BustModel
 from scenes.geom import MeshGeom
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
+EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
@@ -149,8 +150,13 @@ class DetailedStream:
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         frame = self.stream.at(t)  # [h,h,3] uint8
-        # Texels the generator left black (never seen in its training data) come from the base too.
-        present = np.minimum(frame.max(axis=-1).astype(np.float32) * (1.0 / BLACK_LEVEL), 1.0)
+        # Texels the generator left black (never seen in its training data) come from the base too,
+        # and so does a rim of a few texels along their edge (filtering mixed black into it), with a
+        # soft change-over: no line where the generator's face ends.
+        sigma = max(1.0, EDGE_SOFT * frame.shape[0])
+        k = 2 * int(np.ceil(2 * sigma)) + 1  # the blurred weight reaches ~0 at the empty region's edge
+        present = cv2.erode((frame.max(axis=-1) > BLACK_LEVEL).astype(np.uint8), np.ones((k, k), np.uint8))
+        present = cv2.GaussianBlur(present.astype(np.float32), (0, 0), sigma)
         if frame.shape[0] != self.size:
             frame = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
             present = cv2.resize(present, (self.size, self.size), interpolation=cv2.INTER_LINEAR)

@@ -16,6 +16,7 @@ from panda3d.core import Material, NodePath
 from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
+from assets.mesh import vertex_normals
 from scenes.geom import MeshGeom, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
@@ -90,6 +91,18 @@ def skin_tone(head: HeadModel, texture: np.ndarray) -> np.ndarray:
     return np.median(samples, axis=0)
 
 
+def seam_weld(head: HeadModel) -> np.ndarray:
+    """For each vertex [V], the first vertex at its position: the UV layout's copies (face oval and
+    skull, the crown's seam) share one normal, so the light shows no line where the islands meet.
+    The mouth pocket's rim keeps its own: the lips' edge turns into the mouth there."""
+    _, first, inverse = np.unique(np.round(head.vertices, 7), axis=0, return_index=True, return_inverse=True)
+    weld = first[inverse.reshape(-1)]
+    pocket = head.meta.get("layout", {}).get("mouth_pocket")
+    if pocket:
+        weld[pocket[0]:pocket[1]] = np.arange(pocket[0], pocket[1])
+    return weld
+
+
 def rig_origin(head: HeadModel, openings: dict | None = None) -> np.ndarray:
     """Head coordinates of the rig's root: the midpoint between the eyes, [3]."""
     openings = eye_openings(head) if openings is None else openings
@@ -130,6 +143,8 @@ class HeadRig:
         self._shapes = to_panda(head.blendshapes)  # [E,V,3]
         faces = cut_eye_holes(head, self.openings)
         self.mesh = MeshGeom("head", self._base, faces, uvs=head.uvs, dynamic=True)
+        self._weld = seam_weld(head)
+        self._weld_faces = self._weld[faces]
         self.head_np = self.pivot.attach_new_node(self.mesh.node)
         self.texture = make_texture(first, "face", mipmap=False)
         self.head_np.set_texture(self.texture)
@@ -210,7 +225,8 @@ class HeadRig:
         if self._code is not None and np.array_equal(code, self._code):
             return
         self._code = code.copy()
-        self.mesh.update_vertices(self._base + np.tensordot(code, self._shapes, axes=1))
+        verts = self._base + np.tensordot(code, self._shapes, axes=1)
+        self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
