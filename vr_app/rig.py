@@ -22,6 +22,7 @@ from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
 from .eyes import IRIS_RADIUS_M, eye_texture, eyeball
+from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
 IRIS = {"l": L.EYE_L["iris"], "r": L.EYE_R["iris"]}
@@ -142,6 +143,9 @@ class HeadRig:
         self._base = to_panda(verts - self.neck_point)  # [V,3] relative to the pivot
         self._shapes = to_panda(head.blendshapes)  # [E,V,3]
         faces = cut_eye_holes(head, self.openings)
+        pocket = head.meta.get("layout", {}).get("mouth_pocket")
+        if pocket:  # the photo-textured pocket gives way to teeth, tongue and a cavity
+            faces = faces[~((faces >= pocket[0]) & (faces < pocket[1])).all(axis=1)]
         self.mesh = MeshGeom("head", self._base, faces, uvs=head.uvs, dynamic=True)
         self._weld = seam_weld(head)
         self._weld_faces = self._weld[faces]
@@ -168,6 +172,10 @@ class HeadRig:
             ball.reparent_to(anchor)
             self.eyes[side] = anchor
 
+        self.inside = None
+        if pocket:
+            face_only = faces[(faces < L.N_MESH).all(axis=1)]  # the face surface the cavity fastens to
+            self.inside = MouthInterior(head, self.pivot, self.origin + self.neck_point, face_only)
         mouth = head.vertices[head.landmark_vertices[list(MOUTH)]].mean(axis=0)
         self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
         self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
@@ -227,6 +235,8 @@ class HeadRig:
         self._code = code.copy()
         verts = self._base + np.tensordot(code, self._shapes, axes=1)
         self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
+        if self.inside is not None:
+            self.inside.update(verts)
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
