@@ -181,3 +181,25 @@ def test_in_a_group_photo_only_the_subject_is_lifted(faces, grace_head):
     x = project(shell["vertices"], shell["pose"], float(pair.shape[1]))[:, 0]
     assert x.max() < img.shape[1] + 10  # nothing of the person on the right (10 px margin)
     assert x.min() < 0.2 * img.shape[1] and x.max() > 0.8 * img.shape[1]  # her shoulders, both sides
+
+
+def test_background_beside_the_head_is_not_painted_onto_it(faces, grace_head):
+    """A bright green wall behind her: the plain unwrap puts it on the sides of the head (the skull
+    reaches past her outline in a frontal photo), the bust's face texture leaves it out."""
+    from generation.face.bust import detailed_face_texture
+    from generation.face.segment import segment_person
+    from generation.face.unwrap import unwrap, uv_raster
+
+    img, lm = faces["grace"]
+    wall = img.copy()
+    wall[segment_person(img) < 0.5] = (0, 255, 0)
+    used = uv_raster(grace_head, 512)[0] >= 0
+
+    def green(tex):
+        t = tex.astype(int)
+        return int(((t[..., 1] > t[..., 0] + 80) & (t[..., 1] > t[..., 2] + 80) & used).sum())
+
+    plain, _ = unwrap(wall, lm, grace_head, expression.neutral(), size=512)
+    tex, _ = detailed_face_texture([(wall, lm, 1.0)], grace_head, size=512)
+    assert green(plain) > 100, "the test's wall should reach the plain unwrap"  # 158 measured
+    assert green(tex) < 10, f"{green(tex)} green texels on the head"  # 0 measured
