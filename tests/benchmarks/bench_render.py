@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 def _scene(size, backend, name="garden", inputs=None):
-    """The room with the tests' ellipsoid head (20k triangles, streamed texture), or `inputs`' head."""
+    """The room with the tests' ellipsoid head (20k triangles, streamed texture), or `inputs`' head and bust."""
     from scenes.spec import load
     from tests.vr_app.heads import make_frames, make_head, make_track
     from vr_app.offscreen import OffscreenRenderer
@@ -35,7 +35,8 @@ def _scene(size, backend, name="garden", inputs=None):
         head, texture = make_head(5), TextureStream(seq.frames, seq.fps)
     else:
         head, texture = inputs.head, inputs.texture
-    sc = MemorialScene(r.stage, spec, head, texture, make_track(1.0), intro_s=0)
+    bust = getattr(inputs, "bust", None)  # the fitted subject as the room shows it: hair, body, eyes, mouth
+    sc = MemorialScene(r.stage, spec, head, texture, make_track(1.0), intro_s=0, bust=bust)
     return r, sc
 
 
