@@ -126,7 +126,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     fade = np.clip(cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5) / (EDGE_FADE * s), 0, 1)
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) / s
+    # The body goes on past the picture's bottom edge: its depth there is a straight body's, not the
+    # narrowing continuation's (else the picture's lower corners curve back, and a framed portrait's
+    # relief rounds off at its bottom corners).
+    body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
+    dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
     dist = np.minimum(dist, INFLATE_RADIUS)
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
