@@ -153,14 +153,16 @@ def lipsync() -> None:
 @lipsync.command("train")
 @click.argument("name")
 @click.option("--steps", default=400, show_default=True, help="Training steps.")
+@click.option("--seed", default=0, show_default=True, help="Draws the adaptation's batches; the same seed gives the same model.")
 @member_option
-def lipsync_train(name: str, steps: int, member: str | None) -> None:
+def lipsync_train(name: str, steps: int, seed: int, member: str | None) -> None:
     """Train the audio -> expression model on the subject's ingested talking videos.
 
     A speaker-independent prior is first made from speech synthesised here (about a minute),
     then adapted to every frame of the person's videos; a few seconds of them are enough
     (at least 60 frames). How far the person's mouth runs ahead of the sound is measured
-    on their own video and kept with the model.
+    on their own video and kept with the model, and so is how far their lips part when
+    they breathe between phrases.
 
     \b
     Example:
@@ -172,10 +174,11 @@ def lipsync_train(name: str, steps: int, member: str | None) -> None:
         vault.authorize(Action.USE_VOICE)
         from ..speech.recording import train_subject_model
 
-        figures = train_subject_model(vault, steps=steps, progress=_progress())
+        figures = train_subject_model(vault, steps=steps, progress=_progress(), seed=seed)
         click.echo(f"Trained on {figures['frames']} frames from {figures['videos']} video(s); "
                    f"held-out jaw correlation {figures['heldout_jaw_corr']:.2f}; "
-                   f"the mouth leads the sound by {figures['lead_ms']} ms.")
+                   f"the mouth leads the sound by {figures['lead_ms']} ms; "
+                   f"breathing opening {figures['breath_jaw']:.2f}.")
 
 
 

@@ -215,13 +215,14 @@ class Trainer:
     def load_state(self, ckpt: dict) -> None:
         t = ckpt["train"]
         self.G.load_state_dict(t["G"])
-        self.D.load_state_dict(t["D"])
         self.G_ema.load_state_dict(ckpt["G_ema"])
         try:
+            self.D.load_state_dict(t["D"])
             self.opt_G.load_state_dict(t["opt_G"])
             self.opt_D.load_state_dict(t["opt_D"])
-        except ValueError:  # written before the linear basis was solved in closed form
-            raise MemorialError("this checkpoint's optimiser state is from an older version; "
+        except (ValueError, RuntimeError):  # written before the linear basis was solved in closed
+            # form, or before D's levels became strided convolutions: its generator still works
+            raise MemorialError("this checkpoint's training state is from an older version; "
                                 "train again without --resume") from None
         self.step = int(ckpt["step"])
         self.lr_scale = float(t["lr_scale"])

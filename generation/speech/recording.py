@@ -2,7 +2,8 @@
 
 Replaying a recording needs Action.USE_VOICE (voice consent). The mouth comes from the
 subject's trained audio -> expression model when the vault has one, else from the
-signal-based fallback; idle life is layered underneath either way.
+signal-based fallback; idle life is layered underneath either way. In the long silences
+between phrases the lips part for breath (breath.py), which no sound can tell.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from assets import expression
 from assets import vault_door
 from assets.artifacts import KEYS
 from assets.errors import UsageError
-from . import audio_driven, audio_io, audio_model, track
+from . import audio_driven, audio_io, audio_model, breath, track
 from . import visemes as vz
 
 CHECKPOINT_KEY = KEYS["lipsync"]
@@ -65,10 +66,14 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
         ckpt = audio_model.from_bytes(vault.get(CHECKPOINT_KEY))
         mouth = audio_driven.smooth(audio_model.predict(ckpt, audio, sr, times), fps, tau_s=0.02)
         lead_ms = float(ckpt["lead_s"]) * 1000
+        opening = float(ckpt.get("breath_jaw", breath.DEFAULT_OPENING))
         method = f"subject's audio->expression model (mouth leads sound by {lead_ms:.0f} ms)"
     else:
         mouth = audio_driven.signal_mouth(audio, sr, fps, n)
+        opening = breath.DEFAULT_OPENING
         method = "signal (energy + spectral shape)"
+    jaw = vz.MOUTH.index("jaw_open")
+    mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening)
     return track.compose(fps, n, [], audio, sr, source="recording", mouth=mouth, seed=seed,
                          meta={"mouth": method, **checks})
 
@@ -146,11 +151,12 @@ def mouth_targets(landmarks: np.ndarray, calibration) -> np.ndarray:
     return y.astype(np.float32)
 
 
-def training_pairs(vault, progress=None) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+def training_pairs(vault, progress=None, videos: list[TalkingVideo] | None = None,
+                   ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
     """Per video: (normalised log-mel [F,40], frame times [T], mouth targets [T,6]); and the frame count."""
     from ..face import controls
 
-    videos = talking_videos(vault, progress)
+    videos = talking_videos(vault, progress) if videos is None else videos
     n = sum(len(v.times) for v in videos)
     if n < MIN_TRAIN_FRAMES:
         raise UsageError(f"the subject has {n} talking-video frames with audio; the audio model needs at "
@@ -189,12 +195,12 @@ def measure_lead(prior_ckpt: dict, clips) -> float:
     return float(round(leads[2:-2][int(np.argmax(smooth[2:-2]))], 3))
 
 
-def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None) -> dict:
+def _adapt(prior_ckpt: dict, prior_pairs, clips, steps: int, progress=None, seed: int = 0) -> dict:
     """Measure the person's mouth lead on her own clips, then adapt the prior to her."""
     lead = measure_lead(prior_ckpt, clips)
     x = np.concatenate([audio_model.windows(m, t + lead) for m, t, _ in clips])
     y = np.concatenate([y for _, _, y in clips])
-    return audio_model.train(x, y, steps=steps, progress=progress, init=prior_ckpt, prior=prior_pairs,
+    return audio_model.train(x, y, steps=steps, seed=seed, progress=progress, init=prior_ckpt, prior=prior_pairs,
                              prior_share=0.5, lr=5e-4, lead_s=lead)
 
 
@@ -214,29 +220,34 @@ def _split_last(clips, share: float) -> tuple[list, list]:
 
 
 def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int = 1500,
-                        prior_sentences=None) -> dict:
+                        prior_sentences=None, seed: int = 0) -> dict:
     """Prior from synthesised speech, then adaptation to the subject's talking videos.
 
     The last 20% of her frames are held out to report the jaw correlation at zero lag;
-    the stored model is then adapted on all of them."""
+    the stored model is then adapted on all of them. `seed` draws the adaptation's batches
+    (the prior is the same every run)."""
     from . import lipsync_prior
 
-    clips, n = training_pairs(vault, progress)
+    videos = talking_videos(vault, progress)
+    clips, n = training_pairs(vault, progress, videos)
+    jaw = list(vz.MOUTH).index("jaw_open")
+    opening = breath.opening_of([(y[:, jaw], v.times, v.audio, v.sample_rate) for v, (_, _, y) in zip(videos, clips)])
     prior_ckpt, prior_pairs = lipsync_prior.train_prior(
         prior_steps, sentences=prior_sentences or lipsync_prior.SENTENCES, progress=progress)
     fit, held = _split_last(clips, 0.2)
-    ckpt = _adapt(prior_ckpt, prior_pairs, fit, steps)
-    jaw = list(vz.MOUTH).index("jaw_open")
+    ckpt = _adapt(prior_ckpt, prior_pairs, fit, steps, seed=seed)
     pred = np.concatenate([audio_model.predict_windows(ckpt, audio_model.windows(m, t + float(ckpt["lead_s"])))[:, jaw]
                            for m, t, _ in held])
     real = np.concatenate([y[:, jaw] for _, _, y in held])
     corr = float(np.corrcoef(pred, real)[0, 1]) if real.std() > 1e-6 and pred.std() > 1e-9 else float("nan")
-    ckpt = _adapt(prior_ckpt, prior_pairs, clips, steps, progress)
+    ckpt = _adapt(prior_ckpt, prior_pairs, clips, steps, progress, seed=seed)
     import torch
 
     ckpt["heldout_jaw_corr"] = torch.tensor(corr)
+    ckpt["breath_jaw"] = torch.tensor(opening)
     lead_ms = round(float(ckpt["lead_s"]) * 1000)
     vault.put(CHECKPOINT_KEY, audio_model.to_bytes(ckpt), kind="lipsync",
               meta={"model": "audio2expr", "frames": n, "videos": len(clips), "lead_ms": lead_ms})
     vault.log("train_audio_model", frames=n, videos=len(clips), heldout_jaw_corr=round(corr, 3), lead_ms=lead_ms)
-    return {"frames": n, "videos": len(clips), "heldout_jaw_corr": corr, "lead_ms": lead_ms}
+    return {"frames": n, "videos": len(clips), "heldout_jaw_corr": corr, "lead_ms": lead_ms,
+            "breath_jaw": round(opening, 3)}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 def _scene(size, backend, name="garden", inputs=None):
-    """The room with the tests' ellipsoid head (20k triangles, streamed texture), or `inputs`' head and bust."""
+    """The room with the tests' ellipsoid head (20k triangles, streamed texture), or `inputs`' head."""
     from scenes.spec import load
     from tests.vr_app.heads import make_frames, make_head, make_track
     from vr_app.offscreen import OffscreenRenderer
@@ -32,10 +32,9 @@ def _scene(size, backend, name="garden", inputs=None):
     r.buffer.set_clear_color((*spec.background, 1))
     if inputs is None:
         seq = make_frames(30)
-        head, texture = make_head(5), TextureStream(seq.frames, seq.fps)
+        head, texture, bust = make_head(5), TextureStream(seq.frames, seq.fps), None
     else:
-        head, texture = inputs.head, inputs.texture
-    bust = getattr(inputs, "bust", None)  # the fitted subject as the room shows it: hair, body, eyes, mouth
+        head, texture, bust = inputs.head, inputs.texture, inputs.bust
     sc = MemorialScene(r.stage, spec, head, texture, make_track(1.0), intro_s=0, bust=bust)
     return r, sc
 

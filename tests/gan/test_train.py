@@ -5,6 +5,7 @@ import io
 import pytest
 import torch
 
+from assets import expression
 from assets.artifacts import KEYS
 from assets.errors import MemorialError
 from generation.gan import checkpoint, losses
@@ -72,6 +73,24 @@ def test_checkpoint_is_plain_tensors_and_refuses_foreign_ones(make_subject):
         checkpoint.from_bytes(checkpoint.to_bytes(ckpt), vault.vault_id)
     with pytest.raises(checkpoint.CheckpointError, match="not a generator checkpoint"):
         checkpoint.from_bytes(b"garbage", vault.vault_id)
+
+
+def test_resume_of_an_older_discriminator_is_refused_but_its_generator_still_loads(make_subject):
+    """A checkpoint written before D's levels became strided convolutions: resuming it would
+    crash deep in torch; it is refused with one line, and its G_ema still makes frames."""
+    vault = make_subject()
+    put_dataset(vault)
+    run(vault, 2)
+    ckpt = checkpoint.load(vault, "checkpoint/current")
+    old_d = {k: (v[..., :3, :3].contiguous() if v.ndim == 4 and v.shape[-1] == 4 else v)
+             for k, v in ckpt["train"]["D"].items()}  # the old 3x3 level kernels
+    assert old_d.keys() == ckpt["train"]["D"].keys() and any(v.shape[-1] == 3 for v in old_d.values())
+    ckpt["train"]["D"] = old_d
+    checkpoint.save(vault, "checkpoint/current", ckpt)
+    with pytest.raises(MemorialError, match="older version.*without --resume"):
+        run(vault, 4, resume=True)
+    g = checkpoint.generator_from(checkpoint.load(vault, "checkpoint/current"))
+    assert g(torch.zeros(1, g.z_dim), torch.zeros(1, expression.E)).shape[1] == 3
 
 
 def test_no_usable_samples_says_what_to_ingest(make_subject):

@@ -120,3 +120,12 @@ def test_the_lipsync_model_has_its_own_key_and_header():
     for blob in (other.getvalue(), b"not a checkpoint"):
         with pytest.raises(ArtifactError):
             audio_model.from_bytes(blob)
+
+
+def test_the_seed_alone_decides_the_adapted_model():
+    """`lipsync train --seed`: the same seed gives the same weights, another seed other batches."""
+    audio, sr, times, y = audio_model.synthetic_pairs(6.0, seed=2)
+    x = audio_model.windows(audio_model.features(audio, sr), times)
+    a, b, c = (audio_model.train(x, y, steps=20, seed=s) for s in (3, 3, 4))
+    assert all(np.array_equal(a["state"][k], b["state"][k]) for k in a["state"])
+    assert not all(np.array_equal(a["state"][k], c["state"][k]) for k in a["state"])

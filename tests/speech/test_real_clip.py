@@ -35,3 +35,19 @@ def test_every_frame_of_an_ingested_talking_video_on_the_voice_clock(make_subjec
     lags = range(-10, 11)
     best = max(lags, key=lambda k: np.dot(a[10:n], b[10 + k:n + k]))
     assert abs(best) <= 1
+
+
+def test_the_real_clip_has_one_breath_pause_and_short_gaps_are_not_breaths():
+    """Her 8 s: the gaps inside phrases (about 0.3 s, where her lips close) are no breath;
+    the one long silence (about 6.35-7.25 s, lips parted on her video) is."""
+    import av
+
+    from generation.speech import breath
+
+    with av.open(str(motion_clip.CLIP)) as c:
+        stream = c.streams.audio[0]
+        res = av.AudioResampler(format="flt", layout="mono", rate=stream.rate)
+        audio = np.concatenate([o.to_ndarray().reshape(-1) for f in c.decode(stream) for o in res.resample(f)])
+    (span,) = breath.pauses(audio, stream.rate)
+    assert span[0] == pytest.approx(6.35, abs=0.1) and span[1] == pytest.approx(7.25, abs=0.1)
+    assert len(breath.pauses(audio, stream.rate, min_s=0.2)) >= 3  # the shorter gaps exist, and are left alone
