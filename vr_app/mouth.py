@@ -23,8 +23,11 @@ from scenes.geom import MeshGeom
 # premolars), an adult's average in metres; scaled to the person's mouth.
 UPPER_WIDTHS = np.array([0.0086, 0.0066, 0.0076, 0.0070, 0.0068])
 LOWER_WIDTHS = np.array([0.0054, 0.0059, 0.0068, 0.0070, 0.0071])
-UPPER_HEIGHTS = np.array([0.0105, 0.0090, 0.0100, 0.0085, 0.0080])
-LOWER_HEIGHTS = np.array([0.0090, 0.0090, 0.0100, 0.0085, 0.0080])
+# How far each tooth's biting edge sits above (upper row) or below (lower row) the central incisors'.
+UPPER_EDGES = np.array([0.0, 0.0007, 0.0002, 0.0010, 0.0014])
+LOWER_EDGES = np.array([0.0, 0.0, 0.0003, 0.0008, 0.0012])
+ROOT_HEIGHT = 0.011  # the band reaches this far from the incisors' edge into the gum (behind the lip)
+TOOTH_ROUNDING = 0.0006  # a tooth's edge rises this much at its corners
 MOUTH_WIDTH = 0.046  # metres between the inner mouth corners that the widths above belong to
 TOOTH_DEPTH = 0.0065
 ARCH_BACK = 0.026  # metres the arch curves back from the incisors to the last premolar
@@ -69,47 +72,54 @@ def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple
     return np.where(found, best, -1), bary[np.arange(len(xy)), best]
 
 
-def _box(centre: np.ndarray, tangent: np.ndarray, size: tuple[float, float, float]) -> np.ndarray:
-    """Corners [8,3] of a box: width along `tangent` (in x-z), height along y, depth across."""
-    t = np.array([tangent[0], 0.0, tangent[1]])
-    t /= np.linalg.norm(t)
-    n = np.array([-t[2], 0.0, t[0]])  # horizontal, across the arch
-    if n[2] < 0:
-        n = -n
-    w, h, d = (s / 2 for s in size)
-    return np.array([centre + sx * w * t + sy * h * np.array([0, 1.0, 0]) + sz * d * n
-                     for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-
-
-BOX_FACES = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                      [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
-
-
-def _outward(corners: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """The box's triangles wound counter-clockwise seen from outside."""
-    tri = corners[faces]
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    out = ((tri.mean(1) - corners.mean(0)) * normal).sum(1) > 0
-    return np.where(out[:, None], faces, faces[:, ::-1])
-
-
-def arch(front: np.ndarray, widths: np.ndarray, heights: np.ndarray, scale: float, top: bool
-         ) -> list[tuple[np.ndarray, float, float, np.ndarray]]:
-    """Teeth along a parabola through `front` [3] (the middle of the incisors' front, at their edge):
-    per tooth (centre [3], width, height, tangent [2] in x-z). `top`: the upper arch (teeth hang down)."""
+def arch_mesh(front: np.ndarray, widths: np.ndarray, edges: np.ndarray, scale: float, top: bool):
+    """One row of teeth as a solid band along a parabola through `front` [3] (the middle of the incisors'
+    front face at their biting edge): (vertices [C,4,3] per column: front edge, front root, back edge,
+    back root; faces [F,3] into the flattened vertices; colours [C*4,3]). `widths` [5] and `edges` [5]
+    (how far each tooth's edge sits above (upper row) or below (lower row) the incisors') go from the
+    middle outwards; each tooth's edge is a little rounded (its corners rise towards its neighbours)."""
     half = float(np.sum(widths)) * scale
     k = ARCH_BACK / half ** 2
-    out = []
-    for sign in (-1, 1):
-        x0 = 0.0
-        for w, h in zip(widths * scale, heights):
-            xm = x0 + w / 2
-            x = front[0] + sign * xm
-            z = front[2] - TOOTH_DEPTH / 2 - k * xm ** 2
-            y = front[1] + (h / 2 if top else -h / 2)
-            out.append((np.array([x, y, z]), float(w) * 0.985, float(h), np.array([1.0, -2 * k * xm * sign])))
-            x0 += w
-    return out
+    bounds = np.concatenate([[0.0], np.cumsum(widths * scale)])
+    xs, rank, gap = [], [], []
+    for i in range(len(widths)):  # per tooth: its near boundary, then three points across it
+        for f in (0.0, 0.25, 0.5, 0.75):
+            xs.append(bounds[i] + f * (bounds[i + 1] - bounds[i]))
+            rank.append(i)
+            gap.append(f == 0.0)
+    xs.append(bounds[-1]), rank.append(len(widths) - 1), gap.append(True)
+    xm, rank, gap = np.array(xs), np.array(rank), np.array(gap)
+    xm = np.concatenate([-xm[:0:-1], xm])  # mirrored: right side, middle, left side
+    rank = np.concatenate([rank[:0:-1], rank])
+    gap = np.concatenate([gap[:0:-1], gap])
+    sign = 1.0 if top else -1.0
+    rounding = np.where(gap, TOOTH_ROUNDING, 0.0)
+    edge_y = front[1] + sign * (edges[rank] + rounding)
+    root_y = front[1] + sign * ROOT_HEIGHT
+    x = front[0] + xm
+    z = front[2] - k * xm ** 2
+    normal = np.stack([2 * k * xm, np.zeros_like(xm), np.ones_like(xm)], 1)  # across the arch, outwards
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    fe = np.stack([x, edge_y, z], 1)
+    fr = np.stack([x, np.full_like(x, root_y), z], 1)
+    cols = np.stack([fe, fr, fe - TOOTH_DEPTH * normal, fr - TOOTH_DEPTH * normal], 1)  # [C,4,3]
+    faces = []
+    for c in range(len(xm) - 1):
+        a, b = 4 * c, 4 * (c + 1)
+        for p, q in ((0, 1), (2, 3), (0, 2)):  # front face, back face, biting edge
+            faces += [(a + p, b + p, b + q), (a + p, b + q, a + q)]
+    shade = (1.0 - 0.09 * rank) * np.where(gap, 0.88, 1.0)  # further back darker; a shadow between teeth
+    colours = np.stack([TEETH_RGB * s for s in shade])  # [C,3]
+    colours = np.repeat(colours[:, None], 4, 1) * np.array([0.9, 1.0, 0.55, 0.6])[None, :, None]
+    return cols, np.array(faces, np.int32), colours.reshape(-1, 3)
+
+
+def _outward(verts: np.ndarray, faces: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Triangles wound counter-clockwise seen from outside a convex-ish solid around `centre` [N,3] per face."""
+    tri = verts[faces]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    out = ((tri.mean(1) - centre) * normal).sum(1) > 0
+    return np.where(out[:, None], faces, faces[:, ::-1])
 
 
 class MouthInterior:
@@ -134,12 +144,12 @@ class MouthInterior:
         front = np.array([mid_x, upper[1] - INCISOR_SHOW, upper[2] - BEHIND_LIP])
 
         self.root = pivot.attach_new_node("mouth-inside")
-        up_teeth = arch(front, UPPER_WIDTHS, UPPER_HEIGHTS, scale, top=True)
-        low_front = front + np.array([0.0, OVERBITE, -OVERJET - TOOTH_DEPTH * 0.1])
-        low_teeth = arch(low_front, LOWER_WIDTHS, LOWER_HEIGHTS, scale, top=False)
-        self.upper = self.root.attach_new_node(self._teeth("upper-teeth", up_teeth, base, top=True))
+        low_front = front + np.array([0.0, OVERBITE, -OVERJET - TOOTH_DEPTH])
+        self.upper = self.root.attach_new_node(self._teeth("upper-teeth", front, UPPER_WIDTHS, UPPER_EDGES, scale,
+                                                          base, top=True))
         self.jaw = self.root.attach_new_node("jaw")
-        self.jaw.attach_new_node(self._teeth("lower-teeth", low_teeth, base, top=False))
+        self.jaw.attach_new_node(self._teeth("lower-teeth", low_front, LOWER_WIDTHS, LOWER_EDGES, scale, base,
+                                             top=False))
         self.jaw.attach_new_node(self._tongue(low_front, width, base))
         self._rim_setup(base, upper, lower, width, mid_x, head)
         self.cavity = MeshGeom("mouth-cavity", to_panda(self._cavity_points(base)), self._cavity_faces,
@@ -163,23 +173,16 @@ class MouthInterior:
             out[:, 2] = np.minimum(out[:, 2], z - SURFACE_CLEARANCE)
         return out
 
-    def _teeth(self, name: str, teeth, base: np.ndarray, top: bool):
-        verts, faces, colors = [], [], []
-        for i, (centre, w, h, tangent) in enumerate(teeth):
-            corners = _box(centre, tangent, (w, h, TOOTH_DEPTH))
-            shift = self._clear_of_surface(corners, base)[:, 2] - corners[:, 2]
-            corners[:, 2] += shift.min()  # the whole tooth moves back, not just its front corners
-            rank = i % len(UPPER_WIDTHS)  # 0 = incisor ... 4 = premolar: further back is darker
-            shade = 1.0 - 0.09 * rank
-            edge = np.array([0.0 if (c[1] - centre[1]) * (1 if top else -1) > 0 else 1.0 for c in corners])
-            rgb = TEETH_RGB * shade * (1.0 - 0.1 * edge[:, None])  # the biting edge is a little greyer
-            faces.append(_outward(corners, BOX_FACES) + len(verts) * 8)
-            verts.append(corners)
-            colors.append(rgb)
-        verts = np.concatenate(verts)
-        geom = MeshGeom(name, to_panda(verts), np.concatenate(faces),
-                        colors=np.c_[np.concatenate(colors), np.ones(len(verts))])
-        return geom.node
+    def _teeth(self, name: str, front: np.ndarray, widths, edges, scale: float, base: np.ndarray, top: bool):
+        cols, faces, colours = arch_mesh(front, widths, edges, scale, top)
+        # Each column of the band moves back until it clears the face (the arch's ends behind the cheeks).
+        shift = (self._clear_of_surface(cols.reshape(-1, 3), base)[:, 2] - cols.reshape(-1, 3)[:, 2]).reshape(-1, 4)
+        cols[..., 2] += shift.min(axis=1)[:, None]
+        verts = cols.reshape(-1, 3)
+        inner = cols[:, 0] - 0.5 * (cols[:, 0] - cols[:, 2]) + np.array([0, (ROOT_HEIGHT / 2) * (1 if top else -1), 0])
+        centre = np.repeat(inner, 4, 0)[faces[:, 0]]  # a point inside the band beside each face
+        faces = _outward(verts, faces, centre)
+        return MeshGeom(name, to_panda(verts), faces, colors=np.c_[colours, np.ones(len(verts))]).node
 
     def _tongue(self, low_front: np.ndarray, width: float, base: np.ndarray):
         import trimesh
