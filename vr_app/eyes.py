@@ -28,6 +28,8 @@ BACK_RINGS, SEGMENTS = 8, 48
 # A muted off-white for a sclera the photo did not show (eyes almost shut in every picture).
 DEFAULT_SCLERA = np.array([205, 196, 186], np.float32)
 DRAWN_IRIS, DRAWN_PUPIL = np.array([96, 66, 44], np.float32), np.array([16, 12, 10], np.float32)
+LID_RIM = 0.25  # of the iris radius: the band along the lids where the ball shows its own colours
+LID_SHADE = 0.3  # how much darker the ball is right at the lid
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
@@ -95,7 +97,8 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     seen = _inside(xy, ring)
     in_iris = np.hypot(*(xy - iris).T) < iris_radius
     # The lid margin and lashes line the opening: colours for the hidden parts come from further in.
-    margin = _distance_to_polygon(xy, ring) > 0.12 * iris_radius
+    to_lid = _distance_to_polygon(xy, ring)
+    margin = to_lid > 0.12 * iris_radius
     sclera = seen & ~in_iris & margin & (np.hypot(*(xy - iris).T) > 1.15 * iris_radius)
     iris_seen = seen & in_iris & margin
     white = np.median(rgb[sclera], axis=0) if sclera.sum() >= 4 else DEFAULT_SCLERA
@@ -104,7 +107,12 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
         # No eye to copy (closed in the picture, or a texture without eyes): a drawn one, same size.
         return drawn_eye(xy, iris, iris_radius, size)
     fill = np.where(in_iris[:, None], iris_rgb[None], white[None])
-    out = np.where(seen[:, None], rgb, fill)
+    # Right along the lids the photo shows lashes and the lid's edge: painted on the ball they would
+    # turn with the gaze and draw a dark arc across the white. There the ball has its fill colours,
+    # shaded darker towards the lid (the lid's shadow stays, the lashes stay on the lid).
+    rim = np.clip(to_lid / (LID_RIM * iris_radius), 0.0, 1.0)[:, None]
+    near_lid = fill * (1.0 - LID_SHADE * (1.0 - rim))
+    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, fill)
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
