@@ -15,6 +15,7 @@ from assets.artifacts import BustModel
 from scenes.geom import MeshGeom
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
+EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
@@ -59,6 +60,7 @@ class ShellNode:
         self.weight = np.asarray(bust.follow, np.float32)[:, None]  # [V,1]
         self.moving = np.flatnonzero(bust.follow > 1e-3)
         self.mesh = MeshGeom("bust-shell", self.base, bust.faces, uvs=bust.uvs, dynamic=True)
+        self.normals = self.mesh.data[:, 3:6].copy()  # [V,3] at rest
         self.node = root.attach_new_node(self.mesh.node)
         self.node.set_texture(rgba_texture(bust.texture, "bust-shell"))
         self.node.set_transparency(TransparencyAttrib.M_dual)
@@ -103,9 +105,16 @@ class ShellNode:
             return
         self._key = key
         out = self.base.copy()
+        w = self.weight[self.moving]
         moved = self.base[self.moving] @ mat[:3, :3] + mat[3, :3]
-        out[self.moving] += self.weight[self.moving] * (moved - self.base[self.moving])
-        self.mesh.update_vertices(out)
+        out[self.moving] += w * (moved - self.base[self.moving])
+        # Normals turn with their vertices (blended like them): no per-frame recomputation over the
+        # whole shell, which cost as much as the rest of the bust's update.
+        normals = self.normals.copy()
+        n = self.normals[self.moving]
+        turned = n + w * (n @ mat[:3, :3] - n)
+        normals[self.moving] = turned / np.maximum(np.linalg.norm(turned, axis=1, keepdims=True), 1e-9)
+        self.mesh.update_vertices(out, normals)
 
 
 class DetailedStream:
@@ -120,15 +129,16 @@ class DetailedStream:
         self.fps = stream.fps
         base = bust.face_texture.astype(np.float32)
         s = base.shape[0]
-        fh = stream.frames.shape[1]
+        fh = min(stream.frames.shape[1], s)
         self.size = s
         self.base = base  # [S,S,3]
-        # The base at the generator's resolution: frame - low is the generator's change, and the base
-        # keeps the detail that resolution cannot carry (none when the frames are as sharp).
-        self.low = (cv2.resize(cv2.resize(base, (fh, fh), interpolation=cv2.INTER_AREA), (s, s),
-                               interpolation=cv2.INTER_LINEAR) if fh < s else base.copy())
+        # The generator's change (frame - the base at the generator's resolution) is worked out at that
+        # resolution and only then enlarged onto the base, which keeps the detail the generator's
+        # resolution cannot carry (none when the frames are as sharp).
+        self.low = cv2.resize(base, (fh, fh), interpolation=cv2.INTER_AREA) if fh < s else base.copy()
         w = cv2.GaussianBlur(bust.face_detail.astype(np.float32) / 255.0, (0, 0), s / 128)
-        self.weight = np.clip(w, 0, 1)  # [S,S]
+        w = np.clip(w, 0, 1)
+        self.weight = cv2.resize(w, (fh, fh), interpolation=cv2.INTER_AREA) if fh < s else w  # [fh,fh]
         self._cache: tuple | None = None
 
     @property
@@ -149,13 +159,21 @@ class DetailedStream:
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         frame = self.stream.at(t)  # [h,h,3] uint8
-        # Texels the generator left black (never seen in its training data) come from the base too.
-        present = np.minimum(frame.max(axis=-1).astype(np.float32) * (1.0 / BLACK_LEVEL), 1.0)
-        if frame.shape[0] != self.size:
-            frame = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-            present = cv2.resize(present, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        w = cv2.multiply(self.weight, present)[..., None]
-        out = self.base + w * (frame.astype(np.float32) - self.low)
-        rgb = np.clip(out, 0, 255).astype(np.uint8)
+        # Texels the generator left black (never seen in its training data) come from the base too,
+        # and so does a rim of a few texels along their edge (filtering mixed black into it), with a
+        # soft change-over: no line where the generator's face ends.
+        sigma = max(1.0, EDGE_SOFT * frame.shape[0])
+        k = 2 * int(np.ceil(2 * sigma)) + 1  # the blurred weight reaches ~0 at the empty region's edge
+        present = cv2.erode((frame.max(axis=-1) > BLACK_LEVEL).astype(np.uint8), np.ones((k, k), np.uint8))
+        present = cv2.GaussianBlur(present.astype(np.float32), (0, 0), sigma)
+        fh = self.low.shape[0]
+        if frame.shape[0] != fh:
+            frame = cv2.resize(frame, (fh, fh), interpolation=cv2.INTER_AREA)
+            present = cv2.resize(present, (fh, fh), interpolation=cv2.INTER_AREA)
+        change = cv2.multiply(cv2.subtract(frame.astype(np.float32), self.low),
+                              cv2.merge([cv2.multiply(self.weight, present)] * 3))
+        if fh != self.size:
+            change = cv2.resize(change, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        rgb = np.clip(cv2.add(self.base, change), 0, 255).astype(np.uint8)
         self._cache = (key, rgb)
         return rgb

@@ -16,13 +16,17 @@ from panda3d.core import Material, NodePath
 from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
+from assets.mesh import vertex_normals
 from scenes.geom import MeshGeom, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
+from .eyes import IRIS_RADIUS_M, eye_texture, eyeball
+from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
 IRIS = {"l": L.EYE_L["iris"], "r": L.EYE_R["iris"]}
+IRIS_RING = {"l": L.EYE_L["iris_ring"], "r": L.EYE_R["iris_ring"]}
 MOUTH = (L.LIP_UPPER_INNER, L.LIP_LOWER_INNER)
 GAZE_DEGREES = 30.0
 GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
@@ -72,20 +76,6 @@ def cut_eye_holes(head: HeadModel, openings: dict[str, dict]) -> np.ndarray:
     return faces[keep]
 
 
-def _eyeball(name: str, radius: float, iris_rgb: np.ndarray) -> NodePath:
-    """A sphere looking down -Y (its local forward) with pupil, iris and sclera as vertex colours."""
-    sphere = trimesh.creation.uv_sphere(radius=radius, count=(24, 32))
-    v = np.asarray(sphere.vertices, dtype=np.float32)
-    angle = np.arccos(np.clip(-v[:, 1] / radius, -1, 1))  # 0 at the front pole
-    sclera = np.array([0.93, 0.91, 0.88], np.float32)
-    iris = np.clip(iris_rgb.astype(np.float32) / 255.0, 0.08, 0.7)
-    colors = np.where(angle[:, None] < 0.20, np.array([0.02, 0.02, 0.02], np.float32),
-                      np.where(angle[:, None] < 0.50, iris[None], sclera[None]))
-    geom = MeshGeom(name, v, sphere.faces, colors=np.c_[colors, np.ones(len(v), np.float32)],
-                    normals=np.asarray(sphere.vertex_normals, dtype=np.float32))
-    return NodePath(geom.node)
-
-
 def _sample(texture: np.ndarray, uv: np.ndarray, radius: int = 3) -> np.ndarray:
     """Mean colour of an RGB texture [H,W,3] around one uv (origin bottom-left)."""
     h, w, _ = texture.shape
@@ -100,6 +90,18 @@ def skin_tone(head: HeadModel, texture: np.ndarray) -> np.ndarray:
     ids = head.landmark_vertices[[*L.CHEEK_R, *L.CHEEK_L, *L.FOREHEAD_MID]]
     samples = np.stack([_sample(texture, head.uvs[i], 4) for i in ids])
     return np.median(samples, axis=0)
+
+
+def seam_weld(head: HeadModel) -> np.ndarray:
+    """For each vertex [V], the first vertex at its position: the UV layout's copies (face oval and
+    skull, the crown's seam) share one normal, so the light shows no line where the islands meet.
+    The mouth pocket's rim keeps its own: the lips' edge turns into the mouth there."""
+    _, first, inverse = np.unique(np.round(head.vertices, 7), axis=0, return_index=True, return_inverse=True)
+    weld = first[inverse.reshape(-1)]
+    pocket = head.meta.get("layout", {}).get("mouth_pocket")
+    if pocket:
+        weld[pocket[0]:pocket[1]] = np.arange(pocket[0], pocket[1])
+    return weld
 
 
 def rig_origin(head: HeadModel, openings: dict | None = None) -> np.ndarray:
@@ -141,7 +143,12 @@ class HeadRig:
         self._base = to_panda(verts - self.neck_point)  # [V,3] relative to the pivot
         self._shapes = to_panda(head.blendshapes)  # [E,V,3]
         faces = cut_eye_holes(head, self.openings)
+        pocket = head.meta.get("layout", {}).get("mouth_pocket")
+        if pocket:  # the photo-textured pocket gives way to teeth, tongue and a cavity
+            faces = faces[~((faces >= pocket[0]) & (faces < pocket[1])).all(axis=1)]
         self.mesh = MeshGeom("head", self._base, faces, uvs=head.uvs, dynamic=True)
+        self._weld = seam_weld(head)
+        self._weld_faces = self._weld[faces]
         self.head_np = self.pivot.attach_new_node(self.mesh.node)
         self.texture = make_texture(first, "face", mipmap=False)
         self.head_np.set_texture(self.texture)
@@ -153,10 +160,10 @@ class HeadRig:
 
         self.eyes: dict[str, NodePath] = {}
         fitted_eyes = head.meta.get("eyes", {})
+        eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         for side, eye in self.openings.items():
             r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
-            iris_uv = head.uvs[head.landmark_vertices[IRIS[side]]]
-            ball = _eyeball(f"eye_{side}", r, _sample(first, iris_uv, 2))
+            ball = eyeball(f"eye_{side}", r, self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {})))
             anchor = self.pivot.attach_new_node(f"eye-{side}")
             # The eyeball's front sits just behind the lid ring, so closed lids always cover it.
             centre = eye["iris"].copy()
@@ -165,6 +172,10 @@ class HeadRig:
             ball.reparent_to(anchor)
             self.eyes[side] = anchor
 
+        self.inside = None
+        if pocket:
+            face_only = faces[(faces < L.N_MESH).all(axis=1)]  # the face surface the cavity fastens to
+            self.inside = MouthInterior(head, self.pivot, self.origin + self.neck_point, face_only)
         mouth = head.vertices[head.landmark_vertices[list(MOUTH)]].mean(axis=0)
         self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
         self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
@@ -177,6 +188,14 @@ class HeadRig:
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
+
+    def _eye_texture(self, face: np.ndarray, side: str, eye: dict, radius: float, fitted: dict) -> np.ndarray:
+        """The person's own eye from the face texture, for the eyeball of `side`."""
+        lv = self.head.landmark_vertices
+        ids = np.concatenate([eye["ring"], lv[[IRIS[side], *IRIS_RING[side]]]])
+        xy = self.head.vertices[:, :2]
+        return eye_texture(face, xy[ids], self.head.uvs[ids], xy[eye["ring"]], eye["iris"][:2], eye["iris"][:2],
+                           radius, float(fitted.get("iris_radius", IRIS_RADIUS_M)))
 
     def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
         """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
@@ -214,7 +233,10 @@ class HeadRig:
         if self._code is not None and np.array_equal(code, self._code):
             return
         self._code = code.copy()
-        self.mesh.update_vertices(self._base + np.tensordot(code, self._shapes, axes=1))
+        verts = self._base + np.tensordot(code, self._shapes, axes=1)
+        self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
+        if self.inside is not None:
+            self.inside.update(verts)
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)

@@ -30,13 +30,16 @@ class Surface:
     shininess: float  # Blinn-Phong exponent: higher is a smaller, wetter highlight
     wrap: float = 0.0  # diffuse wrap: light bends round the terminator, as on skin
     shadowed: bool = True  # receives the key light's shadow
+    penumbra: float = 1.0  # width of the shadow's soft edge, in units of the room's
 
     def vec(self) -> Vec4:
-        return Vec4(self.specular, self.shininess, self.wrap, 1.0 if self.shadowed else 0.0)
+        return Vec4(self.specular, self.shininess, self.wrap, self.penumbra if self.shadowed else 0.0)
 
 
 ROOM = Surface(specular=0.08, shininess=16)
-SKIN = Surface(specular=0.18, shininess=20, wrap=0.4)
+# Skin scatters light under its surface, so a shadow on it (the nose's on the cheek) has a wide,
+# soft edge; with the room's narrow one it drew a hard band beside the nose at arm's length.
+SKIN = Surface(specular=0.18, shininess=20, wrap=0.4, penumbra=3.0)
 # A small bright reflection of the key light: a moist eye. Eyes skip the shadow term: they sit just
 # behind the lid ring, finer than the map's ~1 mm texels and ~6 mm soft edge, so lids and nose would
 # put a blurred shadow over a catchlight that a real eye shows.

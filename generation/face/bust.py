@@ -38,6 +38,7 @@ JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to 
 EDGE_FADE = 0.012  # metres over which the shell fades into the face
 BUST_TAPER = 0.12  # each side of a continued chest comes in by this fraction of its width at the cut
 CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture
+PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 
 
@@ -125,7 +126,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     fade = np.clip(cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5) / (EDGE_FADE * s), 0, 1)
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) / s
+    # The body goes on past the picture's bottom edge: its depth there is a straight body's, not the
+    # narrowing continuation's (else the picture's lower corners curve back, and a framed portrait's
+    # relief rounds off at its bottom corners).
+    body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
+    dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
     dist = np.minimum(dist, INFLATE_RADIUS)
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
@@ -231,6 +236,29 @@ def _boundary_edges(faces: np.ndarray) -> np.ndarray:
     return e[counts[inv.reshape(-1)] == 1]
 
 
+def person_texels(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, size: int) -> np.ndarray:
+    """[size,size] uint8 255 where a texel's pixel in `image` belongs to the person, 0 on background.
+
+    The skull and neck of the head mesh reach past the real head's outline in a frontal picture
+    (a flag or a wall beside the neck): those texels are left to the completion, which fills them
+    from the nearest skin or hair, instead of painting the background onto the sides of the head.
+    """
+    from .unwrap import unwrap
+
+    import cv2
+
+    prob = segment_person(image, keep_at=(float(lm[L.NOSE_TIP, 0]), float(lm[L.NOSE_TIP, 1])))
+    person = prob > 0.5
+    if person.sum() < 100:  # no person found: keep what the head's own visibility says
+        return np.full((size, size), 255, np.uint8)
+    # Only the confident inside: the segment's soft rim holds a mix of person and background.
+    face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
+    k = 2 * int(round(PERSON_RIM * face_px)) + 1
+    inside = cv2.erode((prob > 0.8).astype(np.uint8) * 255, np.ones((k, k), np.uint8))
+    seen, _ = unwrap(np.repeat(inside[..., None], 3, -1), lm, head, code, size=size)
+    return np.where(seen[..., 0] > 200, 255, 0).astype(np.uint8)
+
+
 def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], head, size: int = 512,
                           calibration=None) -> tuple[np.ndarray, np.ndarray]:
     """(texture [size,size,3] uint8 with never-seen texels filled, seen mask [size,size] uint8) from
@@ -253,6 +281,7 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
         cal = calibration if calibration is not None else fit_calibration(lm[None])
         code = codes_from_landmarks(lm, cal)
         uv, mask = unwrap(image, lm, head, code, size=size)
+        mask = mask & person_texels(image, lm, head, code, size)
         # Feathered visibility: texels at the edge of what a view saw blend with the others.
         w = cv2.GaussianBlur((mask > 0).astype(np.float32), (0, 0), size / 256) * (mask > 0)
         w = w * float(max(weight, 1e-6)) ** 4

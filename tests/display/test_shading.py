@@ -116,6 +116,18 @@ def test_eyes_have_a_moist_highlight(room):
         assert w > d + 0.2, f"no highlight on the eye: {wet} vs {dry} with a matte surface"
 
 
+def test_lit_skin_is_not_blown_out(room):
+    """The key light on top of a photo texture (which holds its own light) went past 1 and clipped
+    red first: a sixth of a close-up face was flat orange. Highlights are eased off instead."""
+    r = room(size=(640, 480))
+    r.close_up(fov=16)
+    img = r.frame()
+    x0, y0, x1, y1 = r.scene.face_box()
+    face = img[max(y0, 0):y1, max(x0, 0):x1]
+    clipped = (face.max(-1) >= 254 / 255).mean()
+    assert face.size > 30_000 and clipped < 0.01, f"{clipped:.1%} of the face is clipped"
+
+
 @pytest.mark.parametrize("scene", ["garden", "chapel", "living_room"])
 @pytest.mark.parametrize("backend", ["software", "gl"])
 def test_face_is_not_dark_in_any_room(room, scene, backend):

@@ -181,3 +181,48 @@ def test_in_a_group_photo_only_the_subject_is_lifted(faces, grace_head):
     x = project(shell["vertices"], shell["pose"], float(pair.shape[1]))[:, 0]
     assert x.max() < img.shape[1] + 10  # nothing of the person on the right (10 px margin)
     assert x.min() < 0.2 * img.shape[1] and x.max() > 0.8 * img.shape[1]  # her shoulders, both sides
+
+
+def test_background_beside_the_head_is_not_painted_onto_it(faces, grace_head):
+    """A bright green wall behind her: the plain unwrap puts it on the sides of the head (the skull
+    reaches past her outline in a frontal photo), the bust's face texture leaves it out."""
+    from generation.face.bust import detailed_face_texture
+    from generation.face.segment import segment_person
+    from generation.face.unwrap import unwrap, uv_raster
+
+    img, lm = faces["grace"]
+    wall = img.copy()
+    wall[segment_person(img) < 0.5] = (0, 255, 0)
+    used = uv_raster(grace_head, 512)[0] >= 0
+
+    def green(tex):
+        t = tex.astype(int)
+        return int(((t[..., 1] > t[..., 0] + 80) & (t[..., 1] > t[..., 2] + 80) & used).sum())
+
+    plain, _ = unwrap(wall, lm, grace_head, expression.neutral(), size=512)
+    tex, _ = detailed_face_texture([(wall, lm, 1.0)], grace_head, size=512)
+    assert green(plain) > 100, "the test's wall should reach the plain unwrap"  # 158 measured
+    assert green(tex) < 10, f"{green(tex)} green texels on the head"  # 0 measured
+
+
+def test_the_body_keeps_its_depth_out_to_the_pictures_lower_corner(faces, grace_head):
+    """Her uniform runs out of the picture at its bottom-right corner: along the bottom edge the shell
+    keeps a straight body's full depth out to that corner (it used to curve back there, following the
+    narrowing made-up chest below, and a framed portrait's relief rounded off at its lower corners)."""
+    from generation.face.bust import INFLATE_RADIUS, lift_person
+    from generation.face.pose import matrix_from_euler
+
+    img, lm = faces["grace"]
+    shell = lift_person(img, lm, grace_head)
+    n = len(shell["vertices"]) // 2
+    cam = shell["vertices"][:n] @ matrix_from_euler(*shell["pose"][:3]).T  # x right, y up, z to the camera
+    s = float(shell["pose"][5]) * img.shape[1]
+    bottom_y = -(img.shape[0] - 1 - float(shell["pose"][4]) * img.shape[1]) / s  # the picture's last row
+    row = cam[np.abs(cam[:, 1] - bottom_y) < 0.006]
+    assert np.ptp(row[:, 0]) > 0.3  # the row spans her chest
+    deepest = row[:, 2].max()
+    # Left: the picture shows her side (the flag beyond), the shell curves back there as it should.
+    assert row[np.argmin(row[:, 0]), 2] < deepest - 0.05
+    # Right of one inflation radius from that side, the body is at its full depth (old code: up to 90 mm less).
+    far = row[row[:, 0] > row[:, 0].min() + INFLATE_RADIUS]
+    assert far[:, 2].min() > deepest - 0.006, f"{1000 * (deepest - far[:, 2].min()):.0f} mm shallower"

@@ -39,7 +39,7 @@ uniform struct {
 } key_shadow;
 
 // x: specular strength, y: shininess, z: diffuse wrap (0 hard .. 0.5 soft, for skin),
-// w: 1 where the key light's shadow applies
+// w: the key light's shadow: 0 none, else the width of its soft edge (1 for the room)
 uniform vec4 surface;
 
 in vec3 v_pos;
@@ -49,8 +49,9 @@ in vec4 v_color;
 
 out vec4 frag_color;
 
-// Soft shadow: 4x4 percentage-closer taps, each a hardware-filtered 2x2 comparison.
-float key_light_visibility() {
+// Soft shadow: 4x4 percentage-closer taps, each a hardware-filtered 2x2 comparison, spread
+// `penumbra` times the room's spacing.
+float key_light_visibility(float penumbra) {
     vec4 c = key_shadow.shadowViewMatrix * vec4(v_pos, 1.0);
     vec3 p = c.xyz / c.w;
     if (c.w <= 0.0 || any(lessThan(p, vec3(0.0))) || any(greaterThan(p, vec3(1.0)))) {
@@ -63,7 +64,7 @@ float key_light_visibility() {
     float lit = 0.0;
     for (int y = 0; y < 4; ++y) {
         for (int x = 0; x < 4; ++x) {
-            vec2 offset = (vec2(x, y) - 1.5) * 1.5 * texel;
+            vec2 offset = (vec2(x, y) - 1.5) * 1.5 * penumbra * texel;
             lit += texture(key_shadow.shadowMap, vec3(p.xy + offset, p.z - 0.0015));
         }
     }
@@ -82,7 +83,7 @@ void main() {
     // Fill: the room's ambient light, a little brighter from above than from below.
     vec3 diffuse = p3d_LightModel.ambient.rgb * (0.8 + 0.2 * dot(n, up)) * p3d_Material.ambient.rgb;
     vec3 specular = vec3(0.0);
-    float key_visible = surface.w > 0.5 ? key_light_visibility() : 1.0;
+    float key_visible = surface.w > 0.0 ? key_light_visibility(surface.w) : 1.0;
     for (int i = 0; i < MAX_LIGHTS; ++i) {
         if (p3d_LightSource[i].color.a == 0.0) {
             break;  // Panda3D fills the slots past the scene's last light with zeros
@@ -112,5 +113,12 @@ void main() {
         }
     }
     vec3 rgb = base.rgb * diffuse + p3d_Material.emission.rgb + specular;
+    // Past 0.8 the brightest channel is eased towards 1 and the others scaled with it: a lit
+    // cheek keeps its hue instead of clipping red first (a photo texture already holds its own
+    // light, so the key light on top of it easily goes past 1).
+    float peak = max(rgb.r, max(rgb.g, rgb.b));
+    if (peak > 0.8) {
+        rgb *= (0.8 + 0.2 * (1.0 - exp(-(peak - 0.8) / 0.2))) / peak;
+    }
     frag_color = vec4(rgb, base.a);
 }

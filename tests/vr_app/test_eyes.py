@@ -1,0 +1,68 @@
+"""Eyeballs textured with the person's own eye (vr_app/eyes.py), on a painted eye of known colours."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vr_app.eyes import DEFAULT_SCLERA, ball_mesh, eye_texture
+
+SKIN, WHITE, IRIS = (190, 140, 110), (200, 190, 185), (60, 90, 140)
+R_BALL, R_IRIS = 0.012, 0.006
+
+
+def painted_eye(size=256):
+    """A face texture (uv = 0.5 + x / 0.1, same for y) with an almond opening of sclera, an iris disc
+    that the lower lid partly covers, and skin around; plus the lid ring [16,2] in head x, y."""
+    t = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    ring = np.stack([0.014 * np.cos(t), 0.0045 * np.sin(t)], 1)  # 28 x 9 mm opening
+    tex = np.empty((size, size, 3), np.uint8)
+    tex[:] = SKIN
+    ys, xs = np.mgrid[0:size, 0:size]
+    x = (xs / (size - 1) - 0.5) * 0.1
+    y = (0.5 - ys / (size - 1)) * 0.1
+    inside = (x / 0.014) ** 2 + (y / 0.0045) ** 2 < 1
+    tex[inside] = WHITE
+    tex[inside & (np.hypot(x, y + 0.002) < R_IRIS)] = IRIS
+    return tex, ring
+
+
+def uv_of(xy):
+    return 0.5 + xy / 0.1
+
+
+def test_the_eyeball_shows_the_photographed_eye_and_fills_what_the_lids_hid():
+    tex, ring = painted_eye()
+    iris_centre = np.array([0.0, -0.002])
+    points = np.concatenate([ring, iris_centre[None]])
+    out = eye_texture(tex, points, uv_of(points), ring, np.zeros(2), iris_centre, R_BALL, R_IRIS, size=64)
+
+    def at(x, y):  # texel at head x, y (metres from the ball's axis)
+        col = int((x / R_BALL + 1) / 2 * 64)
+        row = int((1 - (y / R_BALL + 1) / 2) * 64)
+        return out[row, col].astype(int)
+
+    assert np.abs(at(0.0, -0.002) - IRIS).max() < 12  # the iris, seen
+    assert np.abs(at(0.010, 0.0) - WHITE).max() < 12  # the sclera in the corner, seen
+    assert np.abs(at(0.0, -0.0065) - IRIS).max() < 12  # under the lower lid: the iris continues
+    assert np.abs(at(0.0, 0.0075) - WHITE).max() < 12  # above the upper lid: sclera, never skin
+    assert np.abs(out.reshape(-1, 3).astype(int) - SKIN).sum(-1).min() > 30  # no skin texel anywhere
+
+
+def test_a_texture_without_an_eye_gets_a_drawn_one():
+    tex, ring = painted_eye()
+    tex[:] = SKIN  # eyes not in the texture (closed in every picture)
+    points = np.concatenate([ring, np.zeros((1, 2))])
+    out = eye_texture(tex, points, uv_of(points), ring, np.zeros(2), np.zeros(2), R_BALL, R_IRIS, size=64)
+    assert out[32, 32].sum() < 100  # a dark pupil on the axis
+    assert np.abs(out[32, 2].astype(int) - DEFAULT_SCLERA).max() < 2  # a muted white at the side
+
+
+def test_ball_is_closed_wound_outwards_and_dense_over_the_cornea():
+    import trimesh
+
+    verts, faces, uvs = ball_mesh(R_BALL)
+    mesh = trimesh.Trimesh(verts, faces, process=False)
+    assert mesh.is_watertight and mesh.volume > 0
+    front = verts[:, 1] < -R_BALL * np.cos(np.radians(30))  # within 30 degrees of the front pole
+    assert front.sum() > 200  # enough vertices for a per-vertex highlight
+    assert np.allclose(uvs[np.argmin(verts[:, 1])], (0.5, 0.5))

@@ -1,0 +1,150 @@
+"""Eyeballs textured with the person's own eyes.
+
+A procedural ball (white sclera, flat iris disc) reads as a doll's stare: the sclera of a real
+eye in a photo is greyer than paper, shaded by the lids and lashes, and the iris is large and
+textured. So each eyeball carries a small texture cut from the face texture's eye region, mapped
+front-on (orthographically along the eye's axis, as the face texture was seen): at rest the
+rendered eye is the photographed eye, and when the ball turns with the gaze the iris turns with
+it. What the lids hid in the photo (the iris under the upper lid, the sclera in the corners) is
+filled with the iris's and the sclera's own colours, so a glance never uncovers skin.
+
+The highlight that makes an eye look moist comes from its surface, not its texture: a glossy
+material (fixed-function specular on the software path; the GLSL shader's eye surface on GL) on
+a ball tessellated finely over the cornea, where the highlight sits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from panda3d.core import Material, NodePath, SamplerState
+
+from scenes.geom import MeshGeom
+from scenes.panda_textures import make_texture
+
+EYE_TEXTURE = 64  # texels across the ball's front (an eye is ~60 texels wide in a 512 face texture)
+IRIS_RADIUS_M = 0.0059  # an adult's visible iris, when the fit does not say
+FRONT_RINGS, FRONT_DEG = 24, 60.0  # fine rings over the cornea and the visible white
+BACK_RINGS, SEGMENTS = 8, 48
+# A muted off-white for a sclera the photo did not show (eyes almost shut in every picture).
+DEFAULT_SCLERA = np.array([205, 196, 186], np.float32)
+DRAWN_IRIS, DRAWN_PUPIL = np.array([96, 66, 44], np.float32), np.array([16, 12, 10], np.float32)
+LID_RIM = 0.25  # of the iris radius: the band along the lids where the ball shows its own colours
+LID_SHADE = 0.3  # how much darker the ball is right at the lid
+IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
+LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
+
+
+def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vertices [V,3] Panda coords, faces [F,3], uvs [V,2]) of a sphere looking down -Y, with rings
+    of constant angle from its front pole: dense where the lids open, coarse behind. UVs are the
+    front-on projection: u along +X, v along +Z, (0.5, 0.5) on the axis, 0/1 at the ball's rim."""
+    front = np.linspace(0.0, np.radians(FRONT_DEG), FRONT_RINGS + 1)
+    back = np.linspace(np.radians(FRONT_DEG), np.pi, BACK_RINGS + 1)[1:]
+    polar = np.concatenate([front, back])[1:]  # the pole itself is one vertex
+    az = np.linspace(0, 2 * np.pi, SEGMENTS, endpoint=False)
+    p, a = np.meshgrid(polar, az, indexing="ij")  # [R,S]
+    ring = np.stack([np.sin(p) * np.cos(a), -np.cos(p), np.sin(p) * np.sin(a)], -1).reshape(-1, 3)
+    unit = np.concatenate([[[0.0, -1.0, 0.0]], ring[:-SEGMENTS], [[0.0, 1.0, 0.0]]])  # last ring -> back pole
+    n_rings = len(polar) - 1
+    ids = 1 + np.arange(n_rings * SEGMENTS).reshape(n_rings, SEGMENTS)
+    back_pole = len(unit) - 1
+    nxt = np.roll(ids, -1, axis=1)
+    # Counter-clockwise seen from outside (Panda's front faces).
+    faces = [np.stack([np.zeros(SEGMENTS, int), ids[0], nxt[0]], 1)]
+    for k in range(n_rings - 1):
+        faces += [np.stack([ids[k], nxt[k + 1], nxt[k]], 1), np.stack([ids[k], ids[k + 1], nxt[k + 1]], 1)]
+    faces.append(np.stack([ids[-1], np.full(SEGMENTS, back_pole), nxt[-1]], 1))
+    uvs = 0.5 + 0.5 * unit[:, [0, 2]]
+    return (radius * unit).astype(np.float32), np.concatenate(faces).astype(np.int32), uvs.astype(np.float32)
+
+
+def _inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon, points [N,2], polygon [K,2] -> [N] bool."""
+    x, y = points[:, 0:1], points[:, 1:2]
+    px, py = polygon[:, 0][None], polygon[:, 1][None]
+    qx, qy = np.roll(polygon[:, 0], -1)[None], np.roll(polygon[:, 1], -1)[None]
+    crosses = (py > y) != (qy > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = px + (y - py) * (qx - px) / (qy - py)
+    return (crosses & (x < xi)).sum(axis=1) % 2 == 1
+
+
+def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
+                iris: np.ndarray, radius: float, iris_radius: float = IRIS_RADIUS_M,
+                size: int = EYE_TEXTURE) -> np.ndarray:
+    """RGB [size,size,3] for one eyeball from the face texture `face` [H,W,3].
+
+    points [K,2] / uvs [K,2]: head x, y and face-texture uv of the vertices around the eye (lid ring
+    and iris), which fix the front-on map from the eye's plane to the face texture; ring [R,2]: the lid
+    opening (head x, y); centre [2], iris [2]: the ball's axis and the iris centre (head x, y);
+    radius: the ball's. Texel (row 0 = top) covers head x, y = centre + radius * [-1, 1] on each side.
+    """
+    h, w = face.shape[:2]
+    a = np.c_[points, np.ones(len(points))]
+    affine, *_ = np.linalg.lstsq(a, uvs, rcond=None)  # [3,2]: (x, y, 1) -> (u, v)
+    t = (np.arange(size) + 0.5) / size * 2 - 1
+    gx, gy = np.meshgrid(centre[0] + radius * t, centre[1] - radius * t)  # image rows go down = head y down
+    xy = np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    uv = np.c_[xy, np.ones(len(xy))] @ affine
+    px = np.clip(uv[:, 0] * (w - 1), 0, w - 1)
+    py = np.clip((1 - uv[:, 1]) * (h - 1), 0, h - 1)
+    x0, y0 = np.floor(px).astype(int), np.floor(py).astype(int)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (px - x0)[:, None], (py - y0)[:, None]
+    f = face.astype(np.float32)
+    rgb = ((f[y0, x0] * (1 - fx) + f[y0, x1] * fx) * (1 - fy) + (f[y1, x0] * (1 - fx) + f[y1, x1] * fx) * fy)
+    seen = _inside(xy, ring)
+    in_iris = np.hypot(*(xy - iris).T) < iris_radius
+    # The lid margin and lashes line the opening: colours for the hidden parts come from further in.
+    to_lid = _distance_to_polygon(xy, ring)
+    margin = to_lid > 0.12 * iris_radius
+    sclera = seen & ~in_iris & margin & (np.hypot(*(xy - iris).T) > 1.15 * iris_radius)
+    iris_seen = seen & in_iris & margin
+    white = np.median(rgb[sclera], axis=0) if sclera.sum() >= 4 else DEFAULT_SCLERA
+    iris_rgb = np.median(rgb[iris_seen], axis=0) if iris_seen.sum() >= 4 else None
+    if iris_rgb is None or iris_rgb @ LUMA > IRIS_CONTRAST * (white @ LUMA):
+        # No eye to copy (closed in the picture, or a texture without eyes): a drawn one, same size.
+        return drawn_eye(xy, iris, iris_radius, size)
+    fill = np.where(in_iris[:, None], iris_rgb[None], white[None])
+    # Right along the lids the photo shows lashes and the lid's edge: painted on the ball they would
+    # turn with the gaze and draw a dark arc across the white. There the ball has its fill colours,
+    # shaded darker towards the lid (the lid's shadow stays, the lashes stay on the lid).
+    rim = np.clip(to_lid / (LID_RIM * iris_radius), 0.0, 1.0)[:, None]
+    near_lid = fill * (1.0 - LID_SHADE * (1.0 - rim))
+    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, fill)
+    return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
+
+
+def drawn_eye(xy: np.ndarray, iris: np.ndarray, iris_radius: float, size: int) -> np.ndarray:
+    """A plain eye [size,size,3] for texel positions xy [size*size,2]: muted sclera, brown iris with
+    a darker limbal ring, pupil."""
+    r = np.hypot(*(xy - iris).T)[:, None] / iris_radius
+    out = np.where(r < 1.0, DRAWN_IRIS * (1.0 - 0.35 * np.clip((r - 0.75) / 0.25, 0, 1)), DEFAULT_SCLERA)
+    out = np.where(r < 0.42, DRAWN_PUPIL, out)
+    return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
+
+
+def _distance_to_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance [N] from each point [N,2] to the nearest edge of a closed polygon [K,2]."""
+    p, q = polygon, np.roll(polygon, -1, axis=0)
+    d = q - p  # [K,2]
+    rel = points[:, None, :] - p[None]  # [N,K,2]
+    s = np.clip((rel * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-12)[None], 0, 1)
+    return np.linalg.norm(rel - s[..., None] * d[None], axis=-1).min(axis=1)
+
+
+def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
+    """A textured, glossy eyeball looking down -Y (its local forward)."""
+    verts, faces, uvs = ball_mesh(radius)
+    geom = MeshGeom(name, verts, faces, uvs=uvs, normals=verts / radius)
+    node = NodePath(geom.node)
+    tex = make_texture(texture, f"{name}-texture", mipmap=False)
+    tex.set_wrap_u(SamplerState.WM_clamp)
+    tex.set_wrap_v(SamplerState.WM_clamp)
+    node.set_texture(tex)
+    mat = Material("eye")  # no ambient/diffuse: the texture (x white vertex colour) is the eye's colour
+    mat.set_specular(GLOSS["specular"])
+    mat.set_shininess(GLOSS["shininess"])
+    node.set_material(mat)
+    return node
