@@ -145,3 +145,31 @@ def test_a_member_speaks_to_every_peer_and_leaving_stops_the_microphone(room_vau
                 await c.close()
 
     run(scenario(), timeout=60)
+
+
+def test_a_member_muted_mid_call_sends_silence():
+    """Muting after the peers are set up: the microphone keeps its timing but every frame that
+    leaves is silent, and unmuting brings the voice back."""
+    from vr_app.room.voice import Fanout, ToneMicrophone
+
+    async def scenario():
+        muted = False
+        fan = Fanout(ToneMicrophone(440.0), live=lambda: not muted)
+        peer = fan.subscribe()
+
+        async def levels(n):
+            return [float(np.abs((await peer.recv()).to_ndarray()).max()) for _ in range(n)]
+
+        heard = await levels(3)
+        muted = True
+        await levels(2)  # frames already queued before the mute
+        during = await levels(5)
+        muted = False
+        await levels(2)
+        after = await levels(3)
+        fan.close()
+        return heard, during, after
+
+    heard, during, after = run(scenario(), timeout=20)
+    assert min(heard) > 5000 and min(after) > 5000
+    assert max(during) == 0

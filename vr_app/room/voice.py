@@ -41,7 +41,7 @@ class Voice:
         self.peers[member] = pc
         if self.may_speak():
             if self._fanout is None:
-                self._fanout = Fanout(self.microphone)
+                self._fanout = Fanout(self.microphone, live=self.may_speak)
             pc.addTrack(self._fanout.subscribe())  # each peer reading the track itself would split it
         else:
             pc.addTransceiver("audio", direction="recvonly")
@@ -113,12 +113,14 @@ class Voice:
 
 class Fanout:
     """Reads one track and gives every subscriber its own copy of each frame: one microphone, many
-    peers (a track read by several senders would hand each a share of the frames)."""
+    peers (a track read by several senders would hand each a share of the frames). While `live()`
+    is false (the member was muted after the call was set up) every copy is silence: receivers drop
+    a muted member's audio anyway, but their voice should not leave the machine at all."""
 
     QUEUE = 10  # frames (200 ms) a subscriber may lag before its oldest are dropped
 
-    def __init__(self, track):
-        self.track = track
+    def __init__(self, track, live: Callable[[], bool] = lambda: True):
+        self.track, self.live = track, live
         self.outputs: list = []
         self._task: asyncio.Task | None = None
 
@@ -154,6 +156,8 @@ class Fanout:
         try:
             while True:
                 frame = await self.track.recv()
+                if not self.live():
+                    frame = _silent(frame)
                 self.outputs = [out for out in self.outputs if out.readyState == "live"]  # peers that closed
                 for out in self.outputs:
                     if out.queue.full():
@@ -172,6 +176,16 @@ class Fanout:
             self._task.cancel()
         for out in self.outputs:
             out.stop()
+
+
+def _silent(frame):
+    """The same audio frame (format, rate, timing) with every sample zero."""
+    import av
+
+    quiet = av.AudioFrame.from_ndarray(np.zeros_like(frame.to_ndarray()), format=frame.format.name,
+                                       layout=frame.layout.name)
+    quiet.sample_rate, quiet.pts, quiet.time_base = frame.sample_rate, frame.pts, frame.time_base
+    return quiet
 
 
 def _rtc(to: str, kind: str, sdp: str) -> str:
