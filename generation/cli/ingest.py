@@ -94,12 +94,13 @@ def _review(vault, name: str, sheet: Path | None, confirm: str | None, reject: s
     return bool(yes)
 
 
-def _fit_and_print(vault, single_photo, quiet: bool):
+def _fit_and_print(vault, single_photo, quiet: bool, register: bool = False):
     from ..ingest import fit_subject
-    from ..ingest.dataset import NoSamples, dataset_lines
+    from ..ingest.dataset import FitConfig, NoSamples, dataset_lines
 
     try:
-        dataset, head = fit_subject(vault, single_photo=single_photo, progress=not quiet)
+        dataset, head = fit_subject(vault, single_photo=single_photo, progress=not quiet,
+                                    config=FitConfig(register=register))
     except NoSamples as exc:
         click.echo(f"Not fitted     {exc}")
         return None, None
@@ -117,9 +118,12 @@ def _fit_and_print(vault, single_photo, quiet: bool):
               help="Also write the head mesh as .glb or .obj (needs the video_export consent scope).")
 @click.option("--contact-sheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a PNG grid of crops and UV textures (needs the video_export consent scope).")
+@click.option("--register-texture", is_flag=True,
+              help="Register every frame's face texture to their common mean (sharper texture; measured "
+                   "0.3 dB further from real frames on the head, so off by default).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def fit(name: str, member: str | None, single_photo: bool | None, export_mesh: Path | None,
-        contact_sheet: Path | None, quiet: bool) -> None:
+        contact_sheet: Path | None, register_texture: bool, quiet: bool) -> None:
     """Build the subject's dataset and head model from everything ingested.
 
     Aligns every face sample, calibrates the expression controls, fits the head mesh,
@@ -137,7 +141,7 @@ def fit(name: str, member: str | None, single_photo: bool | None, export_mesh: P
     with unlock(name, member, Action.TRAIN) as vault:
         if export_mesh or contact_sheet:
             vault.authorize(Action.EXPORT_VIDEO)
-        dataset, head = _fit_and_print(vault, single_photo, quiet)
+        dataset, head = _fit_and_print(vault, single_photo, quiet, register_texture)
         if dataset is None:
             raise UsageError(f"nothing to fit for '{name}': ingest photos or videos first")
         from ..ingest.dataset import mean_texture

@@ -18,6 +18,7 @@ def room() -> None:
       memorial room serve rose &
       memorial room invite rose ben
       memorial room join rose --url ws://127.0.0.1:8765 --member ben --invite TOKEN
+      memorial room join rose --url ws://127.0.0.1:8765 --member ben --invite TOKEN --microphone hw:1
     """
 
 
@@ -49,9 +50,8 @@ def serve(name: str, host: str, port: int, redis_url: str | None, certfile: str 
       memorial room serve rose --port 8765
       memorial room serve rose --host 0.0.0.0 --cert room.pem --key room.key
     """
-    import asyncio
-
     from vr_app.room.host import serve_forever, setup_logging
+    from vr_app.room.loop import run_loop
     from vr_app.room.server import ServerConfig, ssl_context
 
     if (certfile is None) != (keyfile is None):
@@ -62,7 +62,7 @@ def serve(name: str, host: str, port: int, redis_url: str | None, certfile: str 
     _owner(vault)
     setup_logging(verbose)
     try:
-        asyncio.run(serve_forever(vault, config, redis_url, ready=lambda line: click.echo(line)))
+        run_loop(serve_forever(vault, config, redis_url, ready=lambda line: click.echo(line)))
     finally:
         vault.close()
 
@@ -104,18 +104,23 @@ def register(group: click.Group) -> None:
 @click.option("--scene", default="garden", show_default=True, help="Memorial room look (garden, living_room, chapel).")
 @click.option("--seconds", type=float, default=None, hidden=True, help="Quit after this many seconds (tests).")
 @click.option("--screenshot", default=None, hidden=True, type=click.Path(dir_okay=False), help="Save the last frame (tests).")
+@click.option("--microphone", default="default", show_default=True, metavar="DEVICE",
+              help="ALSA capture device for your voice; 'off' to listen only (viewers always listen only).")
 @member_option
 def join(name: str, url: str, room_name: str, invite: str | None, display: str, scene: str, seconds: float | None,
-         screenshot: str | None, member: str | None) -> None:
+         screenshot: str | None, microphone: str, member: str | None) -> None:
     """Join the shared room: other members as labelled avatars, the likeness, candles and notes.
 
     The likeness is sent by the server to joined members only and kept in memory.
-    Keys: c light a candle in front of you, x put out your newest candle, esc leave.
-    In a headset the trigger lights a candle.
+    Keys: c light a candle in front of you, x put out your newest candle, n write a note
+    (Enter leaves it), p place the next vault photo, esc leave.
+    In a headset the trigger lights a candle. Members who may speak send their microphone;
+    without one they listen only. Leaving stops the microphone and every sound at once.
 
     \b
     Example:
       memorial room join rose --url ws://127.0.0.1:8765 --member ben --invite TOKEN
+      memorial room join rose --url ws://127.0.0.1:8765 --member ben --invite TOKEN --microphone hw:1
     """
     from scenes.spec import load as load_spec
     from vr_app.errors import DisplayUnavailable
@@ -133,7 +138,8 @@ def join(name: str, url: str, room_name: str, invite: str | None, display: str, 
         raise DisplayUnavailable(reason)
     passphrase = None if invite else ask_passphrase(f"Passphrase of {member} for {name}")
     options = JoinOptions(url=url, member=member, room=room_name, invite=invite, passphrase=passphrase,
-                          scene=scene, seconds=seconds, screenshot=screenshot)
+                          scene=scene, seconds=seconds, screenshot=screenshot,
+                          microphone=None if microphone == "off" else microphone)
     if chosen == "openxr":
         run_openxr(options, echo=click.echo)
     else:

@@ -293,14 +293,22 @@ def render_part(out: Path, frames: int) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=["gan", "render", "profile"], required=True)
+    ap.add_argument("--part", choices=["gan", "render", "profile"], default=None, help="default: gan and render")
     ap.add_argument("--quick", action="store_true", help="toy sizes on CPU: checks the script, measures nothing")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ".")) / "gpu-stills")
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--preset-only", action="store_true", help="GAN: only the gpu preset as it stands")
     ap.add_argument("--curve-seconds", type=float, default=60.0, help="training time of each quality curve")
     args = ap.parse_args(argv)
-    if args.part == "gan":
+    import torch
+
+    if not torch.cuda.is_available() and not args.quick:
+        print("no NVIDIA GPU here: nothing to measure (--quick runs the GAN part's code on CPU at toy sizes)")
+        return
+    if args.part is None:
+        gan_part(args.quick, 6.0 if args.quick else args.curve_seconds)
+        render_part(args.out, args.frames)
+    elif args.part == "gan":
         gan_part(args.quick, 6.0 if args.quick else args.curve_seconds, args.preset_only)
     elif args.part == "profile":
         profile_part()

@@ -3,6 +3,7 @@
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion            # full run (~15 min on 2 cores)
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --steps 50 # quick look
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --lipsync-only  # lip sync again
+    PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --from-fit      # fit, train, measure again
 
 The first 6 s of ../shared/media/talking-clip-aoc.mp4 (video and voice) go through the CLI
 as a user would: subject create -> ingest -> subject fit -> train (cpu-demo) -> lipsync
@@ -80,16 +81,25 @@ def lag_correlation(pred_t: np.ndarray, pred: np.ndarray, real_t: np.ndarray, re
     return r_at(0), lags[k], rs[k]
 
 
-def heldout_faces(split: motion_clip.SplitClip, geometry, uv_size: int):
+def heldout_faces(split: motion_clip.SplitClip, geometry, uv_size: int, reference: np.ndarray | None = None):
+    """(time, FaceSample) per held-out frame with a face; with a reference texture (a registered
+    dataset), each unwrap is registered to it exactly as ingest registered the training samples."""
+    from dataclasses import replace
+
     from generation.face.landmarks import LandmarkDetector
     from generation.face.pipeline import process_face
+    from generation.face.register import register
 
     out = []
     with LandmarkDetector(max_faces=1, static_images=False) as det:
         for t, rgb in zip(split.heldout_times, split.heldout_frames):
             found = det.detect(rgb)
             if found:
-                out.append((t, process_face(rgb, found[0].landmarks, geometry, size=256, uv_size=uv_size)))
+                f = process_face(rgb, found[0].landmarks, geometry, size=256, uv_size=uv_size)
+                if reference is not None:
+                    r = register(f.uv, f.mask, reference)
+                    f = replace(f, uv=r.uv, mask=r.mask)
+                out.append((t, f))
     return out
 
 
@@ -97,6 +107,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
     ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    ap.add_argument("--register", action="store_true", help="subject fit --register-texture (see its help)")
+    ap.add_argument("--from-fit", action="store_true",
+                    help="with --keep: reuse its subject and ingest, start again at `subject fit`")
     ap.add_argument("--lipsync-only", action="store_true",
                     help="with --keep: reuse the subject prepared there and measure only the lip sync")
     ap.add_argument("--lipsync-runs", type=int, default=3, help="lipsync train runs (seeds); the median is reported")
@@ -109,10 +122,12 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} (other work slows every time figure)")
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
-        run(work, args.steps, args.lipsync_only, max(1, args.lipsync_runs))
+        run(work, args.steps, args.lipsync_only, max(1, args.lipsync_runs),
+            from_fit=args.from_fit and args.keep is not None, register=args.register)
 
 
-def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs: int = 3) -> None:
+def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs: int = 3,
+        from_fit: bool = False, register: bool = False) -> None:
     from generation.vault import open_vault
     from tests.conftest import consent_toml
 
@@ -122,10 +137,11 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     if lipsync_only:
         lipsync(home, split, lipsync_runs)
         return
-    (work / "consent.toml").write_text(consent_toml())
-    cli(home, "subject", "create", "her", "--consent", str(work / "consent.toml"), "--owner", "anna")
-    cli(home, "ingest", "her", str(split.train_mp4), "--member", "anna")
-    cli(home, "subject", "fit", "her", "--member", "anna")
+    if not from_fit:
+        (work / "consent.toml").write_text(consent_toml())
+        cli(home, "subject", "create", "her", "--consent", str(work / "consent.toml"), "--owner", "anna")
+        cli(home, "ingest", "her", str(split.train_mp4), "--member", "anna")
+    cli(home, "subject", "fit", "her", "--member", "anna", *(["--register-texture"] if register else []))
     t0 = time.perf_counter()
     train_args = ["train", "her", "--preset", "cpu-demo", "--member", "anna", "--no-progress"]
     cli(home, *train_args, *(["--steps", str(steps)] if steps else []))
@@ -144,6 +160,7 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     from generation.face import render
     from generation.face.controls import Calibration
     from generation.face.pipeline import SubjectGeometry
+    from generation.face.register import dataset_reference
     from generation.gan import checkpoint
     from generation.gan.evaluate import expression_fidelity, masked_psnr, masked_ssim
     from generation.gan.frames import smooth_codes, synthesize
@@ -162,7 +179,10 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     print(f"checkpoint {ckpt_name}: {int(ckpt['step'])} of {cfg.steps} steps")
 
     cal = Calibration.from_dict(ds.calibration)
-    faces = heldout_faces(split, SubjectGeometry(cal, head), ds.uv.shape[1])
+    registered = bool(vault.info(KEYS["dataset"]).meta.get("registered"))
+    reference = dataset_reference(ds.uv, ds.mask, ds.quality, ds.synthetic) if registered else None
+    print(f"dataset: {len(ds)} samples, unwraps {'registered to the reference texture' if registered else 'not registered'}")
+    faces = heldout_faces(split, SubjectGeometry(cal, head), ds.uv.shape[1], reference)
     codes = np.stack([f.code for _, f in faces]).astype(np.float32)  # [T,E] her real held-out codes
     r = cfg.resolution
 

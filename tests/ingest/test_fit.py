@@ -22,6 +22,7 @@ def rose(make_subject, media_dir):
 def test_fit_builds_and_stores_the_dataset(rose):
     n_samples = sum(len(r.samples) for r in load_records(rose))
     ds, head = fit_subject(rose, single_photo=False, progress=False)
+    n_samples += rose.info(KEYS["dataset"]).meta["dense_frames"]  # the talking video's skipped frames
     assert len(ds) == n_samples >= 4 and not ds.synthetic.any()
     stored = SubjectDataset.from_bytes(rose.get(KEYS["dataset"]))
     assert stored.crops.shape == (n_samples, 256, 256, 3) and stored.uv.shape == (n_samples, 256, 256, 3)
@@ -155,3 +156,28 @@ def test_the_room_and_speech_read_the_profile_not_the_dataset(rose, monkeypatch)
     assert source.startswith(KEYS["profile"]) and np.array_equal(stream.at(0.0), vault_door.read(rose, "profile").best_texture)
     pairs, frames = training_pairs(rose)  # the lip-sync model's calibration comes from the profile too
     assert frames > 0 and len(pairs) == 1
+
+
+def test_fit_adds_the_videos_skipped_frames_of_the_subjects_track_only(make_subject, media_dir, monkeypatch):
+    """talk.mp4: 50 frames of Hopper, then a cut to 25 of the astronaut (someone else)."""
+    from generation.ingest import dense
+    from generation.ingest.dataset import FitConfig
+
+    monkeypatch.setattr(dense, "TRACK_S", 10.0)  # time alone would let the astronaut in: the shot must not
+
+    vault = make_subject("rose")
+    ingest_paths(vault, [media_dir / "hopper.jpg", media_dir / "talk.mp4"], progress=False)
+    (video,) = [r for r in load_records(vault) if r.filename == "talk.mp4"]
+    kept = {s.info["frame"] for s in video.samples}
+    ds, _ = fit_subject(vault, single_photo=False, progress=False)
+    dense = [int(sid.split("#")[1]) for sid in ds.source_ids if sid.startswith(video.source + "#")]
+    added = sorted(set(dense) - kept)
+    assert vault.info(KEYS["dataset"]).meta["dense_frames"] == len(added) >= 20
+    assert max(added) < 50  # never a frame of the astronaut's shot
+    assert len(dense) == len(set(dense))  # no frame twice
+    lean, _ = fit_subject(vault, single_photo=False, progress=False,
+                          config=FitConfig(dense_video_frames=0, register=True))
+    assert len(lean) == len(ds) - len(added)
+    meta = vault.info(KEYS["dataset"]).meta
+    assert meta["registered"] and meta["dense_frames"] == 0 and not ds.synthetic.any()
+    assert np.all(lean.uv[lean.mask == 0] == 0) and (lean.mask > 0).mean() > 0.2

@@ -181,6 +181,41 @@ def test_slow_consumer_is_dropped_and_others_keep_receiving(room_vault):
     run(scenario())
 
 
+@pytest.mark.slow
+def test_a_member_who_stops_reading_poses_is_dropped_and_others_keep_their_poses(room_vault):
+    """Pose batches are written straight to the sockets (no queue): a socket whose unsent bytes pass
+    pose_backlog is a slow consumer too, while the members who read keep getting poses."""
+    async def scenario():
+        async with anna_and_ben(room_vault, pose_backlog=2048, lease_s=60) as (server, anna, ben):
+            invite = make_invite(room_keys(room_vault), "rose", "tess")
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            ws = await connect(url(server), sock=sock, compression=None, max_queue=1)
+            await ws.send(json.dumps({"type": "join", "member": "tess", "invite": invite}))
+            await anna.wait_until(lambda c: "tess" in c.presence)
+            ws.transport.pause_reading()
+            tess_socket = server.rooms["main"].conns["tess"].ws.transport.get_extra_info("socket")
+            tess_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            for _ in range(200):  # poses only: no op goes through tess's queue
+                await anna.send_pose(POSE)
+                await ben.send_pose(POSE)
+                if "tess" not in anna.presence:
+                    break
+                await asyncio.sleep(0.04)
+            await anna.wait_until(lambda c: "tess" not in c.presence, timeout=5)
+            assert server.stats["dropped_slow"] == 1
+            seen = len(anna.latencies)
+            for _ in range(5):
+                await ben.send_pose(POSE)
+                await asyncio.sleep(0.05)
+            await anna.wait_until(lambda c: len(c.latencies) > seen)
+            await _still_fine(ben)
+            ws.transport.abort()
+
+    run(scenario())
+
+
 def _start_server(env: dict) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "generation.cli", "room", "serve", "rose", "--port", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -166,7 +166,8 @@ def test_desktop_client_under_xvfb_renders_the_other_members_avatar(likeness_vau
 def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_other(likeness_vault, tmp_path,
                                                                                   monkeypatch):
     """The openxr display path against vr_app's simulated OpenXR runtime (no headset here): the
-    tracked head is what the others receive, and the other member's avatar is in both eyes."""
+    tracked head is what the others receive, and the other member's avatar is in both eyes. anna's
+    microphone (a tone source standing in for the ALSA device) reaches ben; leaving releases it."""
     from scenes.spec import load as load_spec
     from tests.room.conftest import BackgroundRoom
     from vr_app.room.access import make_invite, room_keys
@@ -185,11 +186,19 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     feed, play = VoicePlayback.feed, SpatialAudio.play_voice
     monkeypatch.setattr(VoicePlayback, "feed", lambda self, m, s: (fed.append((m, self.anchor(m))), feed(self, m, s)))
     monkeypatch.setattr(SpatialAudio, "play_voice", lambda self, offset=0.0: (lines.append(offset), play(self, offset)))
+    import vr_app.room.microphone as microphone
+    from tests.room.test_room_microphone import ToneSource
+    from tests.room.test_room_voice import dominant_hz
+
+    anna_mic = ToneSource(660.0)
+    monkeypatch.setattr(microphone, "open_microphone", lambda device: microphone.MicrophoneTrack(anna_mic))
+    from_anna: list[np.ndarray] = []
     spec = load_spec("garden")
     room = BackgroundRoom(likeness_vault)
     try:
         ben = room.call(join(room.server, "ben"))
-        ben_voice = room.call(_make_voice(ben, Voice, ToneMicrophone))
+        ben_voice = room.call(_make_voice(ben, Voice, ToneMicrophone,
+                                          lambda member, samples: from_anna.append(samples) if member == "anna" else None))
         room.call(ben.op("play_line", track="hello", delay=1.0))
         received: dict[int, tuple] = {}  # newest pose per slot, kept after anna leaves
         stop = asyncio.run_coroutine_threadsafe(_keep_posing(ben, _avatar_pose(spec), received, ben_voice), room.loop)
@@ -200,6 +209,7 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
                               invite=make_invite(room_keys(likeness_vault), "rose", "anna"), scene="garden")
         xr_room = run_openxr(options, runtime=sim, frames=150, eye_size=(160, 160), echo=lambda line: None)
         stop.cancel()
+        mic_released = anna_mic.closed
         candles = [i for i in ben.state.items.values() if i.kind == "candle" and i.owner == "anna"]
         head = xr_room.view.head.get_pos(xr_room.view.stage.render)
         seen = received.get(1)  # ben joined first (slot 0), anna second
@@ -220,6 +230,9 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     floor = np.median(spectrum[(freqs > 100) & (freqs < 2000)])
     for hz in (220, 440):  # the authored line, ben's voice
         assert spectrum[(freqs > hz - 10) & (freqs < hz + 10)].max() > 20 * floor, hz
+    assert len(from_anna) >= 10 and dominant_hz(from_anna) == pytest.approx(660, abs=15)  # anna spoke from the headset
+    assert mic_released  # leaving stopped her microphone...
+    assert xr_room.voices[1].streams == {} and xr_room.audio.voice is None  # ...ben's voice and the line at once
     assert seen is not None and seen[:3] == pytest.approx((head.x, head.y, head.z), abs=1e-3)
     assert seen[:3] == pytest.approx(spec.camera_pos, abs=0.05)  # seated where the desktop camera sits
     assert len(candles) == 1 and candles[0].lit  # the trigger lit one where the ray met the floor; ben sees it
@@ -231,8 +244,8 @@ def test_headset_client_on_the_simulated_runtime_sends_its_head_and_sees_the_oth
     assert avatar_pixels(left, slot=0) > 20 and avatar_pixels(right, slot=0) > 20
 
 
-async def _make_voice(client, voice_cls, mic_cls):
-    return voice_cls(client, mic_cls(440.0))
+async def _make_voice(client, voice_cls, mic_cls, on_audio=None):
+    return voice_cls(client, mic_cls(440.0), on_audio)
 
 
 async def _keep_posing(client, pose, received: dict, voice=None):

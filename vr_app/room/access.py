@@ -94,17 +94,35 @@ def check_join(vault, member: str) -> str:
     Reads the vault header and consent record from disk each time, so a member removed or
     a consent revoked since the server started is refused at the next join.
     """
-    role = vault.members().get(member)
-    if role is None:
-        raise WrongPassphrase(f"'{member}' is not a member of '{vault.name}'")
+    outcome = check_joins(vault, [member])[0]
+    if isinstance(outcome, MemorialError):
+        raise outcome
+    return outcome
+
+
+def check_joins(vault, members: list[str]) -> list[str | MemorialError]:
+    """check_join for several members at once, from one read of the vault: each a role or the
+    error that refuses that member (joins that arrive together, e.g. after a takeover)."""
     vault.refresh()  # the Vault caches its index and consent; a join must see a revocation made meanwhile
+    roles = vault.members()
     try:
         consent = vault.consent
     except ConsentError:
         consent = None
-    authorize(role, consent, Action.SHARED_ROOM)
-    return role
+    outcomes: list[str | MemorialError] = []
+    for member in members:
+        role = roles.get(member)
+        if role is None:
+            outcomes.append(WrongPassphrase(f"'{member}' is not a member of '{vault.name}'"))
+            continue
+        try:
+            authorize(role, consent, Action.SHARED_ROOM)
+            outcomes.append(role)
+        except MemorialError as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
-__all__ = ["InviteError", "PermissionDenied", "RoomKeys", "check_invite", "check_join", "check_passphrase",
+__all__ = ["InviteError", "PermissionDenied", "RoomKeys", "check_invite", "check_join", "check_joins",
+           "check_passphrase",
            "make_invite", "room_keys"]

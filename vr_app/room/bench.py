@@ -31,7 +31,9 @@ import numpy as np
 from assets.errors import UsageError
 
 from .access import RoomKeys, make_invite
-from .client import RoomClient, RoomError
+from .bench_client import LeanMember
+from .client import HEARTBEAT_S, RoomClient, RoomError
+from .loop import run_loop
 
 BENCH_SUBJECT = "bench"
 BENCH_PASS = "bench-passphrase-1"
@@ -52,6 +54,8 @@ class BenchResult:
     joined: int
     server_cpu: float  # fraction of one core, all server processes together
     upload_bps: float  # per user (median over users)
+    members_cpu: float = float("nan")  # fraction of one core, all simulated members together
+    poses_per_s: float = float("nan")  # pose frames the server(s) received per second
     rooms_back_s: float | None = None  # scaled out: the slowest room, from the kill to its first member's rejoin
     errors: list[str] = field(default_factory=list)
     server_warnings: list[str] = field(default_factory=list)
@@ -61,10 +65,13 @@ class BenchResult:
         p50, p99 = (np.percentile(lat, 50), np.percentile(lat, 99)) if len(lat) else (float("nan"),) * 2
         back = f" rooms back after kill {self.rooms_back_s:.2f} s" if self.rooms_back_s is not None else ""
         cpu = f"{100 * self.server_cpu:.0f}% of a core" if np.isfinite(self.server_cpu) else "not measured (--url)"
+        if np.isfinite(self.server_cpu) and self.poses_per_s > 0:
+            cpu += f" ({1e6 * self.server_cpu / self.poses_per_s:.0f} us per pose received)"
         return (f"room bench: {self.rooms} rooms x {self.clients} clients, {self.seconds:.0f} s, "
                 f"{self.processes} process(es): pose latency p50 {p50:.1f} ms p99 {p99:.1f} ms "
                 f"({len(lat)} samples); ops acked {self.acked} lost {self.lost} (unacked in flight {self.unacked}); "
                 f"joined {self.joined}/{self.rooms * self.clients}; server CPU {cpu}; "
+                f"members' CPU {100 * self.members_cpu:.0f}% of a core; "
                 f"upload {self.upload_bps / 1000:.2f} KB/s per user;{back}")
 
 
@@ -125,15 +132,15 @@ def _pose(t: float, k: int) -> tuple[float, ...]:
 
 
 class SimMember:
-    """One simulated member: poses at 20 Hz and a candle every 2 s (driven by its worker's ticker),
-    and a rejoin (following RoomBusy redirects) when its connection is cut."""
+    """One simulated member: poses at 20 Hz, a heartbeat a second and a candle every 2 s (driven by its
+    worker's ticker), and a rejoin (following RoomBusy redirects) when its connection is cut."""
 
     def __init__(self, urls: list[str], room: str, member: str, keys: RoomKeys, home_index: int, stop_at: float,
                  subject: str = BENCH_SUBJECT):
         self.urls, self.room, self.member, self.keys, self.subject = urls, room, member, keys, subject
         self.url_index = home_index
         self.stop_at = stop_at
-        self.client: RoomClient | None = None
+        self.client: LeanMember | None = None
         self.acked: list[int] = []
         self.unacked = 0
         self.latencies = array("d")
@@ -141,6 +148,7 @@ class SimMember:
         self.lost_at: float | None = None
         self.back_after: list[tuple[str, float]] = []
         self.rejoining = False
+        self.poses = 0
         self.k = random.random() * 6.28
         self.next_op = time.time() + random.random() * OP_EVERY_S
 
@@ -148,8 +156,8 @@ class SimMember:
         while time.time() < deadline:
             url = self.urls[self.url_index % len(self.urls)]
             try:
-                self.client = await RoomClient.connect(url, self.member, room=self.room, track_poses=False,
-                                                       invite=make_invite(self.keys, self.subject, self.member))
+                self.client = await LeanMember.connect(url, self.member, self.room,
+                                                       make_invite(self.keys, self.subject, self.member))
                 return True
             except RoomError as exc:
                 holder = getattr(exc, "url", "")
@@ -157,47 +165,46 @@ class SimMember:
                     self.url_index = self.urls.index(holder)  # go where the room lives
                 else:
                     self.url_index += 1  # a dead process, or a lease not yet expired: try the next one
-                await asyncio.sleep(0.15 + 0.1 * random.random())
+                await asyncio.sleep(RETRY_S + RETRY_S * random.random())
         return False
 
     async def rejoin(self) -> None:
         self.rejoining = True
-        self._harvest(self.client)
+        self.harvest()
         self.client = None
         self.lost_at = time.time()
         if await self.connect(self.stop_at):
             self.back_after.append((self.room, time.time() - self.lost_at))
         self.rejoining = False
 
-    async def step(self, now: float) -> None:
+    def step(self, now: float) -> None:
         client = self.client
-        if client is None or client.closed is not None:
+        if client is None or client.closed:
             if not self.rejoining:
                 asyncio.create_task(self.rejoin())
             return
-        try:
-            await client.send_pose(_pose(now, self.k))
-        except Exception:  # the connection dropped mid-send: the next step rejoins
-            return
+        client.send_pose(_pose(now, self.k))
+        self.poses += 1
+        client.heartbeat(now)
         if now >= self.next_op:
             self.next_op = now + OP_EVERY_S
-            asyncio.create_task(self._candle(client, now))
+            client.light_candle([float(np.cos(now)), float(np.sin(now)), 0.0])
 
-    async def _candle(self, client: RoomClient, now: float) -> None:
-        try:
-            self.acked.append(await client.op("light_candle", position=[float(np.cos(now)), float(np.sin(now)), 0.0]))
-        except Exception:  # refused or cut off before the ack: not acknowledged, so not counted as lost
-            self.unacked += 1
-
-    def _harvest(self, client: RoomClient | None) -> None:
+    def harvest(self) -> None:
+        client = self.client
         if client is not None:
             self.latencies.extend(client.latencies)
             client.latencies.clear()
             self.bytes_up += client.bytes_up
             client.bytes_up = 0
+            self.acked.extend(client.acked)
+            client.acked.clear()
+            self.unacked += client.unacked
+            client.unacked = 0
 
 
 SPREAD = 5  # each 50 ms pose period is split in this many slices, so members do not all send at once
+RETRY_S = 0.05  # base wait before a refused join tries again (plus up to as much again, at random)
 
 
 async def _drive(sims: list[SimMember], stop_at: float) -> None:
@@ -208,7 +215,7 @@ async def _drive(sims: list[SimMember], stop_at: float) -> None:
     while time.time() < stop_at:
         now = time.time()
         for sim in groups[n % SPREAD]:
-            await sim.step(now)
+            sim.step(now)
         n += 1
         tick += period
         await asyncio.sleep(max(0.0, tick - time.time()))
@@ -229,26 +236,27 @@ def _worker(plan: list[tuple[str, str, int]], urls: list[str], subject: str, inv
             if s.client is not None:
                 s.client.latencies.clear()
                 s.client.bytes_up = 0
-        measured_from = time.time()
+                s.client.next_heartbeat = time.time() + random.random() * HEARTBEAT_S
+        for s in sims:
+            s.poses = 0
+        measured_from, cpu_from = time.time(), time.process_time()
         await _drive(sims, stop_at)
-        measured = time.time() - measured_from
+        measured, cpu = time.time() - measured_from, time.process_time() - cpu_from
         await asyncio.sleep(0.5)  # let the last acks arrive
         for s in sims:
-            s._harvest(s.client)
+            s.harvest()
             if s.client is not None:
-                try:
-                    await asyncio.wait_for(s.client.close(), 5)
-                except Exception:  # a connection that died at the very end changes no figure
-                    pass
+                s.client.close()
         acked = {}
         for s in sims:
             acked.setdefault(s.room, []).extend(s.acked)
         out.put({"latencies": s_bytes([s.latencies for s in sims]), "acked": acked, "joined": joined,
                  "unacked": sum(s.unacked for s in sims), "upload_bps": [s.bytes_up / measured for s in sims],
+                 "cpu": cpu / measured, "poses_per_s": sum(s.poses for s in sims) / measured,
                  "back": [b for s in sims for b in s.back_after]})
 
     try:
-        asyncio.run(main())
+        run_loop(main())
     except BaseException as exc:  # report instead of leaving the parent waiting
         out.put({"latencies": b"", "acked": {}, "joined": 0, "unacked": 0, "upload_bps": [], "back": [],
                  "error": f"{type(exc).__name__}: {exc}"})
@@ -372,6 +380,8 @@ def run_bench(rooms: int, clients: int, seconds: float, processes: int = 1, redi
             joined=sum(r["joined"] for r in results),
             server_cpu=max(0.0, cpu1 - cpu0) / max(1e-9, t1 - t0) if servers else float("nan"),
             upload_bps=float(np.median([b for r in results for b in r["upload_bps"]])),
+            members_cpu=sum(r.get("cpu", 0.0) for r in results),
+            poses_per_s=sum(r.get("poses_per_s", 0.0) for r in results),
             rooms_back_s=max(back) if (kill and back) else None, errors=errors, server_warnings=warnings)
     finally:
         for proc in servers:

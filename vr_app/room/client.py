@@ -108,6 +108,7 @@ class RoomClient:
         self.likeness = None  # (title, head bytes, texture [H,W,3]) once asked for; memory only
         self.tracks: dict[str, bytes] = {}  # line name -> ExpressionTrack bytes, asked for when a line is scheduled
         self.photos: dict[str, object] = {}  # vault key -> RGB uint8 [h,w,3], for photos placed in the room
+        self.photo_keys: list[str] | None = None  # the vault's photos this member may place, once listed
         self._acks: dict[int, asyncio.Future] = {}
         self._rid = 0
         self._pose_seq = 0
@@ -206,11 +207,13 @@ class RoomClient:
     def _on_batch(self, frame: bytes) -> None:
         now = time.time()
         if not self.track_poses:
-            self.latencies.extend(now - sent for sent in p.batch_send_times(frame))
+            self.latencies.extend(now - sent for sent in p.batch_send_times(frame, self.slot))
             return
         server_time, entries = p.decode_batch(frame)
         self.clock_offset = max(self.clock_offset, server_time - now) if self.latencies else server_time - now
         for slot, _seq, sent, pose in entries:
+            if slot == self.slot:
+                continue  # the batch is the same for every member: our own pose is in it
             self.latencies.append(now - sent)
             self.poses.setdefault(slot, PoseBuffer()).add(server_time, pose)
 
@@ -227,6 +230,8 @@ class RoomClient:
             fut = self._acks.pop(msg.get("rid", -1), None)
             if fut and not fut.done():
                 fut.set_exception(RoomError(msg["code"], msg["message"]))
+        elif kind == "photos":
+            self.photo_keys = list(msg["keys"])
         elif kind == "rtc":
             if self.on_rtc is not None:
                 self.on_rtc(msg)
@@ -262,6 +267,9 @@ class RoomClient:
 
     async def request_photo(self, key: str) -> None:
         await self._send(json.dumps({"type": "photo", "key": key}))
+
+    async def request_photo_list(self) -> None:
+        await self._send('{"type":"photos"}')
 
     async def request_track(self, name: str) -> None:
         await self._send(json.dumps({"type": "track", "name": name}))

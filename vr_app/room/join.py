@@ -17,6 +17,7 @@ from ..xr.scene_api import XrSceneDefaults
 from .client import RoomClient, RoomError
 
 POSE_HZ = 20.0
+CARD_HEIGHT = 1.1  # metres above the floor for notes and photos placed from a window
 
 
 @dataclass
@@ -29,6 +30,7 @@ class JoinOptions:
     scene: str = "garden"
     seconds: float | None = None  # quit after this long (tests)
     screenshot: str | None = None  # write the last frame here (tests)
+    microphone: str | None = "default"  # ALSA capture device; None: listen only
 
 
 PUMP_S = 0.002  # network time per rendered frame
@@ -66,6 +68,7 @@ class Session:
         self._asked: set[str] = set()
         self.refused: list[str] = []  # ops the server refused (shown nowhere yet; kept for tests)
         self.voice = None  # a voice.Voice mesh, offered to new members about once a second
+        self._photo_spot: list[float] | None = None  # a photo to place once the vault's list arrives
         self._next_voice_sync = 0.0
 
     def step(self) -> bool:
@@ -77,6 +80,8 @@ class Session:
             self.loop.create_task(self.client.send_pose(self.view.own_pose()))
         if self.client.closed is None:
             self._fetch_once()
+            if self._photo_spot is not None and self.client.photo_keys is not None:
+                self._place_pending_photo()
             if self.voice is not None and now >= self._next_voice_sync:
                 self._next_voice_sync = now + 1.0
                 self.loop.create_task(self.voice.sync())
@@ -97,6 +102,43 @@ class Session:
             item = max(mine, key=lambda i: int(i.id[1:])).id
         if item is not None and self.client.closed is None:
             self.loop.create_task(self._op("candle_out", item=item))
+
+    def may_place(self) -> bool:
+        return self.client.closed is None and self.client.role in ("owner", "family")
+
+    def leave_note(self, text: str, spot: list[float] | None = None) -> bool:
+        """Leave a written note at `spot`, by default a metre ahead; False when there is nothing to send."""
+        from .protocol import MAX_NOTE
+
+        text = " ".join(text.split())[:MAX_NOTE]  # one line on the card, within the server's limit
+        if not text or not self.may_place():
+            return False
+        self.loop.create_task(self._op("place_note", position=spot or self._card_spot(), text=text))
+        return True
+
+    def place_next_photo(self, spot: list[float] | None = None) -> None:
+        """Place the first vault photo not yet in this room, a metre ahead (the list is asked for once)."""
+        if not self.may_place():
+            return
+        self._photo_spot = spot or self._card_spot()
+        if self.client.photo_keys is None:
+            self.loop.create_task(self.client.request_photo_list())  # placed in step() once the list is here
+            return
+        self._place_pending_photo()
+
+    def _card_spot(self) -> list[float]:
+        """A metre ahead at CARD_HEIGHT: notes and photos hang where a seated member reads them."""
+        x, y, _ = self.view.spot_ahead(1.0)
+        return [x, y, CARD_HEIGHT]
+
+    def _place_pending_photo(self) -> None:
+        spot, self._photo_spot = self._photo_spot, None
+        placed = {i.photo for i in self.client.state.items.values() if i.kind == "photo"}
+        key = next((k for k in self.client.photo_keys if k not in placed), None)
+        if key is None:
+            self.refused.append("every photo of the vault is already in this room")
+            return
+        self.loop.create_task(self._op("place_photo", photo=key, position=spot))
 
     async def _op(self, kind: str, **fields) -> None:
         try:
@@ -156,7 +198,7 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
     session = Session(loop, client, view)
     voices = None
     if audio is not None:
-        voices = _listen_to_members(client, audio, view)
+        voices = _voice_mesh(client, audio, view, options.microphone, echo)
         if voices is not None:
             session.voice = voices[0]
 
@@ -171,16 +213,19 @@ def run_desktop(options: JoinOptions, echo=print) -> None:
         return task.cont
 
     base.task_mgr.add(frame, "memorial-room", sort=tasks.CLOCK)
-    base.accept("escape", base.userExit)
-    base.accept("c", session.light_candle)
-    base.accept("x", session.put_out_candle)
+    from .ui import NoteEntry, desktop_keys, key_help
+
+    key_help(stage.aspect2d, stage.aspect)
+    entry = NoteEntry(stage.aspect2d, stage.aspect, session.leave_note)
+    for key, action in desktop_keys(session, entry, base.userExit).items():
+        base.accept(key, action)
     try:
         base.run()
     except SystemExit:
         pass
     finally:
         if voices is not None:
-            voices[1].close()
+            voices[1].close()  # first: a frame still arriving while the mesh closes is not played
             loop.run_until_complete(voices[0].close())
         if audio is not None:
             audio.close()  # leaving stops every sound at once
@@ -211,6 +256,8 @@ class XrRoom(XrSceneDefaults):
         self.overlay_aspect = stage.aspect
         self.audio = None
         self.voices = None
+        self.microphone: str | None = None  # capture device, set by run_openxr
+        self.echo = print
 
     def attach(self, frame_loop) -> None:
         anchors = frame_loop.anchors
@@ -229,7 +276,7 @@ class XrRoom(XrSceneDefaults):
             return  # no sound device: the room still works, silently
         self.audio = SpatialAudio(manager, head, self.view.stage.render)
         self.view.audio = self.audio
-        self.voices = _listen_to_members(self.session.client, self.audio, self.view)
+        self.voices = _voice_mesh(self.session.client, self.audio, self.view, self.microphone, self.echo)
         if self.voices is not None:
             self.session.voice = self.voices[0]
 
@@ -242,7 +289,7 @@ class XrRoom(XrSceneDefaults):
     def close(self) -> None:
         """Leaving stops every voice and sound at once, then the connection."""
         if self.voices is not None:
-            self.voices[1].close()
+            self.voices[1].close()  # first: a frame still arriving while the mesh closes is not played
             self.session.loop.run_until_complete(self.voices[0].close())
         if self.audio is not None:
             self.audio.close()
@@ -272,6 +319,7 @@ def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | Non
 
     def build(render):
         rooms.append(XrRoom(render, loop, client, spec, likeness))
+        rooms[0].microphone, rooms[0].echo = options.microphone, echo
         return rooms[0]
 
     try:
@@ -285,8 +333,22 @@ def run_openxr(options: JoinOptions, runtime=None, echo=print, frames: int | Non
     return rooms[0] if rooms else None
 
 
-def _listen_to_members(client: RoomClient, audio, view):
-    """The members' voices, each at its avatar's head (this client has no microphone yet: it listens)."""
+def microphone_for(client: RoomClient, device: str | None, echo=print):
+    """The member's microphone, opened only for a member who may speak (never for a viewer);
+    None, with one line saying so, when there is none: the member then listens only."""
+    if device is None or client.role == "viewer":
+        return None
+    from .microphone import MicrophoneUnavailable, open_microphone
+
+    try:
+        return open_microphone(device)
+    except MicrophoneUnavailable as exc:
+        echo(f"{exc}; you can listen but not speak")
+        return None
+
+
+def _voice_mesh(client: RoomClient, audio, view, microphone: str | None, echo=print):
+    """The voice mesh: our microphone to the others, and their voices each at its avatar's head."""
     try:
         import aiortc  # noqa: F401  (the voice mesh's WebRTC)
     except ImportError:  # the room works without voices
@@ -299,4 +361,4 @@ def _listen_to_members(client: RoomClient, audio, view):
         return avatar.head if avatar is not None else None
 
     playback = VoicePlayback(audio, head)
-    return Voice(client, None, playback.feed), playback
+    return Voice(client, microphone_for(client, microphone, echo), playback.feed), playback

@@ -43,7 +43,7 @@ class Conn:
     slot: int
     queue: asyncio.Queue
     lease_until: float
-    pose: tuple[int, float, tuple[float, ...]] | None = None
+    pose_entry: bytes = b""  # the newest pose as a batch entry (protocol.pose_entry)
     pose_fresh: bool = False
     tokens: float = 0.0
     token_time: float = 0.0
@@ -81,6 +81,7 @@ class Room:
         self._wake = asyncio.Event()
         self._committer = asyncio.create_task(self._commit_loop(), name=f"room-{name}-committer")
         self.broken: str | None = None
+        self.tick_phase = 0  # which slice of the server's tick period this room's batches go out in
 
     # ----- durable ops ---------------------------------------------------------------------------
 
@@ -177,14 +178,13 @@ class Room:
         asyncio.get_running_loop().run_in_executor(self.server._log_pool, self.log.publish_presence, members)
 
     def tick(self, now: float) -> None:
-        """Send each client one batch with the other members' newest poses since the last tick."""
+        """One batch per tick with every member's newest pose since the last one, encoded once; the
+        same bytes go to every member (each skips its own slot)."""
         fresh = [c for c in self.conns.values() if c.pose_fresh]
         if not fresh:
             return
-        entries = [(c.slot, p.encode_batch_entry(c.slot, *c.pose)) for c in fresh]
         for c in fresh:
             c.pose_fresh = False
-        for conn in list(self.conns.values()):
-            others = [packed for slot, packed in entries if slot != conn.slot]
-            if others:
-                self.server.send(self, conn, p.encode_batch(now, others))
+        receivers = [c for c in self.conns.values() if len(fresh) > 1 or c is not fresh[0]]
+        if receivers:
+            self.server.send_poses(self, receivers, p.encode_batch(now, [c.pose_entry for c in fresh]))

@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: one pose batch per room and tick, the same bytes for every member
 MAX_TEXT_MESSAGE = 8 * 1024  # bytes of one JSON message from a client
 MAX_NOTE = 500  # characters of a written note
 MAX_ITEMS = 500  # durable items in one room
@@ -85,6 +85,12 @@ class GetPhoto(Msg):
 
     type: Literal["photo"]
     key: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class ListPhotos(Msg):
+    """Ask which of the vault's photos may be placed (owner and family); answered with {type: photos, keys}."""
+
+    type: Literal["photos"]
 
 
 class GetLikeness(Msg):
@@ -161,7 +167,7 @@ OP_TYPES = (LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine,
             ReopenRoom, Pause, EndSession)
 
 ClientMessage = Annotated[
-    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, Rtc, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
+    Union[Join, Heartbeat, Leave, GetLikeness, GetTrack, GetPhoto, ListPhotos, Rtc, LightCandle, CandleOut, PlaceNote, PlacePhoto, RemoveItem, PlayLine, Kick, Mute,
           CloseRoom, ReopenRoom, Pause, EndSession],
     Field(discriminator="type"),
 ]
@@ -198,13 +204,21 @@ def encode(obj: dict) -> str:
 # ----- poses: binary ------------------------------------------------------------------------
 # Client -> server:  b"P" | seq u32 | client time f64 | 21 x f32 (head, left hand, right hand: xyz + quat xyzw)
 # Server -> client:  b"B" | server time f64 | count u16 | count x (slot u16 | seq u32 | sent f64 | 21 x f32)
+# A batch holds every fresh member of the room, the receiver included: it is encoded once per
+# tick and the same bytes go to every member, who skips its own slot. An entry is the up frame
+# with its b"P" replaced by the sender's slot, so the server never re-encodes a pose.
 
 POSE_FLOATS = 21
 _POSE_UP = struct.Struct("<cId21f")
 _BATCH_HEAD = struct.Struct("<cdH")
 _BATCH_ENTRY = struct.Struct("<HId21f")
 _SENT = struct.Struct("<d")  # an entry's send time sits after slot u16 and seq u32
+_SLOT = struct.Struct("<H")
+_VALUES = struct.Struct("<21f")
+_VALUES_AT = 1 + 4 + 8
+POSE_LIMIT = 100.0  # metres (positions) and quaternion components: anything beyond is not a pose
 POSE_UP_BYTES = _POSE_UP.size
+BATCH_ENTRY_BYTES = _BATCH_ENTRY.size
 
 
 def encode_pose(seq: int, sent: float, pose: tuple[float, ...]) -> bytes:
@@ -216,9 +230,23 @@ def decode_pose(data: bytes) -> tuple[int, float, tuple[float, ...]]:
     if len(data) != _POSE_UP.size or data[:1] != b"P":
         raise ProtocolError("invalid", f"pose frame must be {_POSE_UP.size} bytes starting with 'P'")
     _, seq, sent, *values = _POSE_UP.unpack(data)
-    if not all(math.isfinite(v) and abs(v) <= 100.0 for v in values):
-        raise ProtocolError("invalid", "pose values must be finite and within 100 m")
+    _check_values(values)
     return seq, sent, tuple(values)
+
+
+def _check_values(values) -> None:
+    # three C-level passes instead of a Python loop per value: this runs for every pose received.
+    # A NaN or an infinity makes the sum non-finite; once all are finite, min and max are exact.
+    if not (math.isfinite(sum(values)) and -POSE_LIMIT <= min(values) and max(values) <= POSE_LIMIT):
+        raise ProtocolError("invalid", "pose values must be finite and within 100 m")
+
+
+def pose_entry(slot: int, data: bytes) -> bytes:
+    """A client's pose frame, checked, as its batch entry (ProtocolError for a bad frame)."""
+    if len(data) != _POSE_UP.size or data[:1] != b"P":
+        raise ProtocolError("invalid", f"pose frame must be {_POSE_UP.size} bytes starting with 'P'")
+    _check_values(_VALUES.unpack_from(data, _VALUES_AT))
+    return _SLOT.pack(slot) + data[1:]
 
 
 def encode_batch_entry(slot: int, seq: int, sent: float, pose: tuple[float, ...]) -> bytes:
@@ -230,12 +258,13 @@ def encode_batch(server_time: float, packed_entries: list[bytes]) -> bytes:
     return _BATCH_HEAD.pack(b"B", server_time, len(packed_entries)) + b"".join(packed_entries)
 
 
-def batch_send_times(data: bytes) -> list[float]:
-    """Only the senders' clocks of a batch (the bench's receivers need nothing else)."""
+def batch_send_times(data: bytes, skip_slot: int = -1) -> list[float]:
+    """Only the senders' clocks of a batch, without `skip_slot`'s (the bench's receivers need nothing else)."""
     if len(data) < _BATCH_HEAD.size or data[:1] != b"B":
         raise ProtocolError("invalid", "not a pose batch")
     count = _BATCH_HEAD.unpack_from(data)[2]
-    return [_SENT.unpack_from(data, _BATCH_HEAD.size + i * _BATCH_ENTRY.size + 6)[0] for i in range(count)]
+    offsets = range(_BATCH_HEAD.size, _BATCH_HEAD.size + count * _BATCH_ENTRY.size, _BATCH_ENTRY.size)
+    return [_SENT.unpack_from(data, at + 6)[0] for at in offsets if _SLOT.unpack_from(data, at)[0] != skip_slot]
 
 
 def decode_batch(data: bytes) -> tuple[float, list[tuple[int, int, float, tuple[float, ...]]]]:

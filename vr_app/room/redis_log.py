@@ -28,7 +28,7 @@ from .state import RoomState
 
 log = logging.getLogger("memorial.room")
 
-LEASE_MS = 2000  # a dead host's rooms are free again after this long
+LEASE_MS = 1200  # a dead host's rooms are free again after at most this long
 PRESENCE_MS = 10_000
 
 

@@ -4,7 +4,7 @@ Planes, kept apart:
 * presence: `Room.conns`, one entry per member, renewed by any inbound frame; the reaper
   drops a member whose lease ran out (the only place presence ends besides leave/kick);
 * poses: binary frames kept as "newest per member", sent out once per tick as one batch
-  per client; never stored;
+  per room (the same bytes to every member, written straight to the sockets); never stored;
 * durable ops: validated, role-checked by RoomState, numbered, written and fsync'd by the
   room's committer (live.py, group commit), and only then acknowledged and broadcast;
 * voice: a WebRTC mesh between the members (voice.py); the server only relays the offers and
@@ -27,14 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 from assets.artifacts import KEYS
 from assets.errors import MemorialError, UsageError, WrongPassphrase
 
 from . import protocol as p
-from .access import InviteError, RoomKeys, check_invite, check_join, check_passphrase
+from .access import InviteError, RoomKeys, check_invite, check_joins, check_passphrase
 from .live import Conn, Room, SlowConsumer
 from .state import OpRefused
 
@@ -45,7 +45,8 @@ CLOSE_REPLACED = 4002
 CLOSE_POLICY = 1008
 PASS_FAILURES, PASS_WINDOW_S = 5, 60.0
 AUDITED_OPS = frozenset({"kick", "mute", "close", "reopen", "end"})
-LEASE_RENEW_S = 0.5  # a quarter of the Redis lease
+TICK_SLICES = 4
+LEASE_RENEW_S = 0.3  # a quarter of the Redis lease (redis_log.LEASE_MS)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class ServerConfig:
     lease_s: float = 5.0  # presence lease, renewed by any frame (clients heartbeat every second)
     join_timeout_s: float = 10.0
     send_queue: int = 256  # frames waiting for one client before it counts as a slow consumer
+    pose_backlog: int = 256 * 1024  # bytes unsent on one socket (~10 s of poses) before it counts as one too
     commit_batch: int = 32  # ops per group commit (bounds the burst each commit puts in a send queue)
     pose_rate: float = 25.0  # accepted pose frames per second per client (burst pose_burst)
     pose_burst: float = 10.0
@@ -93,6 +95,7 @@ class RoomServer:
     def __init__(self, config: ServerConfig, vault, keys: RoomKeys, open_log: Callable[[str], object]):
         self.config, self.vault, self.keys, self._open_log = config, vault, keys, open_log
         self.rooms: dict[str, Room] = {}
+        self._rooms_opened = 0
         self._room_locks: dict[str, asyncio.Lock] = {}
         self._vault_lock = asyncio.Lock()  # the Vault object is not thread-safe
         self._tasks: list[asyncio.Task] = []
@@ -103,6 +106,7 @@ class RoomServer:
         self._tracks: dict[str, bytes] = {}
         self._photos: dict[str, bytes] = {}  # vault key -> JPEG thumbnail
         self._audit_pending: list[tuple[str, dict, asyncio.Future]] = []
+        self._role_waiters: list[tuple[str, asyncio.Future]] = []
         # Op-log writes and lease renewals get threads of their own: joins that wait on the
         # vault's file lock must never delay an ack or let a Redis lease lapse.
         self._log_pool = ThreadPoolExecutor(4, thread_name_prefix="room-log")
@@ -166,6 +170,8 @@ class RoomServer:
                 await self.log_io(oplog.acquire)
                 state = await self.log_io(oplog.load)
                 self.rooms[name] = Room(name, state, oplog, self)
+                self.rooms[name].tick_phase = self._rooms_opened % TICK_SLICES
+                self._rooms_opened += 1
         return self.rooms[name]
 
     def drop_room(self, room: Room) -> None:
@@ -202,9 +208,27 @@ class RoomServer:
         try:
             conn.send(frame)
         except SlowConsumer:
-            self.stats["dropped_slow"] += 1
-            log.warning("room %s: dropping %s: not reading (slow consumer)", room.name, conn.member)
-            self.close_conn(room, conn, CLOSE_POLICY, "slow consumer", abort=True)
+            self._drop_slow(room, conn)
+
+    def send_poses(self, room: Room, conns: list[Conn], frame: bytes) -> None:
+        """A pose batch goes straight to each socket (websockets' broadcast): no queue and no task
+        wake-up per frame and receiver. Poses have no backpressure, so a socket that stops draining
+        is checked here."""
+        targets = []
+        for conn in conns:
+            transport = conn.ws.transport
+            if conn.closed or transport is None:
+                continue
+            if transport.get_write_buffer_size() > self.config.pose_backlog:
+                self._drop_slow(room, conn)
+                continue
+            targets.append(conn.ws)
+        broadcast(targets, frame)
+
+    def _drop_slow(self, room: Room, conn: Conn) -> None:
+        self.stats["dropped_slow"] += 1
+        log.warning("room %s: dropping %s: not reading (slow consumer)", room.name, conn.member)
+        self.close_conn(room, conn, CLOSE_POLICY, "slow consumer", abort=True)
 
     def close_conn(self, room: Room, conn: Conn, code: int, reason: str, abort: bool = False) -> None:
         if conn.closed:
@@ -333,9 +357,31 @@ class RoomServer:
                 self._failures.setdefault(msg.member, deque(maxlen=PASS_FAILURES)).append(time.monotonic())
                 raise
             via = "passphrase"
-        async with self._vault_lock:
-            role = await asyncio.to_thread(check_join, self.vault, msg.member)
-        return role, via
+        return await self._current_role(msg.member), via
+
+    async def _current_role(self, member: str) -> str:
+        """The member's role from a read of the vault made after this join arrived. Joins that
+        arrive together share one read (a takeover brings whole rooms back at once)."""
+        fut = asyncio.get_running_loop().create_future()
+        self._role_waiters.append((member, fut))
+        if len(self._role_waiters) == 1:
+            asyncio.create_task(self._read_roles())
+        return await fut
+
+    async def _read_roles(self) -> None:
+        async with self._vault_lock:  # joins arriving meanwhile gather for this read
+            batch, self._role_waiters = self._role_waiters, []
+            try:
+                outcomes = await asyncio.to_thread(check_joins, self.vault, [member for member, _ in batch])
+            except Exception as exc:
+                outcomes = [exc if isinstance(exc, MemorialError) else MemorialError(f"vault: {exc}")] * len(batch)
+        for (_, fut), outcome in zip(batch, outcomes):
+            if fut.done():
+                continue  # that join was given up (its client went away) while the vault was read
+            if isinstance(outcome, Exception):
+                fut.set_exception(outcome)
+            else:
+                fut.set_result(outcome)
 
     def _check_guessing(self, member: str) -> None:
         """After PASS_FAILURES wrong passphrases within PASS_WINDOW_S, refuse that member's passphrase joins for a while."""
@@ -371,6 +417,9 @@ class RoomServer:
                 continue
             if isinstance(msg, p.GetPhoto):
                 asyncio.create_task(self._send_photo(room, conn, msg.key))
+                continue
+            if isinstance(msg, p.ListPhotos):
+                asyncio.create_task(self._list_photos(room, conn))
                 continue
             if isinstance(msg, p.GetTrack):
                 asyncio.create_task(self._send_track(room, conn, msg.name))
@@ -452,6 +501,17 @@ class RoomServer:
             self._photos[key] = thumb
         self.send(room, conn, p.encode_photo(key, self._photos[key]))
 
+    async def _list_photos(self, room: Room, conn: Conn) -> None:
+        """The vault's photos a member who may place them can choose from (keys only, at most MAX_LISTED)."""
+        if conn.role not in ("owner", "family"):
+            self._strike(room, conn, "forbidden", "only owners and family place photos")
+            return
+        async with self._vault_lock:
+            await asyncio.to_thread(self.vault.refresh)  # photos added since the server started
+            keys = [info.key for info in self.vault.list("original/")
+                    if str(info.meta.get("media_type", "")).startswith("image/")][:MAX_LISTED]
+        self.send(room, conn, p.encode({"type": "photos", "keys": keys}))
+
     async def _send_track(self, room: Room, conn: Conn, name: str) -> None:
         data = await self._track(name)
         if data is None:
@@ -501,22 +561,26 @@ class RoomServer:
         if conn.role == "viewer":
             return  # viewers are seen by nobody
         try:
-            conn.pose = p.decode_pose(frame)
+            conn.pose_entry = p.pose_entry(conn.slot, frame)
         except p.ProtocolError as exc:
             self._strike(room, conn, exc.code, str(exc))
             return
         conn.pose_fresh = True
 
     async def _ticker(self) -> None:
-        period = 1.0 / self.config.tick_hz
-        next_tick = time.monotonic()
+        """Each room ticks at tick_hz, the rooms spread over TICK_SLICES phases of the period: the
+        sends come in small bursts, and poses that arrive meanwhile are read between them."""
+        period = 1.0 / (self.config.tick_hz * TICK_SLICES)
+        next_tick, n = time.monotonic(), 0
         while True:
             next_tick += period
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
-            now = time.time()
+            now, phase = time.time(), n % TICK_SLICES
+            n += 1
             for room in list(self.rooms.values()):
-                room.tick(now)
-            if time.monotonic() - next_tick > period:
+                if room.tick_phase == phase:
+                    room.tick(now)
+            if time.monotonic() - next_tick > period * TICK_SLICES:
                 next_tick = time.monotonic()  # overloaded: skip ticks instead of bursting
 
     async def _reaper(self) -> None:
@@ -539,6 +603,7 @@ def _renew(room: Room) -> bool:
 
 
 PHOTO_PX = 512
+MAX_LISTED = 200  # photo keys in one listing
 
 
 def _thumbnail(data: bytes) -> bytes | None:

@@ -4,7 +4,7 @@ For each pair of members the one with the lower presence slot offers. A member w
 (not a viewer, not muted) sends their microphone track; everyone receives. Muting is enforced
 by every receiver (a muted member's audio is dropped on arrival) and by the server, which
 refuses a viewer's or muted member's SDP that offers to send. Received audio is handed to
-`on_audio(member, samples)` as mono int16 frames; the Panda3D client does not spatialise it yet.
+`on_audio(member, samples)` as mono int16 frames (voice_audio.py plays each at its speaker's head).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Voice:
     def __init__(self, client: RoomClient, microphone=None, on_audio: Callable[[str, np.ndarray], None] | None = None):
         self.client, self.microphone, self.on_audio = client, microphone, on_audio
         self.peers: dict[str, object] = {}  # member -> RTCPeerConnection
+        self._fanout: Fanout | None = None  # one reader of the microphone, a copy of each frame per peer
         self._tasks: list[asyncio.Task] = []
         client.on_rtc = lambda msg: self._tasks.append(asyncio.ensure_future(self._safe_signal(msg)))
 
@@ -39,7 +40,9 @@ class Voice:
         pc = RTCPeerConnection()
         self.peers[member] = pc
         if self.may_speak():
-            pc.addTrack(self.microphone)
+            if self._fanout is None:
+                self._fanout = Fanout(self.microphone, live=self.may_speak)
+            pc.addTrack(self._fanout.subscribe())  # each peer reading the track itself would split it
         else:
             pc.addTransceiver("audio", direction="recvonly")
 
@@ -100,10 +103,89 @@ class Voice:
         for pc in self.peers.values():
             await pc.close()
         self.peers.clear()
+        if self._fanout is not None:
+            self._fanout.close()
         if self.microphone is not None:
             self.microphone.stop()
         for task in self._tasks:
             task.cancel()
+
+
+class Fanout:
+    """Reads one track and gives every subscriber its own copy of each frame: one microphone, many
+    peers (a track read by several senders would hand each a share of the frames). While `live()`
+    is false (the member was muted after the call was set up) every copy is silence: receivers drop
+    a muted member's audio anyway, but their voice should not leave the machine at all."""
+
+    QUEUE = 10  # frames (200 ms) a subscriber may lag before its oldest are dropped
+
+    def __init__(self, track, live: Callable[[], bool] = lambda: True):
+        self.track, self.live = track, live
+        self.outputs: list = []
+        self._task: asyncio.Task | None = None
+
+    def subscribe(self):
+        from aiortc import MediaStreamTrack
+        from aiortc.mediastreams import MediaStreamError
+
+        class Copy(MediaStreamTrack):
+            kind = "audio"
+
+            def __init__(self):
+                super().__init__()
+                self.queue: asyncio.Queue = asyncio.Queue(Fanout.QUEUE)
+
+            async def recv(self):
+                if self.readyState != "live":
+                    raise MediaStreamError
+                frame = await self.queue.get()
+                if frame is None:
+                    self.stop()
+                    raise MediaStreamError
+                return frame
+
+        copy = Copy()
+        self.outputs.append(copy)
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+        return copy
+
+    async def _run(self) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        try:
+            while True:
+                frame = await self.track.recv()
+                if not self.live():
+                    frame = _silent(frame)
+                self.outputs = [out for out in self.outputs if out.readyState == "live"]  # peers that closed
+                for out in self.outputs:
+                    if out.queue.full():
+                        out.queue.get_nowait()
+                    out.queue.put_nowait(frame)
+        except MediaStreamError:
+            pass
+        finally:
+            for out in self.outputs:
+                if out.queue.full():
+                    out.queue.get_nowait()
+                out.queue.put_nowait(None)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        for out in self.outputs:
+            out.stop()
+
+
+def _silent(frame):
+    """The same audio frame (format, rate, timing) with every sample zero."""
+    import av
+
+    quiet = av.AudioFrame.from_ndarray(np.zeros_like(frame.to_ndarray()), format=frame.format.name,
+                                       layout=frame.layout.name)
+    quiet.sample_rate, quiet.pts, quiet.time_base = frame.sample_rate, frame.pts, frame.time_base
+    return quiet
 
 
 def _rtc(to: str, kind: str, sdp: str) -> str:
@@ -129,7 +211,11 @@ class ToneMicrophone:
                 self.t = 0
 
             async def recv(self):
+                from aiortc.mediastreams import MediaStreamError
+
                 await asyncio.sleep(0.02)
+                if self.readyState != "live":
+                    raise MediaStreamError
                 n = 960
                 wave = level * np.sin(2 * np.pi * hz * (self.t + np.arange(n)) / 48000)
                 frame = av.AudioFrame.from_ndarray((wave * 32767).astype(np.int16).reshape(1, -1), format="s16",

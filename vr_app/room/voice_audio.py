@@ -21,8 +21,11 @@ class VoicePlayback:
     def __init__(self, audio, anchor: Callable[[str], NodePath | None]):
         self.audio, self.anchor = audio, anchor  # audio: vr_app.audio.SpatialAudio
         self.streams: dict[str, tuple[UserDataAudio, object, NodePath]] = {}
+        self.closed = False
 
     def feed(self, member: str, samples: np.ndarray) -> None:
+        if self.closed:
+            return  # left the room: a late frame must not start a voice again
         head = self.anchor(member)
         if head is None:
             return  # not drawn (yet): nowhere to place the voice
@@ -49,6 +52,7 @@ class VoicePlayback:
             stream[0].done()
 
     def close(self) -> None:
-        """Leaving: every voice stops at once."""
+        """Leaving: every voice stops at once, and none starts again."""
+        self.closed = True
         for member in list(self.streams):
             self.remove(member)
