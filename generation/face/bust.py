@@ -42,7 +42,8 @@ PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must kee
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
 RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
 SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred before it is shown
-TRUSTED = 0.6  # trust from which a seen texel is kept as it is and anchors the fill
+TRUSTED = 0.6  # trust from which a seen texel is kept as it is
+SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 
 
@@ -277,7 +278,7 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
-    from .fill import texel_positions
+    from .fill import eye_height, texel_positions
     from .unwrap import complete_texture, unwrap, uv_raster
 
     if not views:
@@ -305,9 +306,8 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
     mask = (seen * 255).astype(np.uint8)
     # Above the ears the seen texels stay as they are (the hairline is seen at a slant, and the
     # shell's hair fades into it); the fade to the membrane is for the sides below.
-    pos_y = texel_positions(head, fid, bary)[..., 1]
-    eye_y = float(head.vertices[head.landmark_vertices[[L.EYE_L["iris"], L.EYE_R["iris"]]], 1].mean())
-    above = np.clip((pos_y - eye_y - 0.01) / 0.03, 0, 1).astype(np.float32)
+    low, high = SHARP_ABOVE_EYES
+    above = np.clip((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low), 0, 1)
     trust = np.where(seen, np.maximum(trust, TRUSTED * above * above * (3 - 2 * above)), 0)
     # The membrane runs through a blurred copy of everything seen (hair stays hair, skin skin, but a
     # grazing triangle's smear is gone); what was seen well keeps its own sharp texels on top.

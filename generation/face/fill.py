@@ -19,6 +19,13 @@ SEAM_M = 0.004  # metres: two island-border texels this close on the surface are
 SCREEN = 1e-4  # pull towards the seen mean, so texels with no path to a seen one are still defined
 
 
+def eye_height(head) -> float:
+    """Height (metres, head axes) of the line through the neutral head's irises."""
+    from assets import landmarks as L
+
+    return float(head.vertices[head.landmark_vertices[[L.EYE_L["iris"], L.EYE_R["iris"]]], 1].mean())
+
+
 def texel_positions(head, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
     """[S,S,3] point on the neutral head's surface of each texel (undefined where fid < 0)."""
     corners = head.vertices[head.faces[np.maximum(fid, 0)]]  # [S,S,3,3]

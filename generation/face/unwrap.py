@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from assets import expression
-from assets import landmarks as L
 from .controls import SEM_NAMES, raw_measures
 from .errors import GeometryError, check_landmarks
 from .pose import fit_pose, project
@@ -183,10 +182,9 @@ def complete_texture(uv: np.ndarray, mask: np.ndarray, head, smooth: bool = Fals
         colours = img.reshape(-1, 3)[src][idx]  # [U,8,3]
         img.reshape(-1, 3)[np.flatnonzero(todo)] = (w[..., None] * colours).sum(1) / w.sum(1, keepdims=True)
         if smooth:  # above the ears the nearest hair stays (the shell's hair lies on it); below, a membrane
-            from .fill import harmonic_fill
+            from .fill import eye_height, harmonic_fill
 
-            eye_y = float(head.vertices[head.landmark_vertices[[L.EYE_L["iris"], L.EYE_R["iris"]]], 1].mean())
-            crown = used & (pos[..., 1] > eye_y + HAIR_ABOVE_EYES)
+            crown = used & (pos[..., 1] > eye_height(head) + HAIR_ABOVE_EYES)
             img = harmonic_fill(img, known | (todo & crown), todo & ~crown, head, fid, bary).astype(np.float32)
         known = known | todo
     known = known | in_mouth
