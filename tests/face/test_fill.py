@@ -57,7 +57,7 @@ def test_a_single_seen_colour_fills_the_whole_head_with_it(grace_unwrap, grace_h
     """Harmonic with a constant boundary is that constant: the fill invents no colour of its own (1 level)."""
     from generation.face.unwrap import complete_texture, uv_raster
 
-    uv, mask = grace_unwrap
+    _, mask = grace_unwrap
     fid, _ = uv_raster(grace_head, 512)
     flat = np.where((mask > 0)[..., None], np.array([180, 120, 90], np.uint8), 0).astype(np.uint8)
     tex = complete_texture(flat, mask, grace_head, smooth=True)
