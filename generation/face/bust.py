@@ -39,6 +39,11 @@ EDGE_FADE = 0.012  # metres over which the shell fades into the face
 BUST_TAPER = 0.12  # each side of a continued chest comes in by this fraction of its width at the cut
 CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
+FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
+RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
+SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred before it is shown
+TRUSTED = 0.6  # trust from which a seen texel is kept as it is
+SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 
 
@@ -264,18 +269,26 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
     """(texture [size,size,3] uint8 with never-seen texels filled, seen mask [size,size] uint8) from
     the sharpest views: `views` are (RGB image, its [478,3] landmarks, weight e.g. quality x
     sharpness). Each texel takes a weighted mean of the views that saw it, the weights raised to a
-    high power so the sharpest view dominates and small misfits do not blur the result."""
+    high power so the sharpest view dominates and small misfits do not blur the result.
+
+    Texels no view saw well are a membrane through the well-seen ones (fill.harmonic_fill), and the
+    texels a view saw only at a grazing angle or at the rim of what it saw fade into that membrane:
+    between the cheek and the ear a frontal photo holds a few smeared pixels, which the nearest-texel
+    fill used to extrude into flat, straight-edged wedges."""
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
-    from .unwrap import complete_texture, unwrap
+    from .fill import eye_height, texel_positions
+    from .unwrap import complete_texture, unwrap, uv_raster
 
     if not views:
         raise GeometryError("no views to build the face texture from")
     if size < 64 or size & (size - 1):
         raise GeometryError(f"face texture size must be a power of two >= 64, got {size}")
+    fid, bary = uv_raster(head, size)
     acc = np.zeros((size, size, 3), np.float64)
     tot = np.zeros((size, size), np.float64)
+    trust = np.zeros((size, size), np.float32)
     for image, lm, weight in views:
         lm = check_landmarks(lm, batch=False)
         cal = calibration if calibration is not None else fit_calibration(lm[None])
@@ -287,10 +300,42 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
         w = w * float(max(weight, 1e-6)) ** 4
         acc += w[..., None] * uv
         tot += w
+        trust = np.maximum(trust, view_trust(image, lm, head, code, fid, mask))
     seen = tot > 0
     uv = np.where(seen[..., None], acc / np.maximum(tot, 1e-12)[..., None], 0).clip(0, 255).astype(np.uint8)
     mask = (seen * 255).astype(np.uint8)
-    return complete_texture(uv, mask, head), mask
+    # Above the ears the seen texels stay as they are (the hairline is seen at a slant, and the
+    # shell's hair fades into it); the fade to the membrane is for the sides below.
+    low, high = SHARP_ABOVE_EYES
+    above = np.clip((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low), 0, 1)
+    trust = np.where(seen, np.maximum(trust, TRUSTED * above * above * (3 - 2 * above)), 0)
+    # The membrane runs through a blurred copy of everything seen (hair stays hair, skin skin, but a
+    # grazing triangle's smear is gone); what was seen well keeps its own sharp texels on top.
+    sigma = SEEN_BLUR * size / 512
+    weight = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), sigma)
+    soft = cv2.GaussianBlur(uv.astype(np.float32) * seen[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
+    filled = complete_texture(soft.round().clip(0, 255).astype(np.uint8), mask, head, smooth=True)
+    t = np.clip(trust / TRUSTED, 0, 1)[..., None]
+    return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
+
+
+def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: np.ndarray,
+               mask: np.ndarray) -> np.ndarray:
+    """[S,S] 0..1: how well one view saw each texel: 0 where it saw it at the grazing limit, 1 from
+    FRONT_NZ on, and falling to 0 over RIM_TEXELS towards the edge of what it saw; smoothed so no
+    triangle's own normal draws a line."""
+    import cv2
+
+    from .unwrap import GRAZING_NZ, face_normals_z, posed_vertices
+
+    size = fid.shape[0]
+    xyz = posed_vertices(head, lm, code, None, float(image.shape[1]))
+    nz = -face_normals_z(xyz, head.faces)[np.maximum(fid, 0)]
+    slant = np.clip((nz - GRAZING_NZ) / (FRONT_NZ - GRAZING_NZ), 0, 1).astype(np.float32)
+    rim = RIM_TEXELS * size / 512
+    inside = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
+    t = slant * np.clip(inside / rim, 0, 1) * (mask > 0)
+    return cv2.GaussianBlur(t, (0, 0), rim / 2) * (mask > 0)
 
 
 def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, face_size: int = 512,

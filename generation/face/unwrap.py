@@ -19,6 +19,7 @@ from .raster import rasterize
 
 _CACHE: dict = {}
 GRAZING_NZ = 0.2  # texels seen this obliquely (normal . view) are too smeared to keep
+HAIR_ABOVE_EYES = 0.03  # metres: unseen texels higher than this above the eyes are filled with the nearest hair
 ZBUF_PX = 80  # the coarse visibility z-buffer spans the face with about this many pixels
 
 
@@ -150,11 +151,13 @@ def _hidden_parts(head, lm: np.ndarray, fid: np.ndarray, size: int) -> np.ndarra
     return hidden
 
 
-def complete_texture(uv: np.ndarray, mask: np.ndarray, head) -> np.ndarray:
+def complete_texture(uv: np.ndarray, mask: np.ndarray, head, smooth: bool = False) -> np.ndarray:
     """Fill never-seen texels from the nearest seen texels on the head's surface (in 3D, so
     skin under the chin comes from the jaw and neck, the crown from the hair at the hairline,
     and both sides of a UV seam get the same colour), so a single photo textures the whole
-    head without black patches or a seam. The mouth interior is a dark red of its own."""
+    head without black patches or a seam. The mouth interior is a dark red of its own.
+    With `smooth`, below the crown a membrane through the seen texels instead (fill.harmonic_fill):
+    no straight-edged patches where the nearest seen texel changes, at about a second's cost."""
     from scipy.spatial import cKDTree
 
     size = uv.shape[0]
@@ -178,6 +181,11 @@ def complete_texture(uv: np.ndarray, mask: np.ndarray, head) -> np.ndarray:
         w = 1.0 / np.maximum(dist, 1e-4) ** 2
         colours = img.reshape(-1, 3)[src][idx]  # [U,8,3]
         img.reshape(-1, 3)[np.flatnonzero(todo)] = (w[..., None] * colours).sum(1) / w.sum(1, keepdims=True)
+        if smooth:  # above the ears the nearest hair stays (the shell's hair lies on it); below, a membrane
+            from .fill import eye_height, harmonic_fill
+
+            crown = used & (pos[..., 1] > eye_height(head) + HAIR_ABOVE_EYES)
+            img = harmonic_fill(img, known | (todo & crown), todo & ~crown, head, fid, bary).astype(np.float32)
         known = known | todo
     known = known | in_mouth
     img = _push_pull(img, known)
