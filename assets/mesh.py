@@ -14,3 +14,14 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray, dtype=np.float32) ->
     idx = np.asarray(faces).reshape(-1)  # each face adds its normal to its three corners
     vn = np.stack([np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)], 1)
     return (vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)).astype(dtype)
+
+
+def inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon test, points [N,2], polygon [K,2] -> [N] bool."""
+    x, y = points[:, 0:1], points[:, 1:2]
+    px, py = polygon[:, 0][None], polygon[:, 1][None]
+    qx, qy = np.roll(polygon[:, 0], -1)[None], np.roll(polygon[:, 1], -1)[None]
+    crosses = (py > y) != (qy > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = px + (y - py) * (qx - px) / (qy - py)
+    return (crosses & (x < xi)).sum(axis=1) % 2 == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath, SamplerState
 
+from assets.mesh import inside_polygon
 from scenes.geom import MeshGeom
 from scenes.panda_textures import make_texture
 
@@ -59,17 +60,6 @@ def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (radius * unit).astype(np.float32), np.concatenate(faces).astype(np.int32), uvs.astype(np.float32)
 
 
-def _inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd point-in-polygon, points [N,2], polygon [K,2] -> [N] bool."""
-    x, y = points[:, 0:1], points[:, 1:2]
-    px, py = polygon[:, 0][None], polygon[:, 1][None]
-    qx, qy = np.roll(polygon[:, 0], -1)[None], np.roll(polygon[:, 1], -1)[None]
-    crosses = (py > y) != (qy > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xi = px + (y - py) * (qx - px) / (qy - py)
-    return (crosses & (x < xi)).sum(axis=1) % 2 == 1
-
-
 def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
                 iris: np.ndarray, radius: float, iris_radius: float = IRIS_RADIUS_M,
                 size: int = EYE_TEXTURE) -> np.ndarray:
@@ -94,7 +84,7 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     fx, fy = (px - x0)[:, None], (py - y0)[:, None]
     f = face.astype(np.float32)
     rgb = ((f[y0, x0] * (1 - fx) + f[y0, x1] * fx) * (1 - fy) + (f[y1, x0] * (1 - fx) + f[y1, x1] * fx) * fy)
-    seen = _inside(xy, ring)
+    seen = inside_polygon(xy, ring)
     in_iris = np.hypot(*(xy - iris).T) < iris_radius
     # The lid margin and lashes line the opening: colours for the hidden parts come from further in.
     to_lid = _distance_to_polygon(xy, ring)

@@ -16,7 +16,7 @@ from panda3d.core import Material, NodePath
 from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
-from assets.mesh import vertex_normals
+from assets.mesh import inside_polygon, vertex_normals
 from scenes.geom import MeshGeom, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
@@ -36,17 +36,6 @@ def to_panda(v: np.ndarray) -> np.ndarray:
     """Head coordinates [...,3] -> Panda3D coordinates (x, -z, y)."""
     v = np.asarray(v, dtype=np.float32)
     return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
-
-
-def _inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd point-in-polygon test, points [N,2], polygon [K,2] -> [N] bool."""
-    x, y = points[:, 0:1], points[:, 1:2]
-    px, py = polygon[:, 0][None], polygon[:, 1][None]
-    qx, qy = np.roll(polygon[:, 0], -1)[None], np.roll(polygon[:, 1], -1)[None]
-    crosses = (py > y) != (qy > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xi = px + (y - py) * (qx - px) / (qy - py)
-    return (crosses & (x < xi)).sum(axis=1) % 2 == 1
 
 
 def eye_openings(head: HeadModel) -> dict[str, dict]:
@@ -72,7 +61,7 @@ def cut_eye_holes(head: HeadModel, openings: dict[str, dict]) -> np.ndarray:
     for eye in openings.values():
         ring = head.vertices[eye["ring"]]
         front = centroids[:, 2] > ring[:, 2].min() - 0.01  # ignore the back of the head
-        keep &= ~(front & _inside(centroids[:, :2], ring[:, :2]))
+        keep &= ~(front & inside_polygon(centroids[:, :2], ring[:, :2]))
     return faces[keep]
 
 

@@ -153,21 +153,26 @@ def test_pose_flood_drops_only_the_flooder(room_vault):
     run(scenario())
 
 
+async def _tess_who_never_reads(room_vault, server, anna):
+    """tess joins on a raw socket with a tiny receive buffer, then stops reading; returns her socket."""
+    invite = make_invite(room_keys(room_vault), "rose", "tess")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    ws = await connect(url(server), sock=sock, compression=None, max_queue=1)
+    await ws.send(json.dumps({"type": "join", "member": "tess", "invite": invite}))
+    await anna.wait_until(lambda c: "tess" in c.presence)
+    ws.transport.pause_reading()
+    # loopback send buffers autotune to megabytes; pin the server's to a few KB so the test stays small
+    tess_socket = server.rooms["main"].conns["tess"].ws.transport.get_extra_info("socket")
+    tess_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    return ws
+
+
 def test_slow_consumer_is_dropped_and_others_keep_receiving(room_vault):
     async def scenario():
         async with anna_and_ben(room_vault, send_queue=100, lease_s=60) as (server, anna, ben):
-            invite = make_invite(room_keys(room_vault), "rose", "tess")
-            # tess joins on a raw socket with a tiny receive buffer, then never reads
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.connect(("127.0.0.1", server.port))
-            ws = await connect(url(server), sock=sock, compression=None, max_queue=1)
-            await ws.send(json.dumps({"type": "join", "member": "tess", "invite": invite}))
-            await anna.wait_until(lambda c: "tess" in c.presence)
-            ws.transport.pause_reading()
-            # loopback send buffers autotune to megabytes; pin the server's to a few KB so the test stays small
-            tess_socket = server.rooms["main"].conns["tess"].ws.transport.get_extra_info("socket")
-            tess_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            ws = await _tess_who_never_reads(room_vault, server, anna)
             note = "n" * p.MAX_NOTE
             for _ in range(20):
                 await asyncio.gather(*(anna.op("place_note", position=[0, 0, 1], text=note) for _ in range(20)))
@@ -187,16 +192,7 @@ def test_a_member_who_stops_reading_poses_is_dropped_and_others_keep_their_poses
     pose_backlog is a slow consumer too, while the members who read keep getting poses."""
     async def scenario():
         async with anna_and_ben(room_vault, pose_backlog=2048, lease_s=60) as (server, anna, ben):
-            invite = make_invite(room_keys(room_vault), "rose", "tess")
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.connect(("127.0.0.1", server.port))
-            ws = await connect(url(server), sock=sock, compression=None, max_queue=1)
-            await ws.send(json.dumps({"type": "join", "member": "tess", "invite": invite}))
-            await anna.wait_until(lambda c: "tess" in c.presence)
-            ws.transport.pause_reading()
-            tess_socket = server.rooms["main"].conns["tess"].ws.transport.get_extra_info("socket")
-            tess_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            ws = await _tess_who_never_reads(room_vault, server, anna)
             for _ in range(200):  # poses only: no op goes through tess's queue
                 await anna.send_pose(POSE)
                 await ben.send_pose(POSE)

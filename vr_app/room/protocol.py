@@ -307,27 +307,32 @@ def decode_likeness(data: bytes):
     return header["title"], head, texture
 
 
+def _encode_named(tag: bytes, name: str, data: bytes) -> bytes:
+    """tag (1 byte) | name length u16 | name (UTF-8) | data."""
+    raw = name.encode()
+    return tag + struct.pack("<H", len(raw)) + raw + data
+
+
+def _decode_named(tag: bytes, frame: bytes, what: str) -> tuple[str, bytes]:
+    if frame[:1] != tag or len(frame) < 3:
+        raise ProtocolError("invalid", f"not a {what} frame")
+    (n,) = struct.unpack_from("<H", frame, 1)
+    return frame[3:3 + n].decode(), frame[3 + n:]
+
+
 def encode_photo(key: str, jpeg: bytes) -> bytes:
     """Server -> client: b"F" | key length u16 | key (UTF-8) | JPEG thumbnail."""
-    raw = key.encode()
-    return b"F" + struct.pack("<H", len(raw)) + raw + jpeg
+    return _encode_named(b"F", key, jpeg)
 
 
 def decode_photo(frame: bytes) -> tuple[str, bytes]:
-    if frame[:1] != b"F" or len(frame) < 3:
-        raise ProtocolError("invalid", "not a photo frame")
-    (n,) = struct.unpack_from("<H", frame, 1)
-    return frame[3:3 + n].decode(), frame[3 + n:]
+    return _decode_named(b"F", frame, "photo")
 
 
 def encode_track(name: str, data: bytes) -> bytes:
     """Server -> client: b"T" | name length u16 | name (UTF-8) | ExpressionTrack bytes."""
-    raw = name.encode()
-    return b"T" + struct.pack("<H", len(raw)) + raw + data
+    return _encode_named(b"T", name, data)
 
 
 def decode_track(frame: bytes) -> tuple[str, bytes]:
-    if frame[:1] != b"T" or len(frame) < 3:
-        raise ProtocolError("invalid", "not a track frame")
-    (n,) = struct.unpack_from("<H", frame, 1)
-    return frame[3:3 + n].decode(), frame[3 + n:]
+    return _decode_named(b"T", frame, "track")
