@@ -8,12 +8,33 @@ backend (software p3tinydisplay has no vertex shaders).
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData,
-                          GeomVertexFormat, InternalName, Material, MaterialAttrib)
+from panda3d.core import (
+    Geom,
+    GeomNode,
+    GeomTriangles,
+    GeomVertexArrayFormat,
+    GeomVertexData,
+    GeomVertexFormat,
+    InternalName,
+    Material,
+    MaterialAttrib,
+)
 
 from assets.mesh import vertex_normals
 
 _FLOATS = 12  # x y z, nx ny nz, u v, r g b a
+
+
+def to_panda(v: np.ndarray) -> np.ndarray:
+    """Head coordinates [...,3] (x: subject's left, y: up, z: out of the face) -> Panda3D's (x, -z, y)."""
+    v = np.asarray(v, dtype=np.float32)
+    return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
+
+
+def from_panda(v: np.ndarray) -> np.ndarray:
+    """Panda3D coordinates [...,3] -> head coordinates (the inverse of `to_panda`)."""
+    v = np.asarray(v, dtype=np.float32)
+    return np.stack([v[..., 0], v[..., 2], -v[..., 1]], axis=-1)
 
 
 def _format() -> GeomVertexFormat:

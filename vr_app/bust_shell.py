@@ -11,19 +11,13 @@ import numpy as np
 from panda3d.core import Material, NodePath, SamplerState, Texture, TransparencyAttrib
 
 from assets.artifacts import BustModel
-
-from scenes.geom import MeshGeom
+from scenes.geom import MeshGeom, to_panda
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
 EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
-
-
-def _to_panda(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float32)
-    return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
 
 
 def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
@@ -56,7 +50,7 @@ class ShellNode:
     """The shell's geometry under `root`; `follow(pivot)` after the head's pivot moved."""
 
     def __init__(self, bust: BustModel, root: NodePath, origin: np.ndarray):
-        self.base = _to_panda(bust.vertices - np.asarray(origin, np.float32))  # [V,3] in the root's frame
+        self.base = to_panda(bust.vertices - np.asarray(origin, np.float32))  # [V,3] in the root's frame
         self.weight = np.asarray(bust.follow, np.float32)[:, None]  # [V,1]
         self.moving = np.flatnonzero(bust.follow > 1e-3)
         self.mesh = MeshGeom("bust-shell", self.base, bust.faces, uvs=bust.uvs, dynamic=True)

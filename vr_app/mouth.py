@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath
 
+from assets import expression
 from assets import landmarks as L
-from scenes.geom import MeshGeom
+from scenes.geom import MeshGeom, from_panda, to_panda
 
 # Widths of the upper teeth from the middle outwards (central incisor, lateral, canine, two
 # premolars), an adult's average in metres; scaled to the person's mouth.
@@ -40,16 +41,6 @@ MOUTH_CONTROLS = ("jaw_open", "mouth_smile_l", "mouth_smile_r", "mouth_funnel", 
 TEETH_RGB = np.array([0.93, 0.90, 0.83])  # enamel: ivory, never paper white
 TONGUE_RGB = np.array([0.80, 0.42, 0.42])
 CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.42, 0.18, 0.17]), np.array([0.20, 0.06, 0.06])  # throat: dark red
-
-
-def to_panda(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, np.float32)
-    return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
-
-
-def from_panda(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, np.float32)
-    return np.stack([v[..., 0], v[..., 2], -v[..., 1]], axis=-1)
 
 
 def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +126,6 @@ class MouthInterior:
         corner_r, corner_l = base[lv[L.LIP_INNER_CORNER_R]], base[lv[L.LIP_INNER_CORNER_L]]
         self.lip = int(lv[L.LIP_LOWER_INNER])
         self.faces = face_faces
-        from assets import expression
-
         self._surfaces = [base] + [base + head.blendshapes[expression.index(name)] for name in MOUTH_CONTROLS]
         width = float(abs(corner_l[0] - corner_r[0]))
         scale = float(np.clip(width / MOUTH_WIDTH, 0.8, 1.2))
@@ -199,8 +188,6 @@ class MouthInterior:
     def _rim_setup(self, base, upper, lower, width, mid_x, head) -> None:
         """The cavity's rim: an ellipse around the mouth, large enough for the open jaw, each point
         fastened to the face triangle in front of it."""
-        from assets import expression
-
         drop = float(abs(head.blendshapes[expression.index("jaw_open"), head.landmark_vertices[L.LIP_LOWER_INNER], 1]))
         centre_y = 0.5 * float(upper[1] + lower[1])
         a = 0.5 * width + 0.010

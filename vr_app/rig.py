@@ -17,7 +17,7 @@ from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
 from assets.mesh import inside_polygon, vertex_normals
-from scenes.geom import MeshGeom, trimesh_geom
+from scenes.geom import MeshGeom, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
@@ -30,12 +30,6 @@ IRIS_RING = {"l": L.EYE_L["iris_ring"], "r": L.EYE_R["iris_ring"]}
 MOUTH = (L.LIP_UPPER_INNER, L.LIP_LOWER_INNER)
 GAZE_DEGREES = 30.0
 GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
-
-
-def to_panda(v: np.ndarray) -> np.ndarray:
-    """Head coordinates [...,3] -> Panda3D coordinates (x, -z, y)."""
-    v = np.asarray(v, dtype=np.float32)
-    return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
 
 
 def eye_openings(head: HeadModel) -> dict[str, dict]:
