@@ -175,7 +175,7 @@ def fit_subject(vault, single_photo: bool | None = None, progress: bool = True,
         meta["album"] = {"rendered": cfg.album_size, "kept": len(album)}
     meta["config"] = asdict(cfg)
     meta["registered"] = bool(cfg.register)
-    meta["dense_frames"] = len(dense)  # video frames added for the texture only (not for the head's fit)  # a later frame is compared after `face.register.register` too
+    meta["dense_frames"] = len(dense)  # video frames added for the texture only (not for the head's fit)
     head_bytes = head.to_bytes()
     meta["head_sha256"] = hashlib.sha256(head_bytes).hexdigest()  # the head this dataset's UVs belong to
     vault.put(KEYS["head"], head_bytes, kind="head", meta={"vertices": int(len(head.vertices)),

@@ -16,12 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from .records import Sample, load_records
-from .sampling import SamplingPolicy
+from .sampling import ShotCounter
 
 TRACK_S = 1.0  # a frame this close in time to a verified sample belongs to its track...
 TRACK_SHIFT = 0.5  # ...when its face centre is within this share of that sample's face width
 CROP = 256  # the aligned crop kept per frame (what build_dataset reads)
-SHOT_CHANGE = SamplingPolicy.shot_change  # the thumbnail histogram distance at which ingest starts a new shot
 
 
 def dense_samples(vault, have: set[str], max_per_video: int = 300, progress=None) -> list[tuple[str, Sample]]:
@@ -45,19 +44,17 @@ def dense_samples(vault, have: set[str], max_per_video: int = 300, progress=None
         frames = int(rec.meta.get("frames") or 0)
         stride = max(1, int(np.ceil(frames / max_per_video))) if frames else 1
         times = np.array([s.info["time"] for s in anchors])
-        shots = np.array([s.info.get("shot", 1) for s in anchors])
-        shot, hist = 0, None
+        anchor_shots = np.array([s.info.get("shot", 1) for s in anchors])
+        shots = ShotCounter()
         try:
             with LandmarkDetector(max_faces=1, static_images=False) as det:
                 for vf in iter_frames(read_original(vault, key)):
-                    h = np.bincount(vf.thumbnail().reshape(-1) // 8, minlength=32) / vf.thumbnail().size
-                    if hist is None or np.abs(h - hist).sum() > SHOT_CHANGE:
-                        shot += 1
-                    hist = h
+                    shots.update(vf.thumbnail())
+                    shot = shots.shots
                     sid = f"{rec.source}#{vf.index}"
                     if vf.index % stride or sid in have:
                         continue
-                    near = np.where(shots == shot, np.abs(times - vf.time), np.inf)
+                    near = np.where(anchor_shots == shot, np.abs(times - vf.time), np.inf)
                     k = int(np.argmin(near))
                     if near[k] > TRACK_S:
                         continue

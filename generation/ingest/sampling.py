@@ -42,15 +42,37 @@ class SamplingPolicy:
 
 
 @dataclass
-class FrameSampler:
-    policy: SamplingPolicy = field(default_factory=SamplingPolicy)
+class ShotCounter:
+    """Counts the shots of a video from its frames' thumbnails: a new shot starts where the grey
+    histogram jumps. Ingest's sampler and the later pass over skipped frames count the same way."""
+
+    threshold: float = SamplingPolicy.shot_change
     shots: int = 0
     _hist: np.ndarray | None = None
+
+    def update(self, thumb: np.ndarray) -> bool:
+        """Feed the next frame's thumbnail; True when it starts a new shot."""
+        hist = np.bincount(thumb.reshape(-1) // 8, minlength=32).astype(np.float64)
+        hist /= hist.sum()
+        new_shot = self._hist is None or np.abs(hist - self._hist).sum() > self.threshold
+        self._hist = hist
+        self.shots += int(new_shot)
+        return new_shot
+
+
+@dataclass
+class FrameSampler:
+    policy: SamplingPolicy = field(default_factory=SamplingPolicy)
+    _shots: ShotCounter | None = None
     _last_thumb: np.ndarray | None = None
     _last_check: float = -1e9
     _kept_shapes: list = field(default_factory=list)
     kept: int = 0
     talking: np.ndarray | None = None  # [K] bool per ENVELOPE_S of sound: loud enough to be speech
+
+    @property
+    def shots(self) -> int:
+        return 0 if self._shots is None else self._shots.shots
 
     def is_talking(self, t: float) -> bool:
         if self.talking is None or not len(self.talking):
@@ -60,12 +82,9 @@ class FrameSampler:
     def wants_landmarks(self, thumb: np.ndarray, t: float) -> bool:
         """Called for every frame with its thumbnail [48,48] uint8 and time in seconds."""
         p = self.policy
-        hist = np.bincount(thumb.reshape(-1) // 8, minlength=32).astype(np.float64)
-        hist /= hist.sum()
-        new_shot = self._hist is None or np.abs(hist - self._hist).sum() > p.shot_change
-        self._hist = hist
-        if new_shot:
-            self.shots += 1
+        if self._shots is None:
+            self._shots = ShotCounter(p.shot_change)
+        if new_shot := self._shots.update(thumb):
             self._kept_shapes = []
         changed = self._last_thumb is not None and np.abs(thumb.astype(np.int16) - self._last_thumb).mean() > p.change_trigger
         interval = p.check_interval / (p.talking_speedup if self.is_talking(t) else 1.0)
