@@ -88,21 +88,11 @@ def check_passphrase(subject: str, member: str, passphrase: str) -> str:
     return role
 
 
-def check_join(vault, member: str) -> str:
-    """The member's current role, after the consent scope `shared_room` is checked again.
-
-    Reads the vault header and consent record from disk each time, so a member removed or
-    a consent revoked since the server started is refused at the next join.
-    """
-    outcome = check_joins(vault, [member])[0]
-    if isinstance(outcome, MemorialError):
-        raise outcome
-    return outcome
-
-
 def check_joins(vault, members: list[str]) -> list[str | MemorialError]:
-    """check_join for several members at once, from one read of the vault: each a role or the
-    error that refuses that member (joins that arrive together, e.g. after a takeover)."""
+    """Each member's current role, after the consent scope `shared_room` is checked again, or the
+    error that refuses that member. One read of the vault header and consent record from disk
+    serves joins that arrive together (e.g. after a takeover), and a member removed or a consent
+    revoked since the server started is refused at the next join."""
     vault.refresh()  # the Vault caches its index and consent; a join must see a revocation made meanwhile
     roles = vault.members()
     try:
@@ -123,6 +113,5 @@ def check_joins(vault, members: list[str]) -> list[str | MemorialError]:
     return outcomes
 
 
-__all__ = ["InviteError", "PermissionDenied", "RoomKeys", "check_invite", "check_join", "check_joins",
-           "check_passphrase",
+__all__ = ["InviteError", "PermissionDenied", "RoomKeys", "check_invite", "check_joins", "check_passphrase",
            "make_invite", "room_keys"]
