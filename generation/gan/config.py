@@ -69,11 +69,11 @@ PRESETS: dict[str, dict] = {
     "cpu-demo": dict(resolution=128, batch=8, steps=1000, channel_base=512, channel_max=128,
                      d_channel_base=256, d_channel_max=128, ema_beta=0.98, checkpoint_every=200, amp=False,
                      time_budget_s=480.0),
-    # gpu: measured on one H200 (tests/benchmarks/bench_gpu.py, procedural 256² data): the first
-    # version (batch 32, 4x the top-level width, R1 every 4 steps) trained at 136 img/s, and its
-    # held-out PSNR fell while it trained; this one at 520 img/s (553 with G compiled), its
-    # held-out PSNR still rising after 60 s. At full width the 256² convolutions, D's pooling
-    # backward and R1's double backward dominate; 2500 steps of 128 are about 10 minutes there.
+    # gpu: measured on one H200 (tests/benchmarks/bench_gpu.py, procedural 256² data only: no real
+    # subject went to the GPU): the first version (batch 32, 4x the top-level width, R1 every 4
+    # steps) trained at 136 img/s and its held-out PSNR fell while it trained; this one, with D's
+    # strided levels, at 808 img/s, its held-out PSNR level or rising over 45 s. 2500 steps of 128
+    # take about 7 minutes there. What is left of a step: elementwise work and R1's double backward.
     "gpu": dict(resolution=256, batch=128, steps=2500, channel_base=4096, channel_max=256,
                 d_channel_base=4096, d_channel_max=256, w_dim=256, r1_every=16, ema_beta=0.999,
                 checkpoint_every=500),
