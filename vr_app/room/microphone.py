@@ -10,9 +10,7 @@ microphone. Stopping the track closes the device: nothing is captured after a me
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fractions
-import os
 from typing import Protocol
 
 import numpy as np
@@ -35,29 +33,14 @@ class CaptureSource(Protocol):
         """Release the device; a read in progress returns None."""
 
 
-@contextlib.contextmanager
-def _quiet_stderr():
-    """ALSA's C library prints its own lines on fd 2 when a device fails to open; the member sees
-    our one-line message instead."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class AlsaSource:
     """Capture from an ALSA device ("default", "hw:1", ...) as 48 kHz mono."""
 
     def __init__(self, device: str = "default"):
         import av
 
-        try:
-            with _quiet_stderr():
-                self._container = av.open(device, format="alsa", options={"sample_rate": str(RATE), "channels": "1"})
+        try:  # ALSA's own lines on fd 2 go where the CLI sends every native library's (native_logs)
+            self._container = av.open(device, format="alsa", options={"sample_rate": str(RATE), "channels": "1"})
         except (OSError, av.FFmpegError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise MicrophoneUnavailable(f"no microphone: ALSA device '{device}' cannot be opened ({reason})") from None
