@@ -3,6 +3,10 @@
 Written with torch.save into memory and put into the vault in one atomic `put`; read back
 with `torch.load(weights_only=True)`, so loading never runs pickled code. A checkpoint
 names its subject (vault id) and format version; anything else is refused.
+
+Version 2 added the head pose to the generator's convolutional part (config `pose_dims`, G's
+`pose_mean`/`pose_std` buffers, D's wider projection). A version 1 checkpoint is read as a
+code-only model (`pose_dims = 0`): it makes the same frames as before and resumes exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from assets.errors import MemorialError, UsageError
 from .config import GanConfig, from_dict
 
 FORMAT = "GeneratorCheckpoint"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 DEFAULT_NAME = "current"
 
 
@@ -42,12 +47,22 @@ def from_bytes(data: bytes, subject_id: str | None = None, where: str = "checkpo
         raise CheckpointError(f"{where} is not a generator checkpoint ({type(exc).__name__})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{where} is not a generator checkpoint")
-    if ckpt.get("version") != VERSION:
-        raise CheckpointError(f"{where} has format version {ckpt.get('version')}; this program reads {VERSION}: "
-                              "train again")
+    if ckpt.get("version") not in READABLE:
+        raise CheckpointError(f"{where} has format version {ckpt.get('version')}; this program reads "
+                              f"{', '.join(map(str, READABLE))}: train again")
     if subject_id is not None and ckpt.get("subject_id") != subject_id:
         raise CheckpointError(f"{where} belongs to another subject ({ckpt.get('subject')!r}); refusing to use it")
-    return ckpt
+    return _upgrade(ckpt) if ckpt["version"] == 1 else ckpt
+
+
+def _upgrade(ckpt: dict) -> dict:
+    """Version 1 -> 2 in memory: a code-only model (pose_dims 0) with empty pose statistics."""
+    empty = {"pose_mean": torch.zeros(0), "pose_std": torch.ones(0)}
+    out = {**ckpt, "version": VERSION, "config": {**ckpt["config"], "pose_dims": 0},
+           "stats": {**ckpt.get("stats", {}), **empty}, "G_ema": {**ckpt["G_ema"], **empty}}
+    if "train" in ckpt:
+        out["train"] = {**ckpt["train"], "G": {**ckpt["train"]["G"], **empty}}
+    return out
 
 
 def save(vault, key: str, ckpt: dict) -> None:

@@ -32,6 +32,8 @@ class GanConfig:
     recon_weight: float = 20.0  # masked MSE on visible texels, G(z=0, e_i) vs real texture i
     gan_weight: float = 1.0
     code_noise: float = 0.5  # reconstruction sees codes + noise (x per-entry std): smooth in the code, not memorised
+    pose_dims: int = 3  # head-pose angles (yaw, pitch, roll) the convolutional part sees; 0 = code only (format 1)
+    pose_noise: float = 0.5  # reconstruction sees poses + noise (x per-angle std), as for the code
     basis_l2: float = 0.1  # unused since the basis is solved in closed form (linear_init); kept so stored configs load
     ema_beta: float = 0.99
     augment: list[str] = field(default_factory=lambda: ["color", "translation", "cutout"])
@@ -52,6 +54,8 @@ class GanConfig:
             raise UsageError(f"resolution must be a power of two >= 8, got {r}")
         if self.batch < 1 or self.steps < 0:
             raise UsageError("batch must be >= 1 and steps >= 0")
+        if not 0 <= self.pose_dims <= 3:
+            raise UsageError(f"pose_dims must be 0..3 (yaw, pitch, roll), got {self.pose_dims}")
         from . import augment
 
         unknown = [a for a in self.augment if a not in augment.AUGMENTS]

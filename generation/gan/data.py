@@ -16,6 +16,9 @@ NO_DATA_HINT = ("ingest photos or a video first, e.g. `memorial ingest NAME phot
                 "(it fits the head too; or `memorial subject fit NAME` after `--no-fit`)")
 
 
+POSE_STD_FLOOR = 0.5  # degrees: a subject seen at one pose only does not make G hypersensitive to it
+
+
 class NoUsableSamples(UsageError):
     pass
 
@@ -25,6 +28,7 @@ class TrainingData:
     uv: torch.Tensor  # [N,3,R,R] float32 in -1..1
     mask: torch.Tensor  # [N,1,R,R] float32 0/1
     codes: torch.Tensor  # [N,E] float32
+    pose: torch.Tensor  # [N,3] float32 yaw, pitch, roll in degrees (source camera)
     synthetic: torch.Tensor  # [N] bool
     train_idx: torch.Tensor  # [n_train] int64, indices into the tensors above
     holdout_idx: torch.Tensor  # [n_hold] int64
@@ -39,8 +43,10 @@ class TrainingData:
         global_mean = (x * m).sum((0, 2, 3)) / m.sum().clamp_min(1)  # [3]
         mean = torch.where(seen > 0, (x * m).sum(0) / seen.clamp_min(1), global_mean.view(3, 1, 1))
         codes = self.codes[self.train_idx]
+        pose = self.pose[self.train_idx]
         return {"mean_texture": mean.unsqueeze(0).contiguous(), "code_mean": codes.mean(0),
                 "code_std": codes.std(0, unbiased=False), "coverage": (seen > 0).float(),
+                "pose_mean": pose.mean(0), "pose_std": pose.std(0, unbiased=False).clamp_min(POSE_STD_FLOOR),
                 "train_idx": self.train_idx.clone(), "holdout_idx": self.holdout_idx.clone(),
                 "n_samples": int(len(self.uv)), "dataset_sha256": self.digest}
 
@@ -83,7 +89,8 @@ def prepare(ds: SubjectDataset, resolution: int, min_quality: float, holdout: fl
     hold = np.sort(rng.choice(pool, size=n_hold, replace=False)) if n_hold else np.zeros(0, dtype=np.int64)
     train = np.setdiff1d(np.arange(n), hold)
     return TrainingData(uv=uv.contiguous(), mask=mask.contiguous(),
-                        codes=torch.from_numpy(ds.codes[usable].astype(np.float32)), synthetic=synthetic,
+                        codes=torch.from_numpy(ds.codes[usable].astype(np.float32)),
+                        pose=torch.from_numpy(ds.pose[usable, :3].astype(np.float32)), synthetic=synthetic,
                         train_idx=torch.from_numpy(train.astype(np.int64)),
                         holdout_idx=torch.from_numpy(hold.astype(np.int64)), digest=digest, source_index=usable)
 

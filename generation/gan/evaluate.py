@@ -49,7 +49,7 @@ def _paired_figures(pred: np.ndarray, data: TrainingData, idx: torch.Tensor) -> 
 
 def reconstruction(g, data: TrainingData, idx: torch.Tensor) -> dict:
     """G at z = 0 with each sample's own code, against the sample."""
-    pred = synthesize(g, data.codes[idx].numpy(), torch.zeros(1, g.z_dim))  # [n,R,R,3]
+    pred = synthesize(g, data.codes[idx].numpy(), torch.zeros(1, g.z_dim), pose=data.pose[idx].numpy())  # [n,R,R,3]
     return _paired_figures(pred, data, idx)
 
 
@@ -154,7 +154,7 @@ def render_reconstruction(g, data: TrainingData, ds, head, idx: torch.Tensor, re
     if len(idx) == 0:
         return {"n": 0}
     usable = data.source_index
-    tex = synthesize(g, data.codes[idx].numpy(), torch.zeros(1, g.z_dim))  # [n,R,R,3]
+    tex = synthesize(g, data.codes[idx].numpy(), torch.zeros(1, g.z_dim), pose=data.pose[idx].numpy())  # [n,R,R,3]
     psnr, ssim = [], []
     for k, i in enumerate(idx.tolist()):
         j = int(usable[i])
@@ -181,7 +181,7 @@ def expression_fidelity(g, ds, head, render) -> dict:
         for c in expression.SEMANTIC:
             code = expression.neutral()
             code[expression.index(c.name)] = 0.8 * c.high if c.low == 0 else 0.5
-            tex = synthesize(g, code[None], torch.zeros(1, g.z_dim))[0]
+            tex = synthesize(g, code[None], torch.zeros(1, g.z_dim), pose=pose[None, :3])[0]
             rgb = render.render(head, tex, code, pose, size=ds.crops.shape[1]).rgb
             found = det.detect(rgb)
             if not found:

@@ -40,10 +40,25 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
+def source_pose(generator, track_pose: np.ndarray) -> np.ndarray:
+    """A track's head motion [T,6] -> the pose G is conditioned on [T,3] (degrees in the source camera).
+
+    A track's pose is motion around a rest pose (idle sway, a nod while speaking, a driving video's own
+    framing), while G knows poses as the subject's photos saw them: the track's median becomes her
+    mean training pose and its motion is added on top."""
+    angles = np.asarray(track_pose, np.float32)[:, :3]
+    mean = np.zeros(3, np.float32)
+    mean[: generator.pose_dims] = generator.pose_mean.detach().cpu().numpy()
+    return angles - np.median(angles, axis=0) + mean if len(angles) else angles
+
+
 @torch.inference_mode()
-def synthesize(generator, codes: np.ndarray, z: torch.Tensor, batch: int = 64) -> np.ndarray:
-    """codes [T,E] -> uint8 textures [T,H,W,3] with the same z for every frame."""
+def synthesize(generator, codes: np.ndarray, z: torch.Tensor, batch: int = 64,
+               pose: np.ndarray | None = None) -> np.ndarray:
+    """codes [T,E], pose [T,3] degrees in the source camera (None: her mean pose) -> uint8 textures
+    [T,H,W,3] with the same z for every frame."""
     assert codes.ndim == 2 and codes.shape[1] == expression.E and z.shape[0] == 1, (codes.shape, z.shape)
+    assert pose is None or (pose.ndim == 2 and len(pose) == len(codes) and pose.shape[1] >= 3), pose
     device = next(generator.parameters()).device
     z = z.to(device)
     out = []
@@ -51,8 +66,10 @@ def synthesize(generator, codes: np.ndarray, z: torch.Tensor, batch: int = 64) -
     fast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
     for start in range(0, len(codes), batch):
         e = torch.from_numpy(np.ascontiguousarray(codes[start:start + batch], dtype=np.float32)).to(device)
+        p = None if pose is None else torch.from_numpy(np.ascontiguousarray(pose[start:start + batch, :3],
+                                                                             dtype=np.float32)).to(device)
         with fast:
-            x = generator(z.expand(len(e), -1), e)  # [b,3,H,W]
+            x = generator(z.expand(len(e), -1), e, p)  # [b,3,H,W]
         out.append(to_uint8(x))
     r = generator.resolution
     return np.concatenate(out) if out else np.zeros((0, r, r, 3), np.uint8)
@@ -62,7 +79,7 @@ def frames_for_track(ckpt: dict, track: ExpressionTrack, *, sigma: float = 1.0, 
                      truncation: float = 0.0, batch: int = 64, device: str = "cpu") -> FrameSequence:
     g = checkpoint.generator_from(ckpt, device)
     codes = smooth_codes(track.codes, sigma)
-    frames = synthesize(g, codes, sequence_z(g.z_dim, seed, truncation), batch)
+    frames = synthesize(g, codes, sequence_z(g.z_dim, seed, truncation), batch, source_pose(g, track.pose))
     assert frames.shape[0] == len(track.codes)
     meta = {"checkpoint_step": int(ckpt["step"]), "subject": ckpt.get("subject", ""), "smoothing_sigma": sigma,
             "z_seed": seed, "truncation": truncation, "ai_generated": True}

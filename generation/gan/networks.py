@@ -7,11 +7,17 @@ linear texture basis driven by the code (at most 64², upsampled) plus the convo
 residual: a short CPU run starts from the right person, the linear part learns the bulk of
 each expression's texture change within minutes, and the convolutions (trained with the
 adversarial loss) add what is not linear.
+The convolutional part also sees the head pose (yaw, pitch, roll in the source camera): in a
+real unwrap, shading and self-occlusion change with pose, which no function of the expression
+code can model (held-out frames of the shared clip face the camera at another pitch than the
+training ones). The linear part stays code-only, so "G without its convolutions" is the plain
+code basis and the difference between them is what the convolutions add.
 The identity latent is one learned vector: every frame is the same person by construction.
 
-D(x, e): sees the masked texture and the mask (4 channels), so it only judges texels that
+D(x, e, pose): sees the masked texture and the mask (4 channels), so it only judges texels that
 a photo actually showed; its score is a plain linear output plus a projection term
-<embed(e), features> (Miyato & Koyama 2018) that makes it judge "this face for this code".
+<embed([e, pose]), features> (Miyato & Koyama 2018) that makes it judge "this face for this code
+at this pose".
 """
 
 from __future__ import annotations
@@ -57,9 +63,10 @@ class Generator(nn.Module):
         super().__init__()
         self.resolution = cfg.resolution
         self.z_dim = cfg.z_dim
+        self.pose_dims = cfg.pose_dims
         self.identity = nn.Parameter(torch.randn(cfg.id_dim) * 0.1)  # per-subject identity latent
         self.mapping = nn.Sequential(
-            nn.Linear(cfg.z_dim + E + cfg.id_dim, cfg.w_dim), nn.LeakyReLU(0.2),
+            nn.Linear(cfg.z_dim + E + cfg.pose_dims + cfg.id_dim, cfg.w_dim), nn.LeakyReLU(0.2),
             nn.Linear(cfg.w_dim, cfg.w_dim), nn.LeakyReLU(0.2),
             nn.Linear(cfg.w_dim, cfg.w_dim), nn.LeakyReLU(0.2),
         )
@@ -77,12 +84,23 @@ class Generator(nn.Module):
         self.basis = nn.Parameter(torch.zeros(E, 3, rb, rb))  # linear expression texture basis
         self.register_buffer("mean_texture", torch.zeros(1, 3, cfg.resolution, cfg.resolution))
         self.register_buffer("code_mean", torch.zeros(E))
+        self.register_buffer("pose_mean", torch.zeros(cfg.pose_dims))  # degrees, of the training samples
+        self.register_buffer("pose_std", torch.ones(cfg.pose_dims))
 
-    def forward(self, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        """z [B,Z], e [B,E] -> texture [B,3,H,W] in -1..1 (not clamped)."""
+    def pose_input(self, pose: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """pose [B,>=P] degrees (yaw, pitch, roll, ...) or None (the training mean) -> [B,P] standardised,
+        clipped to +-3 so a pose far outside the data is not extrapolated."""
+        p = self.pose_dims
+        if pose is None or p == 0:
+            return self.pose_mean.new_zeros(batch, p)
+        assert pose.ndim == 2 and pose.shape[0] == batch and pose.shape[1] >= p, (pose.shape, batch, p)
+        return ((pose[:, :p] - self.pose_mean) / self.pose_std).clamp(-3, 3)
+
+    def forward(self, z: torch.Tensor, e: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        """z [B,Z], e [B,E], pose [B,P] degrees or None -> texture [B,3,H,W] in -1..1 (not clamped)."""
         assert z.ndim == 2 and z.shape[1] == self.z_dim and e.shape == (z.shape[0], E), (z.shape, e.shape)
         ident = self.identity.unsqueeze(0).expand(z.shape[0], -1)
-        w = self.mapping(torch.cat([z, e, ident], dim=1))  # [B,w_dim]
+        w = self.mapping(torch.cat([z, e, self.pose_input(pose, z.shape[0]), ident], dim=1))  # [B,w_dim]
         x = self.const + self.project(w).view(-1, *self.const.shape[1:])  # [B,C,4,4]
         for block in self.blocks:
             x = block(x, w)
@@ -109,11 +127,16 @@ class Discriminator(nn.Module):
         self.body = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(ch(4) * 16, ch(4)), nn.LeakyReLU(0.2))
         self.out = nn.Linear(ch(4), 1)
-        self.embed = nn.Linear(E, ch(4), bias=False)  # projection of the continuous code
+        self.pose_dims = cfg.pose_dims
+        self.embed = nn.Linear(E + cfg.pose_dims, ch(4), bias=False)  # projection of the continuous condition
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        """x [B,3,H,W], mask [B,1,H,W], e [B,E] -> logits [B]."""
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, e: torch.Tensor,
+                pose: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B,3,H,W], mask [B,1,H,W], e [B,E], pose [B,P] standardised (as G.pose_input gives) -> logits [B]."""
         assert x.ndim == 4 and mask.shape == (x.shape[0], 1, *x.shape[2:]) and e.shape == (x.shape[0], E)
+        if pose is None:
+            pose = e.new_zeros(len(e), self.pose_dims)
+        assert pose.shape == (len(e), self.pose_dims), pose.shape
         h = F.leaky_relu(self.from_rgb(torch.cat([x * mask, mask], dim=1)), 0.2)
         h = self.head(self.body(h))  # [B,C]
-        return self.out(h).squeeze(1) + (self.embed(e) * h).sum(1)
+        return self.out(h).squeeze(1) + (self.embed(torch.cat([e, pose], dim=1)) * h).sum(1)

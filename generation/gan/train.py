@@ -155,6 +155,8 @@ class Trainer:
         self.stats = data.stats()
         self.G.mean_texture.copy_(self.stats["mean_texture"])
         self.G.code_mean.copy_(self.stats["code_mean"])
+        self.G.pose_mean.copy_(self.stats["pose_mean"][: cfg.pose_dims])
+        self.G.pose_std.copy_(self.stats["pose_std"][: cfg.pose_dims])
         self.ridge_lambda = None
         if resume is None and len(data.train_idx) > 1:  # a resumed run gets its basis from the checkpoint
             basis, self.ridge_lambda = linear_init.ridge_basis(
@@ -195,6 +197,7 @@ class Trainer:
         self.train_uv = data.uv[data.train_idx].to(dev).contiguous(memory_format=layout)  # [n,3,R,R]
         self.train_mask = data.mask[data.train_idx].to(dev).contiguous(memory_format=layout)  # [n,1,R,R]
         self.train_codes = data.codes[data.train_idx].to(dev)  # [n,E]
+        self.train_pose = data.pose[data.train_idx].to(dev)  # [n,3] degrees
         self.code_scale = cfg.code_noise * self.stats["code_std"].clamp_min(0.05).to(dev)  # [E]
 
     # ----- state ------------------------------------------------------------------------------
@@ -245,18 +248,25 @@ class Trainer:
         real, mask, code = self.train_uv[idx], self.train_mask[idx], self.train_codes[idx]
         z = torch.randn(cfg.batch, cfg.z_dim, generator=gen, device=dev)
         jitter = torch.randn(cfg.batch, code.shape[1], generator=gen, device=dev) * self.code_scale  # [B,E]
+        pose = self.train_pose[idx]  # [B,3] degrees
+        if cfg.pose_dims:  # drawn only for pose models, so a code-only (format 1) run replays exactly
+            pose_jit = pose[:, : cfg.pose_dims] + cfg.pose_noise * self.G.pose_std * torch.randn(
+                cfg.batch, cfg.pose_dims, generator=gen, device=dev)  # [B,P]
+        else:
+            pose_jit = pose[:, :0]
+        d_pose = self.G.pose_input(pose, cfg.batch)  # [B,P] standardised, what D is conditioned on
         aug = lambda x, m: augment.apply(x, m, cfg.augment, cfg.augment_p, gen)  # noqa: E731
 
         # D step: one forward over [real; fake] so DDP sees one forward per backward.
         do_r1 = cfg.r1_gamma > 0 and cfg.r1_every > 0 and self.step % cfg.r1_every == 0
         with torch.no_grad(), _autocast(self.amp):
-            fake = self.G(z, code).float()
+            fake = self.G(z, code, pose).float()
         real_a, real_m = aug(real, mask)
         fake_a, fake_m = aug(fake, mask)
         real_a = real_a.detach().requires_grad_(do_r1)
         with _autocast(self.amp and not do_r1):
             logits = self.D_train(torch.cat([real_a, fake_a]), torch.cat([real_m, fake_m]),
-                                  torch.cat([code, code])).float()
+                                  torch.cat([code, code]), torch.cat([d_pose, d_pose])).float()
         real_l, fake_l = logits[: cfg.batch], logits[cfg.batch:]
         loss_d = losses.d_loss(real_l, fake_l)
         r1 = losses.r1_penalty(real_l, real_a) if do_r1 else torch.zeros((), device=dev)
@@ -268,10 +278,10 @@ class Trainer:
         self.D.requires_grad_(False)
         z_all = torch.cat([z, torch.zeros_like(z)])
         with _autocast(self.amp):
-            out = self.G_train(z_all, torch.cat([code, code + jitter])).float()
+            out = self.G_train(z_all, torch.cat([code, code + jitter]), torch.cat([pose[:, : cfg.pose_dims], pose_jit])).float()
             fake, recon = out[: cfg.batch], out[cfg.batch:]
             fake_a, fake_m = aug(fake, mask)
-            loss_g = losses.g_loss(self.D(fake_a, fake_m, code).float())
+            loss_g = losses.g_loss(self.D(fake_a, fake_m, code, d_pose).float())
         loss_rec = losses.masked_mse(recon, real, mask)
         self.opt_G.zero_grad(set_to_none=True)
         (cfg.gan_weight * loss_g + cfg.recon_weight * loss_rec).backward()
