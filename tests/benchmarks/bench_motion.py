@@ -4,6 +4,7 @@
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --steps 50 # quick look
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --lipsync-only  # lip sync again
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --from-fit      # fit, train, measure again
+    PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --texture-only  # train, texture figures (~4 min)
 
 The first 6 s of ../shared/media/talking-clip-aoc.mp4 (video and voice) go through the CLI
 as a user would: subject create -> ingest -> subject fit -> train (cpu-demo) -> lipsync
@@ -14,7 +15,9 @@ UV texture and visibility mask, and its aligned crop.
 Printed: train time and steps reached; held-out masked PSNR / SSIM / GMSD (perceptual,
 see `gmsd`) in UV space and rendered on the head, for the generator and two baselines
 (the mean texture, and the same generator without its convolutional part: mean + linear
-expression basis); expression fidelity per control; flicker; and the replayed voice's jaw
+expression basis); where the on-head error comes from (her own held-out unwrap rendered
+back: the ceiling of any texture; seen vs unseen head pixels; a colour fit on the answer);
+expression fidelity per control; flicker; and the replayed voice's jaw
 curve against her real jaw: correlation at zero lag and the best lag, for `--lipsync-runs`
 adaptation seeds (median) and for the signal fallback. With `--keep DIR --lipsync-only` the
 subject an earlier run prepared in DIR is reused and only lipsync train + say --audio run again.
@@ -112,10 +115,14 @@ def main() -> None:
                     help="with --keep: reuse its subject and ingest, start again at `subject fit`")
     ap.add_argument("--lipsync-only", action="store_true",
                     help="with --keep: reuse the subject prepared there and measure only the lip sync")
+    ap.add_argument("--texture-only", action="store_true",
+                    help="with --keep: train again on the stored dataset and print the texture figures only "
+                         "(no fit, no lip sync, no expression fidelity; flicker uses the stored 'heldout' track)")
     ap.add_argument("--lipsync-runs", type=int, default=3, help="lipsync train runs (seeds); the median is reported")
     args = ap.parse_args()
-    if args.lipsync_only and not (args.keep and (args.keep / "home").is_dir()):
-        raise SystemExit("--lipsync-only needs --keep DIR holding a subject prepared by an earlier run")
+    for flag in ("lipsync_only", "texture_only"):
+        if getattr(args, flag) and not (args.keep and (args.keep / "home").is_dir()):
+            raise SystemExit(f"--{flag.replace('_', '-')} needs --keep DIR holding a subject prepared by an earlier run")
     if not motion_clip.available():
         print(f"skipped: {motion_clip.CLIP} is absent (the shared media folder is needed)")
         return
@@ -123,11 +130,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         run(work, args.steps, args.lipsync_only, max(1, args.lipsync_runs),
-            from_fit=args.from_fit and args.keep is not None, register=args.register)
+            from_fit=args.from_fit and args.keep is not None, register=args.register,
+            texture_only=args.texture_only)
 
 
 def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs: int = 3,
-        from_fit: bool = False, register: bool = False) -> None:
+        from_fit: bool = False, register: bool = False, texture_only: bool = False) -> None:
     from generation.vault import open_vault
     from tests.conftest import consent_toml
 
@@ -137,21 +145,67 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     if lipsync_only:
         lipsync(home, split, lipsync_runs)
         return
-    if not from_fit:
+    if not (from_fit or texture_only):
         (work / "consent.toml").write_text(consent_toml())
         cli(home, "subject", "create", "her", "--consent", str(work / "consent.toml"), "--owner", "anna")
         cli(home, "ingest", "her", str(split.train_mp4), "--member", "anna")
-    cli(home, "subject", "fit", "her", "--member", "anna", *(["--register-texture"] if register else []))
+    if not texture_only:
+        cli(home, "subject", "fit", "her", "--member", "anna", *(["--register-texture"] if register else []))
     t0 = time.perf_counter()
     train_args = ["train", "her", "--preset", "cpu-demo", "--member", "anna", "--no-progress"]
     cli(home, *train_args, *(["--steps", str(steps)] if steps else []))
     train_s = time.perf_counter() - t0
     print(f"train (cpu-demo, 128²): {train_s:.0f} s wall (incl. start-up)")
-    lipsync(home, split, lipsync_runs)  # leaves the seed-0 model and its 'heldout' track for measure()
-    measure(open_vault("her", PASS, "anna"), split)
+    if not texture_only:
+        lipsync(home, split, lipsync_runs)  # leaves the seed-0 model and its 'heldout' track for measure()
+    measure(open_vault("her", PASS, "anna"), split, fidelity=not texture_only)
 
 
-def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", track_name: str = "heldout") -> None:
+def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> None:
+    """Where the on-head error comes from. Her own held-out unwrap (the mean texture where the frame
+    did not see) rendered back on the head with the frame's own code and pose is the ceiling of any
+    texture: what it misses is geometry (silhouette, unseen or occluded head) and resampling. The
+    same at G's side and at the dataset's side separates texture resolution from texture content;
+    seen / unseen head pixels and a per-frame colour fit (on the answer) separate the rest."""
+    import cv2
+
+    from generation.face import render
+    from generation.gan.evaluate import masked_psnr
+
+    def filled(f, side):
+        mt = cv2.resize(mean_tex, (side, side), interpolation=cv2.INTER_AREA if side < r else cv2.INTER_LINEAR)
+        uv = cv2.resize(f.uv, (side, side), interpolation=cv2.INTER_AREA)
+        m = cv2.resize(f.mask, (side, side), interpolation=cv2.INTER_AREA) > 127
+        return np.where(m[..., None], uv, mt)
+
+    side = faces[0][1].uv.shape[0]
+    rows = {f"her own held-out unwrap at {r}² (ceiling at G's side)": [filled(f, r) for _, f in faces],
+            f"her own held-out unwrap at {side}² (the dataset's side)": [filled(f, side) for _, f in faces],
+            **textures}
+    print("where the on-head error comes from (median over held-out frames; 'seen': head pixels her frame showed)")
+    print("  texture                                            all    seen   unseen  colour-fitted  share seen")
+    for name, texs in rows.items():
+        figs = []
+        for (_, f), x in zip(faces, texs):
+            size = f.crop.shape[0]
+            rend = render.render(head, x, f.code, f.pose, size=size)
+            hm = rend.mask.astype(bool)
+            seen = render.render(head, np.repeat(f.mask[..., None], 3, 2), f.code, f.pose, size=size).rgb[..., 0] > 127
+            a, b = rend.rgb[hm].astype(np.float64), f.crop[hm].astype(np.float64)
+            fitted = rend.rgb.astype(np.float64)
+            for c in range(3):  # gain and offset per channel, fitted on the answer: global light and colour
+                k = np.linalg.lstsq(np.stack([a[:, c], np.ones(len(a))], 1), b[:, c], rcond=None)[0]
+                fitted[..., c] = fitted[..., c] * k[0] + k[1]
+            fitted = fitted.clip(0, 255).round().astype(np.uint8)
+            figs.append((masked_psnr(rend.rgb, f.crop, hm), masked_psnr(rend.rgb, f.crop, hm & seen),
+                         masked_psnr(rend.rgb, f.crop, hm & ~seen), masked_psnr(fitted, f.crop, hm),
+                         (hm & seen).sum() / max(hm.sum(), 1)))
+        m = np.median(figs, 0)
+        print(f"  {name:48s} {m[0]:6.2f}  {m[1]:6.2f}  {m[2]:6.2f}   {m[3]:6.2f}        {m[4]:.2f}")
+
+
+def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", track_name: str = "heldout",
+            fidelity: bool = True) -> None:
     """Every held-out figure for one trained subject (see the module docstring)."""
     import cv2
     import torch
@@ -163,7 +217,7 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     from generation.face.register import dataset_reference
     from generation.gan import checkpoint
     from generation.gan.evaluate import expression_fidelity, masked_psnr, masked_ssim
-    from generation.gan.frames import smooth_codes, synthesize
+    from generation.gan.frames import smooth_codes, source_pose, synthesize
     from generation.speech.track import load as load_track
 
     ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
@@ -184,12 +238,16 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     print(f"dataset: {len(ds)} samples, unwraps {'registered to the reference texture' if registered else 'not registered'}")
     faces = heldout_faces(split, SubjectGeometry(cal, head), ds.uv.shape[1], reference)
     codes = np.stack([f.code for _, f in faces]).astype(np.float32)  # [T,E] her real held-out codes
+    poses = np.stack([f.pose for _, f in faces]).astype(np.float32)  # [T,6] her real held-out head poses
     r = cfg.resolution
+    print(f"head pose (yaw, pitch, roll °), median: training {np.round(np.median(ds.pose[:, :3], 0), 1).tolist()}, "
+          f"held-out {np.round(np.median(poses[:, :3], 0), 1).tolist()}; the generator sees the pose: "
+          f"{'yes' if g.pose_dims else 'no (a code-only checkpoint)'}")
 
     mean_tex = ((ckpt["stats"]["mean_texture"][0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
-    textures = {"generator": synthesize(g, codes, torch.zeros(1, g.z_dim)),
+    textures = {"generator": synthesize(g, codes, torch.zeros(1, g.z_dim), pose=poses),
                 "mean texture": np.repeat(mean_tex[None], len(codes), 0),
-                "generator without convolutions": synthesize(linear, codes, torch.zeros(1, g.z_dim))}
+                "generator without convolutions": synthesize(linear, codes, torch.zeros(1, g.z_dim), pose=poses)}
     print(f"held-out: {len(faces)} of {len(split.heldout_frames)} real frames (last 2 s) with a face")
     rows = {}
     for name, tex in textures.items():
@@ -217,19 +275,20 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
         bu, bh = rows[base]
         print(f"  generator vs {base}: UV {gu[0] - bu[0]:+.2f} dB, on head {gh[0] - bh[0]:+.2f} dB "
               f"(target >= +3); GMSD {gh[2] - bh[2]:+.3f} on head (lower is better)")
+    error_sources(head, faces, textures, r, mean_tex)
 
     plain = checkpoint.generator_from(ckpt)  # the mean texture alone: what the head's shape does by itself
     with torch.no_grad():
         plain.to_rgb.weight.zero_()
         plain.to_rgb.bias.zero_()
         plain.basis.zero_()
-    for name, model in (("generator", g), ("mean texture", plain)):
+    for name, model in (("generator", g), ("mean texture", plain)) if fidelity else ():
         fid = expression_fidelity(model, ds, head, render)
         finite = [v for v in fid.values() if np.isfinite(v)]
         print(f"expression fidelity, {name} on the head, |measured - commanded|: mean {np.mean(finite):.3f} "
               "(target <= 0.10, each <= 0.2); " + ", ".join(f"{k} {v:.2f}" for k, v in fid.items()))
 
-    frames = synthesize(g, smooth_codes(track.codes, 1.0), torch.zeros(1, g.z_dim))
+    frames = synthesize(g, smooth_codes(track.codes, 1.0), torch.zeros(1, g.z_dim), pose=source_pose(g, track.pose))
     cov = ckpt["stats"]["coverage"][0].numpy() > 0
     x = frames.astype(np.float32) * cov[None, :, :, None]
     real_uv = np.stack([cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA) for _, f in faces]).astype(np.float32)

@@ -51,10 +51,18 @@ def random_codes(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_dataset(n: int = 24, res: int = 32, seed: int = 0, synthetic_fraction: float = 0.75,
-                 quality: float = 0.9, identity: int = 0) -> SubjectDataset:
+                 quality: float = 0.9, identity: int = 0, pose_shading: float = 0.0) -> SubjectDataset:
+    """With pose_shading > 0 the head turns (yaw, degrees) and the lit side of the texture follows
+    the turn, as a fixed light on a turning head does: information in the pose, not in the code."""
     rng = np.random.default_rng(seed)
     codes = random_codes(n, rng)
     uv = np.stack([texture(c, res, identity) for c in codes])
+    pose = np.zeros((n, 6), np.float32)
+    if pose_shading:
+        pose[:, 0] = rng.uniform(-15, 15, n)
+        ramp = (np.arange(res, dtype=np.float32) / (res - 1) - 0.5) * 2  # -1 left .. +1 right
+        light = 1 + pose_shading * (pose[:, 0, None] / 15) * ramp[None]  # [n,res]
+        uv = np.clip(uv * light[:, None, :, None], 0, 255).astype(np.uint8)
     x = np.arange(res)[None, :]
     turn = rng.uniform(-0.4, 0.4, n)  # which side of the face the "photo" shows
     visible = np.where(turn[:, None] > 0, x < res * (1 - turn[:, None] * 0.6), x > res * (-turn[:, None] * 0.6))
@@ -62,7 +70,7 @@ def make_dataset(n: int = 24, res: int = 32, seed: int = 0, synthetic_fraction: 
     synthetic = np.arange(n) >= int(round(n * (1 - synthetic_fraction)))
     return SubjectDataset(
         crops=np.zeros((n, 8, 8, 3), np.uint8), landmarks=np.zeros((n, 478, 3), np.float32),
-        pose=np.zeros((n, 6), np.float32), codes=codes, uv=uv, mask=np.ascontiguousarray(mask),
+        pose=pose, codes=codes, uv=uv, mask=np.ascontiguousarray(mask),
         quality=np.full(n, quality, np.float32), synthetic=synthetic,
         source_ids=[f"original/{i:064x}" for i in range(n)])
 
