@@ -5,6 +5,7 @@
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --lipsync-only  # lip sync again
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --from-fit      # fit, train, measure again
     PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --texture-only  # train, texture figures (~4 min)
+    PYTHONPATH=$PWD .venv/bin/python -m tests.benchmarks.bench_motion --keep DIR --measure-only  # the stored checkpoint's (~1 min)
 
 The first 6 s of ../shared/media/talking-clip-aoc.mp4 (video and voice) go through the CLI
 as a user would: subject create -> ingest -> subject fit -> train (cpu-demo) -> lipsync
@@ -118,9 +119,11 @@ def main() -> None:
     ap.add_argument("--texture-only", action="store_true",
                     help="with --keep: train again on the stored dataset and print the texture figures only "
                          "(no fit, no lip sync, no expression fidelity; flicker uses the stored 'heldout' track)")
+    ap.add_argument("--measure-only", action="store_true",
+                    help="with --keep: print the texture figures of the stored checkpoint (no training)")
     ap.add_argument("--lipsync-runs", type=int, default=3, help="lipsync train runs (seeds); the median is reported")
     args = ap.parse_args()
-    for flag in ("lipsync_only", "texture_only"):
+    for flag in ("lipsync_only", "texture_only", "measure_only"):
         if getattr(args, flag) and not (args.keep and (args.keep / "home").is_dir()):
             raise SystemExit(f"--{flag.replace('_', '-')} needs --keep DIR holding a subject prepared by an earlier run")
     if not motion_clip.available():
@@ -131,11 +134,12 @@ def main() -> None:
         work = args.keep or Path(tmp)
         run(work, args.steps, args.lipsync_only, max(1, args.lipsync_runs),
             from_fit=args.from_fit and args.keep is not None, register=args.register,
-            texture_only=args.texture_only)
+            texture_only=args.texture_only, measure_only=args.measure_only)
 
 
 def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs: int = 3,
-        from_fit: bool = False, register: bool = False, texture_only: bool = False) -> None:
+        from_fit: bool = False, register: bool = False, texture_only: bool = False,
+        measure_only: bool = False) -> None:
     from generation.vault import open_vault
     from tests.conftest import consent_toml
 
@@ -144,6 +148,9 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     os.environ["MEMORIAL_HOME"] = str(home)
     if lipsync_only:
         lipsync(home, split, lipsync_runs)
+        return
+    if measure_only:
+        measure(open_vault("her", PASS, "anna"), split, fidelity=False)
         return
     if not (from_fit or texture_only):
         (work / "consent.toml").write_text(consent_toml())
@@ -159,6 +166,29 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     if not texture_only:
         lipsync(home, split, lipsync_runs)  # leaves the seed-0 model and its 'heldout' track for measure()
     measure(open_vault("her", PASS, "anna"), split, fidelity=not texture_only)
+
+
+def over_sharp_mean(ds, ckpt, textures: dict, mean_tex: np.ndarray) -> dict:
+    """The mean texture of the same training samples at the dataset's side, alone and with each
+    model's change (its texture minus the mean, enlarged) on top: a sharp base under the
+    generator's expression change, as the bust's DetailedStream composes them at run time."""
+    import cv2
+
+    from generation.gan.data import prepare
+
+    cfg = ckpt["config"]
+    data = prepare(ds, ds.uv.shape[1], cfg["min_quality"], cfg["holdout"], cfg["seed"])
+    data.train_idx, data.holdout_idx = ckpt["stats"]["train_idx"], ckpt["stats"]["holdout_idx"]
+    sharp = data.stats()["mean_texture"][0].permute(1, 2, 0).numpy()  # [S,S,3] in -1..1
+    sharp = (sharp + 1) * 127.5
+    side = sharp.shape[0]
+    out = {f"mean texture at {side}²": np.repeat(sharp.round().clip(0, 255).astype(np.uint8)[None], 1, 0)}
+    for name in ("generator", "generator without convolutions"):
+        out[f"{name}'s change on the {side}² mean"] = np.stack([
+            (sharp + cv2.resize(x.astype(np.float32) - mean_tex, (side, side), interpolation=cv2.INTER_LINEAR))
+            .round().clip(0, 255).astype(np.uint8) for x in textures[name]])
+    out[f"mean texture at {side}²"] = np.repeat(out[f"mean texture at {side}²"], len(textures["generator"]), 0)
+    return out
 
 
 def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> None:
@@ -183,7 +213,7 @@ def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> 
             f"her own held-out unwrap at {side}² (the dataset's side)": [filled(f, side) for _, f in faces],
             **textures}
     print("where the on-head error comes from (median over held-out frames; 'seen': head pixels her frame showed)")
-    print("  texture                                            all    seen   unseen  colour-fitted  share seen")
+    print(f"  {'texture':58s}    all    seen  unseen  colour-fitted  share seen")
     for name, texs in rows.items():
         figs = []
         for (_, f), x in zip(faces, texs):
@@ -201,7 +231,7 @@ def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> 
                          masked_psnr(rend.rgb, f.crop, hm & ~seen), masked_psnr(fitted, f.crop, hm),
                          (hm & seen).sum() / max(hm.sum(), 1)))
         m = np.median(figs, 0)
-        print(f"  {name:48s} {m[0]:6.2f}  {m[1]:6.2f}  {m[2]:6.2f}   {m[3]:6.2f}        {m[4]:.2f}")
+        print(f"  {name:58s} {m[0]:6.2f}  {m[1]:6.2f}  {m[2]:6.2f}   {m[3]:6.2f}        {m[4]:.2f}")
 
 
 def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", track_name: str = "heldout",
@@ -275,7 +305,7 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
         bu, bh = rows[base]
         print(f"  generator vs {base}: UV {gu[0] - bu[0]:+.2f} dB, on head {gh[0] - bh[0]:+.2f} dB "
               f"(target >= +3); GMSD {gh[2] - bh[2]:+.3f} on head (lower is better)")
-    error_sources(head, faces, textures, r, mean_tex)
+    error_sources(head, faces, {**textures, **over_sharp_mean(ds, ckpt, textures, mean_tex)}, r, mean_tex)
 
     plain = checkpoint.generator_from(ckpt)  # the mean texture alone: what the head's shape does by itself
     with torch.no_grad():
