@@ -227,14 +227,14 @@ def _uv_figures(ckpt: dict, ds) -> tuple:
     """(G_ema, the prepared data with the checkpoint's split, the UV-space figures)."""
     cfg = checkpoint.config_of(ckpt)
     stats = ckpt["stats"]
-    data = prepare(ds, cfg.resolution, cfg.min_quality, cfg.holdout, cfg.seed)
+    data = prepare(ds, cfg.output_side, cfg.min_quality, cfg.holdout, cfg.seed)
     data.train_idx, data.holdout_idx = stats["train_idx"], stats["holdout_idx"]
     g = checkpoint.generator_from(ckpt)
     held_real = bool(len(data.holdout_idx)) and not bool(data.synthetic[data.holdout_idx].any())
     track = sweep_track(data)
     frames = synthesize(g, track, torch.zeros(1, g.z_dim))
     return g, data, {
-        "step": int(ckpt["step"]), "preset": cfg.preset, "resolution": cfg.resolution,
+        "step": int(ckpt["step"]), "preset": cfg.preset, "resolution": cfg.output_side,
         "samples": {"train": int(len(data.train_idx)), "holdout": int(len(data.holdout_idx)),
                     "holdout_kind": "real photos" if held_real else "synthetic renders"},
         "recon_holdout": reconstruction(g, data, data.holdout_idx),

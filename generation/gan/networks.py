@@ -61,7 +61,8 @@ class _StyledBlock(nn.Module):
 class Generator(nn.Module):
     def __init__(self, cfg: GanConfig):
         super().__init__()
-        self.resolution = cfg.resolution
+        self.resolution = cfg.output_side  # the texture's side; the convolutions work at cfg.resolution
+        self.conv_side = cfg.resolution
         self.z_dim = cfg.z_dim
         self.pose_dims = cfg.pose_dims
         self.identity = nn.Parameter(torch.randn(cfg.id_dim) * 0.1)  # per-subject identity latent
@@ -80,9 +81,9 @@ class Generator(nn.Module):
         self.to_rgb = nn.Conv2d(ch(cfg.resolution), 3, 1)
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
-        rb = min(cfg.resolution, 64)
+        rb = min(self.resolution, cfg.basis_side)
         self.basis = nn.Parameter(torch.zeros(E, 3, rb, rb))  # linear expression texture basis
-        self.register_buffer("mean_texture", torch.zeros(1, 3, cfg.resolution, cfg.resolution))
+        self.register_buffer("mean_texture", torch.zeros(1, 3, self.resolution, self.resolution))
         self.register_buffer("code_mean", torch.zeros(E))
         self.register_buffer("pose_mean", torch.zeros(cfg.pose_dims))  # degrees, of the training samples
         self.register_buffer("pose_std", torch.ones(cfg.pose_dims))
@@ -96,18 +97,30 @@ class Generator(nn.Module):
         assert pose.ndim == 2 and pose.shape[0] == batch and pose.shape[1] >= p, (pose.shape, batch, p)
         return ((pose[:, :p] - self.pose_mean) / self.pose_std).clamp(-3, 3)
 
-    def forward(self, z: torch.Tensor, e: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
-        """z [B,Z], e [B,E], pose [B,P] degrees or None -> texture [B,3,H,W] in -1..1 (not clamped)."""
+    def forward(self, z: torch.Tensor, e: torch.Tensor, pose: torch.Tensor | None = None,
+                conv_side: bool = False) -> torch.Tensor:
+        """z [B,Z], e [B,E], pose [B,P] degrees or None -> texture [B,3,S,S] in -1..1 (not clamped).
+        With conv_side the texture is made at the convolutions' side R instead (what D and the
+        reconstruction loss see in training): the mean and the basis area-averaged to R, which is
+        cheaper than making S² and averaging it, and the same up to the convolutions' enlargement."""
         assert z.ndim == 2 and z.shape[1] == self.z_dim and e.shape == (z.shape[0], E), (z.shape, e.shape)
         ident = self.identity.unsqueeze(0).expand(z.shape[0], -1)
         w = self.mapping(torch.cat([z, e, self.pose_input(pose, z.shape[0]), ident], dim=1))  # [B,w_dim]
         x = self.const + self.project(w).view(-1, *self.const.shape[1:])  # [B,C,4,4]
         for block in self.blocks:
             x = block(x, w)
-        linear = torch.einsum("be,echw->bchw", e - self.code_mean, self.basis)  # [B,3,rb,rb]
-        if linear.shape[-1] != self.resolution:
-            linear = F.interpolate(linear, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False)
-        return self.mean_texture + linear + self.to_rgb(x)
+        side = self.conv_side if conv_side else self.resolution
+        mean, basis = self.mean_texture, self.basis
+        if mean.shape[-1] > side:
+            mean = F.avg_pool2d(mean, mean.shape[-1] // side)
+        if basis.shape[-1] > side:
+            basis = F.avg_pool2d(basis, basis.shape[-1] // side)
+        linear = torch.einsum("be,echw->bchw", e - self.code_mean, basis)  # [B,3,rb,rb]
+        return mean + self._enlarged(linear, side) + self._enlarged(self.to_rgb(x), side)
+
+    @staticmethod
+    def _enlarged(x: torch.Tensor, side: int) -> torch.Tensor:
+        return x if x.shape[-1] == side else F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
 
 
 class Discriminator(nn.Module):

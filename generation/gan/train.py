@@ -145,14 +145,20 @@ class Trainer:
     """Holds the networks, optimisers and EMA; `run()` trains to cfg.steps."""
 
     def __init__(self, data: TrainingData, cfg: GanConfig, d: Dist | None = None, subject_id: str = "",
-                 subject: str = "", resume: dict | None = None):
+                 subject: str = "", resume: dict | None = None, texture_data: TrainingData | None = None):
+        """`data` at the convolutions' side (cfg.resolution); `texture_data`, the same samples at the
+        texture's side (cfg.output_side), gives the mean texture and the linear basis (default: `data`)."""
         self.cfg, self.data, self.d = cfg, data, d or Dist()
+        tex = data if texture_data is None else texture_data
+        if tex.uv.shape[-1] != cfg.output_side or not torch.equal(tex.train_idx, data.train_idx):
+            raise MemorialError(f"texture data at {tex.uv.shape[-1]}² do not match texture_side {cfg.output_side} "
+                                "or the training split")
         self.subject_id, self.subject = subject_id, subject
         dev = self.d.device
         torch.manual_seed(cfg.seed)
         self.G = Generator(cfg)
         self.D = Discriminator(cfg)
-        self.stats = data.stats()
+        self.stats = tex.stats()
         self.G.mean_texture.copy_(self.stats["mean_texture"])
         self.G.code_mean.copy_(self.stats["code_mean"])
         self.G.pose_mean.copy_(self.stats["pose_mean"][: cfg.pose_dims])
@@ -160,7 +166,7 @@ class Trainer:
         self.ridge_lambda = None
         if resume is None and len(data.train_idx) > 1:  # a resumed run gets its basis from the checkpoint
             basis, self.ridge_lambda = linear_init.ridge_basis(
-                data.uv[data.train_idx], data.mask[data.train_idx], data.codes[data.train_idx],
+                tex.uv[tex.train_idx], tex.mask[tex.train_idx], tex.codes[tex.train_idx],
                 self.stats["mean_texture"], self.stats["code_mean"], self.G.basis.shape[-1])
             with torch.no_grad():
                 self.G.basis.copy_(basis)
@@ -260,7 +266,7 @@ class Trainer:
         # D step: one forward over [real; fake] so DDP sees one forward per backward.
         do_r1 = cfg.r1_gamma > 0 and cfg.r1_every > 0 and self.step % cfg.r1_every == 0
         with torch.no_grad(), _autocast(self.amp):
-            fake = self.G(z, code, pose).float()
+            fake = self.G(z, code, pose, conv_side=True).float()
         real_a, real_m = aug(real, mask)
         fake_a, fake_m = aug(fake, mask)
         real_a = real_a.detach().requires_grad_(do_r1)
@@ -278,7 +284,8 @@ class Trainer:
         self.D.requires_grad_(False)
         z_all = torch.cat([z, torch.zeros_like(z)])
         with _autocast(self.amp):
-            out = self.G_train(z_all, torch.cat([code, code + jitter]), torch.cat([pose[:, : cfg.pose_dims], pose_jit])).float()
+            out = self.G_train(z_all, torch.cat([code, code + jitter]), torch.cat([pose[:, : cfg.pose_dims], pose_jit]),
+                               conv_side=True).float()
             fake, recon = out[: cfg.batch], out[cfg.batch:]
             fake_a, fake_m = aug(fake, mask)
             loss_g = losses.g_loss(self.D(fake_a, fake_m, code, d_pose).float())
@@ -459,7 +466,10 @@ def _run(vault, cfg: GanConfig, d: Dist, key: str, name: str, resume: bool, step
     data = prepare(ds, cfg.resolution, cfg.min_quality, cfg.holdout, cfg.seed, digest(raw))
     if prior is not None and prior["stats"]["dataset_sha256"] != data.digest:
         raise MemorialError("the dataset changed since this checkpoint was written; train again without --resume")
-    trainer = Trainer(data, cfg, d, subject_id=vault.vault_id, subject=vault.name, resume=prior)
+    side = cfg.output_side
+    texture_data = prepare(ds, side, cfg.min_quality, cfg.holdout, cfg.seed, data.digest) if side != cfg.resolution else None
+    trainer = Trainer(data, cfg, d, subject_id=vault.vault_id, subject=vault.name, resume=prior,
+                      texture_data=texture_data)
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     if d.rank == 0:
         run_no = len(vault.list(f"train/{name}/options/")) + 1
@@ -471,7 +481,7 @@ def _run(vault, cfg: GanConfig, d: Dist, key: str, name: str, resume: bool, step
                         "synthetic": int(data.synthetic.sum())}}, kind="train-options")
         vault.log("train_start", checkpoint=key, preset=cfg.preset, steps=cfg.steps, resume_step=trainer.step,
                   world_size=d.world)
-        say(f"Training {cfg.preset} ({cfg.resolution}², batch {cfg.batch} x {d.world}) on {len(data.train_idx)} samples "
+        say(f"Training {cfg.preset} ({cfg.resolution}², textures {side}², batch {cfg.batch} x {d.world}) on {len(data.train_idx)} samples "
             f"({len(data.holdout_idx)} held out), steps {trainer.step} -> {cfg.steps} on {d.device}.")
 
     def sink(state: dict) -> None:

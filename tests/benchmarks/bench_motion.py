@@ -162,7 +162,7 @@ def run(work: Path, steps: int | None, lipsync_only: bool = False, lipsync_runs:
     train_args = ["train", "her", "--preset", "cpu-demo", "--member", "anna", "--no-progress"]
     cli(home, *train_args, *(["--steps", str(steps)] if steps else []))
     train_s = time.perf_counter() - t0
-    print(f"train (cpu-demo, 128²): {train_s:.0f} s wall (incl. start-up)")
+    print(f"train (cpu-demo): {train_s:.0f} s wall (incl. start-up)")
     if not texture_only:
         lipsync(home, split, lipsync_runs)  # leaves the seed-0 model and its 'heldout' track for measure()
     measure(open_vault("her", PASS, "anna"), split, fidelity=not texture_only)
@@ -260,7 +260,8 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     with torch.no_grad():  # the same model without its convolutional part: mean texture + linear basis
         linear.to_rgb.weight.zero_()
         linear.to_rgb.bias.zero_()
-    print(f"checkpoint {ckpt_name}: {int(ckpt['step'])} of {cfg.steps} steps")
+    print(f"checkpoint {ckpt_name}: {int(ckpt['step'])} of {cfg.steps} steps; convolutions at {cfg.resolution}², "
+          f"textures at {cfg.output_side}², linear basis at {min(cfg.basis_side, cfg.output_side)}²")
 
     cal = Calibration.from_dict(ds.calibration)
     registered = bool(vault.info(KEYS["dataset"]).meta.get("registered"))
@@ -269,7 +270,7 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
     faces = heldout_faces(split, SubjectGeometry(cal, head), ds.uv.shape[1], reference)
     codes = np.stack([f.code for _, f in faces]).astype(np.float32)  # [T,E] her real held-out codes
     poses = np.stack([f.pose for _, f in faces]).astype(np.float32)  # [T,6] her real held-out head poses
-    r = cfg.resolution
+    r = cfg.output_side  # the texture's side (the convolutions may work at a smaller one)
     print(f"head pose (yaw, pitch, roll °), median: training {np.round(np.median(ds.pose[:, :3], 0), 1).tolist()}, "
           f"held-out {np.round(np.median(poses[:, :3], 0), 1).tolist()}; the generator sees the pose: "
           f"{'yes' if g.pose_dims else 'no (a code-only checkpoint)'}")
@@ -305,7 +306,8 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
         bu, bh = rows[base]
         print(f"  generator vs {base}: UV {gu[0] - bu[0]:+.2f} dB, on head {gh[0] - bh[0]:+.2f} dB "
               f"(target >= +3); GMSD {gh[2] - bh[2]:+.3f} on head (lower is better)")
-    error_sources(head, faces, {**textures, **over_sharp_mean(ds, ckpt, textures, mean_tex)}, r, mean_tex)
+    sharp = over_sharp_mean(ds, ckpt, textures, mean_tex) if r < ds.uv.shape[1] else {}
+    error_sources(head, faces, {**textures, **sharp}, r, mean_tex)
 
     plain = checkpoint.generator_from(ckpt)  # the mean texture alone: what the head's shape does by itself
     with torch.no_grad():

@@ -75,5 +75,5 @@ def make_dataset(n: int = 24, res: int = 32, seed: int = 0, synthetic_fraction: 
         source_ids=[f"original/{i:064x}" for i in range(n)])
 
 
-TINY = dict(resolution=16, batch=4, z_dim=8, w_dim=32, id_dim=8, channel_base=256, channel_max=32,
+TINY = dict(resolution=16, texture_side=0, batch=4, z_dim=8, w_dim=32, id_dim=8, channel_base=256, channel_max=32,
             d_channel_base=128, d_channel_max=16, checkpoint_every=1000, log_every=1, r1_every=2, holdout=0.2)

@@ -20,7 +20,8 @@ def test_built_in_subject_end_to_end(make_subject):
     ingest_paths(vault, [default_subject.portrait_path()], progress=False)
     fit_subject(vault, progress=False)
     key = train_subject(vault, "cpu-demo", steps=3, progress=False, say=lambda s: None,
-                        overrides={"resolution": 32, "batch": 2, "channel_base": 256, "channel_max": 32,
+                        overrides={"resolution": 32, "texture_side": 64, "basis_side": 32, "batch": 2,
+                                   "channel_base": 256, "channel_max": 32,
                                    "d_channel_base": 128, "d_channel_max": 16})
     ckpt = checkpoint.load(vault, key)
     ds = SubjectDataset.from_bytes(vault.get(KEYS["dataset"]))
@@ -36,4 +37,4 @@ def test_built_in_subject_end_to_end(make_subject):
     codes[:, expression.index("jaw_open")] = np.linspace(0, 1, 10)
     track = ExpressionTrack(fps=25.0, codes=codes, pose=np.zeros((10, 6), np.float32), source="idle")
     seq = generate_frames(vault, track, key)
-    assert seq.frames.shape == (10, 32, 32, 3) and seq.fps == 25.0
+    assert seq.frames.shape == (10, 64, 64, 3) and seq.fps == 25.0  # textures at texture_side
