@@ -209,9 +209,10 @@ def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> 
         return np.where(m[..., None], uv, mt)
 
     side = faces[0][1].uv.shape[0]
-    rows = {f"her own held-out unwrap at {r}² (ceiling at G's side)": [filled(f, r) for _, f in faces],
-            f"her own held-out unwrap at {side}² (the dataset's side)": [filled(f, side) for _, f in faces],
-            **textures}
+    rows = {f"her own held-out unwrap at {r}² (ceiling at G's side)": [filled(f, r) for _, f in faces]}
+    if side != r:
+        rows[f"her own held-out unwrap at {side}² (the dataset's side)"] = [filled(f, side) for _, f in faces]
+    rows.update(textures)
     print("where the on-head error comes from (median over held-out frames; 'seen': head pixels her frame showed)")
     print(f"  {'texture':58s}    all    seen  unseen  colour-fitted  share seen")
     for name, texs in rows.items():
