@@ -42,7 +42,7 @@ def main() -> None:
         run_training(args)
     else:
         g = Generator(make_config("cpu-demo")).eval().requires_grad_(False)
-        print(f"frames/s at 128² on CPU (untrained cpu-demo G, batch 64, median of 5): {frame_speed(g, 64, repeats=5):.1f} (target >= 30)")
+        print(f"frames/s at {g.resolution}² on CPU (untrained cpu-demo G, batch 64, median of 5): {frame_speed(g, 64, repeats=5):.1f} (target >= 30)")
     if torch.cuda.is_available():
         g = Generator(make_config("gpu")).cuda().eval().requires_grad_(False)
         name = torch.cuda.get_device_name()
@@ -99,7 +99,7 @@ def run_training(args) -> None:
             for line in report_lines(evaluate(ckpt, ds, head=head_or_none(vault))):
                 print(line)
             g = checkpoint.generator_from(ckpt)
-            print(f"frames/s at 128² on CPU (trained G_ema, batch 64, median of 5): {frame_speed(g, 64, repeats=5):.1f} (target >= 30)")
+            print(f"frames/s at {g.resolution}² on CPU (trained G_ema, batch 64, median of 5): {frame_speed(g, 64, repeats=5):.1f} (target >= 30)")
 
 
 if __name__ == "__main__":
