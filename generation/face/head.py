@@ -12,13 +12,15 @@ square, the skull and neck a strip at the bottom, the mouth interior a disk in t
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
-                       calm_samples, codes_from_landmarks, fit_calibration)
+                       calm_samples, codes_from_landmarks, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical
 
@@ -315,6 +317,60 @@ def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration) -> tuple[
     return canonical(lm[pick]).mean(0), pick.tolist()
 
 
+def _linear_codes(shape: np.ndarray, cal: Calibration) -> np.ndarray:
+    """(raw - neutral) / range of the 16 raw measures on a canonical landmark shape [478,3], unclipped."""
+    return (raw_measures(shape.astype(np.float32)).astype(np.float64) - cal.neutral) / cal.range
+
+
+def _moved_by(k: float, offset: np.ndarray, shape: np.ndarray, cal: Calibration, base: np.ndarray,
+              parts: list[int], target: float) -> float:
+    """How far k x target of one control's shape offset [478,3] moves its measure(s) from base."""
+    return float(min((_linear_codes(shape + k * target * offset, cal) - base)[parts]))
+
+
+_PARTS = {"mouth_funnel": ("mouth_pucker", "mouth_funnel")}  # read as min(narrowing, parting): both must move
+
+
+def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: Calibration) -> tuple[np.ndarray, dict]:
+    """Scale each control's shape so that moving the head by a code moves its measure by that code.
+
+    A blendshape fitted by joint least squares is each control's partial effect given the
+    others, so alone it need not move its own measure by its code's worth of the calibrated
+    range: on the shared clip funnel (lips narrowing AND parting) moved 0.05 for 0.8, jaw 1.0
+    for 0.8. Here each shape is scaled so that 0.8 of it (0.5 for signed controls) changes the
+    head's own landmark measure by 0.8 (0.5) of the range, measured as a change from the
+    neutral head (whose absolute reading is the calibration's business); a fitted shape that
+    cannot get there even at three times its size gives way to the generic one.
+    offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
+    """
+    offsets = offsets.astype(np.float64).copy()
+    names = [c.name for c in expression.SEMANTIC]
+    base = _linear_codes(shape, cal)
+    notes = {}
+    for i, ctl in enumerate(expression.SEMANTIC):
+        target = 0.8 * ctl.high if ctl.low == 0 else 0.5
+        parts = [names.index(n) for n in _PARTS.get(ctl.name, (ctl.name,))]
+        moves = partial(_moved_by, shape=shape, cal=cal, base=base, parts=parts, target=target)
+
+        if moves(3.0, offsets[i]) < target and ctl.name in generic:
+            offsets[i] = generic[ctl.name] * float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
+            notes[ctl.name] = "; the fitted shape did not move its measure enough, generic used"
+        lo, hi = 0.25, 3.0  # bisection on the scale: the measure grows with it
+        if moves(hi, offsets[i]) < target:
+            k = hi
+        elif moves(lo, offsets[i]) > target:
+            k = lo
+        else:
+            for _ in range(14):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if moves(mid, offsets[i]) < target else (lo, mid)
+            k = 0.5 * (lo + hi)
+        offsets[i] *= k
+        if abs(k - 1) > 0.05:
+            notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
+    return offsets, notes
+
+
 def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
              real: np.ndarray | None = None):
     """HeadModel from a subject's landmark sets [N,478,3] (pixels of any frame).
@@ -323,7 +379,8 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     used to fill never-seen texels. The semantic blendshapes are fitted from the data where a
     control is active (> 0.3) in at least 3 real samples (`real`: [N] bool, default all) of a
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
-    shapes, so they never count); the PCA blendshapes are the calibration's components times
+    shapes, so they never count), each scaled to move its own measure by its code
+    (`self_consistent`); the PCA blendshapes are the calibration's components times
     their standard deviation.
     """
     from assets.artifacts import HeadModel
@@ -334,20 +391,18 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     else:
         cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
     shape, picked = neutral_shape(lm, cal)
-    topo = build_topology(shape)
-    verts, source = topo["vertices"], topo["source"]
     generic = generic_blendshapes(shape)
     real = np.ones(len(lm), bool) if real is None else np.asarray(real, bool)
     assert real.shape == (len(lm),), real.shape
     codes = codes_from_landmarks(lm[real], cal) if real.any() else np.zeros((0, expression.E))
     enough = int(real.sum()) >= MIN_SAMPLES_CALIBRATED
-    blend = np.zeros((expression.E, len(verts), 3))
+    offsets = np.zeros((len(expression.SEMANTIC), 478, 3))
     how = {}
     for i, ctl in enumerate(expression.SEMANTIC):
         active = int(np.sum(codes[:, i] > 0.3))
         fitted = enough and cal.method.get(ctl.name) == "calibrated" and active >= MIN_ACTIVE_SAMPLES and i < 12
         if fitted:
-            off = cal.regression[i].reshape(478, 3).astype(np.float64)
+            offsets[i] = cal.regression[i].reshape(478, 3).astype(np.float64)
             how[ctl.name] = f"fitted: least squares of landmark offsets, {active} real samples show it"
         else:
             # The generic shape moves its raw measure by about GENERIC_RANGE; rescale it to this
@@ -355,10 +410,18 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             scale = 1.0
             if i < 12 and not ctl.name.startswith("blink"):
                 scale = float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
-            off = generic[ctl.name] * scale
+            offsets[i] = generic[ctl.name] * scale
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
-        blend[i] = spread(off, shape, verts, source)
+    if enough:
+        offsets, notes = self_consistent(offsets, shape, generic, cal)
+        for name, note in notes.items():
+            how[name] += note
+    topo = build_topology(shape)
+    verts, source = topo["vertices"], topo["source"]
+    blend = np.zeros((expression.E, len(verts), 3))
+    for i in range(len(expression.SEMANTIC)):
+        blend[i] = spread(offsets[i], shape, verts, source)
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
         blend[12 + 4 + j] = spread(off, shape, verts, source)
