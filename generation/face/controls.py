@@ -16,7 +16,7 @@ import numpy as np
 from assets import landmarks as L
 from assets import expression
 from .errors import GeometryError, check_landmarks
-from .pose import IOD_M, canonical, head_pose
+from .pose import IOD_M, canonical
 
 N_SEM = len(expression.SEMANTIC)
 SEM_NAMES = tuple(c.name for c in expression.SEMANTIC)
@@ -111,30 +111,22 @@ class Calibration:
     stddev: np.ndarray  # [8] metres along each component
     n_samples: int = 0
     method: dict = field(default_factory=dict)  # control -> "calibrated" | "generic"
-    rest_shape: np.ndarray | None = None  # [478,3] canonical metres: the head's neutral face (code 0)
-    rest_samples: list = field(default_factory=list)  # indices of the calm samples it is the mean of
-
-    VERSION = 2  # 2: code 0 of the semantic controls is the rest face's own measure (1: each 10th percentile)
 
     def to_dict(self) -> dict:
         """JSON-safe (lists of floats) for SubjectDataset.calibration."""
         r = lambda a, d=6: np.round(np.asarray(a, np.float64), d).tolist()  # noqa: E731
-        return {"version": self.VERSION, "names": list(SEM_NAMES), "neutral": r(self.neutral), "range": r(self.range),
+        return {"version": 1, "names": list(SEM_NAMES), "neutral": r(self.neutral), "range": r(self.range),
                 "mean_shape": r(self.mean_shape, 7), "regression": r(self.regression, 7),
                 "components": r(self.components, 6), "stddev": [float(v) for v in self.stddev],
-                "n_samples": int(self.n_samples), "method": dict(self.method),
-                "rest_shape": None if self.rest_shape is None else r(self.rest_shape, 7),
-                "rest_samples": [int(i) for i in self.rest_samples]}
+                "n_samples": int(self.n_samples), "method": dict(self.method)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
-        if not isinstance(d, dict) or d.get("version") != cls.VERSION or d.get("names") != list(SEM_NAMES):
-            raise GeometryError("expression calibration is missing or from another version; re-run `memorial subject fit` "
-                                "(and `memorial train` / `memorial lipsync train` after it: their codes follow it)")
+        if not isinstance(d, dict) or d.get("version") != 1 or d.get("names") != list(SEM_NAMES):
+            raise GeometryError("expression calibration is missing or from another version; re-run `memorial subject fit`")
         f = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
-        rest = None if d.get("rest_shape") is None else f("rest_shape")
         return cls(f("neutral"), f("range"), f("mean_shape"), f("regression"), f("components"), f("stddev"),
-                   int(d["n_samples"]), dict(d["method"]), rest, list(d.get("rest_samples", [])))
+                   int(d["n_samples"]), dict(d["method"]))
 
 
 _I = {n: i for i, n in enumerate(SEM_NAMES)}
@@ -159,62 +151,29 @@ def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndar
     return codes
 
 
-def calm_samples(landmark_sets: np.ndarray, codes: np.ndarray, max_yaw: float = 15.0) -> np.ndarray:
-    """Indices of the most neutral, most frontal samples (at most 5, a quarter of them): the ones
-    whose mean is the head's rest face."""
-    lm = check_landmarks(landmark_sets, batch=True)
-    pose = head_pose(lm, 1.0)
-    frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
-    score = (np.abs(codes[:, :N_SEM]).sum(1) + 0.02 * np.abs(pose[:, :2]).sum(1)) + 100 * ~frontal
-    return np.argsort(score)[: max(1, min(5, len(lm) // 4))]
-
-
-def _ranges(neutral: np.ndarray, spread: np.ndarray) -> np.ndarray:
-    """Range of each measure: `spread`, except that blink closes the neutral opening to zero and
-    gaze keeps degrees / 30."""
-    rng = np.asarray(spread, np.float64).copy()
-    rng[GAZE_SLICE] = 1.0
-    for i in (SEM_NAMES.index("blink_l"), SEM_NAMES.index("blink_r")):
-        rng[i] = max(-neutral[i], 0.05)
-    return rng
-
-
-# Measures whose code 0 is the rest face itself. Jaw keeps the data's closed lips as 0: a speaking
-# mouth closes past a slightly open rest, and the lip sync's targets and held-out jaw are that code.
-KEEP_PERCENTILE = ("jaw_open",)
-
-
 def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None) -> Calibration:
     """Calibrate from a subject's samples [N,478,3] (pixels of any frame, any pose).
 
-    Few samples (< 8): neutral = median measure, generic ranges. Otherwise the rest face is
-    the mean of the calmest frontal samples, as read against each measure's 10th percentile,
-    and code 0 is that rest face's own measure (it is what the head shows at code 0: with the
-    percentiles alone her calm face read 0.4 on both brow controls at once, which no face
-    does); jaw_open keeps the percentile (KEEP_PERCENTILE). Range = 97th percentile minus
-    neutral, never below half the generic range. Blink's range is the neutral eye opening
-    (fully closed is always 1); gaze keeps degrees / 30.
+    Few samples (< 8): neutral = median measure, generic ranges. Otherwise neutral = 10th
+    percentile and range = 97th percentile minus neutral, never below half the generic
+    range (so a subject who never frowns is not scaled up to a full frown). Blink's range is
+    the neutral eye opening (fully closed is always 1); gaze keeps degrees / 30.
     """
     lm = check_landmarks(landmark_sets, batch=True)
     n = len(lm)
     raw = raw_measures(lm).astype(np.float64)  # [N,16]
     generic = np.array([GENERIC_RANGE[k] for k in SEM_NAMES])
     calibrated = n >= MIN_SAMPLES_CALIBRATED
-    rest_shape, rest_ids = None, []
     if calibrated:
-        def up_to_97(neutral):  # never below half the generic range: one who never frowns is not scaled up
-            return _ranges(neutral, np.maximum(np.percentile(raw, 97, axis=0) - neutral, 0.5 * generic))
-
         neutral = np.percentile(raw, 10, axis=0)
-        neutral[GAZE_SLICE] = np.median(raw[:, GAZE_SLICE], axis=0)
-        rest_ids = calm_samples(lm, _semantic_codes(raw, neutral, up_to_97(neutral)))
-        rest_shape = canonical(lm[rest_ids]).mean(0)
-        anchored = np.array([k not in KEEP_PERCENTILE for k in SEM_NAMES])
-        neutral = np.where(anchored, raw_measures(rest_shape).astype(np.float64), neutral)
-        rng = up_to_97(neutral)
+        rng = np.maximum(np.percentile(raw, 97, axis=0) - neutral, 0.5 * generic)
     else:
         neutral = np.median(raw, axis=0)
-        rng = _ranges(neutral, generic)
+        rng = generic.copy()
+    neutral[GAZE_SLICE] = np.median(raw[:, GAZE_SLICE], axis=0)
+    rng[GAZE_SLICE] = 1.0
+    for i in (SEM_NAMES.index("blink_l"), SEM_NAMES.index("blink_r")):
+        rng[i] = max(-neutral[i], 0.05)  # closing the lid from the neutral opening to zero
     method = {k: ("calibrated" if calibrated else "generic") for k in SEM_NAMES}
     for k in SEM_NAMES[12:]:
         method[k] = "iris offset from the eye centre, degrees / 30, neutral subtracted"
@@ -241,8 +200,7 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
         components[:k] = vt[:k]
         stddev[:k] = sd[:k]
     return Calibration(neutral.astype(np.float32), rng.astype(np.float32), mean_shape.reshape(478, 3).astype(np.float32),
-                       regression.astype(np.float32), components.astype(np.float32), stddev.astype(np.float32), n, method,
-                       None if rest_shape is None else rest_shape.astype(np.float32), [int(i) for i in rest_ids])
+                       regression.astype(np.float32), components.astype(np.float32), stddev.astype(np.float32), n, method)
 
 
 def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict) -> np.ndarray:

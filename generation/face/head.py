@@ -20,9 +20,9 @@ from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
-                       calm_samples, codes_from_landmarks, fit_calibration, raw_measures)
+                       codes_from_landmarks, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
-from .pose import canonical
+from .pose import canonical, head_pose
 
 SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
 SKULL_RADII = np.array([0.076, 0.125, 0.10])  # an average adult's, used when the landmarks cannot tell
@@ -307,13 +307,15 @@ def _sorted_xy(p):
     return p[o, 0], p[o, 1]
 
 
-def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration) -> tuple[np.ndarray, list[int]]:
-    """Mean canonical shape [478,3] of the most neutral, most frontal samples, and their indices: the
-    calibration's own rest face when it has one (its code 0), else picked here."""
-    if calibration.rest_shape is not None:
-        return calibration.rest_shape.astype(np.float64), list(calibration.rest_samples)
+def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
+                  max_yaw: float = 15.0) -> tuple[np.ndarray, list[int]]:
+    """Mean canonical shape [478,3] of the most neutral, most frontal samples, and their indices."""
     lm = check_landmarks(landmark_sets, batch=True)
-    pick = calm_samples(lm, codes_from_landmarks(lm, calibration))
+    codes = codes_from_landmarks(lm, calibration)  # [N,E]
+    pose = head_pose(lm, 1.0)
+    frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
+    score = (np.abs(codes[:, :16]).sum(1) + 0.02 * np.abs(pose[:, :2]).sum(1)) + 100 * ~frontal
+    pick = np.argsort(score)[: max(1, min(5, len(lm) // 4))]
     return canonical(lm[pick]).mean(0), pick.tolist()
 
 
