@@ -291,15 +291,37 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
     cheek = s[list(L.CHEEK_L + L.CHEEK_R)]
     w = np.max(np.exp(-np.sum((s[:, None, :2] - cheek[None, :, :2]) ** 2, -1) / (2 * 0.016 ** 2)), 1)
     out["cheek_raise"] = w[:, None] * np.array([0, 0.004, 0.001])
-    for side, eye in (("l", L.EYE_L), ("r", L.EYE_R)):
+    for side, eye, rim in (("l", L.EYE_L, loops["eye_l"]), ("r", L.EYE_R, loops["eye_r"])):
         iris = [eye["iris"], *eye["iris_ring"]]
         centre = s[eye["iris"]] - np.array([0, 0, EYEBALL_RADIUS_M])
         yaw = np.zeros((478, 3))
         yaw[iris] = _rotate_about(s[iris], centre, [0, 1, 0], np.radians(GAZE_DEG))
         pitch = np.zeros((478, 3))
         pitch[iris] = _rotate_about(s[iris], centre, [1, 0, 0], -np.radians(GAZE_DEG))
+        pitch += _lids_follow(s, eye, rim, pitch[eye["iris"], 1])
         out[f"gaze_yaw_{side}"], out[f"gaze_pitch_{side}"] = yaw, pitch
     return out
+
+
+LID_FOLLOW_UP, LID_FOLLOW_LOW = 0.6, 0.35  # share of the iris's vertical travel each lid follows
+
+
+def _lids_follow(s: np.ndarray, eye: dict, rim: np.ndarray, lift: float) -> np.ndarray:
+    """Offsets [478,3] of the lids for an iris that moves up by `lift` metres: a real upper lid
+    rides with vertical gaze (most of the way) and the lower lid a little, so an eye looking up
+    shows its iris instead of tucking it under a still lid; the corners stay."""
+    x, y = s[:, 0], s[:, 1]
+    mid = 0.5 * (s[eye["outer"]] + s[eye["inner"]])
+    width = np.linalg.norm(s[eye["outer"]] - s[eye["inner"]])
+    along = _smooth(1 - np.abs(x - mid[0]) / (0.5 * width))  # 1 mid-lid, 0 at the corners
+    near = np.exp(-np.sum((s[:, :2] - mid[:2]) ** 2, 1) / (2 * (0.3 * width) ** 2))  # lid skin fades out before the brow
+    share = np.where(y >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW) * near
+    share[rim] = np.where(y[rim] >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW)
+    iris = [eye["iris"], *eye["iris_ring"]]
+    off = np.zeros((478, 3))
+    off[:, 1] = share * along * lift
+    off[iris] = 0.0
+    return off
 
 
 def _sorted_xy(p):
@@ -343,9 +365,13 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     head's own landmark measure by 0.8 (0.5) of the range, measured as a change from the
     neutral head (whose absolute reading is the calibration's business); a fitted shape that
     cannot get there even at three times its size gives way to the generic one.
-    offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
+    Only the motion away from the rest face scales: code 0 is the neutral shape, untouched.
+    offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}, the
+    factor [16] that turns a measured code back into the size each shape was fitted at: the
+    least-squares share of the original shape in the new one, 1/scale when only scaled).
     """
-    offsets = offsets.astype(np.float64).copy()
+    fitted = offsets.astype(np.float64)
+    offsets = fitted.copy()
     names = [c.name for c in expression.SEMANTIC]
     base = _linear_codes(shape, cal)
     notes = {}
@@ -370,7 +396,25 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
         offsets[i] *= k
         if abs(k - 1) > 0.05:
             notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
-    return offsets, notes
+    norm = np.einsum("ijk,ijk->i", offsets, offsets)
+    as_fitted = np.where(norm > 0, np.einsum("ijk,ijk->i", fitted, offsets) / np.maximum(norm, 1e-30), 1.0)
+    return offsets, notes, as_fitted
+
+
+def as_fitted(head, code: np.ndarray) -> np.ndarray:
+    """The code [E] whose deformation is the data's own reconstruction of a face measured as `code`:
+    the semantic entries times the head's `as_fitted` factors (none on heads fitted before them).
+
+    A texture is unwrapped from a real frame with this (the jointly fitted shapes at their fitted
+    size reproduce her real combinations best), while the head shows a code as it is (each control
+    moving its own measure by its code): the texture is the face's material, whatever shows it."""
+    factors = head.meta.get("as_fitted")
+    code = np.asarray(code, np.float32)
+    if factors is None:
+        return code
+    out = code.copy()
+    out[: len(factors)] *= np.asarray(factors, np.float32)
+    return out
 
 
 def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
@@ -399,6 +443,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     codes = codes_from_landmarks(lm[real], cal) if real.any() else np.zeros((0, expression.E))
     enough = int(real.sum()) >= MIN_SAMPLES_CALIBRATED
     offsets = np.zeros((len(expression.SEMANTIC), 478, 3))
+    fitted_size = np.ones(len(expression.SEMANTIC))
     how = {}
     for i, ctl in enumerate(expression.SEMANTIC):
         active = int(np.sum(codes[:, i] > 0.3))
@@ -416,7 +461,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
     if enough:
-        offsets, notes = self_consistent(offsets, shape, generic, cal)
+        offsets, notes, fitted_size = self_consistent(offsets, shape, generic, cal)
         for name, note in notes.items():
             how[name] += note
     topo = build_topology(shape)
@@ -441,6 +486,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         "layout": {"landmarks": [0, 478], "mouth_pocket": [int(topo["mouth_ids"][0]), int(topo["mouth_ids"][-1]) + 1],
                    "skull": [int(topo["sock_ids"].min()), int(topo["sock_ids"].max()) + 1]},
         "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08],
+        "as_fitted": np.round(fitted_size, 5).tolist(),
         "skin_rgb": [200, 160, 140], "hair_rgb": [90, 70, 55],
     }
     if images is not None:
