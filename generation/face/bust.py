@@ -23,7 +23,6 @@ from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .errors import GeometryError, check_landmarks
-from .head import as_fitted
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
 from .segment import fill_nearest, segment_person
@@ -92,7 +91,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     if mask.sum() < 100:
         raise GeometryError("no person found in the photo to build hair and shoulders from")
 
-    verts = head.deform(as_fitted(head, code))
+    verts = head.reconstruct(code)
     pose = fit_pose(lm, verts[:478], float(w))
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre

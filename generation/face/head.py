@@ -366,12 +366,9 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     neutral head (whose absolute reading is the calibration's business); a fitted shape that
     cannot get there even at three times its size gives way to the generic one.
     Only the motion away from the rest face scales: code 0 is the neutral shape, untouched.
-    offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}, the
-    factor [16] that turns a measured code back into the size each shape was fitted at: the
-    least-squares share of the original shape in the new one, 1/scale when only scaled).
+    offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
     """
-    fitted = offsets.astype(np.float64)
-    offsets = fitted.copy()
+    offsets = offsets.astype(np.float64).copy()
     names = [c.name for c in expression.SEMANTIC]
     base = _linear_codes(shape, cal)
     notes = {}
@@ -396,25 +393,7 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
         offsets[i] *= k
         if abs(k - 1) > 0.05:
             notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
-    norm = np.einsum("ijk,ijk->i", offsets, offsets)
-    as_fitted = np.where(norm > 0, np.einsum("ijk,ijk->i", fitted, offsets) / np.maximum(norm, 1e-30), 1.0)
-    return offsets, notes, as_fitted
-
-
-def as_fitted(head, code: np.ndarray) -> np.ndarray:
-    """The code [E] whose deformation is the data's own reconstruction of a face measured as `code`:
-    the semantic entries times the head's `as_fitted` factors (none on heads fitted before them).
-
-    A texture is unwrapped from a real frame with this (the jointly fitted shapes at their fitted
-    size reproduce her real combinations best), while the head shows a code as it is (each control
-    moving its own measure by its code): the texture is the face's material, whatever shows it."""
-    factors = head.meta.get("as_fitted")
-    code = np.asarray(code, np.float32)
-    if factors is None:
-        return code
-    out = code.copy()
-    out[: len(factors)] *= np.asarray(factors, np.float32)
-    return out
+    return offsets, notes
 
 
 def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
@@ -443,7 +422,6 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     codes = codes_from_landmarks(lm[real], cal) if real.any() else np.zeros((0, expression.E))
     enough = int(real.sum()) >= MIN_SAMPLES_CALIBRATED
     offsets = np.zeros((len(expression.SEMANTIC), 478, 3))
-    fitted_size = np.ones(len(expression.SEMANTIC))
     how = {}
     for i, ctl in enumerate(expression.SEMANTIC):
         active = int(np.sum(codes[:, i] > 0.3))
@@ -460,8 +438,10 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             offsets[i] = generic[ctl.name] * scale
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
+    fitted = None  # the shapes as fitted, kept for reconstructing real frames when rescaled
     if enough:
-        offsets, notes, fitted_size = self_consistent(offsets, shape, generic, cal)
+        fitted = offsets
+        offsets, notes = self_consistent(offsets, shape, generic, cal)
         for name, note in notes.items():
             how[name] += note
     topo = build_topology(shape)
@@ -469,6 +449,8 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     blend = np.zeros((expression.E, len(verts), 3))
     for i in range(len(expression.SEMANTIC)):
         blend[i] = spread(offsets[i], shape, verts, source)
+    if fitted is not None:
+        fitted = np.stack([spread(f, shape, verts, source) for f in fitted]).astype(np.float32)
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
         blend[12 + 4 + j] = spread(off, shape, verts, source)
@@ -486,7 +468,6 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         "layout": {"landmarks": [0, 478], "mouth_pocket": [int(topo["mouth_ids"][0]), int(topo["mouth_ids"][-1]) + 1],
                    "skull": [int(topo["sock_ids"].min()), int(topo["sock_ids"].max()) + 1]},
         "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08],
-        "as_fitted": np.round(fitted_size, 5).tolist(),
         "skin_rgb": [200, 160, 140], "hair_rgb": [90, 70, 55],
     }
     if images is not None:
@@ -494,7 +475,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),
                      uvs=topo["uvs"].astype(np.float32),
                      blendshapes=blend.astype(np.float32), landmark_vertices=np.arange(478, dtype=np.int32),
-                     regions=regions, meta=meta)
+                     regions=regions, meta=meta, fitted_shapes=fitted)
 
 
 def _regions(topo: dict, shape: np.ndarray) -> dict:

@@ -14,7 +14,6 @@ import numpy as np
 from assets import expression
 from .controls import SEM_NAMES, raw_measures
 from .errors import GeometryError, check_landmarks
-from .head import as_fitted
 from .pose import fit_pose, project
 from .raster import rasterize
 
@@ -54,8 +53,8 @@ def posed_vertices(head, landmarks_px: np.ndarray, code: np.ndarray, pose: np.nd
     """Head vertices [V,3] in image pixels for this photo. With `snap`, the landmark vertices
     (and their copies) sit exactly on the detected landmarks, so the texture lands where the
     detector saw it; the rest of the head follows the fitted pose. The head takes the shape the
-    data was fitted with for this code (`head.as_fitted`), the best reconstruction of the photo."""
-    verts = head.deform(as_fitted(head, code))
+    data was fitted with for this code (`HeadModel.reconstruct`), the best reconstruction of the photo."""
+    verts = head.reconstruct(code)
     if pose is None:
         pose = fit_pose(landmarks_px, verts[:478], frame)
     xyz = project(verts, pose, frame)
