@@ -370,7 +370,7 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
 
     With `frames` (her real samples' codes [N,E] and canonical landmarks [N,478,3]) a control keeps
     its fitted shape when the scaled one would rebuild her real frames more than RECONSTRUCTION_SLACK
-    worse (`reconstruction_error`): the fitted shapes add up to her real combinations, and the head
+    (or 0.1 mm) worse (`reconstruction_error`): the fitted shapes add up to her real combinations, and the head
     shows those combinations (lip sync, a driving video) far more often than one control alone. On
     the shared clip that keeps funnel (+0.55 mm) and the brows (+0.1-0.3 mm) as fitted; scaling all
     took the render of her held-out frames 0.5 dB further from them.
@@ -407,7 +407,7 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     codes, target = frames
     chosen = fitted.copy()
     err = reconstruction_error(chosen, shape, cal, codes, target)
-    limit = RECONSTRUCTION_SLACK * err
+    limit = max(RECONSTRUCTION_SLACK * err, RECONSTRUCTION_FLOOR_M)
     for i, ctl in enumerate(expression.SEMANTIC):
         if ctl.name not in notes:
             continue
@@ -422,7 +422,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     return chosen, notes
 
 
-RECONSTRUCTION_SLACK = 0.05  # a rescaled shape may rebuild her real frames at most 5 % worse
+RECONSTRUCTION_SLACK = 0.05  # a rescaled shape may rebuild her real frames at most 5 % worse,
+RECONSTRUCTION_FLOOR_M = 1e-4  # or 0.1 mm (invisible), whichever is more
 
 
 def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: np.ndarray,

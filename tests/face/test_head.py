@@ -112,14 +112,15 @@ def talking(faces, grace_head):
     return np.stack([project(grace_head.deform(c), pose, 512)[:478] for c in codes]), pose
 
 
-def test_each_fitted_control_moves_its_own_measure_by_its_code(talking):
+def test_each_fitted_control_moves_its_own_measure_by_its_code(talking, monkeypatch):
     """Jointly fitted shapes are partial effects; the head scales each so that 0.8 of a control
     changes that control's calibrated measure by 0.8 (before: jaw moved it by 1.0 on the shared
-    clip, funnel by 0.05)."""
+    clip, funnel by 0.05) -- here with no limit on how much worse that rebuilds the frames."""
     from generation.face.controls import fit_calibration, raw_measures
 
     sets, pose = talking
     cal = fit_calibration(sets)
+    monkeypatch.setattr(H, "RECONSTRUCTION_FLOOR_M", np.inf)
     h = H.fit_head(sets, calibration=cal)
 
     def measure(code):
@@ -134,6 +135,27 @@ def test_each_fitted_control_moves_its_own_measure_by_its_code(talking):
         assert abs((measure(code) - rest)[i] - 0.8) < 0.05, name
 
 
+def test_a_shape_that_would_misbuild_her_frames_keeps_its_fitted_size(talking):
+    """These frames were made by moving the generic jaw: its jointly fitted shape moves the jaw
+    measure by only about half its code, and scaling it up would rebuild the frames' mouths
+    millimetres off, so it stays as fitted (and says so), while shapes that cost nothing scale."""
+    from generation.face.controls import codes_from_landmarks, fit_calibration
+    from generation.face.pose import canonical
+
+    sets, _ = talking
+    cal = fit_calibration(sets)
+    h = H.fit_head(sets, calibration=cal)
+    how = h.meta["blendshapes"]
+    assert "kept as fitted" in how["jaw_open"] and "so that it moves" in how["mouth_smile_l"], how
+    codes, target = codes_from_landmarks(sets, cal), canonical(sets)
+    shape = h.vertices[:478].astype(np.float64)
+    semantic = len(expression.SEMANTIC)
+    shown = h.blendshapes[:semantic, :478].astype(np.float64)
+    fitted = h.fitted_shapes[:, :478].astype(np.float64)
+    base = H.reconstruction_error(fitted, shape, cal, codes, target)
+    assert H.reconstruction_error(shown, shape, cal, codes, target) <= base + max(0.05 * base, 1e-4) * semantic
+
+
 def test_the_rescale_leaves_the_rest_face_and_the_fitted_reconstruction_alone(faces, talking, monkeypatch):
     """Code 0 is her rest face, identical with and without the rescale (last round's rescale was
     taken out for closing her resting mouth); and a measured code rebuilds the same face through
@@ -144,7 +166,7 @@ def test_the_rescale_leaves_the_rest_face_and_the_fitted_reconstruction_alone(fa
     sets, _ = talking
     cal = fit_calibration(sets)
     h = H.fit_head(sets, calibration=cal)
-    monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal: (off, {}))
+    monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal, frames: (off, {}))
     plain = H.fit_head(sets, calibration=cal)
     assert np.abs(h.vertices - plain.vertices).max() < 1e-7  # metres: the rest geometry is the same
     assert np.abs(h.deform(expression.neutral()) - plain.vertices).max() < 1e-7
