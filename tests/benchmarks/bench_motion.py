@@ -15,7 +15,9 @@ UV texture and visibility mask, and its aligned crop.
 Printed: train time and steps reached; held-out masked PSNR / SSIM / GMSD (perceptual,
 see `gmsd`) in UV space and rendered on the head, for the generator and two baselines
 (the mean texture, and the same generator without its convolutional part: mean + linear
-expression basis); expression fidelity per control; flicker; and the replayed voice's jaw
+expression basis); expression fidelity per control (each control at 0.8, landmarks
+re-detected: on the face as the room shows it -- eyeballs, teeth, the bust's texture -- and on the
+software render of the mesh, whose irises are painted into the texture); flicker; and the replayed voice's jaw
 curve against her real jaw: correlation at zero lag and the best lag, for `--lipsync-runs`
 adaptation seeds (median) and for the signal fallback. With `--keep DIR --lipsync-only` the
 subject an earlier run prepared in DIR is reused and only lipsync train + say --audio run again.
