@@ -314,7 +314,7 @@ def _lids_follow(s: np.ndarray, eye: dict, rim: np.ndarray, lift: float) -> np.n
     mid = 0.5 * (s[eye["outer"]] + s[eye["inner"]])
     width = np.linalg.norm(s[eye["outer"]] - s[eye["inner"]])
     along = _smooth(1 - np.abs(x - mid[0]) / (0.5 * width))  # 1 mid-lid, 0 at the corners
-    near = np.exp(-np.sum((s[:, :2] - mid[:2]) ** 2, 1) / (2 * (0.3 * width) ** 2))  # lid skin fades out before the brow
+    near = np.exp(-np.sum((s[:, :2] - mid[:2]) ** 2, 1) / (2 * (0.3 * width) ** 2))  # lid skin only, not the brow
     share = np.where(y >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW) * near
     share[rim] = np.where(y[rim] >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW)
     iris = [eye["iris"], *eye["iris_ring"]]
@@ -370,10 +370,10 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
 
     With `frames` (her real samples' codes [N,E] and canonical landmarks [N,478,3]) a control keeps
     its fitted shape when the scaled one would rebuild her real frames more than RECONSTRUCTION_SLACK
-    (or 0.1 mm) worse (`reconstruction_error`): the fitted shapes add up to her real combinations, and the head
-    shows those combinations (lip sync, a driving video) far more often than one control alone. On
-    the shared clip that keeps funnel (+0.55 mm) and the brows (+0.1-0.3 mm) as fitted; scaling all
-    took the render of her held-out frames 0.5 dB further from them.
+    (or RECONSTRUCTION_FLOOR_M) worse (`reconstruction_error`): the fitted shapes add up to her real
+    combinations, and the head shows those (lip sync, a driving video) far more often than one
+    control alone. On the shared clip that keeps funnel (+0.5 mm) and the brows (+0.1-0.3 mm) as
+    fitted; scaling all took the render of her held-out frames 0.5 dB further from them.
     offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
     """
     fitted = offsets.astype(np.float64)
@@ -404,16 +404,16 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
             notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
     if frames is None:
         return offsets, notes
-    codes, target = frames
+    codes, faces = frames
     chosen = fitted.copy()
-    err = reconstruction_error(chosen, shape, cal, codes, target)
+    err = reconstruction_error(chosen, shape, cal, codes, faces)
     limit = max(RECONSTRUCTION_SLACK * err, RECONSTRUCTION_FLOOR_M)
     for i, ctl in enumerate(expression.SEMANTIC):
         if ctl.name not in notes:
             continue
         trial = chosen.copy()
         trial[i] = offsets[i]
-        worse = reconstruction_error(trial, shape, cal, codes, target) - err
+        worse = reconstruction_error(trial, shape, cal, codes, faces) - err
         if worse <= limit:
             chosen, err = trial, err + worse
         else:
@@ -422,8 +422,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     return chosen, notes
 
 
-RECONSTRUCTION_SLACK = 0.05  # a rescaled shape may rebuild her real frames at most 5 % worse,
-RECONSTRUCTION_FLOOR_M = 1e-4  # or 0.1 mm (invisible), whichever is more
+RECONSTRUCTION_SLACK = 0.05  # each rescaled shape may rebuild her real frames at most 5 % worse
+RECONSTRUCTION_FLOOR_M = 1e-4  # or 0.1 mm (invisible), whichever is more; inf: every control scales
 
 
 def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: np.ndarray,
