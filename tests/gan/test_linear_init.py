@@ -62,3 +62,22 @@ def test_resuming_a_checkpoint_from_before_the_closed_form_basis_is_refused(make
     with pytest.raises(MemorialError, match="train again without --resume"):
         train_mod.run_subject(vault, "cpu-demo", steps=4, progress=False, resume=True, overrides=TINY,
                               say=lambda s: None)
+
+
+def test_ridge_strength_from_a_texel_subset_matches_the_full_choice(monkeypatch):
+    """The strength is cross-validated on every 2nd texel each way at 64² (noise as at full side);
+    on noisy procedural textures it picks what all texels pick, and the basis is solved at 64²."""
+    import numpy as np
+
+    ds = make_dataset(n=30, res=64, synthetic_fraction=1.0)
+    noise = np.random.default_rng(0).normal(0, 25, ds.uv.shape)  # averaging 2x2 texels would choose 10, not 30
+    ds.uv[:] = np.clip(ds.uv + noise, 0, 255).astype(np.uint8)
+    data = prepare(ds, 64, 0.2, 0.1, 0)
+    st = data.stats()
+    args = (data.uv, data.mask, data.codes, st["mean_texture"], st["code_mean"], 64)
+    monkeypatch.setattr(linear_init, "CV_SIDE", 32)
+    w_sub, lam_sub = linear_init.ridge_basis(*args)
+    monkeypatch.setattr(linear_init, "CV_SIDE", 64)
+    w_all, lam_all = linear_init.ridge_basis(*args)
+    assert lam_sub == lam_all and w_sub.shape == (w_sub.shape[0], 3, 64, 64)
+    assert torch.equal(w_sub, w_all)
