@@ -85,8 +85,9 @@ PRESETS: dict[str, dict] = {
     # Its textures are 256² (mean and linear basis; the convolutions stay at 128², enlarged): in 5-fold
     # cross-validation on the shared clip's training frames, rendered on the head, the closed-form
     # texture scored 21.98 dB at 128² (basis 64²), 23.16 at 256² (basis 64²), 23.73 (basis 128²),
-    # 24.09 (basis 256²); each step costs about the same, the checkpoint ~40 MB more.
-    "cpu-demo": dict(resolution=128, texture_side=256, basis_side=256, batch=8, steps=1000, channel_base=512, channel_max=128,
+    # 24.09 (basis 256²); a step costs ~12 % more CPU, the checkpoint is ~36 MB larger.
+    "cpu-demo": dict(resolution=128, texture_side=256, basis_side=256, batch=8, steps=1000, channel_base=512,
+                     channel_max=128,
                      d_channel_base=256, d_channel_max=128, ema_beta=0.98, checkpoint_every=200, amp=False,
                      time_budget_s=480.0),
     # gpu: measured on one H200 (tests/benchmarks/bench_gpu.py, procedural 256² data only: no real

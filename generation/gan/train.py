@@ -481,8 +481,9 @@ def _run(vault, cfg: GanConfig, d: Dist, key: str, name: str, resume: bool, step
                         "synthetic": int(data.synthetic.sum())}}, kind="train-options")
         vault.log("train_start", checkpoint=key, preset=cfg.preset, steps=cfg.steps, resume_step=trainer.step,
                   world_size=d.world)
-        say(f"Training {cfg.preset} ({cfg.resolution}², textures {side}², batch {cfg.batch} x {d.world}) on {len(data.train_idx)} samples "
-            f"({len(data.holdout_idx)} held out), steps {trainer.step} -> {cfg.steps} on {d.device}.")
+        say(f"Training {cfg.preset} ({cfg.resolution}², textures {side}², batch {cfg.batch} x {d.world}) on "
+            f"{len(data.train_idx)} samples ({len(data.holdout_idx)} held out), steps {trainer.step} -> {cfg.steps} "
+            f"on {d.device}.")
 
     def sink(state: dict) -> None:
         checkpoint.save(vault, key, state)
