@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath, SamplerState
 
-from assets.mesh import inside_polygon
+from assets.mesh import inside_polygon, polygon_distance
 from scenes.geom import MeshGeom
 from scenes.panda_textures import make_texture
 
@@ -31,8 +31,11 @@ DEFAULT_SCLERA = np.array([205, 196, 186], np.float32)
 DRAWN_IRIS, DRAWN_PUPIL = np.array([96, 66, 44], np.float32), np.array([16, 12, 10], np.float32)
 LID_RIM = 0.25  # of the iris radius: the band along the lids where the ball shows its own colours
 LID_SHADE = 0.3  # how much darker the ball is right at the lid
+UPPER_LID_SHADE = 0.75  # right under the upper lid, in the lashes' shadow
+UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a glance down uncovers it)
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+SOCKET_MARGIN_M = 0.0015  # the socket card reaches this far past the lid ring
 GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
 
 
@@ -87,7 +90,7 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     seen = inside_polygon(xy, ring)
     in_iris = np.hypot(*(xy - iris).T) < iris_radius
     # The lid margin and lashes line the opening: colours for the hidden parts come from further in.
-    to_lid = _distance_to_polygon(xy, ring)
+    to_lid = polygon_distance(xy, ring)
     margin = to_lid > 0.12 * iris_radius
     sclera = seen & ~in_iris & margin & (np.hypot(*(xy - iris).T) > 1.15 * iris_radius)
     iris_seen = seen & in_iris & margin
@@ -101,8 +104,16 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     # turn with the gaze and draw a dark arc across the white. There the ball has its fill colours,
     # shaded darker towards the lid (the lid's shadow stays, the lashes stay on the lid).
     rim = np.clip(to_lid / (LID_RIM * iris_radius), 0.0, 1.0)[:, None]
-    near_lid = fill * (1.0 - LID_SHADE * (1.0 - rim))
-    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, fill)
+    # The upper lashes shade the ball below them as darkly as the lash line the photo shows there (a
+    # lighter band drew a pale line along the upper lid); the lower lid shades it less.
+    upper = (xy[:, 1] > ring[:, 1].mean())[:, None]
+    shade = np.where(upper, UPPER_LID_SHADE, LID_SHADE)
+    near_lid = fill * (1.0 - shade * (1.0 - rim))
+    # Under the upper lid the shade goes on, fading to the plain fill: the ball sits behind the lids, so
+    # a view from a little above sees a sliver of it outside the opening (a pale line when plain white).
+    under = np.clip(to_lid / (UNDER_LID * LID_RIM * iris_radius), 0.0, 1.0)[:, None]
+    hidden = fill * (1.0 - np.where(upper, UPPER_LID_SHADE * (1.0 - under), 0.0))
+    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, hidden)
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
@@ -115,13 +126,32 @@ def drawn_eye(xy: np.ndarray, iris: np.ndarray, iris_radius: float, size: int) -
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
-def _distance_to_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Distance [N] from each point [N,2] to the nearest edge of a closed polygon [K,2]."""
-    p, q = polygon, np.roll(polygon, -1, axis=0)
-    d = q - p  # [K,2]
-    rel = points[:, None, :] - p[None]  # [N,K,2]
-    s = np.clip((rel * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-12)[None], 0, 1)
-    return np.linalg.norm(rel - s[..., None] * d[None], axis=-1).min(axis=1)
+def socket_half_width(ring: np.ndarray, centre: np.ndarray) -> float:
+    """Half the side of the square socket card behind an eye (head x, y of the lid ring [R,2] and the
+    ball's axis [2]): it reaches past the ring's farthest point."""
+    return float(np.abs(np.asarray(ring) - np.asarray(centre)).max()) + SOCKET_MARGIN_M
+
+
+def socket(name: str, half: float, texture: np.ndarray) -> NodePath:
+    """A flat square card facing -Y (Panda), 2 x `half` a side, textured front-on like the eyeball.
+
+    An eyeball's radius is less than half the eye's opening: the inner corner lies ~16 mm from the
+    iris, the ball reaches 12 mm, and the hole cut for it showed the dark inside of the head as a black
+    wedge at the corner. The card sits in the plane of the ball's centre, where the ball hides all of it
+    but the corners, and shows there what the photo shows (the pink corner, the white)."""
+    verts = np.array([[-half, 0, -half], [half, 0, -half], [half, 0, half], [-half, 0, half]], np.float32)
+    faces = np.array([[0, 1, 2], [0, 2, 3]], np.int32)
+    uvs = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
+    geom = MeshGeom(name, verts, faces, uvs=uvs, normals=np.tile([0, -1, 0], (4, 1)).astype(np.float32))
+    node = NodePath(geom.node)
+    tex = make_texture(texture, f"{name}-texture", mipmap=False)
+    tex.set_wrap_u(SamplerState.WM_clamp)
+    tex.set_wrap_v(SamplerState.WM_clamp)
+    node.set_texture(tex)
+    mat = Material("eye-socket")
+    mat.set_specular((0, 0, 0, 1))
+    node.set_material(mat)
+    return node
 
 
 def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
