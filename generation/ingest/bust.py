@@ -13,6 +13,7 @@ from .records import Sample
 
 FACE_VIEWS = 3  # the sharpest real samples that make the face texture
 FACE_TEXTURE = 512
+SIDE_YAW = 5.0  # degrees a picture must be turned to count as a view of a side
 
 
 def _score(s: Sample) -> float:
@@ -50,6 +51,17 @@ def _landmarks_in(image: np.ndarray, sample: Sample) -> np.ndarray:
                                                           (f.bbox[1] + f.bbox[3]) / 2]) - centre))).landmarks
 
 
+def side_views(samples: list[tuple[str, Sample]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(crop, landmarks) of the most turned real samples, SIDE_VIEWS each way (at least SIDE_YAW
+    degrees): what the person's material shows of the sides of their hair and their ears."""
+    from ..face.bust import SIDE_VIEWS
+
+    by_yaw = sorted((s for _, s in samples if "yaw" in s.info), key=lambda s: float(s.info["yaw"]))
+    left = [s for s in by_yaw[:SIDE_VIEWS] if float(s.info["yaw"]) <= -SIDE_YAW]
+    right = [s for s in by_yaw[::-1][:SIDE_VIEWS] if float(s.info["yaw"]) >= SIDE_YAW]
+    return [(s.crop, s.landmarks) for s in left + right]
+
+
 def fit_bust(vault, samples: list[tuple[str, Sample]], head: HeadModel, head_sha256: str, calibration=None):
     """Build and store the BustModel; returns it, or None with the reason when no person could be lifted."""
     from ..face.bust import build_bust
@@ -64,7 +76,7 @@ def fit_bust(vault, samples: list[tuple[str, Sample]], head: HeadModel, head_sha
         lm = _landmarks_in(image, best)
         views = [(s.crop, s.landmarks, _score(s)) for _, s in ranked[:FACE_VIEWS]]
         bust = build_bust(image, lm, head, views, FACE_TEXTURE, calibration,
-                          meta={"source": sid, "head_sha256": head_sha256})
+                          meta={"source": sid, "head_sha256": head_sha256}, side_views=side_views(real))
     except GeometryError as exc:
         return None, str(exc)
     data = bust.to_bytes()

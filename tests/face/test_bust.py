@@ -214,7 +214,7 @@ def test_the_body_keeps_its_depth_out_to_the_pictures_lower_corner(faces, grace_
 
     img, lm = faces["grace"]
     shell = lift_person(img, lm, grace_head)
-    n = len(shell["vertices"]) // 2
+    n = shell["front"]
     cam = shell["vertices"][:n] @ matrix_from_euler(*shell["pose"][:3]).T  # x right, y up, z to the camera
     s = float(shell["pose"][5]) * img.shape[1]
     bottom_y = -(img.shape[0] - 1 - float(shell["pose"][4]) * img.shape[1]) / s  # the picture's last row
@@ -226,3 +226,71 @@ def test_the_body_keeps_its_depth_out_to_the_pictures_lower_corner(faces, grace_
     # Right of one inflation radius from that side, the body is at its full depth (old code: up to 90 mm less).
     far = row[row[:, 0] > row[:, 0].min() + INFLATE_RADIUS]
     assert far[:, 2].min() > deepest - 0.006, f"{1000 * (deepest - far[:, 2].min()):.0f} mm shallower"
+
+
+def test_the_wall_beside_her_is_not_painted_on_the_shell(faces, grace_head):
+    """A green wall behind her, and a person segment that reaches two pixels into it, as segments do
+    (the clip's red flag stripe along her neck): the shell's front texture drew that sliver as a
+    coloured fringe. Where the shell shows (alpha), no texel is the wall's green."""
+    import cv2
+
+    from generation.face.bust import lift_person
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    prob = segment_person(img)
+    wall = img.copy()
+    wall[prob < 0.5] = (0, 255, 0)
+    reaching = cv2.dilate(prob, np.ones((5, 5), np.uint8))
+    tex = lift_person(wall, lm, grace_head, prob=reaching)["texture"]
+    front = tex[:, : tex.shape[1] // 2].astype(int)
+    shown = front[..., 3] > 64
+    green = (front[..., 1] > front[..., 0] + 60) & (front[..., 1] > front[..., 2] + 60) & shown
+    assert green.sum() < 20, f"{int(green.sum())} green texels where the shell shows"
+
+
+def test_a_turned_view_colours_the_hair_and_ears_never_the_face_or_body(faces, grace_head):
+    """A second, turned view of her (its pose given by its landmarks, its colours made unmistakable by
+    swapping the channels) takes over texels of the shell that it sees more squarely than the photo
+    (the sides of the hair and the ears), but never the face, the band where the shell fades into it
+    (another frame's expression showed through as a second nose and mouth), nor the body below the
+    neck (it does not turn with the head)."""
+    import cv2
+
+    from assets import landmarks as L
+    from generation.face import topology as T
+    from generation.face.bust import EDGE_FADE, lift_person
+    from generation.face.pose import fit_pose, project
+
+    img, lm = faces["grace"]
+    pose = fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))
+    turned = pose.copy()
+    turned[0] += 25.0  # she turns to her left
+    lm_turned = project(grace_head.vertices[:478], turned, float(img.shape[1])).astype(np.float32)
+    other = np.ascontiguousarray(img[..., ::-1])
+    plain = lift_person(img, lm, grace_head)
+    both = lift_person(img, lm, grace_head, side_views=[(other, lm_turned)])
+    a = plain["texture"][:, : plain["texture"].shape[1] // 2].astype(int)
+    b = both["texture"][:, : both["texture"].shape[1] // 2].astype(int)
+    changed = np.abs(a[..., :3] - b[..., :3]).sum(-1) > 30
+    assert changed.sum() > 200, "the turned view coloured nothing"
+    x0, y0, x1, y1 = plain["box"]
+    th, tw = a.shape[:2]
+    s = float(plain["pose"][5]) * img.shape[1]
+    to_tex = lambda p: np.stack([(p[:, 0] - x0) * tw / (x1 - x0), (p[:, 1] - y0) * th / (y1 - y0)], 1)  # noqa: E731
+    face = np.zeros((th, tw), np.uint8)
+    oval = to_tex(lm[list(T.named_loops()["oval"]), :2])
+    cv2.fillPoly(face, [np.round(cv2.convexHull(oval.astype(np.float32))).astype(np.int32)], 1)
+    near = cv2.distanceTransform(1 - face, cv2.DIST_L2, 5) < EDGE_FADE * s * tw / (x1 - x0) - 2
+    assert not (changed & near).any(), f"{int((changed & near).sum())} face texels from the turned view"
+    below_neck = (np.arange(th) * (y1 - y0) / th + y0) > lm[L.CHIN, 1] + 0.06 * s
+    assert not (changed & below_neck[:, None]).any()
+
+
+def test_no_shell_triangle_spans_the_texture_atlas(grace_bust):
+    """The rim's quads join the front surface to the back one: with the front's and the back's uvs a
+    quad squeezed the whole atlas (front | back) across its width, drawn as stripes down the sides of
+    the chest. Every triangle now maps a small patch of one half."""
+    uv = grace_bust.uvs[grace_bust.faces]  # [F,3,2]
+    span = np.ptp(uv[..., 0], axis=1)
+    assert span.max() < 0.1, f"{int((span >= 0.1).sum())} triangles span {span.max():.2f} of the atlas"
