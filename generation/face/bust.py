@@ -45,8 +45,9 @@ SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred 
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
+WALL_LIKE = 90  # summed RGB levels: a rim pixel this close to the background behind it is background
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
-BEST_VIEW_BONUS = 0.1  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
+BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
@@ -217,10 +218,14 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
     back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
-    # Background colours never bleed in at the soft edge: the rim takes the colours from further in
-    # (the segment's edge still holds a sliver of the flag or wall beside the neck and hair).
-    sure = cv2.erode((alpha > 0.8).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    front_rgb = fill_nearest(crop, sure if sure.any() else alpha > 0.8)
+    # Background colours never bleed in at the soft edge: the segment's edge still holds a sliver of
+    # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
+    # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
+    inner = alpha > 0.8
+    sure = cv2.erode(inner.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    behind = fill_nearest(crop, alpha < 0.2) if (alpha < 0.2).any() else crop
+    like_wall = np.abs(crop.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
+    front_rgb = fill_nearest(crop, sure | (inner & ~like_wall))
     px_x = x0 + (np.arange(tw) + 0.5) * (x1 - x0) / tw
     px_y = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
     fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)

@@ -294,3 +294,28 @@ def test_no_shell_triangle_spans_the_texture_atlas(grace_bust):
     uv = grace_bust.uvs[grace_bust.faces]  # [F,3,2]
     span = np.ptp(uv[..., 0], axis=1)
     assert span.max() < 0.1, f"{int((span >= 0.1).sum())} triangles span {span.max():.2f} of the atlas"
+
+
+def test_the_shell_is_lifted_from_an_upright_picture_with_the_jaw_at_rest(faces, grace_head):
+    """The sharpest picture has the mouth wide open: its dropped jaw's outline and shadow, lifted into
+    the shell's neck right under the rest face's chin, drew a second chin. Among pictures with the jaw
+    near rest the best upright one is chosen; with none, the best."""
+    from generation.face.controls import fit_calibration
+    from generation.face.pose import fit_pose, project
+    from generation.ingest.bust import shell_source
+    from generation.ingest.records import Sample
+
+    img, lm = faces["grace"]
+    pose = fit_pose(lm, grace_head.vertices[:478], 512)
+
+    def sample(code: dict, quality: float, yaw: float = 0.0) -> Sample:
+        p = pose.copy()
+        p[0] += yaw
+        pts = project(grace_head.deform(expression.from_dict(code)), p, 512)[:478].astype(np.float32)
+        return Sample(crop=img, landmarks=pts, quality=quality, info={"sharpness": 100.0})
+
+    ranked = [("open", sample({"jaw_open": 1.0}, 0.99)), ("turned", sample({}, 0.95, yaw=14.0)),
+              ("calm", sample({}, 0.9))] + [(f"talk{i}", sample({"jaw_open": 0.6 + 0.04 * i}, 0.5)) for i in range(8)]
+    cal = fit_calibration(np.stack([s.landmarks for _, s in ranked]))
+    assert shell_source(ranked, cal)[0] == "calm"
+    assert shell_source([ranked[0]] + ranked[3:], cal)[0] == "open"  # no picture at rest: the best
