@@ -18,8 +18,9 @@ from assets import landmarks as L
 from assets import expression
 from assets.mesh import inside_polygon, polygon_distance
 from . import topology as T
-from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, SEM_NAMES, Calibration,
-                       codes_from_landmarks, fit_calibration, raw_measures)
+from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
+                       codes_from_landmarks, fit_calibration)
+from .controls import SEM_NAMES, raw_measures
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
 
