@@ -20,7 +20,6 @@ from assets.mesh import inside_polygon, polygon_distance
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
                        codes_from_landmarks, fit_calibration)
-from .controls import SEM_NAMES, raw_measures
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
 
@@ -330,6 +329,8 @@ def _rest_lids(shape: np.ndarray, lm: np.ndarray, calibration: Calibration, pena
     moves: on a talking clip they held a mid-blink frame, and the rest lids sat a quarter lower than
     her code-0 opening and than the sharp frames the face texture is cut from (whose lash line then
     landed on the lid skin above the opening). The irises keep their place (gaze 0 is their median)."""
+    from .controls import SEM_NAMES, raw_measures
+
     raw = raw_measures(lm)
     canon = canonical(lm)
     out = shape.copy()
