@@ -35,7 +35,9 @@ UPPER_LID_SHADE = 0.75  # right under the upper lid, in the lashes' shadow
 UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a glance down uncovers it)
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
-SOCKET_MARGIN_M = 0.0015  # the socket card reaches this far past the lid ring
+SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
+SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
+NASAL_REACH_M = 0.01  # and this much further towards the nose, inside the head
 GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
 
 
@@ -126,23 +128,31 @@ def drawn_eye(xy: np.ndarray, iris: np.ndarray, iris_radius: float, size: int) -
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
-def socket_half_width(ring: np.ndarray, centre: np.ndarray) -> float:
-    """Half the side of the square socket card behind an eye (head x, y of the lid ring [R,2] and the
-    ball's axis [2]): it reaches past the ring's farthest point."""
-    return float(np.abs(np.asarray(ring) - np.asarray(centre)).max()) + SOCKET_MARGIN_M
-
-
-def socket(name: str, half: float, texture: np.ndarray) -> NodePath:
-    """A flat square card facing -Y (Panda), 2 x `half` a side, textured front-on like the eyeball.
+def socket(name: str, outline: np.ndarray, nasal: float, texture: np.ndarray) -> NodePath:
+    """A flat card facing -Y (Panda) over the eye's opening: `outline` [K,2] is the lid ring (head x, y
+    relative to the ball's axis); the card reaches SOCKET_GROW of it further out, and NASAL_REACH_M more
+    towards the nose (at +x when `nasal` is +1, -x when -1), which a side view looks past the inner
+    corner to; `texture` covers the square of half side socket_half_width(outline) front-on, as the
+    eyeball's does.
 
     An eyeball's radius is less than half the eye's opening: the inner corner lies ~16 mm from the
     iris, the ball reaches 12 mm, and the hole cut for it showed the dark inside of the head as a black
     wedge at the corner. The card sits in the plane of the ball's centre, where the ball hides all of it
-    but the corners, and shows there what the photo shows (the pink corner, the white)."""
-    verts = np.array([[-half, 0, -half], [half, 0, -half], [half, 0, half], [-half, 0, half]], np.float32)
-    faces = np.array([[0, 1, 2], [0, 2, 3]], np.int32)
-    uvs = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
-    geom = MeshGeom(name, verts, faces, uvs=uvs, normals=np.tile([0, -1, 0], (4, 1)).astype(np.float32))
+    but the corners, and shows there what the photo shows (the pink corner, the white); shaped like the
+    opening, it stays behind the lids from any side (a square's corners showed beside the nose)."""
+    outline = np.asarray(outline, np.float64)
+    middle = outline.mean(axis=0)
+    rim = middle + (1 + SOCKET_GROW) * (outline - middle)  # [K,2]
+    away = (rim - middle) / np.maximum(np.linalg.norm(rim - middle, axis=1, keepdims=True), 1e-9)
+    rim[:, 0] += nasal * NASAL_REACH_M * np.clip(away[:, 0] * nasal, 0, 1)
+    half = socket_half_width(outline)
+    k = len(rim)
+    xy = np.concatenate([middle[None], rim])
+    verts = np.c_[xy[:, 0], np.zeros(k + 1), xy[:, 1]].astype(np.float32)
+    ring = 1 + np.arange(k)
+    faces = np.stack([np.zeros(k, int), ring, np.roll(ring, -1)], 1)
+    uvs = (0.5 + xy / (2 * half)).astype(np.float32)
+    geom = MeshGeom(name, verts, faces.astype(np.int32), uvs=uvs, normals=np.tile([0, -1, 0], (k + 1, 1)).astype(np.float32))
     node = NodePath(geom.node)
     tex = make_texture(texture, f"{name}-texture", mipmap=False)
     tex.set_wrap_u(SamplerState.WM_clamp)
@@ -151,7 +161,13 @@ def socket(name: str, half: float, texture: np.ndarray) -> NodePath:
     mat = Material("eye-socket")
     mat.set_specular((0, 0, 0, 1))
     node.set_material(mat)
+    node.set_two_sided(True)  # a fan over a fitted ring may fold where the ring is not star-shaped
     return node
+
+
+def socket_half_width(outline: np.ndarray) -> float:
+    """Half the side of the square the socket card's texture covers (about the ball's axis)."""
+    return float(np.abs(np.asarray(outline)).max()) * (1 + SOCKET_GROW) + NASAL_REACH_M + SOCKET_MARGIN_M
 
 
 def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
