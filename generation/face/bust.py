@@ -131,7 +131,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     head_front = np.where(on_head, -head_z / s, -np.inf)  # metres towards the camera
     # The face, with room below the chin for the jaw to open: the head mesh's own region.
     oval = lm[list(T.named_loops()["oval"]), :2].astype(np.float32)
-    oval = cv2.convexHull(np.concatenate([oval, oval + [0, JAW_ROOM * s]]).astype(np.float32)).reshape(-1, 2)
+    # Only the jaw below the mouth moves down: the room is under that part of the oval, not beside the
+    # ears, where it cut the earrings hanging under the lobes out of the shell.
+    jaw = oval[oval[:, 1] > float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())]
+    oval = cv2.convexHull(np.concatenate([oval, jaw + [0, JAW_ROOM * s]]).astype(np.float32)).reshape(-1, 2)
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
     face = cv2.erode(face, np.ones((3, 3), np.uint8)).astype(bool)
@@ -230,8 +233,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     px_y = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
     fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
     # Turned views never colour the face or the band where the shell fades into it: their expression
-    # is not the photo's (a second nose and mouth showed through the fade).
-    turning = _follow(px_y, lm, s)[:, None] * (fade_c > 0.999)
+    # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
+    # earrings swing from frame to frame (one frame's earring is another's neck).
+    above_mouth = px_y < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
+    turning = (_follow(px_y, lm, s) * above_mouth)[:, None] * (fade_c > 0.999)
     front_rgb = shell_colours(front_rgb, np.meshgrid(px_x, px_y), front, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
