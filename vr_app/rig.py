@@ -157,8 +157,9 @@ class HeadRig:
             self.eyes[side] = anchor
             outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
             nasal = -1.0 if eye["iris"][0] > 0 else 1.0  # the nose lies at x = 0
-            card = socket(f"eye-socket-{side}", outline, nasal,
-                          self._eye_texture(eye_source, side, eye, socket_half_width(outline), fitted_eyes.get(side, {})))
+            half = socket_half_width(outline)
+            card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
+            card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
             card.reparent_to(self.pivot)
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
             self.sockets[side] = card

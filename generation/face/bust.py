@@ -81,7 +81,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     Returns vertices [V,3] (head metres: `front` front-surface vertices, as many behind them, then
     the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
-    head), texture RGBA [Th,2*Tw,4] (front | back), and the pose and segment used. `prob` [H,W] is the person probability (segmented here when omitted).
+    head), texture RGBA [Th,2*Tw,4] (front | back), and the pose and segment used. `prob` [H,W] is
+    the person probability (segmented here when omitted).
     """
     import cv2
 
