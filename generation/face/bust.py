@@ -313,7 +313,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         image = np.asarray(image)
         lm = check_landmarks(lm, batch=False)
         cal = calibration if calibration is not None else fit_calibration(lm[None])
-        verts = head.deform(codes_from_landmarks(lm, cal))
+        verts = head.reconstruct(codes_from_landmarks(lm, cal))
         pose = fit_pose(lm, verts[:478], float(image.shape[1]))
         xyz = project(points, pose, float(image.shape[1]))  # [th,tw,3] px
         facing = normals @ matrix_from_euler(*pose[:3])[2]
