@@ -33,6 +33,7 @@ BACK_SQUASH = 0.85  # the back surface bulges a little less than the front
 HAIR_GAP = 0.003  # metres the hair shell keeps over the skull
 GRID_CELLS = 70  # grid cells along the segment's longer side (the outline comes from the alpha, not the grid)
 TEXTURE_MAX = 1024
+SIDE_SUPERSAMPLE = 2.0  # texels per photo pixel at most: turned views see the sides denser than the photo
 CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat, or a bald crown) begins
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.006  # metres over which the shell fades into the face
@@ -45,6 +46,7 @@ SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred 
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
+RIM_PX = 2  # photo pixels along the segment's edge that may still be background
 WALL_LIKE = 90  # summed RGB levels: a rim pixel this close to the background behind it is background
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
@@ -203,7 +205,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     # Texture atlas: the photo over the box (front) | the same with face and skin painted over by hair (back).
     x0, y0, x1, y1 = box
-    scale = min(1.0, TEXTURE_MAX / max(x1 - x0, y1 - y0))
+    scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(x1 - x0, y1 - y0))
     tw, th = max(8, int(round((x1 - x0) * scale))), max(8, int(round((y1 - y0) * scale)))
     crop = cv2.resize(image[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_AREA)
     alpha = cv2.resize(prob[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_LINEAR)
@@ -225,11 +227,15 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Background colours never bleed in at the soft edge: the segment's edge still holds a sliver of
     # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
     # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
-    inner = alpha > 0.8
-    sure = cv2.erode(inner.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    behind = fill_nearest(crop, alpha < 0.2) if (alpha < 0.2).any() else crop
-    like_wall = np.abs(crop.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
-    front_rgb = fill_nearest(crop, sure | (inner & ~like_wall))
+    # Done at the photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
+    photo, p = image[y0:y1, x0:x1], prob[y0:y1, x0:x1]
+    inner = p > 0.8
+    k = 2 * RIM_PX + 1
+    sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    behind = fill_nearest(photo, p < 0.2) if (p < 0.2).any() else photo
+    like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
+    clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
+    front_rgb = cv2.resize(np.ascontiguousarray(clean), (tw, th), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     px_x = x0 + (np.arange(tw) + 0.5) * (x1 - x0) / tw
     px_y = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
     fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
