@@ -65,15 +65,16 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
     if vault is not None and vault.exists(CHECKPOINT_KEY):
         ckpt = audio_model.from_bytes(vault.get(CHECKPOINT_KEY))
         mouth = audio_driven.smooth(audio_model.predict(ckpt, audio, sr, times), fps, tau_s=0.02)
-        lead_ms = float(ckpt["lead_s"]) * 1000
+        lead = float(ckpt["lead_s"])
         opening = float(ckpt.get("breath_jaw", breath.DEFAULT_OPENING))
-        method = f"subject's audio->expression model (mouth leads sound by {lead_ms:.0f} ms)"
+        method = f"subject's audio->expression model (mouth leads sound by {lead * 1000:.0f} ms)"
     else:
-        mouth = audio_driven.signal_mouth(audio, sr, fps, n)
+        lead = audio_driven.MOUTH_LEAD_S
+        mouth = audio_driven.signal_mouth(audio, sr, fps, n, lead_s=lead)
         opening = breath.DEFAULT_OPENING
         method = "signal (energy + spectral shape)"
     jaw = vz.MOUTH.index("jaw_open")
-    mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening)
+    mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening, lead_s=max(lead, 0.0))
     return track.compose(fps, n, [], audio, sr, source="recording", mouth=mouth, seed=seed,
                          meta={"mouth": method, **checks})
 

@@ -86,6 +86,17 @@ def test_audio_model_learns_synthetic_aligned_data():
     assert abs(np.corrcoef(pred[:, JAW], shuffled)[0, 1]) < 0.3
 
 
+def test_silence_around_speech_does_not_change_how_the_speech_reads():
+    """A replayed clip that is half breath pause must feed the model the same speech as a clip that is
+    all talk: the normalisation comes from the speech frames, not from every frame."""
+    audio, sr, _, _ = audio_model.synthetic_pairs(4.0, seed=3)
+    pause = np.random.default_rng(0).normal(0, 1e-4, 3 * sr).astype(np.float32)  # a quiet room, 3 s
+    alone = audio_model.features(audio, sr)
+    padded = audio_model.features(np.concatenate([audio, pause]), sr)[:len(alone)]
+    edge = 5  # the last frames' FFT windows reach into the pause
+    assert np.abs(alone[:-edge] - padded[:-edge]).max() < 0.02 * alone.std()
+
+
 def test_training_needs_talking_video(make_subject):
     vault = make_subject("rose")
     with pytest.raises(UsageError, match="talking-video frames"):
