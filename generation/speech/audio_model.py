@@ -166,15 +166,28 @@ def predict(ckpt: dict, audio: np.ndarray, sr: int, times: np.ndarray) -> np.nda
     return np.clip(predict_windows(ckpt, windows(features(audio, sr), np.asarray(times) + lead)), 0, 1)
 
 
+def ensemble(members: list[dict]) -> dict:
+    """One checkpoint that averages several adaptations of the same data (their batches drawn by
+    different seeds): a few seconds of video leave each one noisy in its own way."""
+    import torch
+
+    assert members and all(m["config"] == members[0]["config"] for m in members)
+    return {"states": [m["state"] for m in members], "config": members[0]["config"], "lead_s": members[0]["lead_s"],
+            "loss": torch.stack([m["loss"] for m in members]).mean()}
+
+
 def predict_windows(ckpt: dict, x: np.ndarray) -> np.ndarray:
-    """Raw model outputs [N,6] for normalised log-mel windows [N,mels,win]."""
+    """Raw model outputs [N,6] for normalised log-mel windows [N,mels,win] (the members' mean)."""
     import torch
 
     net = build(ModelConfig(**ckpt["config"]))
-    net.load_state_dict(ckpt["state"])
-    net.eval()
-    with torch.no_grad():
-        return net(torch.from_numpy(x.astype(np.float32))).numpy()
+    out = []
+    for state in ckpt["states"] if "states" in ckpt else [ckpt["state"]]:
+        net.load_state_dict(state)
+        net.eval()
+        with torch.no_grad():
+            out.append(net(torch.from_numpy(x.astype(np.float32))).numpy())
+    return np.mean(out, axis=0)
 
 
 def to_bytes(ckpt: dict) -> bytes:

@@ -140,3 +140,13 @@ def test_the_seed_alone_decides_the_adapted_model():
     a, b, c = (audio_model.train(x, y, steps=20, seed=s) for s in (3, 3, 4))
     assert all(np.array_equal(a["state"][k], b["state"][k]) for k in a["state"])
     assert not all(np.array_equal(a["state"][k], c["state"][k]) for k in a["state"])
+
+
+def test_an_ensemble_predicts_the_mean_of_its_members_and_survives_storage():
+    audio, sr, times, y = audio_model.synthetic_pairs(6.0, seed=2)
+    x = audio_model.windows(audio_model.features(audio, sr), times)
+    a, b = (audio_model.train(x, y, steps=20, seed=s) for s in (5, 6))
+    both = audio_model.from_bytes(audio_model.to_bytes(audio_model.ensemble([a, b])))  # weights_only round trip
+    mean = (audio_model.predict_windows(a, x) + audio_model.predict_windows(b, x)) / 2
+    assert np.abs(audio_model.predict_windows(both, x) - mean).max() < 1e-5
+    assert np.abs(audio_model.predict_windows(a, x) - mean).max() > 1e-3  # the members differ
