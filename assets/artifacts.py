@@ -110,6 +110,9 @@ class HeadModel:
     landmark_vertices: np.ndarray  # [478] int32: vertex index of each face-mesh landmark
     regions: dict = field(default_factory=dict)  # name -> list of vertex ids (eyes, mouth, neck, ...)
     meta: dict = field(default_factory=dict)  # eye centres, how each blendshape was obtained, ...
+    # [S,V,3] float32 or None: the semantic shapes as the data's joint fit gave them, where the
+    # shown ones were rescaled to move their own measure by their code (see `reconstruct`)
+    fitted_shapes: np.ndarray | None = None
 
     FORMAT = "HeadModel"
     VERSION = 1
@@ -119,16 +122,32 @@ class HeadModel:
         assert self.vertices.shape == (v, 3) and self.faces.ndim == 2 and self.faces.shape[1] == 3
         assert self.uvs.shape == (v, 2) and self.blendshapes.shape == (expression.E, v, 3)
         assert self.landmark_vertices.shape == (478,)
+        if self.fitted_shapes is not None:
+            assert self.fitted_shapes.shape == (len(expression.SEMANTIC), v, 3), self.fitted_shapes.shape
 
-    def deform(self, code: np.ndarray) -> np.ndarray:
-        """Vertices for one code [E] -> [V,3]."""
+    def deform(self, code: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
+        """Vertices for one code [E] -> [V,3] (with `shapes` [E,V,3] instead of the blendshapes)."""
         code = np.asarray(code, dtype=np.float32)
         assert code.shape == (expression.E,)
+        shapes = self.blendshapes if shapes is None else shapes
         active = np.nonzero(code)[0]  # codes are mostly sparse: skip the zero blendshapes
-        return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
+        return self.vertices + np.tensordot(code[active], shapes[active], axes=1)
+
+    def reconstruct(self, code: np.ndarray) -> np.ndarray:
+        """Vertices [V,3] of a real face measured as `code` [E], as the data's joint fit rebuilds it.
+
+        Unwrapping a frame's texture uses this (the jointly fitted shapes reproduce her real
+        combinations of controls best); `deform` is what the head shows for a code. The same as
+        `deform` for a head whose shapes were not rescaled."""
+        if self.fitted_shapes is None:
+            return self.deform(code)
+        n = len(self.fitted_shapes)
+        return self.deform(code, np.concatenate([self.fitted_shapes, self.blendshapes[n:]]))
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "blendshapes", "landmark_vertices")}
+        if self.fitted_shapes is not None:
+            arrays["fitted_shapes"] = self.fitted_shapes
         return _pack(self.FORMAT, self.VERSION, {"regions": self.regions, "meta": self.meta}, arrays)
 
     @classmethod

@@ -75,6 +75,15 @@ class BustCamera:
         diff = np.abs(img.astype(np.int16) - np.array(CLEAR, np.int16) * 255).sum(-1)
         return img, diff > 60
 
+    def expression(self, code: np.ndarray, texture: np.ndarray, distance: float = 0.42, lit: bool = True) -> np.ndarray:
+        """RGB [H,W,3] of the face seen from the front, as the room shows it: expression `code` [E]
+        (the eyeballs turned by its gaze, teeth and cavity behind the lips) and face `texture`
+        [H,W,3] (a generator frame; over the bust's detailed texture when there is a bust)."""
+        self.rig.set_stream(TextureStream(texture, 1.0))
+        self.rig.set_texture_time(0.0)
+        self.rig.set_code(code)
+        return self.turntable(0.0, distance=distance, height=0.0, lit=lit)
+
     def close(self) -> None:
         self.r.close()
 

@@ -91,7 +91,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     if mask.sum() < 100:
         raise GeometryError("no person found in the photo to build hair and shoulders from")
 
-    verts = head.deform(code)
+    verts = head.reconstruct(code)
     pose = fit_pose(lm, verts[:478], float(w))
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre

@@ -12,13 +12,15 @@ square, the skull and neck a strip at the bottom, the mouth interior a disk in t
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
-                       codes_from_landmarks, fit_calibration)
+                       codes_from_landmarks, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
 
@@ -289,15 +291,37 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
     cheek = s[list(L.CHEEK_L + L.CHEEK_R)]
     w = np.max(np.exp(-np.sum((s[:, None, :2] - cheek[None, :, :2]) ** 2, -1) / (2 * 0.016 ** 2)), 1)
     out["cheek_raise"] = w[:, None] * np.array([0, 0.004, 0.001])
-    for side, eye in (("l", L.EYE_L), ("r", L.EYE_R)):
+    for side, eye, rim in (("l", L.EYE_L, loops["eye_l"]), ("r", L.EYE_R, loops["eye_r"])):
         iris = [eye["iris"], *eye["iris_ring"]]
         centre = s[eye["iris"]] - np.array([0, 0, EYEBALL_RADIUS_M])
         yaw = np.zeros((478, 3))
         yaw[iris] = _rotate_about(s[iris], centre, [0, 1, 0], np.radians(GAZE_DEG))
         pitch = np.zeros((478, 3))
         pitch[iris] = _rotate_about(s[iris], centre, [1, 0, 0], -np.radians(GAZE_DEG))
+        pitch += _lids_follow(s, eye, rim, pitch[eye["iris"], 1])
         out[f"gaze_yaw_{side}"], out[f"gaze_pitch_{side}"] = yaw, pitch
     return out
+
+
+LID_FOLLOW_UP, LID_FOLLOW_LOW = 0.6, 0.35  # share of the iris's vertical travel each lid follows
+
+
+def _lids_follow(s: np.ndarray, eye: dict, rim: np.ndarray, lift: float) -> np.ndarray:
+    """Offsets [478,3] of the lids for an iris that moves up by `lift` metres: a real upper lid
+    rides with vertical gaze (most of the way) and the lower lid a little, so an eye looking up
+    shows its iris instead of tucking it under a still lid; the corners stay."""
+    x, y = s[:, 0], s[:, 1]
+    mid = 0.5 * (s[eye["outer"]] + s[eye["inner"]])
+    width = np.linalg.norm(s[eye["outer"]] - s[eye["inner"]])
+    along = _smooth(1 - np.abs(x - mid[0]) / (0.5 * width))  # 1 mid-lid, 0 at the corners
+    near = np.exp(-np.sum((s[:, :2] - mid[:2]) ** 2, 1) / (2 * (0.3 * width) ** 2))  # lid skin only, not the brow
+    share = np.where(y >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW) * near
+    share[rim] = np.where(y[rim] >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW)
+    iris = [eye["iris"], *eye["iris_ring"]]
+    off = np.zeros((478, 3))
+    off[:, 1] = share * along * lift
+    off[iris] = 0.0
+    return off
 
 
 def _sorted_xy(p):
@@ -317,6 +341,103 @@ def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
     return canonical(lm[pick]).mean(0), pick.tolist()
 
 
+def _linear_codes(shape: np.ndarray, cal: Calibration) -> np.ndarray:
+    """(raw - neutral) / range of the 16 raw measures on a canonical landmark shape [478,3], unclipped."""
+    return (raw_measures(shape.astype(np.float32)).astype(np.float64) - cal.neutral) / cal.range
+
+
+def _moved_by(k: float, offset: np.ndarray, shape: np.ndarray, cal: Calibration, base: np.ndarray,
+              parts: list[int], target: float) -> float:
+    """How far k x target of one control's shape offset [478,3] moves its measure(s) from base."""
+    return float(min((_linear_codes(shape + k * target * offset, cal) - base)[parts]))
+
+
+_PARTS = {"mouth_funnel": ("mouth_pucker", "mouth_funnel")}  # read as min(narrowing, parting): both must move
+
+
+def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: Calibration,
+                    frames: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+    """Scale each control's shape so that moving the head by a code moves its measure by that code.
+
+    A blendshape fitted by joint least squares is each control's partial effect given the
+    others, so alone it need not move its own measure by its code's worth of the calibrated
+    range: on the shared clip funnel (lips narrowing AND parting) moved 0.05 for 0.8, jaw 1.0
+    for 0.8. Here each shape is scaled so that 0.8 of it (0.5 for signed controls) changes the
+    head's own landmark measure by 0.8 (0.5) of the range, measured as a change from the
+    neutral head (whose absolute reading is the calibration's business); a fitted shape that
+    cannot get there even at three times its size gives way to the generic one.
+    Only the motion away from the rest face scales: code 0 is the neutral shape, untouched.
+
+    With `frames` (her real samples' codes [N,E] and canonical landmarks [N,478,3]) a control keeps
+    its fitted shape when the scaled one would rebuild her real frames more than RECONSTRUCTION_SLACK
+    (or RECONSTRUCTION_FLOOR_M) worse (`reconstruction_error`): the fitted shapes add up to her real
+    combinations, and the head shows those (lip sync, a driving video) far more often than one
+    control alone. On the shared clip that keeps funnel (+0.5 mm) and the brows (+0.1-0.3 mm) as
+    fitted; scaling all took the render of her held-out frames 0.5 dB further from them.
+    offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
+    """
+    fitted = offsets.astype(np.float64)
+    offsets = fitted.copy()
+    names = [c.name for c in expression.SEMANTIC]
+    base = _linear_codes(shape, cal)
+    notes = {}
+    for i, ctl in enumerate(expression.SEMANTIC):
+        target = 0.8 * ctl.high if ctl.low == 0 else 0.5
+        parts = [names.index(n) for n in _PARTS.get(ctl.name, (ctl.name,))]
+        moves = partial(_moved_by, shape=shape, cal=cal, base=base, parts=parts, target=target)
+
+        if moves(3.0, offsets[i]) < target and ctl.name in generic:
+            offsets[i] = generic[ctl.name] * float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
+            notes[ctl.name] = "; the fitted shape did not move its measure enough, generic used"
+        lo, hi = 0.25, 3.0  # bisection on the scale: the measure grows with it
+        if moves(hi, offsets[i]) < target:
+            k = hi
+        elif moves(lo, offsets[i]) > target:
+            k = lo
+        else:
+            for _ in range(14):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if moves(mid, offsets[i]) < target else (lo, mid)
+            k = 0.5 * (lo + hi)
+        offsets[i] *= k
+        if abs(k - 1) > 0.05:
+            notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
+    if frames is None:
+        return offsets, notes
+    codes, faces = frames
+    chosen = fitted.copy()
+    err = reconstruction_error(chosen, shape, cal, codes, faces)
+    limit = max(RECONSTRUCTION_SLACK * err, RECONSTRUCTION_FLOOR_M)
+    for i, ctl in enumerate(expression.SEMANTIC):
+        if ctl.name not in notes:
+            continue
+        trial = chosen.copy()
+        trial[i] = offsets[i]
+        worse = reconstruction_error(trial, shape, cal, codes, faces) - err
+        if worse <= limit:
+            chosen, err = trial, err + worse
+        else:
+            notes[ctl.name] = (f"; kept as fitted: the shape that moves its own measure by its code would rebuild "
+                               f"her real frames {1000 * worse:.2f} mm worse")
+    return chosen, notes
+
+
+RECONSTRUCTION_SLACK = 0.05  # each rescaled shape may rebuild her real frames at most 5 % worse
+RECONSTRUCTION_FLOOR_M = 1e-4  # or 0.1 mm (invisible), whichever is more; inf: every control scales
+
+
+def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: np.ndarray,
+                         target: np.ndarray) -> float:
+    """RMS distance (metres) between real faces (canonical landmarks [N,478,3]) and the rest face
+    moved by their codes [N,E] with these semantic shapes [16,478,3] and the calibration's PCA."""
+    n_sem = len(expression.SEMANTIC)
+    pca = cal.components.reshape(-1, 478, 3).astype(np.float64) * cal.stddev.astype(np.float64)[:, None, None]
+    codes = np.asarray(codes, np.float64)
+    rebuilt = (shape[None, :L.N_MESH] + np.einsum("ne,evc->nvc", codes[:, :n_sem], offsets[:, :L.N_MESH])
+               + np.einsum("ne,evc->nvc", codes[:, n_sem:], pca[:, :L.N_MESH]))
+    return float(np.sqrt(np.mean(np.sum((rebuilt - np.asarray(target, np.float64)[:, :L.N_MESH]) ** 2, -1))))
+
+
 def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
              real: np.ndarray | None = None):
     """HeadModel from a subject's landmark sets [N,478,3] (pixels of any frame).
@@ -325,7 +446,8 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     used to fill never-seen texels. The semantic blendshapes are fitted from the data where a
     control is active (> 0.3) in at least 3 real samples (`real`: [N] bool, default all) of a
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
-    shapes, so they never count); the PCA blendshapes are the calibration's components times
+    shapes, so they never count), each scaled to move its own measure by its code
+    (`self_consistent`); the PCA blendshapes are the calibration's components times
     their standard deviation.
     """
     from assets.artifacts import HeadModel
@@ -336,20 +458,18 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     else:
         cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
     shape, picked = neutral_shape(lm, cal)
-    topo = build_topology(shape)
-    verts, source = topo["vertices"], topo["source"]
     generic = generic_blendshapes(shape)
     real = np.ones(len(lm), bool) if real is None else np.asarray(real, bool)
     assert real.shape == (len(lm),), real.shape
     codes = codes_from_landmarks(lm[real], cal) if real.any() else np.zeros((0, expression.E))
     enough = int(real.sum()) >= MIN_SAMPLES_CALIBRATED
-    blend = np.zeros((expression.E, len(verts), 3))
+    offsets = np.zeros((len(expression.SEMANTIC), 478, 3))
     how = {}
     for i, ctl in enumerate(expression.SEMANTIC):
         active = int(np.sum(codes[:, i] > 0.3))
         fitted = enough and cal.method.get(ctl.name) == "calibrated" and active >= MIN_ACTIVE_SAMPLES and i < 12
         if fitted:
-            off = cal.regression[i].reshape(478, 3).astype(np.float64)
+            offsets[i] = cal.regression[i].reshape(478, 3).astype(np.float64)
             how[ctl.name] = f"fitted: least squares of landmark offsets, {active} real samples show it"
         else:
             # The generic shape moves its raw measure by about GENERIC_RANGE; rescale it to this
@@ -357,10 +477,24 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             scale = 1.0
             if i < 12 and not ctl.name.startswith("blink"):
                 scale = float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
-            off = generic[ctl.name] * scale
+            offsets[i] = generic[ctl.name] * scale
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
-        blend[i] = spread(off, shape, verts, source)
+    fitted = None  # the shapes as fitted, kept for reconstructing real frames when rescaled
+    if enough:
+        fitted = offsets
+        offsets, notes = self_consistent(offsets, shape, generic, cal, (codes, canonical(lm[real])))
+        for name, note in notes.items():
+            how[name] += note
+        if np.array_equal(offsets, fitted):
+            fitted = None
+    topo = build_topology(shape)
+    verts, source = topo["vertices"], topo["source"]
+    blend = np.zeros((expression.E, len(verts), 3))
+    for i in range(len(expression.SEMANTIC)):
+        blend[i] = spread(offsets[i], shape, verts, source)
+    if fitted is not None:
+        fitted = np.stack([spread(f, shape, verts, source) for f in fitted]).astype(np.float32)
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
         blend[12 + 4 + j] = spread(off, shape, verts, source)
@@ -385,7 +519,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),
                      uvs=topo["uvs"].astype(np.float32),
                      blendshapes=blend.astype(np.float32), landmark_vertices=np.arange(478, dtype=np.int32),
-                     regions=regions, meta=meta)
+                     regions=regions, meta=meta, fitted_shapes=fitted)
 
 
 def _regions(topo: dict, shape: np.ndarray) -> dict:

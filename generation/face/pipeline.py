@@ -54,7 +54,7 @@ def process_face(image: np.ndarray, landmarks_px: np.ndarray, subject: SubjectGe
     """Align, measure, pose and unwrap one detected face (landmarks in `image` pixels). ~15 ms."""
     al = align_face(image, landmarks_px, size)
     code = codes_from_landmarks(al.landmarks, subject.calibration)
-    pose = fit_pose(al.landmarks, subject.head.deform(code)[:478], size)
+    pose = fit_pose(al.landmarks, subject.head.reconstruct(code)[:478], size)
     uv, mask = unwrap(al.crop, al.landmarks, subject.head, code, pose=pose, size=uv_size)
     return FaceSample(al.crop, al.landmarks, al.matrix, pose, code, uv, mask)
 

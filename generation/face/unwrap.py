@@ -52,8 +52,9 @@ def posed_vertices(head, landmarks_px: np.ndarray, code: np.ndarray, pose: np.nd
                    snap: bool = False) -> np.ndarray:
     """Head vertices [V,3] in image pixels for this photo. With `snap`, the landmark vertices
     (and their copies) sit exactly on the detected landmarks, so the texture lands where the
-    detector saw it; the rest of the head follows the fitted pose."""
-    verts = head.deform(code)
+    detector saw it; the rest of the head follows the fitted pose. The head takes the shape the
+    data was fitted with for this code (`HeadModel.reconstruct`), the best reconstruction of the photo."""
+    verts = head.reconstruct(code)
     if pose is None:
         pose = fit_pose(landmarks_px, verts[:478], frame)
     xyz = project(verts, pose, frame)

@@ -169,21 +169,29 @@ def render_reconstruction(g, data: TrainingData, ds, head, idx: torch.Tensor, re
     return {"n": len(psnr), "psnr_db": float(np.mean(psnr)), "ssim": float(np.mean(ssim))}
 
 
-def expression_fidelity(g, ds, head, render) -> dict:
-    """Render each semantic control at 0.8 of its range (others neutral) at the subject's median
-    pose with G's texture, re-detect landmarks, measure the code back; mean |error| per control."""
+def expression_fidelity(g, ds, head, render, draw=None) -> dict:
+    """Render each semantic control at 0.8 of its range (others neutral) with G's texture,
+    re-detect landmarks, measure the code back; mean |error| per control.
+
+    By default the software render of the head mesh at the subject's median pose (its eyes are
+    the texture's painted irises); `draw(code [E], texture [H,W,3]) -> RGB` renders it another
+    way, e.g. as the room shows it (vr_app.likeness.BustCamera.expression: eyeballs, teeth)."""
     from ..face.controls import codes_from_landmarks
     from ..face.landmarks import LandmarkDetector
 
-    pose = np.median(ds.pose, axis=0).astype(np.float32)
+    if draw is None:
+        pose = np.median(ds.pose, axis=0).astype(np.float32)
+
+        def draw(code, tex):
+            return render.render(head, tex, code, pose, size=ds.crops.shape[1]).rgb
+
     errors: dict[str, float] = {}
     with LandmarkDetector() as det:
         for c in expression.SEMANTIC:
             code = expression.neutral()
             code[expression.index(c.name)] = 0.8 * c.high if c.low == 0 else 0.5
             tex = synthesize(g, code[None], torch.zeros(1, g.z_dim))[0]
-            rgb = render.render(head, tex, code, pose, size=ds.crops.shape[1]).rgb
-            found = det.detect(rgb)
+            found = det.detect(draw(code, tex))
             if not found:
                 errors[c.name] = float("nan")
                 continue

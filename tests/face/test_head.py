@@ -95,3 +95,110 @@ def test_generic_blendshapes_read_back_as_their_own_control(faces, grace_head):
         code[i] = 1.0
         read = np.abs(codes_from_landmarks(project(grace_head.deform(code), pose, 512)[:478], cal)[:16])
         assert read[i] > 0.75 and int(np.argmax(read)) == i, (ctl.name, read.round(2))
+
+
+MOVED = ("jaw_open", "mouth_smile_l", "brow_up_r", "blink_l")
+
+
+@pytest.fixture(scope="module")
+def talking(faces, grace_head):
+    """40 landmark sets of Hopper's head moving four controls together, with the pose they were
+    projected at: a calibrated subject whose shapes are fitted jointly."""
+    rng = np.random.default_rng(1)
+    pose = fit_pose(faces["grace"][1], grace_head.vertices[:478], 512)
+    codes = expression.neutral(40)
+    for name in MOVED:
+        codes[:, expression.index(name)] = rng.uniform(0, 1, 40) * (rng.random(40) < 0.6)
+    return np.stack([project(grace_head.deform(c), pose, 512)[:478] for c in codes]), pose
+
+
+def test_each_fitted_control_moves_its_own_measure_by_its_code(talking, monkeypatch):
+    """Jointly fitted shapes are partial effects; the head scales each so that 0.8 of a control
+    changes that control's calibrated measure by 0.8 (before: jaw moved it by 1.0 on the shared
+    clip, funnel by 0.05) -- here with no limit on how much worse that rebuilds the frames."""
+    from generation.face.controls import fit_calibration, raw_measures
+
+    sets, pose = talking
+    cal = fit_calibration(sets)
+    monkeypatch.setattr(H, "RECONSTRUCTION_FLOOR_M", np.inf)
+    h = H.fit_head(sets, calibration=cal)
+
+    def measure(code):
+        return (raw_measures(project(h.deform(code), pose, 512)[:478]) - cal.neutral) / cal.range
+
+    rest = measure(expression.neutral())
+    for name in MOVED:
+        i = expression.index(name)
+        assert h.meta["blendshapes"][name].startswith("fitted"), name
+        code = expression.neutral()
+        code[i] = 0.8
+        assert abs((measure(code) - rest)[i] - 0.8) < 0.05, name
+
+
+def test_a_shape_that_would_misbuild_her_frames_keeps_its_fitted_size(talking):
+    """These frames were made by moving the generic jaw: its jointly fitted shape moves the jaw
+    measure by only about half its code, and scaling it up would rebuild the frames' mouths
+    millimetres off, so it stays as fitted (and says so), while shapes that cost nothing scale."""
+    from generation.face.controls import codes_from_landmarks, fit_calibration
+    from generation.face.pose import canonical
+
+    sets, _ = talking
+    cal = fit_calibration(sets)
+    h = H.fit_head(sets, calibration=cal)
+    how = h.meta["blendshapes"]
+    assert "kept as fitted" in how["jaw_open"] and "so that it moves" in how["mouth_smile_l"], how
+    codes, target = codes_from_landmarks(sets, cal), canonical(sets)
+    shape = h.vertices[:478].astype(np.float64)
+    semantic = len(expression.SEMANTIC)
+    shown = h.blendshapes[:semantic, :478].astype(np.float64)
+    fitted = h.fitted_shapes[:, :478].astype(np.float64)
+    base = H.reconstruction_error(fitted, shape, cal, codes, target)
+    assert H.reconstruction_error(shown, shape, cal, codes, target) <= base + max(0.05 * base, 1e-4) * semantic
+
+
+def test_the_rescale_leaves_the_rest_face_and_the_fitted_reconstruction_alone(faces, talking, monkeypatch):
+    """Code 0 is her rest face, identical with and without the rescale (last round's rescale was
+    taken out for closing her resting mouth); and a measured code rebuilds the same face through
+    `reconstruct` (what unwraps use) as the unscaled fit does, so the textures unwrapped from her
+    frames do not change: only what the head shows for a code does."""
+    from generation.face.controls import codes_from_landmarks, fit_calibration
+
+    sets, _ = talking
+    cal = fit_calibration(sets)
+    h = H.fit_head(sets, calibration=cal)
+    monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal, frames: (off, {}))
+    plain = H.fit_head(sets, calibration=cal)
+    assert np.abs(h.vertices - plain.vertices).max() < 1e-7  # metres: the rest geometry is the same
+    assert np.abs(h.deform(expression.neutral()) - plain.vertices).max() < 1e-7
+    assert HeadModel.from_bytes(h.to_bytes()).fitted_shapes.shape == (len(expression.SEMANTIC), len(h.vertices), 3)
+    scaled = [expression.index(n) for n in MOVED if "so that it moves" in h.meta["blendshapes"][n]]
+    assert scaled, "no shape was rescaled: the test has nothing to check"
+    worst = shown = 0.0
+    for lm in sets[::4]:
+        code = codes_from_landmarks(lm, cal)
+        worst = max(worst, float(np.abs(h.reconstruct(code) - plain.deform(code)).max()))
+        shown = max(shown, float(np.abs(h.deform(code) - plain.deform(code)).max()))
+    assert worst < 1e-6, worst  # metres
+    assert shown > 1e-3  # metres: the displayed face does differ, so the check is not vacuous
+    from generation.face.unwrap import unwrap
+
+    photo = faces["grace"][0]
+    code = codes_from_landmarks(sets[1], cal)
+    for a, b in zip(unwrap(photo, sets[1], h, code, size=64), unwrap(photo, sets[1], plain, code, size=64)):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # the same texture from the same frame
+
+
+def test_looking_up_lifts_the_lids_and_leaves_corners_and_brows(grace_head):
+    """An eye that looks up shows its iris (the upper lid rides up most of the way, the lower lid a
+    little) instead of tucking it under a still lid; the eye corners and brows stay."""
+    shape = grace_head.vertices[:478].astype(np.float64)
+    pitch = H.generic_blendshapes(shape)["gaze_pitch_l"]  # code 1 = 30 degrees up
+    eye = L.EYE_L
+    lift = pitch[eye["iris"], 1]
+    assert lift > 0.004  # metres: the iris centre rises
+    upper_mid, lower_mid = eye["upper"][0], eye["lower"][0]  # the middle of each lid
+    assert pitch[upper_mid, 1] > 0.45 * lift
+    assert 0.15 * lift < pitch[lower_mid, 1] < pitch[upper_mid, 1]
+    assert np.abs(pitch[[eye["outer"], eye["inner"]]]).max() < 0.05 * lift
+    assert np.abs(pitch[list(L.BROW_L)]).max() < 0.1 * lift
+    assert np.abs(pitch[list(L.BROW_R) + list(L.EYE_R["upper"])]).max() == 0  # the other eye's lids stay
