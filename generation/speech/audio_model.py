@@ -7,8 +7,9 @@ subject's own frames (each video frame's mouth from its landmarks, the audio aro
 frame's time as input), mixed with prior pairs so six seconds cannot undo what the prior knows.
 
 Log-mels are normalised per clip on its speech frames (mean per band, one global scale) so a
-different voice, microphone, level or share of silence reads alike. The window keeps its time axis to the last layer (no
-pooling): where in the window a sound falls is exactly what timing is made of.
+different voice, microphone, level or share of silence reads alike. The window keeps its time
+axis to the last layer (no pooling): where in the window a sound falls is exactly what timing
+is made of.
 `lead_s` is how far the subject's mouth runs ahead of her sound, measured on her own video:
 windows are centred at t + lead_s. Checkpoints are plain dicts of tensors + config (loaded
 with weights_only=True) with a format name and version, stored in the vault under its own key
@@ -30,8 +31,9 @@ SR = 16000
 N_MELS = 40
 HOP_S = 0.01
 WIN_FRAMES = 32  # 320 ms of context around each video frame
-# chosen by blocked 5-fold CV on the shared clip's training 6 s (0.3-0.9 tried; 0.7 best on both
-# the in-clip CV and the replay CV, where each held-out stretch is normalised on its own)
+# the speech frames' share of the loudness range, chosen by blocked 5-fold CV on the shared clip's
+# training 6 s (0.3-0.9 tried; 0.7 at the top of both the in-clip CV and the replay CV, where each
+# left-out stretch is normalised on its own: pooled r 0.53 and 0.50, whole-clip means 0.44 and 0.44)
 SPEECH_RANGE = 0.7
 FORMAT = "LipsyncModel"
 VERSION = 3  # 3: features normalised on speech frames (a v2 model read its input differently)
@@ -167,8 +169,8 @@ def predict(ckpt: dict, audio: np.ndarray, sr: int, times: np.ndarray) -> np.nda
 
 
 def ensemble(members: list[dict]) -> dict:
-    """One checkpoint that averages several adaptations of the same data (their batches drawn by
-    different seeds): a few seconds of video leave each one noisy in its own way."""
+    """One checkpoint that averages several nets trained on the same data from different seeds
+    (starts and batches): a few seconds of video leave each one noisy in its own way."""
     import torch
 
     assert members and all(m["config"] == members[0]["config"] for m in members)
