@@ -25,3 +25,12 @@ def inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         xi = px + (y - py) * (qx - px) / (qy - py)
     return (crosses & (x < xi)).sum(axis=1) % 2 == 1
+
+
+def polygon_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance [N] from each point [N,2] to the nearest edge of a closed polygon [K,2]."""
+    p, q = polygon, np.roll(polygon, -1, axis=0)
+    d = q - p  # [K,2]
+    rel = points[:, None, :] - p[None]  # [N,K,2]
+    s = np.clip((rel * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-12)[None], 0, 1)
+    return np.linalg.norm(rel - s[..., None] * d[None], axis=-1).min(axis=1)

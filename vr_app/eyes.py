@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath, SamplerState
 
-from assets.mesh import inside_polygon
+from assets.mesh import inside_polygon, polygon_distance
 from scenes.geom import MeshGeom
 from scenes.panda_textures import make_texture
 
@@ -31,8 +31,13 @@ DEFAULT_SCLERA = np.array([205, 196, 186], np.float32)
 DRAWN_IRIS, DRAWN_PUPIL = np.array([96, 66, 44], np.float32), np.array([16, 12, 10], np.float32)
 LID_RIM = 0.25  # of the iris radius: the band along the lids where the ball shows its own colours
 LID_SHADE = 0.3  # how much darker the ball is right at the lid
+UPPER_LID_SHADE = 0.75  # right under the upper lid, in the lashes' shadow
+UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a glance down uncovers it)
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
+SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
+NASAL_REACH_M = 0.01  # and this much further towards the nose, inside the head
 GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
 
 
@@ -87,7 +92,7 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     seen = inside_polygon(xy, ring)
     in_iris = np.hypot(*(xy - iris).T) < iris_radius
     # The lid margin and lashes line the opening: colours for the hidden parts come from further in.
-    to_lid = _distance_to_polygon(xy, ring)
+    to_lid = polygon_distance(xy, ring)
     margin = to_lid > 0.12 * iris_radius
     sclera = seen & ~in_iris & margin & (np.hypot(*(xy - iris).T) > 1.15 * iris_radius)
     iris_seen = seen & in_iris & margin
@@ -101,8 +106,16 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     # turn with the gaze and draw a dark arc across the white. There the ball has its fill colours,
     # shaded darker towards the lid (the lid's shadow stays, the lashes stay on the lid).
     rim = np.clip(to_lid / (LID_RIM * iris_radius), 0.0, 1.0)[:, None]
-    near_lid = fill * (1.0 - LID_SHADE * (1.0 - rim))
-    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, fill)
+    # The upper lashes shade the ball below them as darkly as the lash line the photo shows there (a
+    # lighter band drew a pale line along the upper lid); the lower lid shades it less.
+    upper = (xy[:, 1] > ring[:, 1].mean())[:, None]
+    shade = np.where(upper, UPPER_LID_SHADE, LID_SHADE)
+    near_lid = fill * (1.0 - shade * (1.0 - rim))
+    # Under the upper lid the shade goes on, fading to the plain fill: the ball sits behind the lids, so
+    # a view from a little above sees a sliver of it outside the opening (a pale line when plain white).
+    under = np.clip(to_lid / (UNDER_LID * LID_RIM * iris_radius), 0.0, 1.0)[:, None]
+    hidden = fill * (1.0 - np.where(upper, UPPER_LID_SHADE * (1.0 - under), 0.0))
+    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, hidden)
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
@@ -115,13 +128,47 @@ def drawn_eye(xy: np.ndarray, iris: np.ndarray, iris_radius: float, size: int) -
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
-def _distance_to_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Distance [N] from each point [N,2] to the nearest edge of a closed polygon [K,2]."""
-    p, q = polygon, np.roll(polygon, -1, axis=0)
-    d = q - p  # [K,2]
-    rel = points[:, None, :] - p[None]  # [N,K,2]
-    s = np.clip((rel * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-12)[None], 0, 1)
-    return np.linalg.norm(rel - s[..., None] * d[None], axis=-1).min(axis=1)
+def socket(name: str, outline: np.ndarray, nasal: float, texture: np.ndarray) -> NodePath:
+    """A flat card facing -Y (Panda) over the eye's opening: `outline` [K,2] is the lid ring (head x, y
+    relative to the ball's axis); the card reaches SOCKET_GROW of it further out, and NASAL_REACH_M more
+    towards the nose (at +x when `nasal` is +1, -x when -1), which a side view looks past the inner
+    corner to; `texture` covers the square of half side socket_half_width(outline) front-on, as the
+    eyeball's does.
+
+    An eyeball's radius is less than half the eye's opening: the inner corner lies ~16 mm from the
+    iris, the ball reaches 12 mm, and the hole cut for it showed the dark inside of the head as a black
+    wedge at the corner. The card sits in the plane of the ball's centre, where the ball hides all of it
+    but the corners, and shows there what the photo shows (the pink corner, the white); shaped like the
+    opening, it stays behind the lids from any side (a square's corners showed beside the nose)."""
+    outline = np.asarray(outline, np.float64)
+    middle = outline.mean(axis=0)
+    rim = middle + (1 + SOCKET_GROW) * (outline - middle)  # [K,2]
+    away = (rim - middle) / np.maximum(np.linalg.norm(rim - middle, axis=1, keepdims=True), 1e-9)
+    rim[:, 0] += nasal * NASAL_REACH_M * np.clip(away[:, 0] * nasal, 0, 1)
+    half = socket_half_width(outline)
+    k = len(rim)
+    xy = np.concatenate([middle[None], rim])
+    verts = np.c_[xy[:, 0], np.zeros(k + 1), xy[:, 1]].astype(np.float32)
+    ring = 1 + np.arange(k)
+    faces = np.stack([np.zeros(k, int), ring, np.roll(ring, -1)], 1)
+    uvs = (0.5 + xy / (2 * half)).astype(np.float32)
+    normals = np.tile([0, -1, 0], (k + 1, 1)).astype(np.float32)
+    geom = MeshGeom(name, verts, faces.astype(np.int32), uvs=uvs, normals=normals)
+    node = NodePath(geom.node)
+    tex = make_texture(texture, f"{name}-texture", mipmap=False)
+    tex.set_wrap_u(SamplerState.WM_clamp)
+    tex.set_wrap_v(SamplerState.WM_clamp)
+    node.set_texture(tex)
+    mat = Material("eye-socket")
+    mat.set_specular((0, 0, 0, 1))
+    node.set_material(mat)
+    node.set_two_sided(True)  # a fan over a fitted ring may fold where the ring is not star-shaped
+    return node
+
+
+def socket_half_width(outline: np.ndarray) -> float:
+    """Half the side of the square the socket card's texture covers (about the ball's axis)."""
+    return float(np.abs(np.asarray(outline)).max()) * (1 + SOCKET_GROW) + NASAL_REACH_M + SOCKET_MARGIN_M
 
 
 def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:

@@ -21,7 +21,7 @@ from scenes.geom import MeshGeom, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
-from .eyes import IRIS_RADIUS_M, eye_texture, eyeball
+from .eyes import IRIS_RADIUS_M, eye_texture, eyeball, socket, socket_half_width
 from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
@@ -142,6 +142,7 @@ class HeadRig:
         self.head_np.set_two_sided(True)
 
         self.eyes: dict[str, NodePath] = {}
+        self.sockets: dict[str, NodePath] = {}
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         for side, eye in self.openings.items():
@@ -154,6 +155,14 @@ class HeadRig:
             anchor.set_pos(*to_panda(centre - self.origin - self.neck_point))
             ball.reparent_to(anchor)
             self.eyes[side] = anchor
+            outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
+            nasal = -1.0 if eye["iris"][0] > 0 else 1.0  # the nose lies at x = 0
+            half = socket_half_width(outline)
+            card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
+            card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
+            card.reparent_to(self.pivot)
+            card.set_pos(*to_panda(centre - self.origin - self.neck_point))
+            self.sockets[side] = card
 
         self.inside = None
         if pocket:

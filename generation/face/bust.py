@@ -33,9 +33,10 @@ BACK_SQUASH = 0.85  # the back surface bulges a little less than the front
 HAIR_GAP = 0.003  # metres the hair shell keeps over the skull
 GRID_CELLS = 70  # grid cells along the segment's longer side (the outline comes from the alpha, not the grid)
 TEXTURE_MAX = 1024
+SIDE_SUPERSAMPLE = 2.0  # texels per photo pixel at most: turned views see the sides denser than the photo
 CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat, or a bald crown) begins
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
-EDGE_FADE = 0.012  # metres over which the shell fades into the face
+EDGE_FADE = 0.006  # metres over which the shell fades into the face
 BUST_TAPER = 0.12  # each side of a continued chest comes in by this fraction of its width at the cut
 CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
@@ -45,6 +46,13 @@ SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred 
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
+RIM_PX = 2  # photo pixels along the segment's edge that may still be background
+WALL_LIKE = 90  # summed RGB levels: a rim pixel this close to the background behind it is background
+SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
+BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
+VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
+SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
+SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -68,12 +76,15 @@ def _grid_step(face_px: float, box: tuple[int, int, int, int]) -> float:
 
 
 def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndarray | None = None,
-                prob: np.ndarray | None = None) -> dict:
+                prob: np.ndarray | None = None, side_views=(), calibration=None) -> dict:
     """The shell for one photo (RGB uint8 [H,W,3], its [478,3] landmarks, the fitted HeadModel).
+    `side_views`: other (RGB image, its [478,3] landmarks) of the person, turned, whose view of the
+    hair and ears the shell takes where they see them more squarely than the photo (shell_colours).
 
-    Returns vertices [V,3] (head metres), faces [F,3], uvs [V,2], follow [V] (0..1, how much a
-    vertex turns with the head), texture RGBA [Th,2*Tw,4] (front | back), and the pose and
-    segment used. `prob` [H,W] is the person probability (segmented here when omitted).
+    Returns vertices [V,3] (head metres: `front` front-surface vertices, as many behind them, then
+    the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
+    head), texture RGBA [Th,2*Tw,4] (front | back), and the pose and segment used. `prob` [H,W] is
+    the person probability (segmented here when omitted).
     """
     import cv2
 
@@ -123,7 +134,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     head_front = np.where(on_head, -head_z / s, -np.inf)  # metres towards the camera
     # The face, with room below the chin for the jaw to open: the head mesh's own region.
     oval = lm[list(T.named_loops()["oval"]), :2].astype(np.float32)
-    oval = cv2.convexHull(np.concatenate([oval, oval + [0, JAW_ROOM * s]]).astype(np.float32)).reshape(-1, 2)
+    # Only the jaw below the mouth moves down: the room is under that part of the oval, not beside the
+    # ears, where it cut the earrings hanging under the lobes out of the shell.
+    jaw = oval[oval[:, 1] > float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())]
+    oval = cv2.convexHull(np.concatenate([oval, jaw + [0, JAW_ROOM * s]]).astype(np.float32)).reshape(-1, 2)
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
     face = cv2.erode(face, np.ones((3, 3), np.uint8)).astype(bool)
@@ -191,7 +205,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     # Texture atlas: the photo over the box (front) | the same with face and skin painted over by hair (back).
     x0, y0, x1, y1 = box
-    scale = min(1.0, TEXTURE_MAX / max(x1 - x0, y1 - y0))
+    scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(x1 - x0, y1 - y0))
     tw, th = max(8, int(round((x1 - x0) * scale))), max(8, int(round((y1 - y0) * scale)))
     crop = cv2.resize(image[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_AREA)
     alpha = cv2.resize(prob[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_LINEAR)
@@ -210,9 +224,29 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
     back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
-    front_rgb = fill_nearest(crop, alpha > 0.8)  # background colours never bleed in at the soft edge
-    a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
+    # Background colours never bleed in at the soft edge: the segment's edge still holds a sliver of
+    # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
+    # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
+    # Done at the photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
+    photo, p = image[y0:y1, x0:x1], prob[y0:y1, x0:x1]
+    inner = p > 0.8
+    k = 2 * RIM_PX + 1
+    sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    behind = fill_nearest(photo, p < 0.2) if (p < 0.2).any() else photo
+    like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
+    clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
+    front_rgb = cv2.resize(np.ascontiguousarray(clean), (tw, th), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    px_x = x0 + (np.arange(tw) + 0.5) * (x1 - x0) / tw
+    px_y = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
     fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
+    # Turned views never colour the face or the band where the shell fades into it: their expression
+    # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
+    # earrings swing from frame to frame (one frame's earring is another's neck).
+    above_mouth = px_y < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
+    turning = (_follow(px_y, lm, s) * above_mouth)[:, None] * (fade_c > 0.999)
+    front_rgb = shell_colours(front_rgb, np.meshgrid(px_x, px_y), front, rot, t, s, turning, head, side_views,
+                              calibration, alpha > 0.2)
+    a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
     texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, (a * 255).astype(np.uint8)])],
                              axis=1)
@@ -221,16 +255,106 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     v = 1 - ((sel_y - y0) / max(y1 - y0, 1)).clip(0, 1)
     uvs = np.concatenate([np.c_[0.5 * u, v], np.c_[0.5 + 0.5 * u, v]]).astype(np.float32)
 
-    # Follow weight: 1 above the chin (hair, ears), 0 from a neck's length below it.
-    chin_y = float(lm[L.CHIN, 1])
-    neck_px = 0.06 * s
-    follow_px = np.clip(1 - (sel_y - chin_y) / neck_px, 0, 1)
-    follow_px = follow_px * follow_px * (3 - 2 * follow_px)
+    follow_px = _follow(sel_y, lm, s)
     follow = np.concatenate([follow_px, follow_px]).astype(np.float32)
+
+    # The rim's quads get vertices of their own: spanning a front and a back vertex, they took the
+    # front's and the back's uvs and squeezed the whole texture atlas across their width (stripes down
+    # the sides of the chest). Their copies carry the front rim's uv at both ends: the edge's colour
+    # runs back over the side.
+    rim = np.unique(edge) if len(edge) else np.zeros(0, np.int64)
+    k = len(rim)
+    remap = np.full(2 * n, -1, np.int64)
+    remap[rim], remap[rim + n] = 2 * n + np.arange(k), 2 * n + k + np.arange(k)
+    side_faces = remap[side_faces]
+    vertices = np.concatenate([vertices, vertices[rim], vertices[rim + n]])
+    uvs = np.concatenate([uvs, uvs[rim], uvs[rim]])
+    follow = np.concatenate([follow, follow[rim], follow[rim + n]])
 
     faces = np.concatenate([front_faces, back_faces, side_faces]).astype(np.int32)
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
-                pose=pose.astype(np.float32), box=box, prob=prob)
+                pose=pose.astype(np.float32), box=box, prob=prob, front=n)
+
+
+def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
+    """How much a shell point at image row `y` turns with the head: 1 above the chin (hair, ears), 0
+    from a neck's length below it (s: pixels per metre)."""
+    f = np.clip(1 - (np.asarray(y, np.float64) - float(lm[L.CHIN, 1])) / (0.06 * s), 0, 1)
+    return f * f * (3 - 2 * f)
+
+
+def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t: np.ndarray, s: float,
+                  turning: np.ndarray, head, side_views, calibration, inside: np.ndarray) -> np.ndarray:
+    """The shell's front texture [th,tw,3] from its photo's colours `rgb` and the turned `side_views`.
+
+    The front is a height field over the photo, so where it curves away (the sides of the hair, the
+    ears, the neck's and chest's sides) the photo saw it at a grazing angle, and a few pixels of it
+    stretch over what a turned view shows wide: an earring drawn as grey streaks across the side
+    of the head. Per texel the view that sees it most squarely gives the colour (the photo unless
+    another clearly beats it; turned views only where `turning` [th,tw] is set: what turns with the
+    head, away from the face);
+    texels no view saw squarely enough are filled from what was seen well around them.
+    `pixels`: (x, y) [th,tw] photo pixel of each texel; `front` [H,W]: camera depth (metres) of the
+    front surface; rot, t, s: the photo's pose; `inside` [th,tw]: texels in the person."""
+    import cv2
+
+    from .controls import codes_from_landmarks, fit_calibration
+
+    px, py = pixels
+    h, w = front.shape
+    ix = np.clip(np.round(px).astype(int), 1, w - 2)
+    iy = np.clip(np.round(py).astype(int), 1, h - 2)
+    z = front[iy, ix]
+    # Normal of the height field in the camera frame (x right, y up, z towards the camera), metres.
+    dzdx = (front[iy, ix + 1] - front[iy, ix - 1]) * s / 2
+    dzdy = -(front[iy + 1, ix] - front[iy - 1, ix]) * s / 2
+    n_cam = np.stack([-dzdx, -dzdy, np.ones_like(z)], -1)
+    n_cam /= np.linalg.norm(n_cam, axis=-1, keepdims=True)
+    cam = np.stack([(px - t[0]) / s, -(py - t[1]) / s, z], -1)
+    points, normals = cam @ rot, n_cam @ rot  # head axes
+    score = [n_cam[..., 2] + BEST_VIEW_BONUS]
+    colours = [rgb.astype(np.float32)]
+    seen = n_cam[..., 2].copy()
+    for image, lm in side_views:
+        image = np.asarray(image)
+        lm = check_landmarks(lm, batch=False)
+        cal = calibration if calibration is not None else fit_calibration(lm[None])
+        verts = head.reconstruct(codes_from_landmarks(lm, cal))
+        pose = fit_pose(lm, verts[:478], float(image.shape[1]))
+        xyz = project(points, pose, float(image.shape[1]))  # [th,tw,3] px
+        facing = normals @ matrix_from_euler(*pose[:3])[2]
+        head_xyz = project(verts, pose, float(image.shape[1]))
+        _, _, head_z = rasterize(head_xyz[:, :2], head_xyz[:, 2], head.faces, image.shape[1], image.shape[0])
+        prob = segment_person(image, keep_at=(float(lm[L.NOSE_TIP, 0]), float(lm[L.NOSE_TIP, 1])))
+        mx, my = xyz[..., 0].astype(np.float32), xyz[..., 1].astype(np.float32)
+        in_frame = (mx >= 0) & (mx <= image.shape[1] - 1) & (my >= 0) & (my <= image.shape[0] - 1)
+        qx = np.clip(mx.astype(int), 0, image.shape[1] - 1)
+        qy = np.clip(my.astype(int), 0, image.shape[0] - 1)
+        face_px = float(np.ptp(lm[:, 0]))
+        unhidden = xyz[..., 2] <= head_z[qy, qx] + 0.02 * face_px  # not behind the head (its far side)
+        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > SHELL_SEEN_NZ[0])
+        score.append(np.where(usable, facing, -np.inf))
+        colours.append(cv2.remap(image, mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
+        seen = np.maximum(seen, np.where(usable, facing, -1.0))
+    score = np.stack(score)  # [K,th,tw]
+    wts = np.exp((score - score.max(0, keepdims=True)) / VIEW_SOFTNESS)
+    out = np.einsum("khw,khwc->hwc", wts, np.stack(colours)) / wts.sum(0)[..., None]
+    # What no view saw squarely is what was seen well around it, blurred: a plausible side, no streaks.
+    lo, hi = SHELL_SEEN_NZ
+    trust = np.clip((seen - lo) / (hi - lo), 0, 1).astype(np.float32) * inside
+    sigma = max(1.0, SHELL_FILL_BLUR * s * rgb.shape[1] / max(float(np.ptp(px)), 1.0))
+    good = (trust > 0.99).astype(np.float32)
+    near = cv2.GaussianBlur(good, (0, 0), sigma)[..., None]
+
+    def blurred(colours):
+        fill = cv2.GaussianBlur(colours * good[..., None], (0, 0), sigma) / np.maximum(near, 1e-6)
+        return np.where(near > 1e-3, fill, colours)
+
+    # Where turned views may not colour (the face's surroundings, the body), not even through the fill.
+    own = turning[..., None] * np.ones_like(out[..., :1]) <= 0.5
+    fill = np.where(own, blurred(rgb.astype(np.float32)), blurred(out)) if len(side_views) else blurred(out)
+    trust = trust[..., None]
+    return (trust * out + (1 - trust) * fill).clip(0, 255).astype(np.uint8)
 
 
 def _boundary_edges(faces: np.ndarray) -> np.ndarray:
@@ -339,12 +463,13 @@ def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: n
 
 
 def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, face_size: int = 512,
-               calibration=None, meta: dict | None = None):
+               calibration=None, meta: dict | None = None, side_views=()):
     """The BustModel for a subject: the shell from their best photo (`image` + its landmarks in image
-    pixels) and the face texture from `views` (default: that photo alone)."""
+    pixels, and the turned `side_views` (image, landmarks) for its sides) and the face texture from
+    `views` (default: that photo alone)."""
     from assets.artifacts import BustModel
 
-    shell = lift_person(image, landmarks_px, head)
+    shell = lift_person(image, landmarks_px, head, side_views=side_views, calibration=calibration)
     views = views or [(image, landmarks_px, 1.0)]
     tex, seen = detailed_face_texture(views, head, face_size, calibration)
     x0, y0, x1, y1 = shell["box"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from assets import landmarks as L
 from assets import expression
+from assets.mesh import inside_polygon, polygon_distance
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
                        codes_from_landmarks, fit_calibration, raw_measures)
@@ -32,6 +33,7 @@ FACE_V0, FACE_V1 = 0.22, 0.99  # v range of the face island
 SOCK_U1, SOCK_V1 = 0.86, 0.20
 MOUTH_UV_CENTRE, MOUTH_UV_RADIUS = np.array([0.93, 0.10]), 0.06
 MIN_ACTIVE_SAMPLES = 3  # samples with a control above 0.3 needed to fit its blendshape from data
+LID_REACH_M = 0.008  # the rest lids' shape reaches this far out from the lid opening, fading
 LIP_LOWER = (95, 88, 178, 87, 14, 317, 402, 318, 324, 146, 91, 181, 84, 17, 314, 405, 321, 375)
 
 
@@ -337,8 +339,34 @@ def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
     pose = head_pose(lm, 1.0)
     frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
     score = (np.abs(codes[:, :16]).sum(1) + 0.02 * np.abs(pose[:, :2]).sum(1)) + 100 * ~frontal
-    pick = np.argsort(score)[: max(1, min(5, len(lm) // 4))]
-    return canonical(lm[pick]).mean(0), pick.tolist()
+    k = max(1, min(5, len(lm) // 4))
+    pick = np.argsort(score)[:k]
+    shape = canonical(lm[pick]).mean(0)
+    return _rest_lids(shape, lm, calibration, 0.02 * np.abs(pose[:, :2]).sum(1) + 100 * ~frontal, k), pick.tolist()
+
+
+def _rest_lids(shape: np.ndarray, lm: np.ndarray, calibration: Calibration, penalty: np.ndarray, k: int) -> np.ndarray:
+    """`shape` [478,3] with each eye's lids taken from the samples whose lid opening is the one code 0
+    stands for (the calibration's neutral), so the rest face's eyes are as open as hers.
+
+    The calmest samples overall are picked by their summed codes, which a half-closed eye barely
+    moves: on a talking clip they held a mid-blink frame, and the rest lids sat a quarter lower than
+    her code-0 opening and than the sharp frames the face texture is cut from (whose lash line then
+    landed on the lid skin above the opening). The irises keep their place (gaze 0 is their median)."""
+    from .controls import SEM_NAMES, raw_measures
+
+    raw = raw_measures(lm)
+    canon = canonical(lm)
+    out = shape.copy()
+    for name, ring in (("blink_l", L.EYE_RING_L), ("blink_r", L.EYE_RING_R)):
+        i = SEM_NAMES.index(name)
+        pick = np.argsort(np.abs(raw[:, i] - calibration.neutral[i]) + 0.01 * penalty)[:k]
+        ring_xy = shape[list(ring), :2]
+        outside = np.where(inside_polygon(shape[:, :2], ring_xy), 0.0, polygon_distance(shape[:, :2], ring_xy))
+        w = _smooth(1 - outside / LID_REACH_M)
+        w[L.N_MESH:] = 0.0
+        out += w[:, None] * (canon[pick].mean(0) - shape)
+    return out
 
 
 def _linear_codes(shape: np.ndarray, cal: Calibration) -> np.ndarray:

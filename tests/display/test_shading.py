@@ -71,11 +71,16 @@ def room(fitted_subject):
 
 
 def test_software_path_draws_fixed_function(room):
-    """p3tinydisplay has no shaders: the shading changes nothing in its pixels."""
+    """p3tinydisplay has no shaders: the shading changes nothing in its pixels.
+
+    Switching the shader off changes the render state, so the state sort may draw two nearly
+    coplanar surfaces (lid and eyeball, lips and cavity) in another order: a handful of pixels
+    may flip at a depth tie. Shading would change the whole lit room instead."""
     r = room(backend="software")
     shaded = r.frame()
     r.scene.room.root.set_shader_off(1000)
-    assert np.array_equal(shaded, r.frame())
+    changed = np.any(shaded != r.frame(), axis=-1)
+    assert changed.mean() < 1e-4, f"{int(changed.sum())} pixels changed"
 
 
 def test_gl_path_really_runs_our_shaders(room):

@@ -214,7 +214,7 @@ def test_the_body_keeps_its_depth_out_to_the_pictures_lower_corner(faces, grace_
 
     img, lm = faces["grace"]
     shell = lift_person(img, lm, grace_head)
-    n = len(shell["vertices"]) // 2
+    n = shell["front"]
     cam = shell["vertices"][:n] @ matrix_from_euler(*shell["pose"][:3]).T  # x right, y up, z to the camera
     s = float(shell["pose"][5]) * img.shape[1]
     bottom_y = -(img.shape[0] - 1 - float(shell["pose"][4]) * img.shape[1]) / s  # the picture's last row
@@ -226,3 +226,98 @@ def test_the_body_keeps_its_depth_out_to_the_pictures_lower_corner(faces, grace_
     # Right of one inflation radius from that side, the body is at its full depth (old code: up to 90 mm less).
     far = row[row[:, 0] > row[:, 0].min() + INFLATE_RADIUS]
     assert far[:, 2].min() > deepest - 0.006, f"{1000 * (deepest - far[:, 2].min()):.0f} mm shallower"
+
+
+def test_the_wall_beside_her_is_not_painted_on_the_shell(faces, grace_head):
+    """A green wall behind her, and a person segment that reaches two pixels into it, as segments do
+    (the clip's red flag stripe along her neck): the shell's front texture drew that sliver as a
+    coloured fringe. Where the shell shows (alpha), no texel is the wall's green."""
+    import cv2
+
+    from generation.face.bust import lift_person
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    prob = segment_person(img)
+    wall = img.copy()
+    wall[prob < 0.5] = (0, 255, 0)
+    reaching = cv2.dilate(prob, np.ones((5, 5), np.uint8))
+    tex = lift_person(wall, lm, grace_head, prob=reaching)["texture"]
+    front = tex[:, : tex.shape[1] // 2].astype(int)
+    shown = front[..., 3] > 64
+    green = (front[..., 1] > front[..., 0] + 60) & (front[..., 1] > front[..., 2] + 60) & shown
+    # A few may remain where the made-up chest continues the picture's last rows at its bottom corner
+    # (25 measured); the fringe along her outline was thousands (3998).
+    assert green.sum() < 100, f"{int(green.sum())} green texels where the shell shows"
+
+
+def test_a_turned_view_colours_the_hair_and_ears_never_the_face_or_body(faces, grace_head):
+    """A second, turned view of her (its pose given by its landmarks, its colours made unmistakable by
+    swapping the channels) takes over texels of the shell that it sees more squarely than the photo
+    (the sides of the hair and the ears), but never the face, the band where the shell fades into it
+    (another frame's expression showed through as a second nose and mouth), nor the body below the
+    neck (it does not turn with the head)."""
+    import cv2
+
+    from assets import landmarks as L
+    from generation.face import topology as T
+    from generation.face.bust import EDGE_FADE, lift_person
+    from generation.face.pose import fit_pose, project
+
+    img, lm = faces["grace"]
+    pose = fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))
+    turned = pose.copy()
+    turned[0] += 25.0  # she turns to her left
+    lm_turned = project(grace_head.vertices[:478], turned, float(img.shape[1])).astype(np.float32)
+    other = np.ascontiguousarray(img[..., ::-1])
+    plain = lift_person(img, lm, grace_head)
+    both = lift_person(img, lm, grace_head, side_views=[(other, lm_turned)])
+    a = plain["texture"][:, : plain["texture"].shape[1] // 2].astype(int)
+    b = both["texture"][:, : both["texture"].shape[1] // 2].astype(int)
+    changed = np.abs(a[..., :3] - b[..., :3]).sum(-1) > 30
+    assert changed.sum() > 200, "the turned view coloured nothing"
+    x0, y0, x1, y1 = plain["box"]
+    th, tw = a.shape[:2]
+    s = float(plain["pose"][5]) * img.shape[1]
+    to_tex = lambda p: np.stack([(p[:, 0] - x0) * tw / (x1 - x0), (p[:, 1] - y0) * th / (y1 - y0)], 1)  # noqa: E731
+    face = np.zeros((th, tw), np.uint8)
+    oval = to_tex(lm[list(T.named_loops()["oval"]), :2])
+    cv2.fillPoly(face, [np.round(cv2.convexHull(oval.astype(np.float32))).astype(np.int32)], 1)
+    near = cv2.distanceTransform(1 - face, cv2.DIST_L2, 5) < (EDGE_FADE * s - 3) * tw / (x1 - x0)  # 3 px short of it
+    assert not (changed & near).any(), f"{int((changed & near).sum())} face texels from the turned view"
+    below_neck = (np.arange(th) * (y1 - y0) / th + y0) > lm[L.CHIN, 1] + 0.06 * s
+    assert not (changed & below_neck[:, None]).any()
+
+
+def test_no_shell_triangle_spans_the_texture_atlas(grace_bust):
+    """The rim's quads join the front surface to the back one: with the front's and the back's uvs a
+    quad squeezed the whole atlas (front | back) across its width, drawn as stripes down the sides of
+    the chest. Every triangle now maps a small patch of one half."""
+    uv = grace_bust.uvs[grace_bust.faces]  # [F,3,2]
+    span = np.ptp(uv[..., 0], axis=1)
+    assert span.max() < 0.1, f"{int((span >= 0.1).sum())} triangles span {span.max():.2f} of the atlas"
+
+
+def test_the_shell_is_lifted_from_an_upright_picture_with_the_jaw_at_rest(faces, grace_head):
+    """The sharpest picture has the mouth wide open: its dropped jaw's outline and shadow, lifted into
+    the shell's neck right under the rest face's chin, drew a second chin. Among pictures with the jaw
+    near rest the best upright one is chosen; with none, the best."""
+    from generation.face.controls import fit_calibration
+    from generation.face.pose import fit_pose, project
+    from generation.ingest.bust import shell_source
+    from generation.ingest.records import Sample
+
+    img, lm = faces["grace"]
+    pose = fit_pose(lm, grace_head.vertices[:478], 512)
+
+    def sample(code: dict, quality: float, yaw: float = 0.0) -> Sample:
+        p = pose.copy()
+        p[0] += yaw
+        pts = project(grace_head.deform(expression.from_dict(code)), p, 512)[:478].astype(np.float32)
+        return Sample(crop=img, landmarks=pts, quality=quality, info={"sharpness": 100.0})
+
+    ranked = [("open", sample({"jaw_open": 1.0}, 0.99)), ("turned", sample({}, 0.95, yaw=14.0)),
+              ("calm", sample({}, 0.9))] + [(f"talk{i}", sample({"jaw_open": 0.6 + 0.04 * i}, 0.5)) for i in range(8)]
+    cal = fit_calibration(np.stack([s.landmarks for _, s in ranked]))
+    assert shell_source(ranked, cal)[0] == "calm"
+    assert shell_source([ranked[0]] + ranked[3:], cal)[0] == "open"  # no picture at rest: the best

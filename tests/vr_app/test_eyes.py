@@ -44,7 +44,7 @@ def test_the_eyeball_shows_the_photographed_eye_and_fills_what_the_lids_hid():
     assert np.abs(at(0.0, -0.002) - IRIS).max() < 12  # the iris, seen
     assert np.abs(at(0.010, 0.0) - WHITE).max() < 12  # the sclera in the corner, seen
     assert np.abs(at(0.0, -0.0065) - IRIS).max() < 12  # under the lower lid: the iris continues
-    assert np.abs(at(0.0, 0.0075) - WHITE).max() < 12  # above the upper lid: sclera, never skin
+    assert np.abs(at(0.0, 0.0115) - WHITE).max() < 12  # well under the upper lid: sclera, never skin
     assert np.abs(out.reshape(-1, 3).astype(int) - SKIN).sum(-1).min() > 30  # no skin texel anywhere
 
 
@@ -66,3 +66,20 @@ def test_ball_is_closed_wound_outwards_and_dense_over_the_cornea():
     front = verts[:, 1] < -R_BALL * np.cos(np.radians(30))  # within 30 degrees of the front pole
     assert front.sum() > 200  # enough vertices for a per-vertex highlight
     assert np.allclose(uvs[np.argmin(verts[:, 1])], (0.5, 0.5))
+
+
+def test_the_ball_is_dark_right_under_the_upper_lid():
+    """The ball sits behind the lids: a view from a little above sees a sliver of it just outside the
+    opening. There it is in the lashes' shadow (dark), not plain white, which drew a pale line along
+    the upper lid; further under, the white comes back."""
+    tex, ring = painted_eye()
+    iris_centre = np.array([0.0, -0.002])
+    points = np.concatenate([ring, iris_centre[None]])
+    out = eye_texture(tex, points, uv_of(points), ring, np.zeros(2), iris_centre, R_BALL, R_IRIS, size=64)
+    luma = out.astype(float) @ [0.2126, 0.7152, 0.0722]
+    white = float(np.dot(WHITE, [0.2126, 0.7152, 0.0722]))
+    col = 32  # x = 0: the ring's top is at y = 4.5 mm
+    rows = {round(float((1 - (r + 0.5) / 32) * R_BALL) * 1000, 1): r for r in range(32)}
+    just_under = [r for y, r in rows.items() if 4.6 <= y <= 5.2]
+    assert just_under and luma[just_under, col].max() < 0.5 * white
+    assert luma[rows[min(rows, key=lambda y: abs(y - 11.0))], col] > 0.9 * white

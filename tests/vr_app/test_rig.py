@@ -11,6 +11,7 @@ from assets import expression
 from scenes.panda_textures import TextureStream
 
 from .heads import SKIN, face_texture, make_frames, make_head, make_track
+from vr_app.rig import IRIS
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +139,42 @@ def test_pose_turns_the_head_about_the_neck(head):
     after = c.rig.mouth.get_pos(c.rig.root)
     assert after.x > before.x + 0.02, "a yaw to the subject's left moves the mouth towards +x"
     c.r.close()
+
+
+def test_the_eye_corners_beyond_the_eyeball_show_the_eye_not_the_inside_of_the_head(head):
+    """The lid ring reaches further from the iris than an eyeball's radius (the inner corner lies ~16 mm
+    from a real iris, the ball reaches 12 mm): behind the hole cut for the ball a socket card shows
+    the eye's own colours there. Without it the inside of the head showed through (a black wedge on a
+    fitted head; the skin of the head's far side on this one)."""
+    from dataclasses import replace
+
+    from scenes.geom import to_panda
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.rig import EYE_RING, HeadRig
+
+    r = OffscreenRenderer((240, 240), fov=30)
+    render = r.stage.render
+    amb = AmbientLight("a")
+    amb.set_color((1, 1, 1, 1))
+    render.set_light(render.attach_new_node(amb))
+    ball = 0.009  # as a real eye's 12 mm ball against its ~16 mm reach to the inner corner
+    head = replace(head, meta={**head.meta, "eyes": {"l": {"radius": ball}, "r": {"radius": ball}}})
+    rig = HeadRig(head, render, TextureStream(face_texture(), 1.0))
+    for side in ("l", "r"):
+        ring = head.vertices[head.landmark_vertices[list(EYE_RING[side])]]
+        iris = head.vertices[head.landmark_vertices[IRIS[side]]]
+        corner = ring[np.argmax(np.abs(ring[:, 0] - iris[0]))]
+        assert 0.85 * abs(corner[0] - iris[0]) > ball  # the corner lies beyond the ball's reach
+        eye = to_panda(iris - rig.origin)
+        cam = r.stage.camera
+        cam.set_pos(eye[0], eye[1] - 0.12, eye[2])
+        cam.look_at(eye[0], eye[1], eye[2])
+        img = r.frame().astype(int)
+        p = cam.get_relative_point(rig.root, Point3(*to_panda(iris + 0.85 * (corner - iris) - rig.origin)))
+        film = Point2()
+        assert r.stage.lens.project(p, film)
+        x, y = int((film.x + 1) * 120), int((1 - film.y) * 120)
+        rgb = region(img, (x, y), 1).reshape(-1, 3).mean(axis=0)
+        # The drawn eye's sclera (205, 196, 186) is nearly grey; the skin (198, 150, 122) is not.
+        assert (rgb[0] - rgb[2]) / max(rgb[0], 1) < 0.2, f"eye {side} corner shows {rgb.round()}"
+    r.close()
