@@ -153,16 +153,17 @@ def lipsync() -> None:
 @lipsync.command("train")
 @click.argument("name")
 @click.option("--steps", default=400, show_default=True, help="Training steps.")
-@click.option("--seed", default=0, show_default=True, help="Draws the adaptation's batches; the same seed gives the same model.")
+@click.option("--seed", default=0, show_default=True, help="Draws the priors' and adaptations' starts and batches; the same seed gives the "
+              "same model.")
 @member_option
 def lipsync_train(name: str, steps: int, seed: int, member: str | None) -> None:
     """Train the audio -> expression model on the subject's ingested talking videos.
 
-    A speaker-independent prior is first made from speech synthesised here (about a minute),
-    then adapted to every frame of the person's videos; a few seconds of them are enough
-    (at least 60 frames). How far the person's mouth runs ahead of the sound is measured
-    on their own video and kept with the model, and so is how far their lips part when
-    they breathe between phrases.
+    Three speaker-independent priors are first trained on speech synthesised here, then each
+    is adapted to every frame of the person's videos and the three are averaged; a few
+    seconds of video are enough (at least 60 frames). How far the person's mouth runs ahead
+    of the sound is measured on their own video and kept with the model, and so is how far
+    their lips part when they breathe between phrases.
 
     \b
     Example:

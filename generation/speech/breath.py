@@ -37,20 +37,28 @@ def pauses(audio: np.ndarray, sr: int, min_s: float = MIN_PAUSE_S) -> list[tuple
     return [(a / RATE, b / RATE) for a, b in spans if (b - a) / RATE >= min_s]
 
 
-def weight(times: np.ndarray, spans: list[tuple[float, float]], ramp_s: float = RAMP_S) -> np.ndarray:
-    """[T] in 0..1: how far into a breath each time is (0 outside pauses, 1 once the lips have parted)."""
+def weight(times: np.ndarray, spans: list[tuple[float, float]], ramp_s: float = RAMP_S,
+           lead_s: float = 0.0) -> np.ndarray:
+    """[T] in 0..1: how far into a breath each time is (0 outside pauses, 1 once the lips have parted).
+
+    `lead_s` is how far the mouth curve runs ahead of its sound: the breath then starts
+    where that curve finishes the phrase (lead_s before the silence), so the lips go
+    straight from the phrase's last sound into the breath instead of closing first and
+    parting again. The end stays on the sound's clock: the curve already shows the next
+    phrase's first sound that far ahead, and the larger of the two is kept."""
     times = np.asarray(times, np.float64)
     w = np.zeros(len(times))
     for a, b in spans:
-        inside = np.clip(np.minimum(times - a, b - times) / ramp_s, 0, 1)
+        inside = np.clip(np.minimum(times - (a - lead_s), b - times) / ramp_s, 0, 1)
         w = np.maximum(w, 0.5 - 0.5 * np.cos(np.pi * inside))  # smooth ease, no corner at either end
     return w
 
 
 def open_for_breath(jaw: np.ndarray, times: np.ndarray, audio: np.ndarray, sr: int,
-                    opening: float = DEFAULT_OPENING) -> np.ndarray:
-    """The jaw curve [T] with the lips parted to `opening` in every breath pause."""
-    w = weight(times, pauses(audio, sr))
+                    opening: float = DEFAULT_OPENING, lead_s: float = 0.0) -> np.ndarray:
+    """The jaw curve [T] (running `lead_s` ahead of the audio) with the lips parted to `opening`
+    in every breath pause."""
+    w = weight(times, pauses(audio, sr), lead_s=lead_s)
     return np.maximum(np.asarray(jaw, np.float32), (opening * w).astype(np.float32))
 
 

@@ -63,7 +63,8 @@ def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None) -> 
     return np.concatenate(xs), np.concatenate(ys).astype(np.float32)
 
 
-def train_prior(steps: int = 1500, seed: int = 0, sentences=SENTENCES, progress=None) -> tuple[dict, tuple]:
-    """(prior checkpoint, its training pairs) - the pairs are reused to keep adaptation honest."""
+def train_priors(steps: int = 1500, seeds=(0,), sentences=SENTENCES, progress=None) -> tuple[list[dict], tuple]:
+    """(one prior checkpoint per seed, their shared training pairs) - the pairs are reused to keep
+    adaptation honest. The speech is synthesised once; the seeds draw each net's start and batches."""
     x, y = tts_pairs(sentences, progress=progress)
-    return audio_model.train(x, y, steps=steps, seed=seed, progress=progress), (x, y)
+    return [audio_model.train(x, y, steps=steps, seed=s, progress=progress) for s in seeds], (x, y)

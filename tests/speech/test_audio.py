@@ -86,6 +86,17 @@ def test_audio_model_learns_synthetic_aligned_data():
     assert abs(np.corrcoef(pred[:, JAW], shuffled)[0, 1]) < 0.3
 
 
+def test_silence_around_speech_does_not_change_how_the_speech_reads():
+    """A replayed clip that is half breath pause must feed the model the same speech as a clip that is
+    all talk: the normalisation comes from the speech frames, not from every frame."""
+    audio, sr, _, _ = audio_model.synthetic_pairs(4.0, seed=3)
+    pause = np.random.default_rng(0).normal(0, 1e-4, 3 * sr).astype(np.float32)  # a quiet room, 3 s
+    alone = audio_model.features(audio, sr)
+    padded = audio_model.features(np.concatenate([audio, pause]), sr)[:len(alone)]
+    edge = 5  # the last frames' FFT windows reach into the pause
+    assert np.abs(alone[:-edge] - padded[:-edge]).max() < 0.02 * alone.std()
+
+
 def test_training_needs_talking_video(make_subject):
     vault = make_subject("rose")
     with pytest.raises(UsageError, match="talking-video frames"):
@@ -129,3 +140,13 @@ def test_the_seed_alone_decides_the_adapted_model():
     a, b, c = (audio_model.train(x, y, steps=20, seed=s) for s in (3, 3, 4))
     assert all(np.array_equal(a["state"][k], b["state"][k]) for k in a["state"])
     assert not all(np.array_equal(a["state"][k], c["state"][k]) for k in a["state"])
+
+
+def test_an_ensemble_predicts_the_mean_of_its_members_and_survives_storage():
+    audio, sr, times, y = audio_model.synthetic_pairs(6.0, seed=2)
+    x = audio_model.windows(audio_model.features(audio, sr), times)
+    a, b = (audio_model.train(x, y, steps=20, seed=s) for s in (5, 6))
+    both = audio_model.from_bytes(audio_model.to_bytes(audio_model.ensemble([a, b])))  # weights_only round trip
+    mean = (audio_model.predict_windows(a, x) + audio_model.predict_windows(b, x)) / 2
+    assert np.abs(audio_model.predict_windows(both, x) - mean).max() < 1e-5
+    assert np.abs(audio_model.predict_windows(a, x) - mean).max() > 1e-3  # the members differ

@@ -44,6 +44,23 @@ def test_the_lips_part_inside_a_pause_and_ease_back_at_its_edges():
     assert np.array_equal(breath.open_for_breath(wide, t, audio, SR, 0.3), wide)  # never closes a mouth
 
 
+def test_a_mouth_that_runs_ahead_goes_from_the_phrase_into_the_breath_without_closing():
+    """The curve leads its sound by 110 ms, so it finishes the phrase 110 ms before the silence starts;
+    on the sound's clock the breath would start only then, and the lips would shut and part again."""
+    t = np.arange(0, 3.0, 1 / 30)
+    audio = two_phrases(1.0)
+    (start, end), = breath.pauses(audio, SR)
+    lead = 0.11
+    closing = np.clip((t - (start - lead)) / 0.12, 0, 1)  # eases shut from where the curve ends the phrase
+    jaw = (0.5 * (1 - closing) + 0.5 * ((t > end - lead) & (t < end + 0.5))).astype(np.float32)
+    gap = (t > start - lead) & (t < end - lead)
+    assert breath.open_for_breath(jaw, t, audio, SR, 0.3)[gap].min() < 0.1  # on the sound's clock: shut
+    held = breath.open_for_breath(jaw, t, audio, SR, 0.3, lead_s=lead)
+    assert held[gap].min() > 0.15
+    assert np.allclose(held[(t > start + 0.05) & (t < end - lead)], 0.3, atol=1e-6)  # then the breath itself
+    assert np.array_equal(held[t < start - lead], jaw[t < start - lead])  # the phrase is the model's
+
+
 def test_the_opening_is_the_persons_own():
     t = np.arange(0, 3.0, 1 / 25)
     jaw = np.where((t > 1.2) & (t < 1.8), 0.42, 0.1).astype(np.float32)

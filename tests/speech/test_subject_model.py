@@ -48,6 +48,9 @@ def test_train_from_ingested_video_and_replay(make_subject, cli, tmp_path):
     # her mouth stays shut in her own long pauses, so a replay does not part her lips there
     assert figures["breath_jaw"] < 0.1
     assert vault.exists(recording.CHECKPOINT_KEY)
+    members = audio_model.from_bytes(vault.get(recording.CHECKPOINT_KEY))["states"]  # one per prior seed
+    assert len(members) == recording.MEMBERS and not all(
+        np.array_equal(members[0][k], members[1][k]) for k in members[0])
     clip = tmp_path / "clip.wav"
     clip.write_bytes(encode_audio(audio, sr, "wav"))
     r = cli("say", "rose", "--audio", clip, "--name", "replay")
