@@ -22,6 +22,7 @@ from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion
 from .eyes import IRIS_RADIUS_M, eye_texture, eyeball, socket, socket_half_width
+from .lids import ClosingLids
 from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
@@ -164,6 +165,8 @@ class HeadRig:
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
             self.sockets[side] = card
 
+        skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
+        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin)
         self.inside = None
         if pocket:
             face_only = faces[(faces < L.N_MESH).all(axis=1)]  # the face surface the cavity fastens to
@@ -171,7 +174,6 @@ class HeadRig:
         mouth = head.vertices[head.landmark_vertices[list(MOUTH)]].mean(axis=0)
         self.mouth = self.pivot.attach_new_node("mouth")  # the voice comes from here
         self.mouth.set_pos(*to_panda(mouth - self.origin - self.neck_point))
-        skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
         self.shell = None
         if bust is None:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
@@ -226,6 +228,7 @@ class HeadRig:
             return
         self._code = code.copy()
         verts = self._base + np.tensordot(code, self._shapes, axes=1)
+        self.lids.apply(code, self.mesh.data)  # written with the positions below
         self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
         if self.inside is not None:
             self.inside.update(verts)

@@ -1,0 +1,80 @@
+"""Closing lids (vr_app/lids.py): a blink shows lid skin and a lash line, not the open eye's lash
+band stretched into a comb of pale and dark streaks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assets import expression
+from vr_app import lids as lid_module
+from vr_app.lids import ClosingLids
+from vr_app.rig import eye_openings
+
+from .heads import SKIN, make_head
+
+SIZE = 256
+
+
+@pytest.fixture(scope="module")
+def head():
+    return make_head(5)
+
+
+def _texture_above_lids(head, paint, reach: float) -> np.ndarray:
+    """Skin, with `paint(x, y)` -> RGB applied on each upper lid from its edge up to `reach` x the opening."""
+    tex = np.empty((SIZE, SIZE, 3), np.uint8)
+    tex[:] = SKIN
+    for eye in eye_openings(head).values():
+        uv = head.uvs[eye["ring"]]
+        top, height = uv[:, 1].max(), np.ptp(uv[:, 1])
+        x0, x1 = (np.array([uv[:, 0].min(), uv[:, 0].max()]) * (SIZE - 1)).round().astype(int)
+        y_edge = int(round((1 - uv[:, 1].mean()) * (SIZE - 1)))  # from the eye's middle row
+        y_top = int(round((1 - (top + reach * height)) * (SIZE - 1)))
+        for y in range(y_top, y_edge + 1):
+            for x in range(x0, x1 + 1):
+                tex[y, x] = paint(x, y)
+    return tex
+
+
+def _data(head) -> np.ndarray:
+    data = np.zeros((len(head.vertices), 12), np.float32)
+    data[:, 6:8] = head.uvs
+    data[:, 8:12] = 1.0
+    return data
+
+
+def _code(blink: float) -> np.ndarray:
+    return expression.from_dict({"blink_l": blink, "blink_r": blink})
+
+
+def test_a_closing_lid_slides_past_its_lash_band_and_darkens_to_a_lash_line(head):
+    comb = _texture_above_lids(head, lambda x, y: (250, 250, 250) if x % 2 else (20, 15, 10), reach=0.12)
+    lids = ClosingLids(head.uvs, head.vertices, eye_openings(head), comb, np.array(SKIN, np.float32))
+    assert set(lids.ids) == {"l", "r"}
+    data = _data(head)
+    for side, ids in lids.ids.items():
+        height = np.ptp(head.uvs[eye_openings(head)[side]["ring"], 1])
+        assert lids.shift[side][1] >= 0.12 * height  # past the lashes, into plain skin
+        assert np.all(head.vertices[ids, 1] > head.vertices[eye_openings(head)[side]["ring"], 1].min())  # upper lid only
+
+    lids.apply(_code(0.3), data)  # an open or half-open eye keeps its lashes
+    assert np.array_equal(data[:, 6:8], head.uvs) and np.all(data[:, 8:11] == 1.0)
+    assert lids.apply(_code(1.0), data)
+    for side, ids in lids.ids.items():
+        assert np.allclose(data[ids, 6:8], head.uvs[ids] + lids.shift[side], atol=1e-6)
+        assert np.allclose(data[ids, 8:11], lid_module.LASH_SHADE)
+    others = np.setdiff1d(np.arange(len(data)), np.concatenate(list(lids.ids.values())))
+    assert np.array_equal(data[others, 6:8], head.uvs[others]) and np.all(data[others, 8:11] == 1.0)
+    assert not lids.apply(_code(1.0), data)  # nothing to rewrite for the same blink
+    lids.apply(_code(0.0), data)
+    assert np.allclose(data[:, 6:8], head.uvs) and np.all(data[:, 8:11] == 1.0)  # opens back exactly
+
+
+def test_a_glasses_frame_above_the_eye_is_not_taken_for_lid_skin(head):
+    glasses = _texture_above_lids(head, lambda x, y: (25, 20, 20), reach=0.45)  # a dark frame over the lids
+    for eye in eye_openings(head).values():  # the lid's edge itself is skin
+        for u, v in head.uvs[eye["ring"]]:
+            glasses[int(round((1 - v) * (SIZE - 1))), int(round(u * (SIZE - 1)))] = SKIN
+    lids = ClosingLids(head.uvs, head.vertices, eye_openings(head), glasses, np.array(SKIN, np.float32))
+    assert all(abs(float(d[1])) < 1e-9 for d in lids.shift.values()), lids.shift

@@ -1,0 +1,71 @@
+"""Closing lids that read as skin with a lash line, not as her open eye's lash band stretched.
+
+The face texture is cut from photos with the eyes open: the few texels just above each upper
+lid's edge hold the lashes (dark hairs over her pale lid, or over the white of the eye). A blink
+pulls that edge down over the eye and stretches those texels three or four times, so a closed
+eye showed a comb of pale and dark streaks. As a lid closes, its edge's texture coordinates
+slide up past the lash band into the lid's own skin, and the edge darkens to a lash line. How
+far is read from the texture per eye: the row above the edge that looks most like even skin
+(a glasses frame just above the eye is not skin: there the edge stays where it is).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assets import expression
+
+SLIDES = np.linspace(0.0, 0.3, 7)  # candidate slides, of the eye's opening height in texture space
+LASH_SHADE = 0.7  # vertex colour of a closed lid's edge: the lash line's shadow
+CLOSING = (0.35, 0.9)  # blink codes over which the change eases in; an open or half-open eye keeps its lashes
+
+
+class ClosingLids:
+    """Texture coordinates and colours of the upper lids' edges for a blink; `apply` per code."""
+
+    def __init__(self, uvs: np.ndarray, vertices: np.ndarray, openings: dict[str, dict], texture: np.ndarray,
+                 skin_rgb: np.ndarray):
+        self.ids: dict[str, np.ndarray] = {}
+        self.rest: dict[str, np.ndarray] = {}
+        self.shift: dict[str, np.ndarray] = {}
+        for side, eye in openings.items():
+            ring = np.asarray(eye["ring"])
+            pts = vertices[ring]
+            a, b = pts[np.argmin(pts[:, 0])], pts[np.argmax(pts[:, 0])]  # the corners
+            corner_y = a[1] + (pts[:, 0] - a[0]) / max(b[0] - a[0], 1e-9) * (b[1] - a[1])
+            upper = ring[(pts[:, 1] > corner_y + 1e-4)]
+            if len(upper) == 0:
+                continue
+            up = np.sign(np.polyfit(vertices[ring, 1], uvs[ring, 1], 1)[0]) or 1.0  # which way v runs up the face
+            height = float(np.ptp(uvs[ring, 1]))
+            self.ids[side] = upper
+            self.rest[side] = uvs[upper].copy()
+            steps = [np.array([0.0, up * k * height], np.float32) for k in SLIDES]
+            self.shift[side] = min(steps, key=lambda d: _unlike_skin(texture, self.rest[side] + d, skin_rgb))
+        self._level = {side: -1.0 for side in self.ids}
+
+    def apply(self, code: np.ndarray, data: np.ndarray) -> bool:
+        """Write the edges' uvs (columns 6:8) and colours (8:11) of mesh `data` [V,12] for `code` [E];
+        True when anything changed."""
+        changed = False
+        for side, ids in self.ids.items():
+            b = float(code[expression.index(f"blink_{side}")])
+            t = float(np.clip((b - CLOSING[0]) / (CLOSING[1] - CLOSING[0]), 0, 1))
+            s = t * t * (3 - 2 * t)
+            if s == self._level[side]:
+                continue
+            self._level[side] = s
+            data[ids, 6:8] = self.rest[side] + s * self.shift[side]
+            data[ids, 8:11] = 1.0 - s * (1.0 - LASH_SHADE)
+            changed = True
+        return changed
+
+
+def _unlike_skin(texture: np.ndarray, uv: np.ndarray, skin_rgb: np.ndarray) -> float:
+    """How far the texels at `uv` [N,2] are from even skin: distance of their mean colour from
+    `skin_rgb` (0..255) plus their spread along the row (lashes over a pale lid are uneven)."""
+    h, w = texture.shape[:2]
+    x = np.clip((uv[:, 0] * (w - 1)).round().astype(int), 0, w - 1)
+    y = np.clip(((1 - uv[:, 1]) * (h - 1)).round().astype(int), 0, h - 1)
+    rgb = texture[y, x, :3].astype(np.float64)
+    return float(np.linalg.norm(rgb.mean(0) - skin_rgb) + rgb.std(0).mean())
