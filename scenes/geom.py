@@ -86,6 +86,12 @@ class MeshGeom:
         array = self.vdata.modify_array(0)
         memoryview(array).cast("B")[:] = self.data.reshape(-1).view(np.uint8)  # no tobytes() copy per frame
 
+    def set_rows(self, ids: np.ndarray, uvs: np.ndarray, rgb: np.ndarray | float) -> None:
+        """New uvs [K,2] and vertex colours (RGB [K,3] or one grey) for vertices `ids` [K]; they go to
+        the GPU with the next `update_vertices`."""
+        self.data[ids, 6:8] = uvs
+        self.data[ids, 8:11] = rgb
+
     def update_vertices(self, vertices: np.ndarray, normals: np.ndarray | None = None) -> None:
         """Replace positions [V,3] (and normals, recomputed when not given)."""
         assert vertices.shape == (len(self.data), 3), vertices.shape

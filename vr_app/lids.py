@@ -44,21 +44,18 @@ class ClosingLids:
             self.shift[side] = min(steps, key=lambda d: _unlike_skin(texture, self.rest[side] + d, skin_rgb))
         self._level = {side: -1.0 for side in self.ids}
 
-    def apply(self, code: np.ndarray, data: np.ndarray) -> bool:
-        """Write the edges' uvs (columns 6:8) and colours (8:11) of mesh `data` [V,12] for `code` [E];
-        True when anything changed."""
-        changed = False
+    def changes(self, code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """(vertex ids, their uvs [K,2], their grey) of each upper lid edge whose look changes at
+        `code` [E] since the last call; empty while the lids stay as they were."""
+        out = []
         for side, ids in self.ids.items():
             b = float(code[expression.index(f"blink_{side}")])
             t = float(np.clip((b - CLOSING[0]) / (CLOSING[1] - CLOSING[0]), 0, 1))
             s = t * t * (3 - 2 * t)
-            if s == self._level[side]:
-                continue
-            self._level[side] = s
-            data[ids, 6:8] = self.rest[side] + s * self.shift[side]
-            data[ids, 8:11] = 1.0 - s * (1.0 - LASH_SHADE)
-            changed = True
-        return changed
+            if s != self._level[side]:
+                self._level[side] = s
+                out.append((ids, self.rest[side] + s * self.shift[side], 1.0 - s * (1.0 - LASH_SHADE)))
+        return out
 
 
 def _unlike_skin(texture: np.ndarray, uv: np.ndarray, skin_rgb: np.ndarray) -> float:

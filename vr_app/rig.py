@@ -228,7 +228,8 @@ class HeadRig:
             return
         self._code = code.copy()
         verts = self._base + np.tensordot(code, self._shapes, axes=1)
-        self.lids.apply(code, self.mesh.data)  # written with the positions below
+        for ids, uvs, grey in self.lids.changes(code):  # sent with the positions below
+            self.mesh.set_rows(ids, uvs, grey)
         self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
         if self.inside is not None:
             self.inside.update(verts)

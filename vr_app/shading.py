@@ -104,6 +104,6 @@ def apply(room, rig) -> NodePath:
     rig.head_np.set_shader_input("surface", surface(SKIN))
     for anchor in rig.eyes.values():
         anchor.set_shader_input("surface", surface(EYE))
-    for card in getattr(rig, "sockets", {}).values():
+    for card in rig.sockets.values():
         card.set_shader_input("surface", surface(SKIN))
     return shadow

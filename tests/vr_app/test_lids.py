@@ -37,11 +37,18 @@ def _texture_above_lids(head, paint, reach: float) -> np.ndarray:
     return tex
 
 
-def _data(head) -> np.ndarray:
-    data = np.zeros((len(head.vertices), 12), np.float32)
-    data[:, 6:8] = head.uvs
-    data[:, 8:12] = 1.0
-    return data
+def _mesh(head):
+    from scenes.geom import MeshGeom
+
+    return MeshGeom("head", head.vertices, head.faces, uvs=head.uvs, dynamic=True)
+
+
+def _apply(lids, code, mesh) -> int:
+    """Apply the lids' changes for `code` as the rig does; how many edges changed."""
+    changes = lids.changes(code)
+    for ids, uvs, grey in changes:
+        mesh.set_rows(ids, uvs, grey)
+    return len(changes)
 
 
 def _code(blink: float) -> np.ndarray:
@@ -52,22 +59,24 @@ def test_a_closing_lid_slides_past_its_lash_band_and_darkens_to_a_lash_line(head
     comb = _texture_above_lids(head, lambda x, y: (250, 250, 250) if x % 2 else (20, 15, 10), reach=0.12)
     lids = ClosingLids(head.uvs, head.vertices, eye_openings(head), comb, np.array(SKIN, np.float32))
     assert set(lids.ids) == {"l", "r"}
-    data = _data(head)
+    mesh = _mesh(head)
+    data = mesh.data
     for side, ids in lids.ids.items():
         height = np.ptp(head.uvs[eye_openings(head)[side]["ring"], 1])
         assert lids.shift[side][1] >= 0.12 * height  # past the lashes, into plain skin
         assert np.all(head.vertices[ids, 1] > head.vertices[eye_openings(head)[side]["ring"], 1].min())  # upper lid only
 
-    lids.apply(_code(0.3), data)  # an open or half-open eye keeps its lashes
+    _apply(lids, _code(0.3), mesh)  # an open or half-open eye keeps its lashes
     assert np.array_equal(data[:, 6:8], head.uvs) and np.all(data[:, 8:11] == 1.0)
-    assert lids.apply(_code(1.0), data)
+    assert _apply(lids, _code(1.0), mesh) == 2
     for side, ids in lids.ids.items():
         assert np.allclose(data[ids, 6:8], head.uvs[ids] + lids.shift[side], atol=1e-6)
         assert np.allclose(data[ids, 8:11], lid_module.LASH_SHADE)
     others = np.setdiff1d(np.arange(len(data)), np.concatenate(list(lids.ids.values())))
     assert np.array_equal(data[others, 6:8], head.uvs[others]) and np.all(data[others, 8:11] == 1.0)
-    assert not lids.apply(_code(1.0), data)  # nothing to rewrite for the same blink
-    lids.apply(_code(0.0), data)
+    assert _apply(lids, _code(1.0), mesh) == 0  # nothing to rewrite for the same blink
+    mesh.update_vertices(head.vertices)  # the rows go out with the positions
+    _apply(lids, _code(0.0), mesh)
     assert np.allclose(data[:, 6:8], head.uvs) and np.all(data[:, 8:11] == 1.0)  # opens back exactly
 
 
