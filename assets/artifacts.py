@@ -125,13 +125,12 @@ class HeadModel:
         if self.fitted_shapes is not None:
             assert self.fitted_shapes.shape == (len(expression.SEMANTIC), v, 3), self.fitted_shapes.shape
 
-    def deform(self, code: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
-        """Vertices for one code [E] -> [V,3] (with `shapes` [E,V,3] instead of the blendshapes)."""
+    def deform(self, code: np.ndarray) -> np.ndarray:
+        """Vertices for one code [E] -> [V,3]."""
         code = np.asarray(code, dtype=np.float32)
         assert code.shape == (expression.E,)
-        shapes = self.blendshapes if shapes is None else shapes
         active = np.nonzero(code)[0]  # codes are mostly sparse: skip the zero blendshapes
-        return self.vertices + np.tensordot(code[active], shapes[active], axes=1)
+        return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
 
     def reconstruct(self, code: np.ndarray) -> np.ndarray:
         """Vertices [V,3] of a real face measured as `code` [E], as the data's joint fit rebuilds it.
@@ -141,8 +140,14 @@ class HeadModel:
         `deform` for a head whose shapes were not rescaled."""
         if self.fitted_shapes is None:
             return self.deform(code)
-        n = len(self.fitted_shapes)
-        return self.deform(code, np.concatenate([self.fitted_shapes, self.blendshapes[n:]]))
+        code = np.asarray(code, dtype=np.float32)
+        assert code.shape == (expression.E,)
+        n = len(self.fitted_shapes)  # the semantic shapes as fitted, the rest as shown
+        active = np.nonzero(code)[0]
+        if not len(active):
+            return self.vertices.copy()
+        shapes = np.stack([self.fitted_shapes[i] if i < n else self.blendshapes[i] for i in active])
+        return self.vertices + np.tensordot(code[active], shapes, axes=1)
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "blendshapes", "landmark_vertices")}
