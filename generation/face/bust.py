@@ -351,7 +351,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         return np.where(near > 1e-3, fill, colours)
 
     # Where turned views may not colour (the face's surroundings, the body), not even through the fill.
-    own = turning[..., None] * np.ones_like(out[..., :1]) <= 0.5
+    own = (turning <= 0.5)[..., None]
     fill = np.where(own, blurred(rgb.astype(np.float32)), blurred(out)) if len(side_views) else blurred(out)
     trust = trust[..., None]
     return (trust * out + (1 - trust) * fill).clip(0, 255).astype(np.uint8)

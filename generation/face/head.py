@@ -338,11 +338,12 @@ def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
     codes = codes_from_landmarks(lm, calibration)  # [N,E]
     pose = head_pose(lm, 1.0)
     frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
-    score = (np.abs(codes[:, :16]).sum(1) + 0.02 * np.abs(pose[:, :2]).sum(1)) + 100 * ~frontal
+    penalty = 0.02 * np.abs(pose[:, :2]).sum(1) + 100 * ~frontal  # turned or tilted samples rank lower
+    score = np.abs(codes[:, :16]).sum(1) + penalty
     k = max(1, min(5, len(lm) // 4))
     pick = np.argsort(score)[:k]
     shape = canonical(lm[pick]).mean(0)
-    return _rest_lids(shape, lm, calibration, 0.02 * np.abs(pose[:, :2]).sum(1) + 100 * ~frontal, k), pick.tolist()
+    return _rest_lids(shape, lm, calibration, penalty, k), pick.tolist()
 
 
 def _rest_lids(shape: np.ndarray, lm: np.ndarray, calibration: Calibration, penalty: np.ndarray, k: int) -> np.ndarray:
@@ -353,7 +354,7 @@ def _rest_lids(shape: np.ndarray, lm: np.ndarray, calibration: Calibration, pena
     moves: on a talking clip they held a mid-blink frame, and the rest lids sat a quarter lower than
     her code-0 opening and than the sharp frames the face texture is cut from (whose lash line then
     landed on the lid skin above the opening). The irises keep their place (gaze 0 is their median)."""
-    from .controls import SEM_NAMES, raw_measures
+    from .controls import SEM_NAMES
 
     raw = raw_measures(lm)
     canon = canonical(lm)
