@@ -71,14 +71,11 @@ def shell_source(ranked: list[tuple[str, Sample]], calibration=None) -> tuple[st
     neck right below the rest face's chin: from an open-mouthed frame its dropped jaw's outline and
     shadow lay a second chin under the rendered one (the clip's sharpest frame is her open "O"); and
     from a turned or tilted one the shoulders come out lopsided."""
-    from ..face.controls import Calibration, codes_from_landmarks, fit_calibration
+    from ..face.controls import codes_from_landmarks, fit_calibration
     from ..face.pose import head_pose
 
     lm = np.stack([s.landmarks for _, s in ranked])
-    if calibration is None:
-        cal = fit_calibration(lm)
-    else:
-        cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
+    cal = fit_calibration(lm) if calibration is None else calibration  # a stored dict is read as it is
     jaw = codes_from_landmarks(lm, cal)[:, expression.index("jaw_open")]
     calm = np.flatnonzero(jaw < REST_JAW)
     if not len(calm):
