@@ -186,13 +186,12 @@ def over_sharp_mean(ds, ckpt, textures: dict, mean_tex: np.ndarray) -> dict:
     data.train_idx, data.holdout_idx = ckpt["stats"]["train_idx"], ckpt["stats"]["holdout_idx"]
     sharp = data.stats()["mean_texture"][0].permute(1, 2, 0).numpy()  # [S,S,3] in -1..1
     sharp = (sharp + 1) * 127.5
-    side = sharp.shape[0]
-    out = {f"mean texture at {side}²": np.repeat(sharp.round().clip(0, 255).astype(np.uint8)[None], 1, 0)}
+    side, n = sharp.shape[0], len(textures["generator"])
+    out = {f"mean texture at {side}²": np.repeat(sharp.round().clip(0, 255).astype(np.uint8)[None], n, 0)}
     for name in ("generator", "generator without convolutions"):
         out[f"{name}'s change on the {side}² mean"] = np.stack([
             (sharp + cv2.resize(x.astype(np.float32) - mean_tex, (side, side), interpolation=cv2.INTER_LINEAR))
             .round().clip(0, 255).astype(np.uint8) for x in textures[name]])
-    out[f"mean texture at {side}²"] = np.repeat(out[f"mean texture at {side}²"], len(textures["generator"]), 0)
     return out
 
 
