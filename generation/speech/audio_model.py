@@ -48,12 +48,16 @@ class ModelConfig:
     version: int = VERSION
 
 
-def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS) -> np.ndarray:
-    """[n_mels, n_fft//2+1] triangular mel filterbank (HTK mel scale)."""
+def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS, warp: float = 1.0) -> np.ndarray:
+    """[n_mels, n_fft//2+1] triangular mel filterbank (HTK mel scale).
+
+    `warp` > 1 reads the spectrum as a shorter vocal tract would have made it: each band takes
+    its energy from frequencies `warp` times lower, so formants (and harmonics) land `warp` times
+    higher while the timing is untouched (vocal-tract-length warping)."""
     mel = lambda f: 2595 * np.log10(1 + f / 700)
     inv = lambda m: 700 * (10 ** (m / 2595) - 1)
     edges = inv(np.linspace(mel(60), mel(sr / 2 * 0.95), n_mels + 2))
-    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr) * warp
     fb = np.zeros((n_mels, len(freqs)))
     for i in range(n_mels):
         lo, c, hi = edges[i:i + 3]
@@ -61,8 +65,8 @@ def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS) -> np.ndar
     return fb
 
 
-def log_mel(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Log-mel spectrogram [F, N_MELS] at 100 frames/s (frame k centred at k*10 ms)."""
+def log_mel(audio: np.ndarray, sr: int, warp: float = 1.0) -> np.ndarray:
+    """Log-mel spectrogram [F, N_MELS] at 100 frames/s (frame k centred at k*10 ms); `warp`: mel_filters."""
     from assets.signal import resample
 
     x = resample(np.asarray(audio, dtype=np.float32), sr, SR)
@@ -72,7 +76,7 @@ def log_mel(audio: np.ndarray, sr: int) -> np.ndarray:
     idx = np.arange(n)[:, None] * hop + np.arange(n_fft)[None]
     frames = x[idx] * np.hanning(n_fft)[None]  # [F, n_fft]
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    return np.log(power @ mel_filters().T + 1e-6).astype(np.float32)
+    return np.log(power @ mel_filters(warp=warp).T + 1e-6).astype(np.float32)
 
 
 def windows(mel: np.ndarray, times: np.ndarray, win: int = WIN_FRAMES) -> np.ndarray:
@@ -85,7 +89,7 @@ def windows(mel: np.ndarray, times: np.ndarray, win: int = WIN_FRAMES) -> np.nda
     return np.transpose(padded[idx], (0, 2, 1)).copy()
 
 
-def features(audio: np.ndarray, sr: int) -> np.ndarray:
+def features(audio: np.ndarray, sr: int, warp: float = 1.0) -> np.ndarray:
     """Per-clip normalised log-mel [F, N_MELS]: band means of the clip's speech removed, one scale.
 
     The means and the scale come from the speech frames only (frames in the loud
@@ -93,8 +97,8 @@ def features(audio: np.ndarray, sr: int) -> np.ndarray:
     change how its speech reads: a 2 s replay that is half breath pause and a 6 s training
     video that is nearly all talk put the same syllable at the same level. The scale is
     the spread around the band means, not the raw spread, which a voice's or microphone's
-    spectral tilt would inflate."""
-    mel = log_mel(audio, sr)
+    spectral tilt would inflate. `warp`: mel_filters (the prior's other voices)."""
+    mel = log_mel(audio, sr, warp)
     loud = mel.mean(1)  # [F]
     lo, hi = np.percentile(loud, [5, 95])
     speech = mel[loud >= hi - SPEECH_RANGE * (hi - lo)]

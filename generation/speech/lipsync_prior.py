@@ -3,8 +3,10 @@
 The packaged piper voice speaks a fixed set of sentences; its phoneme timings give the
 viseme timeline and so the mouth curves by construction (coarticulation.mouth_curves,
 the same curves an authored line gets). Each sentence is also replayed faster and slower
-(resampling shifts pitch and formants together, a cheap stand-in for other voices, and
-the timeline scales with it). Nothing is downloaded; the same seed gives the same prior.
+(resampling shifts pitch and formants together, and the timeline scales with it), and every
+clip is also read through vocal-tract-length warps (audio_model.mel_filters): the packaged
+voice is one man (pitch about 90 Hz), so without them a woman's or a child's formants lie
+outside everything the prior heard. Nothing is downloaded; the same seed gives the same prior.
 """
 
 from __future__ import annotations
@@ -38,10 +40,14 @@ SENTENCES = (
     "Happy birthday, sweetheart, I wish I could be there with you.",
 )
 SPEEDS = (0.9, 1.0, 1.12, 1.25)
+# formants (and harmonics) raised by these factors at unchanged timing: an adult woman's vocal tract is
+# about 15 % shorter than a man's. Chosen on the shared clip's training 6 s (replay CV, 3 seed groups).
+WARPS = (1.0, 1.1, 1.2)
 STEP_S = 0.02  # one training pair every 20 ms of speech
 
 
-def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None, warps=WARPS,
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Windows [N,N_MELS,WIN] and mouth targets [N,6] from synthesised speech."""
     from . import tts
 
@@ -54,8 +60,10 @@ def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None) -> 
             audio = resample(speech.audio, int(round(speech.sample_rate * speed)), speech.sample_rate)
             dur = len(audio) / speech.sample_rate
             times = np.arange(STEP_S, dur - STEP_S, STEP_S)
-            xs.append(audio_model.windows(audio_model.features(audio, speech.sample_rate), times))
-            ys.append(coarticulation.mouth_curves(speech.phonemes, times * speed))
+            mouth = coarticulation.mouth_curves(speech.phonemes, times * speed)
+            for warp in warps:
+                xs.append(audio_model.windows(audio_model.features(audio, speech.sample_rate, warp), times))
+                ys.append(mouth)
         if bar:
             bar.update(1)
     if bar:
