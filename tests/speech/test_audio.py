@@ -150,3 +150,20 @@ def test_an_ensemble_predicts_the_mean_of_its_members_and_survives_storage():
     mean = (audio_model.predict_windows(a, x) + audio_model.predict_windows(b, x)) / 2
     assert np.abs(audio_model.predict_windows(both, x) - mean).max() < 1e-5
     assert np.abs(audio_model.predict_windows(a, x) - mean).max() > 1e-3  # the members differ
+
+
+def test_a_warped_reading_puts_a_formant_where_a_shorter_vocal_tract_would():
+    """The prior's other voices: warp 1.2 reads a 1000 Hz resonance in the band a 1200 Hz one
+    fills unwarped, and a warp of 1 is the plain reading."""
+    from scipy.signal import lfilter
+
+    sr, n = audio_model.SR, audio_model.SR
+    pulses = np.zeros(n)
+    pulses[::sr // 100] = 1.0  # 100 Hz voice
+    def vowel(f):
+        r = np.exp(-np.pi * 60 / sr)
+        return lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r], pulses).astype(np.float32)
+    peak = lambda mel: int(np.argmax(mel[20:80].mean(0)))
+    assert np.array_equal(audio_model.log_mel(vowel(1000), sr, 1.0), audio_model.log_mel(vowel(1000), sr))
+    assert abs(peak(audio_model.log_mel(vowel(1000), sr, 1.2)) - peak(audio_model.log_mel(vowel(1200), sr))) <= 1
+    assert peak(audio_model.log_mel(vowel(1200), sr)) - peak(audio_model.log_mel(vowel(1000), sr)) >= 2

@@ -77,3 +77,14 @@ def test_an_old_audio_model_asks_to_retrain(make_subject):
     torch.save({"state": {}, "config": {"n_mels": 40, "win": 24, "hidden": 48, "outputs": 6}}, buf)
     with pytest.raises(UsageError, match="lipsync train"):
         audio_model.from_bytes(buf.getvalue())
+
+
+def test_the_prior_hears_each_synthesised_clip_also_as_shorter_vocal_tracts():
+    plain = lipsync_prior.tts_pairs(lipsync_prior.SENTENCES[:1], speeds=(1.0,), warps=(1.0,))
+    x, y = lipsync_prior.tts_pairs(lipsync_prior.SENTENCES[:1], speeds=(1.0,))
+    n = len(plain[0])
+    assert len(x) == n * len(lipsync_prior.WARPS) and lipsync_prior.WARPS[0] == 1.0
+    assert np.array_equal(x[:n], plain[0])  # the plain reading is kept as it was
+    for k in range(1, len(lipsync_prior.WARPS)):
+        assert np.array_equal(y[k * n:(k + 1) * n], plain[1])  # the mouth is the same, only the voice differs
+        assert np.abs(x[k * n:(k + 1) * n] - plain[0]).mean() > 0.1
