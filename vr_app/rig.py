@@ -227,7 +227,7 @@ class HeadRig:
         if self._code is not None and np.array_equal(code, self._code):
             return
         self._code = code.copy()
-        verts = self._base + np.tensordot(code, self._shapes, axes=1)
+        verts = self._base + np.tensordot(self.head.shown_code(code), self._shapes, axes=1)
         for ids, uvs, grey in self.lids.changes(code):  # sent with the positions below
             self.mesh.set_rows(ids, uvs, grey)
         self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
