@@ -20,6 +20,7 @@ from assets import expression
 SLIDES = np.linspace(0.0, 0.6, 13)  # candidate slides, of the eye's opening height in texture space
 LASH_BAND = 0.15  # the open eye's lashes lie within this share of the opening above the edge
 DARK_ROW = 0.35  # a row beyond the lashes darker than this share of skin is no lid (a glasses frame): never crossed
+LUMA = np.array([0.299, 0.587, 0.114])
 SPREAD_WEIGHT = 3.0  # an even row (skin) before a like-coloured uneven one (lashes over a pale lid, eyeshadow)
 LASH_SHADE = 0.7  # vertex colour of a closed lid's edge: the lash line's shadow
 CLOSING = (0.35, 0.9)  # blink codes over which the change eases in; an open or half-open eye keeps its lashes
@@ -78,8 +79,6 @@ def _slide(texture: np.ndarray, edge: np.ndarray, opening: np.ndarray, skin_rgb:
             best, best_score = (k * opening).astype(np.float32), score
     return best
 
-
-LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def _row(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
