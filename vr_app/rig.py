@@ -17,6 +17,7 @@ from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
 from assets.mesh import inside_polygon, vertex_normals
+from generation.face.delight import delight
 from scenes.geom import MeshGeom, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
@@ -104,7 +105,10 @@ class HeadRig:
         self.head = head
         self.track = track
         self.bust = bust
-        self.stream = texture if bust is None else DetailedStream(texture, bust)
+        # The capture's light divided out of the bust's face where the scene lights it again.
+        self.gain = None if bust is None else delight(bust.face_texture, bust.face_detail, head).gain
+        self.delit = True
+        self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain)
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
@@ -239,8 +243,15 @@ class HeadRig:
 
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""
-        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust)
+        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust, self.gain if self.delit else None)
         self._frame = (-1, -1, -1.0)
+
+    def set_delighting(self, on: bool) -> None:
+        """Show the bust's face with the capture's light taken out (for a lit scene, the default) or as
+        photographed (unlit views that compare with the photos); takes effect at the next set_texture_time."""
+        if self.bust is not None and on != self.delit:
+            self.delit = on
+            self.set_stream(self.stream.stream)
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""
