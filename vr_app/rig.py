@@ -17,11 +17,11 @@ from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
 from assets.mesh import inside_polygon, vertex_normals
-from generation.face.delight import delight
+from generation.face.delight import apply_gain, delight, headroom, surface_gain
 from scenes.geom import MeshGeom, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
-from .bust_shell import DetailedStream, ShellNode, pivot_motion
+from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
 from .eyes import IRIS_RADIUS_M, eye_texture, eyeball, socket, socket_half_width
 from .lids import ClosingLids
 from .mouth import MouthInterior
@@ -106,7 +106,8 @@ class HeadRig:
         self.track = track
         self.bust = bust
         # The capture's light divided out of the bust's face where the scene lights it again.
-        self.gain = None if bust is None else delight(bust.face_texture, bust.face_detail, head).gain
+        self.light = None if bust is None else delight(bust.face_texture, bust.face_detail, head)
+        self.gain = None if bust is None else self.light.gain
         self.delit = True
         self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain)
         texture = self.stream
@@ -183,6 +184,8 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
+            self._shell_textures = {False: self.shell.node.get_texture(), True: self._delit_shell(bust)}
+            self.shell.node.set_texture(self._shell_textures[True], 1)
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
@@ -246,12 +249,23 @@ class HeadRig:
         self.stream = texture if self.bust is None else DetailedStream(texture, self.bust, self.gain if self.delit else None)
         self._frame = (-1, -1, -1.0)
 
+    def _delit_shell(self, bust: BustModel):
+        """The shell's texture with the light the face's delighting found taken out too (hair, ears,
+        neck and shoulders were photographed in the same light), so no seam where they meet the face."""
+        gain = surface_gain(self.light, bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2], self.head)
+        rgba = bust.texture.copy()
+        rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
+        return rgba_texture(rgba, "bust-shell-delit")
+
     def set_delighting(self, on: bool) -> None:
-        """Show the bust's face with the capture's light taken out (for a lit scene, the default) or as
-        photographed (unlit views that compare with the photos); takes effect at the next set_texture_time."""
+        """Show the bust with the capture's light taken out (for a lit scene, the default) or as
+        photographed (unlit views that compare with the photos); the face's change takes effect at the
+        next set_texture_time."""
         if self.bust is not None and on != self.delit:
             self.delit = on
             self.set_stream(self.stream.stream)
+            if self.shell is not None:
+                self.shell.node.set_texture(self._shell_textures[on], 1)
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""

@@ -31,6 +31,7 @@ MIN_SKIN_TEXELS = 2000
 RIDGE = (0.0, 0.05, 0.05, 0.05, 0.5, 0.5, 0.5, 0.5, 0.5)  # order 2 is held back: normals span half a sphere
 ROBUST_C = 0.12  # relative luminance residual at which a texel's weight halves (Cauchy)
 GAIN_RANGE = (0.6, 1.7)  # never more than this: deep creases are occlusion, not shading
+HEAD_REACH_M = 0.015  # a shell point this close to the head is shaded by the head's normal there
 HEADROOM = 250.0  # a brightened texel's brightest channel stops here (no blown highlights)
 
 
@@ -39,9 +40,18 @@ class Delighting:
     """The capture's shading fitted over the face texture, and the gain that takes it out."""
 
     coeffs: np.ndarray  # [9] SH coefficients of luminance (texture units) over the rest normals
-    gain: np.ndarray  # [S,S] float32 multiply the texture by this (1 where the head has no texel)
+    level: float  # the capture's average skin luminance seen from the front, which the delit skin keeps (0: none)
+    span: tuple[float, float]  # the fitted shading's range over the skin: normals beyond it are clamped into it
+    gain: np.ndarray  # [S,S] float32 multiply the face texture by this (1 where the head has no texel)
     skin: np.ndarray  # [S,S] bool texels the fit used (after the landmark masks, before robust weights)
-    level: float  # the capture's average skin luminance, which the delit skin keeps
+
+    def gain_at(self, normals: np.ndarray) -> np.ndarray:
+        """[...] gain for unit normals [...,3] in head axes (1 for zero normals or no fit)."""
+        if self.level <= 0:
+            return np.ones(normals.shape[:-1], np.float32)
+        shade = np.clip(sh_basis(normals) @ self.coeffs, *self.span)
+        gain = np.clip(self.level / np.maximum(shade, 1e-6), *GAIN_RANGE)
+        return np.where(np.linalg.norm(normals, axis=-1) > 0.5, gain, 1.0).astype(np.float32)
 
 
 def sh_basis(n: np.ndarray) -> np.ndarray:
@@ -122,23 +132,64 @@ def delight(texture: np.ndarray, seen: np.ndarray, head) -> Delighting:
     s = texture.shape[0]
     normals, pos = texel_normals(head, s)
     skin = skin_texels(head, seen, pos, normals)
-    covered = np.linalg.norm(normals, axis=-1) > 0.5
     if skin.sum() < MIN_SKIN_TEXELS:  # too little skin seen to say anything about the light
-        return Delighting(np.zeros(9), np.ones((s, s), np.float32), skin, 0.0)
-    lum = luminance(texture)
-    c = fit_shading(lum[skin], normals[skin])
-    shade = sh_basis(normals) @ c
-    fitted = shade[skin]
-    level = float(np.median(fitted))
+        return Delighting(np.zeros(9), 0.0, (0.0, 0.0), np.ones((s, s), np.float32), skin)
+    c = fit_shading(luminance(texture)[skin], normals[skin])
+    fitted = sh_basis(normals[skin]) @ c
     # Normals the capture never saw (the back, under the chin) get the shading of the seen range's
     # ends rather than an extrapolated order-2 surface.
     lo, hi = np.percentile(fitted, [1, 99])
-    shade = np.clip(shade, lo, hi)
-    gain = np.clip(level / np.maximum(shade, 1e-6), *GAIN_RANGE)
-    peak = texture.max(axis=-1).astype(np.float64)
-    gain = np.where(gain > 1, np.minimum(gain, np.maximum(HEADROOM / np.maximum(peak, 1.0), 1.0)), gain)
-    gain = np.where(covered, gain, 1.0).astype(np.float32)
-    return Delighting(c, gain, skin, level)
+    # The level kept is the skin's mean as a frontal view shows it (each texel weighted by how squarely
+    # it faces the camera): the delit face keeps the brightness the photos gave it.
+    front = normals[skin][:, 2]
+    level = float(np.sum(fitted * front) / np.sum(front))
+    d = Delighting(c, level, (float(lo), float(hi)), np.ones((s, s), np.float32), skin)
+    d.gain = headroom(d.gain_at(normals), texture)
+    return d
+
+
+def headroom(gain: np.ndarray, texture: np.ndarray) -> np.ndarray:
+    """`gain` [H,W] lowered where it would push a texel's brightest channel of `texture` past HEADROOM."""
+    peak = texture[..., :3].max(axis=-1).astype(np.float32)
+    cap = np.maximum(HEADROOM / np.maximum(peak, 1.0), 1.0)
+    return np.where(gain > 1, np.minimum(gain, cap), gain).astype(np.float32)
+
+
+def surface_gain(d: Delighting, vertices: np.ndarray, faces: np.ndarray, uvs: np.ndarray, shape: tuple[int, int],
+                 head=None, step: int = 4) -> np.ndarray:
+    """[H,W] gain for a texture of `shape` laid out by `uvs` [V,2] (origin bottom-left) over the
+    surface (`vertices` [V,3] head axes, `faces`): the same light taken out of, e.g., the bust's hair
+    and shoulders. Where the surface lies on `head` (within HEAD_REACH_M) it takes the head's normals,
+    so the gain runs on from the face's without a seam. Worked out every `step` texels (the gain is
+    smooth) and enlarged."""
+    import cv2
+    from scipy.spatial import cKDTree
+
+    from assets.mesh import vertex_normals
+
+    from .raster import rasterize
+
+    h, w = shape
+    sh, sw = max(1, h // step), max(1, w // step)
+    xy = np.stack([uvs[:, 0] * sw, (1 - uvs[:, 1]) * sh], 1)
+    fid, bary, _ = rasterize(xy, np.zeros(len(xy)), faces, sw, sh, cull_backfaces=False)
+    vertices = np.asarray(vertices, np.float64)
+    vn = vertex_normals(vertices, faces, dtype=np.float64)
+    if head is not None:
+        hv = np.asarray(head.vertices, np.float64)
+        dist, near = cKDTree(hv).query(vertices)
+        on_head = np.clip(1 - dist / HEAD_REACH_M, 0, 1)[:, None]
+        vn = on_head * vertex_normals(hv, head.faces, dtype=np.float64)[near] + (1 - on_head) * vn
+    n = np.einsum("hwk,hwkc->hwc", bary, vn[faces[np.maximum(fid, 0)]])
+    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-9)
+    n = np.where((fid >= 0)[..., None], n, 0.0)
+    gain = d.gain_at(n)
+    # Texels between triangles (padding, mip bleed) take their neighbours' gain, not 1.
+    covered = (fid >= 0).astype(np.float32)
+    k = (0, 0)
+    spread = cv2.GaussianBlur(gain * covered, k, 2.0) / np.maximum(cv2.GaussianBlur(covered, k, 2.0), 1e-6)
+    gain = np.where(covered > 0, gain, np.where(cv2.GaussianBlur(covered, k, 2.0) > 1e-3, spread, 1.0))
+    return cv2.resize(gain.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def apply_gain(texture: np.ndarray, gain: np.ndarray) -> np.ndarray:
