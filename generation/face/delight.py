@@ -28,7 +28,7 @@ NOSTRILS = (98, 327, 2, 97, 326)
 LIPS = (0, 13, 14, 17, 37, 39, 40, 61, 78, 81, 82, 84, 87, 91, 178, 181, 185, 267, 269, 270, 291, 308, 311,
         312, 314, 317, 321, 402, 405, 409, 415)
 MIN_SKIN_TEXELS = 2000
-RIDGE = (0.0, 0.05, 0.05, 0.05, 0.02, 0.02, 0.02, 0.02, 0.02)  # a little pull to no light: normals span half a sphere
+RIDGE = (0.0, 0.05, 0.05, 0.05, 0.5, 0.5, 0.5, 0.5, 0.5)  # order 2 held back: normals span half a sphere (see the note)
 ROBUST_C = 0.12  # relative luminance residual at which a texel's weight halves (Cauchy)
 GAIN_RANGE = (0.6, 1.7)  # never more than this: deep creases are occlusion, not shading
 HEAD_REACH_M = 0.015  # a shell point this close to the head is shaded by the head's normal there

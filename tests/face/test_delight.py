@@ -55,10 +55,10 @@ def test_a_known_light_on_a_known_albedo_is_taken_out(grace_head, texels):
     skin = d.skin
     before = _spread(tex[skin][:, 1] / albedo[skin][:, 1])
     after = _spread(out[skin][:, 1] / albedo[skin][:, 1])
-    # The light varies the skin by ~15 % (coefficient of variation) before; an order-2 fit of a
-    # clamped cosine lobe leaves under 4 % (measured 2.8 %).
+    # The light varies the skin by ~15 % (coefficient of variation) before; with the order-2 terms held
+    # back (RIDGE) about a third is left: under 5.5 % (measured 4.8 %; 2.8 % with them free).
     assert before > 0.12
-    assert after < 0.04
+    assert after < 0.055
     # The delit skin keeps the capture's level (within 8 %) and its colour: channel ratios unchanged.
     assert abs(out[skin].mean() / tex[skin].astype(float).mean() - 1) < 0.08
     hue_in = tex[skin][:, 0].astype(float) / np.maximum(tex[skin][:, 2], 1)
@@ -73,7 +73,7 @@ def test_a_texture_without_shading_is_left_nearly_unchanged(grace_head, texels):
     tex = _texture(_albedo(pos, seed=1), covered)
     seen = (covered & (n[..., 2] > 0.2)).astype(np.uint8) * 255
     d = delight(tex, seen, grace_head)
-    # Within 3 % of one over 95 % of the seen skin and 4 % everywhere (measured 1.9 % / 2.0 %): the
+    # Within 3 % of one over 95 % of the seen skin and 4 % everywhere (measured with the order-2 terms free: 1.9 % / 2.0 %): the
     # albedo's own +-6 % blotches are not taken for light.
     dev = np.abs(d.gain[d.skin] - 1)
     assert np.percentile(dev, 95) < 0.03 and dev.max() < 0.04
@@ -97,11 +97,11 @@ def test_a_dark_beard_and_glasses_are_not_read_as_shadow(grace_head, texels):
     seen = front.astype(np.uint8) * 255
     d = delight(tex, seen, grace_head)
     # The beard is a fifth of the skin the fit looks at; the gain stays within 4 % of one on the skin
-    # and on the beard (measured 1.7 %): the beard is not brightened as if in shadow.
+    # and on the beard (measured 0.8 %): the beard is not brightened as if in shadow.
     plain = d.skin & ~beard & ~frames
     assert np.abs(d.gain[plain] - 1).max() < 0.04
     assert np.abs(d.gain[beard] - 1).max() < 0.04
-    # Without the robust weights the same beard tilts the fitted light by 35 % (5th-95th percentile).
+    # Without the robust weights the same beard tilts the fitted light by 28 % (5th-95th percentile).
     c = fit_shading(luminance(tex)[d.skin], n[d.skin], iterations=1)
     naive = sh_basis(n[d.skin]) @ c
     assert np.ptp(np.percentile(naive, [5, 95])) / np.median(naive) > 0.2
