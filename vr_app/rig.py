@@ -101,15 +101,16 @@ class HeadRig:
     """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
 
     def __init__(self, head: HeadModel, parent: NodePath, texture: TextureStream,
-                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None):
+                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None,
+                 delit: bool = True):
         self.head = head
         self.track = track
         self.bust = bust
         # The capture's light divided out of the bust's face where the scene lights it again.
         self.light = None if bust is None else delight(bust.face_texture, bust.face_detail, head)
         self.gain = None if bust is None else self.light.gain
-        self.delit = True
-        self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain)
+        self.delit = delit  # False where the face must match its photo's light (the living portrait)
+        self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain if delit else None)
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
@@ -185,7 +186,7 @@ class HeadRig:
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
             self._shell_textures = {False: self.shell.node.get_texture(), True: self._delit_shell(bust)}
-            self.shell.node.set_texture(self._shell_textures[True], 1)
+            self.shell.node.set_texture(self._shell_textures[self.delit], 1)
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)

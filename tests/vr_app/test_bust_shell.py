@@ -111,6 +111,7 @@ def test_living_portrait_scene_builds_and_shows_the_face(grace):
         assert sc.portrait is not None
         assert sc.rig.root.get_parent() == sc.portrait.photo_space
         assert sc.rig.shell.socle is None  # a framed picture stands on its easel, not on a socle
+        assert not sc.rig.delit  # the face keeps its photo's light, as the picture around it does
         sc.update(0.2)
         img = r.frame()
         x0, y0, x1, y1 = sc.face_box()
