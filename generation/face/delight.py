@@ -28,7 +28,11 @@ NOSTRILS = (98, 327, 2, 97, 326)
 LIPS = (0, 13, 14, 17, 37, 39, 40, 61, 78, 81, 82, 84, 87, 91, 178, 181, 185, 267, 269, 270, 291, 308, 311,
         312, 314, 317, 321, 402, 405, 409, 415)
 MIN_SKIN_TEXELS = 2000
-RIDGE = (0.0, 0.05, 0.05, 0.05, 0.5, 0.5, 0.5, 0.5, 0.5)  # order 2 held back: normals span half a sphere (see the note)
+# The capture saw only the front half of the normals, over which order-2 terms are poorly told apart
+# from order 1 and from the face's own periphery: they are held back hard, the order-1 terms barely.
+# (Freer order 2 predicts her turned training frames' light slightly better, but renders her flatter
+# and less like herself: measured and chosen with the likeness ruler in view, see issue 12's notes.)
+RIDGE = (0.0, 0.05, 0.05, 0.05, 0.5, 0.5, 0.5, 0.5, 0.5)
 ROBUST_C = 0.12  # relative luminance residual at which a texel's weight halves (Cauchy)
 GAIN_RANGE = (0.6, 1.7)  # never more than this: deep creases are occlusion, not shading
 HEAD_REACH_M = 0.015  # a shell point this close to the head is shaded by the head's normal there
