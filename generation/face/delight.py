@@ -148,8 +148,20 @@ def delight(texture: np.ndarray, seen: np.ndarray, head) -> Delighting:
     front = normals[skin][:, 2]
     level = float(np.sum(fitted * front) / np.sum(front))
     d = Delighting(c, level, (float(lo), float(hi)), np.ones((s, s), np.float32), skin)
-    d.gain = headroom(d.gain_at(normals), texture)
+    d.gain = headroom(nearest_fill(d.gain_at(normals), np.linalg.norm(normals, axis=-1) > 0.5), texture)
     return d
+
+
+def nearest_fill(gain: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """`gain` [H,W] with texels no triangle covers given their nearest covered texel's gain: texture
+    filtering samples that padding along every UV island's edge, and a gain of one there drew a bright
+    fringe (at the top of the forehead)."""
+    from scipy import ndimage
+
+    if not covered.any():
+        return gain
+    _, (iy, ix) = ndimage.distance_transform_edt(~covered, return_indices=True)
+    return gain[iy, ix].astype(np.float32)
 
 
 def headroom(gain: np.ndarray, texture: np.ndarray) -> np.ndarray:
@@ -187,13 +199,8 @@ def surface_gain(d: Delighting, vertices: np.ndarray, faces: np.ndarray, uvs: np
     n = np.einsum("hwk,hwkc->hwc", bary, vn[faces[np.maximum(fid, 0)]])
     n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-9)
     n = np.where((fid >= 0)[..., None], n, 0.0)
-    gain = d.gain_at(n)
-    # Texels between triangles (padding, mip bleed) take their neighbours' gain, not 1.
-    covered = (fid >= 0).astype(np.float32)
-    k = (0, 0)
-    spread = cv2.GaussianBlur(gain * covered, k, 2.0) / np.maximum(cv2.GaussianBlur(covered, k, 2.0), 1e-6)
-    gain = np.where(covered > 0, gain, np.where(cv2.GaussianBlur(covered, k, 2.0) > 1e-3, spread, 1.0))
-    return cv2.resize(gain.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    gain = nearest_fill(d.gain_at(n), fid >= 0)
+    return cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def apply_gain(texture: np.ndarray, gain: np.ndarray) -> np.ndarray:
