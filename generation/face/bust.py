@@ -26,6 +26,7 @@ from .errors import GeometryError, check_landmarks
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
 from .segment import fill_nearest, segment_person
+from .shell_layout import SurfaceLayout, sample
 
 SKULL_CENTRE_Z = -0.09  # metres behind the eye midpoint: the middle plane of the shell
 INFLATE_RADIUS = 0.09  # metres: curvature of the inflation (a sphere of about a head's size)
@@ -141,8 +142,6 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
     face = cv2.erode(face, np.ones((3, 3), np.uint8)).astype(bool)
-    # The shell's front fades out towards the face, so hair meets skin without an edge.
-    fade = np.clip(cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5) / (EDGE_FADE * s), 0, 1)
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
     # The body goes on past the picture's bottom edge: its depth there is a straight body's, not the
@@ -166,10 +165,14 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
     photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
     step = _grid_step(face_px, photo_box)
-    gx = np.arange(box[0], box[2] + step, step).clip(0, w - 1)
+    # The grid's columns and the texture's texels at even steps across the surface, not the photo.
+    layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
+    gl = layout.start + np.arange(0.0, layout.span + step, step)
     gy = np.arange(box[1], box[3] + step, step).clip(0, h - 1)
-    px, py = np.meshgrid(gx, gy)  # [gh,gw]
-    ix, iy = np.round(px).astype(int), np.round(py).astype(int)
+    px = np.stack([layout.columns(gl, y) for y in gy])  # [gh,gw] photo x of each grid point
+    py = np.repeat(gy[:, None], len(gl), 1)
+    gu = np.repeat(layout.u(gl)[None], len(gy), 0)
+    ix, iy = np.clip(np.round(px), 0, w - 1).astype(int), np.round(py).astype(int)
     # The grid reaches a cell beyond the segment: the outline is drawn by the texture's alpha, not by
     # the grid's steps.
     k = 2 * int(np.ceil(step)) + 1
@@ -203,21 +206,25 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
 
-    # Texture atlas: the photo over the box (front) | the same with face and skin painted over by hair (back).
+    # Texture atlas: the photo over the box, laid out by surface (front) | the same with face and skin
+    # painted over by hair (back).
     x0, y0, x1, y1 = box
-    scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(x1 - x0, y1 - y0))
-    tw, th = max(8, int(round((x1 - x0) * scale))), max(8, int(round((y1 - y0) * scale)))
-    crop = cv2.resize(image[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_AREA)
-    alpha = cv2.resize(prob[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_LINEAR)
-    skin = cv2.resize(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8))[y0:y1, x0:x1],
-                      (tw, th), interpolation=cv2.INTER_NEAREST).astype(bool)
+    scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(layout.span, y1 - y0))
+    tw, th = max(8, int(round(layout.span * scale))), max(8, int(round((y1 - y0) * scale)))
+    mx, my = layout.texel_pixels(tw, th)
+
+    def texels(photo_array, nearest=False):
+        return sample(photo_array, mx, my, scale, nearest)
+
+    crop = texels(image)
+    alpha = texels(prob)
+    skin = texels(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8)), nearest=True).astype(bool)
     known = (alpha > 0.5) & ~skin
     # Behind the head only what the photo shows above the brows (hair, a hat, a bald crown) is copied,
     # so the back of the head never repeats the face, ears or collar.
-    row_y = np.arange(th)[:, None] * (y1 - y0) / th + y0
-    head_zone = cv2.resize(cv2.dilate(on_head.astype(np.uint8), np.ones((15, 15), np.uint8))[y0:y1, x0:x1], (tw, th),
-                           interpolation=cv2.INTER_NEAREST).astype(bool) & (row_y < float(lm[L.CHIN, 1]))
-    crown = known & (row_y < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
+    head_zone = texels(cv2.dilate(on_head.astype(np.uint8), np.ones((15, 15), np.uint8)), nearest=True).astype(bool) \
+        & (my < float(lm[L.CHIN, 1]))
+    crown = known & (my < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
         back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)
@@ -228,30 +235,33 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
     # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
     # Done at the photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
-    photo, p = image[y0:y1, x0:x1], prob[y0:y1, x0:x1]
+    photo, p = image, prob
     inner = p > 0.8
     k = 2 * RIM_PX + 1
     sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     behind = fill_nearest(photo, p < 0.2) if (p < 0.2).any() else photo
     like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
     clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
-    front_rgb = cv2.resize(np.ascontiguousarray(clean), (tw, th), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    px_x = x0 + (np.arange(tw) + 0.5) * (x1 - x0) / tw
-    px_y = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
-    fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
+    front_rgb = texels(clean)
+    px_y = my[:, 0]
+    # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
+    # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
+    # spanned centimetres of the head's side and left the ear and earring half transparent.
+    out_of_face = (texels(face.astype(np.uint8), nearest=True) == 0).astype(np.uint8)
+    fade_c = np.clip(cv2.distanceTransform(out_of_face, cv2.DIST_L2, 5) / (EDGE_FADE * s * scale), 0, 1)
     # Turned views never colour the face or the band where the shell fades into it: their expression
     # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
     # earrings swing from frame to frame (one frame's earring is another's neck).
     above_mouth = px_y < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
     turning = (_follow(px_y, lm, s) * above_mouth)[:, None] * (fade_c > 0.999)
-    front_rgb = shell_colours(front_rgb, np.meshgrid(px_x, px_y), front, rot, t, s, turning, head, side_views,
+    front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
     texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, (a * 255).astype(np.uint8)])],
                              axis=1)
 
-    u = ((sel_x - x0) / max(x1 - x0, 1)).clip(0, 1)
+    u = gu[used].clip(0, 1)
     v = 1 - ((sel_y - y0) / max(y1 - y0, 1)).clip(0, 1)
     uvs = np.concatenate([np.c_[0.5 * u, v], np.c_[0.5 + 0.5 * u, v]]).astype(np.float32)
 
@@ -273,7 +283,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     faces = np.concatenate([front_faces, back_faces, side_faces]).astype(np.int32)
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
-                pose=pose.astype(np.float32), box=box, prob=prob, front=n)
+                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
 def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
