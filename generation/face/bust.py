@@ -169,10 +169,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
     gy = np.arange(box[1], box[3] + step, step).clip(0, h - 1)
-    px = np.stack([layout.columns(gl, y) for y in gy])  # [gh,gw] photo x of each grid point
+    px = np.stack([layout.columns(gl, y) for y in gy]).clip(0, w - 1)  # [gh,gw] photo x of each grid point
     py = np.repeat(gy[:, None], len(gl), 1)
     gu = np.repeat(layout.u(gl)[None], len(gy), 0)
-    ix, iy = np.clip(np.round(px), 0, w - 1).astype(int), np.round(py).astype(int)
+    ix, iy = np.round(px).astype(int), np.round(py).astype(int)
     # The grid reaches a cell beyond the segment: the outline is drawn by the texture's alpha, not by
     # the grid's steps.
     k = 2 * int(np.ceil(step)) + 1

@@ -279,11 +279,14 @@ def test_a_turned_view_colours_the_hair_and_ears_never_the_face_or_body(faces, g
     x0, y0, x1, y1 = plain["box"]
     th, tw = a.shape[:2]
     s = float(plain["pose"][5]) * img.shape[1]
-    to_tex = lambda p: np.stack([(p[:, 0] - x0) * tw / (x1 - x0), (p[:, 1] - y0) * th / (y1 - y0)], 1)  # noqa: E731
-    face = np.zeros((th, tw), np.uint8)
-    oval = to_tex(lm[list(T.named_loops()["oval"]), :2])
-    cv2.fillPoly(face, [np.round(cv2.convexHull(oval.astype(np.float32))).astype(np.int32)], 1)
-    near = cv2.distanceTransform(1 - face, cv2.DIST_L2, 5) < (EDGE_FADE * s - 3) * tw / (x1 - x0)  # 3 px short of it
+    mx, my = plain["texel_pixels"]  # the photo pixel under each texel (the layout is by surface)
+    oval = cv2.convexHull(lm[list(T.named_loops()["oval"]), :2].astype(np.float32))
+    in_photo = np.zeros((int(my.max()) + 2, int(mx.max()) + 2), np.uint8)
+    cv2.fillPoly(in_photo, [np.round(oval).astype(np.int32)], 1)
+    in_photo = cv2.erode(in_photo, np.ones((3, 3), np.uint8))  # the face's edge, one pixel in, as the shell's
+    face = in_photo[np.round(my).astype(int).clip(0), np.round(mx).astype(int).clip(0)]
+    texels_per_px = th / (y1 - y0)  # along the surface, as the fade is measured
+    near = cv2.distanceTransform(1 - face, cv2.DIST_L2, 5) < EDGE_FADE * s * texels_per_px - 3  # 3 texels short of it
     assert not (changed & near).any(), f"{int((changed & near).sum())} face texels from the turned view"
     below_neck = (np.arange(th) * (y1 - y0) / th + y0) > lm[L.CHIN, 1] + 0.06 * s
     assert not (changed & below_neck[:, None]).any()
