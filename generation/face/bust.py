@@ -25,6 +25,7 @@ from . import topology as T
 from .errors import GeometryError, check_landmarks
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
+from .jewellery import earrings
 from .segment import fill_nearest, segment_person
 from .shell_layout import SurfaceLayout, sample
 
@@ -142,6 +143,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
     face = cv2.erode(face, np.ones((3, 3), np.uint8)).astype(bool)
+    # Earrings the segment left out are the person's: else only its fringe showed, a pale smear.
+    prob = np.where(earrings(image, prob, lm, s, face), 1.0, prob).astype(np.float32)
+    mask = prob > 0.5
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
     # The body goes on past the picture's bottom edge: its depth there is a straight body's, not the
