@@ -16,7 +16,8 @@ LOBE = (93, 323)  # face-mesh landmarks at the bottom of the ear's root, right a
 BELOW_LOBE = 0.012  # metres the zone's centre lies below the landmark
 ZONE_RADIUS = 0.03  # metres around it in which jewellery is looked for
 DETAIL = 35.0  # grey levels: local contrast (std over 5x5 pixels) of sharp detail
-MIN_SIZE = 0.004  # metres: a found object is at least this wide (no edges, no specks)
+OUTSIDE = 0.4  # of a found object's pixels lie outside the segment
+MIN_SIZE = 0.006  # metres: a found object is at least this wide (no edges, no specks of a sharp background)
 
 
 def local_contrast(image: np.ndarray) -> np.ndarray:
@@ -38,7 +39,7 @@ def earrings(image: np.ndarray, prob: np.ndarray, lm: np.ndarray, s: float, face
     sharp = (local_contrast(image) > DETAIL).astype(np.uint8)
     k = max(3, 2 * int(round(MIN_SIZE * s / 2)) + 1)
     blobs = cv2.morphologyEx(sharp, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    blobs = cv2.morphologyEx(blobs, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))  # lines and specks go
+    cores = cv2.morphologyEx(blobs, cv2.MORPH_OPEN, np.ones((k, k), np.uint8)).astype(bool)  # no lines, no specks
     yy, xx = np.mgrid[:h, :w]
     zone = np.zeros((h, w), bool)
     for i in LOBE:
@@ -47,5 +48,13 @@ def earrings(image: np.ndarray, prob: np.ndarray, lm: np.ndarray, s: float, face
     blobs = blobs.astype(bool) & zone & ~face
     person = cv2.dilate((prob > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents(blobs.astype(np.uint8))
-    touching = np.unique(labels[blobs & person])
-    return np.isin(labels, touching[touching > 0]) & (prob <= 0.5)
+    missed = prob <= 0.5
+    size = np.bincount(labels.ravel(), minlength=n)
+    out = np.bincount(labels[missed].ravel(), minlength=n)
+    touches = np.bincount(labels[blobs & person].ravel(), minlength=n) > 0
+    solid = np.bincount(labels[blobs & cores].ravel(), minlength=n) > 0
+    # An object the segment missed: mostly outside it (sharp skin or hair inside the person, with a
+    # sliver over its edge, is not one) and at least MIN_SIZE square outside it.
+    keep = touches & solid & (out >= OUTSIDE * size) & (out >= (MIN_SIZE * s) ** 2)
+    keep[0] = False
+    return keep[labels] & missed

@@ -353,3 +353,40 @@ def test_the_shells_sides_get_texels_by_their_surface(faces, grace_head):
     assert facing.sum() > 100 and sideways.sum() > 20, (facing.sum(), sideways.sum())
     ratio = np.median(density[sideways]) / np.median(density[facing])
     assert ratio > 0.65, f"a side gets {ratio:.2f} of the texels per mm^2 of a part facing the camera"
+
+
+def test_an_earring_the_segment_left_out_shows_on_the_shell(faces, grace_head):
+    """A black-and-white drop hangs under her right ear lobe, mostly outside the person segment (as the
+    clip's earrings are: the segmenter keeps skin, hair and clothes). The shell showed only the
+    segment's soft fringe around it, a pale half-transparent smear; now it is opaque and keeps its
+    dark and light detail. Her own photo, without the drop, has no earring found in it."""
+    import cv2
+
+    from generation.face.bust import lift_person
+    from generation.face.jewellery import earrings
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    prob = segment_person(img)
+    y = int(lm[93, 1] + 0.1 * np.ptp(lm[:, 0]))
+    edge = int(np.nonzero(prob[y] > 0.5)[0].min())  # her outline on the image's left at that row
+    drop = np.zeros(prob.shape, np.uint8)
+    cv2.ellipse(drop, (edge - 4, y + 8), (7, 13), 0, 0, 360, 1, -1)
+    drop = drop.astype(bool)
+    checker = ((np.indices(prob.shape) // 3).sum(0) % 2).astype(bool)
+    worn = img.copy()
+    worn[drop] = np.where(checker[drop, None], (245, 245, 240), (15, 15, 20))
+    outside = drop & (prob <= 0.5)
+    assert outside.sum() > 0.5 * drop.sum()  # the segment leaves most of it out
+    assert not earrings(img, prob, lm, 1300.0, np.zeros(prob.shape, bool)).any()
+
+    shell = lift_person(worn, lm, grace_head, prob=prob)
+    mx, my = shell["texel_pixels"]
+    tex = shell["texture"][:, : shell["texture"].shape[1] // 2]
+    on_drop = outside[np.round(my).astype(int).clip(0, prob.shape[0] - 1), np.round(mx).astype(int).clip(0, prob.shape[1] - 1)]
+    on_drop = cv2.erode(on_drop.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # not its rim
+    assert on_drop.sum() > 50
+    alpha = tex[..., 3][on_drop] / 255.0
+    assert np.mean(alpha > 0.7) > 0.8, f"{np.mean(alpha > 0.7):.2f} of the earring's texels are opaque"
+    grey = tex[..., :3][on_drop].mean(-1)
+    assert grey.min() < 60 and grey.max() > 180  # its black and its white, not a mean grey
