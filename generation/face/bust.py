@@ -39,8 +39,8 @@ SIDE_SUPERSAMPLE = 2.0  # texels per photo pixel at most: turned views see the s
 CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat, or a bald crown) begins
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.006  # metres over which the shell fades into the face
-BUST_TAPER = 0.12  # each side of a continued chest comes in by this fraction of its width at the cut
-CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture
+CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture (unless the neck is longer)
+NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
 RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
@@ -109,22 +109,35 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre
     t = np.asarray(pose[3:5], np.float64) * w
-    # Pixels missing down to a bust's usual cut, continued for a little way only: the rest is a socle.
-    ext = int(round(min(t[1] + BUST_BOTTOM * s - h, CHEST_CONTINUED * s)))
-    if mask[-1].mean() > 0.05 and ext > 0:  # the picture cuts the body off: continue the chest down
+    # Pixels missing down to a bust's usual cut are made up below the picture, ending in a rounded cut
+    # as a sculpted bust does (the sides rise to the shoulders). It reaches past the head mesh's neck,
+    # which hangs inside the shell: its end showed as a ragged notch between the chest and the socle.
+    head_px = project(verts, pose, float(w))
+    neck_end = float(head_px[:, 1].max()) + NECK_COVER * s
+    lowest = head_px[head_px[:, 1] > neck_end - 0.03 * s]
+    cx = float(lm[L.CHIN, 0])
+    neck_half = float(np.abs(lowest[:, 0] - cx).max()) + NECK_COVER * s if len(lowest) else 0.0
+    cols = np.nonzero(mask[-1])[0]
+    if mask[-1].mean() > 0.05 and len(cols):  # the picture cuts the body off: continue the chest down
+        xl, xr = min(float(cols.min()), cx - 1), max(float(cols.max()), cx + 1)
+        # Deep enough that the cut's curve still covers the neck's end: at depth d of the cut the chest
+        # is sqrt(1 - d^2) of its width at the picture's edge.
+        narrow = min(neck_half / min(cx - xl, xr - cx), 0.95)
+        ext = int(round(min(t[1] + BUST_BOTTOM * s - h,
+                            max(CHEST_CONTINUED * s, (neck_end - h) / np.sqrt(1 - narrow ** 2)))))
+    else:
+        ext = 0
+    if ext > 0:
         # The cloth's colours across the cut, smoothed so buttons and folds do not run down as stripes.
         k = max(2, h // 20)
         band = fill_nearest(image[-k:], mask[-k:])  # the person's colours only
         row = np.median(band, axis=0).astype(np.uint8)[None]  # [1,W,3]
         row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1)
         image = np.concatenate([image, np.repeat(row, ext, 0)])
-        # The chest narrows towards the cut, as a sculpted bust does, instead of a straight block.
-        cols = np.nonzero(mask[-1])[0]
-        xl, xr = float(cols.min()), float(cols.max())
-        depth = (np.arange(1, ext + 1) / ext)[:, None]  # [ext,1] 0..1 down the extension
-        inset = BUST_TAPER * (xr - xl) * depth ** 1.5
+        depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
+        curve = np.sqrt(1 - depth ** 2)
         x = np.arange(w)[None, :]
-        inside = (x >= xl + inset) & (x <= xr - inset)
+        inside = (x >= cx - (cx - xl) * curve) & (x <= cx + (xr - cx) * curve)
         prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
         mask = prob > 0.5
         h = image.shape[0]
