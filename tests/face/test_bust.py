@@ -390,3 +390,29 @@ def test_an_earring_the_segment_left_out_shows_on_the_shell(faces, grace_head):
     assert np.mean(alpha > 0.7) > 0.8, f"{np.mean(alpha > 0.7):.2f} of the earring's texels are opaque"
     grey = tex[..., :3][on_drop].mean(-1)
     assert grey.min() < 60 and grey.max() > 180  # its black and its white, not a mean grey
+
+
+def test_the_chest_reaches_past_the_end_of_the_head_meshs_neck(faces, grace_head):
+    """The head mesh's neck hangs inside the shell; the made-up chest ended above its end, which showed
+    as a ragged skin notch between the chest's lower edge and the socle. The chest now ends in a
+    rounded cut that still covers the neck's lowest point, with the cut's sides rising towards the
+    shoulders (a sculpted bust's, not a block's straight lower edge)."""
+    from generation.face.bust import lift_person
+    from generation.face.pose import matrix_from_euler
+
+    from assets import landmarks as L
+
+    img, lm = faces["grace"]
+    img = np.ascontiguousarray(img[: int(lm[L.CHIN, 1] + 0.3 * np.ptp(lm[:, 1]))])  # cut just under the chin, as the clip is
+    shell = lift_person(img, lm, grace_head)
+    rot = matrix_from_euler(*shell["pose"][:3])
+    front = shell["vertices"][: shell["front"]] @ rot.T  # camera axes: x right, y up
+    neck = grace_head.reconstruct(expression.neutral()) @ rot.T
+    end = neck[np.argmin(neck[:, 1])]
+    below = front[np.abs(front[:, 0] - end[0]) < 0.01]
+    assert below[:, 1].min() < end[1] - 0.005, \
+        f"the chest ends {1000 * (below[:, 1].min() - end[1]):.0f} mm above the neck's end"
+    # The cut rises towards the sides: 10 cm out from the neck the chest ends higher than under it
+    # (on her wide uniform only a little; the deeper the cut, the more).
+    side = front[np.abs(np.abs(front[:, 0] - end[0]) - 0.10) < 0.01]
+    assert side[:, 1].min() > below[:, 1].min() + 0.003  # 4.6 mm measured (old: a straight lower edge)
