@@ -207,6 +207,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Counter-clockwise seen from the camera (+z towards it, image y down): a, c, b then b, c, d.
     front_faces = np.concatenate([np.stack([a, c, b], 1), np.stack([b, c, d], 1)])
     back_faces = front_faces[:, ::-1] + n
+    cell_faces = front_faces  # the whole grid, face included: it lays out the texture
     edge = _boundary_edges(front_faces)
     hole = cv2.erode(face.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2)[iy, ix] > 0
     over_face = hole[:-1, :-1] & hole[1:, :-1] & hole[:-1, 1:] & hole[1:, 1:]
@@ -228,10 +229,20 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     x0, y0, x1, y1 = box
     scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(layout.span, y1 - y0))
     tw, th = max(8, int(round(layout.span * scale))), max(8, int(round((y1 - y0) * scale)))
+    # Each texel reads the photo where the grid's triangles put it (the layout's own rows where none does):
+    # the texture lines up with the mesh exactly, whatever the layout does between grid rows.
     mx, my = layout.texel_pixels(tw, th)
+    grid_uv = np.c_[gu[used] * tw, (py[used] - y0) / max(y1 - y0, 1) * th]
+    fid, bary, _ = rasterize(grid_uv, np.zeros(n), cell_faces, tw, th, cull_backfaces=False)
+    hit = fid >= 0
+    corners = cell_faces[fid[hit]]
+    mx[hit] = np.einsum("pk,pk->p", bary[hit], px[used][corners])
+    my[hit] = np.einsum("pk,pk->p", bary[hit], py[used][corners])
 
     def texels(photo_array, nearest=False):
-        return sample(photo_array, mx, my, scale, nearest)
+        # Vertices sit at (x - t) / s: a vertex from pixel index x shows where the photo's continuous
+        # coordinate is x, which is pixel index x - 0.5 (pixel centres at + 0.5).
+        return sample(photo_array, mx - 0.5, my - 0.5, scale, nearest)
 
     crop = texels(image)
     alpha = texels(prob)
@@ -260,7 +271,6 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
     clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
     front_rgb = texels(clean)
-    px_y = my[:, 0]
     # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
     # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
     # spanned centimetres of the head's side and left the ear and earring half transparent.
@@ -269,8 +279,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Turned views never colour the face or the band where the shell fades into it: their expression
     # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
     # earrings swing from frame to frame (one frame's earring is another's neck).
-    above_mouth = px_y < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
-    turning = (_follow(px_y, lm, s) * above_mouth)[:, None] * (fade_c > 0.999)
+    above_mouth = my < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
+    turning = _follow(my, lm, s) * above_mouth * (fade_c > 0.999)
     front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim

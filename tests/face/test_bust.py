@@ -284,7 +284,7 @@ def test_a_turned_view_colours_the_hair_and_ears_never_the_face_or_body(faces, g
     in_photo = np.zeros((int(my.max()) + 2, int(mx.max()) + 2), np.uint8)
     cv2.fillPoly(in_photo, [np.round(oval).astype(np.int32)], 1)
     in_photo = cv2.erode(in_photo, np.ones((3, 3), np.uint8))  # the face's edge, one pixel in, as the shell's
-    face = in_photo[np.round(my).astype(int).clip(0), np.round(mx).astype(int).clip(0)]
+    face = in_photo[np.round(my - 0.5).astype(int).clip(0), np.round(mx - 0.5).astype(int).clip(0)]  # pixel centres
     texels_per_px = th / (y1 - y0)  # along the surface, as the fade is measured
     near = cv2.distanceTransform(1 - face, cv2.DIST_L2, 5) < EDGE_FADE * s * texels_per_px - 3  # 3 texels short of it
     assert not (changed & near).any(), f"{int((changed & near).sum())} face texels from the turned view"
