@@ -40,6 +40,7 @@ CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat,
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.006  # metres over which the shell fades into the face
 CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture (unless the neck is longer)
+SEAM_BLEND = 0.03  # metres below the picture over which its last row becomes the made-up chest's colours
 NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
@@ -132,8 +133,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         k = max(2, h // 20)
         band = fill_nearest(image[-k:], mask[-k:])  # the person's colours only
         row = np.median(band, axis=0).astype(np.uint8)[None]  # [1,W,3]
-        row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1)
-        image = np.concatenate([image, np.repeat(row, ext, 0)])
+        row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1).astype(np.float32)
+        # Starting from the picture's own last row, so no seam runs along the picture's edge.
+        last = fill_nearest(image[-1:], mask[-1:]).astype(np.float32) if mask[-1].any() else row
+        f = np.clip(np.arange(1, ext + 1) / max(1.0, SEAM_BLEND * s), 0, 1)[:, None, None]
+        f = f * f * (3 - 2 * f)
+        image = np.concatenate([image, ((1 - f) * last + f * row).round().astype(np.uint8)])
         depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
         curve = np.sqrt(1 - depth ** 2)
         x = np.arange(w)[None, :]

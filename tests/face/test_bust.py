@@ -416,3 +416,31 @@ def test_the_chest_reaches_past_the_end_of_the_head_meshs_neck(faces, grace_head
     # (on her wide uniform only a little; the deeper the cut, the more).
     side = front[np.abs(np.abs(front[:, 0] - end[0]) - 0.10) < 0.01]
     assert side[:, 1].min() > below[:, 1].min() + 0.003  # 4.6 mm measured (old: a straight lower edge)
+
+
+def test_no_seam_where_the_picture_ends_and_the_chest_is_made_up(faces, grace_head):
+    """Below a picture cut under the chin the chest is made up from the last rows' colours, smoothed.
+    It began with that smoothed colour right at the picture's edge, a hard horizontal line across the
+    shoulders in every view (the clip's collarbones darken towards the picture's edge, as the light
+    skin here does); now it starts from the picture's own last row and changes over 3 cm."""
+    from assets import landmarks as L
+    from generation.face.bust import lift_person
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    cut = int(lm[L.CHIN, 1] + 0.6 * np.ptp(lm[:, 1]))
+    prob = segment_person(img)[:cut]
+    img = img[:cut].astype(float)
+    shade = np.linspace(1.0, 0.55, cut // 8)[:, None, None]  # darker towards the picture's edge
+    img[-len(shade):] = np.array([215.0, 170.0, 140.0]) * shade
+    img = np.ascontiguousarray(img.round().astype(np.uint8))
+    shell = lift_person(img, lm, grace_head, prob=prob)
+    x0, y0, x1, y1 = shell["box"]
+    tex = shell["texture"][:, : shell["texture"].shape[1] // 2].astype(float)
+    th = tex.shape[0]
+    row = lambda y: int((y - y0) * th / (y1 - y0))  # noqa: E731  texture row of a photo row
+    above, below = tex[row(cut - 2)], tex[row(cut + 1)]
+    solid = (above[:, 3] > 230) & (below[:, 3] > 230)
+    assert solid.sum() > 100
+    step = np.abs(above[solid, :3] - below[solid, :3]).mean(-1)
+    assert np.median(step) < 8, f"a step of {np.median(step):.1f} levels where the picture ends"
