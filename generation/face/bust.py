@@ -190,7 +190,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # The grid's columns and the texture's texels at even steps across the surface, not the photo.
     layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
-    gy = np.arange(box[1], box[3] + step, step).clip(0, h - 1)
+    # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
+    gy = np.arange(box[1], min(box[3], h0) + step, step)
+    gy = np.concatenate([gy, np.arange(gy[-1] + 2 * step, box[3] + 2 * step, 2 * step)]).clip(0, h - 1)
     px = np.stack([layout.columns(gl, y) for y in gy]).clip(0, w - 1)  # [gh,gw] photo x of each grid point
     py = np.repeat(gy[:, None], len(gl), 1)
     gu = np.repeat(layout.u(gl)[None], len(gy), 0)
