@@ -23,9 +23,9 @@ from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .errors import GeometryError, check_landmarks
+from .jewellery import earrings
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
-from .jewellery import earrings
 from .segment import fill_nearest, segment_person
 from .shell_layout import SurfaceLayout, sample
 
@@ -86,8 +86,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     Returns vertices [V,3] (head metres: `front` front-surface vertices, as many behind them, then
     the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
-    head), texture RGBA [Th,2*Tw,4] (front | back), and the pose and segment used. `prob` [H,W] is
-    the person probability (segmented here when omitted).
+    head), texture RGBA [Th,2*Tw,4] (front | back, laid out by surface: shell_layout.py), texel_pixels
+    (x, y) [Th,Tw]: where each front texel lies in the photo (pixel centres at +0.5), and the pose and
+    segment used. `prob` [H,W] is the person probability (segmented here when omitted).
     """
     import cv2
 
@@ -233,7 +234,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     # Texture atlas: the photo over the box, laid out by surface (front) | the same with face and skin
     # painted over by hair (back).
-    x0, y0, x1, y1 = box
+    _, y0, _, y1 = box
     scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(layout.span, y1 - y0))
     tw, th = max(8, int(round(layout.span * scale))), max(8, int(round((y1 - y0) * scale)))
     # Each texel reads the photo where the grid's triangles put it (the layout's own rows where none does):

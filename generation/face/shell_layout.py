@@ -30,7 +30,7 @@ class SurfaceLayout:
     span: float  # the layout's width in arc-length pixels
 
     @classmethod
-    def of(cls, front: np.ndarray, s: float, box: tuple[int, int, int, int], centre_x: float) -> "SurfaceLayout":
+    def of(cls, front: np.ndarray, s: float, box: tuple[int, int, int, int], centre_x: float) -> SurfaceLayout:
         """`front` [H,W]: camera depth (metres) of the surface over each photo pixel; `s` pixels per metre."""
         import cv2
 
@@ -64,7 +64,7 @@ class SurfaceLayout:
 
     def texel_pixels(self, tw: int, th: int) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) [th,tw]: the photo pixel under each texel's centre."""
-        x0, y0, x1, y1 = self.box
+        _, y0, _, y1 = self.box
         lengths = self.start + (np.arange(tw) + 0.5) * self.span / tw
         ys = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
         mx = np.stack([self.columns(lengths, y) for y in ys]).astype(np.float32)

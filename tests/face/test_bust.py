@@ -276,8 +276,8 @@ def test_a_turned_view_colours_the_hair_and_ears_never_the_face_or_body(faces, g
     b = both["texture"][:, : both["texture"].shape[1] // 2].astype(int)
     changed = np.abs(a[..., :3] - b[..., :3]).sum(-1) > 30
     assert changed.sum() > 200, "the turned view coloured nothing"
-    x0, y0, x1, y1 = plain["box"]
-    th, tw = a.shape[:2]
+    _, y0, _, y1 = plain["box"]
+    th = a.shape[0]
     s = float(plain["pose"][5]) * img.shape[1]
     mx, my = plain["texel_pixels"]  # the photo pixel under each texel (the layout is by surface)
     oval = cv2.convexHull(lm[list(T.named_loops()["oval"]), :2].astype(np.float32))
@@ -397,10 +397,9 @@ def test_the_chest_reaches_past_the_end_of_the_head_meshs_neck(faces, grace_head
     as a ragged skin notch between the chest's lower edge and the socle. The chest now ends in a
     rounded cut that still covers the neck's lowest point, with the cut's sides rising towards the
     shoulders (a sculpted bust's, not a block's straight lower edge)."""
+    from assets import landmarks as L
     from generation.face.bust import lift_person
     from generation.face.pose import matrix_from_euler
-
-    from assets import landmarks as L
 
     img, lm = faces["grace"]
     img = np.ascontiguousarray(img[: int(lm[L.CHIN, 1] + 0.3 * np.ptp(lm[:, 1]))])  # cut just under the chin, as the clip is
@@ -435,11 +434,10 @@ def test_no_seam_where_the_picture_ends_and_the_chest_is_made_up(faces, grace_he
     img[-len(shade):] = np.array([215.0, 170.0, 140.0]) * shade
     img = np.ascontiguousarray(img.round().astype(np.uint8))
     shell = lift_person(img, lm, grace_head, prob=prob)
-    x0, y0, x1, y1 = shell["box"]
+    _, y0, _, y1 = shell["box"]
     tex = shell["texture"][:, : shell["texture"].shape[1] // 2].astype(float)
     th = tex.shape[0]
-    row = lambda y: int((y - y0) * th / (y1 - y0))  # noqa: E731  texture row of a photo row
-    above, below = tex[row(cut - 2)], tex[row(cut + 1)]
+    above, below = (tex[int((y - y0) * th / (y1 - y0))] for y in (cut - 2, cut + 1))  # texture rows of photo rows
     solid = (above[:, 3] > 230) & (below[:, 3] > 230)
     assert solid.sum() > 100
     step = np.abs(above[solid, :3] - below[solid, :3]).mean(-1)
