@@ -167,11 +167,17 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     mask = prob > 0.5
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
-    # The body goes on past the picture's bottom edge: its depth there is a straight body's, not the
-    # narrowing continuation's (else the picture's lower corners curve back, and a framed portrait's
-    # relief rounds off at its bottom corners).
+    # The body goes on past the picture's bottom edge: at that edge its depth is a straight body's, not
+    # the made-up chest's (else the picture's lower corners curve back, and a framed portrait's relief
+    # rounds off at its bottom corners); below it, over SEAM_BLEND, the depth becomes the rounded cut's
+    # own, so the cut has no flat wall down its sides (where the picture cut a shoulder off at its side).
     body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
     dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
+    if h > h0:
+        own = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)[h0:] / s
+        f = np.clip(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s), 0, 1)[:, None]
+        f = f * f * (3 - 2 * f)
+        dist[h0:] = (1 - f) * dist[h0:] + f * own
     dist = np.minimum(dist, INFLATE_RADIUS)
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre

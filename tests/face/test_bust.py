@@ -442,3 +442,27 @@ def test_no_seam_where_the_picture_ends_and_the_chest_is_made_up(faces, grace_he
     assert solid.sum() > 100
     step = np.abs(above[solid, :3] - below[solid, :3]).mean(-1)
     assert np.median(step) < 8, f"a step of {np.median(step):.1f} levels where the picture ends"
+
+
+def test_the_made_up_chests_rounded_cut_has_no_flat_wall(faces, grace_head):
+    """Below the picture the chest's depth was a straight body's while its outline curves in to the
+    rounded cut: along the cut the shell was closed by a flat wall several centimetres deep, with the
+    edge's colours drawn across it as stripes (seen at -35 deg beside the clip's cut-off shoulder).
+    More than SEAM_BLEND below the picture the depth is the cut's own: thin at its outline."""
+    from assets import landmarks as L
+    from generation.face.bust import SEAM_BLEND, lift_person
+    from generation.face.pose import matrix_from_euler
+
+    img, lm = faces["grace"]
+    cut = int(lm[L.CHIN, 1] + 0.3 * np.ptp(lm[:, 1]))
+    shell = lift_person(np.ascontiguousarray(img[:cut]), lm, grace_head)
+    n, v = shell["front"], shell["vertices"]
+    k = (len(v) - 2 * n) // 2  # the rim's copies: k on the front, then k on the back
+    rot = matrix_from_euler(*shell["pose"][:3])
+    front, back = v[2 * n:2 * n + k] @ rot.T, v[2 * n + k:] @ rot.T  # camera axes: y up, z to the camera
+    s = float(shell["pose"][5]) * img.shape[1]
+    edge_y = -(cut - float(shell["pose"][4]) * img.shape[1]) / s  # the picture's bottom edge, metres
+    low = front[:, 1] < edge_y - SEAM_BLEND - 0.01
+    assert low.sum() > 20
+    wall = np.median(front[low, 2] - back[low, 2])
+    assert wall < 0.01, f"the cut's side is a wall {1000 * wall:.0f} mm deep"
