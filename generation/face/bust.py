@@ -143,7 +143,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
         curve = np.sqrt(1 - depth ** 2)
         x = np.arange(w)[None, :]
-        inside = (x >= cx - (cx - xl) * curve) & (x <= cx + (xr - cx) * curve)
+        # (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
+        inside = (x >= cx - (cx - xl) * curve - 1) & (x <= cx + (xr - cx) * curve + 1)
         prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
         mask = prob > 0.5
         h = image.shape[0]
