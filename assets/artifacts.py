@@ -125,9 +125,26 @@ class HeadModel:
         if self.fitted_shapes is not None:
             assert self.fitted_shapes.shape == (len(expression.SEMANTIC), v, 3), self.fitted_shapes.shape
 
-    def deform(self, code: np.ndarray) -> np.ndarray:
-        """Vertices for one code [E] -> [V,3]."""
+    def shown_code(self, code: np.ndarray) -> np.ndarray:
+        """The code [E] whose blendshapes the head shows for `code` [E].
+
+        Funnel is read as lips narrowing AND parting, and the parting is the jaw's measure, so in
+        real data the jaw always carries a funnel's parting and the fitted funnel shape only narrows.
+        Shown alone it would look like a pucker: the jaw opens at least as far as the funnel's
+        parting needs (meta "funnel_parts_jaw": jaw code per funnel code; absent on older heads).
+        Her real frames already have that much jaw, so they are shown as before."""
         code = np.asarray(code, dtype=np.float32)
+        k = float(self.meta.get("funnel_parts_jaw", 0.0))
+        jaw, funnel = expression.index("jaw_open"), expression.index("mouth_funnel")
+        if k <= 0 or code[funnel] * k <= code[jaw]:
+            return code
+        shown = code.copy()
+        shown[jaw] = code[funnel] * k
+        return shown
+
+    def deform(self, code: np.ndarray) -> np.ndarray:
+        """Vertices for one code [E] -> [V,3], as the head shows it (`shown_code`)."""
+        code = self.shown_code(code)
         assert code.shape == (expression.E,)
         active = np.nonzero(code)[0]  # codes are mostly sparse: skip the zero blendshapes
         return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
@@ -136,16 +153,16 @@ class HeadModel:
         """Vertices [V,3] of a real face measured as `code` [E], as the data's joint fit rebuilds it.
 
         Unwrapping a frame's texture uses this (the jointly fitted shapes reproduce her real
-        combinations of controls best); `deform` is what the head shows for a code. The same as
-        `deform` for a head whose shapes were not rescaled."""
-        if self.fitted_shapes is None:
-            return self.deform(code)
+        combinations of controls best); `deform` is what the head shows for a code. The plain linear
+        blend of the shown shapes for a head whose shapes were not rescaled."""
         code = np.asarray(code, dtype=np.float32)
         assert code.shape == (expression.E,)
-        n = len(self.fitted_shapes)  # the semantic shapes as fitted, the rest as shown
         active = np.nonzero(code)[0]
         if not len(active):
             return self.vertices.copy()
+        if self.fitted_shapes is None:
+            return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
+        n = len(self.fitted_shapes)  # the semantic shapes as fitted, the rest as shown
         shapes = np.stack([self.fitted_shapes[i] if i < n else self.blendshapes[i] for i in active])
         return self.vertices + np.tensordot(code[active], shapes, axes=1)
 

@@ -116,7 +116,7 @@ class DetailedStream:
     mask is set the streamed (generator) frame gives the colour and expression and the bust's
     texture its fine detail; elsewhere (texels no photo saw) the completed texture shows."""
 
-    def __init__(self, stream, bust: BustModel):
+    def __init__(self, stream, bust: BustModel, gain: np.ndarray | None = None):
         import cv2
 
         self.stream = stream
@@ -124,14 +124,18 @@ class DetailedStream:
         base = bust.face_texture.astype(np.float32)
         s = base.shape[0]
         fh = min(stream.frames.shape[1], s)
+        # `gain` [S,S] (generation.face.delight) takes the capture's light out of what is shown, base and
+        # generator change alike; the frames themselves stay as they were trained.
+        gain = np.ones((s, s), np.float32) if gain is None else gain.astype(np.float32)
         self.size = s
-        self.base = base  # [S,S,3]
+        self.base = base * gain[..., None]  # [S,S,3]
         # The generator's change (frame - the base at the generator's resolution) is worked out at that
         # resolution and only then enlarged onto the base, which keeps the detail the generator's
         # resolution cannot carry (none when the frames are as sharp).
         self.low = cv2.resize(base, (fh, fh), interpolation=cv2.INTER_AREA) if fh < s else base.copy()
         w = cv2.GaussianBlur(bust.face_detail.astype(np.float32) / 255.0, (0, 0), s / 128)
         w = np.clip(w, 0, 1)
+        w = w * gain
         self.weight = cv2.resize(w, (fh, fh), interpolation=cv2.INTER_AREA) if fh < s else w  # [fh,fh]
         self._cache: tuple | None = None
 

@@ -5,8 +5,10 @@ lid's edge hold the lashes (dark hairs over her pale lid, or over the white of t
 pulls that edge down over the eye and stretches those texels three or four times, so a closed
 eye showed a comb of pale and dark streaks. As a lid closes, its edge's texture coordinates
 slide up past the lash band into the lid's own skin, and the edge darkens to a lash line. How
-far is read from the texture per eye: the row above the edge that looks most like even skin
-(a glasses frame just above the eye is not skin: there the edge stays where it is).
+far is read from the texture per eye: the row above the edge that looks most like even skin --
+past a pale, uneven eyeshadow band too, which closed over the eye read as its white to the
+landmark detector (a glasses frame just above the eye is not skin and is never crossed: there
+the edge stays where it is).
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ import numpy as np
 
 from assets import expression
 
-SLIDES = np.linspace(0.0, 0.3, 7)  # candidate slides, of the eye's opening height in texture space
+SLIDES = np.linspace(0.0, 0.6, 13)  # candidate slides, of the eye's opening height in texture space
+LASH_BAND = 0.15  # the open eye's lashes lie within this share of the opening above the edge
+DARK_ROW = 0.35  # a row beyond the lashes darker than this share of skin is no lid (a glasses frame): never crossed
+LUMA = np.array([0.299, 0.587, 0.114])
+SPREAD_WEIGHT = 3.0  # an even row (skin) before a like-coloured uneven one (lashes over a pale lid, eyeshadow)
 LASH_SHADE = 0.7  # vertex colour of a closed lid's edge: the lash line's shadow
 CLOSING = (0.35, 0.9)  # blink codes over which the change eases in; an open or half-open eye keeps its lashes
 
@@ -40,8 +46,7 @@ class ClosingLids:
             height = float(np.ptp(uvs[ring, 1]))
             self.ids[side] = upper
             self.rest[side] = uvs[upper].copy()
-            steps = [np.array([0.0, up * k * height], np.float32) for k in SLIDES]
-            self.shift[side] = min(steps, key=lambda d: _unlike_skin(texture, self.rest[side] + d, skin_rgb))
+            self.shift[side] = _slide(texture, self.rest[side], np.array([0.0, up * height], np.float32), skin_rgb)
         self._level = {side: -1.0 for side in self.ids}
 
     def changes(self, code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -58,11 +63,27 @@ class ClosingLids:
         return out
 
 
-def _unlike_skin(texture: np.ndarray, uv: np.ndarray, skin_rgb: np.ndarray) -> float:
-    """How far the texels at `uv` [N,2] are from even skin: distance of their mean colour from
-    `skin_rgb` (0..255) plus their spread along the row (lashes over a pale lid are uneven)."""
+def _slide(texture: np.ndarray, edge: np.ndarray, opening: np.ndarray, skin_rgb: np.ndarray) -> np.ndarray:
+    """The uv shift [2] that takes a lid's edge (`edge` uvs [K,2]) to the row above it that looks most
+    like even skin, up to SLIDES x `opening` (the opening's height, pointing up the face), never across
+    a row far darker than skin beyond the lash band. A pale lid (eyeshadow) above the lashes is not
+    skin: closed over the eye it read as the white of an open eye."""
+    skin_luma = float(skin_rgb @ LUMA)
+    best, best_score = np.zeros(2, np.float32), np.inf
+    for k in SLIDES:
+        rgb = _row(texture, edge + k * opening)
+        if k > LASH_BAND and float(rgb.mean(0) @ LUMA) < DARK_ROW * skin_luma:
+            break
+        score = float(np.linalg.norm(rgb.mean(0) - skin_rgb) + SPREAD_WEIGHT * rgb.std(0).mean())
+        if score < best_score:
+            best, best_score = (k * opening).astype(np.float32), score
+    return best
+
+
+
+def _row(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """RGB [N,3] (float) of the texels at `uv` [N,2]."""
     h, w = texture.shape[:2]
     x = np.clip((uv[:, 0] * (w - 1)).round().astype(int), 0, w - 1)
     y = np.clip(((1 - uv[:, 1]) * (h - 1)).round().astype(int), 0, h - 1)
-    rgb = texture[y, x, :3].astype(np.float64)
-    return float(np.linalg.norm(rgb.mean(0) - skin_rgb) + rgb.std(0).mean())
+    return texture[y, x, :3].astype(np.float64)

@@ -37,6 +37,7 @@ class BustCamera:
         self.stage = self.r.stage
         self.rig = HeadRig(head, self.stage.render, TextureStream(texture, 1.0), bust=bust)
         studio_light(self.stage.render)
+        self._time = 0.0
 
     def turntable(self, yaw: float, distance: float = 0.75, height: float = -0.04, lit: bool = True) -> np.ndarray:
         """RGB [H,W,3] of the bust turned by `yaw` degrees (+ = the subject turns to their left), under
@@ -50,6 +51,7 @@ class BustCamera:
         self.rig.root.clear_light()
         if not lit:
             self.rig.root.set_light_off(1)
+        self._delight(lit)
         return self.r.frame()
 
     def photo_view(self, pose: np.ndarray, photo_size: tuple[int, int], lit: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +73,7 @@ class BustCamera:
             self.rig.root.clear_light()
         else:
             self.rig.root.set_light_off(1)
+        self._delight(lit)
         img = self.r.frame()
         diff = np.abs(img.astype(np.int16) - np.array(CLEAR, np.int16) * 255).sum(-1)
         return img, diff > 60
@@ -83,6 +86,12 @@ class BustCamera:
         self.rig.set_texture_time(0.0)
         self.rig.set_code(code)
         return self.turntable(0.0, distance=distance, height=0.0, lit=lit)
+
+    def _delight(self, lit: bool) -> None:
+        """Lit views show the face with the capture's light taken out (as the rooms do); unlit ones the
+        textures as photographed."""
+        self.rig.set_delighting(lit)
+        self.rig.set_texture_time(self._time)
 
     def close(self) -> None:
         self.r.close()

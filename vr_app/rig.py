@@ -17,10 +17,11 @@ from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
 from assets.mesh import inside_polygon, vertex_normals
+from generation.face.delight import apply_gain, delight, headroom, surface_gain
 from scenes.geom import MeshGeom, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
-from .bust_shell import DetailedStream, ShellNode, pivot_motion
+from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
 from .eyes import IRIS_RADIUS_M, eye_texture, eyeball, socket, socket_half_width
 from .lids import ClosingLids
 from .mouth import MouthInterior
@@ -100,11 +101,16 @@ class HeadRig:
     """A bust under `parent`; call `update(t)` every frame with the playback time in seconds."""
 
     def __init__(self, head: HeadModel, parent: NodePath, texture: TextureStream,
-                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None):
+                 track: ExpressionTrack | None = None, clothing=(0.32, 0.31, 0.38), bust: BustModel | None = None,
+                 delit: bool = True):
         self.head = head
         self.track = track
         self.bust = bust
-        self.stream = texture if bust is None else DetailedStream(texture, bust)
+        # The capture's light divided out of the bust's face where the scene lights it again.
+        self.light = None if bust is None else delight(bust.face_texture, bust.face_detail, head)
+        self.gain = None if bust is None else self.light.gain
+        self.delit = delit  # False where the face must match its photo's light (the living portrait)
+        self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain if delit else None)
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
@@ -179,6 +185,8 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
+            self._shell_textures = {False: self.shell.node.get_texture(), True: self._delit_shell(bust)}
+            self.shell.node.set_texture(self._shell_textures[self.delit], 1)
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
@@ -227,7 +235,7 @@ class HeadRig:
         if self._code is not None and np.array_equal(code, self._code):
             return
         self._code = code.copy()
-        verts = self._base + np.tensordot(code, self._shapes, axes=1)
+        verts = self._base + np.tensordot(self.head.shown_code(code), self._shapes, axes=1)
         for ids, uvs, grey in self.lids.changes(code):  # sent with the positions below
             self.mesh.set_rows(ids, uvs, grey)
         self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
@@ -239,8 +247,26 @@ class HeadRig:
 
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""
-        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust)
+        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust, self.gain if self.delit else None)
         self._frame = (-1, -1, -1.0)
+
+    def _delit_shell(self, bust: BustModel):
+        """The shell's texture with the light the face's delighting found taken out too (hair, ears,
+        neck and shoulders were photographed in the same light), so no seam where they meet the face."""
+        gain = surface_gain(self.light, bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2], self.head)
+        rgba = bust.texture.copy()
+        rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
+        return rgba_texture(rgba, "bust-shell-delit")
+
+    def set_delighting(self, on: bool) -> None:
+        """Show the bust with the capture's light taken out (for a lit scene, the default) or as
+        photographed (unlit views that compare with the photos); the face's change takes effect at the
+        next set_texture_time."""
+        if self.bust is not None and on != self.delit:
+            self.delit = on
+            self.set_stream(self.stream.stream)
+            if self.shell is not None:
+                self.shell.node.set_texture(self._shell_textures[on], 1)
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""

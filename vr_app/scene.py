@@ -53,7 +53,9 @@ class MemorialScene(XrSceneDefaults):
 
             self.portrait = LivingPortrait(self.room.bust_anchor, bust, rig_origin(head))
             parent, head, bust = self.portrait.photo_space, self.portrait.trim(head), self.portrait.trim(bust)
-        self.rig = HeadRig(head, parent, texture, track, bust=bust)
+        # A free-standing bust is lit by the room, so its face loses the capture's light; the living
+        # portrait's face sits in its own photo and keeps that photo's light.
+        self.rig = HeadRig(head, parent, texture, track, bust=bust, delit=self.portrait is None)
         self.shadow_camera = shading.apply(self.room, self.rig)  # GL displays; software ignores it
         self.room.place_camera(stage.camera, stage.lens)
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])

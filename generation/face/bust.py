@@ -23,9 +23,11 @@ from assets import landmarks as L
 from assets import expression
 from . import topology as T
 from .errors import GeometryError, check_landmarks
+from .jewellery import earrings
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
 from .segment import fill_nearest, segment_person
+from .shell_layout import SurfaceLayout, sample
 
 SKULL_CENTRE_Z = -0.09  # metres behind the eye midpoint: the middle plane of the shell
 INFLATE_RADIUS = 0.09  # metres: curvature of the inflation (a sphere of about a head's size)
@@ -37,8 +39,9 @@ SIDE_SUPERSAMPLE = 2.0  # texels per photo pixel at most: turned views see the s
 CROWN_ABOVE = 0.03  # metres above the face's top landmark where hair (or a hat, or a bald crown) begins
 JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to open into
 EDGE_FADE = 0.006  # metres over which the shell fades into the face
-BUST_TAPER = 0.12  # each side of a continued chest comes in by this fraction of its width at the cut
-CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture
+CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture (unless the neck is longer)
+SEAM_BLEND = 0.03  # metres below the picture over which its last row becomes the made-up chest's colours
+NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
 RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
@@ -83,8 +86,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     Returns vertices [V,3] (head metres: `front` front-surface vertices, as many behind them, then
     the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
-    head), texture RGBA [Th,2*Tw,4] (front | back), and the pose and segment used. `prob` [H,W] is
-    the person probability (segmented here when omitted).
+    head), texture RGBA [Th,2*Tw,4] (front | back, laid out by surface: shell_layout.py), texel_pixels
+    (x, y) [Th,Tw]: where each front texel lies in the photo (pixel centres at +0.5), and the pose and
+    segment used. `prob` [H,W] is the person probability (segmented here when omitted).
     """
     import cv2
 
@@ -107,22 +111,40 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     rot = matrix_from_euler(*pose[:3])
     s = float(pose[5]) * w  # pixels per metre
     t = np.asarray(pose[3:5], np.float64) * w
-    # Pixels missing down to a bust's usual cut, continued for a little way only: the rest is a socle.
-    ext = int(round(min(t[1] + BUST_BOTTOM * s - h, CHEST_CONTINUED * s)))
-    if mask[-1].mean() > 0.05 and ext > 0:  # the picture cuts the body off: continue the chest down
+    # Pixels missing down to a bust's usual cut are made up below the picture, ending in a rounded cut
+    # as a sculpted bust does (the sides rise to the shoulders). It reaches past the head mesh's neck,
+    # which hangs inside the shell: its end showed as a ragged notch between the chest and the socle.
+    head_px = project(verts, pose, float(w))
+    neck_end = float(head_px[:, 1].max()) + NECK_COVER * s
+    lowest = head_px[head_px[:, 1] > neck_end - 0.03 * s]
+    cx = float(lm[L.CHIN, 0])
+    neck_half = float(np.abs(lowest[:, 0] - cx).max()) + NECK_COVER * s if len(lowest) else 0.0
+    cols = np.nonzero(mask[-1])[0]
+    if mask[-1].mean() > 0.05 and len(cols):  # the picture cuts the body off: continue the chest down
+        xl, xr = min(float(cols.min()), cx - 1), max(float(cols.max()), cx + 1)
+        # Deep enough that the cut's curve still covers the neck's end: at depth d of the cut the chest
+        # is sqrt(1 - d^2) of its width at the picture's edge.
+        narrow = min(neck_half / min(cx - xl, xr - cx), 0.95)
+        ext = int(round(min(t[1] + BUST_BOTTOM * s - h,
+                            max(CHEST_CONTINUED * s, (neck_end - h) / np.sqrt(1 - narrow ** 2)))))
+    else:
+        ext = 0
+    if ext > 0:
         # The cloth's colours across the cut, smoothed so buttons and folds do not run down as stripes.
         k = max(2, h // 20)
         band = fill_nearest(image[-k:], mask[-k:])  # the person's colours only
         row = np.median(band, axis=0).astype(np.uint8)[None]  # [1,W,3]
-        row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1)
-        image = np.concatenate([image, np.repeat(row, ext, 0)])
-        # The chest narrows towards the cut, as a sculpted bust does, instead of a straight block.
-        cols = np.nonzero(mask[-1])[0]
-        xl, xr = float(cols.min()), float(cols.max())
-        depth = (np.arange(1, ext + 1) / ext)[:, None]  # [ext,1] 0..1 down the extension
-        inset = BUST_TAPER * (xr - xl) * depth ** 1.5
+        row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1).astype(np.float32)
+        # Starting from the picture's own last row, so no seam runs along the picture's edge.
+        last = fill_nearest(image[-1:], mask[-1:]).astype(np.float32) if mask[-1].any() else row
+        f = np.clip(np.arange(1, ext + 1) / max(1.0, SEAM_BLEND * s), 0, 1)[:, None, None]
+        f = f * f * (3 - 2 * f)
+        image = np.concatenate([image, ((1 - f) * last + f * row).round().astype(np.uint8)])
+        depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
+        curve = np.sqrt(1 - depth ** 2)
         x = np.arange(w)[None, :]
-        inside = (x >= xl + inset) & (x <= xr - inset)
+        # (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
+        inside = (x >= cx - (cx - xl) * curve - 1) & (x <= cx + (xr - cx) * curve + 1)
         prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
         mask = prob > 0.5
         h = image.shape[0]
@@ -141,15 +163,22 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
     face = cv2.erode(face, np.ones((3, 3), np.uint8)).astype(bool)
-    # The shell's front fades out towards the face, so hair meets skin without an edge.
-    fade = np.clip(cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5) / (EDGE_FADE * s), 0, 1)
+    # Earrings the segment left out are the person's: else only its fringe showed, a pale smear.
+    prob = np.where(earrings(image, prob, lm, s, face), 1.0, prob).astype(np.float32)
+    mask = prob > 0.5
 
     # Inflation from the distance to the silhouette (metres), like a sphere's height over its rim.
-    # The body goes on past the picture's bottom edge: its depth there is a straight body's, not the
-    # narrowing continuation's (else the picture's lower corners curve back, and a framed portrait's
-    # relief rounds off at its bottom corners).
+    # The body goes on past the picture's bottom edge: at that edge its depth is a straight body's, not
+    # the made-up chest's (else the picture's lower corners curve back, and a framed portrait's relief
+    # rounds off at its bottom corners); below it, over SEAM_BLEND, the depth becomes the rounded cut's
+    # own, so the cut has no flat wall down its sides (where the picture cut a shoulder off at its side).
     body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
     dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
+    if h > h0:
+        own = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)[h0:] / s
+        f = np.clip(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s), 0, 1)[:, None]
+        f = f * f * (3 - 2 * f)
+        dist[h0:] = (1 - f) * dist[h0:] + f * own
     dist = np.minimum(dist, INFLATE_RADIUS)
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
@@ -166,9 +195,15 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
     photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
     step = _grid_step(face_px, photo_box)
-    gx = np.arange(box[0], box[2] + step, step).clip(0, w - 1)
-    gy = np.arange(box[1], box[3] + step, step).clip(0, h - 1)
-    px, py = np.meshgrid(gx, gy)  # [gh,gw]
+    # The grid's columns and the texture's texels at even steps across the surface, not the photo.
+    layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
+    gl = layout.start + np.arange(0.0, layout.span + step, step)
+    # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
+    gy = np.arange(box[1], min(box[3], h0) + step, step)
+    gy = np.concatenate([gy, np.arange(gy[-1] + 2 * step, box[3] + 2 * step, 2 * step)]).clip(0, h - 1)
+    px = np.stack([layout.columns(gl, y) for y in gy]).clip(0, w - 1)  # [gh,gw] photo x of each grid point
+    py = np.repeat(gy[:, None], len(gl), 1)
+    gu = np.repeat(layout.u(gl)[None], len(gy), 0)
     ix, iy = np.round(px).astype(int), np.round(py).astype(int)
     # The grid reaches a cell beyond the segment: the outline is drawn by the texture's alpha, not by
     # the grid's steps.
@@ -187,6 +222,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Counter-clockwise seen from the camera (+z towards it, image y down): a, c, b then b, c, d.
     front_faces = np.concatenate([np.stack([a, c, b], 1), np.stack([b, c, d], 1)])
     back_faces = front_faces[:, ::-1] + n
+    cell_faces = front_faces  # the whole grid, face included: it lays out the texture
     edge = _boundary_edges(front_faces)
     hole = cv2.erode(face.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2)[iy, ix] > 0
     over_face = hole[:-1, :-1] & hole[1:, :-1] & hole[:-1, 1:] & hole[1:, 1:]
@@ -203,21 +239,35 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
 
-    # Texture atlas: the photo over the box (front) | the same with face and skin painted over by hair (back).
-    x0, y0, x1, y1 = box
-    scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(x1 - x0, y1 - y0))
-    tw, th = max(8, int(round((x1 - x0) * scale))), max(8, int(round((y1 - y0) * scale)))
-    crop = cv2.resize(image[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_AREA)
-    alpha = cv2.resize(prob[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_LINEAR)
-    skin = cv2.resize(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8))[y0:y1, x0:x1],
-                      (tw, th), interpolation=cv2.INTER_NEAREST).astype(bool)
+    # Texture atlas: the photo over the box, laid out by surface (front) | the same with face and skin
+    # painted over by hair (back).
+    _, y0, _, y1 = box
+    scale = min(SIDE_SUPERSAMPLE, TEXTURE_MAX / max(layout.span, y1 - y0))
+    tw, th = max(8, int(round(layout.span * scale))), max(8, int(round((y1 - y0) * scale)))
+    # Each texel reads the photo where the grid's triangles put it (the layout's own rows where none does):
+    # the texture lines up with the mesh exactly, whatever the layout does between grid rows.
+    mx, my = layout.texel_pixels(tw, th)
+    grid_uv = np.c_[gu[used] * tw, (py[used] - y0) / max(y1 - y0, 1) * th]
+    fid, bary, _ = rasterize(grid_uv, np.zeros(n), cell_faces, tw, th, cull_backfaces=False)
+    hit = fid >= 0
+    corners = cell_faces[fid[hit]]
+    mx[hit] = np.einsum("pk,pk->p", bary[hit], px[used][corners])
+    my[hit] = np.einsum("pk,pk->p", bary[hit], py[used][corners])
+
+    def texels(photo_array, nearest=False):
+        # Vertices sit at (x - t) / s: a vertex from pixel index x shows where the photo's continuous
+        # coordinate is x, which is pixel index x - 0.5 (pixel centres at + 0.5).
+        return sample(photo_array, mx - 0.5, my - 0.5, scale, nearest)
+
+    crop = texels(image)
+    alpha = texels(prob)
+    skin = texels(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8)), nearest=True).astype(bool)
     known = (alpha > 0.5) & ~skin
     # Behind the head only what the photo shows above the brows (hair, a hat, a bald crown) is copied,
     # so the back of the head never repeats the face, ears or collar.
-    row_y = np.arange(th)[:, None] * (y1 - y0) / th + y0
-    head_zone = cv2.resize(cv2.dilate(on_head.astype(np.uint8), np.ones((15, 15), np.uint8))[y0:y1, x0:x1], (tw, th),
-                           interpolation=cv2.INTER_NEAREST).astype(bool) & (row_y < float(lm[L.CHIN, 1]))
-    crown = known & (row_y < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
+    head_zone = texels(cv2.dilate(on_head.astype(np.uint8), np.ones((15, 15), np.uint8)), nearest=True).astype(bool) \
+        & (my < float(lm[L.CHIN, 1]))
+    crown = known & (my < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
         back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)
@@ -228,30 +278,32 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
     # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
     # Done at the photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
-    photo, p = image[y0:y1, x0:x1], prob[y0:y1, x0:x1]
+    photo, p = image, prob
     inner = p > 0.8
     k = 2 * RIM_PX + 1
     sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     behind = fill_nearest(photo, p < 0.2) if (p < 0.2).any() else photo
     like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
     clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
-    front_rgb = cv2.resize(np.ascontiguousarray(clean), (tw, th), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    px_x = x0 + (np.arange(tw) + 0.5) * (x1 - x0) / tw
-    px_y = y0 + (np.arange(th) + 0.5) * (y1 - y0) / th
-    fade_c = cv2.resize(fade[y0:y1, x0:x1].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
+    front_rgb = texels(clean)
+    # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
+    # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
+    # spanned centimetres of the head's side and left the ear and earring half transparent.
+    out_of_face = (texels(face.astype(np.uint8), nearest=True) == 0).astype(np.uint8)
+    fade_c = np.clip(cv2.distanceTransform(out_of_face, cv2.DIST_L2, 5) / (EDGE_FADE * s * scale), 0, 1)
     # Turned views never colour the face or the band where the shell fades into it: their expression
     # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
     # earrings swing from frame to frame (one frame's earring is another's neck).
-    above_mouth = px_y < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
-    turning = (_follow(px_y, lm, s) * above_mouth)[:, None] * (fade_c > 0.999)
-    front_rgb = shell_colours(front_rgb, np.meshgrid(px_x, px_y), front, rot, t, s, turning, head, side_views,
+    above_mouth = my < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
+    turning = _follow(my, lm, s) * above_mouth * (fade_c > 0.999)
+    front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
     texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, (a * 255).astype(np.uint8)])],
                              axis=1)
 
-    u = ((sel_x - x0) / max(x1 - x0, 1)).clip(0, 1)
+    u = gu[used].clip(0, 1)
     v = 1 - ((sel_y - y0) / max(y1 - y0, 1)).clip(0, 1)
     uvs = np.concatenate([np.c_[0.5 * u, v], np.c_[0.5 + 0.5 * u, v]]).astype(np.float32)
 
@@ -273,7 +325,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     faces = np.concatenate([front_faces, back_faces, side_faces]).astype(np.int32)
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
-                pose=pose.astype(np.float32), box=box, prob=prob, front=n)
+                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
 def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:

@@ -467,6 +467,19 @@ def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibratio
     return float(np.sqrt(np.mean(np.sum((rebuilt - np.asarray(target, np.float64)[:, :L.N_MESH]) ** 2, -1))))
 
 
+def funnel_parts_jaw(cal: Calibration, how_funnel: str) -> float:
+    """Jaw code per funnel code that shows a funnel's parting (HeadModel.shown_code), 0 for none.
+
+    Funnel reads min(narrowing, parting) and the parting is the jaw's own measure (the inner-lip
+    gap, same neutral), so in her frames the jaw always carries it and the fitted funnel shape is
+    left to narrow; a generic funnel shape, or one scaled to move its own measure, parts the lips
+    itself and needs no jaw."""
+    if not how_funnel.startswith("fitted") or "generic used" in how_funnel or "so that it moves" in how_funnel:
+        return 0.0
+    jaw, funnel = expression.index("jaw_open"), expression.index("mouth_funnel")
+    return round(float(cal.range[funnel] / cal.range[jaw]), 4)
+
+
 def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
              real: np.ndarray | None = None):
     """HeadModel from a subject's landmark sets [N,478,3] (pixels of any frame).
@@ -517,6 +530,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             how[name] += note
         if np.array_equal(offsets, fitted):
             fitted = None
+    parts_jaw = funnel_parts_jaw(cal, how["mouth_funnel"])
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]
     blend = np.zeros((expression.E, len(verts), 3))
@@ -543,6 +557,8 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08],
         "skin_rgb": [200, 160, 140], "hair_rgb": [90, 70, 55],
     }
+    if parts_jaw:
+        meta["funnel_parts_jaw"] = parts_jaw
     if images is not None:
         meta.update(_colours(images, lm))
     return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),

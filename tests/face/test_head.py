@@ -202,3 +202,73 @@ def test_looking_up_lifts_the_lids_and_leaves_corners_and_brows(grace_head):
     assert np.abs(pitch[[eye["outer"], eye["inner"]]]).max() < 0.05 * lift
     assert np.abs(pitch[list(L.BROW_L)]).max() < 0.1 * lift
     assert np.abs(pitch[list(L.BROW_R) + list(L.EYE_R["upper"])]).max() == 0  # the other eye's lids stay
+
+
+@pytest.fixture(scope="module")
+def rounding(faces, grace_head):
+    """40 landmark sets of Hopper's head talking: the lips round (narrow, the generic pucker) while
+    the jaw drops at least as far, as a real mouth does, so a funnel's parting is the jaw's."""
+    rng = np.random.default_rng(2)
+    pose = fit_pose(faces["grace"][1], grace_head.vertices[:478], 512)
+    codes = expression.neutral(40)
+    jaw, narrow = expression.index("jaw_open"), expression.index("mouth_pucker")
+    codes[:, narrow] = rng.uniform(0.3, 1, 40) * (rng.random(40) < 0.5)
+    codes[:, jaw] = np.maximum(rng.uniform(0, 0.8, 40) * (rng.random(40) < 0.5), codes[:, narrow])
+    return np.stack([project(grace_head.deform(c), pose, 512)[:478] for c in codes]), pose
+
+
+def test_a_funnel_alone_parts_the_lips_and_her_frames_are_shown_as_fitted(rounding):
+    """Funnel reads narrowing AND parting, and the parting is the jaw's measure, so in real data
+    the jaw carries a funnel's parting and her jointly fitted funnel shape may only narrow: shown
+    alone it read as a pucker (0.15 for 0.8 on the shared clip). The head opens the jaw as far as
+    a funnel needs; her measured codes already have that much jaw and are shown as fitted."""
+    from generation.face.controls import codes_from_landmarks, fit_calibration
+
+    sets, pose = rounding
+    cal = fit_calibration(sets)
+    h = H.fit_head(sets, calibration=cal)
+    assert h.meta["blendshapes"]["mouth_funnel"].startswith("fitted") and h.meta["funnel_parts_jaw"] > 0
+    funnel, narrow = expression.index("mouth_funnel"), expression.index("mouth_pucker")
+    codes = codes_from_landmarks(sets, cal)
+    assert (codes[:, funnel] > 0.3).sum() >= 5  # the frames do round and part the lips
+    plain = HeadModel(h.vertices, h.faces, h.uvs, h.blendshapes, h.landmark_vertices, h.regions,
+                      {k: v for k, v in h.meta.items() if k != "funnel_parts_jaw"}, h.fitted_shapes)
+    for c in codes:
+        np.testing.assert_array_equal(h.shown_code(c), c)
+        np.testing.assert_array_equal(h.deform(c), plain.deform(c))
+
+    # a funnel fitted as her clip's is, narrowing only: the generic pucker's sideways motion
+    shape = h.vertices[:478].astype(np.float64)
+    narrowing = H.generic_blendshapes(shape)["mouth_pucker"] * [1.0, 0.0, 0.0]
+    blend = h.blendshapes.copy()
+    blend[funnel] = H.spread(narrowing, shape, h.vertices.astype(np.float64), np.asarray(h.meta["source"]))
+    rounds = HeadModel(h.vertices, h.faces, h.uvs, blend, h.landmark_vertices, h.regions, h.meta)
+    only_narrows = HeadModel(h.vertices, h.faces, h.uvs, blend, h.landmark_vertices, h.regions, plain.meta)
+
+    def moved(head, code):  # unclipped change of the parting (jaw) and narrowing (pucker) measures
+        lin = H._linear_codes(head.deform(code)[:478], cal) - H._linear_codes(head.vertices[:478], cal)
+        return lin[expression.index("jaw_open")], lin[narrow]
+
+    code = expression.neutral()
+    code[funnel] = 0.8
+    parting, narrowing = moved(rounds, code)
+    jaw_alone = expression.neutral()
+    jaw_alone[expression.index("jaw_open")] = 0.8 * h.meta["funnel_parts_jaw"]
+    assert parting == pytest.approx(moved(rounds, jaw_alone)[0], abs=0.05)  # the jaw's parting, as the measure says
+    assert parting > 0.3 and narrowing > 0.3  # shown as a funnel: the lips part and narrow
+    assert moved(only_narrows, code)[0] < 0.1  # the plain linear blend only narrows: the test can fail
+
+
+def test_shown_code_only_raises_the_jaw_and_older_heads_show_the_code(grace_head):
+    jaw, funnel = expression.index("jaw_open"), expression.index("mouth_funnel")
+    code = expression.neutral()
+    code[funnel] = 0.8
+    np.testing.assert_array_equal(grace_head.shown_code(code), code)  # no "funnel_parts_jaw": as given
+    h = HeadModel(grace_head.vertices, grace_head.faces, grace_head.uvs, grace_head.blendshapes,
+                  grace_head.landmark_vertices, grace_head.regions, {**grace_head.meta, "funnel_parts_jaw": 0.5})
+    shown = h.shown_code(code)
+    assert shown[jaw] == pytest.approx(0.4) and np.array_equal(np.delete(shown, jaw), np.delete(code, jaw))
+    code[jaw] = 0.6  # already open further than the funnel needs
+    np.testing.assert_array_equal(h.shown_code(code), code)
+    assert h.reconstruct(code).shape == h.vertices.shape
+    np.testing.assert_array_equal(HeadModel.from_bytes(h.to_bytes()).shown_code(code), code)

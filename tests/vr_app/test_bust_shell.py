@@ -111,6 +111,7 @@ def test_living_portrait_scene_builds_and_shows_the_face(grace):
         assert sc.portrait is not None
         assert sc.rig.root.get_parent() == sc.portrait.photo_space
         assert sc.rig.shell.socle is None  # a framed picture stands on its easel, not on a socle
+        assert not sc.rig.delit  # the face keeps its photo's light, as the picture around it does
         sc.update(0.2)
         img = r.frame()
         x0, y0, x1, y1 = sc.face_box()
@@ -166,3 +167,25 @@ def test_code_changes_still_deform_the_head_under_the_shell(grace):
     code[expression.index("jaw_open")] = 1.0
     rig.set_code(code)
     assert np.abs(rig.mesh.data[:, 0:3] - before).max() > 0.005
+
+
+def test_the_lit_bust_shows_its_face_and_shell_delit_and_unlit_views_as_photographed(grace):
+    """Rooms light the bust, so the rig shows the face and shell with the capture's light divided out
+    (generation.face.delight); an unlit view (the likeness benchmark's photo comparisons) gets the
+    textures back as they were photographed."""
+    from panda3d.core import NodePath
+
+    from scenes.panda_textures import TextureStream
+    from vr_app.rig import HeadRig
+
+    _, head, bust = grace
+    rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
+    assert rig.delit and rig.gain is not None
+    lit = rig.stream.at(0.0).astype(float)
+    expected = np.clip(bust.face_texture * rig.gain[..., None], 0, 255)
+    assert np.abs(lit - expected).max() <= 1.0
+    assert np.abs(rig.gain - 1).max() > 0.02  # her photo's light is not nothing
+    assert rig.shell.node.get_texture().get_name() == "bust-shell-delit"
+    rig.set_delighting(False)
+    assert np.abs(rig.stream.at(0.0).astype(int) - bust.face_texture).max() <= 1
+    assert rig.shell.node.get_texture().get_name() == "bust-shell"

@@ -87,3 +87,20 @@ def test_a_glasses_frame_above_the_eye_is_not_taken_for_lid_skin(head):
             glasses[int(round((1 - v) * (SIZE - 1))), int(round(u * (SIZE - 1)))] = SKIN
     lids = ClosingLids(head.uvs, head.vertices, eye_openings(head), glasses, np.array(SKIN, np.float32))
     assert all(abs(float(d[1])) < 1e-9 for d in lids.shift.values()), lids.shift
+
+
+def test_a_closing_lid_slides_past_pale_eyeshadow_to_even_skin(head):
+    """Above her lashes a pale, uneven eyeshadow band: closed over the eye it read as the white of an
+    open eye (the landmark detector put the lid at its top: blink 0.8 read 0.25 on the shared clip).
+    The edge slides past it to the even skin above; with the old reach (0.3 of the opening) it stopped
+    on the eyeshadow."""
+    eyes = eye_openings(head)
+    tex = _texture_above_lids(head, lambda x, y: (235, 225, 215) if x % 3 else (190, 170, 160), reach=0.4)
+    lashes = _texture_above_lids(head, lambda x, y: (250, 250, 250) if x % 2 else (20, 15, 10), reach=0.1)
+    near_edge = np.all(lashes != SKIN, axis=-1)
+    tex[near_edge] = lashes[near_edge]
+    lids = ClosingLids(head.uvs, head.vertices, eyes, tex, np.array(SKIN, np.float32))
+    for side in lids.ids:
+        height = np.ptp(head.uvs[eyes[side]["ring"], 1])
+        assert lids.shift[side][1] > 0.4 * height, (side, lids.shift[side][1] / height)  # past the eyeshadow
+        assert lids.shift[side][1] <= lid_module.SLIDES[-1] * height + 1e-6
