@@ -267,6 +267,9 @@ class BustModel:
     face_detail: np.ndarray  # [S,S] uint8 255 = texel seen sharply: generator frames get this detail on top
     backdrop: np.ndarray  # [h,w,3] uint8 the source photo with the person painted out (living portrait)
     meta: dict = field(default_factory=dict)  # source photo id, pose, head sha256, ...
+    # [2,S,S,3] uint8 or None: the face texture with her turned pictures' texels on one side, [0] the
+    # subject's right (-x), [1] her left (+x); shown as a view sees that side (vr_app.bust_shell)
+    side_textures: np.ndarray | None = None
 
     FORMAT = "BustModel"
     VERSION = 1
@@ -280,10 +283,14 @@ class BustModel:
         assert self.face_texture.shape == (s, s, 3) and self.face_texture.dtype == np.uint8
         assert self.face_detail.shape == (s, s) and self.face_detail.dtype == np.uint8
         assert self.backdrop.ndim == 3 and self.backdrop.shape[2] == 3 and self.backdrop.dtype == np.uint8
+        if self.side_textures is not None:
+            assert self.side_textures.shape == (2, s, s, 3) and self.side_textures.dtype == np.uint8
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "follow", "texture", "face_texture",
                                                  "face_detail", "backdrop")}
+        if self.side_textures is not None:  # older busts have none: they load with None
+            arrays["side_textures"] = self.side_textures
         return _pack(self.FORMAT, self.VERSION, {"meta": self.meta}, arrays, coded=False)
 
     @classmethod

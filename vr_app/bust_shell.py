@@ -15,6 +15,8 @@ from scenes.geom import MeshGeom, to_panda
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
 EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
+SIDE_FROM, SIDE_FULL = 15.0, 30.0  # degrees off the face's front over which a side texture is blended in
+SIDE_STEPS = 32  # the blend moves in steps of 1/SIDE_STEPS (a still viewer composes nothing new)
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
@@ -111,10 +113,25 @@ class ShellNode:
         self.mesh.update_vertices(out, normals)
 
 
+def side_weights(angle: float) -> tuple[float, float]:
+    """How much of the bust's two side textures (her right, her left) a view shows that sees the
+    face from `angle` degrees off its front (+ = from the subject's left, +x): none up to SIDE_FROM,
+    all from SIDE_FULL, smoothly between, in steps of 1/SIDE_STEPS."""
+    def ramp(a: float) -> float:
+        x = min(max((a - SIDE_FROM) / (SIDE_FULL - SIDE_FROM), 0.0), 1.0)
+        return round(x * x * (3 - 2 * x) * SIDE_STEPS) / SIDE_STEPS
+
+    return ramp(-angle), ramp(angle)
+
+
 class DetailedStream:
     """A face TextureStream with the bust's sharp, completed texture underneath: where the detail
     mask is set the streamed (generator) frame gives the colour and expression and the bust's
-    texture its fine detail; elsewhere (texels no photo saw) the completed texture shows."""
+    texture its fine detail; elsewhere (texels no photo saw) the completed texture shows.
+
+    Seen turned (`set_view`), the bust's texture blends towards its side texture of the side the
+    view sees (her turned pictures' texels there): the near side of the nose as she was seen turned,
+    while from the front the sharp frontal texture shows unchanged."""
 
     def __init__(self, stream, bust: BustModel, gain: np.ndarray | None = None):
         import cv2
@@ -129,6 +146,10 @@ class DetailedStream:
         gain = np.ones((s, s), np.float32) if gain is None else gain.astype(np.float32)
         self.size = s
         self.base = base * gain[..., None]  # [S,S,3]
+        self.sides = (None if bust.side_textures is None
+                      else (bust.side_textures.astype(np.float32) - base) * gain[..., None])  # [2,S,S,3]
+        self.side_weights = (0.0, 0.0)
+        self.shown = self.base  # the base as the current view sees it
         # The generator's change (frame - the base at the generator's resolution) is worked out at that
         # resolution and only then enlarged onto the base, which keeps the detail the generator's
         # resolution cannot carry (none when the frames are as sharp).
@@ -148,6 +169,20 @@ class DetailedStream:
 
     def index(self, t: float):
         return self.stream.index(t)
+
+    def set_view(self, angle: float) -> bool:
+        """The face is seen from `angle` degrees off its front (+ = from the subject's left); True when
+        that changes what `at` gives."""
+        weights = side_weights(angle) if self.sides is not None else (0.0, 0.0)
+        if weights == self.side_weights:
+            return False
+        self.side_weights = weights
+        self.shown = self.base.copy()
+        for w, side in zip(weights, self.sides):
+            if w > 0:
+                self.shown += w * side
+        self._cache = None
+        return True
 
     def at(self, t: float) -> np.ndarray:
         import cv2
@@ -172,6 +207,6 @@ class DetailedStream:
                               cv2.merge([cv2.multiply(self.weight, present)] * 3))
         if fh != self.size:
             change = cv2.resize(change, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        rgb = np.clip(cv2.add(self.base, change), 0, 255).astype(np.uint8)
+        rgb = np.clip(cv2.add(self.shown, change), 0, 255).astype(np.uint8)
         self._cache = (key, rgb)
         return rgb

@@ -51,6 +51,7 @@ class BustCamera:
         self.rig.root.clear_light()
         if not lit:
             self.rig.root.set_light_off(1)
+        self.rig.set_viewer(self.stage.camera)
         self._delight(lit)
         return self.r.frame()
 
@@ -69,6 +70,7 @@ class BustCamera:
         self.stage.camera.set_hpr(0, 0, 0)
         self.stage.camera.set_pos((w / 2 - ox) / s, -2.0, -(h / 2 - oy) / s)
         self.r.buffer.set_clear_color((*CLEAR, 1))
+        self.rig.set_viewer(self.stage.camera)
         if lit:
             self.rig.root.clear_light()
         else:

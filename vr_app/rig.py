@@ -18,7 +18,7 @@ from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
 from assets.mesh import inside_polygon, vertex_normals
 from generation.face.delight import apply_gain, delight, headroom, surface_gain
-from scenes.geom import MeshGeom, to_panda, trimesh_geom
+from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
@@ -111,6 +111,7 @@ class HeadRig:
         self.gain = None if bust is None else self.light.gain
         self.delit = delit  # False where the face must match its photo's light (the living portrait)
         self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain if delit else None)
+        self.view_angle = 0.0  # degrees off the face's front the face is seen from (`set_viewer`)
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
@@ -248,7 +249,17 @@ class HeadRig:
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""
         self.stream = texture if self.bust is None else DetailedStream(texture, self.bust, self.gain if self.delit else None)
+        if self.bust is not None:
+            self.stream.set_view(self.view_angle)
         self._frame = (-1, -1, -1.0)
+
+    def set_viewer(self, camera: NodePath) -> None:
+        """The bust is seen by `camera` (a view: the video's, the desktop window's; a headset's eyes share
+        its head): a bust with side textures shows the side that camera sees of the face."""
+        x, _, z = from_panda(np.array(camera.get_pos(self.head_np), np.float32))
+        self.view_angle = float(np.degrees(np.arctan2(x, z)))
+        if self.bust is not None and self.stream.set_view(self.view_angle):
+            self._frame = (-1, -1, -1.0)
 
     def _delit_shell(self, bust: BustModel):
         """The shell's texture with the light the face's delighting found taken out too (hair, ears,

@@ -76,6 +76,7 @@ class MemorialScene(XrSceneDefaults):
     def update(self, t: float) -> None:
         tp = t - self.timeline.intro_s
         self.room.update(t)
+        self.rig.set_viewer(self.stage.camera)
         self.rig.update(max(tp, 0.0))
         fade = (self.timeline.intro_s - t) / INTRO_FADE if self.timeline.intro_s > 0 else 0.0
         self.overlay.set_intro(float(np.clip(fade, 0, 1)))

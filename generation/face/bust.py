@@ -17,6 +17,8 @@ follows the head when it turns (1 on the hair, 0 on the shoulders, smooth across
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from assets import landmarks as L
@@ -45,6 +47,9 @@ NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
 RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
+TURNED_SOFTNESS = 0.05  # of normal . view: over which a turned picture takes a texel over on a side texture
+MOVING_REACH = (0.006, 0.014)  # metres from the lips' and eyelids' landmarks over which turned pictures come in
+LEVEL_BLUR = 24  # per 512 texels: the scale of the light a turned picture is levelled over
 SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred before it is shown
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
@@ -451,32 +456,107 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
     texels a view saw only at a grazing angle or at the rim of what it saw fade into that membrane:
     between the cheek and the ear a frontal photo holds a few smeared pixels, which the nearest-texel
     fill used to extrude into flat, straight-edged wedges."""
-    import cv2
+    faces = face_textures(views, head, size, calibration)
+    return faces.texture, faces.seen
 
-    from .controls import codes_from_landmarks, fit_calibration
-    from .fill import eye_height, texel_positions
-    from .unwrap import complete_texture, unwrap, uv_raster
+
+@dataclass
+class FaceTextures:
+    """The bust's face textures (see `face_textures`)."""
+
+    texture: np.ndarray  # [S,S,3] uint8: the sharp views' texture, shown from the front
+    seen: np.ndarray  # [S,S] uint8: 255 where a sharp view saw the texel
+    sides: np.ndarray | None  # [2,S,S,3] uint8 or None: [0] the subject's right (-x) side, [1] her left (+x)
+
+
+def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size: int = 512, calibration=None,
+                  side_views=()) -> FaceTextures:
+    """The detailed face texture from `views` (see `detailed_face_texture`) and, from the turned
+    pictures `side_views` (image, landmarks), one texture per side of the face for views that see
+    the head turned. A frontal picture sees the sides of the nose and the cheeks at a slant; on a side
+    texture the turned pictures of that side take over every texel they see more squarely than all
+    the sharp views (going over within TURNED_SOFTNESS of normal . view), their light first levelled
+    to the sharp views' (`_levelled`): they were lit from another angle. From the front their texels
+    make the nose blotchy, so the room blends a side texture in only as the head is seen turned."""
+    from .unwrap import uv_raster
 
     if not views:
         raise GeometryError("no views to build the face texture from")
     if size < 64 or size & (size - 1):
         raise GeometryError(f"face texture size must be a power of two >= 64, got {size}")
     fid, bary = uv_raster(head, size)
+    sharp = [_face_view(image, lm, head, size, calibration, fid) for image, lm, _ in views]
+    weights = [float(max(w, 1e-6)) ** 4 for *_, w in views]
+    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary)
+    turned = [_face_view(image, lm, head, size, calibration, fid) for image, lm in side_views]
+    if not turned:
+        return FaceTextures(texture, seen, None)
+    from .fill import texel_positions
+
+    xyz = texel_positions(head, fid, bary)
+    x = xyz[..., 0] * (fid >= 0)
+    front = np.max([v.facing * (v.mask > 0) for v in sharp], axis=0)  # how squarely the sharp views saw each texel
+    still = _away_from_moving_parts(head, xyz)
+    sides = []
+    for sign in (-1.0, 1.0):
+        own = [_levelled(v, sharp) for v in turned if sign * float((v.facing * (v.mask > 0) * x).sum()) > 0]
+        if not own:
+            sides.append(texture)
+            continue
+        takes = [_smooth_step((v.facing * (v.mask > 0) - front) / TURNED_SOFTNESS) * still for v in own]
+        taken = np.max(takes, axis=0)
+        pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
+        sides.append(_completed(pairs, head, fid, bary)[0])
+    return FaceTextures(texture, seen, np.stack(sides))
+
+
+@dataclass
+class FaceView:
+    """One picture unwrapped onto the face texture."""
+
+    uv: np.ndarray  # [S,S,3] uint8 colours
+    mask: np.ndarray  # [S,S] uint8, 255 where the picture saw the texel (and the person)
+    feather: np.ndarray  # [S,S] float32 0..1: the mask, fading at its edge so views blend there
+    facing: np.ndarray  # [S,S] float32 0..1: normal . view of each texel (1 = seen head-on)
+    trust: np.ndarray  # [S,S] float32 0..1 (`view_trust`)
+
+
+def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, fid: np.ndarray) -> FaceView:
+    import cv2
+
+    from .controls import codes_from_landmarks, fit_calibration
+    from .unwrap import face_normals_z, posed_vertices, unwrap
+
+    lm = check_landmarks(lm, batch=False)
+    cal = calibration if calibration is not None else fit_calibration(lm[None])
+    code = codes_from_landmarks(lm, cal)
+    uv, mask = unwrap(image, lm, head, code, size=size)
+    mask = mask & person_texels(image, lm, head, code, size)
+    # Feathered visibility: texels at the edge of what a view saw blend with the others.
+    feather = cv2.GaussianBlur((mask > 0).astype(np.float32), (0, 0), size / 256) * (mask > 0)
+    xyz = posed_vertices(head, lm, code, None, float(image.shape[1]))
+    facing = np.clip(-face_normals_z(xyz, head.faces)[np.maximum(fid, 0)], 0, 1).astype(np.float32)
+    return FaceView(uv, mask, feather, facing, view_trust(image, lm, head, code, fid, mask))
+
+
+def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.ndarray,
+               bary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(texture, seen mask) from views with their weights (a number or [S,S] per texel), never-seen
+    texels filled (see `detailed_face_texture`)."""
+    import cv2
+
+    from .fill import eye_height, texel_positions
+    from .unwrap import complete_texture
+
+    size = fid.shape[0]
     acc = np.zeros((size, size, 3), np.float64)
     tot = np.zeros((size, size), np.float64)
     trust = np.zeros((size, size), np.float32)
-    for image, lm, weight in views:
-        lm = check_landmarks(lm, batch=False)
-        cal = calibration if calibration is not None else fit_calibration(lm[None])
-        code = codes_from_landmarks(lm, cal)
-        uv, mask = unwrap(image, lm, head, code, size=size)
-        mask = mask & person_texels(image, lm, head, code, size)
-        # Feathered visibility: texels at the edge of what a view saw blend with the others.
-        w = cv2.GaussianBlur((mask > 0).astype(np.float32), (0, 0), size / 256) * (mask > 0)
-        w = w * float(max(weight, 1e-6)) ** 4
-        acc += w[..., None] * uv
+    for v, weight in pairs:
+        w = v.feather * weight
+        acc += w[..., None] * v.uv
         tot += w
-        trust = np.maximum(trust, view_trust(image, lm, head, code, fid, mask))
+        trust = np.maximum(trust, v.trust)
     seen = tot > 0
     uv = np.where(seen[..., None], acc / np.maximum(tot, 1e-12)[..., None], 0).clip(0, 255).astype(np.uint8)
     mask = (seen * 255).astype(np.uint8)
@@ -493,6 +573,48 @@ def detailed_face_texture(views: list[tuple[np.ndarray, np.ndarray, float]], hea
     filled = complete_texture(soft.round().clip(0, 255).astype(np.uint8), mask, head, smooth=True)
     t = np.clip(trust / TRUSTED, 0, 1)[..., None]
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
+
+
+def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:
+    """The turned view with the sharp views' light: its colours times the ratio of the sharp views'
+    colours to its own, both blurred over LEVEL_BLUR, over what both saw (spread by normalised blur)."""
+    import cv2
+
+    size = view.uv.shape[0]
+    sigma = LEVEL_BLUR * size / 512
+    both = (view.mask > 0) & (np.max([v.mask for v in sharp], axis=0) > 0)
+    ref = np.zeros((size, size, 3), np.float32)
+    tot = np.zeros((size, size), np.float32)
+    for v in sharp:
+        w = (v.mask > 0).astype(np.float32) * v.facing
+        ref += w[..., None] * v.uv
+        tot += w
+    ref = ref / np.maximum(tot, 1e-6)[..., None]
+    m = both.astype(np.float32)
+    spread = np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-6)[..., None]
+    own = cv2.GaussianBlur(view.uv.astype(np.float32) * m[..., None], (0, 0), sigma) / spread
+    gain = (cv2.GaussianBlur(ref * m[..., None], (0, 0), sigma) / spread + 1.0) / (own + 1.0)
+    gain[spread[..., 0] < 1e-3] = 1.0  # nothing both saw nearby: unchanged
+    uv = np.clip(view.uv * gain, 0, 255).astype(np.uint8)
+    return FaceView(uv, view.mask, view.feather, view.facing, view.trust)
+
+
+def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:
+    """[S,S] 0..1: 0 on and near the lips and the eyelids, 1 from MOVING_REACH away: a turned picture
+    shows them in another expression (a second lower-lip edge on the chin, a lid half closed)."""
+    from scipy.spatial import cKDTree
+
+    from .delight import LIPS
+
+    ids = head.landmark_vertices[[*LIPS, *L.EYE_RING_L, *L.EYE_RING_R]]
+    dist, _ = cKDTree(head.vertices[ids]).query(xyz.reshape(-1, 3))
+    near, far = MOVING_REACH
+    return _smooth_step((dist.reshape(xyz.shape[:2]) - near) / (far - near))
+
+
+def _smooth_step(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0, 1)
+    return (x * x * (3 - 2 * x)).astype(np.float32)
 
 
 def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: np.ndarray,
@@ -523,12 +645,13 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
 
     shell = lift_person(image, landmarks_px, head, side_views=side_views, calibration=calibration)
     views = views or [(image, landmarks_px, 1.0)]
-    tex, seen = detailed_face_texture(views, head, face_size, calibration)
+    faces = face_textures(views, head, face_size, calibration, side_views)
     x0, y0, x1, y1 = shell["box"]
     info = {"photo_pose": [round(float(x), 5) for x in shell["pose"]], "photo_size": list(image.shape[:2][::-1]),
             "segment_box": [x0, y0, x1, y1], "views": len(views), **(meta or {})}
     return BustModel(vertices=shell["vertices"], faces=shell["faces"], uvs=shell["uvs"], follow=shell["follow"],
-                     texture=shell["texture"], face_texture=tex, face_detail=seen,
+                     texture=shell["texture"], face_texture=faces.texture, face_detail=faces.seen,
+                     side_textures=faces.sides,
                      backdrop=backdrop(image, shell["prob"][:image.shape[0]]), meta=info)
 
 
