@@ -466,3 +466,51 @@ def test_the_made_up_chests_rounded_cut_has_no_flat_wall(faces, grace_head):
     assert low.sum() > 20
     wall = np.median(front[low, 2] - back[low, 2])
     assert wall < 0.01, f"the cut's side is a wall {1000 * wall:.0f} mm deep"
+
+
+def test_a_single_photo_bust_has_no_side_textures(grace_bust):
+    assert grace_bust.side_textures is None
+
+
+def test_turned_pictures_make_side_textures_of_their_own_side_and_leave_the_front_alone(faces, grace_head, grace_texture):
+    """Her head drawn from the front and turned 25 degrees with fine stripes painted on the turned
+    drawing's texture: the frontal texture is the frontal drawing's alone; the stripes reach one side
+    texture only, on that side of the face (where the turned drawing saw the surface more squarely),
+    and never the lips."""
+    from generation.face.bust import detailed_face_texture, face_textures
+    from generation.face.delight import LIPS
+    from generation.face.fill import texel_positions
+    from generation.face.pose import fit_pose
+    from generation.face.render import render
+    from generation.face.unwrap import uv_raster
+
+    tex = grace_texture[0]
+    code = expression.neutral()
+    size = 384
+    base = faces["grace"][1]
+    pose = fit_pose(base * (size / faces["grace"][0].shape[1]), grace_head.deform(code)[:478], size)
+    front = render(grace_head, tex, code, pose, size)
+    striped = tex.copy()
+    striped[::8] = (0, 0, 255)  # one blue row in eight: detail no levelling of light removes
+    turned_pose = pose.copy()
+    turned_pose[0] += 25
+    turned = render(grace_head, striped, code, turned_pose, size)
+    views = [(front.rgb, front.landmarks, 1.0)]
+    out = face_textures(views, grace_head, 256, side_views=[(turned.rgb, turned.landmarks)])
+    alone, _ = detailed_face_texture(views, grace_head, 256)
+    assert np.array_equal(out.texture, alone)
+    assert out.sides is not None and out.sides.shape == (2, 256, 256, 3)
+    fid, bary = uv_raster(grace_head, 256)
+    x = texel_positions(grace_head, fid, bary)[..., 0]
+    t = [s.astype(int) for s in out.sides]
+    blue = [(s[..., 2] - s[..., 0] > 60) & (fid >= 0) for s in t]
+    was_blue = (alone[..., 2].astype(int) - alone[..., 0] > 60)
+    gained = [b & ~was_blue for b in blue]
+    counts = sorted(int(g.sum()) for g in gained)
+    assert counts[0] < 20 and counts[1] > 300, counts  # one side texture carries the stripes
+    k = int(np.argmax([g.sum() for g in gained]))
+    assert np.mean(np.sign(x[gained[k]]) == (1 if k == 1 else -1)) > 0.95  # [1] is her left (+x)
+    lips = grace_head.vertices[grace_head.landmark_vertices[list(LIPS)]]
+    pts = texel_positions(grace_head, fid, bary)
+    near_lips = (np.min(np.linalg.norm(pts[..., None, :] - lips, axis=-1), axis=-1) < 0.004) & (fid >= 0)
+    assert not gained[k][near_lips].any()

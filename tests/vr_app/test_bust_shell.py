@@ -189,3 +189,44 @@ def test_the_lit_bust_shows_its_face_and_shell_delit_and_unlit_views_as_photogra
     rig.set_delighting(False)
     assert np.abs(rig.stream.at(0.0).astype(int) - bust.face_texture).max() <= 1
     assert rig.shell.node.get_texture().get_name() == "bust-shell"
+
+
+def test_the_rig_shows_the_side_of_the_face_its_camera_sees(grace):
+    """A single photo has no side textures. Given some, the rig shows the frontal texture to a camera
+    in front, the subject's left side texture to a camera on her left (+x), and her right one when
+    the head itself turns to her left in front of the camera (the turntable's +35)."""
+    import dataclasses
+
+    from panda3d.core import NodePath
+
+    from scenes.panda_textures import TextureStream
+    from vr_app.rig import HeadRig
+
+    _, head, bust = grace
+    assert bust.side_textures is None
+    tex = bust.face_texture
+    sides = np.stack([np.clip(tex.astype(int) - 40, 0, 255), np.clip(tex.astype(int) + 40, 0, 255)]).astype(np.uint8)
+    render = NodePath("render")
+    rig = HeadRig(head, render, TextureStream(tex, 1.0), bust=dataclasses.replace(bust, side_textures=sides), delit=False)
+    camera = render.attach_new_node("camera")
+
+    def uploaded() -> np.ndarray:
+        img = np.frombuffer(rig.texture.get_ram_image_as("RGB"), np.uint8)
+        return img.reshape(tex.shape)[::-1].astype(int)
+
+    camera.set_pos(0, -0.75, 0)  # Panda's -y is out of the face
+    rig.set_viewer(camera)
+    rig.set_texture_time(0.0)
+    assert abs(rig.view_angle) < 5 and np.array_equal(uploaded(), tex)
+    a = np.radians(35)
+    camera.set_pos(0.75 * np.sin(a), -0.75 * np.cos(a), 0)  # on her left
+    rig.set_viewer(camera)
+    rig.set_texture_time(0.0)
+    assert rig.view_angle == pytest.approx(35, abs=5)
+    assert np.abs(uploaded() - sides[1]).max() <= 1
+    camera.set_pos(0, -0.75, 0)
+    rig.root.set_h(35)  # she turns to her left: the camera sees her right side
+    rig.set_viewer(camera)
+    rig.set_texture_time(0.0)
+    assert rig.view_angle == pytest.approx(-35, abs=5)
+    assert np.abs(uploaded() - sides[0]).max() <= 1

@@ -1,0 +1,108 @@
+"""The view-dependent face texture: seen from the front the bust shows its sharp frontal texture
+exactly; seen turned, the side texture of the side the view sees blends in (her turned pictures'
+texels there), continuously; a bust without side textures (a single photo, an older stored bust)
+looks the same from every angle."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from assets.artifacts import BustModel
+
+
+def _bust(size: int = 64, sides: bool = True) -> BustModel:
+    rng = np.random.default_rng(1)
+    face = rng.integers(60, 200, (size, size, 3)).astype(np.uint8)
+    side = np.stack([np.clip(face.astype(int) - 40, 0, 255), np.clip(face.astype(int) + 40, 0, 255)]).astype(np.uint8)
+    detail = np.full((size, size), 255, np.uint8)
+    return BustModel(vertices=np.zeros((3, 3), np.float32), faces=np.array([[0, 1, 2]], np.int32),
+                     uvs=np.zeros((3, 2), np.float32), follow=np.zeros(3, np.float32),
+                     texture=np.zeros((8, 8, 4), np.uint8), face_texture=face, face_detail=detail,
+                     backdrop=np.zeros((8, 8, 3), np.uint8), side_textures=side if sides else None)
+
+
+def _stream(bust: BustModel, gain=None):
+    from scenes.panda_textures import TextureStream
+    from vr_app.bust_shell import DetailedStream
+
+    return DetailedStream(TextureStream(bust.face_texture, 1.0), bust, gain)
+
+
+def test_seen_from_the_front_the_texture_is_the_frontal_one_exactly():
+    from vr_app.bust_shell import SIDE_FROM
+
+    bust = _bust()
+    stream = _stream(bust)
+    for angle in (0.0, 5.0, -SIDE_FROM, SIDE_FROM):
+        stream.set_view(angle)
+        assert np.array_equal(stream.at(0.0), bust.face_texture), angle
+
+
+@pytest.mark.parametrize("gain", [None, 1.2])
+def test_past_the_blend_angle_each_side_shows_its_own_texture_only(gain):
+    from vr_app.bust_shell import SIDE_FULL
+
+    bust = _bust()
+    s = bust.face_texture.shape[0]
+    g = None if gain is None else np.full((s, s), gain, np.float32)
+    scale = 1.0 if gain is None else gain
+    stream = _stream(bust, g)
+    for angle, side in ((SIDE_FULL + 1, 1), (-SIDE_FULL - 1, 0), (60.0, 1), (-90.0, 0)):
+        assert stream.set_view(angle) or angle in (60.0, -90.0)  # the same side in full: nothing new
+        shown = stream.at(0.0).astype(float)
+        expected = np.clip(bust.side_textures[side] * scale, 0, 255)
+        assert np.abs(shown - expected).max() <= 1.0, (angle, side)
+        other = np.clip(bust.side_textures[1 - side] * scale, 0, 255)
+        assert np.abs(shown - other).min() >= 30  # the other side's texture is nowhere in it
+
+
+def test_the_blend_is_continuous_and_rises_with_the_angle():
+    from vr_app.bust_shell import SIDE_FROM, SIDE_FULL, SIDE_STEPS, side_weights
+
+    bust = _bust()
+    stream = _stream(bust)
+    angles = np.arange(-45.0, 45.01, 0.25)
+    shown = []
+    for a in angles:
+        stream.set_view(float(a))
+        shown.append(stream.at(0.0).astype(float))
+    steps = np.array([np.abs(b - a).max() for a, b in zip(shown, shown[1:])])
+    # the sides differ from the front by 40 levels; a quarter degree moves the blend by at most
+    # 1.5 / (SIDE_FULL - SIDE_FROM) / 4 plus one rounding step of 1 / SIDE_STEPS
+    assert steps.max() <= 40 * (1.5 / (SIDE_FULL - SIDE_FROM) / 4 + 1 / SIDE_STEPS) + 1
+    left = [side_weights(float(a))[1] for a in angles]
+    right = [side_weights(float(a))[0] for a in angles]
+    assert np.all(np.diff(left) >= 0) and np.all(np.diff(right) <= 0)
+    near = side_weights(SIDE_FROM + 0.5)
+    assert near[0] == 0.0 and 0.0 <= near[1] < 0.05  # it starts gently, on one side only
+    assert side_weights(-(SIDE_FROM + SIDE_FULL) / 2) == (0.5, 0.0)
+
+
+def test_a_bust_without_side_textures_looks_the_same_from_every_angle():
+    bust = _bust(sides=False)
+    stream = _stream(bust)
+    front = stream.at(0.0).copy()
+    for angle in (-90.0, -35.0, 20.0, 35.0):
+        assert not stream.set_view(angle)
+        assert np.array_equal(stream.at(0.0), front)
+
+
+def test_an_older_stored_bust_without_side_textures_loads_and_new_ones_round_trip():
+    from assets.artifacts import _pack
+
+    old = _bust(sides=False)
+    arrays = {k: getattr(old, k) for k in ("vertices", "faces", "uvs", "follow", "texture", "face_texture",
+                                            "face_detail", "backdrop")}
+    stored = _pack(BustModel.FORMAT, BustModel.VERSION, {"meta": {"source": "photo"}}, arrays, coded=False)
+    loaded = BustModel.from_bytes(stored)  # written before side textures existed
+    assert loaded.side_textures is None and loaded.meta == {"source": "photo"}
+    assert np.array_equal(loaded.face_texture, old.face_texture)
+    assert "side_textures" not in np.load(io.BytesIO(old.to_bytes())).files
+    new = _bust()
+    again = BustModel.from_bytes(new.to_bytes())
+    assert np.array_equal(again.side_textures, new.side_textures)
+    with pytest.raises(AssertionError):
+        BustModel(**{**{k: getattr(new, k) for k in arrays}, "side_textures": new.side_textures[:1]})
