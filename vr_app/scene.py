@@ -6,6 +6,7 @@ short rest. `update(t)` takes timeline seconds; the rig sees t - intro_s.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,11 +54,13 @@ class MemorialScene(XrSceneDefaults):
 
             self.portrait = LivingPortrait(self.room.bust_anchor, bust, rig_origin(head))
             parent, head, bust = self.portrait.photo_space, self.portrait.trim(head), self.portrait.trim(bust)
+            bust = dataclasses.replace(bust, side_textures=None)  # a picture: seen from aside it stays its photo
         # A free-standing bust is lit by the room, so its face loses the capture's light; the living
         # portrait's face sits in its own photo and keeps that photo's light.
         self.rig = HeadRig(head, parent, texture, track, bust=bust, delit=self.portrait is None)
         self.shadow_camera = shading.apply(self.room, self.rig)  # GL displays; software ignores it
         self.room.place_camera(stage.camera, stage.lens)
+        self.viewer = stage.camera  # where the bust is seen from (its face shows the side seen); a headset's head
         self.overlay = Overlay(stage.aspect2d, stage.aspect, title, stage.size[1])
         self.track = track
         self.cues = cues(track)
@@ -76,7 +79,7 @@ class MemorialScene(XrSceneDefaults):
     def update(self, t: float) -> None:
         tp = t - self.timeline.intro_s
         self.room.update(t)
-        self.rig.set_viewer(self.stage.camera)
+        self.rig.set_viewer(self.viewer)
         self.rig.update(max(tp, 0.0))
         fade = (self.timeline.intro_s - t) / INTRO_FADE if self.timeline.intro_s > 0 else 0.0
         self.overlay.set_intro(float(np.clip(fade, 0, 1)))

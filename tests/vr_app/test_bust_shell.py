@@ -94,6 +94,8 @@ def test_detailed_stream_keeps_the_generators_colour_and_fills_what_it_never_saw
 
 
 def test_living_portrait_scene_builds_and_shows_the_face(grace):
+    import dataclasses
+
     from scenes.spec import load
     from vr_app.offscreen import OffscreenRenderer
     from vr_app.scene import MemorialScene
@@ -106,9 +108,11 @@ def test_living_portrait_scene_builds_and_shows_the_face(grace):
     assert spec.presentation == "portrait"
     r = OffscreenRenderer((320, 180))
     try:
+        sides = np.stack([bust.face_texture] * 2)  # as a subject with turned pictures has
         sc = MemorialScene(r.stage, spec, head, TextureStream(bust.face_texture, 1.0), make_track(0.5), intro_s=0,
-                           bust=bust)
+                           bust=dataclasses.replace(bust, side_textures=sides))
         assert sc.portrait is not None
+        assert sc.rig.stream.sides is None  # a picture: seen from aside it stays its photo
         assert sc.rig.root.get_parent() == sc.portrait.photo_space
         assert sc.rig.shell.socle is None  # a framed picture stands on its easel, not on a socle
         assert not sc.rig.delit  # the face keeps its photo's light, as the picture around it does

@@ -147,6 +147,8 @@ def run_openxr_view(scene_builder: Callable[[NodePath], object], *, runtime: XrR
     task_mgr = TaskManager()
     config = XrConfig(standing=standing, eye_size=eye_size, read_back=not real, layout=layout)
     loop = XrFrameLoop(runtime, render, engine, host, task_mgr, scene.viewpoint, config, hub)
+    if hasattr(scene, "viewer"):  # the bust's face shows the side the headset sees (both eyes share it)
+        scene.viewer = loop.anchors.head
     mirror_out = None
     if mirror:
         mirror_out, _ = make_mirror(engine, host, loop.textures[0], window=mirror_window)
