@@ -6,6 +6,7 @@ looks the same from every angle."""
 from __future__ import annotations
 
 import io
+import itertools
 
 import numpy as np
 import pytest
@@ -69,7 +70,7 @@ def test_the_blend_is_continuous_and_rises_with_the_angle():
     for a in angles:
         stream.set_view(float(a))
         shown.append(stream.at(0.0).astype(float))
-    steps = np.array([np.abs(b - a).max() for a, b in zip(shown, shown[1:])])
+    steps = np.array([np.abs(b - a).max() for a, b in itertools.pairwise(shown)])
     # the sides differ from the front by 40 levels; a quarter degree moves the blend by at most
     # 1.5 / (SIDE_FULL - SIDE_FROM) / 4 plus one rounding step of 1 / SIDE_STEPS
     assert steps.max() <= 40 * (1.5 / (SIDE_FULL - SIDE_FROM) / 4 + 1 / SIDE_STEPS) + 1
