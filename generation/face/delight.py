@@ -37,6 +37,12 @@ ROBUST_C = 0.12  # relative luminance residual at which a texel's weight halves 
 GAIN_RANGE = (0.6, 1.7)  # never more than this: deep creases are occlusion, not shading
 HEAD_REACH_M = 0.015  # a shell point this close to the head is shaded by the head's normal there
 HEADROOM = 250.0  # a brightened texel's brightest channel stops here (no blown highlights)
+# The gain is a function of the *rest* face's normals, which turn sharply in the lid creases, the lips'
+# parting and the nostrils: unsmoothed it paints the rest face's fine shape, inverted, into the
+# texture (bright lines along the creases and between the lips), and that imprint stays put when the
+# lids, brows and lips move, blurring the very cues an expression is read by. The capture's light
+# varies over centimetres, so the gain is smoothed over this much (Gaussian sigma, metres).
+GAIN_SMOOTH_M = 0.006
 
 
 @dataclass
@@ -148,8 +154,27 @@ def delight(texture: np.ndarray, seen: np.ndarray, head) -> Delighting:
     front = normals[skin][:, 2]
     level = float(np.sum(fitted * front) / np.sum(front))
     d = Delighting(c, level, (float(lo), float(hi)), np.ones((s, s), np.float32), skin)
-    d.gain = headroom(nearest_fill(d.gain_at(normals), np.linalg.norm(normals, axis=-1) > 0.5), texture)
+    covered = np.linalg.norm(normals, axis=-1) > 0.5
+    gain = smooth(nearest_fill(d.gain_at(normals), covered), GAIN_SMOOTH_M / texel_size(pos, covered))
+    d.gain = headroom(gain, texture)
     return d
+
+
+def texel_size(pos: np.ndarray, covered: np.ndarray) -> float:
+    """Median distance (metres) between neighbouring covered texels of positions `pos` [S,S,3]."""
+    both = covered[:, 1:] & covered[:, :-1]
+    if not both.any():
+        return 1.0
+    return max(float(np.median(np.linalg.norm(pos[:, 1:] - pos[:, :-1], axis=-1)[both])), 1e-6)
+
+
+def smooth(gain: np.ndarray, sigma: float) -> np.ndarray:
+    """`gain` [H,W] blurred with a Gaussian of `sigma` texels (every texel is filled, so no holes pull it)."""
+    import cv2
+
+    if sigma < 0.5:
+        return gain.astype(np.float32)
+    return cv2.GaussianBlur(gain.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
 
 
 def nearest_fill(gain: np.ndarray, covered: np.ndarray) -> np.ndarray:
