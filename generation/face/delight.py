@@ -155,7 +155,7 @@ def delight(texture: np.ndarray, seen: np.ndarray, head) -> Delighting:
     level = float(np.sum(fitted * front) / np.sum(front))
     d = Delighting(c, level, (float(lo), float(hi)), np.ones((s, s), np.float32), skin)
     covered = np.linalg.norm(normals, axis=-1) > 0.5
-    gain = smooth(nearest_fill(d.gain_at(normals), covered), GAIN_SMOOTH_M / texel_size(pos, covered))
+    gain = smooth(nearest_fill(d.gain_at(normals), covered), covered, GAIN_SMOOTH_M / texel_size(pos, covered))
     d.gain = headroom(gain, texture)
     return d
 
@@ -168,13 +168,21 @@ def texel_size(pos: np.ndarray, covered: np.ndarray) -> float:
     return max(float(np.median(np.linalg.norm(pos[:, 1:] - pos[:, :-1], axis=-1)[both])), 1e-6)
 
 
-def smooth(gain: np.ndarray, sigma: float) -> np.ndarray:
-    """`gain` [H,W] blurred with a Gaussian of `sigma` texels (every texel is filled, so no holes pull it)."""
+def smooth(gain: np.ndarray, covered: np.ndarray, sigma: float) -> np.ndarray:
+    """`gain` [H,W] (filled everywhere) blurred with a Gaussian of `sigma` texels inside the UV islands
+    (`covered` [H,W]), easing back to the unblurred gain over 3 sigma towards their outer edges: there
+    the shell's own gain (surface_gain, unblurred) carries on, and a blurred face drew a seam against it."""
     import cv2
+    from scipy import ndimage
 
+    gain = gain.astype(np.float32)
     if sigma < 0.5:
-        return gain.astype(np.float32)
-    return cv2.GaussianBlur(gain.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+        return gain
+    blurred = cv2.GaussianBlur(gain, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    # Distance from the islands' outer edges only: the eyes' and mouth's holes are where blurring matters.
+    inside = np.clip(ndimage.distance_transform_edt(ndimage.binary_fill_holes(covered)) / (3 * sigma), 0, 1)
+    inside = inside.astype(np.float32)
+    return inside * blurred + (1 - inside) * gain
 
 
 def nearest_fill(gain: np.ndarray, covered: np.ndarray) -> np.ndarray:
