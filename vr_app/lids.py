@@ -23,7 +23,7 @@ DARK_ROW = 0.35  # a row beyond the lashes darker than this share of skin is no 
 LUMA = np.array([0.299, 0.587, 0.114])
 SPREAD_WEIGHT = 3.0  # an even row (skin) before a like-coloured uneven one (lashes over a pale lid, eyeshadow)
 LASH_SHADE = 0.7  # vertex colour of a closed lid's edge: the lash line's shadow
-CLOSING = (0.35, 0.9)  # blink codes over which the change eases in; an open or half-open eye keeps its lashes
+CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
 
 
 class ClosingLids:
