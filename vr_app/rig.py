@@ -22,7 +22,7 @@ from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
-from .eyes import IRIS_RADIUS_M, eye_texture, eyeball, socket, socket_half_width
+from .eyes import IRIS_RADIUS_M, closing_shade, eye_texture, eyeball, socket, socket_half_width
 from .lids import ClosingLids
 from .mouth import MouthInterior
 
@@ -245,6 +245,9 @@ class HeadRig:
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
+            shade = closing_shade(float(code[expression.index(f"blink_{side}")]))
+            for part in (anchor, self.sockets[side]):
+                part.set_color_scale(shade, shade, shade, 1)
 
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""

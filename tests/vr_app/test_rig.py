@@ -9,6 +9,7 @@ from panda3d.core import AmbientLight, DirectionalLight, Point2, Point3
 
 from assets import expression
 from scenes.panda_textures import TextureStream
+from vr_app.eyes import CLOSING_SHADE
 
 from .heads import SKIN, face_texture, make_frames, make_head, make_track
 from vr_app.rig import IRIS
@@ -178,3 +179,20 @@ def test_the_eye_corners_beyond_the_eyeball_show_the_eye_not_the_inside_of_the_h
         # The drawn eye's sclera (205, 196, 186) is nearly grey; the skin (198, 150, 122) is not.
         assert (rgb[0] - rgb[2]) / max(rgb[0], 1) < 0.2, f"eye {side} corner shows {rgb.round()}"
     r.close()
+
+
+def test_a_closing_lid_shades_the_eye_left_under_it(head):
+    """What is left of the ball under a closing lid is in the lid's shadow (lit as brightly as an open
+    eye, a narrowed eye read as half open); the other eye and an open one keep their light."""
+    c = Close(head)
+    c.rig.set_code(expression.from_dict({"blink_l": 0.8}))
+    for part in (c.rig.eyes["l"], c.rig.sockets["l"]):
+        assert abs(part.get_color_scale()[0] - (1 - 0.8 * CLOSING_SHADE)) < 0.005  # codes are float16
+    for part in (c.rig.eyes["r"], c.rig.sockets["r"]):
+        assert part.get_color_scale()[0] == 1.0
+    xy = c.px(c.rig.eyes["r"])
+    open_before, lit = region(c.frame(), xy, 2), region(c.frame(blink_l=0.8), xy, 2)
+    assert np.abs(lit - open_before).max() <= 2  # the open eye unchanged
+    c.rig.set_code(expression.neutral())
+    assert c.rig.eyes["l"].get_color_scale()[0] == 1.0
+    c.r.close()
