@@ -195,4 +195,3 @@ def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
 def closing_shade(blink: float) -> float:
     """Colour scale of an eyeball and its socket behind a lid at `blink` (0 open .. 1 shut)."""
     return 1.0 - CLOSING_SHADE * float(np.clip(blink, 0.0, 1.0)) ** 2
-
