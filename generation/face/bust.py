@@ -43,6 +43,7 @@ JAW_ROOM = 0.015  # metres below the chin left to the head mesh, for the jaw to 
 EDGE_FADE = 0.006  # metres over which the shell fades into the face
 CHEST_CONTINUED = 0.08  # at most this many metres of chest are made up below the picture (unless the neck is longer)
 SEAM_BLEND = 0.03  # metres below the picture over which its last row becomes the made-up chest's colours
+DETAIL_CONTRAST = 80.0  # levels from the chest's smoothed colour at which a cut detail ends within 0.1 of SEAM_BLEND
 NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
@@ -142,7 +143,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1).astype(np.float32)
         # Starting from the picture's own last row, so no seam runs along the picture's edge.
         last = fill_nearest(image[-1:], mask[-1:]).astype(np.float32) if mask[-1].any() else row
-        f = np.clip(np.arange(1, ext + 1) / max(1.0, SEAM_BLEND * s), 0, 1)[:, None, None]
+        # A detail cut by the edge (a button, a badge) stands out from the smoothed colours: it ends within
+        # a few millimetres instead of running down the made-up chest as a streak.
+        contrast = np.abs(last - row).max(-1)  # [1,W] levels
+        reach = SEAM_BLEND * s * np.clip(1 - contrast / DETAIL_CONTRAST, 0.1, 1)  # [1,W] px
+        f = np.clip(np.arange(1, ext + 1)[:, None] / np.maximum(1.0, reach), 0, 1)[..., None]  # [ext,W,1]
         f = f * f * (3 - 2 * f)
         image = np.concatenate([image, ((1 - f) * last + f * row).round().astype(np.uint8)])
         depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension

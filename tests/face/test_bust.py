@@ -444,6 +444,36 @@ def test_no_seam_where_the_picture_ends_and_the_chest_is_made_up(faces, grace_he
     assert np.median(step) < 8, f"a step of {np.median(step):.1f} levels where the picture ends"
 
 
+def test_a_button_cut_by_the_pictures_edge_does_not_run_down_the_made_up_chest(faces, grace_head):
+    """A bright detail on the picture's last rows (the demo's gold button) ran down the made-up chest as a
+    streak over the whole seam blend (3 cm); it ends within a few millimetres now, while plain cloth
+    still changes smoothly (the test above)."""
+    from assets import landmarks as L
+    from generation.face.bust import SEAM_BLEND, lift_person
+    from generation.face.pose import fit_pose
+    from generation.face.segment import segment_person
+
+    img, lm = faces["grace"]
+    cut = int(lm[L.CHIN, 1] + 0.6 * np.ptp(lm[:, 1]))
+    prob = segment_person(img)[:cut]
+    img = img[:cut].copy()
+    cx = int(lm[L.CHIN, 0])
+    img[-cut // 8:] = (25, 30, 60)  # navy cloth
+    img[-12:, cx - 6: cx + 6] = (230, 180, 60)  # a gold button cut by the edge
+    shell = lift_person(np.ascontiguousarray(img), lm, grace_head, prob=prob)
+    s = float(fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))[5]) * img.shape[1]  # px per metre
+    x0, y0, x1, y1 = shell["box"]
+    tex = shell["texture"][:, : shell["texture"].shape[1] // 2].astype(float)
+    th, tw = tex.shape[:2]
+    y = cut + int(0.5 * SEAM_BLEND * s)  # half way down the old streak
+    r = tex[int((y - y0) * th / (y1 - y0))]
+    cols = [int((x - x0) * tw / (x1 - x0)) for x in range(cx - 3, cx + 4)]
+    gold = np.array([230.0, 180.0, 60.0])
+    navy = np.array([25.0, 30.0, 60.0])
+    colour = r[cols, :3].mean(0)
+    assert np.linalg.norm(colour - navy) < 0.25 * np.linalg.norm(gold - navy), colour
+
+
 def test_the_made_up_chests_rounded_cut_has_no_flat_wall(faces, grace_head):
     """Below the picture the chest's depth was a straight body's while its outline curves in to the
     rounded cut: along the cut the shell was closed by a flat wall several centimetres deep, with the
