@@ -76,16 +76,16 @@ def texel_normals(head, size: int) -> tuple[np.ndarray, np.ndarray]:
     from assets.mesh import vertex_normals
 
     from .fill import texel_positions
+    from .head import weld_index
     from .unwrap import uv_raster
 
     fid, bary = uv_raster(head, size)
     v = np.asarray(head.vertices, np.float64)
     vn = vertex_normals(v, head.faces, dtype=np.float64)
-    _, spot = np.unique(np.round(v / 1e-5).astype(np.int64), axis=0, return_inverse=True)
-    spot = spot.reshape(-1)
-    summed = np.zeros((spot.max() + 1, 3))
-    np.add.at(summed, spot, vn)
-    vn = summed[spot]
+    weld = weld_index(v)
+    summed = np.zeros_like(vn)
+    np.add.at(summed, weld, vn)
+    vn = summed[weld]
     n = np.einsum("hwk,hwkc->hwc", bary, vn[head.faces[np.maximum(fid, 0)]])
     n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-9)
     covered = (fid >= 0)[..., None]

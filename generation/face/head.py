@@ -467,15 +467,14 @@ def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibratio
     return float(np.sqrt(np.mean(np.sum((rebuilt - np.asarray(target, np.float64)[:, :L.N_MESH]) ** 2, -1))))
 
 
-def funnel_parts_jaw(cal: Calibration, how_funnel: str) -> float:
-    """Jaw code per funnel code that shows a funnel's parting (HeadModel.shown_code), 0 for none.
+def funnel_parts_jaw(cal: Calibration) -> float:
+    """Jaw code per funnel code that shows a funnel's parting (HeadModel.shown_code) for a funnel
+    shape fitted from her frames and kept as fitted.
 
     Funnel reads min(narrowing, parting) and the parting is the jaw's own measure (the inner-lip
     gap, same neutral), so in her frames the jaw always carries it and the fitted funnel shape is
     left to narrow; a generic funnel shape, or one scaled to move its own measure, parts the lips
-    itself and needs no jaw."""
-    if not how_funnel.startswith("fitted") or "generic used" in how_funnel or "so that it moves" in how_funnel:
-        return 0.0
+    itself and needs no jaw (fit_head passes those by)."""
     jaw, funnel = expression.index("jaw_open"), expression.index("mouth_funnel")
     return round(float(cal.range[funnel] / cal.range[jaw]), 4)
 
@@ -507,10 +506,11 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     enough = int(real.sum()) >= MIN_SAMPLES_CALIBRATED
     offsets = np.zeros((len(expression.SEMANTIC), 478, 3))
     how = {}
+    from_data = np.zeros(len(expression.SEMANTIC), bool)  # shapes fitted from her frames (else generic)
     for i, ctl in enumerate(expression.SEMANTIC):
         active = int(np.sum(codes[:, i] > 0.3))
-        fitted = enough and cal.method.get(ctl.name) == "calibrated" and active >= MIN_ACTIVE_SAMPLES and i < 12
-        if fitted:
+        from_data[i] = enough and cal.method.get(ctl.name) == "calibrated" and active >= MIN_ACTIVE_SAMPLES and i < 12
+        if from_data[i]:
             offsets[i] = cal.regression[i].reshape(478, 3).astype(np.float64)
             how[ctl.name] = f"fitted: least squares of landmark offsets, {active} real samples show it"
         else:
@@ -530,7 +530,9 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             how[name] += note
         if np.array_equal(offsets, fitted):
             fitted = None
-    parts_jaw = funnel_parts_jaw(cal, how["mouth_funnel"])
+    funnel = expression.index("mouth_funnel")
+    funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(offsets[funnel], fitted[funnel]))
+    parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]
     blend = np.zeros((expression.E, len(verts), 3))
