@@ -65,8 +65,8 @@ def mel_filters(sr: int = SR, n_fft: int = 512, n_mels: int = N_MELS, warp: floa
     return fb
 
 
-def log_mel(audio: np.ndarray, sr: int, warp: float = 1.0) -> np.ndarray:
-    """Log-mel spectrogram [F, N_MELS] at 100 frames/s (frame k centred at k*10 ms); `warp`: mel_filters."""
+def power_spectrum(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Power spectrum [F, n_fft//2+1] at 100 frames/s (frame k centred at k*10 ms)."""
     from assets.signal import resample
 
     x = resample(np.asarray(audio, dtype=np.float32), sr, SR)
@@ -75,7 +75,13 @@ def log_mel(audio: np.ndarray, sr: int, warp: float = 1.0) -> np.ndarray:
     x = np.pad(x, (n_fft // 2, n_fft // 2 + hop))
     idx = np.arange(n)[:, None] * hop + np.arange(n_fft)[None]
     frames = x[idx] * np.hanning(n_fft)[None]  # [F, n_fft]
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    return np.abs(np.fft.rfft(frames, axis=1)) ** 2
+
+
+def log_mel(audio: np.ndarray, sr: int, warp: float = 1.0, power: np.ndarray | None = None) -> np.ndarray:
+    """Log-mel spectrogram [F, N_MELS] at 100 frames/s; `warp`: mel_filters; `power`: the audio's
+    power_spectrum when already worked out (the prior reads one clip through several warps)."""
+    power = power_spectrum(audio, sr) if power is None else power
     return np.log(power @ mel_filters(warp=warp).T + 1e-6).astype(np.float32)
 
 
@@ -89,7 +95,7 @@ def windows(mel: np.ndarray, times: np.ndarray, win: int = WIN_FRAMES) -> np.nda
     return np.transpose(padded[idx], (0, 2, 1)).copy()
 
 
-def features(audio: np.ndarray, sr: int, warp: float = 1.0) -> np.ndarray:
+def features(audio: np.ndarray, sr: int, warp: float = 1.0, power: np.ndarray | None = None) -> np.ndarray:
     """Per-clip normalised log-mel [F, N_MELS]: band means of the clip's speech removed, one scale.
 
     The means and the scale come from the speech frames only (frames in the loud
@@ -97,8 +103,8 @@ def features(audio: np.ndarray, sr: int, warp: float = 1.0) -> np.ndarray:
     change how its speech reads: a 2 s replay that is half breath pause and a 6 s training
     video that is nearly all talk put the same syllable at the same level. The scale is
     the spread around the band means, not the raw spread, which a voice's or microphone's
-    spectral tilt would inflate. `warp`: mel_filters (the prior's other voices)."""
-    mel = log_mel(audio, sr, warp)
+    spectral tilt would inflate. `warp`: mel_filters (the prior's other voices); `power`: log_mel."""
+    mel = log_mel(audio, sr, warp, power)
     loud = mel.mean(1)  # [F]
     lo, hi = np.percentile(loud, [5, 95])
     speech = mel[loud >= hi - SPEECH_RANGE * (hi - lo)]

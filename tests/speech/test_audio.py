@@ -164,6 +164,7 @@ def test_a_warped_reading_puts_a_formant_where_a_shorter_vocal_tract_would():
         r = np.exp(-np.pi * 60 / sr)
         return lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r], pulses).astype(np.float32)
     peak = lambda mel: int(np.argmax(mel[20:80].mean(0)))
-    assert np.array_equal(audio_model.log_mel(vowel(1000), sr, 1.0), audio_model.log_mel(vowel(1000), sr))
+    v = vowel(1000)  # one power spectrum read through several warps is each warp's own reading
+    assert np.array_equal(audio_model.log_mel(v, sr, 1.2, audio_model.power_spectrum(v, sr)), audio_model.log_mel(v, sr, 1.2))
     assert abs(peak(audio_model.log_mel(vowel(1000), sr, 1.2)) - peak(audio_model.log_mel(vowel(1200), sr))) <= 1
     assert peak(audio_model.log_mel(vowel(1200), sr)) - peak(audio_model.log_mel(vowel(1000), sr)) >= 2
