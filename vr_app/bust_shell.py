@@ -17,6 +17,7 @@ BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts
 EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
 SIDE_FROM, SIDE_FULL = 15.0, 30.0  # degrees off the face's front over which a side texture is blended in
 SIDE_STEPS = 32  # the blend moves in steps of 1/SIDE_STEPS (a still viewer composes nothing new)
+SIDE_HOLD = 0.2  # degrees: a view this close to one that shows the current blend keeps it
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
@@ -174,15 +175,22 @@ class DetailedStream:
         """The face is seen from `angle` degrees off its front (+ = from the subject's left); True when
         that changes what `at` gives."""
         weights = side_weights(angle) if self.sides is not None else (0.0, 0.0)
-        if weights == self.side_weights:
+        # a viewer hovering on a step's edge would recompose every other frame: move on by a clear margin
+        if weights == self.side_weights or self._holds(angle):
             return False
         self.side_weights = weights
-        self.shown = self.base.copy()
-        for w, side in zip(weights, self.sides):
-            if w > 0:
-                self.shown += w * side
+        self.shown = self.base
+        if any(weights):
+            self.shown = self.base.copy()
+            for w, side in zip(weights, self.sides):
+                if w > 0:
+                    self.shown += w * side
         self._cache = None
         return True
+
+    def _holds(self, angle: float) -> bool:
+        """True when `angle` lies within SIDE_HOLD of an angle that shows the current blend."""
+        return any(side_weights(a) == self.side_weights for a in (angle - SIDE_HOLD, angle + SIDE_HOLD))
 
     def at(self, t: float) -> np.ndarray:
         import cv2

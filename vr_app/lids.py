@@ -24,10 +24,11 @@ LUMA = np.array([0.299, 0.587, 0.114])
 SPREAD_WEIGHT = 3.0  # an even row (skin) before a like-coloured uneven one (lashes over a pale lid, eyeshadow)
 LASH_SHADE = 0.7  # vertex colour of a closed lid's edge: the lash line's shadow
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
+BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code index of each eye's blink
 
 
 class ClosingLids:
-    """Texture coordinates and colours of the upper lids' edges for a blink; `apply` per code."""
+    """Texture coordinates and colours of the upper lids' edges for a blink; `changes` per code."""
 
     def __init__(self, uvs: np.ndarray, vertices: np.ndarray, openings: dict[str, dict], texture: np.ndarray,
                  skin_rgb: np.ndarray):
@@ -54,7 +55,7 @@ class ClosingLids:
         `code` [E] since the last call; empty while the lids stay as they were."""
         out = []
         for side, ids in self.ids.items():
-            b = float(code[expression.index(f"blink_{side}")])
+            b = float(code[BLINK[side]])
             t = float(np.clip((b - CLOSING[0]) / (CLOSING[1] - CLOSING[0]), 0, 1))
             s = t * t * (3 - 2 * t)
             if s != self._level[side]:

@@ -37,7 +37,6 @@ class BustCamera:
         self.stage = self.r.stage
         self.rig = HeadRig(head, self.stage.render, TextureStream(texture, 1.0), bust=bust)
         studio_light(self.stage.render)
-        self._time = 0.0
 
     def turntable(self, yaw: float, distance: float = 0.75, height: float = -0.04, lit: bool = True) -> np.ndarray:
         """RGB [H,W,3] of the bust turned by `yaw` degrees (+ = the subject turns to their left), under
@@ -85,15 +84,14 @@ class BustCamera:
         (the eyeballs turned by its gaze, teeth and cavity behind the lips) and face `texture`
         [H,W,3] (a generator frame; over the bust's detailed texture when there is a bust)."""
         self.rig.set_stream(TextureStream(texture, 1.0))
-        self.rig.set_texture_time(0.0)
         self.rig.set_code(code)
         return self.turntable(0.0, distance=distance, height=0.0, lit=lit)
 
     def _delight(self, lit: bool) -> None:
         """Lit views show the face with the capture's light taken out (as the rooms do); unlit ones the
-        textures as photographed."""
+        textures as photographed (the still: texture time 0)."""
         self.rig.set_delighting(lit)
-        self.rig.set_texture_time(self._time)
+        self.rig.set_texture_time(0.0)
 
     def close(self) -> None:
         self.r.close()

@@ -17,13 +17,13 @@ from assets import expression
 from assets import landmarks as L
 from assets.artifacts import BustModel, ExpressionTrack, HeadModel
 from assets.mesh import inside_polygon, vertex_normals
-from generation.face.delight import apply_gain, delight, headroom, surface_gain
+from generation.face.delight import Delighting, apply_gain, delight, headroom, surface_gain
 from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
 from .eyes import IRIS_RADIUS_M, closing_shade, eye_texture, eyeball, socket, socket_half_width
-from .lids import ClosingLids
+from .lids import BLINK, ClosingLids
 from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
@@ -106,12 +106,12 @@ class HeadRig:
         self.head = head
         self.track = track
         self.bust = bust
-        # The capture's light divided out of the bust's face where the scene lights it again.
-        self.light = None if bust is None else delight(bust.face_texture, bust.face_detail, head)
-        self.gain = None if bust is None else self.light.gain
+        # The capture's light divided out of the bust's face where the scene lights it again; worked
+        # out when first shown so (a living portrait, which keeps its photo's light, never needs it).
+        self.light = None
         self.delit = delit  # False where the face must match its photo's light (the living portrait)
-        self.stream = texture if bust is None else DetailedStream(texture, bust, self.gain if delit else None)
         self.view_angle = 0.0  # degrees off the face's front the face is seen from (`set_viewer`)
+        self.stream = self._detailed(texture)
         texture = self.stream
         first = texture.at(0.0)  # [H,W,3]
         self.openings = eye_openings(head)
@@ -186,8 +186,8 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
-            self._shell_textures = {False: self.shell.node.get_texture(), True: self._delit_shell(bust)}
-            self.shell.node.set_texture(self._shell_textures[self.delit], 1)
+            self._shell_textures = {False: self.shell.node.get_texture()}
+            self._show_shell()
         self._code = None
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
@@ -245,15 +245,13 @@ class HeadRig:
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
-            shade = closing_shade(float(code[expression.index(f"blink_{side}")]))
+            shade = closing_shade(float(code[BLINK[side]]))
             for part in (anchor, self.sockets[side]):
                 part.set_color_scale(shade, shade, shade, 1)
 
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""
-        self.stream = texture if self.bust is None else DetailedStream(texture, self.bust, self.gain if self.delit else None)
-        if self.bust is not None:
-            self.stream.set_view(self.view_angle)
+        self.stream = self._detailed(texture)
         self._frame = (-1, -1, -1.0)
 
     def set_viewer(self, camera: NodePath) -> None:
@@ -264,13 +262,35 @@ class HeadRig:
         if self.bust is not None and self.stream.set_view(self.view_angle):
             self._frame = (-1, -1, -1.0)
 
-    def _delit_shell(self, bust: BustModel):
-        """The shell's texture with the light the face's delighting found taken out too (hair, ears,
-        neck and shoulders were photographed in the same light), so no seam where they meet the face."""
-        gain = surface_gain(self.light, bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2], self.head)
-        rgba = bust.texture.copy()
-        rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
-        return rgba_texture(rgba, "bust-shell-delit")
+    @property
+    def gain(self) -> np.ndarray | None:
+        """[S,S] the delighting gain the bust's face is shown with; None where it keeps its photo's light."""
+        return None if self.bust is None or not self.delit else self._capture_light().gain
+
+    def _capture_light(self) -> Delighting:
+        if self.light is None:
+            self.light = delight(self.bust.face_texture, self.bust.face_detail, self.head)
+        return self.light
+
+    def _detailed(self, texture: TextureStream):
+        """`texture` over the bust's detailed face (as the current view sees it), or itself without a bust."""
+        if self.bust is None:
+            return texture
+        stream = DetailedStream(texture, self.bust, self.gain)
+        stream.set_view(self.view_angle)
+        return stream
+
+    def _show_shell(self) -> None:
+        """The shell's texture, with the light the face's delighting found taken out too where the face is
+        delit (hair, ears, neck and shoulders were photographed in the same light: no seam where they meet)."""
+        if self.delit and True not in self._shell_textures:
+            bust = self.bust
+            gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2],
+                                self.head)
+            rgba = bust.texture.copy()
+            rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
+            self._shell_textures[True] = rgba_texture(rgba, "bust-shell-delit")
+        self.shell.node.set_texture(self._shell_textures[self.delit], 1)
 
     def set_delighting(self, on: bool) -> None:
         """Show the bust with the capture's light taken out (for a lit scene, the default) or as
@@ -280,7 +300,7 @@ class HeadRig:
             self.delit = on
             self.set_stream(self.stream.stream)
             if self.shell is not None:
-                self.shell.node.set_texture(self._shell_textures[on], 1)
+                self._show_shell()
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""

@@ -107,3 +107,16 @@ def test_an_older_stored_bust_without_side_textures_loads_and_new_ones_round_tri
     assert np.array_equal(again.side_textures, new.side_textures)
     with pytest.raises(AssertionError):
         BustModel(**{**{k: getattr(new, k) for k in arrays}, "side_textures": new.side_textures[:1]})
+
+
+def test_a_viewer_hovering_on_a_blend_step_does_not_recompose_every_frame():
+    from vr_app.bust_shell import SIDE_HOLD, side_weights
+
+    stream = _stream(_bust())
+    angles = np.arange(16.0, 29.0, 0.01)
+    edge = float(angles[np.nonzero(np.diff([side_weights(a)[1] for a in angles]))[0][0]])  # a step's edge
+    stream.set_view(edge - 1.0)
+    assert stream.set_view(edge + 0.5)  # a clear move shows the next step
+    changes = [stream.set_view(edge + d) for d in np.tile([-0.05, 0.05], 10)]  # head tremor around the edge
+    assert not any(changes)
+    assert stream.set_view(edge - SIDE_HOLD - 0.5)  # a clear move back does
