@@ -120,13 +120,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Pixels missing down to a bust's usual cut are made up below the picture, ending in a rounded cut
     # as a sculpted bust does (the sides rise to the shoulders). It reaches past the head mesh's neck,
     # which hangs inside the shell: its end showed as a ragged notch between the chest and the socle.
-    head_px = project(verts, pose, float(w))
-    neck_end = float(head_px[:, 1].max()) + NECK_COVER * s
-    lowest = head_px[head_px[:, 1] > neck_end - 0.03 * s]
+    xyz = project(verts, pose, float(w))  # [V,3] px, z < 0 towards the camera
+    neck_end = float(xyz[:, 1].max()) + NECK_COVER * s
+    lowest = xyz[xyz[:, 1] > neck_end - 0.03 * s]
     cx = float(lm[L.CHIN, 0])
     neck_half = float(np.abs(lowest[:, 0] - cx).max()) + NECK_COVER * s if len(lowest) else 0.0
     cols = np.nonzero(mask[-1])[0]
-    if mask[-1].mean() > 0.05 and len(cols):  # the picture cuts the body off: continue the chest down
+    if mask[-1].mean() > 0.05:  # the picture cuts the body off: continue the chest down
         xl, xr = min(float(cols.min()), cx - 1), max(float(cols.max()), cx + 1)
         # Deep enough that the cut's curve still covers the neck's end: at depth d of the cut the chest
         # is sqrt(1 - d^2) of its width at the picture's edge.
@@ -142,7 +142,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         row = np.median(band, axis=0).astype(np.uint8)[None]  # [1,W,3]
         row = cv2.GaussianBlur(row, (0, 0), sigmaX=max(1.0, 0.03 * s), sigmaY=0.1).astype(np.float32)
         # Starting from the picture's own last row, so no seam runs along the picture's edge.
-        last = fill_nearest(image[-1:], mask[-1:]).astype(np.float32) if mask[-1].any() else row
+        last = fill_nearest(image[-1:], mask[-1:]).astype(np.float32)
         # A detail cut by the edge (a button, a badge) stands out from the smoothed colours: it ends within
         # a few millimetres instead of running down the made-up chest as a streak.
         contrast = np.abs(last - row).max(-1)  # [1,W] levels
@@ -156,9 +156,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         # (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
         inside = (x >= cx - (cx - xl) * curve - 1) & (x <= cx + (xr - cx) * curve + 1)
         prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
-        mask = prob > 0.5
         h = image.shape[0]
-    xyz = project(verts, pose, float(w))  # [V,3] px, z < 0 towards the camera
     _, _, head_z = rasterize(xyz[:, :2], xyz[:, 2], head.faces, w, h, cull_backfaces=True)  # nearest head surface
     _, _, head_far = rasterize(xyz[:, :2], -xyz[:, 2], head.faces, w, h, cull_backfaces=False)
     on_head = np.isfinite(head_z)

@@ -450,7 +450,6 @@ def test_a_button_cut_by_the_pictures_edge_does_not_run_down_the_made_up_chest(f
     still changes smoothly (the test above)."""
     from assets import landmarks as L
     from generation.face.bust import SEAM_BLEND, lift_person
-    from generation.face.pose import fit_pose
     from generation.face.segment import segment_person
 
     img, lm = faces["grace"]
@@ -461,7 +460,7 @@ def test_a_button_cut_by_the_pictures_edge_does_not_run_down_the_made_up_chest(f
     img[-cut // 8:] = (25, 30, 60)  # navy cloth
     img[-12:, cx - 6: cx + 6] = (230, 180, 60)  # a gold button cut by the edge
     shell = lift_person(np.ascontiguousarray(img), lm, grace_head, prob=prob)
-    s = float(fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))[5]) * img.shape[1]  # px per metre
+    s = float(shell["pose"][5]) * img.shape[1]  # px per metre
     x0, y0, x1, y1 = shell["box"]
     tex = shell["texture"][:, : shell["texture"].shape[1] // 2].astype(float)
     th, tw = tex.shape[:2]
