@@ -483,7 +483,7 @@ def brow_weight(shape: np.ndarray) -> np.ndarray:
 
 
 def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: np.ndarray, faces: np.ndarray,
-              from_data: np.ndarray) -> tuple[np.ndarray, list[str]]:
+              refit: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Semantic shapes [16,478,3] in which only the brow controls move the brows.
 
     Her codes move together (in speech her brows move with her mouth, and brow_up and brow_down read
@@ -491,13 +491,14 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
     controls brow motion: on the shared clip a pucker drew her inner brows 3 mm apart per code, and the
     jaw and a smile half that, while brow_down made up for it with a pinch of 4 mm and lowered the
     brows by only 0.04 eye distances per code, where her frames lower them 0.07 and draw them 2 mm
-    together as brow_down rises by 0.7. Shown alone, a pucker moved her brows and brow_down was a pinch that reads as
-    little of a frown. On the brows (`brow_weight`) the brow controls fitted from data are fitted again
-    on their own codes (her faces [N,478,3] canonical, codes [N,E], about the calibration's mean shape,
-    with the blinks' and any generic brow shape's motion taken out first), and the mouth and cheek
-    controls leave the brows still. Returns the shapes and the controls whose shapes changed."""
+    together as brow_down rises by 0.7. Shown alone, a pucker moved her brows and brow_down was a
+    pinch that reads as little of a frown. On the brows (`brow_weight`) the brow controls marked in
+    `refit` [16] bool (fitted from data and shown as fitted) are fitted again on their own codes (her
+    faces [N,478,3] canonical and codes [N,E], about the calibration's mean shape, with the blinks' and
+    the other brow shapes' motion taken out first), and the mouth and cheek controls leave the brows
+    still. Returns the shapes and the controls whose shapes changed."""
     names = [c.name for c in expression.SEMANTIC]
-    own = [names.index(n) for n in BROW_CONTROLS if from_data[names.index(n)]]
+    own = [names.index(n) for n in BROW_CONTROLS if refit[names.index(n)]]
     if not own:
         return offsets, []
     w = brow_weight(shape)[:, None]
@@ -506,7 +507,8 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
     target = (np.asarray(faces, np.float64) - cal.mean_shape.astype(np.float64)
               - np.einsum("nk,kvc->nvc", codes[:, kept], offsets[kept]))
     a = codes[:, own]
-    fit = np.linalg.solve(a.T @ a + 1e-2 * np.eye(len(own)), a.T @ target.reshape(len(a), -1))  # ridge as the calibration's
+    ridge = 1e-2 * np.eye(len(own))  # as the calibration's joint fit
+    fit = np.linalg.solve(a.T @ a + ridge, a.T @ target.reshape(len(a), -1))
     out = offsets.copy()
     for k, i in enumerate(own):
         out[i] = w * fit[k].reshape(478, 3) + (1 - w) * offsets[i]
@@ -536,9 +538,9 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     used to fill never-seen texels. The semantic blendshapes are fitted from the data where a
     control is active (> 0.3) in at least 3 real samples (`real`: [N] bool, default all) of a
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
-    shapes, so they never count), with the brows moved by the brow controls alone (`brows_own`;
-    `reconstruct` keeps the joint fit), each scaled to move its own measure by its code
-    (`self_consistent`); the PCA blendshapes are the calibration's components times
+    shapes, so they never count), each scaled to move its own measure by its code
+    (`self_consistent`), with the brows moved by the brow controls alone (`brows_own`; `reconstruct`
+    keeps the joint fit); the PCA blendshapes are the calibration's components times
     their standard deviation.
     """
     from assets.artifacts import HeadModel
@@ -573,21 +575,22 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
     fitted = None  # the shapes as fitted, kept for reconstructing real frames when shown otherwise
-    own = offsets  # the shapes with the brows moved by the brow controls alone
+    scaled = offsets  # as `self_consistent` leaves them
     if enough:
         fitted = offsets
         frames = (codes, canonical(lm[real]))
-        own, changed = brows_own(offsets, shape, cal, *frames, from_data)
+        scaled, notes = self_consistent(offsets, shape, generic, cal, frames)
+        for name, note in notes.items():
+            how[name] += note
+        as_fitted = from_data & np.all(scaled == fitted, axis=(1, 2))
+        offsets, changed = brows_own(scaled, shape, cal, *frames, as_fitted)
         for name in changed:
             how[name] += ("; on the brows fitted on the brow controls alone" if name in BROW_CONTROLS
                           else "; leaves the brows still")
-        offsets, notes = self_consistent(own, shape, generic, cal, frames)
-        for name, note in notes.items():
-            how[name] += note
         if np.array_equal(offsets, fitted):
             fitted = None
     funnel = expression.index("mouth_funnel")
-    funnel_as_fitted = from_data[funnel] and np.array_equal(offsets[funnel], own[funnel])
+    funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(scaled[funnel], fitted[funnel]))
     parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]
