@@ -488,7 +488,7 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
 
     Her codes move together (in speech her brows move with her mouth, and brow_up and brow_down read
     one brow height with opposite signs), so the calibration's joint least squares gave the mouth
-    controls brow motion: on the shared clip a pucker drew her inner brows 3 mm apart per code, and the
+    controls brow motion: on the shared clip a pucker moved her inner brows 3 mm apart at code 1, and the
     jaw and a smile half that, while brow_down made up for it with a pinch of 4 mm and lowered the
     brows by only 0.04 eye distances per code, where her frames lower them 0.07 and draw them 2 mm
     together as brow_down rises by 0.7. Shown alone, a pucker moved her brows and brow_down was a
@@ -512,8 +512,8 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
     out = offsets.copy()
     for k, i in enumerate(own):
         out[i] = w * fit[k].reshape(478, 3) + (1 - w) * offsets[i]
-    for i, name in enumerate(names[:12]):
-        if name not in BROW_CONTROLS + LIDS_REACH_BROWS:
+    for i, name in enumerate(names):
+        if name not in BROW_CONTROLS + LIDS_REACH_BROWS and not name.startswith("gaze"):  # the mouth and cheeks
             out[i] = (1 - w) * offsets[i]
     return out, [n for i, n in enumerate(names) if not np.array_equal(out[i], offsets[i])]
 
