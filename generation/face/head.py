@@ -496,7 +496,8 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
     `refit` [16] bool (fitted from data and shown as fitted) are fitted again on their own codes (her
     faces [N,478,3] canonical and codes [N,E], about the calibration's mean shape, with the blinks' and
     the other brow shapes' motion taken out first), and the mouth and cheek controls leave the brows
-    still. Returns the shapes and the controls whose shapes changed."""
+    still; with no brow shape to refit nothing changes (the brows' motion would have no control left).
+    Returns the shapes and the controls whose shapes changed."""
     names = [c.name for c in expression.SEMANTIC]
     own = [names.index(n) for n in BROW_CONTROLS if refit[names.index(n)]]
     if not own:
