@@ -70,7 +70,7 @@ def test_ridge_strength_from_a_texel_subset_matches_the_full_choice(monkeypatch)
     import numpy as np
 
     ds = make_dataset(n=30, res=64, synthetic_fraction=1.0)
-    noise = np.random.default_rng(0).normal(0, 25, ds.uv.shape)  # averaging 2x2 texels would choose 10, not 30
+    noise = np.random.default_rng(0).normal(0, 25, ds.uv.shape)  # averaging 2x2 texels would choose 30, not 100
     ds.uv[:] = np.clip(ds.uv + noise, 0, 255).astype(np.uint8)
     data = prepare(ds, 64, 0.2, 0.1, 0)
     st = data.stats()
