@@ -543,3 +543,48 @@ def test_turned_pictures_make_side_textures_of_their_own_side_and_leave_the_fron
     pts = texel_positions(grace_head, fid, bary)
     near_lips = (np.min(np.linalg.norm(pts[..., None, :] - lips, axis=-1), axis=-1) < 0.004) & (fid >= 0)
     assert not gained[k][near_lips].any()
+
+
+def test_the_head_never_shows_through_the_shell(faces, grace_head):
+    """Over the head the shell keeps HAIR_GAP in front of the skull at its grid points; between them its
+    flat triangles cut into the skull's curved side, and beside the face the head's skin showed through
+    the hair and the ears as jagged scraps (the clip at -35 deg). Rasterised from the photo's camera,
+    the shell's front now lies in front of the head wherever both are (old: 323 pixels behind it)."""
+    from generation.face.bust import lift_person
+    from generation.face.pose import project
+    from generation.face.raster import rasterize
+
+    img, lm = faces["grace"]
+    shell = lift_person(img, lm, grace_head)
+    n, w = shell["front"], img.shape[1]
+    faces_ = shell["faces"][(shell["faces"] < n).all(axis=1)]  # the front surface's triangles
+    pose = shell["pose"].astype(np.float64)
+    xyz = project(shell["vertices"].astype(np.float64), pose, float(w))  # px, z < 0 towards the camera
+    head = project(grace_head.reconstruct(expression.neutral()), pose, float(w))
+    height = int(xyz[:, 1].max()) + 2
+    _, _, head_z = rasterize(head[:, :2], head[:, 2], grace_head.faces, w, height)
+    fid, _, shell_z = rasterize(xyz[:, :2], xyz[:, 2], faces_, w, height, cull_backfaces=False)
+    both = (fid >= 0) & np.isfinite(head_z)
+    assert both.sum() > 10000
+    behind_mm = (shell_z[both] - head_z[both]) / (float(pose[5]) * w) * 1000
+    assert (behind_mm > 0.5).sum() == 0, f"{int((behind_mm > 0.5).sum())} px, up to {behind_mm.max():.1f} mm"
+
+
+def test_each_turned_picture_is_segmented_once(faces, grace_head, monkeypatch):
+    """A turned picture gives the shell's sides (hair, ears) and the face's side texture: it was run
+    through the person segmenter for each. Now once: the shell's photo (around its face), each sharp
+    view and each turned picture, one call each."""
+    import generation.face.bust as bust_module
+    from generation.face.pose import fit_pose, project
+
+    img, lm = faces["grace"]
+    pose = fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))
+    pose[0] += 25.0
+    turned = (np.ascontiguousarray(img[..., ::-1]),
+              project(grace_head.vertices[:478], pose, float(img.shape[1])).astype(np.float32))
+    calls = []
+    segment = bust_module.segment_person
+    monkeypatch.setattr(bust_module, "segment_person", lambda image, **kw: calls.append(1) or segment(image, **kw))
+    bust = bust_module.build_bust(img, lm, grace_head, face_size=128, side_views=[turned])
+    assert bust.side_textures is not None
+    assert len(calls) == 3  # the shell's photo, the one sharp view (the photo itself), the turned picture
