@@ -205,6 +205,15 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Beside the head's outline (the ears, the hair at the temples) the shell starts at the head's side:
     # a grid cell spanning the outline otherwise dips from the skull to the inflated surface behind it.
     front = np.maximum(front, _beside_head(head_front, on_head, 1.5 * step) + HAIR_GAP)
+    # Along the head's outline the photo's rows disagree by centimetres of depth (each row meets the
+    # skull's grazing side at its own pixel): rows averaged up and down over a grid step, then kept over
+    # the head. Else the ear and the side of the hair were drawn as ridges, one per row.
+    sy = float(step)
+    rows = cv2.GaussianBlur(front.astype(np.float32), (1, 2 * int(3 * sy) + 1), sigmaX=0, sigmaY=sy).astype(np.float64)
+    outline = cv2.distanceTransform((~on_head).astype(np.uint8), cv2.DIST_L2, 5) \
+        + cv2.distanceTransform(on_head.astype(np.uint8), cv2.DIST_L2, 5)  # pixels to the head's outline
+    front = np.where(outline <= 3 * step, rows, front)
+    front = np.where(on_head, np.maximum(front, head_front + HAIR_GAP), front)
     # The grid's columns and the texture's texels at even steps across the surface, not the photo.
     layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
