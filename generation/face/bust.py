@@ -323,8 +323,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
-    texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, (a * 255).astype(np.uint8)])],
-                             axis=1)
+    # Where the picture's side edge cuts the body off, the shell is open between its front and back (the
+    # body's full depth reaches the edge): seen turned, the back's half-transparent edge rows showed
+    # through as a striped cut face. Within a grid cell of that edge the back is opaque.
+    at_cut = (mx < step + 0.5) | (mx > w - step - 0.5)
+    a_back = (np.where(at_cut, 1.0, a) * 255).astype(np.uint8)
+    texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, a_back])], axis=1)
 
     u = gu[used].clip(0, 1)
     v = 1 - ((sel_y - y0) / max(y1 - y0, 1)).clip(0, 1)

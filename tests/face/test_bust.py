@@ -590,3 +590,23 @@ def test_each_turned_picture_is_segmented_once(faces, grace_head, monkeypatch):
     bust = bust_module.build_bust(img, lm, grace_head, face_size=128, side_views=[turned])
     assert bust.side_textures is not None
     assert len(calls) == 3  # the shell's photo, the one sharp view (the photo itself), the turned picture
+
+
+def test_where_the_picture_cuts_a_shoulder_off_the_shells_back_is_opaque(faces, grace_head):
+    """Where the picture's side edge cuts the body off, the shell is open between its front and back:
+    seen turned, the back's half-transparent rows at that edge showed through as a striped cut face
+    (the clip at -35 deg, beside her cut-off shoulder). Within a grid cell of the edge, wherever the
+    person is, the back is opaque."""
+    from assets import landmarks as L
+    from generation.face.bust import lift_person
+
+    img, lm = faces["grace"]
+    cut = int(lm[L.MOUTH_CORNER_L, 0] + 0.6 * np.ptp(lm[:, 0]))  # through her left shoulder
+    shell = lift_person(np.ascontiguousarray(img[:, :cut]), lm, grace_head)
+    tex = shell["texture"]
+    front, back = tex[:, : tex.shape[1] // 2, 3], tex[:, tex.shape[1] // 2:, 3]
+    mx, _ = shell["texel_pixels"]
+    at_edge = (mx > cut - 1.5) & (front > 0)  # the person, at the picture's side edge
+    assert at_edge.sum() > 20
+    assert (front[at_edge] < 250).any()  # the segment's soft rows meet the edge there ...
+    assert back[at_edge].min() == 255  # ... the back closes the cut all the same (old: as soft as the front)
