@@ -152,7 +152,8 @@ class HeadRig:
         self.eyes: dict[str, NodePath] = {}
         self.sockets: dict[str, NodePath] = {}
         self._balls: dict[str, NodePath] = {}
-        self._eye_cuts: dict[str, tuple[dict, float, float, dict]] = {}  # side: (opening, ball radius, card half side, fitted)
+        # side: (opening, ball radius, socket card's half side, fitted eye) to cut its textures again
+        self._eye_cuts: dict[str, tuple[dict, float, float, dict]] = {}
         self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray]]] = {}  # delit?: side: (ball, card)
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame

@@ -255,8 +255,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     sel_x, sel_y = px[used], py[used]
     # Depths read where each vertex lies (pixel centres at + 0.5), not at the nearest pixel: on the skull's
     # side half a pixel is millimetres of depth, and the head showed through the hair beside the ear.
-    fz, bz = (cv2.remap(d.astype(np.float32), (sel_x - 0.5).astype(np.float32)[None], (sel_y - 0.5).astype(np.float32)[None],
-                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float64) for d in (front, back))
+    at_x, at_y = (sel_x - 0.5).astype(np.float32)[None], (sel_y - 0.5).astype(np.float32)[None]
+    fz, bz = (cv2.remap(d.astype(np.float32), at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+              .astype(np.float64) for d in (front, back))
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     cam_xy = np.stack([(sel_x - t[0]) / s, -(sel_y - t[1]) / s], 1)  # metres, model-axes camera frame
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
