@@ -9,7 +9,7 @@ samples only; held-out samples are never seen.
 The strength is the largest one whose cross-validated error is within one standard error of the
 best (the "one-standard-error rule"): strengths that fit her frames equally well differ a lot on codes
 her frames never show. A lone control (a 'p' with the jaw closed, as a typed line makes one) lies
-along directions of her codes that her frames sample thinly (on the shared clip the lips press only
+along directions of her codes that her frames sample thinly (on the shared clip her lips press mostly
 with the jaw open), where a weak ridge paints large, poorly determined texture changes. On the clip
 the best strength (3) painted a thick, pink lower lip on a lone mouth_press, read in the room's view
 as 0.53 for 0.8 (median over 5 z), and blotches over the face on a lone blink or brow; the rule's
