@@ -26,8 +26,10 @@ MIN_SPEECH_SHARE = 0.15
 SILENCE_RMS = 1e-3  # -60 dBFS
 # priors (each trained from its own seed on the same synthesised speech) adapted to the person and
 # averaged into the stored model. On the shared clip one model's held-out r swung 0.45-0.73 with the
-# prior's and the adaptation's seeds alone; averaging three halves the swing (0.58-0.70) for ~2x the time.
-MEMBERS = 3
+# prior's and the adaptation's seeds alone; averaging three halves the swing (0.58-0.70), six narrows it
+# again (seven seed groups: 0.65-0.68). The swing comes from the prior's seed: a prior trains in ~4 s,
+# and adapting one prior with several seeds left the figures where they were.
+MEMBERS = 6
 
 
 def speech_check(audio: np.ndarray, sr: int, label: str) -> dict:
@@ -189,13 +191,14 @@ def measure_lead(prior_ckpt: dict, clips) -> float:
     jaw = list(vz.MOUTH).index("jaw_open")
     target = np.concatenate([y[:, jaw] for _, _, y in clips])
     leads = np.arange(-LEAD_MAX_S, LEAD_MAX_S + 0.005, 0.01)
+    # every lead's windows in one batch: one pass per member instead of one per member and lead
+    x = np.concatenate([audio_model.windows(m, t + lead) for lead in leads for m, t, _ in clips])
+    model = audio_model.predict_windows(prior_ckpt, x)[:, jaw].reshape(len(leads), len(target))
     scores = []
-    for lead in leads:
-        model = np.concatenate([audio_model.predict_windows(prior_ckpt, audio_model.windows(m, t + lead))[:, jaw]
-                                for m, t, _ in clips])
+    for lead, jaws in zip(leads, model):
         loud = np.concatenate([np.interp((t + lead) / audio_model.HOP_S, np.arange(len(m)), m.mean(1))
                                for m, t, _ in clips])
-        scores.append(_corr(model, target) + _corr(loud, target))
+        scores.append(_corr(jaws, target) + _corr(loud, target))
     smooth = np.convolve(np.asarray(scores), np.ones(5) / 5, mode="same")
     return float(round(leads[2:-2][int(np.argmax(smooth[2:-2]))], 3))
 
