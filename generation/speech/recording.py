@@ -209,7 +209,7 @@ def _adapt(priors: list[dict], prior_pairs, clips, steps: int, progress=None, se
     x = np.concatenate([audio_model.windows(m, t + lead) for m, t, _ in clips])
     y = np.concatenate([y for _, _, y in clips])
     return audio_model.ensemble([
-        audio_model.train(x, y, steps=steps, seed=seed * MEMBERS + i, progress=progress, init=prior,
+        audio_model.train(x, y, steps=steps, seed=seed * len(priors) + i, progress=progress, init=prior,
                           prior=prior_pairs, prior_share=0.5, lr=5e-4, lead_s=lead) for i, prior in enumerate(priors)])
 
 
@@ -229,12 +229,12 @@ def _split_last(clips, share: float) -> tuple[list, list]:
 
 
 def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int = 1500,
-                        prior_sentences=None, seed: int = 0) -> dict:
+                        prior_sentences=None, seed: int = 0, members: int = MEMBERS) -> dict:
     """Prior from synthesised speech, then adaptation to the subject's talking videos.
 
     The last 20% of her frames are held out to report the jaw correlation at zero lag;
     the stored model is then adapted on all of them. `seed` draws the adaptations' batches
-    and each prior's start: member i of seed s is prior seed s*MEMBERS+i adapted with the same seed."""
+    and each prior's start: member i of seed s is prior seed s*members+i adapted with the same seed."""
     from . import lipsync_prior
 
     videos = talking_videos(vault, progress)
@@ -242,7 +242,7 @@ def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int
     jaw = list(vz.MOUTH).index("jaw_open")
     opening = breath.opening_of([(y[:, jaw], v.times, v.audio, v.sample_rate) for v, (_, _, y) in zip(videos, clips)])
     priors, prior_pairs = lipsync_prior.train_priors(
-        prior_steps, [seed * MEMBERS + i for i in range(MEMBERS)], prior_sentences or lipsync_prior.SENTENCES, progress)
+        prior_steps, [seed * members + i for i in range(members)], prior_sentences or lipsync_prior.SENTENCES, progress)
     fit, held = _split_last(clips, 0.2)
     ckpt = _adapt(priors, prior_pairs, fit, steps, seed=seed)
     pred = np.concatenate([audio_model.predict_windows(ckpt, audio_model.windows(m, t + float(ckpt["lead_s"])))[:, jaw]
