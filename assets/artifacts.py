@@ -144,10 +144,7 @@ class HeadModel:
 
     def deform(self, code: np.ndarray) -> np.ndarray:
         """Vertices for one code [E] -> [V,3], as the head shows it (`shown_code`)."""
-        code = self.shown_code(code)
-        assert code.shape == (expression.E,)
-        active = np.nonzero(code)[0]  # codes are mostly sparse: skip the zero blendshapes
-        return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
+        return self._blend(self.shown_code(code))
 
     def reconstruct(self, code: np.ndarray) -> np.ndarray:
         """Vertices [V,3] of a real face measured as `code` [E], as the data's joint fit rebuilds it.
@@ -155,15 +152,18 @@ class HeadModel:
         Unwrapping a frame's texture uses this (the jointly fitted shapes reproduce her real
         combinations of controls best); `deform` is what the head shows for a code. The plain linear
         blend of the shown shapes for a head whose shapes were not rescaled."""
+        return self._blend(code, self.fitted_shapes)
+
+    def _blend(self, code: np.ndarray, semantic: np.ndarray | None = None) -> np.ndarray:
+        """The rest vertices moved by `code` [E] -> [V,3] (a new array), with `semantic` [S,V,3] in
+        place of the first S blendshapes when given."""
         code = np.asarray(code, dtype=np.float32)
-        assert code.shape == (expression.E,)
-        active = np.nonzero(code)[0]
-        if not len(active):
-            return self.vertices.copy()
-        if self.fitted_shapes is None:
-            return self.vertices + np.tensordot(code[active], self.blendshapes[active], axes=1)
-        n = len(self.fitted_shapes)  # the semantic shapes as fitted, the rest as shown
-        shapes = np.stack([self.fitted_shapes[i] if i < n else self.blendshapes[i] for i in active])
+        assert code.shape == (expression.E,), code.shape
+        active = np.nonzero(code)[0]  # codes are mostly sparse: skip the zero blendshapes
+        shapes = self.blendshapes[active]  # a copy (fancy indexing)
+        if semantic is not None:
+            own = active < len(semantic)
+            shapes[own] = semantic[active[own]]
         return self.vertices + np.tensordot(code[active], shapes, axes=1)
 
     def to_bytes(self) -> bytes:

@@ -467,6 +467,58 @@ def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibratio
     return float(np.sqrt(np.mean(np.sum((rebuilt - np.asarray(target, np.float64)[:, :L.N_MESH]) ** 2, -1))))
 
 
+BROW_LOWER = (285, 295, 282, 283, 276, 55, 65, 52, 53, 46)  # the brows' lower edges (L.BROW_L/R are the upper)
+BROW_REACH_M = 0.006  # the brows' own region: full within half of this of a brow landmark, none beyond 1.5 x
+BROW_CONTROLS = ("brow_up_l", "brow_up_r", "brow_down")
+LIDS_REACH_BROWS = ("blink_l", "blink_r")  # their lid skin rises towards the brows: kept as fitted there
+
+
+def brow_weight(shape: np.ndarray) -> np.ndarray:
+    """[478] weight 0..1 of the brows' own region on a canonical shape [478,3] (1 on the brows)."""
+    brows = shape[list(L.BROW_L + L.BROW_R + BROW_LOWER), :2]
+    near = np.min(np.linalg.norm(shape[:, None, :2] - brows[None], axis=-1), axis=1)
+    w = _smooth(1.5 - near / BROW_REACH_M)
+    w[L.N_MESH:] = 0.0  # the irises
+    return w
+
+
+def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: np.ndarray, faces: np.ndarray,
+              refit: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Semantic shapes [16,478,3] in which only the brow controls move the brows.
+
+    Her codes move together (in speech her brows move with her mouth, and brow_up and brow_down read
+    one brow height with opposite signs), so the calibration's joint least squares gave the mouth
+    controls brow motion: on the shared clip a pucker moved her inner brows 3 mm apart at code 1, and the
+    jaw and a smile half that, while brow_down made up for it with a pinch of 4 mm and lowered the
+    brows by only 0.04 eye distances per code, where her frames lower them 0.07 and draw them 2 mm
+    together as brow_down rises by 0.7. Shown alone, a pucker moved her brows and brow_down was a
+    pinch that reads as little of a frown. On the brows (`brow_weight`) the brow controls marked in
+    `refit` [16] bool (fitted from data and shown as fitted) are fitted again on their own codes (her
+    faces [N,478,3] canonical and codes [N,E], about the calibration's mean shape, with the blinks' and
+    the other brow shapes' motion taken out first), and the mouth and cheek controls leave the brows
+    still; with no brow shape to refit nothing changes (the brows' motion would have no control left).
+    Returns the shapes and the controls whose shapes changed."""
+    names = [c.name for c in expression.SEMANTIC]
+    own = [names.index(n) for n in BROW_CONTROLS if refit[names.index(n)]]
+    if not own:
+        return offsets, []
+    w = brow_weight(shape)[:, None]
+    kept = [i for i in range(len(names)) if names[i] in BROW_CONTROLS + LIDS_REACH_BROWS and i not in own]
+    codes = np.asarray(codes, np.float64)[:, :len(names)]
+    target = (np.asarray(faces, np.float64) - cal.mean_shape.astype(np.float64)
+              - np.einsum("nk,kvc->nvc", codes[:, kept], offsets[kept]))
+    a = codes[:, own]
+    ridge = 1e-2 * np.eye(len(own))  # as the calibration's joint fit
+    fit = np.linalg.solve(a.T @ a + ridge, a.T @ target.reshape(len(a), -1))
+    out = offsets.copy()
+    for k, i in enumerate(own):
+        out[i] = w * fit[k].reshape(478, 3) + (1 - w) * offsets[i]
+    for i, name in enumerate(names):
+        if name not in BROW_CONTROLS + LIDS_REACH_BROWS and not name.startswith("gaze"):  # the mouth and cheeks
+            out[i] = (1 - w) * offsets[i]
+    return out, [n for i, n in enumerate(names) if not np.array_equal(out[i], offsets[i])]
+
+
 def funnel_parts_jaw(cal: Calibration) -> float:
     """Jaw code per funnel code that shows a funnel's parting (HeadModel.shown_code) for a funnel
     shape fitted from her frames and kept as fitted.
@@ -488,7 +540,8 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     control is active (> 0.3) in at least 3 real samples (`real`: [N] bool, default all) of a
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
     shapes, so they never count), each scaled to move its own measure by its code
-    (`self_consistent`); the PCA blendshapes are the calibration's components times
+    (`self_consistent`), with the brows moved by the brow controls alone (`brows_own`; `reconstruct`
+    keeps the joint fit); the PCA blendshapes are the calibration's components times
     their standard deviation.
     """
     from assets.artifacts import HeadModel
@@ -522,16 +575,23 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             offsets[i] = generic[ctl.name] * scale
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
-    fitted = None  # the shapes as fitted, kept for reconstructing real frames when rescaled
+    fitted = None  # the shapes as fitted, kept for reconstructing real frames when shown otherwise
+    scaled = offsets  # as `self_consistent` leaves them
     if enough:
         fitted = offsets
-        offsets, notes = self_consistent(offsets, shape, generic, cal, (codes, canonical(lm[real])))
+        frames = (codes, canonical(lm[real]))
+        scaled, notes = self_consistent(offsets, shape, generic, cal, frames)
         for name, note in notes.items():
             how[name] += note
+        as_fitted = from_data & np.all(scaled == fitted, axis=(1, 2))
+        offsets, changed = brows_own(scaled, shape, cal, *frames, as_fitted)
+        for name in changed:
+            how[name] += ("; on the brows fitted on the brow controls alone" if name in BROW_CONTROLS
+                          else "; leaves the brows still")
         if np.array_equal(offsets, fitted):
             fitted = None
     funnel = expression.index("mouth_funnel")
-    funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(offsets[funnel], fitted[funnel]))
+    funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(scaled[funnel], fitted[funnel]))
     parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]

@@ -167,7 +167,8 @@ def test_the_rescale_leaves_the_rest_face_and_the_fitted_reconstruction_alone(fa
     cal = fit_calibration(sets)
     h = H.fit_head(sets, calibration=cal)
     monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal, frames: (off, {}))
-    plain = H.fit_head(sets, calibration=cal)
+    monkeypatch.setattr(H, "brows_own", lambda off, shape, cal, codes, faces, refit: (off, []))
+    plain = H.fit_head(sets, calibration=cal)  # the joint fit as it is
     assert np.abs(h.vertices - plain.vertices).max() < 1e-7  # metres: the rest geometry is the same
     assert np.abs(h.deform(expression.neutral()) - plain.vertices).max() < 1e-7
     assert HeadModel.from_bytes(h.to_bytes()).fitted_shapes.shape == (len(expression.SEMANTIC), len(h.vertices), 3)
@@ -272,3 +273,43 @@ def test_shown_code_only_raises_the_jaw_and_older_heads_show_the_code(grace_head
     np.testing.assert_array_equal(h.shown_code(code), code)
     assert h.reconstruct(code).shape == h.vertices.shape
     np.testing.assert_array_equal(HeadModel.from_bytes(h.to_bytes()).shown_code(code), code)
+
+
+@pytest.fixture(scope="module")
+def brows_with_the_jaw(faces, grace_head):
+    """40 landmark sets of Hopper's head talking whose brows push forward as the jaw opens (5 mm at a
+    full jaw), a motion no brow measure reads, while the right brow rises on its own now and then."""
+    rng = np.random.default_rng(3)
+    pose = fit_pose(faces["grace"][1], grace_head.vertices[:478], 512)
+    codes = expression.neutral(40)
+    jaw, brow = expression.index("jaw_open"), expression.index("brow_up_r")
+    codes[:, jaw] = rng.uniform(0, 1, 40) * (rng.random(40) < 0.7)
+    codes[:, brow] = rng.uniform(0, 1, 40) * (rng.random(40) < 0.6)
+    brows = list(L.BROW_L + L.BROW_R + H.BROW_LOWER)
+    sets = []
+    for c in codes:
+        v = grace_head.deform(c)[:478].copy()
+        v[brows, 2] += 0.005 * c[jaw]
+        sets.append(project(v, pose, 512))
+    return np.stack(sets)
+
+
+def test_only_the_brow_controls_move_the_brows_and_her_frames_unwrap_as_fitted(brows_with_the_jaw):
+    """Her codes move together, so the joint fit gives a mouth control the brows' motion (on the shared
+    clip a pucker drew her inner brows 3 mm apart per code and brow_down made up for it with a pinch):
+    shown alone, opening the mouth moved her brows. On the brows the head shows the brow controls'
+    own fit; unwraps of real frames (`reconstruct`) keep the joint fit."""
+    from generation.face.controls import fit_calibration
+
+    sets = brows_with_the_jaw
+    cal = fit_calibration(sets)
+    h = H.fit_head(sets, calibration=cal)
+    jaw, brow = expression.index("jaw_open"), expression.index("brow_up_r")
+    brows = list(L.BROW_L + L.BROW_R + H.BROW_LOWER)
+    joint = cal.regression[jaw].reshape(478, 3)
+    assert np.abs(joint[brows, 2]).max() > 0.001  # metres: the joint fit moves the brows with the jaw
+    assert np.abs(h.fitted_shapes[jaw, brows, 2]).max() > 0.001  # and unwraps keep it (they rebuild her frames)
+    assert np.linalg.norm(h.blendshapes[jaw, brows], axis=1).max() < 2e-4  # shown: the jaw leaves the brows
+    assert h.blendshapes[jaw, L.CHIN, 1] < -0.005  # and still drops the chin
+    assert h.blendshapes[brow, L.BROW_R[2], 1] > 0.003  # the brow still rises by its own control
+    assert h.meta["blendshapes"]["brow_up_r"].startswith("fitted") and "brows" in h.meta["blendshapes"]["jaw_open"]
