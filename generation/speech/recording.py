@@ -26,9 +26,9 @@ MIN_SPEECH_SHARE = 0.15
 SILENCE_RMS = 1e-3  # -60 dBFS
 # priors (each trained from its own seed on the same synthesised speech) adapted to the person and
 # averaged into the stored model. On the shared clip one model's held-out r swung 0.45-0.73 with the
-# prior's and the adaptation's seeds alone; averaging three halves the swing (0.58-0.70), six narrows it
-# again (seven seed groups: 0.65-0.68). The swing comes from the prior's seed: a prior trains in ~4 s,
-# and adapting one prior with several seeds left the figures where they were.
+# prior's and the adaptation's seeds alone. Over seven seed groups, three averaged swing 0.62-0.71 and six
+# 0.64-0.69 (median 0.65 -> 0.67) for ~40 % more training time. The swing comes from the priors' seeds:
+# adapting each of three priors with two seeds left every figure where it was.
 MEMBERS = 6
 
 
