@@ -22,7 +22,8 @@ expression fidelity per control (each control at 0.8, landmarks
 re-detected: on the face as the room shows it -- eyeballs, teeth, the bust's texture -- and on the
 software render of the mesh, whose irises are painted into the texture); flicker; and the replayed voice's jaw
 curve against her real jaw: correlation at zero lag and the best lag, for `--lipsync-runs`
-seeds (median; each seeds the priors and their adaptations) and for the signal fallback.
+seeds (median, each seed's figure and their spread; each seeds the priors and their adaptations) and for
+the signal fallback.
 With `--keep DIR --lipsync-only` the subject an earlier run prepared in DIR is reused and only
 lipsync train + say --audio run again.
 """
