@@ -151,11 +151,16 @@ class HeadRig:
 
         self.eyes: dict[str, NodePath] = {}
         self.sockets: dict[str, NodePath] = {}
+        self._balls: dict[str, NodePath] = {}
+        # side: (opening, ball radius, socket card's half side, fitted eye) to cut its textures again
+        self._eye_cuts: dict[str, tuple[dict, float, float, dict]] = {}
+        self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray]]] = {}  # delit?: side: (ball, card)
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         for side, eye in self.openings.items():
             r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
             ball = eyeball(f"eye_{side}", r, self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {})))
+            self._balls[side] = ball
             anchor = self.pivot.attach_new_node(f"eye-{side}")
             # The eyeball's front sits just behind the lid ring, so closed lids always cover it.
             centre = eye["iris"].copy()
@@ -167,12 +172,14 @@ class HeadRig:
             nasal = -1.0 if eye["iris"][0] > 0 else 1.0  # the nose lies at x = 0
             half = socket_half_width(outline)
             card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
+            self._eye_cuts[side] = (eye, r, half, fitted_eyes.get(side, {}))
             card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
             card.reparent_to(self.pivot)
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
             self.sockets[side] = card
 
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
+        self._show_eyes()
         self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin)
         self.inside = None
         if pocket:
@@ -292,6 +299,22 @@ class HeadRig:
             self._shell_textures[True] = rgba_texture(rgba, "bust-shell-delit")
         self.shell.node.set_texture(self._shell_textures[self.delit], 1)
 
+    def _show_eyes(self) -> None:
+        """The eyeballs and their sockets cut from the bust's face as it is shown: delit where the face is
+        (cut from the photographed face, their whites kept the capture's light beside delit lids)."""
+        if self.bust is None:
+            return
+        if self.delit not in self._eye_images:
+            face = self.bust.face_texture
+            if self.delit:
+                face = apply_gain(face, self.gain)  # as the face shows it (DetailedStream)
+            self._eye_images[self.delit] = {
+                side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted))
+                for side, (eye, r, half, fitted) in self._eye_cuts.items()}
+        for side, (ball, card) in self._eye_images[self.delit].items():
+            set_texture_image(self._balls[side].get_texture(), ball)
+            set_texture_image(self.sockets[side].get_texture(), card)
+
     def set_delighting(self, on: bool) -> None:
         """Show the bust with the capture's light taken out (for a lit scene, the default) or as
         photographed (unlit views that compare with the photos); the face's change takes effect at the
@@ -301,6 +324,7 @@ class HeadRig:
             self.set_stream(self.stream.stream)
             if self.shell is not None:
                 self._show_shell()
+            self._show_eyes()
 
     def set_texture_time(self, t: float) -> None:
         """Stream the face texture: upload only when the blended frame changes."""

@@ -85,10 +85,11 @@ def _grid_step(face_px: float, box: tuple[int, int, int, int]) -> float:
 
 
 def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndarray | None = None,
-                prob: np.ndarray | None = None, side_views=(), calibration=None) -> dict:
+                prob: np.ndarray | None = None, side_views=(), calibration=None, side_probs=None) -> dict:
     """The shell for one photo (RGB uint8 [H,W,3], its [478,3] landmarks, the fitted HeadModel).
     `side_views`: other (RGB image, its [478,3] landmarks) of the person, turned, whose view of the
-    hair and ears the shell takes where they see them more squarely than the photo (shell_colours).
+    hair and ears the shell takes where they see them more squarely than the photo (shell_colours);
+    `side_probs`: their person segments (`person_segment`), segmented here when omitted.
 
     Returns vertices [V,3] (head metres: `front` front-surface vertices, as many behind them, then
     the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
@@ -147,8 +148,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         # a few millimetres instead of running down the made-up chest as a streak.
         contrast = np.abs(last - row).max(-1)  # [1,W] levels
         reach = SEAM_BLEND * s * np.clip(1 - contrast / DETAIL_CONTRAST, 0.1, 1)  # [1,W] px
-        f = np.clip(np.arange(1, ext + 1)[:, None] / np.maximum(1.0, reach), 0, 1)[..., None]  # [ext,W,1]
-        f = f * f * (3 - 2 * f)
+        f = smoothstep(np.arange(1, ext + 1)[:, None] / np.maximum(1.0, reach))[..., None]  # [ext,W,1]
         image = np.concatenate([image, ((1 - f) * last + f * row).round().astype(np.uint8)])
         depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
         curve = np.sqrt(1 - depth ** 2)
@@ -184,8 +184,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
     if h > h0:
         own = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)[h0:] / s
-        f = np.clip(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s), 0, 1)[:, None]
-        f = f * f * (3 - 2 * f)
+        f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
         dist[h0:] = (1 - f) * dist[h0:] + f * own
     dist = np.minimum(dist, INFLATE_RADIUS)
     inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
@@ -203,6 +202,18 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
     photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
     step = _grid_step(face_px, photo_box)
+    # Beside the head's outline (the ears, the hair at the temples) the shell starts at the head's side:
+    # a grid cell spanning the outline otherwise dips from the skull to the inflated surface behind it.
+    front = np.maximum(front, _beside_head(head_front, on_head, 1.5 * step) + HAIR_GAP)
+    # Along the head's outline the photo's rows disagree by centimetres of depth (each row meets the
+    # skull's grazing side at its own pixel): rows averaged up and down over a grid step, then kept over
+    # the head. Else the ear and the side of the hair were drawn as ridges, one per row.
+    sy = float(step)
+    rows = cv2.GaussianBlur(front.astype(np.float32), (1, 2 * int(3 * sy) + 1), sigmaX=0, sigmaY=sy).astype(np.float64)
+    outline = cv2.distanceTransform((~on_head).astype(np.uint8), cv2.DIST_L2, 5) \
+        + cv2.distanceTransform(on_head.astype(np.uint8), cv2.DIST_L2, 5)  # pixels to the head's outline
+    front = np.where(outline <= 3 * step, rows, front)
+    front = np.where(on_head, np.maximum(front, head_front + HAIR_GAP), front)
     # The grid's columns and the texture's texels at even steps across the surface, not the photo.
     layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
@@ -242,7 +253,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         np.zeros((0, 3), np.int64)
 
     sel_x, sel_y = px[used], py[used]
-    fz, bz = front[iy[used], ix[used]], back[iy[used], ix[used]]
+    # Depths read where each vertex lies (pixel centres at + 0.5), not at the nearest pixel: on the skull's
+    # side half a pixel is millimetres of depth, and the head showed through the hair beside the ear.
+    at_x, at_y = (sel_x - 0.5).astype(np.float32)[None], (sel_y - 0.5).astype(np.float32)[None]
+    fz, bz = (cv2.remap(d.astype(np.float32), at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+              .astype(np.float64) for d in (front, back))
+    fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     cam_xy = np.stack([(sel_x - t[0]) / s, -(sel_y - t[1]) / s], 1)  # metres, model-axes camera frame
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
@@ -305,11 +321,15 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     above_mouth = my < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
     turning = _follow(my, lm, s) * above_mouth * (fade_c > 0.999)
     front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
-                              calibration, alpha > 0.2)
+                              calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
-    texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, (a * 255).astype(np.uint8)])],
-                             axis=1)
+    # Where the picture's side edge cuts the body off, the shell is open between its front and back (the
+    # body's full depth reaches the edge): seen turned, the back's half-transparent edge rows showed
+    # through as a striped cut face. Within a grid cell of that edge the back is opaque.
+    at_cut = (mx < step + 0.5) | (mx > w - step - 0.5)
+    a_back = (np.where(at_cut, 1.0, a) * 255).astype(np.uint8)
+    texture = np.concatenate([np.dstack([front_rgb, a_front]), np.dstack([back_rgb, a_back])], axis=1)
 
     u = gu[used].clip(0, 1)
     v = 1 - ((sel_y - y0) / max(y1 - y0, 1)).clip(0, 1)
@@ -336,15 +356,47 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
+def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> np.ndarray:
+    """[H,W] the head's nearest depth (metres towards the camera) carried out to `reach` pixels beyond
+    its outline; -inf further out."""
+    import cv2
+
+    if not on_head.any():
+        return np.full(head_front.shape, -np.inf)
+    dist, labels = cv2.distanceTransformWithLabels((~on_head).astype(np.uint8), cv2.DIST_L2, 5,
+                                                   labelType=cv2.DIST_LABEL_PIXEL)
+    lookup = np.full(int(labels.max()) + 1, -np.inf)
+    lookup[labels[on_head]] = head_front[on_head]
+    return np.where(dist <= reach, lookup[labels], -np.inf)
+
+
+def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray,
+                   head_front: np.ndarray) -> np.ndarray:
+    """The front grid's depths [n] (metres towards the camera; x, y [n]: photo pixels) raised so every
+    triangle of `faces` stays HAIR_GAP over the head (`head_front` [H,W], -inf off the head) between
+    its corners, not only at them: on the skull's curved side, beside the ear, the flat triangles cut
+    into the head and its skin showed through the hair and the ear as jagged scraps."""
+    h, w = head_front.shape
+    fid, _, near = rasterize(np.c_[x, y], -depth, faces, w, h, cull_backfaces=False)
+    hit = (fid >= 0) & np.isfinite(head_front)
+    short = head_front[hit] + HAIR_GAP + near[hit]  # metres the shell lies under the head there (near = -depth)
+    per_face = np.zeros(len(faces))
+    np.maximum.at(per_face, fid[hit], short)
+    lift = np.zeros(len(depth))
+    for corner in faces.T:
+        np.maximum.at(lift, corner, per_face)
+    return depth + lift
+
+
 def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
     """How much a shell point at image row `y` turns with the head: 1 above the chin (hair, ears), 0
     from a neck's length below it (s: pixels per metre)."""
-    f = np.clip(1 - (np.asarray(y, np.float64) - float(lm[L.CHIN, 1])) / (0.06 * s), 0, 1)
-    return f * f * (3 - 2 * f)
+    return smoothstep(1 - (np.asarray(y, np.float64) - float(lm[L.CHIN, 1])) / (0.06 * s))
 
 
 def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t: np.ndarray, s: float,
-                  turning: np.ndarray, head, side_views, calibration, inside: np.ndarray) -> np.ndarray:
+                  turning: np.ndarray, head, side_views, calibration, inside: np.ndarray,
+                  side_probs=None) -> np.ndarray:
     """The shell's front texture [th,tw,3] from its photo's colours `rgb` and the turned `side_views`.
 
     The front is a height field over the photo, so where it curves away (the sides of the hair, the
@@ -355,7 +407,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     head, away from the face);
     texels no view saw squarely enough are filled from what was seen well around them.
     `pixels`: (x, y) [th,tw] photo pixel of each texel; `front` [H,W]: camera depth (metres) of the
-    front surface; rot, t, s: the photo's pose; `inside` [th,tw]: texels in the person."""
+    front surface; rot, t, s: the photo's pose; `inside` [th,tw]: texels in the person; `side_probs`:
+    the side views' person segments (segmented here when omitted)."""
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
@@ -375,7 +428,9 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     score = [n_cam[..., 2] + BEST_VIEW_BONUS]
     colours = [rgb.astype(np.float32)]
     seen = n_cam[..., 2].copy()
-    for image, lm in side_views:
+    if side_probs is None:
+        side_probs = [person_segment(image, lm) for image, lm in side_views]
+    for (image, lm), prob in zip(side_views, side_probs):
         image = np.asarray(image)
         lm = check_landmarks(lm, batch=False)
         cal = calibration if calibration is not None else fit_calibration(lm[None])
@@ -385,7 +440,6 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         facing = normals @ matrix_from_euler(*pose[:3])[2]
         head_xyz = project(verts, pose, float(image.shape[1]))
         _, _, head_z = rasterize(head_xyz[:, :2], head_xyz[:, 2], head.faces, image.shape[1], image.shape[0])
-        prob = segment_person(image, keep_at=(float(lm[L.NOSE_TIP, 0]), float(lm[L.NOSE_TIP, 1])))
         mx, my = xyz[..., 0].astype(np.float32), xyz[..., 1].astype(np.float32)
         in_frame = (mx >= 0) & (mx <= image.shape[1] - 1) & (my >= 0) & (my <= image.shape[0] - 1)
         qx = np.clip(mx.astype(int), 0, image.shape[1] - 1)
@@ -425,7 +479,13 @@ def _boundary_edges(faces: np.ndarray) -> np.ndarray:
     return e[counts[inv.reshape(-1)] == 1]
 
 
-def person_texels(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, size: int) -> np.ndarray:
+def person_segment(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """[H,W] float32 person probability of a whole picture, the person being the one at the nose of `lm`."""
+    return segment_person(image, keep_at=(float(lm[L.NOSE_TIP, 0]), float(lm[L.NOSE_TIP, 1])))
+
+
+def person_texels(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, size: int,
+                  prob: np.ndarray | None = None) -> np.ndarray:
     """[size,size] uint8 255 where a texel's pixel in `image` belongs to the person, 0 on background.
 
     The skull and neck of the head mesh reach past the real head's outline in a frontal picture
@@ -436,7 +496,7 @@ def person_texels(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, siz
 
     import cv2
 
-    prob = segment_person(image, keep_at=(float(lm[L.NOSE_TIP, 0]), float(lm[L.NOSE_TIP, 1])))
+    prob = person_segment(image, lm) if prob is None else prob
     person = prob > 0.5
     if person.sum() < 100:  # no person found: keep what the head's own visibility says
         return np.full((size, size), 255, np.uint8)
@@ -473,14 +533,15 @@ class FaceTextures:
 
 
 def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size: int = 512, calibration=None,
-                  side_views=()) -> FaceTextures:
+                  side_views=(), side_probs=None) -> FaceTextures:
     """The detailed face texture from `views` (see `detailed_face_texture`) and, from the turned
     pictures `side_views` (image, landmarks), one texture per side of the face for views that see
     the head turned. A frontal picture sees the sides of the nose and the cheeks at a slant; on a side
     texture the turned pictures of that side take over every texel they see more squarely than all
     the sharp views (going over within TURNED_SOFTNESS of normal . view), their light first levelled
     to the sharp views' (`_levelled`): they were lit from another angle. From the front their texels
-    make the nose blotchy, so the room blends a side texture in only as the head is seen turned."""
+    make the nose blotchy, so the room blends a side texture in only as the head is seen turned.
+    `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted."""
     from .unwrap import uv_raster
 
     if not views:
@@ -491,7 +552,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     sharp = [_face_view(image, lm, head, size, calibration, fid) for image, lm, _ in views]
     weights = [float(max(w, 1e-6)) ** 4 for *_, w in views]
     texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary)
-    turned = [_face_view(image, lm, head, size, calibration, fid) for image, lm in side_views]
+    side_probs = [None] * len(side_views) if side_probs is None else side_probs
+    turned = [_face_view(image, lm, head, size, calibration, fid, prob)
+              for (image, lm), prob in zip(side_views, side_probs)]
     if not turned:
         return FaceTextures(texture, seen, None)
     from .fill import texel_positions
@@ -506,7 +569,8 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         if not own:
             sides.append(texture)
             continue
-        takes = [_smooth_step((v.facing * (v.mask > 0) - front) / TURNED_SOFTNESS) * still for v in own]
+        takes = [smoothstep((v.facing * (v.mask > 0) - front) / TURNED_SOFTNESS).astype(np.float32) * still
+                 for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
         sides.append(_completed(pairs, head, fid, bary)[0])
@@ -524,7 +588,8 @@ class FaceView:
     trust: np.ndarray  # [S,S] float32 0..1 (`view_trust`)
 
 
-def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, fid: np.ndarray) -> FaceView:
+def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, fid: np.ndarray,
+               prob: np.ndarray | None = None) -> FaceView:
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
@@ -534,7 +599,7 @@ def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, 
     cal = calibration if calibration is not None else fit_calibration(lm[None])
     code = codes_from_landmarks(lm, cal)
     uv, mask = unwrap(image, lm, head, code, size=size)
-    mask = mask & person_texels(image, lm, head, code, size)
+    mask = mask & person_texels(image, lm, head, code, size, prob)
     # Feathered visibility: texels at the edge of what a view saw blend with the others.
     feather = cv2.GaussianBlur((mask > 0).astype(np.float32), (0, 0), size / 256) * (mask > 0)
     xyz = posed_vertices(head, lm, code, None, float(image.shape[1]))
@@ -566,8 +631,8 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     # Above the ears the seen texels stay as they are (the hairline is seen at a slant, and the
     # shell's hair fades into it); the fade to the membrane is for the sides below.
     low, high = SHARP_ABOVE_EYES
-    above = np.clip((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low), 0, 1)
-    trust = np.where(seen, np.maximum(trust, TRUSTED * above * above * (3 - 2 * above)), 0)
+    above = smoothstep((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low))
+    trust = np.where(seen, np.maximum(trust, TRUSTED * above), 0)
     # The membrane runs through a blurred copy of everything seen (hair stays hair, skin skin, but a
     # grazing triangle's smear is gone); what was seen well keeps its own sharp texels on top.
     sigma = SEEN_BLUR * size / 512
@@ -612,12 +677,13 @@ def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:
     ids = head.landmark_vertices[[*LIPS, *L.EYE_RING_L, *L.EYE_RING_R]]
     dist, _ = cKDTree(head.vertices[ids]).query(xyz.reshape(-1, 3))
     near, far = MOVING_REACH
-    return _smooth_step((dist.reshape(xyz.shape[:2]) - near) / (far - near))
+    return smoothstep((dist.reshape(xyz.shape[:2]) - near) / (far - near)).astype(np.float32)
 
 
-def _smooth_step(x: np.ndarray) -> np.ndarray:
+def smoothstep(x) -> np.ndarray:
+    """0 below 0, 1 above 1, and 3x^2 - 2x^3 between: a blend with no kink at either end (the dtype of x)."""
     x = np.clip(x, 0, 1)
-    return (x * x * (3 - 2 * x)).astype(np.float32)
+    return x * x * (3 - 2 * x)
 
 
 def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: np.ndarray,
@@ -646,9 +712,12 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
     `views` (default: that photo alone)."""
     from assets.artifacts import BustModel
 
-    shell = lift_person(image, landmarks_px, head, side_views=side_views, calibration=calibration)
+    # Each turned picture is segmented once, for the shell's sides and for the face's side textures alike.
+    side_probs = [person_segment(side, lm) for side, lm in side_views]
+    shell = lift_person(image, landmarks_px, head, side_views=side_views, calibration=calibration,
+                        side_probs=side_probs)
     views = views or [(image, landmarks_px, 1.0)]
-    faces = face_textures(views, head, face_size, calibration, side_views)
+    faces = face_textures(views, head, face_size, calibration, side_views, side_probs)
     x0, y0, x1, y1 = shell["box"]
     info = {"photo_pose": [round(float(x), 5) for x in shell["pose"]], "photo_size": list(image.shape[:2][::-1]),
             "segment_box": [x0, y0, x1, y1], "views": len(views), **(meta or {})}

@@ -234,3 +234,40 @@ def test_the_rig_shows_the_side_of_the_face_its_camera_sees(grace):
     rig.set_texture_time(0.0)
     assert rig.view_angle == pytest.approx(-35, abs=5)
     assert np.abs(uploaded() - sides[0]).max() <= 1
+
+
+def test_the_eyes_are_delit_with_the_face_around_them(grace, monkeypatch):
+    """The eyeballs and their socket cards are cut from the bust's face texture: in a lit room they are
+    cut from the delit face, as the lids around them are shown (cut from the photographed face, their
+    whites kept the capture's light beside delit skin); unlit views get the photographed cut back.
+    The capture's light here is a known one (a gain of 0.8 over the whole face): Grace's own is nearly
+    one around her eyes."""
+    import dataclasses
+
+    from panda3d.core import NodePath
+
+    import vr_app.rig as rig_module
+    from generation.face.delight import delight
+    from scenes.panda_textures import TextureStream
+    from vr_app.rig import HeadRig
+
+    _, head, bust = grace
+    known = dataclasses.replace(delight(bust.face_texture, bust.face_detail, head),
+                                gain=np.full(bust.face_texture.shape[:2], 0.8, np.float32))
+    monkeypatch.setattr(rig_module, "delight", lambda *args: known)
+
+    def images(rig):
+        parts = [*(anchor.get_child(0) for anchor in rig.eyes.values()), *rig.sockets.values()]
+        return [np.frombuffer(bytes(p.get_texture().get_ram_image_as("RGB")), np.uint8).astype(float) for p in parts]
+
+    rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
+    photographed = images(HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust,
+                                  delit=False))
+    assert len(photographed) == 4  # two eyeballs, two socket cards
+    for delit, shown in zip(images(rig), photographed):
+        lit = shown > 40  # away from the dark iris, where 8-bit rounding dominates the ratio
+        assert lit.sum() > 100
+        assert abs(float(np.median(delit[lit] / shown[lit])) - 0.8) < 0.02
+    rig.set_delighting(False)
+    for back, shown in zip(images(rig), photographed):
+        assert np.array_equal(back, shown)
