@@ -159,8 +159,8 @@ def lipsync() -> None:
 def lipsync_train(name: str, steps: int, seed: int, member: str | None) -> None:
     """Train the audio -> expression model on the subject's ingested talking videos.
 
-    Three speaker-independent priors are first trained on speech synthesised here, then each
-    is adapted to every frame of the person's videos and the three are averaged; a few
+    Six speaker-independent priors are first trained on speech synthesised here, then each
+    is adapted to every frame of the person's videos and the six are averaged; a few
     seconds of video are enough (at least 60 frames). How far the person's mouth runs ahead
     of the sound is measured on their own video and kept with the model, and so is how far
     their lips part when they breathe between phrases.

@@ -194,11 +194,16 @@ def predict_windows(ckpt: dict, x: np.ndarray) -> np.ndarray:
 
     net = build(ModelConfig(**ckpt["config"]))
     out = []
-    for state in ckpt["states"] if "states" in ckpt else [ckpt["state"]]:
-        net.load_state_dict(state)
-        net.eval()
-        with torch.no_grad():
-            out.append(net(torch.from_numpy(x.astype(np.float32))).numpy())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in train: a tiny net, and a second thread only waits on a busy machine
+    try:
+        for state in ckpt["states"] if "states" in ckpt else [ckpt["state"]]:
+            net.load_state_dict(state)
+            net.eval()
+            with torch.no_grad():
+                out.append(net(torch.from_numpy(x.astype(np.float32))).numpy())
+    finally:
+        torch.set_num_threads(threads)
     return np.mean(out, axis=0)
 
 

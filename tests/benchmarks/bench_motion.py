@@ -22,7 +22,8 @@ expression fidelity per control (each control at 0.8, landmarks
 re-detected: on the face as the room shows it -- eyeballs, teeth, the bust's texture -- and on the
 software render of the mesh, whose irises are painted into the texture); flicker; and the replayed voice's jaw
 curve against her real jaw: correlation at zero lag and the best lag, for `--lipsync-runs`
-seeds (median; each seeds the priors and their adaptations) and for the signal fallback.
+seeds (median, each seed's figure and their spread; each seeds the priors and their adaptations) and for
+the signal fallback.
 With `--keep DIR --lipsync-only` the subject an earlier run prepared in DIR is reused and only
 lipsync train + say --audio run again.
 """
@@ -124,7 +125,7 @@ def main() -> None:
                          "(no fit, no lip sync, no expression fidelity; flicker uses the stored 'heldout' track)")
     ap.add_argument("--measure-only", action="store_true",
                     help="with --keep: reuse the trained subject there and print only the held-out figures")
-    ap.add_argument("--lipsync-runs", type=int, default=3, help="lipsync train runs (seeds); the median is reported")
+    ap.add_argument("--lipsync-runs", type=int, default=5, help="lipsync train runs (seeds); the median is reported")
     args = ap.parse_args()
     for flag in ("lipsync_only", "texture_only", "measure_only"):
         if getattr(args, flag) and not (args.keep and (args.keep / "home").is_dir()):
@@ -367,9 +368,13 @@ def lipsync(home: Path, split: motion_clip.SplitClip, runs: int) -> None:
         figures.append(jaw_figures(track, real_t, real_jaw, gap, pause))
         print(f"lipsync train --seed {seed}: {lip_s:.0f} s wall: {lip}")
         print(f"  own voice -> jaw ({track.meta.get('mouth')}): {figures[-1][2]}")
-    r0, lag = np.median([f[0] for f in figures]), np.median([f[1] for f in figures])
+    r0s = [f[0] for f in figures]
+    r0, lag = np.median(r0s), np.median([f[1] for f in figures])
     print(f"own voice -> jaw, median of {runs} run(s): r = {r0:.2f} at zero lag (target >= 0.7), "
           f"best lag {lag:+.0f} ms (target within ±40 ms)")
+    # a median of few seeds can sit on the lucky side of a wide spread: show the spread beside it
+    print(f"  r0 per seed ({', '.join(str(s) for s in [*range(1, runs), 0])}): {' / '.join(f'{r:.2f}' for r in r0s)}; "
+          f"spread {min(r0s):.2f}-{max(r0s):.2f}, mean {np.mean(r0s):.3f}")
     fallback = recording.recording_track(None, split.heldout_wav.read_bytes(), "held-out voice")
     print(f"signal fallback (no model): {jaw_figures(fallback, real_t, real_jaw, gap, pause)[2]}")
 
