@@ -93,9 +93,8 @@ def test_one_standard_error_rule_takes_the_strongest_strength_that_fits_as_well(
     assert linear_init.one_standard_error(even) == 1  # folds that agree exactly: no slack beyond the best
 
 
-
 def test_the_basis_uses_the_rule_s_strength_where_it_is_stronger_than_the_best():
-    """Control 5 always follows control 0 (as her lips press only with the jaw open), only control 0
+    """Control 5 always follows control 0 (as her lips press mostly with the jaw open), only control 0
     changes the texture, and the frames also change in ways no code says (a few whole-texture
     patterns). Here the best cross-validated strength is 100 and the rule's, one SE away, is 300."""
     g = torch.Generator().manual_seed(2)
