@@ -245,12 +245,14 @@ def main() -> None:
     from PIL import Image
 
     from assets.default_subject import portrait_path
+    from generation.native_logs import route_native_logs_to_file
 
     rec = Recogniser()
     with tempfile.TemporaryDirectory() as scratch:
         tmp = str(args.keep or scratch)
         Path(tmp).mkdir(parents=True, exist_ok=True)
         os.environ["MEMORIAL_HOME"] = tmp
+        route_native_logs_to_file()  # mediapipe's own lines into <home>/logs/native.log, as the CLI does
         if args.subject in ("demo", "both"):
             print("Single-photo demo subject (Grace Hopper portrait); reference = the portrait itself "
                   "(no held-out picture exists). Targets: identity <= 0.38, IoU >= 0.90")

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from generation.native_logs import route_native_logs_to_file
+
 from . import motion_clip
 
 PASS = "bench-passphrase"
@@ -136,6 +138,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} (other work slows every time figure)")
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
+        route_native_logs_to_file(work / "native.log")  # mediapipe's own lines off the figures, as the CLI does
         if args.measure_only:
             os.environ["MEMORIAL_HOME"] = str(work / "home")
             from generation.vault import open_vault
