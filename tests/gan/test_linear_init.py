@@ -70,7 +70,7 @@ def test_ridge_strength_from_a_texel_subset_matches_the_full_choice(monkeypatch)
     import numpy as np
 
     ds = make_dataset(n=30, res=64, synthetic_fraction=1.0)
-    noise = np.random.default_rng(0).normal(0, 25, ds.uv.shape)  # averaging 2x2 texels would choose 10, not 30
+    noise = np.random.default_rng(0).normal(0, 25, ds.uv.shape)  # averaging 2x2 texels would choose 30, not 100
     ds.uv[:] = np.clip(ds.uv + noise, 0, 255).astype(np.uint8)
     data = prepare(ds, 64, 0.2, 0.1, 0)
     st = data.stats()
@@ -81,3 +81,35 @@ def test_ridge_strength_from_a_texel_subset_matches_the_full_choice(monkeypatch)
     w_all, lam_all = linear_init.ridge_basis(*args)
     assert lam_sub == lam_all  # the final solve is at full size either way
     assert w_sub.shape[1:] == (3, 64, 64)
+
+
+def test_one_standard_error_rule_takes_the_strongest_strength_that_fits_as_well():
+    """Strengths ascending; fold errors [L,K]. The best total is 50 (index 1); its 5 fold errors have
+    std 1.58, so one SE of a 5-fold sum is 3.54: index 2 (53) is within, index 3 (60) is not."""
+    best = torch.tensor([8.0, 9.0, 10.0, 11.0, 12.0], dtype=torch.float64)
+    errors = torch.stack([best + 2.0, best, best + 0.6, best + 2.0])
+    assert linear_init.one_standard_error(errors) == 2
+    even = torch.full((4, 5), 10.0, dtype=torch.float64) + torch.tensor([[1.0], [0.0], [0.1], [0.2]])
+    assert linear_init.one_standard_error(even) == 1  # folds that agree exactly: no slack beyond the best
+
+
+def test_the_basis_uses_the_rule_s_strength_where_it_is_stronger_than_the_best():
+    """Control 5 always follows control 0 (as her lips press mostly with the jaw open), only control 0
+    changes the texture, and the frames also change in ways no code says (a few whole-texture
+    patterns). Here the best cross-validated strength is 100 and the rule's, one SE away, is 300."""
+    g = torch.Generator().manual_seed(2)
+    n, e, side = 60, 24, 16
+    codes = torch.rand(n, e, generator=g)
+    codes[:, 5] = 0.8 * codes[:, 0] + 0.2 * torch.rand(n, generator=g)
+    truth = 0.3 * torch.randn(3, side, side, generator=g)
+    unsaid = torch.einsum("nk,kchw->nchw", torch.randn(n, 6, generator=g), torch.randn(6, 3, side, side, generator=g))
+    cm = codes.mean(0)
+    uv = (codes[:, 0] - cm[0]).view(n, 1, 1, 1) * truth + 0.1 * unsaid
+    mask, mean = torch.ones(n, 1, side, side), torch.zeros(1, 3, side, side)
+    std = codes.double().std(0, unbiased=False).clamp_min(0.05)
+    y, m = linear_init._targets(uv, mask, mean, side)
+    errors = linear_init.cv_errors((codes.double() - cm.double()) / std, y, m)
+    assert linear_init.LAMBDAS[int(errors.sum(1).argmin())] == 100.0
+    basis, lam = linear_init.ridge_basis(uv, mask, codes, mean, cm, side)
+    assert lam == 300.0
+    assert basis.shape == (e, 3, side, side)
