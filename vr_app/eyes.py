@@ -22,6 +22,8 @@ from assets.mesh import inside_polygon, polygon_distance
 from scenes.geom import MeshGeom
 from scenes.panda_textures import make_texture
 
+from .colour import LUMA
+
 EYE_TEXTURE = 64  # texels across the ball's front (an eye is ~60 texels wide in a 512 face texture)
 IRIS_RADIUS_M = 0.0059  # an adult's visible iris, when the fit does not say
 FRONT_RINGS, FRONT_DEG = 24, 60.0  # fine rings over the cornea and the visible white
@@ -39,7 +41,6 @@ UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a gla
 # shut: a narrowed eye lit as brightly as an open one read as half open.
 CLOSING_SHADE = 0.6
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
 SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
 NASAL_REACH_M = 0.01  # and this much further towards the nose, inside the head

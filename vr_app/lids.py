@@ -17,10 +17,11 @@ import numpy as np
 
 from assets import expression
 
+from .colour import LUMA
+
 SLIDES = np.linspace(0.0, 0.6, 13)  # candidate slides, of the eye's opening height in texture space
 LASH_BAND = 0.15  # the open eye's lashes lie within this share of the opening above the edge
 DARK_ROW = 0.35  # a row beyond the lashes darker than this share of skin is no lid (a glasses frame): never crossed
-LUMA = np.array([0.299, 0.587, 0.114])
 SPREAD_WEIGHT = 3.0  # an even row (skin) before a like-coloured uneven one (lashes over a pale lid, eyeshadow)
 LASH_SHADE = 0.7  # vertex colour of a closed lid's edge: the lash line's shadow
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes

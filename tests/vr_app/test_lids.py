@@ -106,3 +106,18 @@ def test_a_closing_lid_slides_past_pale_eyeshadow_to_even_skin(head):
     for side in lids.ids:
         height = np.ptp(head.uvs[eyes[side]["ring"], 1])
         assert lids.shift[side][1] > 0.4 * height, (side, lids.shift[side][1] / height)  # past the eyeshadow
+
+
+
+def test_a_dark_purple_glasses_frame_is_not_crossed_either():
+    """Above a lid's edge: lashes, then a dark purple frame (sRGB 130, 10, 150: a fifth of the skin's
+    luminance), then skin. Rec. 601's weights rated the frame at 0.38 of the skin's luma, above
+    DARK_ROW, so the edge slid through it to the skin beyond; with Rec. 709's (the sRGB primaries,
+    as the eyes use) it is 0.29 and never crossed."""
+    tex = np.empty((101, 8, 3), np.uint8)  # row y holds v = 1 - y / 100
+    tex[:61] = SKIN  # from 0.4 of the opening up
+    tex[61:72] = (130, 10, 150)
+    tex[72:] = (25, 20, 20)  # the lashes, up to 0.15
+    edge = np.stack([np.linspace(0.1, 0.9, 5), np.full(5, 0.2)], 1)  # the edge on row 80
+    shift = lid_module._slide(tex, edge, np.array([0.0, 0.5]), np.array(SKIN, np.float64))
+    assert shift[1] <= 0.15 * 0.5 + 1e-6, shift
