@@ -221,15 +221,16 @@ def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> 
     if side != r:
         rows[f"her own held-out unwrap at {side}² (the dataset's side)"] = [filled(f, side) for _, f in faces]
     rows.update(textures)
+    seen_masks = [render.render(head, np.repeat(f.mask[..., None], 3, 2), f.code, f.pose,
+                                size=f.crop.shape[0]).rgb[..., 0] > 127
+                  for _, f in faces]  # head pixels each frame showed: the same for every texture row
     print("where the on-head error comes from (median over held-out frames; 'seen': head pixels her frame showed)")
     print(f"  {'texture':58s}    all    seen  unseen  colour-fitted  share seen")
     for name, texs in rows.items():
         figs = []
-        for (_, f), x in zip(faces, texs):
-            size = f.crop.shape[0]
-            rend = render.render(head, x, f.code, f.pose, size=size)
+        for (_, f), x, seen in zip(faces, texs, seen_masks):
+            rend = render.render(head, x, f.code, f.pose, size=f.crop.shape[0])
             hm = rend.mask.astype(bool)
-            seen = render.render(head, np.repeat(f.mask[..., None], 3, 2), f.code, f.pose, size=size).rgb[..., 0] > 127
             a, b = rend.rgb[hm].astype(np.float64), f.crop[hm].astype(np.float64)
             fitted = rend.rgb.astype(np.float64)
             for c in range(3):  # gain and offset per channel, fitted on the answer: global light and colour
