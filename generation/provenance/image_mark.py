@@ -80,9 +80,13 @@ def _top_singular(coeffs: np.ndarray, iterations: int = 4):
     """
     gram = coeffs.transpose(0, 2, 1) @ coeffs  # [N,4,4]
     v = gram[:, :, 0] + 1e-9  # the DC column dominates for natural images
+    v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-30
     for i in range(iterations):
         v = np.einsum("nij,nj->ni", gram, v)
-        if i % 2 == 1:  # normalising every other step keeps float32 far from overflow
+        # normalising every other step keeps float32 from overflow: a unit start grows at most by
+        # s0^4 < 2e13 (s0 < 2100) before the next norm squares it; an unnormalised start (the
+        # gram's own column, ~s0^2) overflowed on saturated blue blocks and read s0 = 0
+        if i % 2 == 1:
             v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-30
     v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-30
     cv = np.einsum("nij,nj->ni", coeffs, v)  # [N,4]

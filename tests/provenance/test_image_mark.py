@@ -98,3 +98,18 @@ def test_frame_marker_reuses_unchanged_blocks_exactly():
     changed = marker.blocks_computed - marker.blocks_total // 4  # the first frame is computed whole
     assert changed > 0
     assert image_mark.detect(outputs[-1]).content_id == CID
+
+
+def test_saturated_blue_blocks_carry_the_mark():
+    """A vivid blue (a navy uniform under light, a screen) drives the U channel to its top, where the
+    blocks' singular values are largest: the power iteration must not overflow float32 there."""
+    rgb = frame_720p().copy()
+    rgb[..., :2] //= 4
+    rgb[..., 2] = 200 + rgb[..., 2] // 8  # 200-231: U near its top, with room left to carry the mark
+    coeffs = image_mark._blocks(rgb)[0]
+    s0 = image_mark._top_singular(coeffs)[0]
+    exact = np.linalg.svd(coeffs.astype(np.float64), compute_uv=False)[:, 0]
+    assert np.allclose(s0, exact, rtol=1e-4), float(np.abs(s0 - exact).max())
+    marked = image_mark.embed(rgb, CID)
+    assert image_mark.bit_accuracy(marked, CID) == 1.0
+    assert image_mark.detect(marked).content_id == CID
