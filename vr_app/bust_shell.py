@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath, SamplerState, Texture, TransparencyAttrib
 
+from assets.blend import smoothstep
 from assets.artifacts import BustModel
 from scenes.geom import MeshGeom, to_panda
 
@@ -119,8 +120,7 @@ def side_weights(angle: float) -> tuple[float, float]:
     face from `angle` degrees off its front (+ = from the subject's left, +x): none up to SIDE_FROM,
     all from SIDE_FULL, smoothly between, in steps of 1/SIDE_STEPS."""
     def ramp(a: float) -> float:
-        x = min(max((a - SIDE_FROM) / (SIDE_FULL - SIDE_FROM), 0.0), 1.0)
-        return round(x * x * (3 - 2 * x) * SIDE_STEPS) / SIDE_STEPS
+        return round(float(smoothstep((a - SIDE_FROM) / (SIDE_FULL - SIDE_FROM))) * SIDE_STEPS) / SIDE_STEPS
 
     return ramp(-angle), ramp(angle)
 

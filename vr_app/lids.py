@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from assets import expression
+from assets.blend import smoothstep
 
 from .colour import LUMA
 
@@ -58,7 +59,7 @@ class ClosingLids:
         for side, ids in self.ids.items():
             b = float(code[BLINK[side]])
             t = float(np.clip((b - CLOSING[0]) / (CLOSING[1] - CLOSING[0]), 0, 1))
-            s = t * t * (3 - 2 * t)
+            s = float(smoothstep(t))
             if s != self._level[side]:
                 self._level[side] = s
                 out.append((ids, self.rest[side] + s * self.shift[side], 1.0 - s * (1.0 - LASH_SHADE)))

@@ -157,9 +157,11 @@ class HeadRig:
         self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray]]] = {}  # delit?: side: (ball, card)
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
+        photographed = {}  # side: (ball, card) images as cut from the photographed face
         for side, eye in self.openings.items():
             r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
-            ball = eyeball(f"eye_{side}", r, self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {})))
+            ball_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}))
+            ball = eyeball(f"eye_{side}", r, ball_texture)
             self._balls[side] = ball
             anchor = self.pivot.attach_new_node(f"eye-{side}")
             # The eyeball's front sits just behind the lid ring, so closed lids always cover it.
@@ -173,13 +175,17 @@ class HeadRig:
             half = socket_half_width(outline)
             card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
             self._eye_cuts[side] = (eye, r, half, fitted_eyes.get(side, {}))
+            photographed[side] = (ball_texture, card_texture)
             card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
             card.reparent_to(self.pivot)
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
             self.sockets[side] = card
 
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
-        self._show_eyes()
+        if bust is not None:
+            self._eye_images[False] = photographed
+            if self.delit:
+                self._show_eyes()
         self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin)
         self.inside = None
         if pocket:

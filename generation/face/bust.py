@@ -23,6 +23,7 @@ import numpy as np
 
 from assets import landmarks as L
 from assets import expression
+from assets.blend import smoothstep
 from . import topology as T
 from .errors import GeometryError, check_landmarks
 from .jewellery import earrings
@@ -680,10 +681,6 @@ def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:
     return smoothstep((dist.reshape(xyz.shape[:2]) - near) / (far - near)).astype(np.float32)
 
 
-def smoothstep(x) -> np.ndarray:
-    """0 below 0, 1 above 1, and 3x^2 - 2x^3 between: a blend with no kink at either end (the dtype of x)."""
-    x = np.clip(x, 0, 1)
-    return x * x * (3 - 2 * x)
 
 
 def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: np.ndarray,

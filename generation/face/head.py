@@ -19,6 +19,7 @@ import numpy as np
 from assets import landmarks as L
 from assets import expression
 from assets.mesh import inside_polygon, polygon_distance
+from assets.blend import smoothstep
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
                        codes_from_landmarks, fit_calibration, raw_measures)
@@ -66,7 +67,7 @@ def _skull_radius(d: np.ndarray, radii: np.ndarray = SKULL_RADII) -> np.ndarray:
     down = d[..., 1] < -1e-6
     t_bottom = np.where(down, (NECK_BOTTOM - SKULL_CENTRE[1]) / np.where(down, d[..., 1], -1), 0)
     r_cyl = np.where(down, np.minimum(t_side, t_bottom), 0)
-    side = _smooth((np.abs(d[..., 0]) - 0.6) / 0.2)
+    side = smoothstep((np.abs(d[..., 0]) - 0.6) / 0.2)
     ear = 0.013 * np.exp(-((d[..., 1] + 0.12) ** 2 / 0.05 + (d[..., 2] + 0.05) ** 2 / 0.012)) * side
     return np.maximum(r_ell, r_cyl) + ear
 
@@ -135,7 +136,7 @@ def build_topology(shape: np.ndarray) -> dict:
     for k in range(1, N_RINGS):
         t = k / N_RINGS
         d = _slerp(d0, np.broadcast_to(pole, d0.shape), t)
-        blend = 1 - np.clip(t / 0.3, 0, 1) ** 2 * (3 - 2 * np.clip(t / 0.3, 0, 1))
+        blend = 1 - smoothstep(t / 0.3)
         rings.append(SKULL_CENTRE + d * _skull_radius(d, radii)[:, None] + blend * delta)
     pole_pt = SKULL_CENTRE + pole * _skull_radius(pole[None], radii)[0]
     cols = m + 1  # the seam column is duplicated
@@ -196,9 +197,6 @@ def _cyclic_equal(a, b) -> bool:
     return (a[0], a[1], a[2]) in ((b[0], b[1], b[2]), (b[1], b[2], b[0]), (b[2], b[0], b[1]))
 
 
-def _smooth(x):
-    x = np.clip(x, 0, 1)
-    return x * x * (3 - 2 * x)
 
 
 def spread(offsets: np.ndarray, shape: np.ndarray, vertices: np.ndarray, source: np.ndarray) -> np.ndarray:
@@ -244,12 +242,12 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
     outside = np.clip((np.abs(x - mouth_c[0]) - half_w) / 0.01, 0, 1)
     line = line - 0.01 * outside
     ramp = 0.004 + 0.011 * outside
-    w_jaw = _smooth((line - y) / ramp) * _smooth((z + 0.06) / 0.04)
+    w_jaw = smoothstep((line - y) / ramp) * smoothstep((z + 0.06) / 0.04)
     w_jaw = np.where(lower, 1.0, w_jaw)
     w_jaw[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R, L.LIP_INNER_CORNER_L, L.LIP_INNER_CORNER_R]] = 0.45
     hinge = np.array([0.0, -0.035, -0.085])
     out["jaw_open"] = _rotate_about(s, hinge, [1, 0, 0], np.radians(20)) * w_jaw[:, None]
-    below_nose = _smooth((s[L.SUBNASALE, 1] - 0.001 - y) / 0.003)  # the nose stays put
+    below_nose = smoothstep((s[L.SUBNASALE, 1] - 0.001 - y) / 0.003)  # the nose stays put
     near_mouth = np.exp(-np.sum((s[:, :2] - mouth_c[:2]) ** 2, 1) / (2 * (1.1 * half_w) ** 2)) * below_nose
     for name, corner, side in (("mouth_smile_l", corner_l, 1), ("mouth_smile_r", corner_r, -1)):
         w = np.exp(-np.sum((s - corner) ** 2, 1) / (2 * 0.014 ** 2))
@@ -269,9 +267,9 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
         # The lids meet on a line a quarter of the way up from the lower lid.
         lid_lo, lid_up = np.interp(x, *_sorted_xy(s[rim_lo])), np.interp(x, *_sorted_xy(s[rim_up]))
         line = lid_lo + 0.25 * (lid_up - lid_lo)
-        in_x = _smooth(1 - np.abs(x - centre[0]) / (0.62 * width))
+        in_x = smoothstep(1 - np.abs(x - centre[0]) / (0.62 * width))
         in_x[rim] = 1.0  # the lid margins meet fully; the skin above follows less at the sides
-        above = _smooth(1 - (y - np.interp(x, *_sorted_xy(s[rim_up]))) / 0.009) * (y >= centre[1] - 1e-4)
+        above = smoothstep(1 - (y - np.interp(x, *_sorted_xy(s[rim_up]))) / 0.009) * (y >= centre[1] - 1e-4)
         dy = np.zeros(478)
         dy[rim] = line[rim] - y[rim]
         lid_skin = (y > centre[1]) & ~np.isin(np.arange(478), rim)
@@ -284,11 +282,11 @@ def generic_blendshapes(shape: np.ndarray) -> dict[str, np.ndarray]:
         out[name] = off
     for name, brow in (("brow_up_l", L.BROW_L), ("brow_up_r", L.BROW_R)):
         bc = s[list(brow)].mean(0)
-        w = np.exp(-(x - bc[0]) ** 2 / (2 * 0.022 ** 2)) * _smooth((y - bc[1] + 0.012) / 0.012) * _smooth((0.085 - y) / 0.03)
+        w = np.exp(-(x - bc[0]) ** 2 / (2 * 0.022 ** 2)) * smoothstep((y - bc[1] + 0.012) / 0.012) * smoothstep((0.085 - y) / 0.03)
         out[name] = w[:, None] * np.array([0, 0.008, 0])
     bcs = s[list(L.BROW_L + L.BROW_R)]
     by = bcs[:, 1].mean()
-    w = np.exp(-(y - by) ** 2 / (2 * 0.012 ** 2)) * np.exp(-x ** 2 / (2 * 0.04 ** 2)) * _smooth((y - by + 0.008) / 0.005)
+    w = np.exp(-(y - by) ** 2 / (2 * 0.012 ** 2)) * np.exp(-x ** 2 / (2 * 0.04 ** 2)) * smoothstep((y - by + 0.008) / 0.005)
     out["brow_down"] = np.stack([-0.1 * x * w, -0.007 * w, 0.001 * w], 1)
     cheek = s[list(L.CHEEK_L + L.CHEEK_R)]
     w = np.max(np.exp(-np.sum((s[:, None, :2] - cheek[None, :, :2]) ** 2, -1) / (2 * 0.016 ** 2)), 1)
@@ -315,7 +313,7 @@ def _lids_follow(s: np.ndarray, eye: dict, rim: np.ndarray, lift: float) -> np.n
     x, y = s[:, 0], s[:, 1]
     mid = 0.5 * (s[eye["outer"]] + s[eye["inner"]])
     width = np.linalg.norm(s[eye["outer"]] - s[eye["inner"]])
-    along = _smooth(1 - np.abs(x - mid[0]) / (0.5 * width))  # 1 mid-lid, 0 at the corners
+    along = smoothstep(1 - np.abs(x - mid[0]) / (0.5 * width))  # 1 mid-lid, 0 at the corners
     near = np.exp(-np.sum((s[:, :2] - mid[:2]) ** 2, 1) / (2 * (0.3 * width) ** 2))  # lid skin only, not the brow
     share = np.where(y >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW) * near
     share[rim] = np.where(y[rim] >= mid[1], LID_FOLLOW_UP, LID_FOLLOW_LOW)
@@ -364,7 +362,7 @@ def _rest_lids(shape: np.ndarray, lm: np.ndarray, calibration: Calibration, pena
         pick = np.argsort(np.abs(raw[:, i] - calibration.neutral[i]) + 0.01 * penalty)[:k]
         ring_xy = shape[list(ring), :2]
         outside = np.where(inside_polygon(shape[:, :2], ring_xy), 0.0, polygon_distance(shape[:, :2], ring_xy))
-        w = _smooth(1 - outside / LID_REACH_M)
+        w = smoothstep(1 - outside / LID_REACH_M)
         w[L.N_MESH:] = 0.0
         out += w[:, None] * (canon[pick].mean(0) - shape)
     return out
@@ -477,7 +475,7 @@ def brow_weight(shape: np.ndarray) -> np.ndarray:
     """[478] weight 0..1 of the brows' own region on a canonical shape [478,3] (1 on the brows)."""
     brows = shape[list(L.BROW_L + L.BROW_R + BROW_LOWER), :2]
     near = np.min(np.linalg.norm(shape[:, None, :2] - brows[None], axis=-1), axis=1)
-    w = _smooth(1.5 - near / BROW_REACH_M)
+    w = smoothstep(1.5 - near / BROW_REACH_M)
     w[L.N_MESH:] = 0.0  # the irises
     return w
 
