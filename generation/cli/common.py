@@ -20,6 +20,12 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
+def show_progress(quiet: bool = False) -> bool:
+    """Progress bars only for a person at a terminal: redirected to a file or a CI log, each bar's
+    redraws would fill it (a `make demo` log grew to a megabyte of them)."""
+    return not quiet and sys.stderr.isatty()
+
+
 def ask_passphrase(prompt: str = "Passphrase", env: str = PASS_ENV, confirm: bool = False) -> str:
     value = os.environ.get(env)
     if value:

@@ -13,7 +13,7 @@ import click
 @click.option("--scene", default="garden", show_default=True, help="Memorial room: garden, living_room, chapel or portrait_room (a living portrait).")
 @click.option("--retrain", is_flag=True, help="Train the GAN again even if a checkpoint exists.")
 @click.option("--quick", is_flag=True, help="Smoke run: a few training steps and a small, short-fps video.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars (they show only on a terminal).")
 def demo(out_dir: Path, scene: str, retrain: bool, quick: bool, quiet: bool) -> None:
     """Run Memorial VR end to end on the built-in subject (Grace Hopper's public-domain portrait).
 
@@ -26,5 +26,7 @@ def demo(out_dir: Path, scene: str, retrain: bool, quick: bool, quiet: bool) -> 
       memorial demo --scene chapel --out demo-chapel
     """
     from ..demo import DemoOptions, run_demo
+    from .common import show_progress
 
-    run_demo(DemoOptions(out_dir=out_dir, quick=quick, retrain=retrain, scene=scene, progress=not quiet), click.echo)
+    run_demo(DemoOptions(out_dir=out_dir, quick=quick, retrain=retrain, scene=scene, progress=show_progress(quiet)),
+             click.echo)

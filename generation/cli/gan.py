@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..vault.roles import Action
-from .common import member_option, unlock
+from .common import member_option, show_progress, unlock
 
 PRESET_NAMES = ("cpu-demo", "gpu", "gpu-hq")
 
@@ -25,7 +25,7 @@ PRESET_NAMES = ("cpu-demo", "gpu", "gpu-hq")
               help="TOML file with training options (a [train] table or top-level keys).")
 @click.option("--checkpoint", "ckpt_name", default="current", show_default=True, help="Checkpoint name in the vault.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads for torch.")
-@click.option("--no-progress", is_flag=True, help="No progress bar (stats still go to the vault).")
+@click.option("--no-progress", is_flag=True, help="No progress bar (it shows only on a terminal; stats still go to the vault).")
 @member_option
 def train(name, preset, resume, seed, steps, batch, config_file, ckpt_name, threads, no_progress, member) -> None:
     """Train the subject's GAN on its dataset (after `memorial subject fit`).
@@ -43,7 +43,7 @@ def train(name, preset, resume, seed, steps, batch, config_file, ckpt_name, thre
     from ..gan.train import train_subject
 
     with unlock(name, member, Action.TRAIN) as vault:
-        key = train_subject(vault, preset, steps=steps, seed=seed, progress=not no_progress, name=ckpt_name,
+        key = train_subject(vault, preset, steps=steps, seed=seed, progress=show_progress(no_progress), name=ckpt_name,
                             resume=resume, toml_path=config_file, overrides={"batch": batch, "num_threads": threads},
                             say=click.echo)
         if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports

@@ -8,7 +8,7 @@ import click
 
 from assets.errors import UsageError
 from ..vault.roles import Action
-from .common import member_option, unlock
+from .common import member_option, show_progress, unlock
 
 
 @click.command()
@@ -26,7 +26,7 @@ from .common import member_option, unlock
 @click.option("--no-fit", is_flag=True, help="Only store the samples; run `memorial subject fit` later.")
 @click.option("--single-photo/--no-single-photo", default=None,
               help="Force or forbid single-photo mode for the fit (default: when only one real face image).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars (they show only on a terminal).")
 def ingest(name: str, paths: tuple[Path, ...], member: str | None, references: tuple[Path, ...], review: bool,
            sheet: Path | None, confirm: str | None, reject: str | None, no_fit: bool, single_photo: bool | None,
            quiet: bool) -> None:
@@ -62,7 +62,7 @@ def ingest(name: str, paths: tuple[Path, ...], member: str | None, references: t
 
             for line in learn_references(vault, list(references)):
                 click.echo(line)
-        report = ingest_paths(vault, list(references) + list(paths), progress=not quiet)
+        report = ingest_paths(vault, list(references) + list(paths), progress=show_progress(quiet))
         for line in report.lines():
             click.echo(line.replace("memorial ingest NAME", f"memorial ingest {name}"))
         if not report.accepted and not report.skipped and not report.not_subject and not report.doubtful:
@@ -99,7 +99,7 @@ def _fit_and_print(vault, single_photo, quiet: bool, register: bool = False):
     from ..ingest.dataset import FitConfig, NoSamples, dataset_lines
 
     try:
-        dataset, head = fit_subject(vault, single_photo=single_photo, progress=not quiet,
+        dataset, head = fit_subject(vault, single_photo=single_photo, progress=show_progress(quiet),
                                     config=FitConfig(register=register))
     except NoSamples as exc:
         click.echo(f"Not fitted     {exc}")
@@ -121,7 +121,7 @@ def _fit_and_print(vault, single_photo, quiet: bool, register: bool = False):
 @click.option("--register-texture", is_flag=True,
               help="Register every frame's face texture to their common mean (sharper texture; measured "
                    "0.3 dB further from real frames on the head, so off by default).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars (they show only on a terminal).")
 def fit(name: str, member: str | None, single_photo: bool | None, export_mesh: Path | None,
         contact_sheet: Path | None, register_texture: bool, quiet: bool) -> None:
     """Build the subject's dataset and head model from everything ingested.

@@ -8,7 +8,7 @@ import click
 
 from assets.errors import UsageError
 from ..vault.roles import Action
-from .common import member_option, unlock
+from .common import member_option, show_progress, unlock
 
 SCENES = "garden, living_room, chapel, portrait_room"
 
@@ -102,7 +102,7 @@ def view(name: str, scene: str, tracks: tuple[str, ...], display: str, mirror: b
               help="Also write a still PNG of the likeness speaking.")
 @click.option("--backend", type=click.Choice(["software", "gl"]), default="software", show_default=True,
               help="Offscreen renderer: software (p3tinydisplay) or gl (EGL, uses a GPU or Mesa).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (it shows only on a terminal).")
 @member_option
 def render(name: str, text: str | None, track: str | None, scene: str, out: Path, size: str, fps: int,
            png: Path | None, backend: str, quiet: bool, member: str | None) -> None:
@@ -128,7 +128,7 @@ def render(name: str, text: str | None, track: str | None, scene: str, out: Path
     with unlock(name, member, Action.EXPORT_VIDEO) as vault:
         trk = _track_for(vault, track, text)
         path = render_video(vault, trk, out, scene=scene, size=wh, fps=fps, png_path=png, backend=backend,
-                            progress=not quiet)
+                            progress=show_progress(quiet))
     click.echo(f"Wrote {path}" + (f" and {png}" if png else ""))
 
 
