@@ -44,7 +44,18 @@ IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sc
 SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
 SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
 NASAL_REACH_M = 0.01  # and this much further towards the nose, inside the head
-GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
+GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex sheen
+# The software renderer modulates its specular by the texture and clamps its lighting at 1: on a dark
+# iris the highlight was gone, and the eye read as a black disc. There a small bright disc on the
+# cornea is the catchlight her real frames show (near white, above the pupil): it stays where the
+# light's reflection is while the ball turns under it. The GL shader draws its own from the light.
+CATCHLIGHT_RADIUS_M = 0.0007
+CATCHLIGHT_DIR = np.array([0.10, 0.17])  # (x: the viewer's right, y: up) on the unit ball, from the axis
+CATCHLIGHT_RGB = (0.96, 0.96, 0.96, 1.0)
+# The ball reflects this much of the light skin with its colour would: her real frames' sclera is as
+# bright as her cheek, the delit, relit ball was 0.8 of it (the delighting's gain is fitted to skin, and
+# the lids' shade and lashes drawn on the ball's rim pull it down further).
+EYE_ALBEDO = 1.2
 
 
 def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -186,10 +197,33 @@ def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     tex.set_wrap_u(SamplerState.WM_clamp)
     tex.set_wrap_v(SamplerState.WM_clamp)
     node.set_texture(tex)
-    mat = Material("eye")  # no ambient/diffuse: the texture (x white vertex colour) is the eye's colour
+    mat = Material("eye")  # the texture (x white vertex colour) is the eye's colour, lit a little brighter
+    mat.set_ambient((EYE_ALBEDO, EYE_ALBEDO, EYE_ALBEDO, 1))
+    mat.set_diffuse((EYE_ALBEDO, EYE_ALBEDO, EYE_ALBEDO, 1))
     mat.set_specular(GLOSS["specular"])
     mat.set_shininess(GLOSS["shininess"])
     node.set_material(mat)
+    return node
+
+
+def catchlight(name: str, radius: float) -> NodePath:
+    """A small unlit bright disc on the front of a ball of `radius` (centred at the node's origin,
+    looking down -Y), facing the viewer: the eye's moist highlight on the software path."""
+    k = 12
+    a = np.linspace(0, 2 * np.pi, k, endpoint=False)
+    x, z = CATCHLIGHT_DIR
+    y = -np.sqrt(max(1.0 - x * x - z * z, 0.0))
+    centre = radius * np.array([x, y, z]) + np.array([0.0, -0.0002, 0.0])  # just in front of the ball
+    ring = centre + CATCHLIGHT_RADIUS_M * np.stack([np.cos(a), np.zeros(k), np.sin(a)], 1)
+    verts = np.concatenate([centre[None], ring]).astype(np.float32)
+    ids = 1 + np.arange(k)
+    faces = np.stack([np.zeros(k, int), ids, np.roll(ids, -1)], 1)[:, ::-1].astype(np.int32)
+    geom = MeshGeom(name, verts, faces, colors=np.tile(CATCHLIGHT_RGB, (k + 1, 1)),
+                    normals=np.tile([0, -1, 0], (k + 1, 1)).astype(np.float32))
+    node = NodePath(geom.node)
+    node.set_light_off(1)
+    node.set_texture_off(1)
+    node.set_two_sided(True)
     return node
 
 
