@@ -50,12 +50,14 @@ GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software pat
 # cornea is the catchlight her real frames show (near white, above the pupil): it stays where the
 # light's reflection is while the ball turns under it. The GL shader draws its own from the light.
 CATCHLIGHT_RADIUS_M = 0.0007
-CATCHLIGHT_DIR = np.array([0.10, 0.17])  # (x: the viewer's right, y: up) on the unit ball, from the axis
+CATCHLIGHT_DIR = np.array([0.10, 0.17])  # (x: the viewer's right, y: up) on the unit ball, when the photo has none
+CATCHLIGHT_OVER_IRIS = 60.0  # 8-bit levels over the iris's median: a photographed catchlight
+# A closing upper lid covers the catchlight above the pupil early, and the disc stands in front of the
+# ball: from this blink on it is not drawn (a bright spot left on a closing eye read as an open one; a
+# dimmed disc would draw a dark spot on the white).
+CATCHLIGHT_GONE = 0.25
 CATCHLIGHT_RGB = (0.96, 0.96, 0.96, 1.0)
-# The ball reflects this much of the light skin with its colour would: her real frames' sclera is as
-# bright as her cheek, the delit, relit ball was 0.8 of it (the delighting's gain is fitted to skin, and
-# the lids' shade and lashes drawn on the ball's rim pull it down further).
-EYE_ALBEDO = 1.2
+
 
 
 def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,21 +199,39 @@ def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     tex.set_wrap_u(SamplerState.WM_clamp)
     tex.set_wrap_v(SamplerState.WM_clamp)
     node.set_texture(tex)
-    mat = Material("eye")  # the texture (x white vertex colour) is the eye's colour, lit a little brighter
-    mat.set_ambient((EYE_ALBEDO, EYE_ALBEDO, EYE_ALBEDO, 1))
-    mat.set_diffuse((EYE_ALBEDO, EYE_ALBEDO, EYE_ALBEDO, 1))
+    mat = Material("eye")  # no ambient/diffuse: the texture (x white vertex colour) is the eye's colour
     mat.set_specular(GLOSS["specular"])
     mat.set_shininess(GLOSS["shininess"])
     node.set_material(mat)
     return node
 
 
-def catchlight(name: str, radius: float) -> NodePath:
+def catchlight_direction(ball: np.ndarray, iris_reach: float) -> np.ndarray:
+    """Where the photo's own catchlight lies on a ball texture `ball` [S,S,3] (eye_texture's front-on
+    map, the iris at its middle): (x right, y up) on the unit ball, its brightest texel within
+    `iris_reach` (of the ball's radius) of the middle when that stands out of the iris, else
+    CATCHLIGHT_DIR. Her real frames' catchlight sits where her light was: a disc elsewhere on the iris
+    is a stranger's."""
+    size = ball.shape[0]
+    t = (np.arange(size) + 0.5) / size * 2 - 1
+    gx, gy = np.meshgrid(t, -t)  # row 0 is the top: y up
+    near = np.hypot(gx, gy) < iris_reach
+    luma = ball.astype(np.float32) @ LUMA
+    if not near.any():
+        return CATCHLIGHT_DIR.copy()
+    best = np.argmax(np.where(near, luma, -1.0))
+    if luma.flat[best] < np.median(luma[near]) + CATCHLIGHT_OVER_IRIS:
+        return CATCHLIGHT_DIR.copy()
+    return np.array([gx.flat[best], gy.flat[best]])
+
+
+def catchlight(name: str, radius: float, direction: np.ndarray = CATCHLIGHT_DIR) -> NodePath:
     """A small unlit bright disc on the front of a ball of `radius` (centred at the node's origin,
-    looking down -Y), facing the viewer: the eye's moist highlight on the software path."""
+    looking down -Y), facing the viewer, at `direction` (x right, y up on the unit ball from its axis):
+    the eye's moist highlight on the software path."""
     k = 12
     a = np.linspace(0, 2 * np.pi, k, endpoint=False)
-    x, z = CATCHLIGHT_DIR
+    x, z = direction
     y = -np.sqrt(max(1.0 - x * x - z * z, 0.0))
     centre = radius * np.array([x, y, z]) + np.array([0.0, -0.0002, 0.0])  # just in front of the ball
     ring = centre + CATCHLIGHT_RADIUS_M * np.stack([np.cos(a), np.zeros(k), np.sin(a)], 1)
@@ -225,6 +245,11 @@ def catchlight(name: str, radius: float) -> NodePath:
     node.set_texture_off(1)
     node.set_two_sided(True)
     return node
+
+
+def catchlight_shown(blink: float) -> bool:
+    """Whether a catchlight disc shows behind a lid at `blink` (0 open .. 1 shut)."""
+    return blink < CATCHLIGHT_GONE
 
 
 def closing_shade(blink: float) -> float:

@@ -52,7 +52,7 @@ GAP_RGB = np.array([0.22, 0.09, 0.09])  # between the teeth: the dark mouth behi
 UPPER_CROWNS = np.array([0.0088, 0.0076, 0.0086, 0.0072, 0.0068])
 LOWER_CROWNS = np.array([0.0072, 0.0074, 0.0084, 0.0074, 0.0072])
 PAPILLA = 0.0025
-SEPARATION = 0.06  # of a tooth's width: the dark line between neighbours
+SEPARATION = {True: 0.06, False: 0.03}  # of a tooth's width: the dark line between neighbours (upper, lower)
 EMBRASURE, EMBRASURE_DEPTH = 0.16, 0.0014  # the notch between two rounded tooth corners at the biting edge
 TEETH_TEXTURE = (512, 64)  # texels along the row, from the biting edge to the root
 TONGUE_RGB = np.array([0.86, 0.56, 0.56])
@@ -79,13 +79,15 @@ def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple
     return np.where(found, best, -1), bary[np.arange(len(xy)), best]
 
 
-def teeth_texture(widths: np.ndarray, edges: np.ndarray, crowns: np.ndarray,
+def teeth_texture(widths: np.ndarray, edges: np.ndarray, crowns: np.ndarray, separation: float = SEPARATION[True],
                   size: tuple[int, int] = TEETH_TEXTURE) -> np.ndarray:
     """RGB uint8 [H,W,3] for one row of teeth: columns run along the row from one end to the other
     (tooth widths `widths` [5], middle outwards, mirrored), rows from the middle incisors' biting edge
     (row 0) to ROOT_HEIGHT into the gum. Each tooth is a rounded crown (brighter in its middle, thin
     and translucent at its edge, yellower at its neck) up to a scalloped gum line; between teeth a
-    dark line that opens into a notch at the biting edge: what tells teeth apart at a glance."""
+    dark line (`separation` of a tooth's width) that opens into a notch at the biting edge: what tells
+    teeth apart at a glance. (The lower incisors stand close: a line as wide as the upper row's drew
+    them as a picket fence.)"""
     w, h = size
     bounds = np.concatenate([[0.0], np.cumsum(widths)])
     half = bounds[-1]
@@ -103,7 +105,7 @@ def teeth_texture(widths: np.ndarray, edges: np.ndarray, crowns: np.ndarray,
     enamel = enamel * (1 - edge) + INCISAL_RGB * edge
     enamel = enamel * (0.80 + 0.20 * np.cos(0.5 * np.pi * off) ** 0.7)[None, :, None]  # rounded across
     # The line between two teeth widens to a notch towards the biting edge (rounded corners).
-    notch = SEPARATION + EMBRASURE * np.clip(1 - below / EMBRASURE_DEPTH, 0, 1) ** 2
+    notch = separation + EMBRASURE * np.clip(1 - below / EMBRASURE_DEPTH, 0, 1) ** 2
     gap = np.clip((off - (1 - notch)) / np.maximum(notch, 1e-6), 0, 1)[..., None]
     gum = GUM_RGB * (1 - 0.35 * np.clip((below - gum_line) / 0.004, 0, 1))[..., None]
     rgb = np.where((below > gum_line)[..., None], gum, enamel * (1 - gap) + GAP_RGB * gap)
@@ -226,7 +228,7 @@ class MouthInterior:
         faces = _outward(verts, faces, centre)
         node = NodePath(MeshGeom(name, to_panda(verts), faces, uvs=uvs, colors=np.c_[colours, np.ones(len(verts))]).node)
         crowns = UPPER_CROWNS if top else LOWER_CROWNS
-        tex = make_texture(teeth_texture(widths, edges, crowns), f"{name}-texture", mipmap=True)
+        tex = make_texture(teeth_texture(widths, edges, crowns, SEPARATION[top]), f"{name}-texture", mipmap=True)
         tex.set_wrap_u(SamplerState.WM_clamp)
         tex.set_wrap_v(SamplerState.WM_clamp)
         node.set_texture(tex)
