@@ -56,7 +56,7 @@ SEPARATION = {True: 0.06, False: 0.03}  # of a tooth's width: the dark line betw
 EMBRASURE, EMBRASURE_DEPTH = 0.16, 0.0014  # the notch between two rounded tooth corners at the biting edge
 TEETH_TEXTURE = (512, 64)  # texels along the row, from the biting edge to the root
 TONGUE_RGB = np.array([0.86, 0.56, 0.56])
-CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.26, 0.08, 0.08]), np.array([0.05, 0.012, 0.012])  # throat: near black
+CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.36, 0.11, 0.11]), np.array([0.10, 0.025, 0.025])  # throat: near black
 
 
 def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -241,7 +241,7 @@ class MouthInterior:
         v = np.asarray(blob.vertices) * np.array([0.45 * width, 0.0085, 0.026])
         # Its top a little above the lower teeth: higher, it filled the opening under the upper teeth with
         # red where her open mouth shows the dark cavity.
-        v += low_front + np.array([0.0, -0.0075, -0.0305])
+        v += low_front + np.array([0.0, -0.0055, -0.0305])
         v = self._clear_of_surface(v, base)
         shade = np.clip(0.55 + 0.45 * (v[:, 2] - v[:, 2].min()) / max(np.ptp(v[:, 2]), 1e-6), 0, 1)
         rgb = TONGUE_RGB[None] * shade[:, None]
