@@ -241,7 +241,7 @@ class MouthInterior:
         v = np.asarray(blob.vertices) * np.array([0.45 * width, 0.0085, 0.026])
         # Its top a little above the lower teeth: higher, it filled the opening under the upper teeth with
         # red where her open mouth shows the dark cavity.
-        v += low_front + np.array([0.0, -0.0055, -0.0305])
+        v += low_front + np.array([0.0, -0.0035, -0.0305])
         v = self._clear_of_surface(v, base)
         shade = np.clip(0.55 + 0.45 * (v[:, 2] - v[:, 2].min()) / max(np.ptp(v[:, 2]), 1e-6), 0, 1)
         rgb = TONGUE_RGB[None] * shade[:, None]
