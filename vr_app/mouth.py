@@ -239,8 +239,8 @@ class MouthInterior:
 
         blob = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
         v = np.asarray(blob.vertices) * np.array([0.45 * width, 0.0085, 0.026])
-        # Its top a little above the lower teeth: higher, it filled the opening under the upper teeth with
-        # red where her open mouth shows the dark cavity.
+        # Its top 5 mm above the lower teeth's edge: at 6 mm it filled the opening under the upper teeth
+        # with red where her open mouth shows the dark cavity; at 2.5 mm a wide opening was a black hole.
         v += low_front + np.array([0.0, -0.0035, -0.0305])
         v = self._clear_of_surface(v, base)
         shade = np.clip(0.55 + 0.45 * (v[:, 2] - v[:, 2].min()) / max(np.ptp(v[:, 2]), 1e-6), 0, 1)
