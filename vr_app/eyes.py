@@ -8,9 +8,10 @@ rendered eye is the photographed eye, and when the ball turns with the gaze the 
 it. What the lids hid in the photo (the iris under the upper lid, the sclera in the corners) is
 filled with the iris's and the sclera's own colours, so a glance never uncovers skin.
 
-The highlight that makes an eye look moist comes from its surface, not its texture: a glossy
-material (fixed-function specular on the software path; the GLSL shader's eye surface on GL) on
-a ball tessellated finely over the cornea, where the highlight sits.
+The highlight that makes an eye look moist comes from its surface on GL (the GLSL shader's eye
+surface, on a ball tessellated finely over the cornea, where the highlight sits); the software
+renderer's specular vanishes on a dark iris, so there a small bright disc stands where the
+photographed catchlight was (`catchlight`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ CATCHLIGHT_OVER_IRIS = 60.0  # 8-bit levels over the iris's median: a photograph
 # dimmed disc would draw a dark spot on the white).
 CATCHLIGHT_GONE = 0.25
 CATCHLIGHT_RGB = (0.96, 0.96, 0.96, 1.0)
-
 
 
 def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
