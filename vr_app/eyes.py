@@ -8,9 +8,10 @@ rendered eye is the photographed eye, and when the ball turns with the gaze the 
 it. What the lids hid in the photo (the iris under the upper lid, the sclera in the corners) is
 filled with the iris's and the sclera's own colours, so a glance never uncovers skin.
 
-The highlight that makes an eye look moist comes from its surface, not its texture: a glossy
-material (fixed-function specular on the software path; the GLSL shader's eye surface on GL) on
-a ball tessellated finely over the cornea, where the highlight sits.
+The highlight that makes an eye look moist comes from its surface on GL (the GLSL shader's eye
+surface, on a ball tessellated finely over the cornea, where the highlight sits); the software
+renderer's specular vanishes on a dark iris, so there a small bright disc stands where the
+photographed catchlight was (`catchlight`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,19 @@ IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sc
 SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
 SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
 NASAL_REACH_M = 0.01  # and this much further towards the nose, inside the head
-GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex highlight
+GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software path's per-vertex sheen
+# The software renderer modulates its specular by the texture and clamps its lighting at 1: on a dark
+# iris the highlight was gone, and the eye read as a black disc. There a small bright disc on the
+# cornea is the catchlight her real frames show (near white, above the pupil): it stays where the
+# light's reflection is while the ball turns under it. The GL shader draws its own from the light.
+CATCHLIGHT_RADIUS_M = 0.0007
+CATCHLIGHT_DIR = np.array([0.10, 0.17])  # (x: the viewer's right, y: up) on the unit ball, when the photo has none
+CATCHLIGHT_OVER_IRIS = 60.0  # 8-bit levels over the iris's median: a photographed catchlight
+# A closing upper lid covers the catchlight above the pupil early, and the disc stands in front of the
+# ball: from this blink on it is not drawn (a bright spot left on a closing eye read as an open one; a
+# dimmed disc would draw a dark spot on the white).
+CATCHLIGHT_GONE = 0.25
+CATCHLIGHT_RGB = (0.96, 0.96, 0.96, 1.0)
 
 
 def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,6 +204,52 @@ def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     mat.set_shininess(GLOSS["shininess"])
     node.set_material(mat)
     return node
+
+
+def catchlight_direction(ball: np.ndarray, iris_reach: float) -> np.ndarray:
+    """Where the photo's own catchlight lies on a ball texture `ball` [S,S,3] (eye_texture's front-on
+    map, the iris at its middle): (x right, y up) on the unit ball, its brightest texel within
+    `iris_reach` (of the ball's radius) of the middle when that stands out of the iris, else
+    CATCHLIGHT_DIR. Her real frames' catchlight sits where her light was: a disc elsewhere on the iris
+    is a stranger's."""
+    size = ball.shape[0]
+    t = (np.arange(size) + 0.5) / size * 2 - 1
+    gx, gy = np.meshgrid(t, -t)  # row 0 is the top: y up
+    near = np.hypot(gx, gy) < iris_reach
+    luma = ball.astype(np.float32) @ LUMA
+    if not near.any():
+        return CATCHLIGHT_DIR.copy()
+    best = np.argmax(np.where(near, luma, -1.0))
+    if luma.flat[best] < np.median(luma[near]) + CATCHLIGHT_OVER_IRIS:
+        return CATCHLIGHT_DIR.copy()
+    return np.array([gx.flat[best], gy.flat[best]])
+
+
+def catchlight(name: str, radius: float, direction: np.ndarray = CATCHLIGHT_DIR) -> NodePath:
+    """A small unlit bright disc on the front of a ball of `radius` (centred at the node's origin,
+    looking down -Y), facing the viewer, at `direction` (x right, y up on the unit ball from its axis):
+    the eye's moist highlight on the software path."""
+    k = 12
+    a = np.linspace(0, 2 * np.pi, k, endpoint=False)
+    x, z = direction
+    y = -np.sqrt(max(1.0 - x * x - z * z, 0.0))
+    centre = radius * np.array([x, y, z]) + np.array([0.0, -0.0002, 0.0])  # just in front of the ball
+    ring = centre + CATCHLIGHT_RADIUS_M * np.stack([np.cos(a), np.zeros(k), np.sin(a)], 1)
+    verts = np.concatenate([centre[None], ring]).astype(np.float32)
+    ids = 1 + np.arange(k)
+    faces = np.stack([np.zeros(k, int), ids, np.roll(ids, -1)], 1)[:, ::-1].astype(np.int32)
+    geom = MeshGeom(name, verts, faces, colors=np.tile(CATCHLIGHT_RGB, (k + 1, 1)),
+                    normals=np.tile([0, -1, 0], (k + 1, 1)).astype(np.float32))
+    node = NodePath(geom.node)
+    node.set_light_off(1)
+    node.set_texture_off(1)
+    node.set_two_sided(True)
+    return node
+
+
+def catchlight_shown(blink: float) -> bool:
+    """Whether a catchlight disc shows behind a lid at `blink` (0 open .. 1 shut)."""
+    return blink < CATCHLIGHT_GONE
 
 
 def closing_shade(blink: float) -> float:

@@ -22,7 +22,8 @@ from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
-from .eyes import IRIS_RADIUS_M, closing_shade, eye_texture, eyeball, socket, socket_half_width
+from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, closing_shade, eye_texture, eyeball,
+                   socket, socket_half_width)
 from .lids import BLINK, ClosingLids
 from .mouth import MouthInterior
 
@@ -151,6 +152,7 @@ class HeadRig:
 
         self.eyes: dict[str, NodePath] = {}
         self.sockets: dict[str, NodePath] = {}
+        self.catchlights: dict[str, NodePath] = {}  # the software path's highlights (GL: the shader's)
         self._balls: dict[str, NodePath] = {}
         # side: (opening, ball radius, socket card's half side, fitted eye) to cut its textures again
         self._eye_cuts: dict[str, tuple[dict, float, float, dict]] = {}
@@ -180,6 +182,11 @@ class HeadRig:
             card.reparent_to(self.pivot)
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
             self.sockets[side] = card
+            # On the card: it stays put while the ball turns, and its closing shade dims the highlight too.
+            iris_r = float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
+            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r)  # where the photo shows it
+            self.catchlights[side] = catchlight(f"eye-catchlight-{side}", r, spot)
+            self.catchlights[side].reparent_to(card)
 
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
         if bust is not None:
@@ -258,9 +265,14 @@ class HeadRig:
         for side, anchor in self.eyes.items():
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
-            shade = closing_shade(float(code[BLINK[side]]))
+            blink = float(code[BLINK[side]])
+            shade = closing_shade(blink)
             for part in (anchor, self.sockets[side]):
                 part.set_color_scale(shade, shade, shade, 1)
+            if catchlight_shown(blink):
+                self.catchlights[side].show()
+            else:
+                self.catchlights[side].hide()
 
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""

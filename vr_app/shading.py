@@ -46,6 +46,13 @@ SKIN = Surface(specular=0.18, shininess=20, wrap=0.4, penumbra=3.0)
 EYE = Surface(specular=1.6, shininess=180, shadowed=False)
 
 
+# The software path's catchlight discs (vr_app.eyes.catchlight) are not drawn here: the EYE surface's
+# highlight is the light's own reflection. (The software renderer ignores shaders and draws them.)
+_NOT_DRAWN = ("#version 130\nuniform mat4 p3d_ModelViewProjectionMatrix;\nin vec4 p3d_Vertex;\n"
+              "void main() { gl_Position = p3d_ModelViewProjectionMatrix * p3d_Vertex; }\n",
+              "#version 130\nout vec4 frag_color;\nvoid main() { discard; }\n")
+
+
 def load_shader() -> Shader:
     files = resources.files("vr_app").joinpath("shaders")
     return Shader.make(Shader.SL_GLSL, files.joinpath("lit.vert").read_text("utf-8"),
@@ -106,4 +113,6 @@ def apply(room, rig) -> NodePath:
         anchor.set_shader_input("surface", surface(EYE))
     for card in rig.sockets.values():
         card.set_shader_input("surface", surface(SKIN))
+    for disc in rig.catchlights.values():
+        disc.set_shader(Shader.make(Shader.SL_GLSL, *_NOT_DRAWN), 10)
     return shadow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vr_app.eyes import DEFAULT_SCLERA, ball_mesh, eye_texture
+from vr_app.eyes import CATCHLIGHT_DIR, DEFAULT_SCLERA, ball_mesh, catchlight_direction, eye_texture
 
 SKIN, WHITE, IRIS = (190, 140, 110), (200, 190, 185), (60, 90, 140)
 R_BALL, R_IRIS = 0.012, 0.006
@@ -83,3 +83,18 @@ def test_the_ball_is_dark_right_under_the_upper_lid():
     just_under = [r for y, r in rows.items() if 4.6 <= y <= 5.2]
     assert just_under and luma[just_under, col].max() < 0.5 * white
     assert luma[rows[min(rows, key=lambda y: abs(y - 11.0))], col] > 0.9 * white
+
+
+def test_the_catchlight_goes_where_the_photo_shows_it():
+    """A bright spot on the photographed iris places the highlight there (x right, y up on the unit
+    ball); an iris without one gets the default place, and a bright sclera outside the iris is no
+    catchlight."""
+    ball = np.zeros((64, 64, 3), np.uint8)
+    ball[:] = WHITE
+    yy, xx = np.mgrid[0:64, 0:64]
+    iris = np.hypot(xx - 31.5, yy - 31.5) < 16  # half the ball's radius
+    ball[iris] = (30, 20, 15)
+    assert np.allclose(catchlight_direction(ball, 0.4), CATCHLIGHT_DIR)
+    ball[22:24, 36:38] = 250  # up and to the right of the middle
+    x, y = catchlight_direction(ball, 0.4)
+    assert 0.1 < x < 0.2 and 0.25 < y < 0.35, (x, y)

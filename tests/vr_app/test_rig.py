@@ -42,8 +42,8 @@ class Close:
         cam.set_pos(0, -0.42, -0.03)
         cam.look_at(0, 0, -0.03)
 
-    def px(self, node) -> tuple[int, int]:
-        p = self.r.stage.camera.get_relative_point(node, Point3(0, 0, 0))
+    def px(self, node, at=Point3(0, 0, 0)) -> tuple[int, int]:
+        p = self.r.stage.camera.get_relative_point(node, at)
         film = Point2()
         assert self.r.stage.lens.project(p, film)
         return int((film.x + 1) * 80), int((1 - film.y) * 80)
@@ -195,4 +195,32 @@ def test_a_closing_lid_shades_the_eye_left_under_it(head):
     assert np.abs(lit - open_before).max() <= 2  # the open eye unchanged
     c.rig.set_code(expression.neutral())
     assert c.rig.eyes["l"].get_color_scale()[0] == 1.0
+    c.r.close()
+
+
+def test_the_eye_shows_a_catchlight_that_stays_while_the_ball_turns(head):
+    """The software renderer draws no specular on a dark iris: a bright disc on the cornea is the
+    eye's moist highlight, brighter than the iris around it, and it does not turn with the gaze."""
+    c = Close(head)
+    c.r.stage.lens.set_fov(8)  # ~0.4 mm a pixel: the disc is a few pixels across
+    disc = c.rig.catchlights["l"]
+    lo, hi = disc.get_tight_bounds(c.r.stage.render)
+    c.r.stage.camera.look_at((lo + hi) / 2)
+    before = disc.get_pos(c.rig.pivot)
+    with_disc = c.frame()
+    lo, hi = disc.get_tight_bounds()
+    xy = c.px(disc, (lo + hi) / 2)
+    spot = region(with_disc, xy, 1).reshape(-1, 3).mean(0)
+    disc.hide()
+    without = c.frame()
+    disc.show()
+    assert spot.min() > 200, spot  # near white
+    assert region(without, xy, 1).reshape(-1, 3).mean() < spot.mean() - 40  # the iris under it is darker
+    c.rig.set_code(expression.from_dict({"gaze_yaw_l": 0.6, "gaze_yaw_r": 0.6}))
+    assert (disc.get_pos(c.rig.pivot) - before).length() < 1e-6
+    # a closing lid takes it away early (a bright spot on a closing eye read as an open one)
+    closing = c.frame(blink_l=0.5)
+    assert disc.is_hidden()
+    disc.detach_node()  # without the disc the closing eye is drawn the same
+    assert np.abs(closing - c.frame(blink_l=0.5)).max() <= 2
     c.r.close()
