@@ -22,6 +22,7 @@ from .panda_textures import make_texture
 from .spec import Candle, Obj, Photo, SceneSpec
 
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools
+PLANE_THICKNESS = 0.01  # metres: a plane's rim (a rug's edge shows)
 
 
 def _mesh(obj: Obj) -> trimesh.Trimesh:
@@ -29,7 +30,7 @@ def _mesh(obj: Obj) -> trimesh.Trimesh:
     if obj.shape == "box":
         m = trimesh.creation.box(extents=s[:3])
     elif obj.shape == "plane":
-        m = trimesh.creation.box(extents=[s[0], s[1], 0.01])
+        return _slab(s[0], s[1], PLANE_THICKNESS)
     elif obj.shape == "cylinder":
         m = trimesh.creation.cylinder(radius=s[0], height=s[1], sections=32)
     elif obj.shape == "cone":
@@ -39,11 +40,41 @@ def _mesh(obj: Obj) -> trimesh.Trimesh:
     else:
         m = trimesh.creation.icosphere(subdivisions=3, radius=1.0)
         m.apply_scale(s[:3] if len(s) >= 3 else [s[0]] * 3)
-    if obj.shape in ("box", "plane") and max(s[:2]) > MAX_EDGE:
+    if obj.shape == "box" and max(s[:2]) > MAX_EDGE:
         m.unmerge_vertices()  # flat-shaded boxes: split first so corners keep hard normals
         v, f = trimesh.remesh.subdivide_to_size(m.vertices, m.faces, max_edge=MAX_EDGE)
         m = trimesh.Trimesh(v, f, process=False)
     return m
+
+
+def _slab(w: float, d: float, thickness: float) -> trimesh.Trimesh:
+    """A plane: its top face subdivided for the per-vertex lighting and a rim of one quad per top
+    edge, no underside. A plane lies flat and is seen from above (a lawn, floor, rug); its underside
+    and rim, subdivided like the top, were three quarters of a garden frame's triangles (the lawn:
+    38,600 of them) for nothing anyone sees."""
+    m = trimesh.creation.box(extents=[w, d, thickness])
+    m.unmerge_vertices()
+    m = trimesh.Trimesh(m.vertices, m.faces[m.face_normals[:, 2] > 0.5], process=False)
+    if max(w, d) > MAX_EDGE:
+        v, f = trimesh.remesh.subdivide_to_size(m.vertices, m.faces, max_edge=MAX_EDGE)
+    else:
+        v, f = np.asarray(m.vertices), np.asarray(m.faces)
+    # The rim: each top edge used by one face only (counter-clockwise seen from above) goes straight down.
+    key = {tuple(np.round(p, 6)): i for i, p in enumerate(v)}
+    canon = np.array([key[tuple(np.round(p, 6))] for p in v])
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    c = canon[edges]
+    pairs, counts = np.unique(np.sort(c, axis=1), axis=0, return_counts=True)
+    single = {tuple(e) for e in pairs[counts == 1]}
+    rim = edges[[tuple(sorted(e)) in single for e in c.tolist()]]
+    a, b = v[rim[:, 0]], v[rim[:, 1]]
+    down = np.array([0.0, 0.0, thickness])
+    n = len(v)
+    quads = np.concatenate([a, b, a - down, b - down])
+    k = np.arange(len(rim))
+    ai, bi, al, bl = n + k, n + len(rim) + k, n + 2 * len(rim) + k, n + 3 * len(rim) + k
+    faces = np.concatenate([f, np.stack([ai, al, bl], 1), np.stack([ai, bl, bi], 1)])
+    return trimesh.Trimesh(np.concatenate([v, quads]), faces, process=False)
 
 
 def _radial(size: int, inner: float, rgb=(0, 0, 0)) -> np.ndarray:

@@ -111,3 +111,18 @@ def test_photo_frames_show_the_family_photos(head):
         return ((i[..., 2] > 120) & (i[..., 2] > i[..., 0] + 60)).sum()
 
     assert bluish(with_photos) > 100 and bluish(without) == 0
+
+
+def test_a_plane_is_its_subdivided_top_and_a_closed_rim_without_underside():
+    from scenes.build import MAX_EDGE, PLANE_THICKNESS, _slab
+
+    m = _slab(2.4, 1.8, PLANE_THICKNESS)
+    n = m.face_normals
+    top, rim = n[:, 2] > 0.99, np.abs(n[:, 2]) < 1e-6
+    assert top.sum() + rim.sum() == len(m.faces), "no face points down"
+    assert np.isclose(m.area_faces[top].sum(), 2.4 * 1.8)
+    assert np.isclose(m.area_faces[rim].sum(), 2 * (2.4 + 1.8) * PLANE_THICKNESS)
+    edges = np.linalg.norm(m.vertices[m.faces[top]] - m.vertices[np.roll(m.faces[top], 1, 1)], axis=-1)
+    assert edges.max() <= MAX_EDGE + 1e-6, "the top keeps its per-vertex lighting density"
+    centres = m.triangles_center[rim]
+    assert (np.einsum("ij,ij->i", n[rim], centres) > 0).all(), "the rim faces outward"
