@@ -22,6 +22,7 @@ from .panda_textures import make_texture
 from .spec import Candle, Obj, Photo, SceneSpec
 
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools
+TILE = 3.0  # metres: big flat surfaces are drawn as pieces this size, so those out of view are skipped
 PLANE_THICKNESS = 0.01  # metres: a plane's rim (a rug's edge shows)
 
 
@@ -163,10 +164,35 @@ def _sky(spec: SceneSpec, root: NodePath) -> None:
     sky.set_depth_write(False)
 
 
+def _tiles(mesh: trimesh.Trimesh, size: float = TILE) -> list[trimesh.Trimesh]:
+    """A flat-shaded mesh cut into pieces of about `size` metres a side (by face centre): the renderer
+    skips a piece out of view as a whole, where the one node it was lit every vertex of it each frame
+    (a third of the garden's lawn lies behind the visitor). Faces keep their own corners, so each
+    piece is lit exactly as before."""
+    tri = np.asarray(mesh.triangles)  # [F,3,3]
+    lo, hi = tri.reshape(-1, 3).min(axis=0), tri.reshape(-1, 3).max(axis=0)
+    pieces = np.maximum(1, np.ceil((hi - lo) / size - 1e-6))  # per axis: a small mesh stays whole
+    cell = np.clip(np.floor((tri.mean(axis=1) - lo) / (hi - lo + 1e-9) * pieces), 0, pieces - 1).astype(np.int64)
+    _, which = np.unique(cell, axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    out = []
+    for k in range(which.max() + 1):
+        t = tri[which == k].reshape(-1, 3)
+        out.append(trimesh.Trimesh(t, np.arange(len(t)).reshape(-1, 3), process=False))
+    return out
+
+
 def _object(i: int, obj: Obj, root: NodePath, shadow_tex) -> NodePath:
-    node = root.attach_new_node(trimesh_geom(f"{obj.shape}-{i}", _mesh(obj), color=(*obj.color, 1),
-                                             uv_scale=obj.uv_scale if obj.texture else None,
-                                             flat=obj.shape in ("box", "plane")))
+    name, mesh, flat = f"{obj.shape}-{i}", _mesh(obj), obj.shape in ("box", "plane")
+    parts = _tiles(mesh) if flat else [mesh]
+    geoms = [trimesh_geom(name if len(parts) == 1 else f"{name}-tile-{k}", part, color=(*obj.color, 1),
+                          uv_scale=obj.uv_scale if obj.texture else None, flat=flat) for k, part in enumerate(parts)]
+    if len(geoms) == 1:
+        node = root.attach_new_node(geoms[0])
+    else:
+        node = root.attach_new_node(name)
+        for g in geoms:
+            node.attach_new_node(g)
     node.set_pos(*obj.pos)
     node.set_hpr(*obj.hpr)
     if obj.texture:

@@ -126,3 +126,17 @@ def test_a_plane_is_its_subdivided_top_and_a_closed_rim_without_underside():
     assert edges.max() <= MAX_EDGE + 1e-6, "the top keeps its per-vertex lighting density"
     centres = m.triangles_center[rim]
     assert (np.einsum("ij,ij->i", n[rim], centres) > 0).all(), "the rim faces outward"
+
+
+def test_big_flat_surfaces_are_cut_into_tiles_that_hold_the_same_triangles():
+    from scenes.build import TILE, _slab, _tiles
+
+    lawn = _slab(24, 24, 0.01)
+    tiles = _tiles(lawn)
+    assert len(tiles) == (24 / TILE) ** 2
+    assert max(np.ptp(t.vertices[:, :2], axis=0).max() for t in tiles) <= TILE + 1.0, "pieces stay near TILE"
+    pieces = np.concatenate([t.triangles for t in tiles])
+    assert len(pieces) == len(lawn.triangles)
+    rows = lambda tris: np.unique(np.round(tris.reshape(len(tris), -1), 5), axis=0)  # sorted, one per triangle
+    assert np.array_equal(rows(pieces), rows(lawn.triangles))
+    assert len(_tiles(_slab(0.62, 0.42, 0.01))) == 1, "a small surface stays whole"
