@@ -205,7 +205,8 @@ class DetailedStream:
         # soft change-over: no line where the generator's face ends.
         sigma = max(1.0, EDGE_SOFT * frame.shape[0])
         k = 2 * int(np.ceil(2 * sigma)) + 1  # the blurred weight reaches ~0 at the empty region's edge
-        present = cv2.erode((frame.max(axis=-1) > BLACK_LEVEL).astype(np.uint8), np.ones((k, k), np.uint8))
+        brightest = np.maximum(np.maximum(frame[..., 0], frame[..., 1]), frame[..., 2])  # 8x numpy's max(axis=-1)
+        present = cv2.erode((brightest > BLACK_LEVEL).astype(np.uint8), np.ones((k, k), np.uint8))
         present = cv2.GaussianBlur(present.astype(np.float32), (0, 0), sigma)
         fh = self.low.shape[0]
         if frame.shape[0] != fh:
@@ -215,6 +216,7 @@ class DetailedStream:
                               cv2.merge([cv2.multiply(self.weight, present)] * 3))
         if fh != self.size:
             change = cv2.resize(change, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        rgb = np.clip(cv2.add(self.shown, change), 0, 255).astype(np.uint8)
+        rgb = cv2.add(self.shown, change)
+        rgb = np.clip(rgb, 0, 255, out=rgb).astype(np.uint8)  # in place: no third float image
         self._cache = (key, rgb)
         return rgb

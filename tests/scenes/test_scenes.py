@@ -140,3 +140,13 @@ def test_big_flat_surfaces_are_cut_into_tiles_that_hold_the_same_triangles():
     rows = lambda tris: np.unique(np.round(tris.reshape(len(tris), -1), 5), axis=0)  # sorted, one per triangle
     assert np.array_equal(rows(pieces), rows(lawn.triangles))
     assert len(_tiles(_slab(0.62, 0.42, 0.01))) == 1, "a small surface stays whole"
+
+
+def test_a_texture_image_goes_in_bottom_row_first_in_pandas_bgr():
+    from scenes.panda_textures import make_texture, set_texture_image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (8, 16, 3), np.uint8)
+    tex = make_texture(np.zeros_like(rgb))
+    set_texture_image(tex, rgb)
+    back = np.frombuffer(tex.get_ram_image_as("RGB"), np.uint8).reshape(8, 16, 3)
+    assert np.array_equal(back[::-1], rgb)
