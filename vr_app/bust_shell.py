@@ -67,6 +67,9 @@ class ShellNode:
         mat.set_specular(SKIN_MATERIAL["specular"])
         mat.set_shininess(SKIN_MATERIAL["shininess"])
         self.node.set_material(mat)
+        # The moving vertices' rest positions, normals and weights, gathered once (not every frame).
+        self._rest = (self.base[self.moving], self.normals[self.moving], self.weight[self.moving])
+        self._out = (self.base.copy(), self.normals.copy())  # rows of still vertices never change
         self._key: tuple | None = None
         self.socle = None if bust.meta.get("framed") else self._socle(root)
 
@@ -102,14 +105,12 @@ class ShellNode:
         if key == self._key:
             return
         self._key = key
-        out = self.base.copy()
-        w = self.weight[self.moving]
-        moved = self.base[self.moving] @ mat[:3, :3] + mat[3, :3]
-        out[self.moving] += w * (moved - self.base[self.moving])
+        base, n, w = self._rest
+        out, normals = self._out
+        moved = base @ mat[:3, :3] + mat[3, :3]
+        out[self.moving] = base + w * (moved - base)
         # Normals turn with their vertices (blended like them): no per-frame recomputation over the
         # whole shell, which cost as much as the rest of the bust's update.
-        normals = self.normals.copy()
-        n = self.normals[self.moving]
         turned = n + w * (n @ mat[:3, :3] - n)
         normals[self.moving] = turned / np.maximum(np.linalg.norm(turned, axis=1, keepdims=True), 1e-9)
         self.mesh.update_vertices(out, normals)
