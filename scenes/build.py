@@ -22,6 +22,8 @@ from .panda_textures import make_texture
 from .spec import Candle, Obj, Photo, SceneSpec
 
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools
+TILE = 3.0  # metres: big flat surfaces are drawn as pieces this size, so those out of view are skipped
+PLANE_THICKNESS = 0.01  # metres: a plane's rim (a rug's edge shows)
 
 
 def _mesh(obj: Obj) -> trimesh.Trimesh:
@@ -29,7 +31,7 @@ def _mesh(obj: Obj) -> trimesh.Trimesh:
     if obj.shape == "box":
         m = trimesh.creation.box(extents=s[:3])
     elif obj.shape == "plane":
-        m = trimesh.creation.box(extents=[s[0], s[1], 0.01])
+        return _slab(s[0], s[1], PLANE_THICKNESS)
     elif obj.shape == "cylinder":
         m = trimesh.creation.cylinder(radius=s[0], height=s[1], sections=32)
     elif obj.shape == "cone":
@@ -39,11 +41,41 @@ def _mesh(obj: Obj) -> trimesh.Trimesh:
     else:
         m = trimesh.creation.icosphere(subdivisions=3, radius=1.0)
         m.apply_scale(s[:3] if len(s) >= 3 else [s[0]] * 3)
-    if obj.shape in ("box", "plane") and max(s[:2]) > MAX_EDGE:
+    if obj.shape == "box" and max(s[:2]) > MAX_EDGE:
         m.unmerge_vertices()  # flat-shaded boxes: split first so corners keep hard normals
         v, f = trimesh.remesh.subdivide_to_size(m.vertices, m.faces, max_edge=MAX_EDGE)
         m = trimesh.Trimesh(v, f, process=False)
     return m
+
+
+def _slab(w: float, d: float, thickness: float) -> trimesh.Trimesh:
+    """A plane: its top face subdivided for the per-vertex lighting and a rim of one quad per top
+    edge, no underside. A plane lies flat and is seen from above (a lawn, floor, rug); its underside
+    and rim, subdivided like the top, were three quarters of a garden frame's triangles (the lawn:
+    38,600 of them) for nothing anyone sees."""
+    m = trimesh.creation.box(extents=[w, d, thickness])
+    m.unmerge_vertices()
+    m = trimesh.Trimesh(m.vertices, m.faces[m.face_normals[:, 2] > 0.5], process=False)
+    if max(w, d) > MAX_EDGE:
+        v, f = trimesh.remesh.subdivide_to_size(m.vertices, m.faces, max_edge=MAX_EDGE)
+    else:
+        v, f = np.asarray(m.vertices), np.asarray(m.faces)
+    # The rim: each top edge used by one face only (counter-clockwise seen from above) goes straight down.
+    key = {tuple(np.round(p, 6)): i for i, p in enumerate(v)}
+    canon = np.array([key[tuple(np.round(p, 6))] for p in v])
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    c = canon[edges]
+    pairs, counts = np.unique(np.sort(c, axis=1), axis=0, return_counts=True)
+    single = {tuple(e) for e in pairs[counts == 1]}
+    rim = edges[[tuple(sorted(e)) in single for e in c.tolist()]]
+    a, b = v[rim[:, 0]], v[rim[:, 1]]
+    down = np.array([0.0, 0.0, thickness])
+    n = len(v)
+    quads = np.concatenate([a, b, a - down, b - down])
+    k = np.arange(len(rim))
+    ai, bi, al, bl = n + k, n + len(rim) + k, n + 2 * len(rim) + k, n + 3 * len(rim) + k
+    faces = np.concatenate([f, np.stack([ai, al, bl], 1), np.stack([ai, bl, bi], 1)])
+    return trimesh.Trimesh(np.concatenate([v, quads]), faces, process=False)
 
 
 def _radial(size: int, inner: float, rgb=(0, 0, 0)) -> np.ndarray:
@@ -132,10 +164,35 @@ def _sky(spec: SceneSpec, root: NodePath) -> None:
     sky.set_depth_write(False)
 
 
+def _tiles(mesh: trimesh.Trimesh, size: float = TILE) -> list[trimesh.Trimesh]:
+    """A flat-shaded mesh cut into pieces of about `size` metres a side (by face centre): the renderer
+    skips a piece out of view as a whole, where the one node it was lit every vertex of it each frame
+    (a third of the garden's lawn lies behind the visitor). Faces keep their own corners, so each
+    piece is lit exactly as before."""
+    tri = np.asarray(mesh.triangles)  # [F,3,3]
+    lo, hi = tri.reshape(-1, 3).min(axis=0), tri.reshape(-1, 3).max(axis=0)
+    pieces = np.maximum(1, np.ceil((hi - lo) / size - 1e-6))  # per axis: a small mesh stays whole
+    cell = np.clip(np.floor((tri.mean(axis=1) - lo) / (hi - lo + 1e-9) * pieces), 0, pieces - 1).astype(np.int64)
+    _, which = np.unique(cell, axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    out = []
+    for k in range(which.max() + 1):
+        t = tri[which == k].reshape(-1, 3)
+        out.append(trimesh.Trimesh(t, np.arange(len(t)).reshape(-1, 3), process=False))
+    return out
+
+
 def _object(i: int, obj: Obj, root: NodePath, shadow_tex) -> NodePath:
-    node = root.attach_new_node(trimesh_geom(f"{obj.shape}-{i}", _mesh(obj), color=(*obj.color, 1),
-                                             uv_scale=obj.uv_scale if obj.texture else None,
-                                             flat=obj.shape in ("box", "plane")))
+    name, mesh, flat = f"{obj.shape}-{i}", _mesh(obj), obj.shape in ("box", "plane")
+    parts = _tiles(mesh) if flat else [mesh]
+    geoms = [trimesh_geom(name if len(parts) == 1 else f"{name}-tile-{k}", part, color=(*obj.color, 1),
+                          uv_scale=obj.uv_scale if obj.texture else None, flat=flat) for k, part in enumerate(parts)]
+    if len(geoms) == 1:
+        node = root.attach_new_node(geoms[0])
+    else:
+        node = root.attach_new_node(name)
+        for g in geoms:
+            node.attach_new_node(g)
     node.set_pos(*obj.pos)
     node.set_hpr(*obj.hpr)
     if obj.texture:

@@ -67,6 +67,9 @@ class ShellNode:
         mat.set_specular(SKIN_MATERIAL["specular"])
         mat.set_shininess(SKIN_MATERIAL["shininess"])
         self.node.set_material(mat)
+        # The moving vertices' rest positions, normals and weights, gathered once (not every frame).
+        self._rest = (self.base[self.moving], self.normals[self.moving], self.weight[self.moving])
+        self._out = (self.base.copy(), self.normals.copy())  # rows of still vertices never change
         self._key: tuple | None = None
         self.socle = None if bust.meta.get("framed") else self._socle(root)
 
@@ -102,14 +105,12 @@ class ShellNode:
         if key == self._key:
             return
         self._key = key
-        out = self.base.copy()
-        w = self.weight[self.moving]
-        moved = self.base[self.moving] @ mat[:3, :3] + mat[3, :3]
-        out[self.moving] += w * (moved - self.base[self.moving])
+        base, n, w = self._rest
+        out, normals = self._out
+        moved = base @ mat[:3, :3] + mat[3, :3]
+        out[self.moving] = base + w * (moved - base)
         # Normals turn with their vertices (blended like them): no per-frame recomputation over the
         # whole shell, which cost as much as the rest of the bust's update.
-        normals = self.normals.copy()
-        n = self.normals[self.moving]
         turned = n + w * (n @ mat[:3, :3] - n)
         normals[self.moving] = turned / np.maximum(np.linalg.norm(turned, axis=1, keepdims=True), 1e-9)
         self.mesh.update_vertices(out, normals)
@@ -205,7 +206,8 @@ class DetailedStream:
         # soft change-over: no line where the generator's face ends.
         sigma = max(1.0, EDGE_SOFT * frame.shape[0])
         k = 2 * int(np.ceil(2 * sigma)) + 1  # the blurred weight reaches ~0 at the empty region's edge
-        present = cv2.erode((frame.max(axis=-1) > BLACK_LEVEL).astype(np.uint8), np.ones((k, k), np.uint8))
+        brightest = np.maximum(np.maximum(frame[..., 0], frame[..., 1]), frame[..., 2])  # 8x numpy's max(axis=-1)
+        present = cv2.erode((brightest > BLACK_LEVEL).astype(np.uint8), np.ones((k, k), np.uint8))
         present = cv2.GaussianBlur(present.astype(np.float32), (0, 0), sigma)
         fh = self.low.shape[0]
         if frame.shape[0] != fh:
@@ -215,6 +217,7 @@ class DetailedStream:
                               cv2.merge([cv2.multiply(self.weight, present)] * 3))
         if fh != self.size:
             change = cv2.resize(change, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        rgb = np.clip(cv2.add(self.shown, change), 0, 255).astype(np.uint8)
+        rgb = cv2.add(self.shown, change)
+        rgb = np.clip(rgb, 0, 255, out=rgb).astype(np.uint8)  # in place: no third float image
         self._cache = (key, rgb)
         return rgb

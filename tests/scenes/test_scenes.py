@@ -111,3 +111,42 @@ def test_photo_frames_show_the_family_photos(head):
         return ((i[..., 2] > 120) & (i[..., 2] > i[..., 0] + 60)).sum()
 
     assert bluish(with_photos) > 100 and bluish(without) == 0
+
+
+def test_a_plane_is_its_subdivided_top_and_a_closed_rim_without_underside():
+    from scenes.build import MAX_EDGE, PLANE_THICKNESS, _slab
+
+    m = _slab(2.4, 1.8, PLANE_THICKNESS)
+    n = m.face_normals
+    top, rim = n[:, 2] > 0.99, np.abs(n[:, 2]) < 1e-6
+    assert top.sum() + rim.sum() == len(m.faces), "no face points down"
+    assert np.isclose(m.area_faces[top].sum(), 2.4 * 1.8)
+    assert np.isclose(m.area_faces[rim].sum(), 2 * (2.4 + 1.8) * PLANE_THICKNESS)
+    edges = np.linalg.norm(m.vertices[m.faces[top]] - m.vertices[np.roll(m.faces[top], 1, 1)], axis=-1)
+    assert edges.max() <= MAX_EDGE + 1e-6, "the top keeps its per-vertex lighting density"
+    centres = m.triangles_center[rim]
+    assert (np.einsum("ij,ij->i", n[rim], centres) > 0).all(), "the rim faces outward"
+
+
+def test_big_flat_surfaces_are_cut_into_tiles_that_hold_the_same_triangles():
+    from scenes.build import TILE, _slab, _tiles
+
+    lawn = _slab(24, 24, 0.01)
+    tiles = _tiles(lawn)
+    assert len(tiles) == (24 / TILE) ** 2
+    assert max(np.ptp(t.vertices[:, :2], axis=0).max() for t in tiles) <= TILE + 1.0, "pieces stay near TILE"
+    pieces = np.concatenate([t.triangles for t in tiles])
+    assert len(pieces) == len(lawn.triangles)
+    rows = lambda tris: np.unique(np.round(tris.reshape(len(tris), -1), 5), axis=0)  # sorted, one per triangle
+    assert np.array_equal(rows(pieces), rows(lawn.triangles))
+    assert len(_tiles(_slab(0.62, 0.42, 0.01))) == 1, "a small surface stays whole"
+
+
+def test_a_texture_image_goes_in_bottom_row_first_in_pandas_bgr():
+    from scenes.panda_textures import make_texture, set_texture_image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (8, 16, 3), np.uint8)
+    tex = make_texture(np.zeros_like(rgb))
+    set_texture_image(tex, rgb)
+    back = np.frombuffer(tex.get_ram_image_as("RGB"), np.uint8).reshape(8, 16, 3)
+    assert np.array_equal(back[::-1], rgb)

@@ -26,6 +26,8 @@ def test_read_back_is_top_row_first():
     img = r.frame()
     assert img.shape == (48, 64, 3)
     assert img[2, 32, 0] > 200 and img[-3, 32, 0] < 30
+    assert img[2, 32, 1:].max() < 30, "red stays red: RGB, not Panda's BGR(A)"
+    assert img.flags.c_contiguous
     r.close()
 
 
