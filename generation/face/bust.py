@@ -26,7 +26,7 @@ from assets import expression
 from assets.blend import smoothstep
 from . import topology as T
 from .errors import GeometryError, check_landmarks
-from .jewellery import earrings
+from .jewellery import LOBE, earrings
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
 from .segment import fill_nearest, segment_person
@@ -57,7 +57,10 @@ TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 RIM_PX = 2  # photo pixels along the segment's edge that may still be background
-WALL_LIKE = 90  # summed RGB levels: a rim pixel this close to the background behind it is background
+PERSON_SHARE = 0.8  # a rim pixel that is a blend with less of the person than this in it is background
+BLEND_PX = 3  # photo pixels further in than RIM_PX over which a soft photo still blends the wall into the person
+MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the person and the wall is such a blend,
+MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
@@ -284,7 +287,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         # coordinate is x, which is pixel index x - 0.5 (pixel centres at + 0.5).
         return sample(photo_array, mx - 0.5, my - 0.5, scale, nearest)
 
-    crop = texels(image)
+    # Background colours never bleed in at the soft edge, front or back (`rim_cleaned`). Done at the
+    # photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
+    clean = rim_cleaned(image, prob)
+    crop = texels(clean)
     alpha = texels(prob)
     skin = texels(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8)), nearest=True).astype(bool)
     known = (alpha > 0.5) & ~skin
@@ -299,28 +305,15 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
     back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
-    # Background colours never bleed in at the soft edge: the segment's edge still holds a sliver of
-    # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
-    # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
-    # Done at the photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
-    photo, p = image, prob
-    inner = p > 0.8
-    k = 2 * RIM_PX + 1
-    sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    behind = fill_nearest(photo, p < 0.2) if (p < 0.2).any() else photo
-    like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
-    clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
-    front_rgb = texels(clean)
+    front_rgb = crop
     # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
     # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
     # spanned centimetres of the head's side and left the ear and earring half transparent.
     out_of_face = (texels(face.astype(np.uint8), nearest=True) == 0).astype(np.uint8)
     fade_c = np.clip(cv2.distanceTransform(out_of_face, cv2.DIST_L2, 5) / (EDGE_FADE * s * scale), 0, 1)
     # Turned views never colour the face or the band where the shell fades into it: their expression
-    # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
-    # earrings swing from frame to frame (one frame's earring is another's neck).
-    above_mouth = my < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
-    turning = _follow(my, lm, s) * above_mouth * (fade_c > 0.999)
+    # is not the photo's (a second nose and mouth showed through the fade); nor below the ear lobes.
+    turning = _follow(my, lm, s) * _above_lobes(my, lm) * (fade_c > 0.999)
     front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
@@ -357,6 +350,38 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
+def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """The photo [H,W,3] with the person's rim (`prob` [H,W] person probability) free of the background.
+
+    The segment's edge holds a sliver of the wall or flag beside the neck and hair, and pixels that are
+    a blend of the two: a rim pixel that is the background right behind it, or a blend of that and the
+    person's colour just inside (less than PERSON_SHARE of the person, within MIX_RESIDUAL of the
+    blend), takes its colour from further in. The shell's surface curves away at its outline, so a
+    turned view sees those few pixels stretched: the clip's red flag stripe beside her neck was a row
+    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays."""
+    import cv2
+
+    inner = prob > 0.8
+    if not inner.any():
+        return photo
+    k = 2 * RIM_PX + 1
+    sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    # The person's own colour is read further in than the rim: a soft photo blends the wall a few pixels
+    # into what the segment is sure of.
+    k = 2 * (RIM_PX + BLEND_PX) + 1
+    deep = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    x = photo.astype(np.float32)
+    wall = fill_nearest(photo, prob < 0.2).astype(np.float32) if (prob < 0.2).any() else x
+    person = fill_nearest(photo, deep if deep.any() else sure).astype(np.float32)
+    d = person - wall
+    share = np.clip(((x - wall) * d).sum(-1) / np.maximum((d * d).sum(-1), 1.0), 0, 1)  # of the person in the blend
+    residual = np.linalg.norm(x - wall - share[..., None] * d, axis=-1)
+    # (the person's colour a few pixels in is not quite the rim's: the farther apart person and wall, the
+    # more off the blend's line a blend may lie)
+    blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
+    return fill_nearest(photo, deep | (inner & ~blend))
+
+
 def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> np.ndarray:
     """[H,W] the head's nearest depth (metres towards the camera) carried out to `reach` pixels beyond
     its outline; -inf further out."""
@@ -387,6 +412,14 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     for corner in faces.T:
         np.maximum.at(lift, corner, per_face)
     return depth + lift
+
+
+def _above_lobes(y: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """True for photo rows `y` above both ear lobes (and the mouth), where turned pictures may colour the
+    shell: below them earrings swing from frame to frame (one frame's earring is another's neck), and the
+    clip's turned frames laid a patch of pink streaks on the neck under her earring."""
+    top = min(float(lm[list(LOBE), 1].min()), float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean()))
+    return np.asarray(y) < top
 
 
 def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
@@ -449,7 +482,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         unhidden = xyz[..., 2] <= head_z[qy, qx] + 0.02 * face_px  # not behind the head (its far side)
         usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > SHELL_SEEN_NZ[0])
         score.append(np.where(usable, facing, -np.inf))
-        colours.append(cv2.remap(image, mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
+        # (its rim free of its own background, as the photo's: a turned view sees the neck against the flag too)
+        colours.append(cv2.remap(rim_cleaned(image, prob), mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
         seen = np.maximum(seen, np.where(usable, facing, -1.0))
     score = np.stack(score)  # [K,th,tw]
     wts = np.exp((score - score.max(0, keepdims=True)) / VIEW_SOFTNESS)
