@@ -156,10 +156,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         image = np.concatenate([image, ((1 - f) * last + f * row).round().astype(np.uint8)])
         depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
         curve = np.sqrt(1 - depth ** 2)
-        x = np.arange(w)[None, :]
-        # (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
-        inside = (x >= cx - (cx - xl) * curve - 1) & (x <= cx + (xr - cx) * curve + 1)
-        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
+        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * _cut_coverage(curve[:, 0], cx, xl, xr, w)])
         h = image.shape[0]
     _, _, head_z = rasterize(xyz[:, :2], xyz[:, 2], head.faces, w, h, cull_backfaces=True)  # nearest head surface
     _, _, head_far = rasterize(xyz[:, :2], -xyz[:, 2], head.faces, w, h, cull_backfaces=False)
@@ -412,6 +409,20 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     for corner in faces.T:
         np.maximum.at(lift, corner, per_face)
     return depth + lift
+
+
+def _cut_coverage(curve: np.ndarray, cx: float, xl: float, xr: float, w: int) -> np.ndarray:
+    """[len(curve), w] 0..1: how much of each pixel of the made-up chest's rows lies inside its rounded cut,
+    whose half-widths are `curve` [rows] (0..1) of the picture's edge's (cx - xl left, xr - cx right). By
+    the distance to the outline across it, not whether the pixel's centre is inside: a pixel-stepped
+    outline was a saw-tooth down the chest's side, below a shoulder the picture cuts off."""
+    x = np.arange(w, dtype=np.float64)[None, :]
+    cover = np.full((len(curve), w), np.inf)
+    for side, half in ((-1.0, cx - xl), (1.0, xr - cx)):
+        edge = cx + side * (half * curve + 1)  # [rows] (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
+        across = np.sqrt(1 + np.gradient(edge) ** 2) if len(edge) > 1 else np.ones(1)  # outline's run per row
+        cover = np.minimum(cover, side * (edge[:, None] - x) / across[:, None])
+    return np.clip(0.5 + cover, 0, 1).astype(np.float32)
 
 
 def _above_lobes(y: np.ndarray, lm: np.ndarray) -> np.ndarray:
