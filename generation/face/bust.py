@@ -181,14 +181,31 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # the made-up chest's (else the picture's lower corners curve back, and a framed portrait's relief
     # rounds off at its bottom corners); below it, over SEAM_BLEND, the depth becomes the rounded cut's
     # own, so the cut has no flat wall down its sides (where the picture cut a shoulder off at its side).
+    ys, xs = np.nonzero(prob > 0.2)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
+    photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
+    step = _grid_step(face_px, photo_box)
     body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
-    dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
+    dist = _signed_distance(body, 2 * step) / s
     if h > h0:
-        own = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)[h0:] / s
+        own = _signed_distance(mask, 2 * step)[h0:] / s
         f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
         dist[h0:] = (1 - f) * dist[h0:] + f * own
-    dist = np.minimum(dist, INFLATE_RADIUS)
-    inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
+    dist = np.clip(dist, -INFLATE_RADIUS, INFLATE_RADIUS)
+    # Outside the outline the inflation goes on below the middle plane, mirrored: a grid cell across the
+    # outline then has its front and back meet about where the outline is, not at its outer corner.
+    # (They met a grid cell out, so at the outline, where the alpha ends, the front's and the back's
+    # edges were centimetres apart: seen turned, the body's sides were two edges with the background
+    # between, one tooth per grid row, and the faded rim lay stretched over the neck's side.)
+    # Within a grid step of the outline the inflation is the chord to its height one step in: linear
+    # across a cell, as the cell's triangles are, so they cross the middle plane at the outline itself.
+    def height(d):
+        return np.sqrt(np.maximum(2 * INFLATE_RADIUS * d - d ** 2, 0))
+
+    near = min(step / s, INFLATE_RADIUS)
+    reach = np.abs(dist)
+    inflate = np.sign(dist) * np.where(reach < near, height(near) * reach / near, height(reach))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
     front = mid + inflate
     # Hair, ears and neck lie over the head mesh (they are the photo's own pixels); over the face,
@@ -198,11 +215,6 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     back = np.where(on_head, np.minimum(back, head_back - HAIR_GAP), back)  # the hair covers the back of the skull
 
     # Grid over the segment's box; a cell is kept when all its corners are in the person.
-    ys, xs = np.nonzero(prob > 0.2)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
-    photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
-    step = _grid_step(face_px, photo_box)
     # Beside the head's outline (the ears, the hair at the temples) the shell starts at the head's side:
     # a grid cell spanning the outline otherwise dips from the skull to the inflated surface behind it.
     front = np.maximum(front, _beside_head(head_front, on_head, 1.5 * step) + HAIR_GAP)
@@ -409,6 +421,16 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     for corner in faces.T:
         np.maximum.at(lift, corner, per_face)
     return depth + lift
+
+
+def _signed_distance(mask: np.ndarray, outside_max: float) -> np.ndarray:
+    """[H,W] pixels from each pixel's centre to the outline of `mask` (between its pixels): + inside,
+    - outside (at most `outside_max` out)."""
+    import cv2
+
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+    return np.where(mask, inside - 0.5, -np.minimum(outside - 0.5, outside_max)).astype(np.float32)
 
 
 def _cut_coverage(curve: np.ndarray, cx: float, xl: float, xr: float, w: int) -> np.ndarray:
