@@ -49,6 +49,8 @@ NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
 RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
+HOLE_TEXELS = 400  # per 512x512 texels: an unseen patch this small inside the seen ones is a hole, not an edge
+HOLE_INPAINT = 3  # per 512 texels: the radius a hole's colours are taken from around it
 TURNED_SOFTNESS = 0.05  # of normal . view: over which a turned picture takes a texel over on a side texture
 MOVING_REACH = (0.006, 0.014)  # metres from the lips' and eyelids' landmarks over which turned pictures come in
 LEVEL_BLUR = 24  # per 512 texels: the scale of the light a turned picture is levelled over
@@ -707,6 +709,13 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     weight = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), sigma)
     soft = cv2.GaussianBlur(uv.astype(np.float32) * seen[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
     filled = complete_texture(soft.round().clip(0, 255).astype(np.uint8), mask, head, smooth=True)
+    # A small hole (the underside of the nose tip and the nostrils' wings, which no view faces) takes its
+    # colours from its own rim, sharp: the membrane through the blurred texture drew light skin-coloured
+    # slivers into the dark nostrils, a ragged edge under the nose.
+    holes = small_holes(seen, fid >= 0)
+    if holes.any():
+        local = cv2.inpaint(uv, holes.astype(np.uint8) * 255, HOLE_INPAINT * size / 512, cv2.INPAINT_TELEA)
+        filled = np.where(holes[..., None], local, filled)
     t = np.clip(trust / TRUSTED, 0, 1)[..., None]
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
 
@@ -750,6 +759,18 @@ def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:
 
 
 
+def small_holes(seen: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """[S,S] bool: the unseen texels of patches of at most HOLE_TEXELS (per 512x512) that seen texels
+    enclose (none reaches the layout's unused texels `~used`): holes in what was seen, not its edge."""
+    import cv2
+
+    free = ~seen
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(free.astype(np.uint8), connectivity=4)
+    hole = stats[:, cv2.CC_STAT_AREA] <= HOLE_TEXELS * (seen.shape[0] / 512) ** 2
+    hole[np.unique(labels[~used])] = False
+    return hole[labels] & free
+
+
 def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: np.ndarray,
                mask: np.ndarray) -> np.ndarray:
     """[S,S] 0..1: how well one view saw each texel: 0 where it saw it at the grazing limit, 1 from
@@ -764,7 +785,9 @@ def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: n
     nz = -face_normals_z(xyz, head.faces)[np.maximum(fid, 0)]
     slant = np.clip((nz - GRAZING_NZ) / (FRONT_NZ - GRAZING_NZ), 0, 1).astype(np.float32)
     rim = RIM_TEXELS * size / 512
-    inside = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
+    # (a small hole in what it saw, under the nose or in a nostril's wing, is no rim: the nostrils keep
+    # their own texels around it)
+    inside = cv2.distanceTransform(((mask > 0) | small_holes(mask > 0, fid >= 0)).astype(np.uint8), cv2.DIST_L2, 5)
     t = slant * np.clip(inside / rim, 0, 1) * (mask > 0)
     return cv2.GaussianBlur(t, (0, 0), rim / 2) * (mask > 0)
 
