@@ -230,7 +230,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     front = np.where(outline <= 3 * step, rows, front)
     front = np.where(on_head, np.maximum(front, head_front + HAIR_GAP), front)
     # The grid's columns and the texture's texels at even steps across the surface, not the photo.
-    layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
+    # (laid out and shaded as the person's surface: what lies below the middle plane, outside the outline,
+    # takes no texels from the person, and its rim's normals do not turn away)
+    surface = np.maximum(front, mid)
+    layout = SurfaceLayout.of(surface, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
     # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
     gy = np.arange(box[1], min(box[3], h0) + step, step)
@@ -325,7 +328,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Turned views never colour the face or the band where the shell fades into it: their expression
     # is not the photo's (a second nose and mouth showed through the fade); nor below the ear lobes.
     turning = _follow(my, lm, s) * _above_lobes(my, lm) * (fade_c > 0.999)
-    front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
+    front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
