@@ -277,6 +277,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     fz, bz = (cv2.remap(d.astype(np.float32), at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
               .astype(np.float64) for d in (front, back))
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
+    # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
+    # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
+    if len(edge):
+        apart = fz > bz
+        side_faces = side_faces[np.tile(apart[edge[:, 0]] | apart[edge[:, 1]], 2)]
     cam_xy = np.stack([(sel_x - t[0]) / s, -(sel_y - t[1]) / s], 1)  # metres, model-axes camera frame
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
