@@ -26,7 +26,7 @@ from assets import expression
 from assets.blend import smoothstep
 from . import topology as T
 from .errors import GeometryError, check_landmarks
-from .jewellery import earrings
+from .jewellery import LOBE, earrings
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
 from .segment import fill_nearest, segment_person
@@ -49,6 +49,8 @@ NECK_COVER = 0.01  # metres the shell reaches below the head mesh's neck
 PERSON_RIM = 0.03  # of the face's size: the segment's rim a face texel must keep away from
 FRONT_NZ = 0.45  # a face texel seen at least this squarely (normal . view) is fully trusted
 RIM_TEXELS = 16  # per 512 texels: the rim of a view's seen region that fades into the fill
+HOLE_TEXELS = 400  # per 512x512 texels: an unseen patch this small inside the seen ones is a hole, not an edge
+HOLE_INPAINT = 3  # per 512 texels: the radius a hole's colours are taken from around it
 TURNED_SOFTNESS = 0.05  # of normal . view: over which a turned picture takes a texel over on a side texture
 MOVING_REACH = (0.006, 0.014)  # metres from the lips' and eyelids' landmarks over which turned pictures come in
 LEVEL_BLUR = 24  # per 512 texels: the scale of the light a turned picture is levelled over
@@ -57,7 +59,10 @@ TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 RIM_PX = 2  # photo pixels along the segment's edge that may still be background
-WALL_LIKE = 90  # summed RGB levels: a rim pixel this close to the background behind it is background
+PERSON_SHARE = 0.8  # a rim pixel that is a blend with less of the person than this in it is background
+BLEND_PX = 3  # photo pixels further in than RIM_PX over which a soft photo still blends the wall into the person
+MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the person and the wall is such a blend,
+MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
@@ -153,10 +158,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         image = np.concatenate([image, ((1 - f) * last + f * row).round().astype(np.uint8)])
         depth = (np.arange(1, ext + 1) / (ext + 1))[:, None]  # [ext,1] 0..1 down the extension
         curve = np.sqrt(1 - depth ** 2)
-        x = np.arange(w)[None, :]
-        # (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
-        inside = (x >= cx - (cx - xl) * curve - 1) & (x <= cx + (xr - cx) * curve + 1)
-        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * inside])
+        prob = np.concatenate([prob, np.repeat(prob[-1:], ext, 0) * _cut_coverage(curve[:, 0], cx, xl, xr, w)])
         h = image.shape[0]
     _, _, head_z = rasterize(xyz[:, :2], xyz[:, 2], head.faces, w, h, cull_backfaces=True)  # nearest head surface
     _, _, head_far = rasterize(xyz[:, :2], -xyz[:, 2], head.faces, w, h, cull_backfaces=False)
@@ -181,14 +183,31 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # the made-up chest's (else the picture's lower corners curve back, and a framed portrait's relief
     # rounds off at its bottom corners); below it, over SEAM_BLEND, the depth becomes the rounded cut's
     # own, so the cut has no flat wall down its sides (where the picture cut a shoulder off at its side).
+    ys, xs = np.nonzero(prob > 0.2)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
+    photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
+    step = _grid_step(face_px, photo_box)
     body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
-    dist = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5) / s
+    dist = _signed_distance(body, 2 * step) / s
     if h > h0:
-        own = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)[h0:] / s
+        own = _signed_distance(mask, 2 * step)[h0:] / s
         f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
         dist[h0:] = (1 - f) * dist[h0:] + f * own
-    dist = np.minimum(dist, INFLATE_RADIUS)
-    inflate = np.sqrt(np.maximum(2 * INFLATE_RADIUS * dist - dist ** 2, 0))
+    dist = np.clip(dist, -INFLATE_RADIUS, INFLATE_RADIUS)
+    # Outside the outline the inflation goes on below the middle plane, mirrored: a grid cell across the
+    # outline then has its front and back meet about where the outline is, not at its outer corner.
+    # (They met a grid cell out, so at the outline, where the alpha ends, the front's and the back's
+    # edges were centimetres apart: seen turned, the body's sides were two edges with the background
+    # between, one tooth per grid row, and the faded rim lay stretched over the neck's side.)
+    # Within a grid step of the outline the inflation is the chord to its height one step in: linear
+    # across a cell, as the cell's triangles are, so they cross the middle plane at the outline itself.
+    def height(d):
+        return np.sqrt(np.maximum(2 * INFLATE_RADIUS * d - d ** 2, 0))
+
+    near = min(step / s, INFLATE_RADIUS)
+    reach = np.abs(dist)
+    inflate = np.sign(dist) * np.where(reach < near, height(near) * reach / near, height(reach))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
     front = mid + inflate
     # Hair, ears and neck lie over the head mesh (they are the photo's own pixels); over the face,
@@ -198,11 +217,6 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     back = np.where(on_head, np.minimum(back, head_back - HAIR_GAP), back)  # the hair covers the back of the skull
 
     # Grid over the segment's box; a cell is kept when all its corners are in the person.
-    ys, xs = np.nonzero(prob > 0.2)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
-    photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
-    step = _grid_step(face_px, photo_box)
     # Beside the head's outline (the ears, the hair at the temples) the shell starts at the head's side:
     # a grid cell spanning the outline otherwise dips from the skull to the inflated surface behind it.
     front = np.maximum(front, _beside_head(head_front, on_head, 1.5 * step) + HAIR_GAP)
@@ -216,7 +230,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     front = np.where(outline <= 3 * step, rows, front)
     front = np.where(on_head, np.maximum(front, head_front + HAIR_GAP), front)
     # The grid's columns and the texture's texels at even steps across the surface, not the photo.
-    layout = SurfaceLayout.of(front, s, box, float(lm[L.NOSE_TIP, 0]))
+    # (laid out and shaded as the person's surface: what lies below the middle plane, outside the outline,
+    # takes no texels from the person, and its rim's normals do not turn away)
+    surface = np.maximum(front, mid)
+    layout = SurfaceLayout.of(surface, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
     # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
     gy = np.arange(box[1], min(box[3], h0) + step, step)
@@ -260,6 +277,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     fz, bz = (cv2.remap(d.astype(np.float32), at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
               .astype(np.float64) for d in (front, back))
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
+    # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
+    # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
+    if len(edge):
+        apart = fz > bz
+        side_faces = side_faces[np.tile(apart[edge[:, 0]] | apart[edge[:, 1]], 2)]
     cam_xy = np.stack([(sel_x - t[0]) / s, -(sel_y - t[1]) / s], 1)  # metres, model-axes camera frame
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
@@ -284,7 +306,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         # coordinate is x, which is pixel index x - 0.5 (pixel centres at + 0.5).
         return sample(photo_array, mx - 0.5, my - 0.5, scale, nearest)
 
-    crop = texels(image)
+    # Background colours never bleed in at the soft edge, front or back (`rim_cleaned`). Done at the
+    # photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
+    clean = rim_cleaned(image, prob)
+    crop = texels(clean)
     alpha = texels(prob)
     skin = texels(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8)), nearest=True).astype(bool)
     known = (alpha > 0.5) & ~skin
@@ -299,29 +324,16 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
     back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
-    # Background colours never bleed in at the soft edge: the segment's edge still holds a sliver of
-    # the flag or wall beside the neck and hair, so a rim pixel that looks like the background right
-    # behind it takes its colour from further in (an earring at the edge, unlike the wall, stays).
-    # Done at the photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
-    photo, p = image, prob
-    inner = p > 0.8
-    k = 2 * RIM_PX + 1
-    sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    behind = fill_nearest(photo, p < 0.2) if (p < 0.2).any() else photo
-    like_wall = np.abs(photo.astype(int) - behind.astype(int)).sum(-1) < WALL_LIKE
-    clean = fill_nearest(photo, sure | (inner & ~like_wall)) if inner.any() else photo
-    front_rgb = texels(clean)
+    front_rgb = crop
     # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
     # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
     # spanned centimetres of the head's side and left the ear and earring half transparent.
     out_of_face = (texels(face.astype(np.uint8), nearest=True) == 0).astype(np.uint8)
     fade_c = np.clip(cv2.distanceTransform(out_of_face, cv2.DIST_L2, 5) / (EDGE_FADE * s * scale), 0, 1)
     # Turned views never colour the face or the band where the shell fades into it: their expression
-    # is not the photo's (a second nose and mouth showed through the fade); nor below the mouth, where
-    # earrings swing from frame to frame (one frame's earring is another's neck).
-    above_mouth = my < float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean())
-    turning = _follow(my, lm, s) * above_mouth * (fade_c > 0.999)
-    front_rgb = shell_colours(front_rgb, (mx, my), front, rot, t, s, turning, head, side_views,
+    # is not the photo's (a second nose and mouth showed through the fade); nor below the ear lobes.
+    turning = _follow(my, lm, s) * _above_lobes(my, lm) * (fade_c > 0.999)
+    front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
@@ -357,6 +369,38 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
+def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """The photo [H,W,3] with the person's rim (`prob` [H,W] person probability) free of the background.
+
+    The segment's edge holds a sliver of the wall or flag beside the neck and hair, and pixels that are
+    a blend of the two: a rim pixel that is the background right behind it, or a blend of that and the
+    person's colour just inside (less than PERSON_SHARE of the person, within MIX_RESIDUAL of the
+    blend), takes its colour from further in. The shell's surface curves away at its outline, so a
+    turned view sees those few pixels stretched: the clip's red flag stripe beside her neck was a row
+    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays."""
+    import cv2
+
+    inner = prob > 0.8
+    if not inner.any():
+        return photo
+    k = 2 * RIM_PX + 1
+    sure = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    # The person's own colour is read further in than the rim: a soft photo blends the wall a few pixels
+    # into what the segment is sure of.
+    k = 2 * (RIM_PX + BLEND_PX) + 1
+    deep = cv2.erode(inner.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    x = photo.astype(np.float32)
+    wall = fill_nearest(photo, prob < 0.2).astype(np.float32) if (prob < 0.2).any() else x
+    person = fill_nearest(photo, deep if deep.any() else sure).astype(np.float32)
+    d = person - wall
+    share = np.clip(((x - wall) * d).sum(-1) / np.maximum((d * d).sum(-1), 1.0), 0, 1)  # of the person in the blend
+    residual = np.linalg.norm(x - wall - share[..., None] * d, axis=-1)
+    # (the person's colour a few pixels in is not quite the rim's: the farther apart person and wall, the
+    # more off the blend's line a blend may lie)
+    blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
+    return fill_nearest(photo, deep | (inner & ~blend))
+
+
 def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> np.ndarray:
     """[H,W] the head's nearest depth (metres towards the camera) carried out to `reach` pixels beyond
     its outline; -inf further out."""
@@ -387,6 +431,38 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     for corner in faces.T:
         np.maximum.at(lift, corner, per_face)
     return depth + lift
+
+
+def _signed_distance(mask: np.ndarray, outside_max: float) -> np.ndarray:
+    """[H,W] pixels from each pixel's centre to the outline of `mask` (between its pixels): + inside,
+    - outside (at most `outside_max` out)."""
+    import cv2
+
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+    return np.where(mask, inside - 0.5, -np.minimum(outside - 0.5, outside_max)).astype(np.float32)
+
+
+def _cut_coverage(curve: np.ndarray, cx: float, xl: float, xr: float, w: int) -> np.ndarray:
+    """[len(curve), w] 0..1: how much of each pixel of the made-up chest's rows lies inside its rounded cut,
+    whose half-widths are `curve` [rows] (0..1) of the picture's edge's (cx - xl left, xr - cx right). By
+    the distance to the outline across it, not whether the pixel's centre is inside: a pixel-stepped
+    outline was a saw-tooth down the chest's side, below a shoulder the picture cuts off."""
+    x = np.arange(w, dtype=np.float64)[None, :]
+    cover = np.full((len(curve), w), np.inf)
+    for side, half in ((-1.0, cx - xl), (1.0, xr - cx)):
+        edge = cx + side * (half * curve + 1)  # [rows] (a pixel's slack: where the picture cut the body at its side, the cut begins at that pixel)
+        across = np.sqrt(1 + np.gradient(edge) ** 2) if len(edge) > 1 else np.ones(1)  # outline's run per row
+        cover = np.minimum(cover, side * (edge[:, None] - x) / across[:, None])
+    return np.clip(0.5 + cover, 0, 1).astype(np.float32)
+
+
+def _above_lobes(y: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """True for photo rows `y` above both ear lobes (and the mouth), where turned pictures may colour the
+    shell: below them earrings swing from frame to frame (one frame's earring is another's neck), and the
+    clip's turned frames laid a patch of pink streaks on the neck under her earring."""
+    top = min(float(lm[list(LOBE), 1].min()), float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean()))
+    return np.asarray(y) < top
 
 
 def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
@@ -449,7 +525,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         unhidden = xyz[..., 2] <= head_z[qy, qx] + 0.02 * face_px  # not behind the head (its far side)
         usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > SHELL_SEEN_NZ[0])
         score.append(np.where(usable, facing, -np.inf))
-        colours.append(cv2.remap(image, mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
+        # (its rim free of its own background, as the photo's: a turned view sees the neck against the flag too)
+        colours.append(cv2.remap(rim_cleaned(image, prob), mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
         seen = np.maximum(seen, np.where(usable, facing, -1.0))
     score = np.stack(score)  # [K,th,tw]
     wts = np.exp((score - score.max(0, keepdims=True)) / VIEW_SOFTNESS)
@@ -640,6 +717,13 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     weight = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), sigma)
     soft = cv2.GaussianBlur(uv.astype(np.float32) * seen[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
     filled = complete_texture(soft.round().clip(0, 255).astype(np.uint8), mask, head, smooth=True)
+    # A small hole (the underside of the nose tip and the nostrils' wings, which no view faces) takes its
+    # colours from its own rim, sharp: the membrane through the blurred texture drew light skin-coloured
+    # slivers into the dark nostrils, a ragged edge under the nose.
+    holes = small_holes(seen, fid >= 0)
+    if holes.any():
+        local = cv2.inpaint(uv, holes.astype(np.uint8) * 255, HOLE_INPAINT * size / 512, cv2.INPAINT_TELEA)
+        filled = np.where(holes[..., None], local, filled)
     t = np.clip(trust / TRUSTED, 0, 1)[..., None]
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
 
@@ -683,6 +767,18 @@ def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:
 
 
 
+def small_holes(seen: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """[S,S] bool: the unseen texels of patches of at most HOLE_TEXELS (per 512x512) that seen texels
+    enclose (none reaches the layout's unused texels `~used`): holes in what was seen, not its edge."""
+    import cv2
+
+    free = ~seen
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(free.astype(np.uint8), connectivity=4)
+    hole = stats[:, cv2.CC_STAT_AREA] <= HOLE_TEXELS * (seen.shape[0] / 512) ** 2
+    hole[np.unique(labels[~used])] = False
+    return hole[labels] & free
+
+
 def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: np.ndarray,
                mask: np.ndarray) -> np.ndarray:
     """[S,S] 0..1: how well one view saw each texel: 0 where it saw it at the grazing limit, 1 from
@@ -697,7 +793,9 @@ def view_trust(image: np.ndarray, lm: np.ndarray, head, code: np.ndarray, fid: n
     nz = -face_normals_z(xyz, head.faces)[np.maximum(fid, 0)]
     slant = np.clip((nz - GRAZING_NZ) / (FRONT_NZ - GRAZING_NZ), 0, 1).astype(np.float32)
     rim = RIM_TEXELS * size / 512
-    inside = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
+    # (a small hole in what it saw, under the nose or in a nostril's wing, is no rim: the nostrils keep
+    # their own texels around it)
+    inside = cv2.distanceTransform(((mask > 0) | small_holes(mask > 0, fid >= 0)).astype(np.uint8), cv2.DIST_L2, 5)
     t = slant * np.clip(inside / rim, 0, 1) * (mask > 0)
     return cv2.GaussianBlur(t, (0, 0), rim / 2) * (mask > 0)
 
