@@ -2,8 +2,10 @@
 
 Replaying a recording needs Action.USE_VOICE (voice consent). The mouth comes from the
 subject's trained audio -> expression model when the vault has one, else from the
-signal-based fallback; idle life is layered underneath either way. In the long silences
-between phrases the lips part for breath (breath.py), which no sound can tell.
+signal-based fallback; idle life is layered underneath either way. The model's jaw is
+steepened around the person's median talking jaw (`steepen`): the averaged nets hover too
+close to it. In the long silences between phrases the lips part for breath (breath.py),
+which no sound can tell.
 """
 
 from __future__ import annotations
