@@ -78,3 +78,14 @@ def test_a_replayed_recording_breathes_with_its_pauses():
     t = np.arange(len(tk.codes)) / tk.fps
     mouth_jaw = tk.codes[:, vz.MOUTH_IDX[JAW]]
     assert np.all(mouth_jaw[(t > 1.3) & (t < 1.7)] >= breath.DEFAULT_OPENING - 1e-3)
+
+
+def test_the_models_jaw_is_steepened_around_her_median_talking_jaw():
+    jaw = np.array([-0.1, 0.0, 0.1, 0.3, 0.5, 0.8], np.float32)
+    out = recording.steepen(jaw, 0.3, contrast=1.5)
+    assert out[3] == pytest.approx(0.3)  # her median stays put
+    assert out[0] == 0 and out[1] == 0  # in 0..1
+    assert out[2] < 0.1 and 0.5 < out[4] < 0.8 and out[5] == 1.0  # closer below, wider above (clipped at 1)
+    assert np.all(np.diff(out) >= 0)  # the order of her openings is kept
+    assert np.allclose(recording.steepen(jaw, 0.3, contrast=1.0), np.clip(jaw, 0, 1))
+    assert np.allclose(recording.steepen(jaw, 0.0), np.clip(jaw, 0, 1))  # an older model has no median

@@ -48,7 +48,11 @@ def test_train_from_ingested_video_and_replay(make_subject, cli, tmp_path):
     # her mouth stays shut in her own long pauses, so a replay does not part her lips there
     assert figures["breath_jaw"] < 0.1
     assert vault.exists(recording.CHECKPOINT_KEY)
-    members = audio_model.from_bytes(vault.get(recording.CHECKPOINT_KEY))["states"]  # one per prior seed
+    ckpt = audio_model.from_bytes(vault.get(recording.CHECKPOINT_KEY))
+    members = ckpt["states"]  # one per prior seed
+    # the replay's pivot is her median jaw over every frame she was filmed in
+    (_, _, y), = recording.training_pairs(vault)[0]
+    assert float(ckpt["jaw_median"]) == pytest.approx(np.clip(np.median(y[:, 0]), 0, 1), abs=1e-6)
     assert len(members) == QUICK_PRIOR["members"] and not all(
         np.array_equal(members[0][k], members[1][k]) for k in members[0])
     clip = tmp_path / "clip.wav"
