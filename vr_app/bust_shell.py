@@ -8,11 +8,13 @@ head and the collar stays on the shoulders with no tear between them.
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import Material, NodePath, SamplerState, Texture, TransparencyAttrib
+from panda3d.core import (AlphaTestAttrib, DepthWriteAttrib, Geom, GeomTriangles, Material, NodePath, RenderState,
+                          SamplerState, Texture, TransparencyAttrib)
 
 from assets.blend import smoothstep
 from assets.artifacts import BustModel
 from scenes.geom import MeshGeom, to_panda
+from scenes.panda_textures import pow2
 
 BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts as empty
 EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
@@ -22,11 +24,12 @@ SIDE_HOLD = 0.2  # degrees: a view this close to one that shows the current blen
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
 SKIN_MATERIAL = dict(specular=(0.03, 0.03, 0.03, 1), shininess=8)
+DUAL_OPAQUE_LEVEL = 252 / 256  # Panda's M_dual: texels at least this opaque are drawn in its opaque pass
+OPAQUE_MIP = 4  # a face counts as opaque when its texels stay fully opaque down to this mipmap level (1/16)
 
 
 def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
-    from scenes.panda_textures import pow2
 
     rgba = pow2(rgba)  # PIL takes a [H,W,4] uint8 array as RGBA
     ph, pw = rgba.shape[:2]
@@ -38,6 +41,29 @@ def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     tex.set_wrap_u(SamplerState.WM_clamp)
     tex.set_wrap_v(SamplerState.WM_clamp)
     return tex
+
+
+def opaque_faces(alpha: np.ndarray, uvs: np.ndarray, faces: np.ndarray, level: int = OPAQUE_MIP) -> np.ndarray:
+    """[F] bool: faces whose every texel that (bi)linear filtering can read, at mipmap levels 0..`level`,
+    is fully opaque in `alpha` [H,W] uint8 (top row first, as uploaded). Each level's texel averages only
+    base texels in its own block, so a face whose UV box, widened to whole level-`level` blocks plus one
+    block each side (the bilinear neighbour), holds no alpha < 255 samples alpha 1 at every such level."""
+    h, w = alpha.shape
+    s = float(2 ** level)
+    uv = np.asarray(uvs, np.float64)[faces]  # [F,3,2]
+    x = uv[..., 0] * w  # texel coordinates, rows from the top (the upload flips rows, v up)
+    y = (1.0 - uv[..., 1]) * h
+
+    def span(c: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        lo = (np.floor(c.min(1) / s - 0.5) * s).astype(np.int64)
+        hi = ((np.floor(c.max(1) / s - 0.5) + 2) * s).astype(np.int64)  # exclusive
+        return np.clip(lo, 0, size), np.clip(hi, 0, size)
+
+    x0, x1 = span(x, w)
+    y0, y1 = span(y, h)
+    holes = np.zeros((h + 1, w + 1), np.int64)  # summed-area table of texels with alpha < 255
+    holes[1:, 1:] = (alpha < 255).cumsum(0).cumsum(1)
+    return (holes[y1, x1] - holes[y0, x1] - holes[y1, x0] + holes[y0, x0]) == 0
 
 
 def pivot_motion(pivot: NodePath, root: NodePath, rest: np.ndarray) -> np.ndarray:
@@ -60,8 +86,9 @@ class ShellNode:
         self.mesh = MeshGeom("bust-shell", self.base, bust.faces, uvs=bust.uvs, dynamic=True)
         self.normals = self.mesh.data[:, 3:6].copy()  # [V,3] at rest
         self.node = root.attach_new_node(self.mesh.node)
-        self.node.set_texture(rgba_texture(bust.texture, "bust-shell"))
-        self.node.set_transparency(TransparencyAttrib.M_dual)
+        texture = pow2(bust.texture)
+        self.node.set_texture(rgba_texture(texture, "bust-shell"))
+        self._split(opaque_faces(texture[..., 3], bust.uvs, bust.faces))
         # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
         mat = Material("shell")
         mat.set_specular(SKIN_MATERIAL["specular"])
@@ -72,6 +99,29 @@ class ShellNode:
         self._out = (self.base.copy(), self.normals.copy())  # rows of still vertices never change
         self._key: tuple | None = None
         self.socle = None if bust.meta.get("framed") else self._socle(root)
+
+    def _split(self, opaque: np.ndarray) -> None:
+        """Dual transparency by hand, drawing less: Panda's M_dual draws an object twice, its opaque texels
+        (depth written) in the opaque bin, then all its texels blended (no depth write) in the transparent
+        bin. Geom 0 is that first pass over every face, as before; geom 1 the second pass over only the
+        faces that hold texels short of opaque. A fully opaque face's second pass drew nothing: its
+        texels meet their own depth there, and the depth test is strict. Same pixels, ~40% less work."""
+        geom = self.mesh.node.modify_geom(0)
+        rim = geom.make_copy()
+        faces = self.mesh.faces[~opaque]
+        prim = GeomTriangles(Geom.UH_static)
+        prim.set_index_type(Geom.NT_uint32)
+        handle = prim.modify_vertices()
+        handle.unclean_set_num_rows(faces.size)
+        memoryview(handle).cast("B")[:] = faces.astype(np.uint32).tobytes()
+        rim.set_primitive(0, prim)
+        self.mesh.node.set_geom_state(0, RenderState.make(
+            AlphaTestAttrib.make(AlphaTestAttrib.M_greater_equal, DUAL_OPAQUE_LEVEL),
+            TransparencyAttrib.make(TransparencyAttrib.M_none)))
+        self.mesh.node.add_geom(rim, RenderState.make(
+            AlphaTestAttrib.make(AlphaTestAttrib.M_greater, 0.0), TransparencyAttrib.make(TransparencyAttrib.M_alpha),
+            DepthWriteAttrib.make(DepthWriteAttrib.M_off)))
+        self.opaque = opaque
 
     def _socle(self, root: NodePath) -> NodePath | None:
         """A stone socle under a shell that ends above a bust's usual cut (a picture cropped at the
@@ -114,6 +164,7 @@ class ShellNode:
         turned = n + w * (n @ mat[:3, :3] - n)
         normals[self.moving] = turned / np.maximum(np.linalg.norm(turned, axis=1, keepdims=True), 1e-9)
         self.mesh.update_vertices(out, normals)
+        self.mesh.node.modify_geom(1).set_vertex_data(self.mesh.vdata)  # the rim shares the new vertices
 
 
 def side_weights(angle: float) -> tuple[float, float]:

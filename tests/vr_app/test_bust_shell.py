@@ -271,3 +271,79 @@ def test_the_eyes_are_delit_with_the_face_around_them(grace, monkeypatch):
     rig.set_delighting(False)
     for back, shown in zip(images(rig), photographed):
         assert np.array_equal(back, shown)
+
+
+def _sheet_bust(n: int = 33, size: int = 256):
+    """A flat 0.4 m square sheet facing the viewer, (n-1)^2 quads over the whole texture; texels fully
+    opaque left of x=100, fading to empty over x=100..160 (the soft rim), empty beyond."""
+    from assets.artifacts import BustModel
+
+    u, v = np.meshgrid(np.linspace(0, 1, n, dtype=np.float32), np.linspace(0, 1, n, dtype=np.float32))
+    uvs = np.c_[u.ravel(), v.ravel()]
+    vertices = np.c_[uvs * 0.4 - 0.2, np.zeros(n * n, np.float32)].astype(np.float32)
+    i = (np.arange(n - 1)[:, None] * n + np.arange(n - 1)[None]).ravel()
+    faces = np.concatenate([np.c_[i, i + 1, i + n + 1], np.c_[i, i + n + 1, i + n]]).astype(np.int32)
+    rng = np.random.default_rng(1)
+    texture = np.empty((size, size, 4), np.uint8)
+    texture[..., :3] = rng.integers(40, 220, (size, size, 3))
+    texture[..., 3] = np.clip(255 * (160 - np.arange(size)) / 60, 0, 255).astype(np.uint8)[None]
+    face = np.zeros((8, 8, 3), np.uint8)
+    return BustModel(vertices=vertices, faces=faces, uvs=uvs, follow=np.ones(n * n, np.float32), texture=texture,
+                     face_texture=face, face_detail=face[..., 0], backdrop=face, meta={"framed": True})
+
+
+def test_opaque_faces_keep_clear_of_partial_alpha_at_coarser_mipmaps():
+    from vr_app.bust_shell import opaque_faces
+
+    bust = _sheet_bust()
+    alpha = bust.texture[..., 3]
+    x_max = (bust.uvs[bust.faces][..., 0].max(1)) * alpha.shape[1]  # each face's rightmost texel
+    x_min = (bust.uvs[bust.faces][..., 0].min(1)) * alpha.shape[1]
+    fine, coarse = opaque_faces(alpha, bust.uvs, bust.faces, 0), opaque_faces(alpha, bust.uvs, bust.faces, 4)
+    assert fine[x_max < 98].all() and not fine[x_max > 101].any()  # one bilinear texel of margin
+    # Level 4 reads whole 16-texel blocks plus one: opaque only up to x=80 (the block 96..112 holds 101).
+    assert coarse[x_max < 81].all() and not coarse[x_max > 81].any() and fine[(x_max > 81) & (x_max < 99)].all()
+    assert not fine[x_min > 160].any()  # empty faces are not opaque either
+
+
+@pytest.mark.parametrize("backend", ["software", "gl"])
+def test_shell_draws_the_second_pass_of_dual_transparency_over_the_rim_only(backend):
+    """Geom 0 is M_dual's opaque pass over every face, geom 1 its blended pass over the faces that are
+    not fully opaque; the picture is the one the whole shell in M_dual draws."""
+    from panda3d.core import AlphaTestAttrib, DepthWriteAttrib, RenderState, TransparencyAttrib
+
+    from vr_app.bust_shell import ShellNode
+    from vr_app.errors import RenderError
+    from vr_app.offscreen import OffscreenRenderer
+
+    try:
+        r = OffscreenRenderer((160, 120), backend=backend)
+    except RenderError as exc:
+        pytest.skip(f"no EGL here: {exc}")
+    r.buffer.set_clear_color((0.2, 0.5, 0.3, 1))
+    bust = _sheet_bust()
+    root = r.stage.render.attach_new_node("root")
+    root.set_pos(0, 0.6, 0)
+    shell = ShellNode(bust, root, np.zeros(3, np.float32))
+    node = shell.mesh.node
+    assert node.get_num_geoms() == 2 and 0 < shell.opaque.sum() < len(bust.faces)
+    drawn = [np.asarray(node.get_geom(g).get_primitive(0).get_vertex_list()).reshape(-1, 3) for g in range(2)]
+    assert np.array_equal(drawn[0], bust.faces) and np.array_equal(drawn[1], bust.faces[~shell.opaque])
+    first, second = node.get_geom_state(0), node.get_geom_state(1)
+    assert first.get_attrib(TransparencyAttrib).get_mode() == TransparencyAttrib.M_none
+    assert first.get_attrib(AlphaTestAttrib).get_mode() == AlphaTestAttrib.M_greater_equal
+    assert second.get_attrib(TransparencyAttrib).get_mode() == TransparencyAttrib.M_alpha
+    assert second.get_attrib(DepthWriteAttrib).get_mode() == DepthWriteAttrib.M_off
+    uv_x = bust.uvs[bust.faces][..., 0] * bust.texture.shape[1]
+    assert not shell.opaque[uv_x.max(1) > 100].any()  # faces over the soft rim get the blended pass
+    turn = np.eye(4, dtype=np.float32)
+    turn[3, 2] = 0.01  # a centimetre up: both geoms must see the moved vertices
+    shell.follow(turn)
+    split = r.frame().astype(int)
+    assert node.get_geom(1).get_vertex_data() == node.get_geom(0).get_vertex_data()
+    node.remove_geom(1)
+    node.set_geom_state(0, RenderState.make(TransparencyAttrib.make(TransparencyAttrib.M_dual)))  # Panda's own
+    whole = r.frame().astype(int)
+    r.close()
+    assert (np.abs(split - (0.2 * 255, 0.5 * 255, 0.3 * 255)).max(-1) > 20).mean() > 0.1  # the sheet shows
+    assert np.abs(split - whole).max() == 0
