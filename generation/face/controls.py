@@ -22,6 +22,13 @@ N_SEM = len(expression.SEMANTIC)
 SEM_NAMES = tuple(c.name for c in expression.SEMANTIC)
 GAZE_DEG = 30.0  # gaze code 1 = 30 degrees
 EYEBALL_RADIUS_M = 0.012
+# The share of an eye's turn that the face-mesh detector's iris point reads: it rides with the lids'
+# contour, so an eye turned 15 degrees up reads as ~6.6. Measured on the shared clip's head as the room
+# shows it (eyeballs turned -22.5..+22.5 degrees, landmarks re-detected): pitch read 0.50 (left eye) and
+# 0.37 (right) of the turn; on her real frames the detected upper lid moves twice as far as the detected
+# iris, where a real upper lid rides about as far as the eye below it. Yaw read ~0.53 of the turn too but
+# stays at 1: her rendered right eye already reads 5 degrees to her left at rest, which that would double.
+GAZE_READ = np.array([1.0, 0.44, 1.0, 0.44])  # gaze_yaw_l, gaze_pitch_l, gaze_yaw_r, gaze_pitch_r
 
 # Generic range of each raw measure (raw units below), used when a subject has too few
 # samples to calibrate from. Chosen so a full, clear expression on a real face reads ~1.
@@ -157,7 +164,8 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
     Few samples (< 8): neutral = median measure, generic ranges. Otherwise neutral = 10th
     percentile and range = 97th percentile minus neutral, never below half the generic
     range (so a subject who never frowns is not scaled up to a full frown). Blink's range is
-    the neutral eye opening (fully closed is always 1); gaze keeps degrees / 30.
+    the neutral eye opening (fully closed is always 1); gaze is degrees / 30 of the eye's turn,
+    its reading divided by the share of a turn the detector reads (GAZE_READ).
     """
     lm = check_landmarks(landmark_sets, batch=True)
     n = len(lm)
@@ -171,12 +179,12 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
         neutral = np.median(raw, axis=0)
         rng = generic.copy()
     neutral[GAZE_SLICE] = np.median(raw[:, GAZE_SLICE], axis=0)
-    rng[GAZE_SLICE] = 1.0
+    rng[GAZE_SLICE] = GAZE_READ  # code 1 = a 30 degree turn, as the detector reads one
     for i in (SEM_NAMES.index("blink_l"), SEM_NAMES.index("blink_r")):
         rng[i] = max(-neutral[i], 0.05)  # closing the lid from the neutral opening to zero
     method = {k: ("calibrated" if calibrated else "generic") for k in SEM_NAMES}
     for k in SEM_NAMES[12:]:
-        method[k] = "iris offset from the eye centre, degrees / 30, neutral subtracted"
+        method[k] = "iris offset from the eye centre, degrees / 30 over the detector's reading of a turn, neutral subtracted"
 
     shapes = canonical(lm).reshape(n, -1).astype(np.float64)  # [N,1434]
     codes = _semantic_codes(raw, neutral, rng)  # [N,16]
@@ -188,8 +196,14 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
     components = np.zeros((expression.N_PCA, shapes.shape[1]))
     stddev = np.zeros(expression.N_PCA)
     if n >= MIN_SAMPLES_CALIBRATED:
-        a = codes * np.sqrt(w)[:, None]
+        # Gaze enters the fit as the detector reads it (its offset in degrees / 30, unscaled), so that the
+        # ridge pulls on it as before and the other shapes, the residual's components and the rest face do
+        # not move with the gaze's scale; its rows are then rescaled to the codes.
+        read = np.ones(N_SEM)
+        read[GAZE_SLICE] = rng[GAZE_SLICE]
+        a = codes * read * np.sqrt(w)[:, None]
         regression = np.linalg.lstsq(a.T @ a + 1e-2 * np.eye(N_SEM), a.T @ (offsets * np.sqrt(w)[:, None]), rcond=None)[0]
+        regression *= read[:, None]
     if n >= MIN_SAMPLES_PCA:
         resid = offsets - codes @ regression
         resid = resid - resid.mean(0)
