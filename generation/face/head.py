@@ -395,7 +395,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     head's own landmark measure by 0.8 (0.5) of the range, measured as a change from the
     neutral head (whose absolute reading is the calibration's business); a fitted shape that
     cannot get there even at three times its size gives way to the generic one.
-    Only the motion away from the rest face scales: code 0 is the neutral shape, untouched.
+    Only the motion away from the rest face scales: code 0 is the neutral shape, untouched. Gaze shapes
+    stay as they are: a gaze code is the eye's turn (controls.GAZE_READ), which they make, lids and all.
 
     With `frames` (her real samples' codes [N,E] and canonical landmarks [N,478,3]) a control keeps
     its fitted shape when the scaled one would rebuild her real frames more than RECONSTRUCTION_SLACK
@@ -411,6 +412,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     base = _linear_codes(shape, cal)
     notes = {}
     for i, ctl in enumerate(expression.SEMANTIC):
+        if i >= GAZE_SLICE.start:
+            continue  # a gaze shape turns the eye by its code's degrees, of which the landmark measure reads a share
         target = 0.8 * ctl.high if ctl.low == 0 else 0.5
         parts = [names.index(n) for n in _PARTS.get(ctl.name, (ctl.name,))]
         moves = partial(_moved_by, shape=shape, cal=cal, base=base, parts=parts, target=target)
