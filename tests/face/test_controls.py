@@ -192,3 +192,24 @@ def test_the_gaze_scale_leaves_the_head_but_its_gaze_shapes(glancing, monkeypatc
     up = C.codes_from_landmarks(glancing, C.fit_calibration(glancing))[:, pitch]
     monkeypatch.setattr(C, "GAZE_READ", read)
     assert np.allclose(C.codes_from_landmarks(glancing, C.fit_calibration(glancing))[:, pitch], up / read[1], atol=2e-3)
+
+
+def test_gaze_zero_is_where_the_rest_eyes_look(glancing):
+    """Shifted to a rest face's eyes, gaze reads 0 there and the same turn away from it as before; the
+    other codes (the PCA's residual too) do not move."""
+    from generation.face.pose import canonical
+
+    cal = C.fit_calibration(glancing)
+    rest = canonical(glancing[3]).astype(np.float64)  # a face whose eyes look off its median
+    before = C.codes_from_landmarks(glancing, cal)
+    assert np.abs(before[3, C.GAZE_SLICE]).max() > 0.1
+    shifted = C.gaze_zero_at(cal, rest)
+    after = C.codes_from_landmarks(glancing, shifted)
+    assert np.abs(after[3, C.GAZE_SLICE]).max() < 0.01
+    inside = np.all(np.abs(before[:, C.GAZE_SLICE] - before[3, C.GAZE_SLICE]) < 0.99, axis=1)  # no clipping
+    assert inside.sum() > 15
+    assert np.allclose(after[inside][:, C.GAZE_SLICE], before[inside][:, C.GAZE_SLICE] - before[3, C.GAZE_SLICE], atol=0.01)
+    others = [i for i in range(expression.E) if i not in range(12, 16)]
+    assert np.allclose(after[inside][:, others], before[inside][:, others], atol=2e-3)
+    back = C.Calibration.from_dict(json.loads(json.dumps(shifted.to_dict())))
+    assert np.allclose(C.codes_from_landmarks(glancing, back), after, atol=2e-3)
