@@ -593,6 +593,13 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
                           else "; leaves the brows still")
         if np.array_equal(offsets, fitted):
             fitted = None
+    read = cal.range[GAZE_SLICE].astype(np.float64)  # the share of a gaze code's turn the detector reads
+    if not np.allclose(read, 1.0):
+        # Her frames unwrap with the iris where the detector saw it (a larger turn put the iris texels
+        # off her iris: the clip's identity distance went 0.296 -> 0.311), so the shapes that rebuild
+        # her frames turn the eyes by the share of each code's degrees that the detector reads.
+        fitted = (offsets if fitted is None else fitted).copy()
+        fitted[GAZE_SLICE] = offsets[GAZE_SLICE] * read[:, None, None]
     funnel = expression.index("mouth_funnel")
     funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(scaled[funnel], fitted[funnel]))
     parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0
