@@ -208,7 +208,8 @@ def test_gaze_zero_is_where_the_rest_eyes_look(glancing):
     assert np.abs(after[3, C.GAZE_SLICE]).max() < 0.01
     inside = np.all(np.abs(before[:, C.GAZE_SLICE] - before[3, C.GAZE_SLICE]) < 0.99, axis=1)  # no clipping
     assert inside.sum() > 15
-    assert np.allclose(after[inside][:, C.GAZE_SLICE], before[inside][:, C.GAZE_SLICE] - before[3, C.GAZE_SLICE], atol=0.01)
+    g = C.GAZE_SLICE
+    assert np.allclose(after[inside][:, g], before[inside][:, g] - before[3, g], atol=0.01)
     others = [i for i in range(expression.E) if i not in range(12, 16)]
     assert np.allclose(after[inside][:, others], before[inside][:, others], atol=2e-3)
     back = C.Calibration.from_dict(json.loads(json.dumps(shifted.to_dict())))
@@ -218,9 +219,8 @@ def test_gaze_zero_is_where_the_rest_eyes_look(glancing):
 def test_her_frames_rebuild_with_the_iris_where_the_detector_saw_it(glancing):
     """The head shows a gaze code as the eye's full turn, but rebuilds (unwraps) her frames with the
     share of it the detector reads, so a frame's iris texels come from where her iris was detected."""
-    from generation.face import head as H
-    from generation.face.pose import canonical
     from generation.face.pipeline import fit_subject
+    from generation.face.pose import canonical
 
     geo = fit_subject(glancing)
     h, cal = geo.head, geo.calibration
