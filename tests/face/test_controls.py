@@ -237,3 +237,11 @@ def test_her_frames_rebuild_with_the_iris_where_the_detector_saw_it(glancing):
         err.append(np.abs(real - built)[:, :2].max())
     # metres: the rebuilt iris sits where the frame's is (rebuilt with the full turn: 1.7 mm off on average)
     assert np.mean(err) < 5e-4 and max(err) < 8e-4, err
+    # and from her median frame's eyes, as fitted: the head adds back the codes its rest eyes read
+    assert np.any(cal.gaze_zero) and np.allclose(h.meta["gaze_zero"], cal.gaze_zero, atol=1e-5)
+    from dataclasses import replace
+
+    unshifted = C.codes_from_landmarks(glancing[0], replace(cal, gaze_zero=np.zeros(4, np.float32)))
+    rebuilt = h.reconstruct(C.codes_from_landmarks(glancing[0], cal))
+    del h.meta["gaze_zero"]
+    assert np.abs(rebuilt - h.reconstruct(unshifted)).max() < 1e-6
