@@ -151,7 +151,13 @@ class HeadModel:
 
         Unwrapping a frame's texture uses this (the jointly fitted shapes reproduce her real
         combinations of controls best); `deform` is what the head shows for a code. The plain linear
-        blend of the shown shapes for a head whose shapes were not rescaled."""
+        blend of the shown shapes for a head whose shapes were not rescaled. Gaze is rebuilt from her
+        median frame's eyes, as fitted (meta "gaze_zero": the codes her rest eyes read, added back)."""
+        code = np.asarray(code, dtype=np.float32)
+        zero = self.meta.get("gaze_zero")
+        if zero is not None:
+            code = code.copy()
+            code[list(expression.GAZE)] += np.asarray(zero, np.float32)
         return self._blend(code, self.fitted_shapes)
 
     def _blend(self, code: np.ndarray, semantic: np.ndarray | None = None) -> np.ndarray:

@@ -9,7 +9,7 @@ carry the landmark motion that the semantic controls do not explain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,6 +22,12 @@ N_SEM = len(expression.SEMANTIC)
 SEM_NAMES = tuple(c.name for c in expression.SEMANTIC)
 GAZE_DEG = 30.0  # gaze code 1 = 30 degrees
 EYEBALL_RADIUS_M = 0.012
+# The share of an eye's turn that the face-mesh detector's iris point reads: it rides with the lids'
+# contour, so an eye turned 15 degrees up reads as ~6.6. Measured on the shared clip's head as the room
+# shows it (eyeballs turned -22.5..+22.5 degrees, landmarks re-detected): pitch read 0.50 (left eye) and
+# 0.37 (right) of the turn, yaw 0.55 and 0.52; on her real frames the detected upper lid moves twice as
+# far as the detected iris, where a real upper lid rides about as far as the eye below it.
+GAZE_READ = np.array([0.53, 0.44, 0.53, 0.44])  # gaze_yaw_l, gaze_pitch_l, gaze_yaw_r, gaze_pitch_r
 
 # Generic range of each raw measure (raw units below), used when a subject has too few
 # samples to calibrate from. Chosen so a full, clear expression on a real face reads ~1.
@@ -111,6 +117,8 @@ class Calibration:
     stddev: np.ndarray  # [8] metres along each component
     n_samples: int = 0
     method: dict = field(default_factory=dict)  # control -> "calibrated" | "generic"
+    # [4] gaze codes that the head's rest eyes read (`gaze_zero_at`), subtracted so that they read 0
+    gaze_zero: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
 
     def to_dict(self) -> dict:
         """JSON-safe (lists of floats) for SubjectDataset.calibration."""
@@ -118,7 +126,7 @@ class Calibration:
         return {"version": 1, "names": list(SEM_NAMES), "neutral": r(self.neutral), "range": r(self.range),
                 "mean_shape": r(self.mean_shape, 7), "regression": r(self.regression, 7),
                 "components": r(self.components, 6), "stddev": [float(v) for v in self.stddev],
-                "n_samples": int(self.n_samples), "method": dict(self.method)}
+                "n_samples": int(self.n_samples), "method": dict(self.method), "gaze_zero": r(self.gaze_zero)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
@@ -126,13 +134,14 @@ class Calibration:
             raise GeometryError("expression calibration is missing or from another version; re-run `memorial subject fit`")
         f = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
         return cls(f("neutral"), f("range"), f("mean_shape"), f("regression"), f("components"), f("stddev"),
-                   int(d["n_samples"]), dict(d["method"]))
+                   int(d["n_samples"]), dict(d["method"]), np.asarray(d.get("gaze_zero", np.zeros(4)), np.float32))
 
 
 _I = {n: i for i, n in enumerate(SEM_NAMES)}
 
 
-def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndarray) -> np.ndarray:
+def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndarray,
+                    gaze_zero: np.ndarray | None = None) -> np.ndarray:
     """Raw measures [N,16] -> semantic codes [N,16].
 
     Narrowing and parting of the lips are measured separately, then split: pucker is
@@ -140,7 +149,10 @@ def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndar
     which parts the lips without narrowing them, reads as neither). Gaze fades to 0 while
     an eye is closing, as the iris is then hidden and mediapipe's iris estimate drifts.
     """
-    codes = np.clip((raw - cal_neutral) / cal_range, expression.LOW[:N_SEM], expression.HIGH[:N_SEM])
+    codes = (raw - cal_neutral) / cal_range
+    if gaze_zero is not None:
+        codes[:, GAZE_SLICE] -= gaze_zero
+    codes = np.clip(codes, expression.LOW[:N_SEM], expression.HIGH[:N_SEM])
     narrow, parted = codes[:, _I["mouth_pucker"]].copy(), codes[:, _I["mouth_funnel"]].copy()
     codes[:, _I["mouth_funnel"]] = np.minimum(narrow, parted)
     codes[:, _I["mouth_pucker"]] = narrow * (1 - parted)
@@ -157,7 +169,8 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
     Few samples (< 8): neutral = median measure, generic ranges. Otherwise neutral = 10th
     percentile and range = 97th percentile minus neutral, never below half the generic
     range (so a subject who never frowns is not scaled up to a full frown). Blink's range is
-    the neutral eye opening (fully closed is always 1); gaze keeps degrees / 30.
+    the neutral eye opening (fully closed is always 1); gaze is degrees / 30 of the eye's turn,
+    its reading divided by the share of a turn the detector reads (GAZE_READ).
     """
     lm = check_landmarks(landmark_sets, batch=True)
     n = len(lm)
@@ -171,12 +184,12 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
         neutral = np.median(raw, axis=0)
         rng = generic.copy()
     neutral[GAZE_SLICE] = np.median(raw[:, GAZE_SLICE], axis=0)
-    rng[GAZE_SLICE] = 1.0
+    rng[GAZE_SLICE] = GAZE_READ  # code 1 = a 30 degree turn, as the detector reads one
     for i in (SEM_NAMES.index("blink_l"), SEM_NAMES.index("blink_r")):
         rng[i] = max(-neutral[i], 0.05)  # closing the lid from the neutral opening to zero
     method = {k: ("calibrated" if calibrated else "generic") for k in SEM_NAMES}
     for k in SEM_NAMES[12:]:
-        method[k] = "iris offset from the eye centre, degrees / 30, neutral subtracted"
+        method[k] = "iris offset from the eye centre, degrees / 30 over the detector's reading of a turn, neutral subtracted"
 
     shapes = canonical(lm).reshape(n, -1).astype(np.float64)  # [N,1434]
     codes = _semantic_codes(raw, neutral, rng)  # [N,16]
@@ -188,8 +201,14 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
     components = np.zeros((expression.N_PCA, shapes.shape[1]))
     stddev = np.zeros(expression.N_PCA)
     if n >= MIN_SAMPLES_CALIBRATED:
-        a = codes * np.sqrt(w)[:, None]
+        # Gaze enters the fit as the detector reads it (its offset in degrees / 30, unscaled), so that the
+        # ridge pulls on it as before and the other shapes, the residual's components and the rest face do
+        # not move with the gaze's scale; its rows are then rescaled to the codes.
+        read = np.ones(N_SEM)
+        read[GAZE_SLICE] = rng[GAZE_SLICE]
+        a = codes * read * np.sqrt(w)[:, None]
         regression = np.linalg.lstsq(a.T @ a + 1e-2 * np.eye(N_SEM), a.T @ (offsets * np.sqrt(w)[:, None]), rcond=None)[0]
+        regression *= read[:, None]
     if n >= MIN_SAMPLES_PCA:
         resid = offsets - codes @ regression
         resid = resid - resid.mean(0)
@@ -203,6 +222,19 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
                        regression.astype(np.float32), components.astype(np.float32), stddev.astype(np.float32), n, method)
 
 
+def gaze_zero_at(cal: Calibration, rest: np.ndarray) -> Calibration:
+    """`cal` with gaze 0 where the eyes of a rest face `rest` [478,3] (canonical metres: the head's) look.
+
+    The calibration's gaze 0 is her median frame's, but the head's rest eyes are those of her calmest
+    frames, and the room's eyeballs turn from them: on the shared clip they sat 2 degrees up (0.15 of a
+    code), so every look up read that much too high. Only the gaze codes shift (fading with them as the
+    eye closes); the residual (PCA codes) is still taken from the unshifted ones, so it does not move."""
+    pixels = np.asarray(rest, np.float64) * np.array([1.0, -1.0, -1.0]) * 4000.0 + [1000.0, 1000.0, 0.0]
+    raw = raw_measures(pixels.astype(np.float32)).astype(np.float64)
+    zero = (raw[GAZE_SLICE] - cal.neutral[GAZE_SLICE]) / cal.range[GAZE_SLICE]
+    return replace(cal, gaze_zero=zero.astype(np.float32))
+
+
 def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict) -> np.ndarray:
     """Expression code [E] for [478,3] landmarks, or [N,E] for [N,478,3]; clipped to the ranges."""
     cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
@@ -210,9 +242,11 @@ def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict)
     single = lm.ndim == 2
     lm = lm[None] if single else lm
     raw = raw_measures(lm).astype(np.float64)
-    sem = _semantic_codes(raw, cal.neutral, cal.range)  # [N,16]
+    sem = _semantic_codes(raw, cal.neutral, cal.range)  # [N,16] as the regression was fitted
     shapes = canonical(lm).reshape(len(lm), -1).astype(np.float64)
     resid = shapes - cal.mean_shape.reshape(-1) - sem @ cal.regression
+    if np.any(cal.gaze_zero):
+        sem = _semantic_codes(raw, cal.neutral, cal.range, cal.gaze_zero)
     proj = resid @ cal.components.T  # [N,8]
     pca = np.where(cal.stddev > 1e-9, proj / np.maximum(cal.stddev, 1e-9), 0.0)
     out = expression.clip(np.concatenate([sem, pca], axis=1).astype(np.float32))

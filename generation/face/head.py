@@ -21,7 +21,7 @@ from assets import expression
 from assets.mesh import inside_polygon, polygon_distance
 from assets.blend import smoothstep
 from . import topology as T
-from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
+from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GAZE_SLICE, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
                        codes_from_landmarks, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
@@ -337,7 +337,9 @@ def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
     pose = head_pose(lm, 1.0)
     frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
     penalty = 0.02 * np.abs(pose[:, :2]).sum(1) + 100 * ~frontal  # turned or tilted samples rank lower
-    score = np.abs(codes[:, :16]).sum(1) + penalty
+    read = np.ones(16)
+    read[GAZE_SLICE] = calibration.range[GAZE_SLICE]  # gaze as the detector reads it: its scale leaves the rest face
+    score = np.abs(codes[:, :16] * read).sum(1) + penalty
     k = max(1, min(5, len(lm) // 4))
     pick = np.argsort(score)[:k]
     shape = canonical(lm[pick]).mean(0)
@@ -393,7 +395,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     head's own landmark measure by 0.8 (0.5) of the range, measured as a change from the
     neutral head (whose absolute reading is the calibration's business); a fitted shape that
     cannot get there even at three times its size gives way to the generic one.
-    Only the motion away from the rest face scales: code 0 is the neutral shape, untouched.
+    Only the motion away from the rest face scales: code 0 is the neutral shape, untouched. Gaze shapes
+    stay as they are: a gaze code is the eye's turn (controls.GAZE_READ), which they make, lids and all.
 
     With `frames` (her real samples' codes [N,E] and canonical landmarks [N,478,3]) a control keeps
     its fitted shape when the scaled one would rebuild her real frames more than RECONSTRUCTION_SLACK
@@ -409,6 +412,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     base = _linear_codes(shape, cal)
     notes = {}
     for i, ctl in enumerate(expression.SEMANTIC):
+        if i >= GAZE_SLICE.start:
+            continue  # a gaze shape turns the eye by its code's degrees, of which the landmark measure reads a share
         target = 0.8 * ctl.high if ctl.low == 0 else 0.5
         parts = [names.index(n) for n in _PARTS.get(ctl.name, (ctl.name,))]
         moves = partial(_moved_by, shape=shape, cal=cal, base=base, parts=parts, target=target)
@@ -588,6 +593,13 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
                           else "; leaves the brows still")
         if np.array_equal(offsets, fitted):
             fitted = None
+    read = cal.range[GAZE_SLICE].astype(np.float64)  # the share of a gaze code's turn the detector reads
+    if not np.allclose(read, 1.0):
+        # Her frames unwrap with the iris where the detector saw it (a larger turn put the iris texels
+        # off her iris: the clip's identity distance went 0.296 -> 0.311), so the shapes that rebuild
+        # her frames turn the eyes by the share of each code's degrees that the detector reads.
+        fitted = (offsets if fitted is None else fitted).copy()
+        fitted[GAZE_SLICE] = offsets[GAZE_SLICE] * read[:, None, None]
     funnel = expression.index("mouth_funnel")
     funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(scaled[funnel], fitted[funnel]))
     parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .align import align_face
-from .controls import Calibration, codes_from_landmarks, fit_calibration
+from .controls import Calibration, codes_from_landmarks, fit_calibration, gaze_zero_at
 from .errors import check_landmarks
 from .head import fit_head
 from .pose import fit_pose
@@ -46,7 +46,11 @@ def fit_subject(crop_landmarks: np.ndarray, crops=None, weights: np.ndarray | No
     lm = check_landmarks(crop_landmarks, batch=True)
     cal = fit_calibration(lm, weights)
     real = None if synthetic is None else ~np.asarray(synthetic, bool)
-    return SubjectGeometry(cal, fit_head(lm, images=crops, calibration=cal, real=real))
+    head = fit_head(lm, images=crops, calibration=cal, real=real)
+    cal = gaze_zero_at(cal, head.vertices[:478])  # gaze 0: where the head's eyes rest
+    if np.any(cal.gaze_zero):  # her frames unwrap as before: their gaze from her median frame's eyes
+        head.meta["gaze_zero"] = [round(float(z), 6) for z in cal.gaze_zero]
+    return SubjectGeometry(cal, head)
 
 
 def process_face(image: np.ndarray, landmarks_px: np.ndarray, subject: SubjectGeometry, size: int = 256,
