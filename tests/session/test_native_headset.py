@@ -25,6 +25,16 @@ EYE = 96
 SAVE_EVERY = 8  # frames; the runtime's script holds at most 256 lines
 
 
+def _wait_for_frames(out, n: int = 3, seconds: float = 1.5, timeout: float = 60.0) -> None:
+    """At least `seconds` and until the runtime has saved n more eye images: on a loaded machine a fixed
+    sleep alone could pass before the viewer drew the state it was given (seen in CI: no room frame)."""
+    start, t0 = len(list(out.glob("frame*_eye0.ppm"))), time.monotonic()
+    deadline = t0 + timeout
+    while len(list(out.glob("frame*_eye0.ppm"))) < start + n or time.monotonic() < t0 + seconds:
+        assert time.monotonic() < deadline, f"the runtime saved no {n} new eye images in {timeout:.0f} s"
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_headset_session_follows_the_console(native_runtime, live, service, planned_vault,  # noqa: F811
                                              memorial_home, tmp_path):
@@ -51,11 +61,11 @@ def test_headset_session_follows_the_console(native_runtime, live, service, plan
         for name in ("start", "next", "next"):
             browser.command(name)
         browser.wait_client("likeness", "near", timeout=30)
-        time.sleep(1.5)  # some frames with the likeness near
+        _wait_for_frames(out)  # some frames with the likeness near (a loaded machine renders slowly)
         browser.command("emergency_stop")
         stopped = browser.wait_client("mode", "stopped", timeout=30)
         assert stopped["room"] == "neutral"
-        time.sleep(1.5)  # some frames of the neutral room
+        _wait_for_frames(out)  # some frames of the neutral room
     finally:
         viewer.terminate()
         output = viewer.communicate(timeout=30)[0]
