@@ -14,12 +14,11 @@ face), metres; `to_panda` turns them into Panda3D's axes.
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import Material, NodePath, SamplerState
+from panda3d.core import Material, NodePath
 
 from assets import expression
 from assets import landmarks as L
 from scenes.geom import MeshGeom, from_panda, to_panda
-from scenes.panda_textures import make_texture
 
 # Widths of the upper teeth from the middle outwards (central incisor, lateral, canine, two
 # premolars), an adult's average in metres; scaled to the person's mouth.
@@ -39,24 +38,9 @@ OVERBITE, OVERJET = 0.0020, 0.0015
 SURFACE_CLEARANCE = 0.003  # no tooth, tongue or cavity rim comes nearer the face's surface than this
 CAVITY_DEPTH = 0.042
 MOUTH_CONTROLS = ("jaw_open", "mouth_smile_l", "mouth_smile_r", "mouth_funnel", "mouth_pucker")
-# Colours measured on her real open-mouth frames (the clip's first 6 s), relative to her cheek's
-# luminance: the brightest teeth 1.37 (near white, slightly warm), the cavity 0.05 (almost black,
-# red), the tongue pale pink. Ivory slabs at 1.12 under the same light read as cardboard.
-ENAMEL_RGB = np.array([0.97, 0.95, 0.91])
-CERVICAL_RGB = np.array([0.88, 0.82, 0.70])  # near the gum the enamel is thin and the dentine shows
-INCISAL_RGB = np.array([0.78, 0.80, 0.84])  # the biting edge is translucent: greyer, a little blue
-GUM_RGB = np.array([0.80, 0.46, 0.47])
-GAP_RGB = np.array([0.22, 0.09, 0.09])  # between the teeth: the dark mouth behind them
-# Each tooth's crown from its biting edge to the gum line at its middle (metres), middle outwards;
-# between two teeth the gum comes down PAPILLA further.
-UPPER_CROWNS = np.array([0.0088, 0.0076, 0.0086, 0.0072, 0.0068])
-LOWER_CROWNS = np.array([0.0072, 0.0074, 0.0084, 0.0074, 0.0072])
-PAPILLA = 0.0025
-SEPARATION = {True: 0.06, False: 0.03}  # of a tooth's width: the dark line between neighbours (upper, lower)
-EMBRASURE, EMBRASURE_DEPTH = 0.16, 0.0014  # the notch between two rounded tooth corners at the biting edge
-TEETH_TEXTURE = (512, 64)  # texels along the row, from the biting edge to the root
-TONGUE_RGB = np.array([0.86, 0.56, 0.56])
-CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.36, 0.11, 0.11]), np.array([0.10, 0.025, 0.025])  # throat: near black
+TEETH_RGB = np.array([0.93, 0.90, 0.83])  # enamel: ivory, never paper white
+TONGUE_RGB = np.array([0.80, 0.42, 0.42])
+CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.42, 0.18, 0.17]), np.array([0.20, 0.06, 0.06])  # throat: dark red
 
 
 def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,48 +63,12 @@ def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple
     return np.where(found, best, -1), bary[np.arange(len(xy)), best]
 
 
-def teeth_texture(widths: np.ndarray, edges: np.ndarray, crowns: np.ndarray, separation: float = SEPARATION[True],
-                  size: tuple[int, int] = TEETH_TEXTURE) -> np.ndarray:
-    """RGB uint8 [H,W,3] for one row of teeth: columns run along the row from one end to the other
-    (tooth widths `widths` [5], middle outwards, mirrored), rows from the middle incisors' biting edge
-    (row 0) to ROOT_HEIGHT into the gum. Each tooth is a rounded crown (brighter in its middle, thin
-    and translucent at its edge, yellower at its neck) up to a scalloped gum line; between teeth a
-    dark line (`separation` of a tooth's width) that opens into a notch at the biting edge: what tells
-    teeth apart at a glance. (The lower incisors stand close: a line as wide as the upper row's drew
-    them as a picket fence.)"""
-    w, h = size
-    bounds = np.concatenate([[0.0], np.cumsum(widths)])
-    half = bounds[-1]
-    x = np.abs((np.arange(w) + 0.5) / w * 2 - 1) * half  # distance from the middle, in width units
-    rank = np.minimum(np.searchsorted(bounds, x, side="right") - 1, len(widths) - 1)
-    across = (x - bounds[rank]) / widths[rank]  # 0..1 across each tooth
-    off = np.abs(2 * across - 1)  # 0 in a tooth's middle, 1 at its sides
-    height = (np.arange(h) + 0.5) / h * ROOT_HEIGHT  # metres from the middle incisors' edge
-    below = height[:, None] - edges[rank][None]  # metres from this tooth's own edge (negative: past it)
-    gum_line = crowns[rank] - PAPILLA * off ** 2  # the gum comes down between the teeth
-    t = np.clip(below / gum_line, 0, 1)
-    enamel = (ENAMEL_RGB * (1 - np.clip((t - 0.6) / 0.4, 0, 1)[..., None] * 0.8)
-              + CERVICAL_RGB * (np.clip((t - 0.6) / 0.4, 0, 1)[..., None] * 0.8))
-    edge = np.clip(1 - below / 0.0009, 0, 1)[..., None] * 0.45
-    enamel = enamel * (1 - edge) + INCISAL_RGB * edge
-    enamel = enamel * (0.80 + 0.20 * np.cos(0.5 * np.pi * off) ** 0.7)[None, :, None]  # rounded across
-    # The line between two teeth widens to a notch towards the biting edge (rounded corners).
-    notch = separation + EMBRASURE * np.clip(1 - below / EMBRASURE_DEPTH, 0, 1) ** 2
-    gap = np.clip((off - (1 - notch)) / np.maximum(notch, 1e-6), 0, 1)[..., None]
-    gum = GUM_RGB * (1 - 0.35 * np.clip((below - gum_line) / 0.004, 0, 1))[..., None]
-    rgb = np.where((below > gum_line)[..., None], gum, enamel * (1 - gap) + GAP_RGB * gap)
-    rgb = np.where((below < 0)[..., None], GAP_RGB, rgb)  # past a shorter tooth's edge: the mouth behind
-    return (rgb * 255).round().clip(0, 255).astype(np.uint8)
-
-
 def arch_mesh(front: np.ndarray, widths: np.ndarray, edges: np.ndarray, scale: float, top: bool):
     """One row of teeth as a solid band along a parabola through `front` [3] (the middle of the incisors'
     front face at their biting edge): (vertices [C,4,3] per column: front edge, front root, back edge,
-    back root; faces [F,3] into the flattened vertices; colours [C*4,3]; uvs [C*4,2] into
-    teeth_texture: u along the row, v 1 at the incisors' edge, 0 at the root). `widths` [5] and
-    `edges` [5] (how far each tooth's edge sits above (upper row) or below (lower row) the incisors')
-    go from the middle outwards; each tooth's edge is a little rounded (its corners rise towards its
-    neighbours)."""
+    back root; faces [F,3] into the flattened vertices; colours [C*4,3]). `widths` [5] and `edges` [5]
+    (how far each tooth's edge sits above (upper row) or below (lower row) the incisors') go from the
+    middle outwards; each tooth's edge is a little rounded (its corners rise towards its neighbours)."""
     half = float(np.sum(widths)) * scale
     k = ARCH_BACK / half ** 2
     bounds = np.concatenate([[0.0], np.cumsum(widths * scale)])
@@ -151,13 +99,10 @@ def arch_mesh(front: np.ndarray, widths: np.ndarray, edges: np.ndarray, scale: f
         a, b = 4 * c, 4 * (c + 1)
         for p, q in ((0, 1), (2, 3), (0, 2)):  # front face, back face, biting edge
             faces += [(a + p, b + p, b + q), (a + p, b + q, a + q)]
-    shade = 1.0 - 0.09 * rank  # further back darker (the texture draws the gaps between teeth)
-    colours = np.repeat(shade[:, None, None], 4, 1) * np.array([1.0, 1.0, 0.55, 0.6])[None, :, None]
-    colours = np.broadcast_to(colours, (len(xm), 4, 3))
-    u = 0.5 + 0.5 * xm / half
-    v_edge = 1.0 - (edges[rank] + rounding) / ROOT_HEIGHT  # the texture's rows are heights from the edge
-    uvs = np.stack([np.stack([u, v_edge], 1), np.stack([u, np.zeros_like(u)], 1)] * 2, 1)  # [C,4,2]
-    return cols, np.array(faces, np.int32), colours.reshape(-1, 3), uvs.reshape(-1, 2).astype(np.float32)
+    shade = (1.0 - 0.09 * rank) * np.where(gap, 0.88, 1.0)  # further back darker; a shadow between teeth
+    colours = np.stack([TEETH_RGB * s for s in shade])  # [C,3]
+    colours = np.repeat(colours[:, None], 4, 1) * np.array([0.9, 1.0, 0.55, 0.6])[None, :, None]
+    return cols, np.array(faces, np.int32), colours.reshape(-1, 3)
 
 
 def _outward(verts: np.ndarray, faces: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -189,10 +134,11 @@ class MouthInterior:
 
         self.root = pivot.attach_new_node("mouth-inside")
         low_front = front + np.array([0.0, OVERBITE, -OVERJET - TOOTH_DEPTH])
-        self.upper = self._teeth("upper-teeth", front, UPPER_WIDTHS, UPPER_EDGES, scale, base, top=True)
-        self.upper.reparent_to(self.root)
+        self.upper = self.root.attach_new_node(self._teeth("upper-teeth", front, UPPER_WIDTHS, UPPER_EDGES, scale,
+                                                          base, top=True))
         self.jaw = self.root.attach_new_node("jaw")
-        self._teeth("lower-teeth", low_front, LOWER_WIDTHS, LOWER_EDGES, scale, base, top=False).reparent_to(self.jaw)
+        self.jaw.attach_new_node(self._teeth("lower-teeth", low_front, LOWER_WIDTHS, LOWER_EDGES, scale, base,
+                                             top=False))
         self.jaw.attach_new_node(self._tongue(low_front, width, base))
         self._rim_setup(base, upper, lower, width, mid_x, head)
         self.cavity = MeshGeom("mouth-cavity", to_panda(self._cavity_points(base)), self._cavity_faces,
@@ -200,7 +146,7 @@ class MouthInterior:
         cav = self.root.attach_new_node(self.cavity.node)
         cav.set_two_sided(True)
         for node, spec in ((self.upper, 0.35), (self.jaw, 0.25), (cav, 0.05)):
-            mat = Material("mouth")  # the vertex colours (x the teeth's texture) are the colour; a wet sheen
+            mat = Material("mouth")  # the vertex colours are the colour; a wet sheen on teeth and tongue
             mat.set_specular((spec, spec, spec, 1))
             mat.set_shininess(40)
             node.set_material(mat)
@@ -216,9 +162,8 @@ class MouthInterior:
             out[:, 2] = np.minimum(out[:, 2], z - SURFACE_CLEARANCE)
         return out
 
-    def _teeth(self, name: str, front: np.ndarray, widths, edges, scale: float, base: np.ndarray,
-               top: bool) -> NodePath:
-        cols, faces, colours, uvs = arch_mesh(front, widths, edges, scale, top)
+    def _teeth(self, name: str, front: np.ndarray, widths, edges, scale: float, base: np.ndarray, top: bool):
+        cols, faces, colours = arch_mesh(front, widths, edges, scale, top)
         # Each column of the band moves back until it clears the face (the arch's ends behind the cheeks).
         shift = (self._clear_of_surface(cols.reshape(-1, 3), base)[:, 2] - cols.reshape(-1, 3)[:, 2]).reshape(-1, 4)
         cols[..., 2] += shift.min(axis=1)[:, None]
@@ -226,22 +171,14 @@ class MouthInterior:
         inner = cols[:, 0] - 0.5 * (cols[:, 0] - cols[:, 2]) + np.array([0, (ROOT_HEIGHT / 2) * (1 if top else -1), 0])
         centre = np.repeat(inner, 4, 0)[faces[:, 0]]  # a point inside the band beside each face
         faces = _outward(verts, faces, centre)
-        node = NodePath(MeshGeom(name, to_panda(verts), faces, uvs=uvs, colors=np.c_[colours, np.ones(len(verts))]).node)
-        crowns = UPPER_CROWNS if top else LOWER_CROWNS
-        tex = make_texture(teeth_texture(widths, edges, crowns, SEPARATION[top]), f"{name}-texture", mipmap=True)
-        tex.set_wrap_u(SamplerState.WM_clamp)
-        tex.set_wrap_v(SamplerState.WM_clamp)
-        node.set_texture(tex)
-        return node
+        return MeshGeom(name, to_panda(verts), faces, colors=np.c_[colours, np.ones(len(verts))]).node
 
     def _tongue(self, low_front: np.ndarray, width: float, base: np.ndarray):
         import trimesh
 
         blob = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
         v = np.asarray(blob.vertices) * np.array([0.45 * width, 0.0085, 0.026])
-        # Its top 5 mm above the lower teeth's edge: at 6 mm it filled the opening under the upper teeth
-        # with red where her open mouth shows the dark cavity; at 2.5 mm a wide opening was a black hole.
-        v += low_front + np.array([0.0, -0.0035, -0.0305])
+        v += low_front + np.array([0.0, -0.0025, -0.0305])  # its top a little above the lower teeth
         v = self._clear_of_surface(v, base)
         shade = np.clip(0.55 + 0.45 * (v[:, 2] - v[:, 2].min()) / max(np.ptp(v[:, 2]), 1e-6), 0, 1)
         rgb = TONGUE_RGB[None] * shade[:, None]
