@@ -229,8 +229,7 @@ def gaze_zero_at(cal: Calibration, rest: np.ndarray) -> Calibration:
     frames, and the room's eyeballs turn from them: on the shared clip they sat 2 degrees up (0.15 of a
     code), so every look up read that much too high. Only the gaze codes shift (fading with them as the
     eye closes); the residual (PCA codes) is still taken from the unshifted ones, so it does not move."""
-    pixels = np.asarray(rest, np.float64) * np.array([1.0, -1.0, -1.0]) * 4000.0 + [1000.0, 1000.0, 0.0]
-    raw = raw_measures(pixels.astype(np.float32)).astype(np.float64)
+    raw = raw_measures(np.asarray(rest, np.float32)).astype(np.float64)  # the measures are frame-equivariant
     zero = (raw[GAZE_SLICE] - cal.neutral[GAZE_SLICE]) / cal.range[GAZE_SLICE]
     return replace(cal, gaze_zero=zero.astype(np.float32))
 

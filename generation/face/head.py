@@ -197,8 +197,6 @@ def _cyclic_equal(a, b) -> bool:
     return (a[0], a[1], a[2]) in ((b[0], b[1], b[2]), (b[1], b[2], b[0]), (b[2], b[0], b[1]))
 
 
-
-
 def spread(offsets: np.ndarray, shape: np.ndarray, vertices: np.ndarray, source: np.ndarray) -> np.ndarray:
     """Landmark offsets [478,3] -> offsets for every vertex [V,3]: copies take their original's,
     other vertices a Gaussian-weighted mix of nearby landmarks that fades 2 cm from the face."""
