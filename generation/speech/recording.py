@@ -85,8 +85,7 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
         opening = float(ckpt.get("breath_jaw", breath.DEFAULT_OPENING))
         mouth[:, jaw] = steepen(mouth[:, jaw], float(ckpt.get("jaw_median", 0.0)))  # an older model: as it was
         mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening, lead_s=max(lead, 0.0))
-        if "jaw_zero" in ckpt:  # to the head's shown scale (0 = its rest face); an older model: as it was
-            mouth[:, jaw] = np.clip((mouth[:, jaw] - float(ckpt["jaw_zero"])) / float(ckpt["jaw_gain"]), 0, 1)
+        mouth[:, jaw] = shown_jaw(mouth[:, jaw], ckpt)
         method = f"subject's audio->expression model (mouth leads sound by {lead * 1000:.0f} ms)"
     else:
         lead = audio_driven.MOUTH_LEAD_S
@@ -96,6 +95,14 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
         mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening, lead_s=max(lead, 0.0))
     return track.compose(fps, n, [], audio, sr, source="recording", mouth=mouth, seed=seed,
                          meta={"mouth": method, **checks})
+
+
+def shown_jaw(jaw: np.ndarray, ckpt: dict) -> np.ndarray:
+    """The model's jaw curve [T] (the calibration's scale) on the head's shown scale, 0 = its rest face
+    (`controls.Calibration.zero/gain`, stored with the model); an older model's: as it is."""
+    if "jaw_zero" not in ckpt:
+        return jaw
+    return np.clip((jaw - float(ckpt["jaw_zero"])) / float(ckpt["jaw_gain"]), 0, 1).astype(np.float32)
 
 
 def steepen(jaw: np.ndarray, pivot: float, contrast: float = JAW_CONTRAST) -> np.ndarray:
