@@ -132,22 +132,14 @@ class HeadModel:
         real data the jaw always carries a funnel's parting and the fitted funnel shape only narrows.
         Shown alone it would look like a pucker: the jaw opens at least as far as the funnel's
         parting needs (meta "funnel_parts_jaw": jaw code per funnel code; absent on older heads).
-        Her real frames already have that much jaw, so they are shown as before.
-
-        The jaw is shown from her closed lips (meta "jaw_shown": [zero, gain], the jaw code her rest face
-        reads and its shape's reading per unit; absent on older heads): code c as (c - zero) / gain of the
-        shape, so code 0 closes the rest face's parted lips as her silent frames are and c reads back c."""
+        Her real frames already have that much jaw, so they are shown as before."""
         code = np.asarray(code, dtype=np.float32)
         k = float(self.meta.get("funnel_parts_jaw", 0.0))
         jaw, funnel = expression.index("jaw_open"), expression.index("mouth_funnel")
-        shift = self.meta.get("jaw_shown")
-        if (k <= 0 or code[funnel] * k <= code[jaw]) and shift is None:
+        if k <= 0 or code[funnel] * k <= code[jaw]:
             return code
         shown = code.copy()
-        if k > 0:
-            shown[jaw] = max(code[jaw], code[funnel] * k)
-        if shift is not None:
-            shown[jaw] = (shown[jaw] - shift[0]) / shift[1]
+        shown[jaw] = code[funnel] * k
         return shown
 
     def deform(self, code: np.ndarray) -> np.ndarray:

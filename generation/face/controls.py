@@ -273,28 +273,7 @@ def shown_zero_at(cal: Calibration, head) -> Calibration:
     # from the rest is 0.36 of her range at code 0.8) read 0.36 for 0.8, where it reads 0.84 as calibrated.
     for name in ("mouth_pucker", "mouth_funnel"):
         zero[_I[name]], gain[_I[name]] = 0.0, 1.0
-    # The jaw keeps the calibration's 0 too: her 10th percentile is her lips closed, a state she rests in
-    # (her silent frames), where the head's rest parts them (the mean of her calmest quarter, talking
-    # frames among them). The head shows the jaw on that scale instead (`jaw_shown_at`), so code 0 closes
-    # the lips as hers close and her frames' jaw codes (and what lip sync learns from them) stay as measured.
-    jaw = _I["jaw_open"]
-    zero[jaw], gain[jaw] = 0.0, 1.0
     return replace(cal, zero=zero.astype(np.float32), gain=gain.astype(np.float32))
-
-
-def jaw_shown_at(cal: Calibration, head) -> tuple[float, float]:
-    """(zero, gain): the jaw code the head's rest face reads and how far its shown jaw shape moves the
-    reading per unit of code, so that the head can show a jaw code c as (c - zero) / gain of its shape
-    (meta "jaw_shown", HeadModel.shown_code): code 0 at her closed lips, c read back as c."""
-    def reading(verts):
-        raw = raw_measures(np.asarray(verts[:478], np.float32)[None]).astype(np.float64)
-        return float(((raw - cal.neutral) / cal.range)[0, _I["jaw_open"]])
-
-    zero = reading(head.vertices)
-    code = np.zeros(expression.E, np.float32)
-    code[_I["jaw_open"]] = SHOWN_PROBE
-    gain = (reading(head._blend(code)) - zero) / SHOWN_PROBE  # the plain shape, before shown_code's own use
-    return zero, (gain if SHOWN_GAIN[0] < gain < SHOWN_GAIN[1] else 1.0)
 
 
 def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict, shown: bool = True) -> np.ndarray:

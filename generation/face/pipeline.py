@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .align import align_face
-from .controls import (MIN_SAMPLES_CALIBRATED, Calibration, codes_from_landmarks, fit_calibration, gaze_zero_at,
-                       jaw_shown_at, shown_zero_at)
+from .controls import Calibration, codes_from_landmarks, fit_calibration, gaze_zero_at, shown_zero_at
 from .errors import check_landmarks
 from .head import fit_head
 from .pose import fit_pose
@@ -52,9 +51,6 @@ def fit_subject(crop_landmarks: np.ndarray, crops=None, weights: np.ndarray | No
     if np.any(cal.gaze_zero):  # her frames unwrap as before: their gaze from her median frame's eyes
         head.meta["gaze_zero"] = [round(float(z), 6) for z in cal.gaze_zero]
     cal = shown_zero_at(cal, head)  # the other controls: 0 at the head's rest face, on its shown shapes' scale
-    zero, gain = jaw_shown_at(cal, head)
-    if cal.n_samples >= MIN_SAMPLES_CALIBRATED and zero > 0:  # the head shows jaw 0 as her closed lips
-        head.meta["jaw_shown"] = [round(zero, 6), round(gain, 6)]
     return SubjectGeometry(cal, head)
 
 

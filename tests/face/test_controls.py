@@ -271,10 +271,10 @@ def _reads(head, cal, code, **kw):
     return C.codes_from_landmarks(_as_pixels(head.deform(code)[:478]), cal, **kw)
 
 
-def test_code_zero_reads_zero_and_a_shown_code_reads_back_as_itself(talking):
-    """What the head shows for code 0 reads 0, and each control's shown shape reads back its own code:
-    before, the rest face read jaw and brows above 0 (her calmest frames are not her 10th percentile),
-    and a command read that much higher."""
+def test_the_rest_face_reads_zero_and_a_shown_code_reads_back_as_itself(talking):
+    """Code 0 is what the head shows at rest, and each control's shown shape reads back its own code:
+    without the zero the rest face read jaw and brows above 0 (her calmest frames are not her 10th
+    percentile), and a command read that much higher."""
     from dataclasses import replace
 
     from generation.face.pipeline import fit_subject
@@ -284,13 +284,9 @@ def test_code_zero_reads_zero_and_a_shown_code_reads_back_as_itself(talking):
     plain = replace(cal, zero=np.zeros(C.N_EXPR, np.float32), gain=np.ones(C.N_EXPR, np.float32))
     jaw, brow = expression.index("jaw_open"), expression.index("brow_up_l")
     rest = expression.neutral()
-    at_rest = C.codes_from_landmarks(_as_pixels(head.vertices[:478]), plain)
-    assert at_rest[jaw] > 0.1 and at_rest[brow] > 0.05  # what code 0 read before
+    assert _reads(head, plain, rest)[jaw] > 0.1 and _reads(head, plain, rest)[brow] > 0.05  # the old reading
     single = [i for i, n in enumerate(C.SEM_NAMES[:C.N_EXPR]) if n not in ("mouth_pucker", "mouth_funnel")]
     assert np.abs(_reads(head, cal, rest)[single]).max() < 0.02  # pucker and funnel: combinations, as calibrated
-    # the brows are read from the rest face; the jaw is shown from her closed lips (the calibration's 0)
-    assert cal.zero[brow] == pytest.approx(at_rest[brow], abs=1e-3) and cal.zero[jaw] == 0
-    assert head.meta["jaw_shown"][0] == pytest.approx(at_rest[jaw], abs=1e-3)
     for name in ("jaw_open", "mouth_smile_l", "blink_l", "brow_up_l", "brow_up_r", "brow_down"):
         code = expression.neutral()
         code[expression.index(name)] = 0.5
@@ -309,9 +305,8 @@ def test_the_zero_leaves_the_fit_the_residual_and_older_calibrations(talking):
     old, new = C.codes_from_landmarks(talking, before), C.codes_from_landmarks(talking, cal)
     assert np.allclose(C.codes_from_landmarks(talking, cal, shown=False)[:, :C.N_EXPR], old[:, :C.N_EXPR], atol=1e-6)
     assert np.allclose(new[:, 16:], old[:, 16:], atol=1e-5)  # the PCA codes
-    jaw, brow = expression.index("jaw_open"), expression.index("brow_up_l")
-    assert np.mean(new[:, brow]) < np.mean(old[:, brow]) - 0.05
-    assert np.array_equal(new[:, jaw], old[:, jaw])  # the head shows the jaw on the calibration's scale
+    jaw = expression.index("jaw_open")
+    assert np.mean(new[:, jaw]) < np.mean(old[:, jaw]) - 0.05
     back = C.Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
     assert np.allclose(back.zero, cal.zero, atol=1e-5) and np.allclose(back.gain, cal.gain, atol=1e-5)
     stored = before.to_dict()
