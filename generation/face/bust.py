@@ -511,7 +511,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         image = np.asarray(image)
         lm = check_landmarks(lm, batch=False)
         cal = calibration if calibration is not None else fit_calibration(lm[None])
-        verts = head.reconstruct(codes_from_landmarks(lm, cal, shown=False))
+        verts = head.reconstruct(codes_from_landmarks(lm, cal))
         pose = fit_pose(lm, verts[:478], float(image.shape[1]))
         xyz = project(points, pose, float(image.shape[1]))  # [th,tw,3] px
         facing = normals @ matrix_from_euler(*pose[:3])[2]
@@ -675,7 +675,7 @@ def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, 
 
     lm = check_landmarks(lm, batch=False)
     cal = calibration if calibration is not None else fit_calibration(lm[None])
-    code = codes_from_landmarks(lm, cal, shown=False)  # her geometry, as the head rebuilds it
+    code = codes_from_landmarks(lm, cal)
     uv, mask = unwrap(image, lm, head, code, size=size)
     mask = mask & person_texels(image, lm, head, code, size, prob)
     # Feathered visibility: texels at the edge of what a view saw blend with the others.

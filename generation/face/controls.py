@@ -40,8 +40,6 @@ GENERIC_RANGE = {
 MIN_SAMPLES_CALIBRATED = 8  # below this, neutral = median and ranges are generic
 MIN_SAMPLES_PCA = 12
 MIN_PCA_STDDEV_M = 1e-4  # 0.1 mm
-SHOWN_PROBE = 0.8  # the code at which a shown shape's own reading is taken (`shown_zero_at`)
-SHOWN_GAIN = (0.25, 4.0)  # outside it a shown shape's gain is not trusted: the calibrated scale stays
 
 
 def _dist(p, a, b):
@@ -105,7 +103,6 @@ def raw_measures(landmarks: np.ndarray) -> np.ndarray:
 
 
 GAZE_SLICE = slice(12, 16)
-N_EXPR = GAZE_SLICE.start  # the controls before gaze
 
 
 @dataclass
@@ -122,11 +119,6 @@ class Calibration:
     method: dict = field(default_factory=dict)  # control -> "calibrated" | "generic"
     # [4] gaze codes that the head's rest eyes read (`gaze_zero_at`), subtracted so that they read 0
     gaze_zero: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
-    # [12] the other controls' readings of the head's rest face, and [12] how far each of its shown shapes
-    # moves its own reading per unit of code (`shown_zero_at`): codes = (reading - zero) / gain, so the rest
-    # face reads 0 and a code reads back as itself on the shown head. Zeros / ones: as calibrated (older data).
-    zero: np.ndarray = field(default_factory=lambda: np.zeros(N_EXPR, np.float32))
-    gain: np.ndarray = field(default_factory=lambda: np.ones(N_EXPR, np.float32))
 
     def to_dict(self) -> dict:
         """JSON-safe (lists of floats) for SubjectDataset.calibration."""
@@ -134,8 +126,7 @@ class Calibration:
         return {"version": 1, "names": list(SEM_NAMES), "neutral": r(self.neutral), "range": r(self.range),
                 "mean_shape": r(self.mean_shape, 7), "regression": r(self.regression, 7),
                 "components": r(self.components, 6), "stddev": [float(v) for v in self.stddev],
-                "n_samples": int(self.n_samples), "method": dict(self.method), "gaze_zero": r(self.gaze_zero),
-                "zero": r(self.zero), "gain": r(self.gain)}
+                "n_samples": int(self.n_samples), "method": dict(self.method), "gaze_zero": r(self.gaze_zero)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
@@ -143,28 +134,24 @@ class Calibration:
             raise GeometryError("expression calibration is missing or from another version; re-run `memorial subject fit`")
         f = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
         return cls(f("neutral"), f("range"), f("mean_shape"), f("regression"), f("components"), f("stddev"),
-                   int(d["n_samples"]), dict(d["method"]), np.asarray(d.get("gaze_zero", np.zeros(4)), np.float32),
-                   np.asarray(d.get("zero", np.zeros(N_EXPR)), np.float32), np.asarray(d.get("gain", np.ones(N_EXPR)), np.float32))
+                   int(d["n_samples"]), dict(d["method"]), np.asarray(d.get("gaze_zero", np.zeros(4)), np.float32))
 
 
 _I = {n: i for i, n in enumerate(SEM_NAMES)}
 
 
 def _semantic_codes(raw: np.ndarray, cal_neutral: np.ndarray, cal_range: np.ndarray,
-                    gaze_zero: np.ndarray | None = None, shown: tuple | None = None) -> np.ndarray:
+                    gaze_zero: np.ndarray | None = None) -> np.ndarray:
     """Raw measures [N,16] -> semantic codes [N,16].
 
     Narrowing and parting of the lips are measured separately, then split: pucker is
     narrowing with closed lips, funnel is narrowing with parted lips (so a plain jaw drop,
     which parts the lips without narrowing them, reads as neither). Gaze fades to 0 while
     an eye is closing, as the iris is then hidden and mediapipe's iris estimate drifts.
-    `shown` = (zero, gain) [12] each: the other controls read from the head's rest face (`shown_zero_at`).
     """
     codes = (raw - cal_neutral) / cal_range
     if gaze_zero is not None:
         codes[:, GAZE_SLICE] -= gaze_zero
-    if shown is not None:
-        codes[:, :N_EXPR] = (codes[:, :N_EXPR] - shown[0]) / shown[1]
     codes = np.clip(codes, expression.LOW[:N_SEM], expression.HIGH[:N_SEM])
     narrow, parted = codes[:, _I["mouth_pucker"]].copy(), codes[:, _I["mouth_funnel"]].copy()
     codes[:, _I["mouth_funnel"]] = np.minimum(narrow, parted)
@@ -247,41 +234,8 @@ def gaze_zero_at(cal: Calibration, rest: np.ndarray) -> Calibration:
     return replace(cal, gaze_zero=zero.astype(np.float32))
 
 
-def shown_zero_at(cal: Calibration, head) -> Calibration:
-    """`cal` with each non-gaze control read from the fitted head (a HeadModel): 0 at its rest face, and
-    a code that reads back as itself on the shapes the head shows (`head.deform`).
-
-    The calibration's 0 is her 10th percentile of each measure, but the head rests on her calmest
-    frames: on the shared clip they read jaw 0.15, smiles 0.21/0.18, brows 0.41/0.40/0.47, cheek 0.68, so
-    every command showed that much more (0.8 on the right brow read 1.05, clipped); and the brows' shown
-    shapes move their readings by only 0.56-0.81 per unit of code. Like `gaze_zero_at`, this leaves the head, the
-    fit and the residual (PCA codes) as they are; her frames' codes move to the head's scale."""
-    def reading(verts):
-        raw = raw_measures(np.asarray(verts[:478], np.float32)[None]).astype(np.float64)
-        return ((raw - cal.neutral) / cal.range)[0, :N_EXPR]
-
-    zero = reading(head.vertices)
-    gain = np.ones(N_EXPR)
-    for i in range(N_EXPR):
-        code = np.zeros(expression.E, np.float32)
-        code[i] = SHOWN_PROBE
-        gain[i] = (reading(head.deform(code))[i] - zero[i]) / SHOWN_PROBE
-    # A shape that barely moves its own reading (or moves it the wrong way) keeps the calibrated scale.
-    gain = np.where((gain > SHOWN_GAIN[0]) & (gain < SHOWN_GAIN[1]), gain, 1.0)
-    # Pucker and funnel are combinations of two readings (narrowing with closed / parted lips) and keep the
-    # calibrated scale: the narrowing zeroed at the rest face, the clip's funnel shape (whose narrowing
-    # from the rest is 0.36 of her range at code 0.8) read 0.36 for 0.8, where it reads 0.84 as calibrated.
-    for name in ("mouth_pucker", "mouth_funnel"):
-        zero[_I[name]], gain[_I[name]] = 0.0, 1.0
-    return replace(cal, zero=zero.astype(np.float32), gain=gain.astype(np.float32))
-
-
-def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict, shown: bool = True) -> np.ndarray:
-    """Expression code [E] for [478,3] landmarks, or [N,E] for [N,478,3]; clipped to the ranges.
-
-    `shown=False`: the non-gaze controls as the head's shapes were fitted (from the calibration's
-    percentiles, ignoring `Calibration.zero/gain`): the code `HeadModel.reconstruct` rebuilds a real
-    face from, for unwrapping and posing her frames and choosing the shell's picture."""
+def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict) -> np.ndarray:
+    """Expression code [E] for [478,3] landmarks, or [N,E] for [N,478,3]; clipped to the ranges."""
     cal = Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
     lm = check_landmarks(landmarks)
     single = lm.ndim == 2
@@ -290,9 +244,8 @@ def codes_from_landmarks(landmarks: np.ndarray, calibration: Calibration | dict,
     sem = _semantic_codes(raw, cal.neutral, cal.range)  # [N,16] as the regression was fitted
     shapes = canonical(lm).reshape(len(lm), -1).astype(np.float64)
     resid = shapes - cal.mean_shape.reshape(-1) - sem @ cal.regression
-    rescaled = shown and (np.any(cal.zero) or np.any(cal.gain != 1))
-    if np.any(cal.gaze_zero) or rescaled:
-        sem = _semantic_codes(raw, cal.neutral, cal.range, cal.gaze_zero, (cal.zero, cal.gain) if rescaled else None)
+    if np.any(cal.gaze_zero):
+        sem = _semantic_codes(raw, cal.neutral, cal.range, cal.gaze_zero)
     proj = resid @ cal.components.T  # [N,8]
     pca = np.where(cal.stddev > 1e-9, proj / np.maximum(cal.stddev, 1e-9), 0.0)
     out = expression.clip(np.concatenate([sem, pca], axis=1).astype(np.float32))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .align import align_face
-from .controls import Calibration, codes_from_landmarks, fit_calibration, gaze_zero_at, shown_zero_at
+from .controls import Calibration, codes_from_landmarks, fit_calibration, gaze_zero_at
 from .errors import check_landmarks
 from .head import fit_head
 from .pose import fit_pose
@@ -50,7 +50,6 @@ def fit_subject(crop_landmarks: np.ndarray, crops=None, weights: np.ndarray | No
     cal = gaze_zero_at(cal, head.vertices[:478])  # gaze 0: where the head's eyes rest
     if np.any(cal.gaze_zero):  # her frames unwrap as before: their gaze from her median frame's eyes
         head.meta["gaze_zero"] = [round(float(z), 6) for z in cal.gaze_zero]
-    cal = shown_zero_at(cal, head)  # the other controls: 0 at the head's rest face, on its shown shapes' scale
     return SubjectGeometry(cal, head)
 
 
@@ -59,8 +58,7 @@ def process_face(image: np.ndarray, landmarks_px: np.ndarray, subject: SubjectGe
     """Align, measure, pose and unwrap one detected face (landmarks in `image` pixels). ~15 ms."""
     al = align_face(image, landmarks_px, size)
     code = codes_from_landmarks(al.landmarks, subject.calibration)
-    fitted = codes_from_landmarks(al.landmarks, subject.calibration, shown=False)  # as the head rebuilds her
-    pose = fit_pose(al.landmarks, subject.head.reconstruct(fitted)[:478], size)
-    uv, mask = unwrap(al.crop, al.landmarks, subject.head, fitted, pose=pose, size=uv_size)
+    pose = fit_pose(al.landmarks, subject.head.reconstruct(code)[:478], size)
+    uv, mask = unwrap(al.crop, al.landmarks, subject.head, code, pose=pose, size=uv_size)
     return FaceSample(al.crop, al.landmarks, al.matrix, pose, code, uv, mask)
 

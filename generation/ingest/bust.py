@@ -76,7 +76,7 @@ def shell_source(ranked: list[tuple[str, Sample]], calibration=None) -> tuple[st
 
     lm = np.stack([s.landmarks for _, s in ranked])
     cal = fit_calibration(lm) if calibration is None else calibration  # a stored dict is read as it is
-    jaw = codes_from_landmarks(lm, cal, shown=False)[:, expression.index("jaw_open")]  # REST_JAW's scale
+    jaw = codes_from_landmarks(lm, cal)[:, expression.index("jaw_open")]
     calm = np.flatnonzero(jaw < REST_JAW)
     if not len(calm):
         return ranked[0]

@@ -84,25 +84,15 @@ def recording_track(vault, data: bytes, label: str = "audio", fps: float = track
         lead = float(ckpt["lead_s"])
         opening = float(ckpt.get("breath_jaw", breath.DEFAULT_OPENING))
         mouth[:, jaw] = steepen(mouth[:, jaw], float(ckpt.get("jaw_median", 0.0)))  # an older model: as it was
-        mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening, lead_s=max(lead, 0.0))
-        mouth[:, jaw] = shown_jaw(mouth[:, jaw], ckpt)
         method = f"subject's audio->expression model (mouth leads sound by {lead * 1000:.0f} ms)"
     else:
         lead = audio_driven.MOUTH_LEAD_S
         mouth = audio_driven.signal_mouth(audio, sr, fps, n, lead_s=lead)
         opening = breath.DEFAULT_OPENING
         method = "signal (energy + spectral shape)"
-        mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening, lead_s=max(lead, 0.0))
+    mouth[:, jaw] = breath.open_for_breath(mouth[:, jaw], times, audio, sr, opening, lead_s=max(lead, 0.0))
     return track.compose(fps, n, [], audio, sr, source="recording", mouth=mouth, seed=seed,
                          meta={"mouth": method, **checks})
-
-
-def shown_jaw(jaw: np.ndarray, ckpt: dict) -> np.ndarray:
-    """The model's jaw curve [T] (the calibration's scale) on the head's shown scale, 0 = its rest face
-    (`controls.Calibration.zero/gain`, stored with the model); an older model's: as it is."""
-    if "jaw_zero" not in ckpt:
-        return jaw
-    return np.clip((jaw - float(ckpt["jaw_zero"])) / float(ckpt["jaw_gain"]), 0, 1).astype(np.float32)
 
 
 def steepen(jaw: np.ndarray, pivot: float, contrast: float = JAW_CONTRAST) -> np.ndarray:
@@ -174,10 +164,8 @@ def _every_frame(data: bytes, label: str, progress=None) -> tuple[np.ndarray, np
 
 
 def mouth_targets(landmarks: np.ndarray, calibration) -> np.ndarray:
-    """Mouth targets [T,6]: the codes as the head shows them, with jaw_open left unclipped below neutral
-    (a mouth closing past its rest is still information about the sound) and on the calibration's own
-    scale (her percentiles): the jaw is steepened and opened for breaths there, and replay then moves
-    it to the head's shown scale (`Calibration.zero/gain`, stored with the model as jaw_zero/jaw_gain)."""
+    """Mouth targets [T,6]: the calibrated codes, with jaw_open left unclipped below neutral
+    (a mouth closing past its rest is still information about the sound)."""
     from ..face import controls
 
     cal = controls.Calibration.from_dict(calibration) if isinstance(calibration, dict) else calibration
@@ -186,14 +174,6 @@ def mouth_targets(landmarks: np.ndarray, calibration) -> np.ndarray:
     j = expression.index("jaw_open")
     y[:, list(vz.MOUTH_IDX).index(j)] = (controls.raw_measures(landmarks)[:, j] - cal.neutral[j]) / cal.range[j]
     return y.astype(np.float32)
-
-
-def _calibration(vault):
-    """The subject's stored expression calibration (controls.Calibration), or None."""
-    from ..face import controls
-
-    profile = vault_door.read_optional(vault, "profile")
-    return controls.Calibration.from_dict(profile.calibration) if profile is not None and profile.calibration else None
 
 
 def training_pairs(vault, progress=None, videos: list[TalkingVideo] | None = None,
@@ -207,8 +187,9 @@ def training_pairs(vault, progress=None, videos: list[TalkingVideo] | None = Non
         raise UsageError(f"the subject has {n} talking-video frames with audio; the audio model needs at "
                          f"least {MIN_TRAIN_FRAMES} (about {MIN_TRAIN_FRAMES / 25:.1f} s of the person speaking). "
                          "Until then `memorial say --audio` uses the signal-based mouth.")
-    calibration = _calibration(vault)
-    if calibration is None:
+    profile = vault_door.read_optional(vault, "profile")
+    calibration = profile.calibration if profile is not None else None
+    if not calibration:
         calibration = controls.fit_calibration(np.concatenate([v.landmarks for v in videos]))
     return [(audio_model.features(v.audio, v.sample_rate), v.times, mouth_targets(v.landmarks, calibration))
             for v in videos], n
@@ -292,9 +273,6 @@ def train_subject_model(vault, steps: int = 400, progress=None, prior_steps: int
     ckpt["heldout_jaw_corr"] = torch.tensor(corr)
     ckpt["breath_jaw"] = torch.tensor(opening)
     ckpt["jaw_median"] = torch.tensor(float(np.clip(np.median(np.concatenate([y[:, jaw] for _, _, y in clips])), 0, 1)))
-    cal = _calibration(vault)
-    if cal is not None and (cal.zero[0] != 0 or cal.gain[0] != 1):  # jaw_open is the first control
-        ckpt["jaw_zero"], ckpt["jaw_gain"] = torch.tensor(float(cal.zero[0])), torch.tensor(float(cal.gain[0]))
     lead_ms = round(float(ckpt["lead_s"]) * 1000)
     vault.put(CHECKPOINT_KEY, audio_model.to_bytes(ckpt), kind="lipsync",
               meta={"model": "audio2expr", "frames": n, "videos": len(clips), "lead_ms": lead_ms})

@@ -231,7 +231,7 @@ def test_her_frames_rebuild_with_the_iris_where_the_detector_saw_it(glancing):
     iris = [L.EYE_L["iris"], L.EYE_R["iris"]]
     err = []
     for lm in glancing[::3]:
-        code = C.codes_from_landmarks(lm, cal, shown=False)  # as the head rebuilds a frame
+        code = C.codes_from_landmarks(lm, cal)
         real = canonical(lm)[iris] - canonical(lm)[[L.EYE_L["inner"], L.EYE_R["inner"]]]
         built = h.reconstruct(code)[iris] - h.reconstruct(code)[[L.EYE_L["inner"], L.EYE_R["inner"]]]
         err.append(np.abs(real - built)[:, :2].max())
@@ -241,75 +241,7 @@ def test_her_frames_rebuild_with_the_iris_where_the_detector_saw_it(glancing):
     assert np.any(cal.gaze_zero) and np.allclose(h.meta["gaze_zero"], cal.gaze_zero, atol=1e-5)
     from dataclasses import replace
 
-    unshifted = C.codes_from_landmarks(glancing[0], replace(cal, gaze_zero=np.zeros(4, np.float32)), shown=False)
-    rebuilt = h.reconstruct(C.codes_from_landmarks(glancing[0], cal, shown=False))
+    unshifted = C.codes_from_landmarks(glancing[0], replace(cal, gaze_zero=np.zeros(4, np.float32)))
+    rebuilt = h.reconstruct(C.codes_from_landmarks(glancing[0], cal))
     del h.meta["gaze_zero"]
     assert np.abs(rebuilt - h.reconstruct(unshifted)).max() < 1e-6
-
-
-@pytest.fixture(scope="module")
-def talking(faces):
-    """40 landmark sets of Hopper's face talking: the jaw open by 0..8 mm and the brows raised by 0..3 mm
-    in every frame, so her calmest quarter (the head's rest face) sits above her 10th percentiles."""
-    from generation.face.pose import canonical
-
-    rng = np.random.default_rng(3)
-    canon = canonical(faces["grace"][1]).astype(np.float64)
-    lower = [14, 17, 87, 178, 317, 402, 84, 314, 152]
-    sets = []
-    for _ in range(40):
-        c = canon.copy()
-        c[lower, 1] -= rng.uniform(0, 0.008)
-        c[list(L.BROW_L) + list(L.BROW_R), 1] += rng.uniform(0, 0.003)
-        c += rng.normal(0, 2e-4, c.shape)
-        sets.append(_as_pixels(c))
-    return np.stack(sets)
-
-
-def _reads(head, cal, code, **kw):
-    """The code that `head`'s shown face for `code` measures back as (its vertices are canonical metres)."""
-    return C.codes_from_landmarks(_as_pixels(head.deform(code)[:478]), cal, **kw)
-
-
-def test_the_rest_face_reads_zero_and_a_shown_code_reads_back_as_itself(talking):
-    """Code 0 is what the head shows at rest, and each control's shown shape reads back its own code:
-    without the zero the rest face read jaw and brows above 0 (her calmest frames are not her 10th
-    percentile), and a command read that much higher."""
-    from dataclasses import replace
-
-    from generation.face.pipeline import fit_subject
-
-    geo = fit_subject(talking)
-    head, cal = geo.head, geo.calibration
-    plain = replace(cal, zero=np.zeros(C.N_EXPR, np.float32), gain=np.ones(C.N_EXPR, np.float32))
-    jaw, brow = expression.index("jaw_open"), expression.index("brow_up_l")
-    rest = expression.neutral()
-    assert _reads(head, plain, rest)[jaw] > 0.1 and _reads(head, plain, rest)[brow] > 0.05  # the old reading
-    single = [i for i, n in enumerate(C.SEM_NAMES[:C.N_EXPR]) if n not in ("mouth_pucker", "mouth_funnel")]
-    assert np.abs(_reads(head, cal, rest)[single]).max() < 0.02  # pucker and funnel: combinations, as calibrated
-    for name in ("jaw_open", "mouth_smile_l", "blink_l", "brow_up_l", "brow_up_r", "brow_down"):
-        code = expression.neutral()
-        code[expression.index(name)] = 0.5
-        assert _reads(head, cal, code)[expression.index(name)] == pytest.approx(0.5, abs=0.03), name
-
-
-def test_the_zero_leaves_the_fit_the_residual_and_older_calibrations(talking):
-    """The head's shapes were fitted on the calibration's own scale: `shown=False` codes (what
-    `reconstruct` rebuilds her frames from) and the residual's PCA codes do not move; a stored
-    calibration from before (no zero/gain) reads as it did."""
-    from generation.face.pipeline import fit_subject
-
-    cal = fit_subject(talking).calibration
-    before = C.fit_calibration(talking)
-    assert np.any(cal.zero) and np.any(cal.gain != 1)
-    old, new = C.codes_from_landmarks(talking, before), C.codes_from_landmarks(talking, cal)
-    assert np.allclose(C.codes_from_landmarks(talking, cal, shown=False)[:, :C.N_EXPR], old[:, :C.N_EXPR], atol=1e-6)
-    assert np.allclose(new[:, 16:], old[:, 16:], atol=1e-5)  # the PCA codes
-    jaw = expression.index("jaw_open")
-    assert np.mean(new[:, jaw]) < np.mean(old[:, jaw]) - 0.05
-    back = C.Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
-    assert np.allclose(back.zero, cal.zero, atol=1e-5) and np.allclose(back.gain, cal.gain, atol=1e-5)
-    stored = before.to_dict()
-    as_stored = C.codes_from_landmarks(talking, C.Calibration.from_dict(stored))
-    del stored["zero"], stored["gain"]
-    assert np.array_equal(C.codes_from_landmarks(talking, C.Calibration.from_dict(stored)), as_stored)

@@ -47,24 +47,3 @@ def test_album_rejects_an_empty_request(faces, grace_head):
     with pytest.raises(GeometryError, match="at least 1"):
         synthesize_album(img, lm, grace_head, n=0)
 
-
-
-def test_the_shown_zero_moves_the_codes_not_the_unwraps(faces):
-    """`Calibration.zero/gain` move a frame's code to the head's shown scale; its pose and unwrap are
-    rebuilt from the code as fitted, so they are those of a calibration without them."""
-    from dataclasses import replace
-
-    from generation.face.controls import N_EXPR
-    from generation.face.pipeline import SubjectGeometry
-
-    crops, lms = zip(*[(al.crop, al.landmarks) for al in (align_face(img, lm) for img, lm in faces.values())])
-    subject = fit_subject(np.stack(lms), np.stack(crops))
-    cal = subject.calibration
-    assert np.abs(cal.zero).max() > 0.01
-    plain = SubjectGeometry(replace(cal, zero=np.zeros(N_EXPR, np.float32), gain=np.ones(N_EXPR, np.float32)), subject.head)
-    codes = []
-    for img, lm in faces.values():
-        a, b = process_face(img, lm, subject), process_face(img, lm, plain)
-        assert np.array_equal(a.uv, b.uv) and np.array_equal(a.mask, b.mask) and np.array_equal(a.pose, b.pose)
-        codes.append(np.abs(a.code - b.code).max())
-    assert max(codes) > 0.01

@@ -110,33 +110,3 @@ def test_the_adapted_ensemble_is_one_member_per_prior_and_the_seed_alone_decides
     each = [audio_model.predict_windows({**a, "states": [s]}, x) for s in a["states"]]
     assert np.abs(audio_model.predict_windows(a, x) - np.mean(each, 0)).max() < 1e-5
     assert np.abs(each[0] - each[1]).max() > 1e-3  # the members differ, so the mean is not any one of them
-
-
-def test_the_jaw_is_learnt_on_the_calibrations_scale_and_replayed_on_the_heads():
-    """Her mouth targets keep the jaw on the calibration's own scale (unclipped, where it is steepened and
-    opened for breaths) and the other mouth controls as the head shows them; replay moves the jaw to the
-    head's scale with the zero and gain stored with the model, and an older model replays as it was."""
-    from dataclasses import replace
-
-    import torch
-
-    from assets import expression
-    from generation.face import controls
-    from generation.face.landmarks import LandmarkDetector
-
-    img = portrait()
-    with LandmarkDetector() as det:
-        base = det.detect(img)[0].landmarks
-        lms = np.stack([det.detect(open_mouth(img, base, px))[0].landmarks for px in (0, 6, 12, 18, 6, 0, 12, 18, 3)])
-    cal = controls.fit_calibration(lms)
-    zero = np.zeros(controls.N_EXPR, np.float32)
-    zero[[expression.index("jaw_open"), expression.index("mouth_smile_l")]] = 0.2
-    shown = replace(cal, zero=zero, gain=np.full(controls.N_EXPR, 0.8, np.float32))
-    plain, y = recording.mouth_targets(lms, cal), recording.mouth_targets(lms, shown)
-    assert np.allclose(y[:, 0], plain[:, 0], atol=1e-6)  # jaw: the calibration's scale
-    smile = list(recording.vz.MOUTH).index("mouth_smile_l")
-    assert np.allclose(y[:, smile], np.clip((plain[:, smile] - 0.2) / 0.8, 0, 1), atol=1e-5)
-    jaw = np.array([0.0, 0.1, 0.3, 0.6, 1.0], np.float32)
-    assert np.array_equal(recording.shown_jaw(jaw, {}), jaw)
-    out = recording.shown_jaw(jaw, {"jaw_zero": torch.tensor(0.2), "jaw_gain": torch.tensor(0.8)})
-    assert np.allclose(out, [0.0, 0.0, 0.125, 0.5, 1.0], atol=1e-6)
