@@ -68,7 +68,6 @@ BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless anot
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
-ALPHA_FROM = 0.1875  # person probability at which the shell's alpha begins (opaque from 0.81)
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -189,25 +188,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     face_px = max(float(np.ptp(lm[:, 0])), float(np.ptp(lm[:, 1])), 1.0)
     photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
     step = _grid_step(face_px, photo_box)
-    def signed(m):  # metres to the outline of m, the picture's last row carried down the made-up chest
-        body = np.concatenate([m[:h0], np.repeat(m[h0 - 1:h0], h - h0, 0)]) if h > h0 else m
-        d = _signed_distance(body, 2 * step) / s
-        if h > h0:
-            own = _signed_distance(m, 2 * step)[h0:] / s
-            f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
-            d[h0:] = (1 - f) * d[h0:] + f * own
-        return d
-
-    near = min(step / s, INFLATE_RADIUS)
-    dist = signed(mask)
-    # The front and back meet where the alpha ends (p = ALPHA_FROM), not at the 0.5 outline: else the
-    # soft rim between lay on the two surfaces where they had crossed, sloping away behind each other,
-    # and turned views saw it stretched into streaks off Grace's hat and ear. Only the last grid step
-    # inside the outline makes that room (its distance grows by the rim's width there, the rim's own
-    # outside it): further in the body keeps its depth, so the ear, the jaw and the hair's outline seen
-    # turned stay where they were (moving the whole inflation out by the rim moved them).
-    rim = np.maximum(signed(prob > ALPHA_FROM) - dist, 0)
-    dist = np.clip(dist + rim * np.clip(1 - dist / near, 0, 1), -INFLATE_RADIUS, INFLATE_RADIUS)
+    body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
+    dist = _signed_distance(body, 2 * step) / s
+    if h > h0:
+        own = _signed_distance(mask, 2 * step)[h0:] / s
+        f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
+        dist[h0:] = (1 - f) * dist[h0:] + f * own
+    dist = np.clip(dist, -INFLATE_RADIUS, INFLATE_RADIUS)
     # Outside the outline the inflation goes on below the middle plane, mirrored: a grid cell across the
     # outline then has its front and back meet about where the outline is, not at its outer corner.
     # (They met a grid cell out, so at the outline, where the alpha ends, the front's and the back's
@@ -218,6 +205,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     def height(d):
         return np.sqrt(np.maximum(2 * INFLATE_RADIUS * d - d ** 2, 0))
 
+    near = min(step / s, INFLATE_RADIUS)
     reach = np.abs(dist)
     inflate = np.sign(dist) * np.where(reach < near, height(near) * reach / near, height(reach))
     mid = float((rot @ np.array([0.0, 0.0, SKULL_CENTRE_Z]))[2])  # camera depth of the skull centre
@@ -347,7 +335,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     turning = _follow(my, lm, s) * _above_lobes(my, lm) * (fade_c > 0.999)
     front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
-    a = np.clip(1.6 * (alpha - ALPHA_FROM), 0, 1)  # confident inside, fading at the rim
+    a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     a_front = (a * fade_c * 255).astype(np.uint8)
     # Where the picture's side edge cuts the body off, the shell is open between its front and back (the
     # body's full depth reaches the edge): seen turned, the back's half-transparent edge rows showed
