@@ -68,6 +68,7 @@ BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless anot
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
+CROSS_FADE = 0.001  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -282,6 +283,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     if len(edge):
         apart = fz > bz
         side_faces = side_faces[np.tile(apart[edge[:, 0]] | apart[edge[:, 1]], 2)]
+    # Nor a triangle wholly past the crossing: its texels are unseen (`_inside_closed`), but seen edge-on
+    # a filtered texture still drew it as a hairline standing off the outline.
+    crossed = fz <= bz
+    front_faces = front_faces[~crossed[front_faces].all(1)]
+    back_faces = back_faces[~crossed[back_faces - n].all(1)]
     cam_xy = np.stack([(sel_x - t[0]) / s, -(sel_y - t[1]) / s], 1)  # metres, model-axes camera frame
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
@@ -336,6 +342,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
+    # Past the 0.5 outline the front and back have crossed (see the inflation), each sloping away behind
+    # the other: the soft rim lying there was stretched, seen turned, into streaks standing off the
+    # outline (Grace's hat top and ear, where her segment's rim is ~10 px wide). It is not shown there.
+    # (Moving the crossing out to where the alpha ends instead moved the outline's surface by the limb's
+    # slope times the rim's width, ~1 cm: seen turned, the clip's far jaw and ear stood wider.)
+    a = a * _inside_closed(fid, bary, cell_faces, fz - bz)
     a_front = (a * fade_c * 255).astype(np.uint8)
     # Where the picture's side edge cuts the body off, the shell is open between its front and back (the
     # body's full depth reaches the edge): seen turned, the back's half-transparent edge rows showed
@@ -399,6 +411,17 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     # more off the blend's line a blend may lie)
     blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
     return fill_nearest(photo, deep | (inner & ~blend))
+
+
+def _inside_closed(fid: np.ndarray, bary: np.ndarray, faces: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """[th,tw] 1 for texels where the shell's front lies in front of its back (`gap` [n] metres, front
+    minus back, at the grid's vertices; `fid`, `bary` the texels' grid triangle `faces` and weights),
+    fading to 0 over CROSS_FADE where it has passed behind it; 1 off the grid."""
+    out = np.ones(fid.shape, np.float64)
+    hit = fid >= 0
+    g = np.einsum("pk,pk->p", bary[hit], gap[faces[fid[hit]]])
+    out[hit] = np.clip(1 + g / CROSS_FADE, 0, 1)
+    return out
 
 
 def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> np.ndarray:
