@@ -68,7 +68,7 @@ BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless anot
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
-CROSS_FADE = 0.001  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
+CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
