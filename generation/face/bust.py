@@ -54,6 +54,7 @@ HOLE_INPAINT = 3  # per 512 texels: the radius a hole's colours are taken from a
 TURNED_SOFTNESS = 0.05  # of normal . view: over which a turned picture takes a texel over on a side texture
 MOVING_REACH = (0.006, 0.014)  # metres from the lips' and eyelids' landmarks over which turned pictures come in
 LEVEL_BLUR = 24  # per 512 texels: the scale of the light a turned picture is levelled over
+TAKE_BLUR = 4  # per 512 texels: over which a side texture goes over from the sharp views to a turned one
 SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred before it is shown
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
@@ -670,8 +671,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         if not own:
             sides.append(texture)
             continue
-        takes = [smoothstep((v.facing * (v.mask > 0) - front) / TURNED_SOFTNESS).astype(np.float32) * still
-                 for v in own]
+        takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
         sides.append(_completed(pairs, head, fid, bary)[0])
@@ -773,6 +773,19 @@ def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:
     gain[spread[..., 0] < 1e-3] = 1.0  # nothing both saw nearby: unchanged
     uv = np.clip(view.uv * gain, 0, 255).astype(np.uint8)
     return FaceView(uv, view.mask, view.feather, view.facing, view.trust)
+
+
+def turned_share(view: FaceView, front: np.ndarray, size: int) -> np.ndarray:
+    """[S,S] 0..1: how much of a side texture a turned `view` takes where it sees the surface more
+    squarely than the sharp views did (`front` [S,S], their best normal . view), going over within
+    TURNED_SOFTNESS of it and spread over TAKE_BLUR texels: `facing` is one value per triangle, so
+    where a triangle's edge crossed the switch the share jumped along that edge (a straight colour seam
+    down the nose's side, seen turned 35 degrees). The view still adds only texels it saw: its weight
+    carries its own feathered mask."""
+    import cv2
+
+    take = smoothstep((view.facing * (view.mask > 0) - front) / TURNED_SOFTNESS).astype(np.float32)
+    return cv2.GaussianBlur(take, (0, 0), TAKE_BLUR * size / 512).clip(0, 1)
 
 
 def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:

@@ -837,3 +837,34 @@ def test_no_shown_rim_lies_where_the_front_has_passed_behind_the_back(faces, gra
     assert alpha.sum() > 100000  # the shell itself is still shown
     crossed = (alpha * (texel_gap < -0.01)).sum()
     assert crossed < 20, f"{crossed:.0f} shown texels more than 1 cm behind the back"
+
+
+def test_a_side_texture_goes_over_to_a_turned_picture_without_a_step(faces, grace_head, grace_texture):
+    """A side texture takes a turned picture's texels where it saw the surface more squarely than the
+    frontal one. How squarely is one value per triangle, so the share stepped from none to all along
+    triangle edges: seen turned 35 degrees, a straight colour seam ran down the side of the clip's nose.
+    Her head drawn from the front and turned 25 degrees: between neighbouring texels the share now
+    changes by at most 0.25 (old: 1.0, along triangle edges), and it still reaches 1 where only the
+    turned drawing saw the surface squarely."""
+    from generation.face.bust import _face_view, turned_share
+    from generation.face.pose import fit_pose
+    from generation.face.render import render
+    from generation.face.unwrap import uv_raster
+
+    tex = grace_texture[0]
+    code = expression.neutral()
+    size, s = 384, 256
+    base = faces["grace"][1]
+    pose = fit_pose(base * (size / faces["grace"][0].shape[1]), grace_head.deform(code)[:478], size)
+    turned_pose = pose.copy()
+    turned_pose[0] += 25
+    fid, _ = uv_raster(grace_head, s)
+    front, turned = (_face_view(r.rgb, r.landmarks, grace_head, s, None, fid)
+                     for r in (render(grace_head, tex, code, p, size) for p in (pose, turned_pose)))
+    share = turned_share(turned, front.facing * (front.mask > 0), s)
+    on = fid >= 0
+    assert share[on].max() > 0.99 and (share[on] > 0.5).sum() > 300
+    jumps = [np.abs(np.diff(share, axis=a))[(np.diff(on.astype(int), axis=a) == 0) & (on[1:] if a == 0 else on[:, 1:])]
+             for a in (0, 1)]
+    worst = max(float(j.max()) for j in jumps)
+    assert worst < 0.25, f"share jumps by {worst:.2f} between neighbouring texels"
