@@ -868,3 +868,24 @@ def test_a_side_texture_goes_over_to_a_turned_picture_without_a_step(faces, grac
              for a in (0, 1)]
     worst = max(float(j.max()) for j in jumps)
     assert worst < 0.25, f"share jumps by {worst:.2f} between neighbouring texels"
+
+
+def test_a_rim_pixel_tinted_a_little_by_the_wall_takes_the_persons_colour():
+    """Her shoulder against a red flag stripe: the rim pixels the segment calls the person are 5-19 %
+    red (on the line between her skin and the red, a soft photo's blend). They were kept (only blends
+    with less than 80 % of the person were cleaned) and seen turned they were pale pink dashes along
+    the shoulder line. A rim pixel 10 % red now takes the skin's colour (old: 14 levels off it)."""
+    from generation.face.bust import rim_cleaned
+
+    h, w = 40, 60
+    skin, red = np.array([200, 160, 130], np.float64), np.array([180, 20, 40], np.float64)
+    photo = np.empty((h, w, 3), np.float64)
+    photo[:, :30], photo[:, 30:] = skin, red
+    photo[:, 28] = 0.9 * skin + 0.1 * red  # the rim, a little of the wall in it
+    photo[:, 29] = 0.5 * skin + 0.5 * red
+    prob = np.zeros((h, w), np.float32)
+    prob[:, :29], prob[:, 29] = 1.0, 0.5
+    clean = rim_cleaned(photo.round().astype(np.uint8), prob).astype(np.float64)
+    off = np.abs(clean[5:-5, 28] - skin).max()
+    assert off < 3, f"the rim is {off:.0f} levels off her skin"
+    assert np.abs(clean[5:-5, :20] - skin).max() < 1  # the person herself is untouched
