@@ -54,12 +54,13 @@ HOLE_INPAINT = 3  # per 512 texels: the radius a hole's colours are taken from a
 TURNED_SOFTNESS = 0.05  # of normal . view: over which a turned picture takes a texel over on a side texture
 MOVING_REACH = (0.006, 0.014)  # metres from the lips' and eyelids' landmarks over which turned pictures come in
 LEVEL_BLUR = 24  # per 512 texels: the scale of the light a turned picture is levelled over
+TAKE_BLUR = 4  # per 512 texels: over which a side texture goes over from the sharp views to a turned one
 SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred before it is shown
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
 RIM_PX = 2  # photo pixels along the segment's edge that may still be background
-PERSON_SHARE = 0.8  # a rim pixel that is a blend with less of the person than this in it is background
+PERSON_SHARE = 0.95  # a rim pixel that is a blend with less of the person than this in it is background
 BLEND_PX = 3  # photo pixels further in than RIM_PX over which a soft photo still blends the wall into the person
 MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the person and the wall is such a blend,
 MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
@@ -68,6 +69,7 @@ BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless anot
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
+CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -282,6 +284,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     if len(edge):
         apart = fz > bz
         side_faces = side_faces[np.tile(apart[edge[:, 0]] | apart[edge[:, 1]], 2)]
+    # Nor a triangle wholly past the crossing: its texels are unseen (`_inside_closed`), but seen edge-on
+    # a filtered texture still drew it as a hairline standing off the outline.
+    crossed = fz <= bz
+    front_faces = front_faces[~crossed[front_faces].all(1)]
+    back_faces = back_faces[~crossed[back_faces - n].all(1)]
     cam_xy = np.stack([(sel_x - t[0]) / s, -(sel_y - t[1]) / s], 1)  # metres, model-axes camera frame
     cam = np.concatenate([np.c_[cam_xy, fz], np.c_[cam_xy, bz]])  # [2n,3]
     vertices = cam @ rot  # back to head axes (rot maps head -> camera)
@@ -336,6 +343,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
+    # Past the 0.5 outline the front and back have crossed (see the inflation), each sloping away behind
+    # the other: the soft rim lying there was stretched, seen turned, into streaks standing off the
+    # outline (Grace's hat top and ear, where her segment's rim is ~10 px wide). It is not shown there.
+    # (Moving the crossing out to where the alpha ends instead moved the outline's surface by the limb's
+    # slope times the rim's width, ~1 cm: seen turned, the clip's far jaw and ear stood wider.)
+    a = a * _inside_closed(fid, bary, cell_faces, fz - bz)
     a_front = (a * fade_c * 255).astype(np.uint8)
     # Where the picture's side edge cuts the body off, the shell is open between its front and back (the
     # body's full depth reaches the edge): seen turned, the back's half-transparent edge rows showed
@@ -399,6 +412,17 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     # more off the blend's line a blend may lie)
     blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
     return fill_nearest(photo, deep | (inner & ~blend))
+
+
+def _inside_closed(fid: np.ndarray, bary: np.ndarray, faces: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """[th,tw] 1 for texels where the shell's front lies in front of its back (`gap` [n] metres, front
+    minus back, at the grid's vertices; `fid`, `bary` the texels' grid triangle `faces` and weights),
+    fading to 0 over CROSS_FADE where it has passed behind it; 1 off the grid."""
+    out = np.ones(fid.shape, np.float64)
+    hit = fid >= 0
+    g = np.einsum("pk,pk->p", bary[hit], gap[faces[fid[hit]]])
+    out[hit] = np.clip(1 + g / CROSS_FADE, 0, 1)
+    return out
 
 
 def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> np.ndarray:
@@ -647,8 +671,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         if not own:
             sides.append(texture)
             continue
-        takes = [smoothstep((v.facing * (v.mask > 0) - front) / TURNED_SOFTNESS).astype(np.float32) * still
-                 for v in own]
+        takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
         sides.append(_completed(pairs, head, fid, bary)[0])
@@ -750,6 +773,19 @@ def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:
     gain[spread[..., 0] < 1e-3] = 1.0  # nothing both saw nearby: unchanged
     uv = np.clip(view.uv * gain, 0, 255).astype(np.uint8)
     return FaceView(uv, view.mask, view.feather, view.facing, view.trust)
+
+
+def turned_share(view: FaceView, front: np.ndarray, size: int) -> np.ndarray:
+    """[S,S] 0..1: how much of a side texture a turned `view` takes where it sees the surface more
+    squarely than the sharp views did (`front` [S,S], their best normal . view), going over within
+    TURNED_SOFTNESS of it and spread over TAKE_BLUR texels: `facing` is one value per triangle, so
+    where a triangle's edge crossed the switch the share jumped along that edge (a straight colour seam
+    down the nose's side, seen turned 35 degrees). The view still adds only texels it saw: its weight
+    carries its own feathered mask."""
+    import cv2
+
+    take = smoothstep((view.facing * (view.mask > 0) - front) / TURNED_SOFTNESS).astype(np.float32)
+    return cv2.GaussianBlur(take, (0, 0), TAKE_BLUR * size / 512).clip(0, 1)
 
 
 def _away_from_moving_parts(head, xyz: np.ndarray) -> np.ndarray:
