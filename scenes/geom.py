@@ -110,6 +110,22 @@ class MeshGeom:
             self.node.modify_geom(i).set_bounds(box)
 
 
+def _weld_equal(vertices: np.ndarray, faces: np.ndarray, normals: np.ndarray, uvs: np.ndarray | None):
+    """One vertex per bit-identical (position, normal, uv) row, in order of first use; faces renumbered.
+    A flat-shaded mesh keeps a vertex per face corner for its hard edges, but where coplanar faces meet
+    (a subdivided lawn: six faces at each grid point) those copies are the same vertex, and the software
+    renderer transforms and lights every vertex of a draw: the same pixels for a sixth of that work."""
+    rows = np.ascontiguousarray(np.concatenate([vertices, normals] + ([] if uvs is None else [uvs]), axis=1))
+    key = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)  # bitwise equality
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    keep = first[order]
+    faces = rank[inverse.reshape(-1)][faces]
+    return vertices[keep], faces, normals[keep], None if uvs is None else uvs[keep]
+
+
 def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = None, flat: bool = False) -> GeomNode:
     """A static GeomNode from a trimesh mesh; `uv_scale` metres per texture repeat (box mapping)."""
     if flat:
@@ -124,6 +140,8 @@ def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = N
         u = np.where(axis == 0, vertices[:, 1], vertices[:, 0])
         w = np.where(axis == 2, vertices[:, 1], vertices[:, 2])
         uvs = (np.c_[u, w] / uv_scale).astype(np.float32)
+    if flat:
+        vertices, faces, normals, uvs = _weld_equal(vertices, faces, normals, uvs)
     node = MeshGeom(name, vertices, faces, uvs=uvs, normals=normals).node  # white vertex colours
     # The colour goes in a material: the software renderer multiplies lit vertex colours in twice,
     # GL does not; a material colour on white vertices renders alike on both.

@@ -48,3 +48,33 @@ def test_a_deformed_mesh_in_view_is_drawn_and_one_moved_out_of_view_is_not():
         assert r.frame()[24, 32].min() == 255, "the card that moved into view is drawn"
         mesh.update_vertices(quad + [0, -3, 0])  # behind the camera
         assert r.frame().max() == 0
+
+
+def _corners(node) -> np.ndarray:
+    """[F,3,8] each face's corners as (position, normal, uv), from the GeomNode's first geom."""
+    geom = node.get_geom(0)
+    rows = np.frombuffer(geom.get_vertex_data().get_array(0), np.float32).reshape(-1, 12)[:, :8]
+    faces = np.frombuffer(geom.get_primitive(0).get_vertices(), np.uint32).reshape(-1, 3)
+    return rows[faces]
+
+
+def test_a_flat_mesh_shares_the_vertices_its_coplanar_faces_have_in_common_and_keeps_hard_edges():
+    import trimesh
+
+    from scenes.build import _slab
+    from scenes.geom import trimesh_geom
+
+    lawn = _slab(4.0, 4.0, 0.01)
+    node = trimesh_geom("lawn", lawn, uv_scale=1.5, flat=True)
+    n_rows = node.get_geom(0).get_vertex_data().get_num_rows()
+    assert n_rows < len(lawn.faces), "a grid's corners are shared (not three per face)"
+    corners = _corners(node)
+    assert corners.shape == (len(lawn.faces), 3, 8)
+    assert np.array_equal(corners[..., :3], np.asarray(lawn.triangles, np.float32)), "same faces, same order"
+    top = np.abs(corners[:, 0, 5] - 1) < 1e-6
+    assert np.allclose(corners[top][..., 6:8], corners[top][..., :2] / 1.5), "each corner keeps its own uv"
+    box = trimesh_geom("box", trimesh.creation.box(extents=[1, 1, 1]), uv_scale=1.0, flat=True)
+    c = _corners(box)
+    assert box.get_geom(0).get_vertex_data().get_num_rows() == 24, "a cube's corners keep one normal per side"
+    normals = c[..., 3:6]
+    assert np.allclose(normals, normals[:, :1]), "every face is flat: its corners share its normal"
