@@ -104,8 +104,8 @@ class MeshGeom:
         self._write()
         # Panda would walk every index of the changed data on the next cull for its bounds (the head and
         # shell: ~10% of a software frame); the box of the positions we hold is the same volume's bound.
-        lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-        box = BoundingBox(Point3(*map(float, lo)), Point3(*map(float, hi)))
+        xyz = [vertices[:, k] for k in range(3)]  # per column: numpy's min(axis=0) over [V,3] is 10x slower
+        box = BoundingBox(Point3(*(float(c.min()) for c in xyz)), Point3(*(float(c.max()) for c in xyz)))
         for i in range(self.node.get_num_geoms()):  # geoms sharing this data (the shell's rim) too
             self.node.modify_geom(i).set_bounds(box)
 
