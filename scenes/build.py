@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Material, NodePath, PointLight,
+from panda3d.core import (AmbientLight, ColorBlendAttrib, CullBinManager, DirectionalLight, Material, NodePath, PointLight,
                           TransparencyAttrib)
 
 from . import textures
@@ -24,6 +24,7 @@ from .spec import Candle, Obj, Photo, SceneSpec
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools
 TILE = 3.0  # metres: big flat surfaces are drawn as pieces this size, so those out of view are skipped
 PLANE_THICKNESS = 0.01  # metres: a plane's rim (a rug's edge shows)
+SKY_BIN = "sky"  # a cull bin of its own between the opaque and the transparent ones (_sky_bin)
 
 
 def _mesh(obj: Obj) -> trimesh.Trimesh:
@@ -160,8 +161,20 @@ def _sky(spec: SceneSpec, root: NodePath) -> None:
     colors = np.c_[horizon + (zenith - horizon) * t, np.ones(len(v))]
     sky = root.attach_new_node(MeshGeom("sky", v, m.faces[:, ::-1], colors=colors).node)
     sky.set_light_off(1)
-    sky.set_bin("background", 0)
+    sky.set_bin(_sky_bin(), 0)
     sky.set_depth_write(False)
+
+
+def _sky_bin() -> str:
+    """The sky draws after the opaque room and before anything blended over it: the depth test then
+    skips the sky where the room already stands (most of the frame) instead of the room painting over a
+    full-screen sky (the software renderer fills every pixel it draws). Same pixels: the sky lies
+    beyond everything in the room."""
+    bins = CullBinManager.get_global_ptr()
+    if bins.find_bin(SKY_BIN) < 0:
+        sort = (bins.get_bin_sort(bins.find_bin("opaque")) + bins.get_bin_sort(bins.find_bin("transparent"))) // 2
+        bins.add_bin(SKY_BIN, CullBinManager.BT_unsorted, sort)
+    return SKY_BIN
 
 
 def _tiles(mesh: trimesh.Trimesh, size: float = TILE) -> list[trimesh.Trimesh]:

@@ -150,3 +150,21 @@ def test_a_texture_image_goes_in_bottom_row_first_in_pandas_bgr():
     set_texture_image(tex, rgb)
     back = np.frombuffer(tex.get_ram_image_as("RGB"), np.uint8).reshape(8, 16, 3)
     assert np.array_equal(back[::-1], rgb)
+
+
+def test_the_sky_draws_after_the_opaque_room_and_before_blended_things_with_the_same_pixels(head):
+    from panda3d.core import CullBinManager
+
+    from scenes.build import SKY_BIN
+
+    r, sc, img = render_scene("garden", head, size=(320, 180))
+    bins = CullBinManager.get_global_ptr()
+    sort = {name: bins.get_bin_sort(bins.find_bin(name)) for name in ("opaque", SKY_BIN, "transparent")}
+    assert sort["opaque"] < sort[SKY_BIN] < sort["transparent"]
+    sky = sc.room.root.find("**/sky")
+    assert sky.get_bin_name() == SKY_BIN
+    sky.set_bin("background", 0)  # the old order: a full-screen sky first, the room painted over it
+    assert np.array_equal(r.frame(), img)
+    sky_px = (np.abs(img.astype(int) - np.array([200, 140, 110])).sum(-1) < 120).sum()
+    assert sky_px > 0.05 * img.shape[0] * img.shape[1], "the sky shows above the hedge"
+    r.close()
