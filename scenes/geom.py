@@ -99,12 +99,21 @@ class MeshGeom:
         assert vertices.shape == (len(self.data), 3), vertices.shape
         self.data[:, 0:3] = vertices
         self.data[:, 3:6] = vertex_normals(vertices, self.faces) if normals is None else normals
+        self._send()
+
+    def update_rows(self, ids: np.ndarray, vertices: np.ndarray, normals: np.ndarray) -> None:
+        """New positions [K,3] and normals [K,3] for vertices `ids` [K]; the others keep theirs."""
+        self.data[ids, 0:3] = vertices
+        self.data[ids, 3:6] = normals
+        self._send()
+
+    def _send(self) -> None:
         geom = self.node.modify_geom(0)
         self.vdata = geom.modify_vertex_data()
         self._write()
         # Panda would walk every index of the changed data on the next cull for its bounds (the head and
         # shell: ~10% of a software frame); the box of the positions we hold is the same volume's bound.
-        xyz = [vertices[:, k] for k in range(3)]  # per column: numpy's min(axis=0) over [V,3] is 10x slower
+        xyz = [self.data[:, k] for k in range(3)]  # per column: numpy's min(axis=0) over [V,3] is 10x slower
         box = BoundingBox(Point3(*(float(c.min()) for c in xyz)), Point3(*(float(c.max()) for c in xyz)))
         for i in range(self.node.get_num_geoms()):  # geoms sharing this data (the shell's rim) too
             self.node.modify_geom(i).set_bounds(box)
