@@ -80,15 +80,25 @@ class ShellNode:
     """The shell's geometry under `root`; `follow(pivot)` after the head's pivot moved."""
 
     def __init__(self, bust: BustModel, root: NodePath, origin: np.ndarray):
-        self.base = to_panda(bust.vertices - np.asarray(origin, np.float32))  # [V,3] in the root's frame
-        self.weight = np.asarray(bust.follow, np.float32)[:, None]  # [V,1]
-        self.moving = np.flatnonzero(bust.follow > 1e-3)
-        self.mesh = MeshGeom("bust-shell", self.base, bust.faces, uvs=bust.uvs, dynamic=True)
+        texture = pow2(bust.texture)
+        opaque = opaque_faces(texture[..., 3], bust.uvs, bust.faces)
+        # The vertices of the faces the blended pass draws come last, together: the software renderer
+        # transforms and lights every vertex in a draw's index range, and the rim's faces use under half
+        # of the shell's vertices. Same faces in the same order: the same pixels.
+        in_rim = np.zeros(len(bust.vertices), bool)
+        in_rim[bust.faces[~opaque]] = True
+        self.order = np.argsort(in_rim, kind="stable")  # [V]: the shell's vertex i is the bust's order[i]
+        rank = np.empty_like(self.order)
+        rank[self.order] = np.arange(len(self.order))
+        follow = np.asarray(bust.follow, np.float32)[self.order]
+        self.base = to_panda(bust.vertices[self.order] - np.asarray(origin, np.float32))  # [V,3] in the root's frame
+        self.weight = follow[:, None]  # [V,1]
+        self.moving = np.flatnonzero(follow > 1e-3)
+        self.mesh = MeshGeom("bust-shell", self.base, rank[bust.faces], uvs=bust.uvs[self.order], dynamic=True)
         self.normals = self.mesh.data[:, 3:6].copy()  # [V,3] at rest
         self.node = root.attach_new_node(self.mesh.node)
-        texture = pow2(bust.texture)
         self.node.set_texture(rgba_texture(texture, "bust-shell"))
-        self._split(opaque_faces(texture[..., 3], bust.uvs, bust.faces))
+        self._split(opaque)
         # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
         mat = Material("shell")
         mat.set_specular(SKIN_MATERIAL["specular"])
