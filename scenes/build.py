@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from panda3d.core import (AmbientLight, ColorBlendAttrib, CullBinManager, DirectionalLight, Material, NodePath, PointLight,
-                          TransparencyAttrib)
+from panda3d.core import (AmbientLight, ColorBlendAttrib, CullBinManager, DirectionalLight, Material, NodePath,
+                          PointLight, TransparencyAttrib)
 
 from . import textures
 from .camera import FAR, NEAR
