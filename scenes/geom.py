@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from panda3d.core import (
+    BoundingBox,
     Geom,
     GeomNode,
     GeomTriangles,
@@ -18,6 +19,7 @@ from panda3d.core import (
     InternalName,
     Material,
     MaterialAttrib,
+    Point3,
 )
 
 from assets.mesh import vertex_normals
@@ -97,9 +99,40 @@ class MeshGeom:
         assert vertices.shape == (len(self.data), 3), vertices.shape
         self.data[:, 0:3] = vertices
         self.data[:, 3:6] = vertex_normals(vertices, self.faces) if normals is None else normals
+        self._send()
+
+    def update_rows(self, ids: np.ndarray, vertices: np.ndarray, normals: np.ndarray) -> None:
+        """New positions [K,3] and normals [K,3] for vertices `ids` [K]; the others keep theirs."""
+        self.data[ids, 0:3] = vertices
+        self.data[ids, 3:6] = normals
+        self._send()
+
+    def _send(self) -> None:
         geom = self.node.modify_geom(0)
         self.vdata = geom.modify_vertex_data()
         self._write()
+        # Panda would walk every index of the changed data on the next cull for its bounds (the head and
+        # shell: ~10% of a software frame); the box of the positions we hold is the same volume's bound.
+        xyz = [self.data[:, k] for k in range(3)]  # per column: numpy's min(axis=0) over [V,3] is 10x slower
+        box = BoundingBox(Point3(*(float(c.min()) for c in xyz)), Point3(*(float(c.max()) for c in xyz)))
+        for i in range(self.node.get_num_geoms()):  # geoms sharing this data (the shell's rim) too
+            self.node.modify_geom(i).set_bounds(box)
+
+
+def _weld_equal(vertices: np.ndarray, faces: np.ndarray, normals: np.ndarray, uvs: np.ndarray | None):
+    """One vertex per bit-identical (position, normal, uv) row, in order of first use; faces renumbered.
+    A flat-shaded mesh keeps a vertex per face corner for its hard edges, but where coplanar faces meet
+    (a subdivided lawn: six faces at each grid point) those copies are the same vertex, and the software
+    renderer transforms and lights every vertex of a draw: the same pixels for a sixth of that work."""
+    rows = np.ascontiguousarray(np.concatenate([vertices, normals] + ([] if uvs is None else [uvs]), axis=1))
+    key = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)  # bitwise equality
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    keep = first[order]
+    faces = rank[inverse.reshape(-1)][faces]
+    return vertices[keep], faces, normals[keep], None if uvs is None else uvs[keep]
 
 
 def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = None, flat: bool = False) -> GeomNode:
@@ -116,6 +149,8 @@ def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = N
         u = np.where(axis == 0, vertices[:, 1], vertices[:, 0])
         w = np.where(axis == 2, vertices[:, 1], vertices[:, 2])
         uvs = (np.c_[u, w] / uv_scale).astype(np.float32)
+    if flat:
+        vertices, faces, normals, uvs = _weld_equal(vertices, faces, normals, uvs)
     node = MeshGeom(name, vertices, faces, uvs=uvs, normals=normals).node  # white vertex colours
     # The colour goes in a material: the software renderer multiplies lit vertex colours in twice,
     # GL does not; a material colour on white vertices renders alike on both.

@@ -80,15 +80,25 @@ class ShellNode:
     """The shell's geometry under `root`; `follow(pivot)` after the head's pivot moved."""
 
     def __init__(self, bust: BustModel, root: NodePath, origin: np.ndarray):
-        self.base = to_panda(bust.vertices - np.asarray(origin, np.float32))  # [V,3] in the root's frame
-        self.weight = np.asarray(bust.follow, np.float32)[:, None]  # [V,1]
-        self.moving = np.flatnonzero(bust.follow > 1e-3)
-        self.mesh = MeshGeom("bust-shell", self.base, bust.faces, uvs=bust.uvs, dynamic=True)
+        texture = pow2(bust.texture)
+        opaque = opaque_faces(texture[..., 3], bust.uvs, bust.faces)
+        # The vertices of the faces the blended pass draws come last, together: the software renderer
+        # transforms and lights every vertex in a draw's index range, and the rim's faces use under half
+        # of the shell's vertices. Same faces in the same order: the same pixels.
+        in_rim = np.zeros(len(bust.vertices), bool)
+        in_rim[bust.faces[~opaque]] = True
+        self.order = np.argsort(in_rim, kind="stable")  # [V]: the shell's vertex i is the bust's order[i]
+        rank = np.empty_like(self.order)
+        rank[self.order] = np.arange(len(self.order))
+        follow = np.asarray(bust.follow, np.float32)[self.order]
+        self.base = to_panda(bust.vertices[self.order] - np.asarray(origin, np.float32))  # [V,3] in the root's frame
+        self.weight = follow[:, None]  # [V,1]
+        self.moving = np.flatnonzero(follow > 1e-3)
+        self.mesh = MeshGeom("bust-shell", self.base, rank[bust.faces], uvs=bust.uvs[self.order], dynamic=True)
         self.normals = self.mesh.data[:, 3:6].copy()  # [V,3] at rest
         self.node = root.attach_new_node(self.mesh.node)
-        texture = pow2(bust.texture)
         self.node.set_texture(rgba_texture(texture, "bust-shell"))
-        self._split(opaque_faces(texture[..., 3], bust.uvs, bust.faces))
+        self._split(opaque)
         # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
         mat = Material("shell")
         mat.set_specular(SKIN_MATERIAL["specular"])
@@ -96,7 +106,6 @@ class ShellNode:
         self.node.set_material(mat)
         # The moving vertices' rest positions, normals and weights, gathered once (not every frame).
         self._rest = (self.base[self.moving], self.normals[self.moving], self.weight[self.moving])
-        self._out = (self.base.copy(), self.normals.copy())  # rows of still vertices never change
         self._key: tuple | None = None
         self.socle = None if bust.meta.get("framed") else self._socle(root)
 
@@ -156,14 +165,13 @@ class ShellNode:
             return
         self._key = key
         base, n, w = self._rest
-        out, normals = self._out
         moved = base @ mat[:3, :3] + mat[3, :3]
-        out[self.moving] = base + w * (moved - base)
         # Normals turn with their vertices (blended like them): no per-frame recomputation over the
         # whole shell, which cost as much as the rest of the bust's update.
         turned = n + w * (n @ mat[:3, :3] - n)
-        normals[self.moving] = turned / np.maximum(np.linalg.norm(turned, axis=1, keepdims=True), 1e-9)
-        self.mesh.update_vertices(out, normals)
+        sq = turned * turned  # the length as np.linalg.norm sums it, a quarter of its time
+        length = np.sqrt(sq[:, 0] + sq[:, 1] + sq[:, 2])[:, None]
+        self.mesh.update_rows(self.moving, base + w * (moved - base), turned / np.maximum(length, 1e-9))
         self.mesh.node.modify_geom(1).set_vertex_data(self.mesh.vdata)  # the rim shares the new vertices
 
 

@@ -150,3 +150,49 @@ def test_a_texture_image_goes_in_bottom_row_first_in_pandas_bgr():
     set_texture_image(tex, rgb)
     back = np.frombuffer(tex.get_ram_image_as("RGB"), np.uint8).reshape(8, 16, 3)
     assert np.array_equal(back[::-1], rgb)
+
+
+def test_the_sky_draws_after_the_opaque_room_and_before_blended_things_with_the_same_pixels(head):
+    from panda3d.core import CullBinManager
+
+    from scenes.build import SKY_BIN
+
+    r, sc, img = render_scene("garden", head, size=(320, 180))
+    bins = CullBinManager.get_global_ptr()
+    sort = {name: bins.get_bin_sort(bins.find_bin(name)) for name in ("opaque", SKY_BIN, "transparent")}
+    assert sort["opaque"] < sort[SKY_BIN] < sort["transparent"]
+    sky = sc.room.root.find("**/sky")
+    assert sky.get_bin_name() == SKY_BIN
+    sky.set_bin("background", 0)  # the old order: a full-screen sky first, the room painted over it
+    assert np.array_equal(r.frame(), img)
+    sky_px = (np.abs(img.astype(int) - np.array([200, 140, 110])).sum(-1) < 120).sum()
+    assert sky_px > 0.05 * img.shape[0] * img.shape[1], "the sky shows above the hedge"
+    r.close()
+
+
+def test_the_room_draws_nearest_first_before_the_bust_and_looks_the_same(head):
+    from panda3d.core import CullBinAttrib, CullBinManager
+
+    from scenes.build import ROOM_BIN
+
+    def bin_of(n) -> str:  # the bin the node draws in (set on it or above it)
+        attrib = n.get_net_state().get_attrib(CullBinAttrib)
+        return attrib.get_bin_name() if attrib else ""
+
+    r, sc, img = render_scene("garden", head, size=(320, 180))
+    bins = CullBinManager.get_global_ptr()
+    room_bin = bins.find_bin(ROOM_BIN)
+    assert bins.get_bin_type(room_bin) == CullBinManager.BT_front_to_back
+    assert bins.get_bin_sort(room_bin) < bins.get_bin_sort(bins.find_bin("opaque"))
+    root = sc.room.root
+    solid = [root.find(f"**/{name}") for name in ("plane-0", "box-2", "sphere-4", "candle-0/wax", "photo-0/frame")]
+    assert all(not n.is_empty() and bin_of(n) == ROOM_BIN for n in solid)
+    assert bin_of(root.find("**/candle-0/**/halo")) == "fixed", "blended things keep their bin"
+    assert bin_of(sc.rig.head_np) == "" and bin_of(sc.rig.shell.node if sc.rig.shell else sc.rig.root) == "", \
+        "the bust keeps Panda's own order"
+    for n in [c for c in root.get_children() if c.get_bin_name() == ROOM_BIN]:
+        n.clear_bin()  # the old order: everything solid in Panda's opaque bin
+    old = r.frame()
+    differ = (np.abs(old.astype(int) - img).max(axis=-1) > 0).sum()
+    assert differ <= 1e-3 * img.shape[0] * img.shape[1], "only pixels where surfaces meet at equal depth"
+    r.close()
