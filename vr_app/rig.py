@@ -23,7 +23,7 @@ from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, closing_shade, eye_texture, eyeball,
-                   socket, socket_half_width)
+                   order_eye, socket, socket_half_width)
 from .lids import BLINK, ClosingLids
 from .mouth import MouthInterior
 
@@ -160,7 +160,7 @@ class HeadRig:
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         photographed = {}  # side: (ball, card) images as cut from the photographed face
-        for side, eye in self.openings.items():
+        for k, (side, eye) in enumerate(self.openings.items()):
             r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
             ball_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}))
             ball = eyeball(f"eye_{side}", r, ball_texture)
@@ -187,6 +187,7 @@ class HeadRig:
             spot = catchlight_direction(ball_texture, 0.8 * iris_r / r)  # where the photo shows it
             self.catchlights[side] = catchlight(f"eye-catchlight-{side}", r, spot)
             self.catchlights[side].reparent_to(card)
+            order_eye(k, catchlight=self.catchlights[side], ball=ball, socket=card)
 
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
         if bust is not None:
