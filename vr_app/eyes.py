@@ -39,8 +39,10 @@ UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a gla
 # The ball's texture keeps the open eye's shade; a closing lid brings its shadow and lashes down over
 # what is left of the ball, so the ball (and its socket) darken with the blink's square (the shadow
 # fills more of a narrower opening; a slight blink in speech barely dims the eye), by this much when
-# shut: a narrowed eye lit as brightly as an open one read as half open.
-CLOSING_SHADE = 0.6
+# shut: a narrowed eye lit as brightly as an open one read as half open. 0.9 makes the slit left at a
+# blink of 0.8 as dark against her cheek as in her training frames at that blink (its darkest quarter
+# ~0.06 of the skin's luma; 0.6 left it twice as bright, and a wink read 0.64 for the mesh's 0.8).
+CLOSING_SHADE = 0.9
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
 SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
