@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from panda3d.core import (AmbientLight, ColorBlendAttrib, CullBinManager, DirectionalLight, Material, NodePath,
-                          PointLight, TransparencyAttrib)
+from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Material, NodePath, PointLight,
+                          TransparencyAttrib)
 
 from . import textures
+from .bins import ROOM, SKY, cull_bin
 from .camera import FAR, NEAR
 from .geom import MeshGeom, trimesh_geom
 from .panda_textures import make_texture
@@ -24,8 +25,6 @@ from .spec import Candle, Obj, Photo, SceneSpec
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools
 TILE = 3.0  # metres: big flat surfaces are drawn as pieces this size, so those out of view are skipped
 PLANE_THICKNESS = 0.01  # metres: a plane's rim (a rug's edge shows)
-SKY_BIN = "sky"  # cull bins of the room's own (_bins)
-ROOM_BIN = "room"
 
 
 def _mesh(obj: Obj) -> trimesh.Trimesh:
@@ -162,27 +161,8 @@ def _sky(spec: SceneSpec, root: NodePath) -> None:
     colors = np.c_[horizon + (zenith - horizon) * t, np.ones(len(v))]
     sky = root.attach_new_node(MeshGeom("sky", v, m.faces[:, ::-1], colors=colors).node)
     sky.set_light_off(1)
-    sky.set_bin(SKY_BIN, 0)
+    sky.set_bin(cull_bin(SKY), 0)
     sky.set_depth_write(False)
-
-
-def _bins() -> None:
-    """The room's two cull bins (once per process; Panda's bins are global):
-
-    - ROOM_BIN, before the opaque bin: the room's solid things, nearest first. The software renderer
-      shades each pixel a triangle covers unless the depth test rejects it first, so drawing the hedge
-      after the plinth, the trees and the tables skips what they hide (Panda's opaque bin orders by
-      render state, which saves state changes on a GPU and nothing here). The bust stays in the opaque
-      bin, in its own order, drawn over the room.
-    - SKY_BIN, after the opaque bin and before anything blended: the depth test skips the sky where
-      the room stands (most of the frame) instead of the room painting over a full-screen sky. Same
-      pixels: the sky lies beyond everything in the room."""
-    bins = CullBinManager.get_global_ptr()
-    opaque, transparent = (bins.get_bin_sort(bins.find_bin(name)) for name in ("opaque", "transparent"))
-    if bins.find_bin(ROOM_BIN) < 0:
-        bins.add_bin(ROOM_BIN, CullBinManager.BT_front_to_back, opaque - 1)
-    if bins.find_bin(SKY_BIN) < 0:
-        bins.add_bin(SKY_BIN, CullBinManager.BT_unsorted, (opaque + transparent) // 2)
 
 
 def _tiles(mesh: trimesh.Trimesh, size: float = TILE) -> list[trimesh.Trimesh]:
@@ -216,7 +196,7 @@ def _object(i: int, obj: Obj, root: NodePath, shadow_tex) -> NodePath:
             node.attach_new_node(g)
     node.set_pos(*obj.pos)
     node.set_hpr(*obj.hpr)
-    node.set_bin(ROOM_BIN, 0)
+    node.set_bin(cull_bin(ROOM), 0)
     if obj.texture:
         node.set_texture(make_texture(textures.make(obj.texture, 128, seed=i), obj.texture))
     if obj.unlit:  # glowing things (a lamp shade, a window) keep their colour without light
@@ -244,7 +224,7 @@ def _shadow(root: NodePath, x: float, y: float, radius: float, tex) -> None:
 def _candle(i: int, c: Candle, root: NodePath, halo_tex) -> CandleNode:
     base = root.attach_new_node(f"candle-{i}")
     base.set_pos(*c.pos)
-    base.set_bin(ROOM_BIN, 0)  # the halo keeps its own (blended) bin
+    base.set_bin(cull_bin(ROOM), 0)  # the halo keeps its own (blended) bin
     wax = base.attach_new_node(trimesh_geom("wax", trimesh.creation.cylinder(radius=c.radius, height=c.height, sections=20),
                                             color=(0.93, 0.88, 0.76, 1)))
     wax.set_z(c.height / 2)
@@ -284,7 +264,7 @@ def _photo(i: int, p: Photo, root: NodePath, image: np.ndarray | None) -> NodePa
     node = root.attach_new_node(f"photo-{i}")
     node.set_pos(*p.pos)
     node.set_hpr(*p.hpr)
-    node.set_bin(ROOM_BIN, 0)
+    node.set_bin(cull_bin(ROOM), 0)
     w, h = p.size
     frame = node.attach_new_node(trimesh_geom("frame", trimesh.creation.box(extents=[w + 0.05, 0.025, h + 0.05]),
                                               color=(*p.frame_color, 1), flat=True))
@@ -303,7 +283,6 @@ def _photo(i: int, p: Photo, root: NodePath, image: np.ndarray | None) -> NodePa
 def build_scene(spec: SceneSpec, parent: NodePath, photos: list[np.ndarray] | None = None) -> BuiltScene:
     """Build `spec` under `parent`; `photos` are RGB thumbnails [h,w,3] for the frames, in order."""
     photos = list(photos or [])
-    _bins()
     root = parent.attach_new_node(f"scene-{spec.name}")
     if spec.sky:
         _sky(spec, root)

@@ -17,9 +17,10 @@ photographed catchlight was (`catchlight`).
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import CullBinManager, Material, NodePath, SamplerState
+from panda3d.core import Material, NodePath, SamplerState
 
 from assets.mesh import inside_polygon, polygon_distance
+from scenes.bins import EYES, cull_bin
 from scenes.geom import MeshGeom
 from scenes.panda_textures import make_texture
 
@@ -60,13 +61,8 @@ CATCHLIGHT_OVER_IRIS = 60.0  # 8-bit levels over the iris's median: a photograph
 # dimmed disc would draw a dark spot on the white).
 CATCHLIGHT_GONE = 0.25
 CATCHLIGHT_RGB = (0.96, 0.96, 0.96, 1.0)
-# The eye's parts meet the lids and each other at depths the software renderer's 16-bit depth buffer
-# cannot tell apart, and under Panda's less-than depth test the part drawn first wins such a tie. In
-# the opaque bin that order follows the render states' addresses, so the same face drew different eye
-# pixels after other work in the process (up to 6 at the lids and the iris's rim; ~0.01 of identity).
-# So they draw in a bin of their own, after the opaque bin (the head and its lids first), each in front
-# of what it is meant to lie on: catchlight, ball, socket card.
-EYE_BIN = "eyes"
+# The eye's parts draw in their own bin (scenes.bins.EYES: they tie in depth, and the opaque bin's order
+# followed the states' addresses, ~0.01 of identity), each before what it is meant to lie on.
 EYE_ORDER = {"catchlight": 0, "ball": 2, "socket": 4}  # + 0/1 for the eye: no two parts share a value
 
 
@@ -257,18 +253,9 @@ def catchlight(name: str, radius: float, direction: np.ndarray = CATCHLIGHT_DIR)
     return node
 
 
-def eye_bin() -> str:
-    """The eyes' cull bin (registered once per process: Panda's bins are global), right after the
-    opaque bin and before the room's sky."""
-    bins = CullBinManager.get_global_ptr()
-    if bins.find_bin(EYE_BIN) < 0:
-        bins.add_bin(EYE_BIN, CullBinManager.BT_fixed, bins.get_bin_sort(bins.find_bin("opaque")) + 1)
-    return EYE_BIN
-
-
 def order_eye(k: int, **parts: NodePath) -> None:
     """Put eye number `k`'s parts (named as in EYE_ORDER) in the eyes' bin, in their fixed order."""
-    name = eye_bin()
+    name = cull_bin(EYES)
     for part, node in parts.items():
         node.set_bin(name, EYE_ORDER[part] + k)
 

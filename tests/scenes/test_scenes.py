@@ -155,7 +155,7 @@ def test_a_texture_image_goes_in_bottom_row_first_in_pandas_bgr():
 def test_the_sky_draws_after_the_opaque_room_and_before_blended_things_with_the_same_pixels(head):
     from panda3d.core import CullBinManager
 
-    from scenes.build import SKY_BIN
+    from scenes.bins import SKY as SKY_BIN
 
     r, sc, img = render_scene("garden", head, size=(320, 180))
     bins = CullBinManager.get_global_ptr()
@@ -173,7 +173,7 @@ def test_the_sky_draws_after_the_opaque_room_and_before_blended_things_with_the_
 def test_the_room_draws_nearest_first_before_the_bust_and_looks_the_same(head):
     from panda3d.core import CullBinAttrib, CullBinManager
 
-    from scenes.build import ROOM_BIN
+    from scenes.bins import ROOM as ROOM_BIN
 
     def bin_of(n) -> str:  # the bin the node draws in (set on it or above it)
         attrib = n.get_net_state().get_attrib(CullBinAttrib)
