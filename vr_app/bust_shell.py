@@ -92,10 +92,8 @@ class ShellNode:
         rank[self.order] = np.arange(len(self.order))
         follow = np.asarray(bust.follow, np.float32)[self.order]
         self.base = to_panda(bust.vertices[self.order] - np.asarray(origin, np.float32))  # [V,3] in the root's frame
-        self.weight = follow[:, None]  # [V,1]
         self.moving = np.flatnonzero(follow > 1e-3)
         self.mesh = MeshGeom("bust-shell", self.base, rank[bust.faces], uvs=bust.uvs[self.order], dynamic=True)
-        self.normals = self.mesh.data[:, 3:6].copy()  # [V,3] at rest
         self.node = root.attach_new_node(self.mesh.node)
         self.node.set_texture(rgba_texture(texture, "bust-shell"))
         self._split(opaque)
@@ -105,7 +103,7 @@ class ShellNode:
         mat.set_shininess(SKIN_MATERIAL["shininess"])
         self.node.set_material(mat)
         # The moving vertices' rest positions, normals and weights, gathered once (not every frame).
-        self._rest = (self.base[self.moving], self.normals[self.moving], self.weight[self.moving])
+        self._rest = (self.base[self.moving], self.mesh.data[self.moving, 3:6], follow[self.moving, None])
         self._key: tuple | None = None
         self.socle = None if bust.meta.get("framed") else self._socle(root)
 
