@@ -204,8 +204,7 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
         # Gaze enters the fit as the detector reads it (its offset in degrees / 30, unscaled), so that the
         # ridge pulls on it as before and the other shapes, the residual's components and the rest face do
         # not move with the gaze's scale; its rows are then rescaled to the codes.
-        read = np.ones(N_SEM)
-        read[GAZE_SLICE] = rng[GAZE_SLICE]
+        read = detector_scale(rng)
         a = codes * read * np.sqrt(w)[:, None]
         regression = np.linalg.lstsq(a.T @ a + 1e-2 * np.eye(N_SEM), a.T @ (offsets * np.sqrt(w)[:, None]), rcond=None)[0]
         regression *= read[:, None]
@@ -220,6 +219,15 @@ def fit_calibration(landmark_sets: np.ndarray, weights: np.ndarray | None = None
         stddev[:k] = sd[:k]
     return Calibration(neutral.astype(np.float32), rng.astype(np.float32), mean_shape.reshape(478, 3).astype(np.float32),
                        regression.astype(np.float32), components.astype(np.float32), stddev.astype(np.float32), n, method)
+
+
+def detector_scale(cal_range: np.ndarray) -> np.ndarray:
+    """[16] what a code is worth in the detector's own reading: 1, but for gaze the share of a turn the
+    detector reads (the calibration's gaze range, GAZE_READ). Fits that must not move with the gaze's
+    scale (the regression, the rest-face pick) weigh codes by it."""
+    read = np.ones(N_SEM)
+    read[GAZE_SLICE] = np.asarray(cal_range, np.float64)[GAZE_SLICE]
+    return read
 
 
 def gaze_zero_at(cal: Calibration, rest: np.ndarray) -> Calibration:

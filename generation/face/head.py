@@ -22,7 +22,7 @@ from assets.mesh import inside_polygon, polygon_distance
 from assets.blend import smoothstep
 from . import topology as T
 from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GAZE_SLICE, GENERIC_RANGE, MIN_SAMPLES_CALIBRATED, Calibration,
-                       codes_from_landmarks, fit_calibration, raw_measures)
+                       codes_from_landmarks, detector_scale, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
 
@@ -335,9 +335,7 @@ def neutral_shape(landmark_sets: np.ndarray, calibration: Calibration,
     pose = head_pose(lm, 1.0)
     frontal = (np.abs(pose[:, 0]) < max_yaw) & (np.abs(pose[:, 1]) < max_yaw)
     penalty = 0.02 * np.abs(pose[:, :2]).sum(1) + 100 * ~frontal  # turned or tilted samples rank lower
-    read = np.ones(16)
-    read[GAZE_SLICE] = calibration.range[GAZE_SLICE]  # gaze as the detector reads it: its scale leaves the rest face
-    score = np.abs(codes[:, :16] * read).sum(1) + penalty
+    score = np.abs(codes[:, :16] * detector_scale(calibration.range)).sum(1) + penalty  # gaze's scale leaves the pick
     k = max(1, min(5, len(lm) // 4))
     pick = np.argsort(score)[:k]
     shape = canonical(lm[pick]).mean(0)
