@@ -620,16 +620,13 @@ def texel_normals(vertices: np.ndarray, faces: np.ndarray, fid: np.ndarray, bary
 
 
 def hair_like(colours: np.ndarray, good: np.ndarray, hair: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
-    """[th,tw] bool: texels whose colour (`colours` [th,tw,3], a little blurred) lies nearer the median of
-    the well-seen (`good`) `hair` texels than that of the well-seen `skin` ones; all False when either is
-    missing. Stretched texels keep their kind's colour (an ear seen edge-on is still skin-coloured)."""
-    import cv2
-
+    """[th,tw] bool: texels whose colour (`colours` [th,tw,3]) lies nearer the median of the well-seen
+    (`good`) `hair` texels than that of the well-seen `skin` ones; all False when either is missing."""
     if hair is None or skin is None or not (hair & good).any() or not (skin & good).any():
         return np.zeros(colours.shape[:2], bool)
     ref_hair = np.median(colours[hair & good], axis=0)
     ref_skin = np.median(colours[skin & good], axis=0)
-    c = cv2.GaussianBlur(np.asarray(colours, np.float32), (0, 0), 2.0)
+    c = np.asarray(colours, np.float32)
     return np.linalg.norm(c - ref_hair, axis=-1) < np.linalg.norm(c - ref_skin, axis=-1)
 
 
