@@ -20,6 +20,9 @@ BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts
 EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
 SIDE_FROM, SIDE_FULL = 15.0, 30.0  # degrees off the face's front over which a side texture is blended in
 SIDE_STEPS = 32  # the blend moves in steps of 1/SIDE_STEPS (a still viewer composes nothing new)
+# The shell's refilled sides come in sooner: a texel its photo saw at n.v 0.2 (the trust threshold) is seen
+# 1.5x as squarely from 5 degrees further round, 2.6x from 20 (its photo pixels stretched into streaks)
+SHELL_SIDE_FROM, SHELL_SIDE_FULL = 5.0, 20.0
 SIDE_HOLD = 0.2  # degrees: a view this close to one that shows the current blend keeps it
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
@@ -96,6 +99,9 @@ class ShellNode:
         self.mesh = MeshGeom("bust-shell", self.base, rank[bust.faces], uvs=bust.uvs[self.order], dynamic=True)
         self.node = root.attach_new_node(self.mesh.node)
         self.node.set_texture(rgba_texture(texture, "bust-shell"))
+        self.texture = bust.texture  # [H,W,4] as its photo's camera sees it
+        self.sides = bust.shell_sides  # [2,H,W/2,3] or None: her right and left side as a turned view sees them
+        self.side_weights = (0.0, 0.0)
         self._split(opaque)
         # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
         mat = Material("shell")
@@ -155,6 +161,33 @@ class ShellNode:
         foot.set_pos(part.get_x(), part.get_y(), -SOCLE_BOTTOM + 0.02)
         return node
 
+    def set_view(self, angle: float) -> bool:
+        """The bust is seen from `angle` degrees off its front (as `side_weights`, from SHELL_SIDE_FROM to
+        SHELL_SIDE_FULL); True when that changes what `seen_texture` gives."""
+        if self.sides is None:
+            return False
+        span = (SHELL_SIDE_FROM, SHELL_SIDE_FULL)
+        weights = side_weights(angle, span)
+        if weights == self.side_weights or holds(self.side_weights, angle, span):
+            return False
+        self.side_weights = weights
+        return True
+
+    def seen_texture(self) -> np.ndarray:
+        """[H,W,4] uint8: the shell's texture as the current view sees it: its front blended towards the side
+        the view sees turned (texels the photo saw only edge-on refilled there), unchanged from the front."""
+        rgba = self.texture.copy()
+        if self.sides is None or not any(self.side_weights):
+            return rgba
+        w = rgba.shape[1] // 2
+        base = rgba[:, :w, :3].astype(np.float32)
+        front = base.copy()
+        for weight, side in zip(self.side_weights, self.sides):
+            if weight > 0:
+                front += weight * (side - base)
+        rgba[:, :w, :3] = np.clip(np.round(front), 0, 255).astype(np.uint8)
+        return rgba
+
     def follow(self, mat: np.ndarray) -> None:
         """Blend each vertex towards the head's motion; `mat` [4,4] is the pivot's motion in the root's
         frame relative to its rest (row-vector convention, translation in row 3)."""
@@ -173,12 +206,20 @@ class ShellNode:
         self.mesh.node.modify_geom(1).set_vertex_data(self.mesh.vdata)  # the rim shares the new vertices
 
 
-def side_weights(angle: float) -> tuple[float, float]:
+def holds(weights: tuple[float, float], angle: float, span=(SIDE_FROM, SIDE_FULL)) -> bool:
+    """True when `angle` lies within SIDE_HOLD of an angle that shows the blend `weights` (`side_weights`):
+    a viewer hovering on a step's edge would recompose every other frame."""
+    return any(side_weights(a, span) == weights for a in (angle - SIDE_HOLD, angle + SIDE_HOLD))
+
+
+def side_weights(angle: float, span=(SIDE_FROM, SIDE_FULL)) -> tuple[float, float]:
     """How much of the bust's two side textures (her right, her left) a view shows that sees the
-    face from `angle` degrees off its front (+ = from the subject's left, +x): none up to SIDE_FROM,
-    all from SIDE_FULL, smoothly between, in steps of 1/SIDE_STEPS."""
+    face from `angle` degrees off its front (+ = from the subject's left, +x): none up to `span`[0]
+    (SIDE_FROM), all from `span`[1] (SIDE_FULL), smoothly between, in steps of 1/SIDE_STEPS."""
+    start, full = span
+
     def ramp(a: float) -> float:
-        return round(float(smoothstep((a - SIDE_FROM) / (SIDE_FULL - SIDE_FROM))) * SIDE_STEPS) / SIDE_STEPS
+        return round(float(smoothstep((a - start) / (full - start))) * SIDE_STEPS) / SIDE_STEPS
 
     return ramp(-angle), ramp(angle)
 
@@ -247,8 +288,7 @@ class DetailedStream:
         return True
 
     def _holds(self, angle: float) -> bool:
-        """True when `angle` lies within SIDE_HOLD of an angle that shows the current blend."""
-        return any(side_weights(a) == self.side_weights for a in (angle - SIDE_HOLD, angle + SIDE_HOLD))
+        return holds(self.side_weights, angle)
 
     def at(self, t: float) -> np.ndarray:
         import cv2

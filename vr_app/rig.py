@@ -33,6 +33,7 @@ IRIS_RING = {"l": L.EYE_L["iris_ring"], "r": L.EYE_R["iris_ring"]}
 MOUTH = (L.LIP_UPPER_INNER, L.LIP_LOWER_INNER)
 GAZE_DEGREES = 30.0
 GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
+SHELL_TEXTURES_KEPT = 4  # shell textures kept ready (delit or not, front or a turned blend)
 
 
 def eye_openings(head: HeadModel) -> dict[str, dict]:
@@ -207,7 +208,8 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
-            self._shell_textures = {False: self.shell.node.get_texture()}
+            self._shell_textures = {(False, (0.0, 0.0)): self.shell.node.get_texture()}  # by (delit, side weights)
+            self._shell_gain = None
             self._show_shell()
         self._code = None
         self._frame = (-1, -1, -1.0)
@@ -287,6 +289,8 @@ class HeadRig:
         self.view_angle = float(np.degrees(np.arctan2(x, z)))
         if self.bust is not None and self.stream.set_view(self.view_angle):
             self._frame = (-1, -1, -1.0)
+        if self.shell is not None and self.shell.set_view(self.view_angle):
+            self._show_shell()
 
     @property
     def gain(self) -> np.ndarray | None:
@@ -307,16 +311,23 @@ class HeadRig:
         return stream
 
     def _show_shell(self) -> None:
-        """The shell's texture, with the light the face's delighting found taken out too where the face is
-        delit (hair, ears, neck and shoulders were photographed in the same light: no seam where they meet)."""
-        if self.delit and True not in self._shell_textures:
+        """The shell's texture as the current view sees it (`ShellNode.seen_texture`), with the light the face's
+        delighting found taken out too where the face is delit (hair, ears, neck and shoulders were
+        photographed in the same light: no seam where they meet)."""
+        key = (self.delit, self.shell.side_weights)
+        if key not in self._shell_textures:
             bust = self.bust
-            gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2],
-                                self.head)
-            rgba = bust.texture.copy()
-            rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
-            self._shell_textures[True] = rgba_texture(rgba, "bust-shell-delit")
-        self.shell.node.set_texture(self._shell_textures[self.delit], 1)
+            rgba = self.shell.seen_texture()
+            if self.delit:
+                if self._shell_gain is None:
+                    self._shell_gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs,
+                                                    bust.texture.shape[:2], self.head)
+                rgba[..., :3] = apply_gain(rgba[..., :3], headroom(self._shell_gain, rgba))
+            if len(self._shell_textures) > SHELL_TEXTURES_KEPT:  # a turning view leaves a blend at every step
+                for old in [k for k in self._shell_textures if any(k[1])][:-1]:
+                    del self._shell_textures[old]
+            self._shell_textures[key] = rgba_texture(rgba, "bust-shell-delit" if self.delit else "bust-shell")
+        self.shell.node.set_texture(self._shell_textures[key], 1)
 
     def _show_eyes(self) -> None:
         """The eyeballs and their sockets cut from the bust's face as it is shown: delit where the face is

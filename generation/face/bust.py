@@ -72,6 +72,8 @@ VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to th
 # it by 13-17 grey levels from n.v 0.3 on, 21 at 0.25-0.3, 37 at 0.2-0.25 and 49 at 0.15-0.2 (stretched pixels of
 # the ear, earring and jaw, not the surface's own detail).
 SHELL_SEEN_NZ = (0.2, 0.3)
+SHELL_FRONT_NZ = (0.08, 0.2)  # the same, for the front as the photo's own camera sees it (its pixels are right there)
+SIDE_SPLIT = 0.02  # metres across the middle over which the shell's sides go over from one to the other
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 EAR_DEPTH = 0.02  # metres behind the ear lobes' landmarks from which an unseen texel over the head is hair
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
@@ -345,9 +347,18 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Turned views never colour the face or the band where the shell fades into it: their expression
     # is not the photo's (a second nose and mouth showed through the fade); nor below the ear lobes.
     turning = _follow(my, lm, s) * _above_lobes(my, lm) * (fade_c > 0.999)
-    front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
-                              calibration, alpha > 0.2, side_probs, hair=crown, skin=skin,
-                              normals=texel_normals(cam[:n], cell_faces, fid, bary))
+    # Two fronts: as the photo's own camera sees the shell (its pixels are right from there, however
+    # steeply the surface turns away), and as a turned view sees it, with what was seen only edge-on
+    # refilled (`shell_colours`). The room shows the second on the side a view sees (BustModel.shell_sides).
+    colour_args = ((mx, my), surface, rot, t, s, turning, head, side_views, calibration, alpha > 0.2, side_probs)
+    turned_rgb = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
+                               normals=texel_normals(cam[:n], cell_faces, fid, bary))
+    front_rgb = shell_colours(front_rgb, *colour_args, seen_nz=SHELL_FRONT_NZ, edge_on_outline=False)
+    side_x = np.zeros((th, tw))
+    side_x[hit] = np.einsum("pk,pk->p", bary[hit], vertices[cell_faces[fid[hit]], 0])  # head axes
+    left = smoothstep(0.5 + side_x / SIDE_SPLIT)[..., None]  # the subject's left (+x)
+    sides = np.stack([front_rgb + (1 - left) * (turned_rgb - front_rgb.astype(np.float64)),
+                      front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     # Past the 0.5 outline the front and back have crossed (see the inflation), each sloping away behind
     # the other: the soft rim lying there was stretched, seen turned, into streaks standing off the
@@ -385,7 +396,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     faces = np.concatenate([front_faces, back_faces, side_faces]).astype(np.int32)
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
-                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
+                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides)
 
 
 def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
@@ -504,7 +515,7 @@ def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
 def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t: np.ndarray, s: float,
                   turning: np.ndarray, head, side_views, calibration, inside: np.ndarray,
                   side_probs=None, hair: np.ndarray | None = None, skin: np.ndarray | None = None,
-                  normals: np.ndarray | None = None) -> np.ndarray:
+                  normals: np.ndarray | None = None, seen_nz=SHELL_SEEN_NZ, edge_on_outline: bool = True) -> np.ndarray:
     """The shell's front texture [th,tw,3] from its photo's colours `rgb` and the turned `side_views`.
 
     The front is a height field over the photo, so where it curves away (the sides of the hair, the
@@ -522,7 +533,9 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     the side views' person segments (segmented here when omitted); `hair`, `skin` [th,tw]: texels known
     to be the person's hair (or what covers the crown) and face skin, from which each texel's kind is
     told by its colour (none given: one kind); `normals` [th,tw,3]: the shell mesh's own normals in the
-    photo's camera frame (`texel_normals`; else the height field's)."""
+    photo's camera frame (`texel_normals`; else the height field's); `seen_nz`: (n.v below which a texel is
+    a guess, n.v from which it is trusted); `edge_on_outline`: a turned picture sees what lies at its person's
+    outline edge-on, whatever the shell's normal there says (`limb_facing`)."""
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
@@ -557,7 +570,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         edge = cv2.distanceTransform((prob > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
         within = cv2.remap(edge, xyz[..., 0].astype(np.float32) - 0.5, xyz[..., 1].astype(np.float32) - 0.5,
                            cv2.INTER_LINEAR)
-        facing = np.minimum(facing, limb_facing(within / (float(pose[5]) * image.shape[1])))
+        if edge_on_outline:
+            facing = np.minimum(facing, limb_facing(within / (float(pose[5]) * image.shape[1])))
         head_xyz = project(verts, pose, float(image.shape[1]))
         _, _, head_z = rasterize(head_xyz[:, :2], head_xyz[:, 2], head.faces, image.shape[1], image.shape[0])
         mx, my = xyz[..., 0].astype(np.float32), xyz[..., 1].astype(np.float32)
@@ -566,7 +580,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         qy = np.clip(my.astype(int), 0, image.shape[0] - 1)
         face_px = float(np.ptp(lm[:, 0]))
         unhidden = xyz[..., 2] <= head_z[qy, qx] + 0.02 * face_px  # not behind the head (its far side)
-        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > SHELL_SEEN_NZ[0])
+        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > seen_nz[0])
         score.append(np.where(usable, facing, -np.inf))
         # (its rim free of its own background, as the photo's: a turned view sees the neck against the flag too)
         colours.append(cv2.remap(rim_cleaned(image, prob), mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
@@ -575,7 +589,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     wts = np.exp((score - score.max(0, keepdims=True)) / VIEW_SOFTNESS)
     out = np.einsum("khw,khwc->hwc", wts, np.stack(colours)) / wts.sum(0)[..., None]
     # What no view saw squarely is what was seen well around it, blurred: a plausible side, no streaks.
-    lo, hi = SHELL_SEEN_NZ
+    lo, hi = seen_nz
     trust = np.clip((seen - lo) / (hi - lo), 0, 1).astype(np.float32) * inside
     sigma = max(1.0, SHELL_FILL_BLUR * s * rgb.shape[1] / max(float(np.ptp(px)), 1.0))
     good = trust > 0.99
@@ -941,7 +955,7 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
             "segment_box": [x0, y0, x1, y1], "views": len(views), **(meta or {})}
     return BustModel(vertices=shell["vertices"], faces=shell["faces"], uvs=shell["uvs"], follow=shell["follow"],
                      texture=shell["texture"], face_texture=faces.texture, face_detail=faces.seen,
-                     side_textures=faces.sides,
+                     side_textures=faces.sides, shell_sides=shell["sides"],
                      backdrop=backdrop(image, shell["prob"][:image.shape[0]]), meta=info)
 
 
