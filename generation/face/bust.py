@@ -73,6 +73,7 @@ VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to th
 # the ear, earring and jaw, not the surface's own detail).
 SHELL_SEEN_NZ = (0.2, 0.3)
 SHELL_FRONT_NZ = (0.08, 0.2)  # the same, for the front as the photo's own camera sees it (its pixels are right there)
+SHELL_HANDOVER = 0.005  # metres over which trusted shell texels hand over to the fill (a few photo pixels)
 SIDE_SPLIT = 0.02  # metres across the middle over which the shell's sides go over from one to the other
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 EAR_DEPTH = 0.02  # metres behind the ear lobes' landmarks from which an unseen texel over the head is hair
@@ -353,7 +354,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     colour_args = ((mx, my), surface, rot, t, s, turning, head, side_views, calibration, alpha > 0.2, side_probs)
     turned_rgb = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
                                normals=texel_normals(cam[:n], cell_faces, fid, bary))
-    front_rgb = shell_colours(front_rgb, *colour_args, seen_nz=SHELL_FRONT_NZ, edge_on_outline=False)
+    front_rgb = shell_colours(front_rgb, *colour_args, as_photographed=True)
     side_x = np.zeros((th, tw))
     side_x[hit] = np.einsum("pk,pk->p", bary[hit], vertices[cell_faces[fid[hit]], 0])  # head axes
     left = smoothstep(0.5 + side_x / SIDE_SPLIT)[..., None]  # the subject's left (+x)
@@ -515,7 +516,7 @@ def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
 def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t: np.ndarray, s: float,
                   turning: np.ndarray, head, side_views, calibration, inside: np.ndarray,
                   side_probs=None, hair: np.ndarray | None = None, skin: np.ndarray | None = None,
-                  normals: np.ndarray | None = None, seen_nz=SHELL_SEEN_NZ, edge_on_outline: bool = True) -> np.ndarray:
+                  normals: np.ndarray | None = None, as_photographed: bool = False) -> np.ndarray:
     """The shell's front texture [th,tw,3] from its photo's colours `rgb` and the turned `side_views`.
 
     The front is a height field over the photo, so where it curves away (the sides of the hair, the
@@ -533,14 +534,16 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     the side views' person segments (segmented here when omitted); `hair`, `skin` [th,tw]: texels known
     to be the person's hair (or what covers the crown) and face skin, from which each texel's kind is
     told by its colour (none given: one kind); `normals` [th,tw,3]: the shell mesh's own normals in the
-    photo's camera frame (`texel_normals`; else the height field's); `seen_nz`: (n.v below which a texel is
-    a guess, n.v from which it is trusted); `edge_on_outline`: a turned picture sees what lies at its person's
-    outline edge-on, whatever the shell's normal there says (`limb_facing`)."""
+    photo's camera frame (`texel_normals`; else the height field's). A turned picture sees what lies at its
+    person's outline edge-on, whatever the shell's normal there says (`limb_facing`), and the trusted texels
+    hand over to the fill over SHELL_HANDOVER. `as_photographed`: the front as the photo's own camera sees
+    it instead: trusted from SHELL_FRONT_NZ, neither rule."""
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
 
     px, py = pixels
+    lo, hi = SHELL_FRONT_NZ if as_photographed else SHELL_SEEN_NZ
     h, w = front.shape
     ix = np.clip(np.round(px).astype(int), 1, w - 2)
     iy = np.clip(np.round(py).astype(int), 1, h - 2)
@@ -570,7 +573,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         edge = cv2.distanceTransform((prob > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
         within = cv2.remap(edge, xyz[..., 0].astype(np.float32) - 0.5, xyz[..., 1].astype(np.float32) - 0.5,
                            cv2.INTER_LINEAR)
-        if edge_on_outline:
+        if not as_photographed:
             facing = np.minimum(facing, limb_facing(within / (float(pose[5]) * image.shape[1])))
         head_xyz = project(verts, pose, float(image.shape[1]))
         _, _, head_z = rasterize(head_xyz[:, :2], head_xyz[:, 2], head.faces, image.shape[1], image.shape[0])
@@ -580,7 +583,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         qy = np.clip(my.astype(int), 0, image.shape[0] - 1)
         face_px = float(np.ptp(lm[:, 0]))
         unhidden = xyz[..., 2] <= head_z[qy, qx] + 0.02 * face_px  # not behind the head (its far side)
-        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > seen_nz[0])
+        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > lo)
         score.append(np.where(usable, facing, -np.inf))
         # (its rim free of its own background, as the photo's: a turned view sees the neck against the flag too)
         colours.append(cv2.remap(rim_cleaned(image, prob), mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
@@ -589,9 +592,13 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     wts = np.exp((score - score.max(0, keepdims=True)) / VIEW_SOFTNESS)
     out = np.einsum("khw,khwc->hwc", wts, np.stack(colours)) / wts.sum(0)[..., None]
     # What no view saw squarely is what was seen well around it, blurred: a plausible side, no streaks.
-    lo, hi = seen_nz
     trust = np.clip((seen - lo) / (hi - lo), 0, 1).astype(np.float32) * inside
-    sigma = max(1.0, SHELL_FILL_BLUR * s * rgb.shape[1] / max(float(np.ptp(px)), 1.0))
+    per_metre = s * rgb.shape[1] / max(float(np.ptp(px)), 1.0)  # texels per metre of the photo's plane
+    sigma = max(1.0, SHELL_FILL_BLUR * per_metre)
+    if not as_photographed:
+        # The views' masks (in the person, not behind the head, above the lobes) cut the trust off sharply:
+        # it ramps down inside them instead, so a turned picture's ear does not end in an edge.
+        trust = np.minimum(trust, cv2.GaussianBlur(trust, (0, 0), max(1.0, SHELL_HANDOVER * per_metre)))
     good = trust > 0.99
     # Where turned views may not colour (the face's surroundings, the body), not even through the fill.
     own = (turning <= 0.5)[..., None]
