@@ -75,8 +75,8 @@ SHELL_SEEN_NZ = (0.2, 0.3)
 SHELL_FRONT_NZ = (0.08, 0.2)  # the same, for the front as the photo's own camera sees it (its pixels are right there)
 SHELL_HANDOVER = 0.005  # metres over which trusted shell texels hand over to the fill (a few photo pixels)
 SIDE_SPLIT = 0.02  # metres across the middle over which the shell's sides go over from one to the other
-SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 EAR_DEPTH = 0.02  # metres behind the ear lobes' landmarks from which an unseen texel over the head is hair
+SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
