@@ -41,6 +41,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--keep", type=Path, required=True, help="a bench_motion --keep folder")
     ap.add_argument("--no-room", action="store_true", help="skip the room renders (mesh and replay only)")
+    ap.add_argument("--frames", type=int, default=0, metavar="K",
+                    help="also show every K-th of her training frames in the room against her own readings (~1 s each)")
     args = ap.parse_args()
     os.environ["MEMORIAL_HOME"] = str(args.keep / "home")
     from dataclasses import replace
@@ -108,6 +110,8 @@ def main() -> None:
         shifted[:, 16:] = ds.codes[:, 16:]  # the residual as fitted
         rms, rms_m, per = replay(shifted)
         print(f"  {C.SEM_NAMES[i]:14s} from rest   {rms:5.2f} / {rms_m:5.2f}  " + " ".join(f"{x:.2f}" for x in per))
+    if args.frames > 0 and not args.no_room:
+        _her_frames(vault, ds, head, reading, args.frames)
 
 
 def _pixels_batch(verts: np.ndarray) -> np.ndarray:
@@ -138,6 +142,13 @@ def _photo_shapes(ds, head, commands, reading, frames: int = 8) -> np.ndarray:
 
 def _room_readings(vault, ds, head, codes, reading) -> tuple[np.ndarray, np.ndarray]:
     """(reading of the room view at codes[0], each later code's own control's reading), re-detected."""
+    pose = np.median(ds.pose, axis=0).astype(np.float32)
+    out = _room_views(vault, ds, head, codes, np.repeat(pose[None], len(codes), 0), reading)
+    return out[0], np.array([r[i] for i, r in enumerate(out[1:])])
+
+
+def _room_views(vault, ds, head, codes, poses, reading) -> np.ndarray:
+    """[K, n] readings of the room view of codes [K,E], each with G's texture for its pose [K,6], re-detected."""
     import torch
 
     from generation.face.landmarks import LandmarkDetector
@@ -148,20 +159,43 @@ def _room_readings(vault, ds, head, codes, reading) -> tuple[np.ndarray, np.ndar
 
     ckpt = checkpoint.load(vault, checkpoint.key_for("current"))
     g = checkpoint.generator_from(ckpt)
-    pose = np.median(ds.pose, axis=0).astype(np.float32)
     mean = ((ckpt["stats"]["mean_texture"][0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
     room = BustCamera(head, mean, load_bust(vault))
     out = []
     try:
         with LandmarkDetector() as det:
-            for code in codes:
-                tex = synthesize(g, code[None], torch.zeros(1, g.z_dim), pose=pose[None, :3])[0]
-                found = det.detect(room.expression(code, tex))
+            for code, pose in zip(codes, poses):
+                tex = synthesize(g, np.asarray(code, np.float32)[None], torch.zeros(1, g.z_dim),
+                                 pose=np.asarray(pose, np.float32)[None, :3])[0]
+                found = det.detect(room.expression(np.asarray(code, np.float32), tex))
                 out.append(reading(found[0].landmarks) if found else np.full(len(reading(ds.landmarks[0])), np.nan))
     finally:
         room.close()
-    return out[0], np.array([r[i] for i, r in enumerate(out[1:])])
+    return np.array(out)
 
+
+def _her_frames(vault, ds, head, reading, step: int) -> None:
+    """Her own (combined) expressions: every `step`-th training frame's code shown in the room and her crop
+    re-detected, each against her reading of that frame (the ruler a family's view needs: single commands
+    are motions she never makes alone). Slope 1 = shown at her strength; the crop row is the detector's own
+    agreement with itself."""
+    from generation.face.landmarks import LandmarkDetector
+
+    idx = np.arange(0, len(ds), step)
+    hers = reading(ds.landmarks[idx])
+    nan = np.full(hers.shape[1], np.nan)
+    with LandmarkDetector() as det:
+        crop = np.array([reading(f[0].landmarks) if (f := det.detect(ds.crops[j])) else nan for j in idx])
+    room = _room_views(vault, ds, head, ds.codes[idx], ds.pose[idx], reading)
+    print(f"\nher {len(idx)} training frames (one in {step}): slope (correlation) of each reading against hers")
+    print(" " * 24 + " ".join(f"{s:>10s}" for s in SHORT))
+    for name, got in (("her crop re-detected", crop), ("the room, her code", room)):
+        cells = []
+        for i in range(hers.shape[1]):
+            ok = np.isfinite(got[:, i])
+            slope = np.polyfit(hers[ok, i], got[ok, i], 1)[0]
+            cells.append(f"{slope:4.2f}({np.corrcoef(hers[ok, i], got[ok, i])[0, 1]:.2f})")
+        print(f"  {name:22s}" + " ".join(cells))
 
 if __name__ == "__main__":
     main()
