@@ -191,7 +191,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
     step = _grid_step(face_px, photo_box)
     body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
-    dist = _signed_distance(body, 2 * step) / s
+    dist = _signed_distance(body, 2 * step, open_below=h > h0) / s
     if h > h0:
         own = _signed_distance(mask, 2 * step)[h0:] / s
         f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
@@ -457,12 +457,17 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     return depth + lift
 
 
-def _signed_distance(mask: np.ndarray, outside_max: float) -> np.ndarray:
+def _signed_distance(mask: np.ndarray, outside_max: float, open_below: bool = False) -> np.ndarray:
     """[H,W] pixels from each pixel's centre to the outline of `mask` (between its pixels): + inside,
-    - outside (at most `outside_max` out)."""
+    - outside (at most `outside_max` out). The picture's edges are outline too (but its bottom with
+    `open_below`, where the body goes on): a body the frame cuts off thins towards the cut and rounds
+    off there, as a sculpted bust does. (Counted as inside, the frame's side left the body its full
+    depth at the cut, and the rim closed it with a flat cap: seen turned, a skin-coloured disc stood
+    out sideways from the clip's shoulder, a slab from Grace's.)"""
     import cv2
 
-    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    framed = np.pad(mask, ((1, 0 if open_below else 1), (1, 1)))
+    inside = cv2.distanceTransform(framed.astype(np.uint8), cv2.DIST_L2, 5)[1:1 + mask.shape[0], 1:-1]
     outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
     return np.where(mask, inside - 0.5, -np.minimum(outside - 0.5, outside_max)).astype(np.float32)
 
