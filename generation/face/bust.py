@@ -278,6 +278,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     at_x, at_y = (sel_x - 0.5).astype(np.float32)[None], (sel_y - 0.5).astype(np.float32)[None]
     fz, bz = (cv2.remap(d.astype(np.float32), at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
               .astype(np.float64) for d in (front, back))
+    # On the picture's edge (where the grid's columns stop) the body has thinned to nothing (see
+    # `_signed_distance`), its front and back meet there; a pixel in, where the depths are read, they
+    # were still ~1 cm apart, and the rim's quads stood there as a narrow cap. (Not over the head: a
+    # picture cutting the hair off keeps the skull inside.)
+    edge_px = (sel_x <= 0) | (sel_x >= w - 1) | (sel_y <= 0) | (sel_y >= h - 1)
+    edge_px &= ~on_head[np.round(sel_y).astype(int).clip(0, h - 1), np.round(sel_x).astype(int).clip(0, w - 1)]
+    fz[edge_px] = bz[edge_px] = (fz[edge_px] + bz[edge_px]) / 2
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
     # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
