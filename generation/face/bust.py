@@ -64,6 +64,8 @@ PERSON_SHARE = 0.95  # a rim pixel that is a blend with less of the person than 
 BLEND_PX = 3  # photo pixels further in than RIM_PX over which a soft photo still blends the wall into the person
 MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the person and the wall is such a blend,
 MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
+LUMA = np.array([0.299, 0.587, 0.114])  # brightness of an RGB colour (Rec. 601)
+HUE_APART = 30.0  # levels of (Cr, Cb) between the person's and the wall's hue from which a rim pixel is tested by hue too
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
@@ -418,7 +420,25 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     # (the person's colour a few pixels in is not quite the rim's: the farther apart person and wall, the
     # more off the blend's line a blend may lie)
     blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
+    # A video keeps colour at half the resolution of brightness: the wall's hue bleeds a few pixels into
+    # the person with her own brightness (the clip's red flag stripe tinted the shoulder's top beside her
+    # neck pink, a blend by hue only). The same test on the hue alone, for a pixel as bright as the
+    # person (a dark or pale earring at the edge stays).
+    hue = [_chroma(c) for c in (x, wall, person)]
+    d = hue[2] - hue[1]
+    apart = np.linalg.norm(d, axis=-1)
+    share = np.clip(((hue[0] - hue[1]) * d).sum(-1) / np.maximum(apart ** 2, 1.0), 0, 1)
+    residual = np.linalg.norm(hue[0] - hue[1] - share[..., None] * d, axis=-1)
+    luma = [c @ LUMA for c in (x, wall, person)]
+    bright = np.abs(luma[0] - luma[2]) < np.maximum(MIX_RESIDUAL, 0.5 * np.abs(luma[1] - luma[2]))
+    blend |= (apart > HUE_APART) & (share < PERSON_SHARE) & (residual < MIX_SLACK * apart) & bright
     return fill_nearest(photo, deep | (inner & ~blend))
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    """[...,2] the colour's hue and saturation without its brightness: red and blue less the luma (Cr, Cb)."""
+    y = rgb @ LUMA
+    return np.stack([rgb[..., 0] - y, rgb[..., 2] - y], -1)
 
 
 def _inside_closed(fid: np.ndarray, bary: np.ndarray, faces: np.ndarray, gap: np.ndarray) -> np.ndarray:
