@@ -71,6 +71,7 @@ BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless anot
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
+BACK_RIM = 0.01  # metres from the outline over which the back of the head goes over from the rim's colours to the crown's
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
@@ -324,7 +325,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     # Background colours never bleed in at the soft edge, front or back (`rim_cleaned`). Done at the
     # photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
-    clean = rim_cleaned(image, prob)
+    clean = rim_cleaned(image, prob, by_hue=True)
     crop = texels(clean)
     alpha = texels(prob)
     skin = texels(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8)), nearest=True).astype(bool)
@@ -336,10 +337,20 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     crown = known & (my < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
-        back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)
+        # Towards the outline the back takes the front's own colours there (the ear's, the hair's, the jaw's
+        # skin): seen turned, the back's last centimetre stands at the outline, and in the crown's colours
+        # (Grace's navy hat) it drew a dark jagged line along her ear, her white hair and her jaw.
+        person = alpha > 0.5
+        rim = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5) / (BACK_RIM * s * scale)
+        own = smoothstep(1 - rim)[..., None]
+        back_rgb = np.where(head_zone[..., None], own * fill_nearest(crop, person) + (1 - own) * fill_nearest(crop, crown),
+                            back_rgb).round().astype(np.uint8)
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
+    # Not above the chin: there, beside the head, is hair (Grace's white hair by her ears), which a median
+    # over 4 cm turned into her hat's and uniform's navy, a dark jagged line along her ear seen turned.
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
-    back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
+    above_chin = my < float(lm[L.CHIN, 1])
+    back_rgb = np.where((head_zone | above_chin)[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
     front_rgb = crop
     # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
     # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
@@ -391,7 +402,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
-def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
+def rim_cleaned(photo: np.ndarray, prob: np.ndarray, by_hue: bool = False) -> np.ndarray:
     """The photo [H,W,3] with the person's rim (`prob` [H,W] person probability) free of the background.
 
     The segment's edge holds a sliver of the wall or flag beside the neck and hair, and pixels that are
@@ -399,7 +410,8 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     person's colour just inside (less than PERSON_SHARE of the person, within MIX_RESIDUAL of the
     blend), takes its colour from further in. The shell's surface curves away at its outline, so a
     turned view sees those few pixels stretched: the clip's red flag stripe beside her neck was a row
-    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays."""
+    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays. `by_hue`: also
+    a rim pixel with the person's brightness whose hue alone lies part way to the wall's."""
     import cv2
 
     inner = prob > 0.8
@@ -424,14 +436,15 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     # the person with her own brightness (the clip's red flag stripe tinted the shoulder's top beside her
     # neck pink, a blend by hue only). The same test on the hue alone, for a pixel as bright as the
     # person (a dark or pale earring at the edge stays).
-    hue = [_chroma(c) for c in (x, wall, person)]
-    d = hue[2] - hue[1]
-    apart = np.linalg.norm(d, axis=-1)
-    share = np.clip(((hue[0] - hue[1]) * d).sum(-1) / np.maximum(apart ** 2, 1.0), 0, 1)
-    residual = np.linalg.norm(hue[0] - hue[1] - share[..., None] * d, axis=-1)
-    luma = [c @ LUMA for c in (x, wall, person)]
-    bright = np.abs(luma[0] - luma[2]) < np.maximum(MIX_RESIDUAL, 0.5 * np.abs(luma[1] - luma[2]))
-    blend |= (apart > HUE_APART) & (share < PERSON_SHARE) & (residual < MIX_SLACK * apart) & bright
+    if by_hue:
+        hue = [_chroma(c) for c in (x, wall, person)]
+        d = hue[2] - hue[1]
+        apart = np.linalg.norm(d, axis=-1)
+        share = np.clip(((hue[0] - hue[1]) * d).sum(-1) / np.maximum(apart ** 2, 1.0), 0, 1)
+        residual = np.linalg.norm(hue[0] - hue[1] - share[..., None] * d, axis=-1)
+        luma = [c @ LUMA for c in (x, wall, person)]
+        bright = np.abs(luma[0] - luma[2]) < np.maximum(MIX_RESIDUAL, 0.5 * np.abs(luma[1] - luma[2]))
+        blend |= (apart > HUE_APART) & (share < PERSON_SHARE) & (residual < MIX_SLACK * apart) & bright
     return fill_nearest(photo, deep | (inner & ~blend))
 
 
