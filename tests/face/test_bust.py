@@ -911,7 +911,7 @@ def test_a_rim_tinted_by_the_walls_hue_alone_takes_the_persons_colour():
     photo[:, 29] = 0.5 * skin + 0.5 * red
     prob = np.zeros((h, w), np.float32)
     prob[:, :29], prob[:, 29] = 1.0, 0.5
-    clean = rim_cleaned(photo.round().astype(np.uint8), prob, by_hue=True).astype(np.float64)
+    clean = rim_cleaned(photo.round().astype(np.uint8), prob, hue_from=0).astype(np.float64)
     off = np.abs(clean[5:-5, 28] - skin).max()
     assert off < 3, f"the rim is {off:.0f} levels off her skin"
     assert np.abs(clean[5:-5, :20] - skin).max() < 1
