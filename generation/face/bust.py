@@ -64,8 +64,6 @@ PERSON_SHARE = 0.95  # a rim pixel that is a blend with less of the person than 
 BLEND_PX = 3  # photo pixels further in than RIM_PX over which a soft photo still blends the wall into the person
 MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the person and the wall is such a blend,
 MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
-LUMA = np.array([0.299, 0.587, 0.114])  # brightness of an RGB colour (Rec. 601)
-HUE_APART = 30.0  # levels of (Cr, Cb) between the person's and the wall's hue from which a rim pixel is tested by hue too
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
@@ -325,7 +323,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     # Background colours never bleed in at the soft edge, front or back (`rim_cleaned`). Done at the
     # photo's own pixels, before the texture is enlarged (which mixes wall into the rim).
-    clean = rim_cleaned(image, prob, hue_from=_lobes_row(lm))
+    clean = rim_cleaned(image, prob)
     crop = texels(clean)
     alpha = texels(prob)
     skin = texels(cv2.dilate((face & on_head).astype(np.uint8), np.ones((9, 9), np.uint8)), nearest=True).astype(bool)
@@ -402,7 +400,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
 
 
-def rim_cleaned(photo: np.ndarray, prob: np.ndarray, hue_from: float | None = None) -> np.ndarray:
+def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """The photo [H,W,3] with the person's rim (`prob` [H,W] person probability) free of the background.
 
     The segment's edge holds a sliver of the wall or flag beside the neck and hair, and pixels that are
@@ -410,9 +408,7 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray, hue_from: float | None = No
     person's colour just inside (less than PERSON_SHARE of the person, within MIX_RESIDUAL of the
     blend), takes its colour from further in. The shell's surface curves away at its outline, so a
     turned view sees those few pixels stretched: the clip's red flag stripe beside her neck was a row
-    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays. `hue_from`: from
-    this photo row down, also a rim pixel with the person's brightness whose hue alone lies part way to
-    the wall's."""
+    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays."""
     import cv2
 
     inner = prob > 0.8
@@ -433,28 +429,7 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray, hue_from: float | None = No
     # (the person's colour a few pixels in is not quite the rim's: the farther apart person and wall, the
     # more off the blend's line a blend may lie)
     blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
-    # A video keeps colour at half the resolution of brightness: the wall's hue bleeds a few pixels into
-    # the person with her own brightness (the clip's red flag stripe tinted the shoulder's top beside her
-    # neck pink, a blend by hue only). The same test on the hue alone, for a pixel as bright as the
-    # person (a dark or pale earring at the edge stays). Below the ears only: beside the hair and ears
-    # it moved the clip's identity distance seen turned (+20 deg: 0.321 -> 0.335).
-    if hue_from is not None:
-        hue = [_chroma(c) for c in (x, wall, person)]
-        d = hue[2] - hue[1]
-        apart = np.linalg.norm(d, axis=-1)
-        share = np.clip(((hue[0] - hue[1]) * d).sum(-1) / np.maximum(apart ** 2, 1.0), 0, 1)
-        residual = np.linalg.norm(hue[0] - hue[1] - share[..., None] * d, axis=-1)
-        luma = [c @ LUMA for c in (x, wall, person)]
-        bright = np.abs(luma[0] - luma[2]) < np.maximum(MIX_RESIDUAL, 0.5 * np.abs(luma[1] - luma[2]))
-        below = (np.arange(photo.shape[0]) >= hue_from)[:, None]
-        blend |= (apart > HUE_APART) & (share < PERSON_SHARE) & (residual < MIX_SLACK * apart) & bright & below
     return fill_nearest(photo, deep | (inner & ~blend))
-
-
-def _chroma(rgb: np.ndarray) -> np.ndarray:
-    """[...,2] the colour's hue and saturation without its brightness: red and blue less the luma (Cr, Cb)."""
-    y = rgb @ LUMA
-    return np.stack([rgb[..., 0] - y, rgb[..., 2] - y], -1)
 
 
 def _inside_closed(fid: np.ndarray, bary: np.ndarray, faces: np.ndarray, gap: np.ndarray) -> np.ndarray:
@@ -533,12 +508,8 @@ def _above_lobes(y: np.ndarray, lm: np.ndarray) -> np.ndarray:
     """True for photo rows `y` above both ear lobes (and the mouth), where turned pictures may colour the
     shell: below them earrings swing from frame to frame (one frame's earring is another's neck), and the
     clip's turned frames laid a patch of pink streaks on the neck under her earring."""
-    return np.asarray(y) < _lobes_row(lm)
-
-
-def _lobes_row(lm: np.ndarray) -> float:
-    """The photo row of the higher ear lobe (or of the mouth, if higher)."""
-    return min(float(lm[list(LOBE), 1].min()), float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean()))
+    top = min(float(lm[list(LOBE), 1].min()), float(lm[[L.MOUTH_CORNER_L, L.MOUTH_CORNER_R], 1].mean()))
+    return np.asarray(y) < top
 
 
 def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:

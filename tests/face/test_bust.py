@@ -895,28 +895,6 @@ def test_a_rim_pixel_tinted_a_little_by_the_wall_takes_the_persons_colour():
 
 
 
-def test_a_rim_tinted_by_the_walls_hue_alone_takes_the_persons_colour():
-    """A video keeps colour at half the resolution of brightness: beside the clip's red flag stripe the
-    shoulder's top had the skin's brightness with a hue part way to the red (no blend of the two
-    colours), kept as it was and drawn, turned, as a pink spot where the neck meets the shoulder. A rim
-    pixel with her brightness and 60 % of the way to the wall's hue now takes the skin's colour (old: it
-    stayed, 47 levels off)."""
-    from generation.face.bust import rim_cleaned
-
-    h, w = 40, 60
-    skin, red = np.array([200, 160, 130], np.float64), np.array([180, 20, 40], np.float64)
-    photo = np.empty((h, w, 3), np.float64)
-    photo[:, :30], photo[:, 30:] = skin, red
-    photo[:, 28] = [247, 135, 135]  # the skin's luma, (Cr, Cb) 60 % of the way to the red's
-    photo[:, 29] = 0.5 * skin + 0.5 * red
-    prob = np.zeros((h, w), np.float32)
-    prob[:, :29], prob[:, 29] = 1.0, 0.5
-    clean = rim_cleaned(photo.round().astype(np.uint8), prob, hue_from=0).astype(np.float64)
-    off = np.abs(clean[5:-5, 28] - skin).max()
-    assert off < 3, f"the rim is {off:.0f} levels off her skin"
-    assert np.abs(clean[5:-5, :20] - skin).max() < 1
-
-
 def test_the_back_beside_her_ears_takes_the_hair_there_not_her_clothes(faces, grace_head):
     """Seen turned, the shell's back stands at the outline beside the head. Above the chin it took the
     clothes' treatment (a median over 4 cm) and beside Grace's ears, where her hair is white, it came
