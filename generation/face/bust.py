@@ -69,7 +69,7 @@ BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless anot
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
 SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
-BACK_RIM = 0.01  # metres from the outline over which the back of the head goes over from the rim's colours to the crown's
+BACK_RIM = 0.01  # metres from the outline over which the back of the head goes over to the crown's colours
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
@@ -341,8 +341,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         person = alpha > 0.5
         rim = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5) / (BACK_RIM * s * scale)
         own = smoothstep(1 - rim)[..., None]
-        back_rgb = np.where(head_zone[..., None], own * fill_nearest(crop, person) + (1 - own) * fill_nearest(crop, crown),
-                            back_rgb).round().astype(np.uint8)
+        behind = own * fill_nearest(crop, person) + (1 - own) * fill_nearest(crop, crown)
+        back_rgb = np.where(head_zone[..., None], behind, back_rgb).round().astype(np.uint8)
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
     # Not above the chin: there, beside the head, is hair (Grace's white hair by her ears), which a median
     # over 4 cm turned into her hat's and uniform's navy, a dark jagged line along her ear seen turned.
@@ -361,6 +361,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
                               calibration, alpha > 0.2, side_probs)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
+    # Below the picture the outline is the made-up chest's own rounded cut, where the front meets the back
+    # (not a soft photo's edge): opaque out to it. Its one-pixel fade lay on the body's steep rim, a
+    # centimetre of surface, and seen turned it was a grey dashed line down the chest's side, the
+    # background showing through inside the outline.
+    a = np.where(my >= h0, alpha > 0.02, a)
     # Past the 0.5 outline the front and back have crossed (see the inflation), each sloping away behind
     # the other: the soft rim lying there was stretched, seen turned, into streaks standing off the
     # outline (Grace's hat top and ear, where her segment's rim is ~10 px wide). It is not shown there.
