@@ -77,6 +77,7 @@ SHELL_HANDOVER = 0.005  # metres over which trusted shell texels hand over to th
 SIDE_SPLIT = 0.02  # metres across the middle over which the shell's sides go over from one to the other
 EAR_DEPTH = 0.02  # metres behind the ear lobes' landmarks from which an unseen texel over the head is hair
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
+BACK_RIM = 0.01  # metres from the outline over which the back of the head goes over to the crown's colours
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 
 
@@ -199,7 +200,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     photo_box = (box[0], box[1], box[2], min(box[3], h0))  # the grid's fineness follows the photo, not the made-up chest
     step = _grid_step(face_px, photo_box)
     body = np.concatenate([mask[:h0], np.repeat(mask[h0 - 1:h0], h - h0, 0)]) if h > h0 else mask
-    dist = _signed_distance(body, 2 * step) / s
+    dist = _signed_distance(body, 2 * step, open_below=h > h0) / s
     if h > h0:
         own = _signed_distance(mask, 2 * step)[h0:] / s
         f = smoothstep(np.arange(1, h - h0 + 1) / max(1.0, SEAM_BLEND * s))[:, None]
@@ -286,6 +287,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     at_x, at_y = (sel_x - 0.5).astype(np.float32)[None], (sel_y - 0.5).astype(np.float32)[None]
     fz, bz = (cv2.remap(d.astype(np.float32), at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
               .astype(np.float64) for d in (front, back))
+    # On the picture's edge (where the grid's columns stop) the body has thinned to nothing (see
+    # `_signed_distance`), its front and back meet there; a pixel in, where the depths are read, they
+    # were still ~1 cm apart, and the rim's quads stood there as a narrow cap. (Not over the head: a
+    # picture cutting the hair off keeps the skull inside.)
+    edge_px = (sel_x <= 0) | (sel_x >= w - 1) | (sel_y <= 0) | (sel_y >= h - 1)
+    edge_px &= ~on_head[np.round(sel_y).astype(int).clip(0, h - 1), np.round(sel_x).astype(int).clip(0, w - 1)]
+    fz[edge_px] = bz[edge_px] = (fz[edge_px] + bz[edge_px]) / 2
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
     # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
@@ -335,10 +343,20 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     crown = known & (my < float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s)  # above the forehead's skin
     back_rgb = fill_nearest(crop, known) if known.any() else crop
     if crown.any():
-        back_rgb = np.where(head_zone[..., None], fill_nearest(crop, crown), back_rgb)
+        # Towards the outline the back takes the front's own colours there (the ear's, the hair's, the jaw's
+        # skin): seen turned, the back's last centimetre stands at the outline, and in the crown's colours
+        # (Grace's navy hat) it drew a dark jagged line along her ear, her white hair and her jaw.
+        person = alpha > 0.5
+        rim = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5) / (BACK_RIM * s * scale)
+        own = smoothstep(1 - rim)[..., None]
+        behind = own * fill_nearest(crop, person) + (1 - own) * fill_nearest(crop, crown)
+        back_rgb = np.where(head_zone[..., None], behind, back_rgb).round().astype(np.uint8)
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
+    # Not above the chin: there, beside the head, is hair (Grace's white hair by her ears), which a median
+    # over 4 cm turned into her hat's and uniform's navy, a dark jagged line along her ear seen turned.
     cloth = cv2.medianBlur(back_rgb, min(255, 2 * int(0.04 * s * scale) + 1))
-    back_rgb = np.where(head_zone[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
+    above_chin = my < float(lm[L.CHIN, 1])
+    back_rgb = np.where((head_zone | above_chin)[..., None], cv2.GaussianBlur(back_rgb, (0, 0), 4), cloth)
     front_rgb = crop
     # The shell's front fades out towards the face, so hair meets skin without an edge: over EDGE_FADE
     # of surface, measured in the layout (by surface), not in the photo, where beside the cheeks it
@@ -361,6 +379,11 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     sides = np.stack([front_rgb + (1 - left) * (turned_rgb - front_rgb.astype(np.float64)),
                       front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
+    # Below the picture the outline is the made-up chest's own rounded cut, where the front meets the back
+    # (not a soft photo's edge): opaque out to it. Its one-pixel fade lay on the body's steep rim, a
+    # centimetre of surface, and seen turned it was a grey dashed line down the chest's side, the
+    # background showing through inside the outline.
+    a = np.where(my >= h0, alpha > 0.02, a)
     # Past the 0.5 outline the front and back have crossed (see the inflation), each sloping away behind
     # the other: the soft rim lying there was stretched, seen turned, into streaks standing off the
     # outline (Grace's hat top and ear, where her segment's rim is ~10 px wide). It is not shown there.
@@ -475,12 +498,17 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     return depth + lift
 
 
-def _signed_distance(mask: np.ndarray, outside_max: float) -> np.ndarray:
+def _signed_distance(mask: np.ndarray, outside_max: float, open_below: bool = False) -> np.ndarray:
     """[H,W] pixels from each pixel's centre to the outline of `mask` (between its pixels): + inside,
-    - outside (at most `outside_max` out)."""
+    - outside (at most `outside_max` out). The picture's edges are outline too (but its bottom with
+    `open_below`, where the body goes on): a body the frame cuts off thins towards the cut and rounds
+    off there, as a sculpted bust does. (Counted as inside, the frame's side left the body its full
+    depth at the cut, and the rim closed it with a flat cap: seen turned, a skin-coloured disc stood
+    out sideways from the clip's shoulder, a slab from Grace's.)"""
     import cv2
 
-    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    framed = np.pad(mask, ((1, 0 if open_below else 1), (1, 1)))
+    inside = cv2.distanceTransform(framed.astype(np.uint8), cv2.DIST_L2, 5)[1:1 + mask.shape[0], 1:-1]
     outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
     return np.where(mask, inside - 0.5, -np.minimum(outside - 0.5, outside_max)).astype(np.float32)
 

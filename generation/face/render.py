@@ -83,3 +83,29 @@ def render_head(head, texture: np.ndarray, code: np.ndarray, pose: np.ndarray, s
                 light: Light | None = None) -> np.ndarray:
     """RGB [size,size,3] uint8 of the textured head; see `render` for the mask and depth too."""
     return render(head, texture, code, pose, size, light).rgb
+
+
+def move_face(head, image: np.ndarray, code_from: np.ndarray, code_to: np.ndarray, pose: np.ndarray) -> np.ndarray:
+    """RGB [H,W,3] uint8: a photo `image` of the face at `code_from` ([E], posed at `pose` [6], the image
+    width as frame side) with its face moved to `code_to` by the head's own motion, and nothing else
+    changed: each pixel of the head at `code_to` shows the photo where that point of the surface was.
+
+    It tells what a face detector can read of a motion on the person's real skin, with no texture,
+    lighting or eyes of ours in the picture (tests/benchmarks/rest_readings.py)."""
+    import cv2
+
+    img = np.asarray(image)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise GeometryError(f"image must be RGB uint8 [H,W,3], got {img.dtype} {list(img.shape)}")
+    h, w = img.shape[:2]
+    pose = np.asarray(pose, np.float32)
+    before = project(head.deform(np.asarray(code_from, np.float32)), pose, w)
+    after = project(head.deform(np.asarray(code_to, np.float32)), pose, w)
+    fid, bary, _ = rasterize(after[:, :2], after[:, 2], head.faces, w, h, cull_backfaces=True)
+    hit = fid >= 0
+    src = np.einsum("hwk,hwkc->hwc", bary, before[head.faces[np.maximum(fid, 0)]][..., :2])  # [H,W,2] px
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32) + 0.5, np.arange(h, dtype=np.float32) + 0.5)
+    mx = np.where(hit, src[..., 0], gx) - 0.5  # pixel centres at integer + 0.5 (as `rasterize`)
+    my = np.where(hit, src[..., 1], gy) - 0.5
+    return cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)

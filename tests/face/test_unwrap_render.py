@@ -109,6 +109,32 @@ def test_lighting_changes_shading_not_geometry(grace_head, grace_crop):
     assert gain[left_half].mean() > gain[right_half].mean() + 10
 
 
+def test_move_face_moves_the_photo_by_the_heads_motion(detector, grace_head, grace_crop):
+    al, code, _, _, pose = grace_crop
+    assert np.array_equal(R.move_face(grace_head, al.crop, code, code, pose), al.crop)  # no motion: the photo
+    opened = code.copy()
+    opened[expression.index("jaw_open")] += 0.8
+    moved = R.move_face(grace_head, al.crop, code, opened, pose)
+    # the chin's skin now lies where the head puts it: the photo's chin pixels, carried down
+    before = R.render(grace_head, al.crop, code, pose, 256).landmarks
+    after = R.render(grace_head, al.crop, opened, pose, 256).landmarks
+    chin = [18, 200, 199, 175]  # down the chin's front, below the lower lip
+    assert np.all(after[chin, 1] - before[chin, 1] > 3)  # pixels at 256^2: the jaw drops
+    import cv2
+
+    def at(img, xy):  # bilinear, pixel centres at integer + 0.5
+        return cv2.getRectSubPix(img, (1, 1), (float(xy[0]) - 0.5, float(xy[1]) - 0.5))[0, 0].astype(int)
+
+    for v in chin:
+        assert np.abs(at(moved, after[v]) - at(al.crop, before[v])).max() < 8, v
+    # off the head nothing changes, and the detector reads the mouth opening on her own skin
+    off = ~R.render(grace_head, al.crop, opened, pose, 256).mask & ~R.render(grace_head, al.crop, code, pose, 256).mask
+    assert np.array_equal(moved[off], al.crop[off])
+    gap = [np.linalg.norm(detector.detect(img)[0].landmarks[13, :2] - detector.detect(img)[0].landmarks[14, :2])
+           for img in (al.crop, moved)]
+    assert gap[1] > gap[0] + 3, gap
+
+
 def test_single_photo_album_gives_faces_mediapipe_finds(detector, faces):
     from generation.face.head import fit_head
 
@@ -126,6 +152,8 @@ def test_bad_inputs_fail_clearly(grace_head, grace_crop):
         R.render_head(grace_head, uv.astype(np.float32), code, pose)
     with pytest.raises(GeometryError, match="code"):
         R.render_head(grace_head, uv, code[:5], pose)
+    with pytest.raises(GeometryError, match="RGB uint8"):
+        R.move_face(grace_head, al.crop[..., 0], code, code, pose)
     with pytest.raises(GeometryError, match="expression code"):
         U.unwrap(al.crop, al.landmarks, grace_head, np.full(expression.E, np.nan))
     with pytest.raises(GeometryError, match="NaN"):
