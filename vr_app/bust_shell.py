@@ -31,14 +31,22 @@ DUAL_OPAQUE_LEVEL = 252 / 256  # Panda's M_dual: texels at least this opaque are
 OPAQUE_MIP = 4  # a face counts as opaque when its texels stay fully opaque down to this mipmap level (1/16)
 
 
+def panda_rows(rgba: np.ndarray) -> np.ndarray:
+    """RGBA [H,W,4] uint8 (top row first) as a texture's RAM image holds it: power-of-two sides, bottom row
+    first, BGRA (`Texture.set_ram_image` takes it as it is: no channel swap, ~7x faster than set_ram_image_as)."""
+    import cv2
+
+    return cv2.cvtColor(cv2.flip(np.ascontiguousarray(pow2(rgba)), 0), cv2.COLOR_RGBA2BGRA)  # PIL takes RGBA arrays
+
+
 def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
 
-    rgba = pow2(rgba)  # PIL takes a [H,W,4] uint8 array as RGBA
-    ph, pw = rgba.shape[:2]
+    rows = panda_rows(rgba)
+    ph, pw = rows.shape[:2]
     tex = Texture(name)
     tex.setup_2d_texture(pw, ph, Texture.T_unsigned_byte, Texture.F_rgba8)
-    tex.set_ram_image_as(np.ascontiguousarray(rgba[::-1]), "RGBA")
+    tex.set_ram_image(rows)
     tex.set_minfilter(SamplerState.FT_linear_mipmap_linear)
     tex.set_magfilter(SamplerState.FT_linear)
     tex.set_wrap_u(SamplerState.WM_clamp)
@@ -173,20 +181,22 @@ class ShellNode:
         self.side_weights = weights
         return True
 
+    def side_ends(self) -> list[np.ndarray]:
+        """[H,W,4] uint8 textures the views' blends run between: as photographed (from the front), and,
+        when the bust has refilled sides, with her right's and her left's front refilled in full."""
+        ends = [self.texture]
+        if self.sides is not None:
+            w = self.texture.shape[1] // 2
+            for side in self.sides:
+                rgba = self.texture.copy()
+                rgba[:, :w, :3] = side
+                ends.append(rgba)
+        return ends
+
     def seen_texture(self) -> np.ndarray:
         """[H,W,4] uint8: the shell's texture as the current view sees it: its front blended towards the side
         the view sees turned (texels the photo saw only edge-on refilled there), unchanged from the front."""
-        rgba = self.texture.copy()
-        if self.sides is None or not any(self.side_weights):
-            return rgba
-        w = rgba.shape[1] // 2
-        base = rgba[:, :w, :3].astype(np.float32)
-        front = base.copy()
-        for weight, side in zip(self.side_weights, self.sides):
-            if weight > 0:
-                front += weight * (side - base)
-        rgba[:, :w, :3] = np.clip(np.round(front), 0, 255).astype(np.uint8)
-        return rgba
+        return blend_ends(self.side_ends(), self.side_weights)
 
     def follow(self, mat: np.ndarray) -> None:
         """Blend each vertex towards the head's motion; `mat` [4,4] is the pivot's motion in the root's
@@ -204,6 +214,18 @@ class ShellNode:
         length = np.sqrt(sq[:, 0] + sq[:, 1] + sq[:, 2])[:, None]
         self.mesh.update_rows(self.moving, base + w * (moved - base), turned / np.maximum(length, 1e-9))
         self.mesh.node.modify_geom(1).set_vertex_data(self.mesh.vdata)  # the rim shares the new vertices
+
+
+def blend_ends(ends: list[np.ndarray], weights: tuple[float, float]) -> np.ndarray:
+    """`ends`[0] mixed towards `ends`[1] (her right) or `ends`[2] (her left) by `weights` (`side_weights`: one
+    side at a time), all uint8 arrays of one shape. One pass in uint8 (a few ms for the 1024x2048 shell, where
+    a float blend, delighting and a new texture at every step of a turning view stalled the frame ~0.1 s)."""
+    import cv2
+
+    for k, weight in enumerate(weights):
+        if weight > 0 and len(ends) > 1 + k:
+            return cv2.addWeighted(ends[0], 1.0 - weight, ends[1 + k], weight, 0.0)
+    return ends[0]
 
 
 def holds(weights: tuple[float, float], angle: float, span=(SIDE_FROM, SIDE_FULL)) -> bool:

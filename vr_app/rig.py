@@ -21,7 +21,7 @@ from generation.face.delight import Delighting, apply_gain, delight, headroom, s
 from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
-from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
+from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot_motion, rgba_texture
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, closing_shade, eye_texture, eyeball,
                    order_eye, socket, socket_half_width)
 from .lids import BLINK, ClosingLids
@@ -33,7 +33,6 @@ IRIS_RING = {"l": L.EYE_L["iris_ring"], "r": L.EYE_R["iris_ring"]}
 MOUTH = (L.LIP_UPPER_INNER, L.LIP_LOWER_INNER)
 GAZE_DEGREES = 30.0
 GAZE = {side: (expression.index(f"gaze_yaw_{side}"), expression.index(f"gaze_pitch_{side}")) for side in ("l", "r")}
-SHELL_TEXTURES_KEPT = 4  # shell textures kept ready (delit or not, front or a turned blend)
 
 
 def eye_openings(head: HeadModel) -> dict[str, dict]:
@@ -208,8 +207,9 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
-            self._shell_textures = {(False, (0.0, 0.0)): self.shell.node.get_texture()}  # by (delit, side weights)
-            self._shell_gain = None
+            # delit?: (the shell's side ends as its texture's rows, that texture); the first as ShellNode made it
+            self._shell_shown = {False: ([panda_rows(end) for end in self.shell.side_ends()],
+                                         self.shell.node.get_texture())}
             self._show_shell()
         self._code = None
         self._frame = (-1, -1, -1.0)
@@ -313,21 +313,21 @@ class HeadRig:
     def _show_shell(self) -> None:
         """The shell's texture as the current view sees it (`ShellNode.seen_texture`), with the light the face's
         delighting found taken out too where the face is delit (hair, ears, neck and shoulders were
-        photographed in the same light: no seam where they meet)."""
-        key = (self.delit, self.shell.side_weights)
-        if key not in self._shell_textures:
+        photographed in the same light: no seam where they meet). The ends of the side blends are delit and
+        laid out once; a turning view mixes them into the same texture (`blend_ends`)."""
+        if self.delit not in self._shell_shown:
             bust = self.bust
-            rgba = self.shell.seen_texture()
-            if self.delit:
-                if self._shell_gain is None:
-                    self._shell_gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs,
-                                                    bust.texture.shape[:2], self.head)
-                rgba[..., :3] = apply_gain(rgba[..., :3], headroom(self._shell_gain, rgba))
-            if len(self._shell_textures) > SHELL_TEXTURES_KEPT:  # a turning view leaves a blend at every step
-                for old in [k for k in self._shell_textures if any(k[1])][:-1]:
-                    del self._shell_textures[old]
-            self._shell_textures[key] = rgba_texture(rgba, "bust-shell-delit" if self.delit else "bust-shell")
-        self.shell.node.set_texture(self._shell_textures[key], 1)
+            gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2],
+                                self.head)
+            ends = []
+            for end in self.shell.side_ends():
+                rgba = end.copy()
+                rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
+                ends.append(panda_rows(rgba))
+            self._shell_shown[True] = (ends, rgba_texture(self.shell.texture, "bust-shell-delit"))
+        ends, texture = self._shell_shown[self.delit]
+        texture.set_ram_image(blend_ends(ends, self.shell.side_weights))
+        self.shell.node.set_texture(texture, 1)
 
     def _show_eyes(self) -> None:
         """The eyeballs and their sockets cut from the bust's face as it is shown: delit where the face is
