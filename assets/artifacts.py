@@ -276,6 +276,10 @@ class BustModel:
     # [2,S,S,3] uint8 or None: the face texture with her turned pictures' texels on one side, [0] the
     # subject's right (-x), [1] her left (+x); shown as a view sees that side (vr_app.bust_shell)
     side_textures: np.ndarray | None = None
+    # [2,H,W/2,3] uint8 or None: the shell's front (texture[:, :W/2, :3]) with the texels its pictures saw only
+    # edge-on refilled on one side, [0] the subject's right (-x), [1] her left (+x); shown as a view sees that
+    # side (from the photo's own direction those texels are right as they are)
+    shell_sides: np.ndarray | None = None
 
     FORMAT = "BustModel"
     VERSION = 1
@@ -291,12 +295,17 @@ class BustModel:
         assert self.backdrop.ndim == 3 and self.backdrop.shape[2] == 3 and self.backdrop.dtype == np.uint8
         if self.side_textures is not None:
             assert self.side_textures.shape == (2, s, s, 3) and self.side_textures.dtype == np.uint8
+        if self.shell_sides is not None:
+            h, w = self.texture.shape[:2]
+            assert self.shell_sides.shape == (2, h, w // 2, 3) and self.shell_sides.dtype == np.uint8
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "follow", "texture", "face_texture",
                                                  "face_detail", "backdrop")}
         if self.side_textures is not None:  # older busts have none: they load with None
             arrays["side_textures"] = self.side_textures
+        if self.shell_sides is not None:
+            arrays["shell_sides"] = self.shell_sides
         return _pack(self.FORMAT, self.VERSION, {"meta": self.meta}, arrays, coded=False)
 
     @classmethod

@@ -20,6 +20,9 @@ BLACK_LEVEL = 16.0  # a generator texel darker than this in every channel counts
 EDGE_SOFT = 0.025  # of the frame's side: how gradually frame and base change over where the frame ends
 SIDE_FROM, SIDE_FULL = 15.0, 30.0  # degrees off the face's front over which a side texture is blended in
 SIDE_STEPS = 32  # the blend moves in steps of 1/SIDE_STEPS (a still viewer composes nothing new)
+# The shell's refilled sides come in sooner: a texel its photo saw at n.v 0.2 (the trust threshold) is seen
+# 1.5x as squarely from 5 degrees further round, 2.6x from 20 (its photo pixels stretched into streaks)
+SHELL_SIDE_FROM, SHELL_SIDE_FULL = 5.0, 20.0
 SIDE_HOLD = 0.2  # degrees: a view this close to one that shows the current blend keeps it
 SOCLE_BOTTOM = 0.48  # metres below the eyes where a bust's socle ends (the plinth under it)
 SOCLE_STONE = (0.52, 0.49, 0.45, 1.0)
@@ -28,14 +31,22 @@ DUAL_OPAQUE_LEVEL = 252 / 256  # Panda's M_dual: texels at least this opaque are
 OPAQUE_MIP = 4  # a face counts as opaque when its texels stay fully opaque down to this mipmap level (1/16)
 
 
+def panda_rows(rgba: np.ndarray) -> np.ndarray:
+    """RGBA [H,W,4] uint8 (top row first) as a texture's RAM image holds it: power-of-two sides, bottom row
+    first, BGRA (`Texture.set_ram_image` takes it as it is: no channel swap, ~7x faster than set_ram_image_as)."""
+    import cv2
+
+    return cv2.cvtColor(cv2.flip(np.ascontiguousarray(pow2(rgba)), 0), cv2.COLOR_RGBA2BGRA)  # PIL takes RGBA arrays
+
+
 def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
 
-    rgba = pow2(rgba)  # PIL takes a [H,W,4] uint8 array as RGBA
-    ph, pw = rgba.shape[:2]
+    rows = panda_rows(rgba)
+    ph, pw = rows.shape[:2]
     tex = Texture(name)
     tex.setup_2d_texture(pw, ph, Texture.T_unsigned_byte, Texture.F_rgba8)
-    tex.set_ram_image_as(np.ascontiguousarray(rgba[::-1]), "RGBA")
+    tex.set_ram_image(rows)
     tex.set_minfilter(SamplerState.FT_linear_mipmap_linear)
     tex.set_magfilter(SamplerState.FT_linear)
     tex.set_wrap_u(SamplerState.WM_clamp)
@@ -96,6 +107,9 @@ class ShellNode:
         self.mesh = MeshGeom("bust-shell", self.base, rank[bust.faces], uvs=bust.uvs[self.order], dynamic=True)
         self.node = root.attach_new_node(self.mesh.node)
         self.node.set_texture(rgba_texture(texture, "bust-shell"))
+        self.texture = bust.texture  # [H,W,4] as its photo's camera sees it
+        self.sides = bust.shell_sides  # [2,H,W/2,3] or None: her right and left side as a turned view sees them
+        self.side_weights = (0.0, 0.0)
         self._split(opaque)
         # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
         mat = Material("shell")
@@ -155,6 +169,35 @@ class ShellNode:
         foot.set_pos(part.get_x(), part.get_y(), -SOCLE_BOTTOM + 0.02)
         return node
 
+    def set_view(self, angle: float) -> bool:
+        """The bust is seen from `angle` degrees off its front (as `side_weights`, from SHELL_SIDE_FROM to
+        SHELL_SIDE_FULL); True when that changes what `seen_texture` gives."""
+        if self.sides is None:
+            return False
+        span = (SHELL_SIDE_FROM, SHELL_SIDE_FULL)
+        weights = side_weights(angle, span)
+        if weights == self.side_weights or holds(self.side_weights, angle, span):
+            return False
+        self.side_weights = weights
+        return True
+
+    def side_ends(self) -> list[np.ndarray]:
+        """[H,W,4] uint8 textures the views' blends run between: as photographed (from the front), and,
+        when the bust has refilled sides, with her right's and her left's front refilled in full."""
+        ends = [self.texture]
+        if self.sides is not None:
+            w = self.texture.shape[1] // 2
+            for side in self.sides:
+                rgba = self.texture.copy()
+                rgba[:, :w, :3] = side
+                ends.append(rgba)
+        return ends
+
+    def seen_texture(self) -> np.ndarray:
+        """[H,W,4] uint8: the shell's texture as the current view sees it: its front blended towards the side
+        the view sees turned (texels the photo saw only edge-on refilled there), unchanged from the front."""
+        return blend_ends(self.side_ends(), self.side_weights)
+
     def follow(self, mat: np.ndarray) -> None:
         """Blend each vertex towards the head's motion; `mat` [4,4] is the pivot's motion in the root's
         frame relative to its rest (row-vector convention, translation in row 3)."""
@@ -173,12 +216,32 @@ class ShellNode:
         self.mesh.node.modify_geom(1).set_vertex_data(self.mesh.vdata)  # the rim shares the new vertices
 
 
-def side_weights(angle: float) -> tuple[float, float]:
+def blend_ends(ends: list[np.ndarray], weights: tuple[float, float]) -> np.ndarray:
+    """`ends`[0] mixed towards `ends`[1] (her right) or `ends`[2] (her left) by `weights` (`side_weights`: one
+    side at a time), all uint8 arrays of one shape. One pass in uint8 (a few ms for the 1024x2048 shell, where
+    a float blend, delighting and a new texture at every step of a turning view stalled the frame ~0.1 s)."""
+    import cv2
+
+    for k, weight in enumerate(weights):
+        if weight > 0 and len(ends) > 1 + k:
+            return cv2.addWeighted(ends[0], 1.0 - weight, ends[1 + k], weight, 0.0)
+    return ends[0]
+
+
+def holds(weights: tuple[float, float], angle: float, span=(SIDE_FROM, SIDE_FULL)) -> bool:
+    """True when `angle` lies within SIDE_HOLD of an angle that shows the blend `weights` (`side_weights`):
+    a viewer hovering on a step's edge would recompose every other frame."""
+    return any(side_weights(a, span) == weights for a in (angle - SIDE_HOLD, angle + SIDE_HOLD))
+
+
+def side_weights(angle: float, span=(SIDE_FROM, SIDE_FULL)) -> tuple[float, float]:
     """How much of the bust's two side textures (her right, her left) a view shows that sees the
-    face from `angle` degrees off its front (+ = from the subject's left, +x): none up to SIDE_FROM,
-    all from SIDE_FULL, smoothly between, in steps of 1/SIDE_STEPS."""
+    face from `angle` degrees off its front (+ = from the subject's left, +x): none up to `span`[0]
+    (SIDE_FROM), all from `span`[1] (SIDE_FULL), smoothly between, in steps of 1/SIDE_STEPS."""
+    start, full = span
+
     def ramp(a: float) -> float:
-        return round(float(smoothstep((a - SIDE_FROM) / (SIDE_FULL - SIDE_FROM))) * SIDE_STEPS) / SIDE_STEPS
+        return round(float(smoothstep((a - start) / (full - start))) * SIDE_STEPS) / SIDE_STEPS
 
     return ramp(-angle), ramp(angle)
 
@@ -247,8 +310,7 @@ class DetailedStream:
         return True
 
     def _holds(self, angle: float) -> bool:
-        """True when `angle` lies within SIDE_HOLD of an angle that shows the current blend."""
-        return any(side_weights(a) == self.side_weights for a in (angle - SIDE_HOLD, angle + SIDE_HOLD))
+        return holds(self.side_weights, angle)
 
     def at(self, t: float) -> np.ndarray:
         import cv2

@@ -21,7 +21,7 @@ from generation.face.delight import Delighting, apply_gain, delight, headroom, s
 from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
-from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
+from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot_motion, rgba_texture
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, closing_shade, eye_texture, eyeball,
                    order_eye, socket, socket_half_width)
 from .lids import BLINK, ClosingLids
@@ -207,7 +207,9 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
-            self._shell_textures = {False: self.shell.node.get_texture()}
+            # delit?: (the shell's side ends as its texture's rows, that texture); the first as ShellNode made it
+            self._shell_shown = {False: ([panda_rows(end) for end in self.shell.side_ends()],
+                                         self.shell.node.get_texture())}
             self._show_shell()
         self._code = None
         self._frame = (-1, -1, -1.0)
@@ -287,6 +289,8 @@ class HeadRig:
         self.view_angle = float(np.degrees(np.arctan2(x, z)))
         if self.bust is not None and self.stream.set_view(self.view_angle):
             self._frame = (-1, -1, -1.0)
+        if self.shell is not None and self.shell.set_view(self.view_angle):
+            self._show_shell()
 
     @property
     def gain(self) -> np.ndarray | None:
@@ -307,16 +311,23 @@ class HeadRig:
         return stream
 
     def _show_shell(self) -> None:
-        """The shell's texture, with the light the face's delighting found taken out too where the face is
-        delit (hair, ears, neck and shoulders were photographed in the same light: no seam where they meet)."""
-        if self.delit and True not in self._shell_textures:
+        """The shell's texture as the current view sees it (`ShellNode.seen_texture`), with the light the face's
+        delighting found taken out too where the face is delit (hair, ears, neck and shoulders were
+        photographed in the same light: no seam where they meet). The ends of the side blends are delit and
+        laid out once; a turning view mixes them into the same texture (`blend_ends`)."""
+        if self.delit not in self._shell_shown:
             bust = self.bust
             gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2],
                                 self.head)
-            rgba = bust.texture.copy()
-            rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
-            self._shell_textures[True] = rgba_texture(rgba, "bust-shell-delit")
-        self.shell.node.set_texture(self._shell_textures[self.delit], 1)
+            ends = []
+            for end in self.shell.side_ends():
+                rgba = end.copy()
+                rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
+                ends.append(panda_rows(rgba))
+            self._shell_shown[True] = (ends, rgba_texture(self.shell.texture, "bust-shell-delit"))
+        ends, texture = self._shell_shown[self.delit]
+        texture.set_ram_image(blend_ends(ends, self.shell.side_weights))
+        self.shell.node.set_texture(texture, 1)
 
     def _show_eyes(self) -> None:
         """The eyeballs and their sockets cut from the bust's face as it is shown: delit where the face is

@@ -54,7 +54,7 @@ class MemorialScene(XrSceneDefaults):
 
             self.portrait = LivingPortrait(self.room.bust_anchor, bust, rig_origin(head))
             parent, head, bust = self.portrait.photo_space, self.portrait.trim(head), self.portrait.trim(bust)
-            bust = dataclasses.replace(bust, side_textures=None)  # a picture: seen from aside it stays its photo
+            bust = dataclasses.replace(bust, side_textures=None, shell_sides=None)  # a picture: seen from aside it stays its photo
         # A free-standing bust is lit by the room, so its face loses the capture's light; the living
         # portrait's face sits in its own photo and keeps that photo's light.
         self.rig = HeadRig(head, parent, texture, track, bust=bust, delit=self.portrait is None)

@@ -67,7 +67,15 @@ MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the pe
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
-SHELL_SEEN_NZ = (0.08, 0.2)  # n.v below which a shell texel is a guess, and from which it is trusted
+# n.v below which a shell texel is a guess, and from which it is trusted. Measured on the clip's training
+# frames: where a turned frame sees the side of her head squarely (n.v >= 0.45), the photo's texels differ from
+# it by 13-17 grey levels from n.v 0.3 on, 21 at 0.25-0.3, 37 at 0.2-0.25 and 49 at 0.15-0.2 (stretched pixels of
+# the ear, earring and jaw, not the surface's own detail).
+SHELL_SEEN_NZ = (0.2, 0.3)
+SHELL_FRONT_NZ = (0.08, 0.2)  # the same, for the front as the photo's own camera sees it (its pixels are right there)
+SHELL_HANDOVER = 0.005  # metres over which trusted shell texels hand over to the fill (a few photo pixels)
+SIDE_SPLIT = 0.02  # metres across the middle over which the shell's sides go over from one to the other
+EAR_DEPTH = 0.02  # metres behind the ear lobes' landmarks from which an unseen texel over the head is hair
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 BACK_RIM = 0.01  # metres from the outline over which the back of the head goes over to the crown's colours
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
@@ -358,8 +366,18 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Turned views never colour the face or the band where the shell fades into it: their expression
     # is not the photo's (a second nose and mouth showed through the fade); nor below the ear lobes.
     turning = _follow(my, lm, s) * _above_lobes(my, lm) * (fade_c > 0.999)
-    front_rgb = shell_colours(front_rgb, (mx, my), surface, rot, t, s, turning, head, side_views,
-                              calibration, alpha > 0.2, side_probs)
+    # Two fronts: as the photo's own camera sees the shell (its pixels are right from there, however
+    # steeply the surface turns away), and as a turned view sees it, with what was seen only edge-on
+    # refilled (`shell_colours`). The room shows the second on the side a view sees (BustModel.shell_sides).
+    colour_args = ((mx, my), surface, rot, t, s, turning, head, side_views, calibration, alpha > 0.2, side_probs)
+    turned_rgb = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
+                               normals=texel_normals(cam[:n], cell_faces, fid, bary))
+    front_rgb = shell_colours(front_rgb, *colour_args, as_photographed=True)
+    side_x = np.zeros((th, tw))
+    side_x[hit] = np.einsum("pk,pk->p", bary[hit], vertices[cell_faces[fid[hit]], 0])  # head axes
+    left = smoothstep(0.5 + side_x / SIDE_SPLIT)[..., None]  # the subject's left (+x)
+    sides = np.stack([front_rgb + (1 - left) * (turned_rgb - front_rgb.astype(np.float64)),
+                      front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     # Below the picture the outline is the made-up chest's own rounded cut, where the front meets the back
     # (not a soft photo's edge): opaque out to it. Its one-pixel fade lay on the body's steep rim, a
@@ -402,7 +420,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
 
     faces = np.concatenate([front_faces, back_faces, side_faces]).astype(np.int32)
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
-                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my))
+                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides)
 
 
 def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
@@ -525,7 +543,8 @@ def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
 
 def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t: np.ndarray, s: float,
                   turning: np.ndarray, head, side_views, calibration, inside: np.ndarray,
-                  side_probs=None) -> np.ndarray:
+                  side_probs=None, hair: np.ndarray | None = None, skin: np.ndarray | None = None,
+                  normals: np.ndarray | None = None, as_photographed: bool = False) -> np.ndarray:
     """The shell's front texture [th,tw,3] from its photo's colours `rgb` and the turned `side_views`.
 
     The front is a height field over the photo, so where it curves away (the sides of the hair, the
@@ -534,15 +553,25 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     of the head. Per texel the view that sees it most squarely gives the colour (the photo unless
     another clearly beats it; turned views only where `turning` [th,tw] is set: what turns with the
     head, away from the face);
-    texels no view saw squarely enough are filled from what was seen well around them.
+    texels no view saw squarely enough are filled from what was seen well around them, of their own
+    kind: hair from hair, the rest (skin, cloth) from the rest (`class_fill`). A texel seen only edge-on
+    is as good as unseen: its colour is a photo pixel stretched over the side of the head (the clip's
+    ear and earring drawn as a patchwork of skin pieces and a white streak, seen turned 35 degrees).
     `pixels`: (x, y) [th,tw] photo pixel of each texel; `front` [H,W]: camera depth (metres) of the
     front surface; rot, t, s: the photo's pose; `inside` [th,tw]: texels in the person; `side_probs`:
-    the side views' person segments (segmented here when omitted)."""
+    the side views' person segments (segmented here when omitted); `hair`, `skin` [th,tw]: texels known
+    to be the person's hair (or what covers the crown) and face skin, from which each texel's kind is
+    told by its colour (none given: one kind); `normals` [th,tw,3]: the shell mesh's own normals in the
+    photo's camera frame (`texel_normals`; else the height field's). A turned picture sees what lies at its
+    person's outline edge-on, whatever the shell's normal there says (`limb_facing`), and the trusted texels
+    hand over to the fill over SHELL_HANDOVER. `as_photographed`: the front as the photo's own camera sees
+    it instead: trusted from SHELL_FRONT_NZ, neither rule."""
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
 
     px, py = pixels
+    lo, hi = SHELL_FRONT_NZ if as_photographed else SHELL_SEEN_NZ
     h, w = front.shape
     ix = np.clip(np.round(px).astype(int), 1, w - 2)
     iy = np.clip(np.round(py).astype(int), 1, h - 2)
@@ -550,8 +579,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     # Normal of the height field in the camera frame (x right, y up, z towards the camera), metres.
     dzdx = (front[iy, ix + 1] - front[iy, ix - 1]) * s / 2
     dzdy = -(front[iy + 1, ix] - front[iy - 1, ix]) * s / 2
-    n_cam = np.stack([-dzdx, -dzdy, np.ones_like(z)], -1)
-    n_cam /= np.linalg.norm(n_cam, axis=-1, keepdims=True)
+    n_cam = np.stack([-dzdx, -dzdy, np.ones_like(z)], -1) if normals is None else np.asarray(normals, np.float64)
+    n_cam /= np.maximum(np.linalg.norm(n_cam, axis=-1, keepdims=True), 1e-12)
     cam = np.stack([(px - t[0]) / s, -(py - t[1]) / s, z], -1)
     points, normals = cam @ rot, n_cam @ rot  # head axes
     score = [n_cam[..., 2] + BEST_VIEW_BONUS]
@@ -567,6 +596,13 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         pose = fit_pose(lm, verts[:478], float(image.shape[1]))
         xyz = project(points, pose, float(image.shape[1]))  # [th,tw,3] px
         facing = normals @ matrix_from_euler(*pose[:3])[2]
+        # The shell is the photo's guess of the surface: where the picture shows it at its outline, it saw it
+        # edge-on whatever the guess's normal says (the clip's jaw and neck below the ear, drawn as stripes).
+        edge = cv2.distanceTransform((prob > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+        within = cv2.remap(edge, xyz[..., 0].astype(np.float32) - 0.5, xyz[..., 1].astype(np.float32) - 0.5,
+                           cv2.INTER_LINEAR)
+        if not as_photographed:
+            facing = np.minimum(facing, limb_facing(within / (float(pose[5]) * image.shape[1])))
         head_xyz = project(verts, pose, float(image.shape[1]))
         _, _, head_z = rasterize(head_xyz[:, :2], head_xyz[:, 2], head.faces, image.shape[1], image.shape[0])
         mx, my = xyz[..., 0].astype(np.float32), xyz[..., 1].astype(np.float32)
@@ -575,7 +611,7 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
         qy = np.clip(my.astype(int), 0, image.shape[0] - 1)
         face_px = float(np.ptp(lm[:, 0]))
         unhidden = xyz[..., 2] <= head_z[qy, qx] + 0.02 * face_px  # not behind the head (its far side)
-        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > SHELL_SEEN_NZ[0])
+        usable = in_frame & unhidden & (prob[qy, qx] > 0.8) & (turning > 0.5) & (facing > lo)
         score.append(np.where(usable, facing, -np.inf))
         # (its rim free of its own background, as the photo's: a turned view sees the neck against the flag too)
         colours.append(cv2.remap(rim_cleaned(image, prob), mx - 0.5, my - 0.5, cv2.INTER_LINEAR).astype(np.float32))
@@ -584,21 +620,93 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     wts = np.exp((score - score.max(0, keepdims=True)) / VIEW_SOFTNESS)
     out = np.einsum("khw,khwc->hwc", wts, np.stack(colours)) / wts.sum(0)[..., None]
     # What no view saw squarely is what was seen well around it, blurred: a plausible side, no streaks.
-    lo, hi = SHELL_SEEN_NZ
     trust = np.clip((seen - lo) / (hi - lo), 0, 1).astype(np.float32) * inside
-    sigma = max(1.0, SHELL_FILL_BLUR * s * rgb.shape[1] / max(float(np.ptp(px)), 1.0))
-    good = (trust > 0.99).astype(np.float32)
-    near = cv2.GaussianBlur(good, (0, 0), sigma)[..., None]
-
-    def blurred(colours):
-        fill = cv2.GaussianBlur(colours * good[..., None], (0, 0), sigma) / np.maximum(near, 1e-6)
-        return np.where(near > 1e-3, fill, colours)
-
+    per_metre = s * rgb.shape[1] / max(float(np.ptp(px)), 1.0)  # texels per metre of the photo's plane
+    sigma = max(1.0, SHELL_FILL_BLUR * per_metre)
+    if not as_photographed:
+        # The views' masks (in the person, not behind the head, above the lobes) cut the trust off sharply:
+        # it ramps down inside them instead, so a turned picture's ear does not end in an edge.
+        trust = np.minimum(trust, cv2.GaussianBlur(trust, (0, 0), max(1.0, SHELL_HANDOVER * per_metre)))
+    good = trust > 0.99
     # Where turned views may not colour (the face's surroundings, the body), not even through the fill.
     own = (turning <= 0.5)[..., None]
-    fill = np.where(own, blurred(rgb.astype(np.float32)), blurred(out)) if len(side_views) else blurred(out)
+    source = np.where(own, rgb.astype(np.float32), out) if len(side_views) else out
+    # Which kind an ill-seen texel is, from the share of hair-coloured texels around it: its own stretched
+    # colour comes in stripes (a row of the ear, one of the earring, one of hair), and a fill of each stripe's
+    # kind redrew them.
+    hairy = hair_like(source, good, hair, skin)
+    share = cv2.GaussianBlur(hairy.astype(np.float32), (0, 0), sigma / 2)
+    share = np.maximum(share, _behind_ears(points, head, turning))
+    fill = class_fill(source, good, hairy, share, sigma)
     trust = trust[..., None]
     return (trust * out + (1 - trust) * fill).clip(0, 255).astype(np.uint8)
+
+
+def limb_facing(depth: np.ndarray) -> np.ndarray:
+    """normal . view of a body seen `depth` metres inside its outline, the body a sphere of INFLATE_RADIUS
+    (as the shell is inflated): 0 at the outline, 1 a radius in."""
+    d = np.clip(np.asarray(depth, np.float64) / INFLATE_RADIUS, 0, 1)
+    return np.sqrt(1 - (1 - d) ** 2)
+
+
+def texel_normals(vertices: np.ndarray, faces: np.ndarray, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
+    """[th,tw,3] unit normals of a mesh (`vertices` [V,3], `faces` [F,3]) at its texels (`fid` [th,tw] face, -1
+    none: +z; `bary` [th,tw,3]), interpolated from area-weighted vertex normals and turned towards +z
+    (the camera): how squarely the photo saw each texel of the shell as it is built, a grid cell at a
+    time. (The photo's height field is steeper or flatter than the cell laid over it: on the clip the
+    side of the head read as seen squarely where its cells are drawn from a few stretched pixels.)"""
+    v = np.asarray(vertices, np.float64)
+    fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])  # [F,3], |n| = 2 x area
+    fn *= np.sign(fn[:, 2].sum()) or 1.0
+    vn = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    out = np.zeros(fid.shape + (3,))
+    out[..., 2] = 1.0
+    hit = fid >= 0
+    out[hit] = np.einsum("pk,pkc->pc", bary[hit], vn[faces[fid[hit]]])
+    return out / np.maximum(np.linalg.norm(out, axis=-1, keepdims=True), 1e-12)
+
+
+def hair_like(colours: np.ndarray, good: np.ndarray, hair: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
+    """[th,tw] bool: texels whose colour (`colours` [th,tw,3]) lies nearer the median of the well-seen
+    (`good`) `hair` texels than that of the well-seen `skin` ones; all False when either is missing."""
+    if hair is None or skin is None or not (hair & good).any() or not (skin & good).any():
+        return np.zeros(colours.shape[:2], bool)
+    ref_hair = np.median(colours[hair & good], axis=0)
+    ref_skin = np.median(colours[skin & good], axis=0)
+    c = np.asarray(colours, np.float32)
+    return np.linalg.norm(c - ref_hair, axis=-1) < np.linalg.norm(c - ref_skin, axis=-1)
+
+
+def _behind_ears(points: np.ndarray, head, turning: np.ndarray) -> np.ndarray:
+    """[th,tw] 1 for texels over the head (`turning`: what turns with it, above the lobes) lying EAR_DEPTH
+    or more behind the ear lobes' landmarks (`points` [th,tw,3] head axes, +z forward): the hair behind the
+    ear, which no frontal picture sees (its stretched texels there are the ear's skin)."""
+    lobes = head.vertices[head.landmark_vertices[list(LOBE)]]
+    return ((turning > 0.5) & (points[..., 2] < float(lobes[:, 2].mean()) - EAR_DEPTH)).astype(np.float32)
+
+
+def class_fill(colours: np.ndarray, good: np.ndarray, hairy: np.ndarray, share: np.ndarray, sigma: float) -> np.ndarray:
+    """[th,tw,3] float: the well-seen (`good` [th,tw]) `colours` of each kind (`hairy` [th,tw] bool: hair,
+    else the rest: skin, cloth) around each texel, blurred over `sigma` texels (where none of a kind lies
+    within reach, its nearest, smoothed alike), mixed by the texel's `share` [th,tw] 0..1 of hair: a
+    refilled texel behind the ear takes the hair's colour, not a blend of the ear's skin and the hair."""
+    import cv2
+
+    colours = np.asarray(colours, np.float32)
+    fills = []
+    for kind in (hairy, ~hairy):
+        src = good & kind
+        if not src.any():
+            src = good  # none of this kind was seen well: any well-seen texel
+        if not src.any():
+            return colours.copy()
+        w = np.where(src, 1.0, 1e-3).astype(np.float32)  # the nearest-filled colours count only far from seen ones
+        near = fill_nearest(colours, src) * w[..., None]
+        fills.append(cv2.GaussianBlur(near, (0, 0), sigma) / cv2.GaussianBlur(w, (0, 0), sigma)[..., None])
+    share = np.clip(share, 0, 1)[..., None]
+    return share * fills[0] + (1 - share) * fills[1]
 
 
 def _boundary_edges(faces: np.ndarray) -> np.ndarray:
@@ -882,7 +990,7 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
             "segment_box": [x0, y0, x1, y1], "views": len(views), **(meta or {})}
     return BustModel(vertices=shell["vertices"], faces=shell["faces"], uvs=shell["uvs"], follow=shell["follow"],
                      texture=shell["texture"], face_texture=faces.texture, face_detail=faces.seen,
-                     side_textures=faces.sides,
+                     side_textures=faces.sides, shell_sides=shell["sides"],
                      backdrop=backdrop(image, shell["prob"][:image.shape[0]]), meta=info)
 
 

@@ -237,6 +237,49 @@ def test_the_rig_shows_the_side_of_the_face_its_camera_sees(grace):
     assert np.abs(uploaded() - sides[0]).max() <= 1
 
 
+def test_the_rig_shows_the_shells_refilled_side_only_to_a_view_that_sees_it_turned(grace):
+    """From the front the shell shows its photo's texture exactly (what the photo saw edge-on is right
+    from there); seen from her left it shows its refilled left side (her ear and jaw's stretched texels
+    gone), delit alike; a single photo's bust carries such sides too (its own edge-on texels)."""
+    from panda3d.core import NodePath
+
+    from scenes.panda_textures import TextureStream
+    from vr_app.bust_shell import SHELL_SIDE_FULL, pow2
+    from vr_app.rig import HeadRig
+
+    _, head, bust = grace
+    assert bust.shell_sides is not None
+    w = bust.texture.shape[1] // 2
+    changed = np.abs(bust.shell_sides.astype(int) - bust.texture[None, :, :w, :3]).max(-1) > 30  # [2,H,W/2]
+    assert changed[0].sum() > 500 and changed[1].sum() > 500  # each side refills texels of its own
+
+    render = NodePath("render")
+    rig = HeadRig(head, render, TextureStream(bust.face_texture, 1.0), bust=bust, delit=False)
+    camera = render.attach_new_node("camera")
+
+    def shown() -> np.ndarray:
+        tex = rig.shell.node.get_texture()
+        img = np.frombuffer(tex.get_ram_image_as("RGBA"), np.uint8).reshape(tex.get_y_size(), tex.get_x_size(), 4)
+        return img[::-1].astype(int)
+
+    camera.set_pos(0, -0.75, 0)
+    rig.set_viewer(camera)
+    assert np.array_equal(shown(), pow2(bust.texture))
+    a = np.radians(SHELL_SIDE_FULL + 5)
+    camera.set_pos(0.75 * np.sin(a), -0.75 * np.cos(a), 0)  # on her left
+    rig.set_viewer(camera)
+    expected = bust.texture.copy()
+    expected[:, :w, :3] = bust.shell_sides[1]
+    expected = pow2(expected).astype(int)  # (resized to power-of-two sides, as every shell texture)
+    assert np.abs(shown() - expected).max() <= 1
+    rig.set_delighting(True)  # delit: the same side, with the capture's light taken out
+    delit = shown()
+    assert np.abs(delit[..., 3] - expected[..., 3]).max() == 0
+    camera.set_pos(0, -0.75, 0)
+    rig.set_viewer(camera)
+    assert np.abs(shown()[..., :3] - delit[..., :3]).max() > 30  # back to the photo's texture, delit
+
+
 def test_the_eyes_are_delit_with_the_face_around_them(grace, monkeypatch):
     """The eyeballs and their socket cards are cut from the bust's face texture: in a lit room they are
     cut from the delit face, as the lids around them are shown (cut from the photographed face, their
