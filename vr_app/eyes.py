@@ -190,13 +190,16 @@ def eye_colours(rgb: np.ndarray, xy: np.ndarray, ring: np.ndarray, iris: np.ndar
 
 
 def lid_band_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
-                     iris: np.ndarray, half: float, iris_radius: float = IRIS_RADIUS_M,
+                     iris: np.ndarray, half: float, ball_radius: float, iris_radius: float = IRIS_RADIUS_M,
                      size: int = LID_BAND_TEXTURE) -> np.ndarray:
-    """RGB [size,size,3] for the lid band (arguments as eye_texture's, over centre +- `half`): the
-    photo itself, lashes and lid rims as they are; where the photo shows no eye, the drawn eye the
-    ball has (a closed lid's skin along an open drawn eye read as a swollen lid)."""
+    """RGB [size,size,3] for the lid band (arguments as eye_texture's for a ball of `ball_radius`; the
+    texture covers centre +- `half`): the photo itself, lashes and lid rims as they are; where the ball
+    gets a drawn eye (eye_texture decides it on the ball's own cut), that eye (a band of closed lid's
+    skin along an open drawn eye, or drawn white beside a photographed iris, would show)."""
+    rgb, xy = front_on(face, points, uvs, centre, ball_radius, EYE_TEXTURE)
+    photographed = eye_colours(rgb, xy, ring, iris, iris_radius) is not None
     rgb, xy = front_on(face, points, uvs, centre, half, size)
-    if eye_colours(rgb, xy, ring, iris, iris_radius) is None:
+    if not photographed:
         return drawn_eye(xy, iris, iris_radius, size)
     return rgb.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
@@ -251,6 +254,19 @@ def socket(name: str, outline: np.ndarray, nasal: float, texture: np.ndarray) ->
 def socket_half_width(outline: np.ndarray) -> float:
     """Half the side of the square the socket card's texture covers (about the ball's axis)."""
     return float(np.abs(np.asarray(outline)).max()) * (1 + SOCKET_GROW) + NASAL_REACH_M + SOCKET_MARGIN_M
+
+
+def clear_of_lids(outline: np.ndarray, radius: float, iris_radius: float, size: int = EYE_TEXTURE) -> np.ndarray:
+    """[size,size] bool: the texels of a ball's texture (of `radius`, eye_texture's map) inside the lid
+    ring `outline` [K,2] (relative to the ball's axis), at least the upper lid band's width in from every
+    lid: a glint nearer a lid is its wet rim's, not a catchlight on the cornea (the ball kept the
+    lower rim's glints once its own colours there gave way to the photo's)."""
+    t = (np.arange(size) + 0.5) / size * 2 - 1
+    gx, gy = np.meshgrid(radius * t, -radius * t)
+    xy = np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    ring = np.asarray(outline, np.float64)
+    clear = inside_polygon(xy, ring) & (polygon_distance(xy, ring) > LID_RIM * iris_radius)
+    return clear.reshape(size, size)
 
 
 def lid_band_half_width(outline: np.ndarray) -> float:
@@ -318,16 +334,18 @@ def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     return node
 
 
-def catchlight_direction(ball: np.ndarray, iris_reach: float) -> np.ndarray:
+def catchlight_direction(ball: np.ndarray, iris_reach: float, where: np.ndarray | None = None) -> np.ndarray:
     """Where the photo's own catchlight lies on a ball texture `ball` [S,S,3] (eye_texture's front-on
     map, the iris at its middle): (x right, y up) on the unit ball, its brightest texel within
-    `iris_reach` (of the ball's radius) of the middle when that stands out of the iris, else
-    CATCHLIGHT_DIR. Her real frames' catchlight sits where her light was: a disc elsewhere on the iris
-    is a stranger's."""
+    `iris_reach` (of the ball's radius) of the middle, and among the texels `where` [S,S] (bool) when
+    given, when that stands out of the iris, else CATCHLIGHT_DIR. Her real frames' catchlight sits
+    where her light was: a disc elsewhere on the iris is a stranger's."""
     size = ball.shape[0]
     t = (np.arange(size) + 0.5) / size * 2 - 1
     gx, gy = np.meshgrid(t, -t)  # row 0 is the top: y up
     near = np.hypot(gx, gy) < iris_reach
+    if where is not None:
+        near &= where
     luma = ball.astype(np.float32) @ LUMA
     if not near.any():
         return CATCHLIGHT_DIR.copy()

@@ -22,8 +22,8 @@ from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
-from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, closing_shade, eye_texture, eyeball,
-                   lid_band, lid_band_half_width, lid_band_texture, order_eye, socket, socket_half_width)
+from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
+                   eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket, socket_half_width)
 from .lids import BLINK, ClosingLids
 from .mouth import MouthInterior
 
@@ -180,7 +180,7 @@ class HeadRig:
             half = socket_half_width(outline)
             card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
             band_half = lid_band_half_width(outline)
-            band_texture = self._eye_texture(eye_source, side, eye, band_half, fitted_eyes.get(side, {}), photo=True)
+            band_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}), band=band_half)
             self._eye_cuts[side] = (eye, r, half, band_half, fitted_eyes.get(side, {}))
             photographed[side] = (ball_texture, card_texture, band_texture)
             card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
@@ -191,7 +191,7 @@ class HeadRig:
             # On the card: they stay put while the ball turns, and its closing shade dims them too.
             self.lid_bands[side] = lid_band(f"eye-lid-band-{side}", outline, r, iris_r, band_texture)
             self.lid_bands[side].reparent_to(card)
-            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r)  # where the photo shows it
+            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r, clear_of_lids(outline, r, iris_r))  # the photo's
             self.catchlights[side] = catchlight(f"eye-catchlight-{side}", r, spot)
             self.catchlights[side].reparent_to(card)
             order_eye(k, catchlight=self.catchlights[side], band=self.lid_bands[side], ball=ball, socket=card)
@@ -221,15 +221,17 @@ class HeadRig:
         self.update(0.0)
 
     def _eye_texture(self, face: np.ndarray, side: str, eye: dict, radius: float, fitted: dict,
-                     photo: bool = False) -> np.ndarray:
-        """The person's own eye from the face texture, for the eyeball of `side` (or, `photo`, the face
-        texture itself front-on about the same axis: the lid band's)."""
+                     band: float | None = None) -> np.ndarray:
+        """The person's own eye from the face texture, for the eyeball of `side` (of `radius`), or for its
+        lid band (covering `band` about the same axis)."""
         lv = self.head.landmark_vertices
         ids = np.concatenate([eye["ring"], lv[[IRIS[side], *IRIS_RING[side]]]])
         xy = self.head.vertices[:, :2]
-        cut = lid_band_texture if photo else eye_texture
-        return cut(face, xy[ids], self.head.uvs[ids], xy[eye["ring"]], eye["iris"][:2], eye["iris"][:2],
-                   radius, float(fitted.get("iris_radius", IRIS_RADIUS_M)))
+        cut = (xy[ids], self.head.uvs[ids], xy[eye["ring"]], eye["iris"][:2], eye["iris"][:2])
+        iris_radius = float(fitted.get("iris_radius", IRIS_RADIUS_M))
+        if band is not None:
+            return lid_band_texture(face, *cut, band, radius, iris_radius)
+        return eye_texture(face, *cut, radius, iris_radius)
 
     def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
         """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
@@ -339,7 +341,7 @@ class HeadRig:
                 face = apply_gain(face, self.gain)  # as the face shows it (DetailedStream)
             self._eye_images[self.delit] = {
                 side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted),
-                       self._eye_texture(face, side, eye, band_half, fitted, photo=True))
+                       self._eye_texture(face, side, eye, r, fitted, band=band_half))
                 for side, (eye, r, half, band_half, fitted) in self._eye_cuts.items()}
         for side, (ball, card, band) in self._eye_images[self.delit].items():
             set_texture_image(self._balls[side].get_texture(), ball)
