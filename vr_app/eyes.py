@@ -68,15 +68,6 @@ GLOSS = dict(specular=(0.55, 0.55, 0.55, 1), shininess=70.0)  # the software pat
 # iris the highlight was gone, and the eye read as a black disc. There a small bright disc on the
 # cornea is the catchlight her real frames show (near white, above the pupil): it stays where the
 # light's reflection is while the ball turns under it. The GL shader draws its own from the light.
-# The ball's texture already holds the photographed ball's shading (its white darker towards the
-# corners), and the delit face it is cut from had the capture's light taken out as for the lids' surface,
-# which faces forward. Lit again with the sphere's own normals, the corners' white was shaded twice: her
-# white read 0.85 / 1.04 of her cheek in the room, 1.14 / 1.21 in her training frames. Over the white
-# (from LEAN_FROM to LEAN_FULL off the axis, sines of the angle) the normals that light the ball and its
-# lid band lean towards its axis by SHADING_LEAN of their forward part; over the cornea they stay the
-# sphere's, where the GL shader's highlight sits.
-SHADING_LEAN = 1.0
-LEAN_FROM, LEAN_FULL = 0.5, 0.7  # ~30 degrees: an iris's edge on a 12 mm ball; ~45 degrees
 CATCHLIGHT_RADIUS_M = 0.0007
 CATCHLIGHT_DIR = np.array([0.10, 0.17])  # (x: the viewer's right, y: up) on the unit ball, when the photo has none
 CATCHLIGHT_OVER_IRIS = 60.0  # 8-bit levels over the iris's median: a photographed catchlight
@@ -309,7 +300,7 @@ def lid_band(name: str, outline: np.ndarray, radius: float, iris_radius: float, 
     shell = radius + LID_BAND_LIFT_M
     depth = -np.sqrt(np.maximum(shell ** 2 - (xy ** 2).sum(1), 0.0))  # Panda -Y: the ball's front
     verts = np.c_[xy[:, 0], depth, xy[:, 1]].astype(np.float32)
-    normals = shading_normals(verts)
+    normals = verts / np.maximum(np.linalg.norm(verts, axis=1, keepdims=True), 1e-9)
     a, b = np.arange(m), (np.arange(m) + 1) % m
     faces = np.concatenate([np.stack([a, b, m + b], 1), np.stack([a, m + b, m + a], 1)]).astype(np.int32)
     half = lid_band_half_width(outline)
@@ -327,20 +318,10 @@ def lid_band(name: str, outline: np.ndarray, radius: float, iris_radius: float, 
     return node
 
 
-def shading_normals(points: np.ndarray) -> np.ndarray:
-    """Unit normals [N,3] that light points [N,3] on a ball centred at the origin and looking down -Y
-    (Panda): the sphere's over the cornea, over the white leaning towards the axis (SHADING_LEAN)."""
-    unit = points / np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
-    off_axis = np.clip((np.hypot(unit[:, 0], unit[:, 2]) - LEAN_FROM) / (LEAN_FULL - LEAN_FROM), 0.0, 1.0)
-    forward = np.maximum(-unit[:, 1], 0.0)
-    lean = unit + (SHADING_LEAN * off_axis * forward)[:, None] * np.array([0.0, -1.0, 0.0])
-    return (lean / np.linalg.norm(lean, axis=1, keepdims=True)).astype(np.float32)
-
-
 def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     """A textured, glossy eyeball looking down -Y (its local forward)."""
     verts, faces, uvs = ball_mesh(radius)
-    geom = MeshGeom(name, verts, faces, uvs=uvs, normals=shading_normals(verts))
+    geom = MeshGeom(name, verts, faces, uvs=uvs, normals=verts / radius)
     node = NodePath(geom.node)
     tex = make_texture(texture, f"{name}-texture", mipmap=False)
     tex.set_wrap_u(SamplerState.WM_clamp)
