@@ -40,9 +40,9 @@ BACK_RINGS, SEGMENTS = 8, 48
 DEFAULT_SCLERA = np.array([205, 196, 186], np.float32)
 DRAWN_IRIS, DRAWN_PUPIL = np.array([96, 66, 44], np.float32), np.array([16, 12, 10], np.float32)
 # Of the iris radius: how far in from the lid the lid band reaches (and the ball, hidden under it,
-# shows its own colours). Her lashes reach ~1.5 mm into the fitted opening along the upper lid (their
-# wing, the iris's top); the lower lid's wet rim is narrower, and a wider band there kept a fixed dark
-# patch of the iris's foot when the gaze rose.
+# shows its own colours). On her face texture with the fitted ring drawn on it, the lashes reach up to
+# ~1.5 mm into the opening along the upper lid (their wing, and over the iris's top); the lower lid's wet
+# rim is narrower, and a wider band there would keep a fixed dark patch of the iris's foot as the gaze rose.
 LID_RIM = 0.25
 LOWER_RIM = 0.1
 LID_BAND_TUCK_M = 0.0004  # the band reaches this far under the lids (no crack at the lid's edge)

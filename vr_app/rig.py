@@ -23,7 +23,8 @@ from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, pivot_motion, rgba_texture
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
-                   eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket, socket_half_width)
+                   eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
+                   socket_half_width)
 from .lids import BLINK, ClosingLids
 from .mouth import MouthInterior
 
@@ -191,7 +192,8 @@ class HeadRig:
             # On the card: they stay put while the ball turns, and its closing shade dims them too.
             self.lid_bands[side] = lid_band(f"eye-lid-band-{side}", outline, r, iris_r, band_texture)
             self.lid_bands[side].reparent_to(card)
-            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r, clear_of_lids(outline, r, iris_r))  # the photo's
+            # where the photo shows it, away from the lids' glints
+            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r, clear_of_lids(outline, r, iris_r))
             self.catchlights[side] = catchlight(f"eye-catchlight-{side}", r, spot)
             self.catchlights[side].reparent_to(card)
             order_eye(k, catchlight=self.catchlights[side], band=self.lid_bands[side], ball=ball, socket=card)

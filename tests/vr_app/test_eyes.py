@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vr_app.eyes import (CATCHLIGHT_DIR, DEFAULT_SCLERA, LID_RIM, ball_mesh, catchlight_direction, clear_of_lids, eye_texture,
-                         lid_band_texture)
+from vr_app.eyes import (CATCHLIGHT_DIR, DEFAULT_SCLERA, LID_RIM, ball_mesh, catchlight_direction, clear_of_lids,
+                         eye_texture, lid_band_texture)
 
 SKIN, WHITE, IRIS = (190, 140, 110), (200, 190, 185), (60, 90, 140)
 R_BALL, R_IRIS = 0.012, 0.006
