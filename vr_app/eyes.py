@@ -48,10 +48,7 @@ LOWER_RIM = 0.1
 LID_BAND_TUCK_M = 0.0004  # the band reaches this far under the lids (no crack at the lid's edge)
 LID_BAND_LIFT_M = 0.0002  # and lies this far in front of the ball
 LID_BAND_TEXTURE = 128  # texels across the band's square (~0.25 mm each: a lash line is ~1 mm)
-# The band's mesh: points per lid ring edge along it and rows across it (a coarser strip cut through the
-# curved ball, which then showed through as a grey wedge at the inner corner), and how far out from the
-# axis (of the ball's radius) it follows the ball: beyond, it keeps that depth in front of the socket card.
-BAND_STEPS, BAND_ROWS, BAND_REACH = 4, 3, 0.95
+BAND_STEPS = 4  # points per lid ring edge along the band's inner edge
 LID_SHADE = 0.3  # how much darker the ball is right at the lid
 UPPER_LID_SHADE = 0.75  # right under the upper lid, in the lashes' shadow
 UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a glance down uncovers it)
@@ -280,8 +277,8 @@ def lid_band_half_width(outline: np.ndarray) -> float:
 def lid_band(name: str, outline: np.ndarray, radius: float, iris_radius: float, texture: np.ndarray) -> NodePath:
     """The lids' lashes and wet rim as photographed: a strip along the lid ring `outline` [K,2] (head x, y
     relative to the ball's axis), from LID_BAND_TUCK_M under the lids to rim_width() in from them, lying
-    LID_BAND_LIFT_M in front of a ball of `radius` centred at the node's origin (looking down -Y; flat
-    beyond BAND_REACH of it) and facing out as it does; `texture` is the photo front-on over lid_band_half_width(outline) about the
+    LID_BAND_LIFT_M in front of a ball of `radius` centred at the node's origin (looking down -Y) and
+    facing out as it does; `texture` is the photo front-on over lid_band_half_width(outline) about the
     axis. It does not turn with the ball: the lashes stay on the lid while the gaze moves under them."""
     ring = np.asarray(outline, np.float64)
     k = len(ring)
@@ -298,17 +295,14 @@ def lid_band(name: str, outline: np.ndarray, radius: float, iris_radius: float, 
     n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
     outer = edge - LID_BAND_TUCK_M * n
     inner = edge + rim_width(edge[:, 1], ring, iris_radius)[:, None] * n
+    xy = np.concatenate([outer, inner])  # [2M,2]
     m = len(edge)
-    across = np.linspace(0.0, 1.0, BAND_ROWS + 1)
-    xy = (outer[None] * (1 - across[:, None, None]) + inner[None] * across[:, None, None]).reshape(-1, 2)
-    shell, reach = radius + LID_BAND_LIFT_M, BAND_REACH * radius
-    off_axis = np.minimum(np.linalg.norm(xy, axis=1), reach)
-    depth = -np.sqrt(shell ** 2 - off_axis ** 2)  # Panda -Y: in front of the ball
+    shell = radius + LID_BAND_LIFT_M
+    depth = -np.sqrt(np.maximum(shell ** 2 - (xy ** 2).sum(1), 0.0))  # Panda -Y: the ball's front
     verts = np.c_[xy[:, 0], depth, xy[:, 1]].astype(np.float32)
     normals = verts / np.maximum(np.linalg.norm(verts, axis=1, keepdims=True), 1e-9)
     a, b = np.arange(m), (np.arange(m) + 1) % m
-    faces = np.concatenate([np.concatenate([np.stack([a, b, m + b], 1), np.stack([a, m + b, m + a], 1)]) + row * m
-                            for row in range(BAND_ROWS)]).astype(np.int32)
+    faces = np.concatenate([np.stack([a, b, m + b], 1), np.stack([a, m + b, m + a], 1)]).astype(np.int32)
     half = lid_band_half_width(outline)
     uvs = (0.5 + xy / (2 * half)).astype(np.float32)
     geom = MeshGeom(name, verts, faces, uvs=uvs, normals=normals.astype(np.float32))
