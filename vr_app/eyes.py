@@ -8,6 +8,12 @@ rendered eye is the photographed eye, and when the ball turns with the gaze the 
 it. What the lids hid in the photo (the iris under the upper lid, the sclera in the corners) is
 filled with the iris's and the sclera's own colours, so a glance never uncovers skin.
 
+The lashes and the lid's wet rim lie inside the fitted lid ring: on the ball they would turn with the
+gaze (a dark arc across the white), and the ball's own colours there drew the photo's black lash line as
+a grey band (a doll's stare: the iris ringed by grey-white). So a narrow band along the lids (`lid_band`)
+carries them, as photographed, just in front of the ball: it stays with the lids while the ball turns
+under it, and at rest band and ball together are the photographed eye.
+
 The highlight that makes an eye look moist comes from its surface on GL (the GLSL shader's eye
 surface, on a ball tessellated finely over the cornea, where the highlight sits); the software
 renderer's specular vanishes on a dark iris, so there a small bright disc stands where the
@@ -33,7 +39,16 @@ BACK_RINGS, SEGMENTS = 8, 48
 # A muted off-white for a sclera the photo did not show (eyes almost shut in every picture).
 DEFAULT_SCLERA = np.array([205, 196, 186], np.float32)
 DRAWN_IRIS, DRAWN_PUPIL = np.array([96, 66, 44], np.float32), np.array([16, 12, 10], np.float32)
-LID_RIM = 0.25  # of the iris radius: the band along the lids where the ball shows its own colours
+# Of the iris radius: how far in from the lid the lid band reaches (and the ball, hidden under it,
+# shows its own colours). On her face texture with the fitted ring drawn on it, the lashes reach up to
+# ~1.5 mm into the opening along the upper lid (their wing, and over the iris's top); the lower lid's wet
+# rim is narrower, and a wider band there would keep a fixed dark patch of the iris's foot as the gaze rose.
+LID_RIM = 0.25
+LOWER_RIM = 0.1
+LID_BAND_TUCK_M = 0.0004  # the band reaches this far under the lids (no crack at the lid's edge)
+LID_BAND_LIFT_M = 0.0002  # and lies this far in front of the ball
+LID_BAND_TEXTURE = 128  # texels across the band's square (~0.25 mm each: a lash line is ~1 mm)
+BAND_STEPS = 4  # points per lid ring edge along the band's inner edge
 LID_SHADE = 0.3  # how much darker the ball is right at the lid
 UPPER_LID_SHADE = 0.75  # right under the upper lid, in the lashes' shadow
 UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a glance down uncovers it)
@@ -63,7 +78,7 @@ CATCHLIGHT_GONE = 0.25
 CATCHLIGHT_RGB = (0.96, 0.96, 0.96, 1.0)
 # The eye's parts draw in their own bin (scenes.bins.EYES: they tie in depth, and the opaque bin's order
 # followed the states' addresses, ~0.01 of identity), each before what it is meant to lie on.
-EYE_ORDER = {"catchlight": 0, "ball": 2, "socket": 4}  # + 0/1 for the eye: no two parts share a value
+EYE_ORDER = {"catchlight": 0, "band": 2, "ball": 4, "socket": 6}  # + 0/1 for the eye: no two parts share a value
 
 
 def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,16 +105,11 @@ def ball_mesh(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (radius * unit).astype(np.float32), np.concatenate(faces).astype(np.int32), uvs.astype(np.float32)
 
 
-def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
-                iris: np.ndarray, radius: float, iris_radius: float = IRIS_RADIUS_M,
-                size: int = EYE_TEXTURE) -> np.ndarray:
-    """RGB [size,size,3] for one eyeball from the face texture `face` [H,W,3].
-
-    points [K,2] / uvs [K,2]: head x, y and face-texture uv of the vertices around the eye (lid ring
-    and iris), which fix the front-on map from the eye's plane to the face texture; ring [R,2]: the lid
-    opening (head x, y); centre [2], iris [2]: the ball's axis and the iris centre (head x, y);
-    radius: the ball's. Texel (row 0 = top) covers head x, y = centre + radius * [-1, 1] on each side.
-    """
+def front_on(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, centre: np.ndarray, radius: float,
+             size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB [size*size,3] float, head x, y [size*size,2]) of the face texture `face` [H,W,3] seen front-on
+    over the square centre +- radius (row 0 = top), through the affine map that takes `points` [K,2]
+    (head x, y) to their face-texture `uvs` [K,2]."""
     h, w = face.shape[:2]
     a = np.c_[points, np.ones(len(points))]
     affine, *_ = np.linalg.lstsq(a, uvs, rcond=None)  # [3,2]: (x, y, 1) -> (u, v)
@@ -114,23 +124,41 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     fx, fy = (px - x0)[:, None], (py - y0)[:, None]
     f = face.astype(np.float32)
     rgb = ((f[y0, x0] * (1 - fx) + f[y0, x1] * fx) * (1 - fy) + (f[y1, x0] * (1 - fx) + f[y1, x1] * fx) * fy)
+    return rgb, xy
+
+
+def rim_width(y: np.ndarray, ring: np.ndarray, iris_radius: float) -> np.ndarray:
+    """How far in from the lid (metres) the lid band reaches at head heights `y` [N] on the opening
+    `ring` [R,2]: LID_RIM of the iris radius along the upper lid, LOWER_RIM along the lower one, in
+    between across the middle half of the opening's height."""
+    mid, half_h = ring[:, 1].mean(), max(float(np.ptp(ring[:, 1])) / 2, 1e-6)
+    up = np.clip((np.asarray(y) - mid) / half_h + 0.5, 0.0, 1.0)
+    return iris_radius * (LOWER_RIM + (LID_RIM - LOWER_RIM) * up)
+
+
+def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
+                iris: np.ndarray, radius: float, iris_radius: float = IRIS_RADIUS_M,
+                size: int = EYE_TEXTURE) -> np.ndarray:
+    """RGB [size,size,3] for one eyeball from the face texture `face` [H,W,3].
+
+    points [K,2] / uvs [K,2]: head x, y and face-texture uv of the vertices around the eye (lid ring
+    and iris), which fix the front-on map from the eye's plane to the face texture; ring [R,2]: the lid
+    opening (head x, y); centre [2], iris [2]: the ball's axis and the iris centre (head x, y);
+    radius: the ball's. Texel (row 0 = top) covers head x, y = centre + radius * [-1, 1] on each side.
+    """
+    rgb, xy = front_on(face, points, uvs, centre, radius, size)
+    colours = eye_colours(rgb, xy, ring, iris, iris_radius)
+    if colours is None:  # no eye to copy (closed in the picture, or a texture without eyes): a drawn one, same size
+        return drawn_eye(xy, iris, iris_radius, size)
+    white, iris_rgb = colours
     seen = inside_polygon(xy, ring)
     in_iris = np.hypot(*(xy - iris).T) < iris_radius
-    # The lid margin and lashes line the opening: colours for the hidden parts come from further in.
     to_lid = polygon_distance(xy, ring)
-    margin = to_lid > 0.12 * iris_radius
-    sclera = seen & ~in_iris & margin & (np.hypot(*(xy - iris).T) > 1.15 * iris_radius)
-    iris_seen = seen & in_iris & margin
-    white = np.median(rgb[sclera], axis=0) if sclera.sum() >= 4 else DEFAULT_SCLERA
-    iris_rgb = np.median(rgb[iris_seen], axis=0) if iris_seen.sum() >= 4 else None
-    if iris_rgb is None or iris_rgb @ LUMA > IRIS_CONTRAST * (white @ LUMA):
-        # No eye to copy (closed in the picture, or a texture without eyes): a drawn one, same size.
-        return drawn_eye(xy, iris, iris_radius, size)
     fill = np.where(in_iris[:, None], iris_rgb[None], white[None])
     # Right along the lids the photo shows lashes and the lid's edge: painted on the ball they would
-    # turn with the gaze and draw a dark arc across the white. There the ball has its fill colours,
-    # shaded darker towards the lid (the lid's shadow stays, the lashes stay on the lid).
-    rim = np.clip(to_lid / (LID_RIM * iris_radius), 0.0, 1.0)[:, None]
+    # turn with the gaze and draw a dark arc across the white. There (under the lid band, which shows
+    # them at rest) the ball has its fill colours, shaded darker towards the lid, for a turned gaze.
+    rim = np.clip(to_lid / rim_width(xy[:, 1], ring, iris_radius), 0.0, 1.0)[:, None]
     # The upper lashes shade the ball below them as darkly as the lash line the photo shows there (a
     # lighter band drew a pale line along the upper lid); the lower lid shades it less.
     upper = (xy[:, 1] > ring[:, 1].mean())[:, None]
@@ -142,6 +170,38 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     hidden = fill * (1.0 - np.where(upper, UPPER_LID_SHADE * (1.0 - under), 0.0))
     out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, hidden)
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
+
+
+def eye_colours(rgb: np.ndarray, xy: np.ndarray, ring: np.ndarray, iris: np.ndarray,
+                iris_radius: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sclera RGB [3], iris RGB [3]) of the photographed eye in front-on texels `rgb` [N,3] at head
+    x, y `xy` [N,2], or None where the photo shows no eye there (closed, or no eye in the texture)."""
+    seen = inside_polygon(xy, ring)
+    in_iris = np.hypot(*(xy - iris).T) < iris_radius
+    # The lid margin and lashes line the opening: the eye's colours come from further in.
+    margin = polygon_distance(xy, ring) > 0.12 * iris_radius
+    sclera = seen & ~in_iris & margin & (np.hypot(*(xy - iris).T) > 1.15 * iris_radius)
+    iris_seen = seen & in_iris & margin
+    white = np.median(rgb[sclera], axis=0) if sclera.sum() >= 4 else DEFAULT_SCLERA
+    iris_rgb = np.median(rgb[iris_seen], axis=0) if iris_seen.sum() >= 4 else None
+    if iris_rgb is None or iris_rgb @ LUMA > IRIS_CONTRAST * (white @ LUMA):
+        return None
+    return white, iris_rgb
+
+
+def lid_band_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
+                     iris: np.ndarray, half: float, ball_radius: float, iris_radius: float = IRIS_RADIUS_M,
+                     size: int = LID_BAND_TEXTURE) -> np.ndarray:
+    """RGB [size,size,3] for the lid band (arguments as eye_texture's for a ball of `ball_radius`; the
+    texture covers centre +- `half`): the photo itself, lashes and lid rims as they are; where the ball
+    gets a drawn eye (eye_texture decides it on the ball's own cut), that eye (a band of closed lid's
+    skin along an open drawn eye, or drawn white beside a photographed iris, would show)."""
+    rgb, xy = front_on(face, points, uvs, centre, ball_radius, EYE_TEXTURE)
+    photographed = eye_colours(rgb, xy, ring, iris, iris_radius) is not None
+    rgb, xy = front_on(face, points, uvs, centre, half, size)
+    if not photographed:
+        return drawn_eye(xy, iris, iris_radius, size)
+    return rgb.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
 def drawn_eye(xy: np.ndarray, iris: np.ndarray, iris_radius: float, size: int) -> np.ndarray:
@@ -196,6 +256,68 @@ def socket_half_width(outline: np.ndarray) -> float:
     return float(np.abs(np.asarray(outline)).max()) * (1 + SOCKET_GROW) + NASAL_REACH_M + SOCKET_MARGIN_M
 
 
+def clear_of_lids(outline: np.ndarray, radius: float, iris_radius: float, size: int = EYE_TEXTURE) -> np.ndarray:
+    """[size,size] bool: the texels of a ball's texture (of `radius`, eye_texture's map) inside the lid
+    ring `outline` [K,2] (relative to the ball's axis), at least the upper lid band's width in from every
+    lid: a glint nearer a lid is its wet rim's, not a catchlight on the cornea (the ball kept the
+    lower rim's glints once its own colours there gave way to the photo's)."""
+    t = (np.arange(size) + 0.5) / size * 2 - 1
+    gx, gy = np.meshgrid(radius * t, -radius * t)
+    xy = np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    ring = np.asarray(outline, np.float64)
+    clear = inside_polygon(xy, ring) & (polygon_distance(xy, ring) > LID_RIM * iris_radius)
+    return clear.reshape(size, size)
+
+
+def lid_band_half_width(outline: np.ndarray) -> float:
+    """Half the side of the square the lid band's texture covers (about the ball's axis)."""
+    return float(np.abs(np.asarray(outline)).max()) + 2 * LID_BAND_TUCK_M
+
+
+def lid_band(name: str, outline: np.ndarray, radius: float, iris_radius: float, texture: np.ndarray) -> NodePath:
+    """The lids' lashes and wet rim as photographed: a strip along the lid ring `outline` [K,2] (head x, y
+    relative to the ball's axis), from LID_BAND_TUCK_M under the lids to rim_width() in from them, lying
+    LID_BAND_LIFT_M in front of a ball of `radius` centred at the node's origin (looking down -Y) and
+    facing out as it does; `texture` is the photo front-on over lid_band_half_width(outline) about the
+    axis. It does not turn with the ball: the lashes stay on the lid while the gaze moves under them."""
+    ring = np.asarray(outline, np.float64)
+    k = len(ring)
+    middle = ring.mean(axis=0)
+    tangent = np.roll(ring, -1, axis=0) - np.roll(ring, 1, axis=0)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    inwards = np.sign(np.sum(normal * (middle - ring), axis=1, keepdims=True))
+    normal *= np.where(inwards == 0, 1.0, inwards)
+    f = np.arange(BAND_STEPS) / BAND_STEPS
+    nxt = np.roll(np.arange(k), -1)
+    edge = (ring[:, None] * (1 - f[None, :, None]) + ring[nxt][:, None] * f[None, :, None]).reshape(-1, 2)
+    n = (normal[:, None] * (1 - f[None, :, None]) + normal[nxt][:, None] * f[None, :, None]).reshape(-1, 2)
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    outer = edge - LID_BAND_TUCK_M * n
+    inner = edge + rim_width(edge[:, 1], ring, iris_radius)[:, None] * n
+    xy = np.concatenate([outer, inner])  # [2M,2]
+    m = len(edge)
+    shell = radius + LID_BAND_LIFT_M
+    depth = -np.sqrt(np.maximum(shell ** 2 - (xy ** 2).sum(1), 0.0))  # Panda -Y: the ball's front
+    verts = np.c_[xy[:, 0], depth, xy[:, 1]].astype(np.float32)
+    normals = verts / np.maximum(np.linalg.norm(verts, axis=1, keepdims=True), 1e-9)
+    a, b = np.arange(m), (np.arange(m) + 1) % m
+    faces = np.concatenate([np.stack([a, b, m + b], 1), np.stack([a, m + b, m + a], 1)]).astype(np.int32)
+    half = lid_band_half_width(outline)
+    uvs = (0.5 + xy / (2 * half)).astype(np.float32)
+    geom = MeshGeom(name, verts, faces, uvs=uvs, normals=normals.astype(np.float32))
+    node = NodePath(geom.node)
+    tex = make_texture(texture, f"{name}-texture", mipmap=False)
+    tex.set_wrap_u(SamplerState.WM_clamp)
+    tex.set_wrap_v(SamplerState.WM_clamp)
+    node.set_texture(tex)
+    mat = Material("eye-lid-band")  # lashes and a lid's rim: no gloss
+    mat.set_specular((0, 0, 0, 1))
+    node.set_material(mat)
+    node.set_two_sided(True)
+    return node
+
+
 def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     """A textured, glossy eyeball looking down -Y (its local forward)."""
     verts, faces, uvs = ball_mesh(radius)
@@ -212,16 +334,18 @@ def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:
     return node
 
 
-def catchlight_direction(ball: np.ndarray, iris_reach: float) -> np.ndarray:
+def catchlight_direction(ball: np.ndarray, iris_reach: float, where: np.ndarray | None = None) -> np.ndarray:
     """Where the photo's own catchlight lies on a ball texture `ball` [S,S,3] (eye_texture's front-on
     map, the iris at its middle): (x right, y up) on the unit ball, its brightest texel within
-    `iris_reach` (of the ball's radius) of the middle when that stands out of the iris, else
-    CATCHLIGHT_DIR. Her real frames' catchlight sits where her light was: a disc elsewhere on the iris
-    is a stranger's."""
+    `iris_reach` (of the ball's radius) of the middle, and among the texels `where` [S,S] (bool) when
+    given, when that stands out of the iris, else CATCHLIGHT_DIR. Her real frames' catchlight sits
+    where her light was: a disc elsewhere on the iris is a stranger's."""
     size = ball.shape[0]
     t = (np.arange(size) + 0.5) / size * 2 - 1
     gx, gy = np.meshgrid(t, -t)  # row 0 is the top: y up
     near = np.hypot(gx, gy) < iris_reach
+    if where is not None:
+        near &= where
     luma = ball.astype(np.float32) @ LUMA
     if not near.any():
         return CATCHLIGHT_DIR.copy()

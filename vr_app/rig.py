@@ -22,8 +22,9 @@ from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot_motion, rgba_texture
-from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, closing_shade, eye_texture, eyeball,
-                   order_eye, socket, socket_half_width)
+from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
+                   eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
+                   socket_half_width)
 from .lids import BLINK, ClosingLids
 from .mouth import MouthInterior
 
@@ -153,13 +154,16 @@ class HeadRig:
         self.eyes: dict[str, NodePath] = {}
         self.sockets: dict[str, NodePath] = {}
         self.catchlights: dict[str, NodePath] = {}  # the software path's highlights (GL: the shader's)
+        self.lid_bands: dict[str, NodePath] = {}  # the lashes and lid rims as photographed, in front of the balls
         self._balls: dict[str, NodePath] = {}
-        # side: (opening, ball radius, socket card's half side, fitted eye) to cut its textures again
-        self._eye_cuts: dict[str, tuple[dict, float, float, dict]] = {}
-        self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray]]] = {}  # delit?: side: (ball, card)
+        # side: (opening, ball radius, socket card's half side, lid band's half side, fitted eye) to cut its
+        # textures again
+        self._eye_cuts: dict[str, tuple[dict, float, float, float, dict]] = {}
+        # delit?: side: (ball, card, lid band) images
+        self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
-        photographed = {}  # side: (ball, card) images as cut from the photographed face
+        photographed = {}  # side: (ball, card, lid band) images as cut from the photographed face
         for k, (side, eye) in enumerate(self.openings.items()):
             r = float(fitted_eyes.get(side, {}).get("radius", 0.43 * eye["width"]))
             ball_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}))
@@ -176,18 +180,23 @@ class HeadRig:
             nasal = -1.0 if eye["iris"][0] > 0 else 1.0  # the nose lies at x = 0
             half = socket_half_width(outline)
             card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
-            self._eye_cuts[side] = (eye, r, half, fitted_eyes.get(side, {}))
-            photographed[side] = (ball_texture, card_texture)
+            band_half = lid_band_half_width(outline)
+            band_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}), band=band_half)
+            self._eye_cuts[side] = (eye, r, half, band_half, fitted_eyes.get(side, {}))
+            photographed[side] = (ball_texture, card_texture, band_texture)
             card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
             card.reparent_to(self.pivot)
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
             self.sockets[side] = card
-            # On the card: it stays put while the ball turns, and its closing shade dims the highlight too.
             iris_r = float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
-            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r)  # where the photo shows it
+            # On the card: they stay put while the ball turns, and its closing shade dims them too.
+            self.lid_bands[side] = lid_band(f"eye-lid-band-{side}", outline, r, iris_r, band_texture)
+            self.lid_bands[side].reparent_to(card)
+            # where the photo shows it, away from the lids' glints
+            spot = catchlight_direction(ball_texture, 0.8 * iris_r / r, clear_of_lids(outline, r, iris_r))
             self.catchlights[side] = catchlight(f"eye-catchlight-{side}", r, spot)
             self.catchlights[side].reparent_to(card)
-            order_eye(k, catchlight=self.catchlights[side], ball=ball, socket=card)
+            order_eye(k, catchlight=self.catchlights[side], band=self.lid_bands[side], ball=ball, socket=card)
 
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
         if bust is not None:
@@ -215,13 +224,18 @@ class HeadRig:
         self._frame = (-1, -1, -1.0)
         self.update(0.0)
 
-    def _eye_texture(self, face: np.ndarray, side: str, eye: dict, radius: float, fitted: dict) -> np.ndarray:
-        """The person's own eye from the face texture, for the eyeball of `side`."""
+    def _eye_texture(self, face: np.ndarray, side: str, eye: dict, radius: float, fitted: dict,
+                     band: float | None = None) -> np.ndarray:
+        """The person's own eye from the face texture, for the eyeball of `side` (of `radius`), or for its
+        lid band (covering `band` about the same axis)."""
         lv = self.head.landmark_vertices
         ids = np.concatenate([eye["ring"], lv[[IRIS[side], *IRIS_RING[side]]]])
         xy = self.head.vertices[:, :2]
-        return eye_texture(face, xy[ids], self.head.uvs[ids], xy[eye["ring"]], eye["iris"][:2], eye["iris"][:2],
-                           radius, float(fitted.get("iris_radius", IRIS_RADIUS_M)))
+        cut = (xy[ids], self.head.uvs[ids], xy[eye["ring"]], eye["iris"][:2], eye["iris"][:2])
+        iris_radius = float(fitted.get("iris_radius", IRIS_RADIUS_M))
+        if band is not None:
+            return lid_band_texture(face, *cut, band, radius, iris_radius)
+        return eye_texture(face, *cut, radius, iris_radius)
 
     def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
         """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
@@ -339,11 +353,13 @@ class HeadRig:
             if self.delit:
                 face = apply_gain(face, self.gain)  # as the face shows it (DetailedStream)
             self._eye_images[self.delit] = {
-                side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted))
-                for side, (eye, r, half, fitted) in self._eye_cuts.items()}
-        for side, (ball, card) in self._eye_images[self.delit].items():
+                side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted),
+                       self._eye_texture(face, side, eye, r, fitted, band=band_half))
+                for side, (eye, r, half, band_half, fitted) in self._eye_cuts.items()}
+        for side, (ball, card, band) in self._eye_images[self.delit].items():
             set_texture_image(self._balls[side].get_texture(), ball)
             set_texture_image(self.sockets[side].get_texture(), card)
+            set_texture_image(self.lid_bands[side].get_texture(), band)
 
     def set_delighting(self, on: bool) -> None:
         """Show the bust with the capture's light taken out (for a lit scene, the default) or as

@@ -44,6 +44,10 @@ SKIN = Surface(specular=0.18, shininess=20, wrap=0.4, penumbra=3.0)
 # behind the lid ring, finer than the map's ~1 mm texels and ~6 mm soft edge, so lids and nose would
 # put a blurred shadow over a catchlight that a real eye shows.
 EYE = Surface(specular=1.6, shininess=180, shadowed=False)
+# The lids' band in front of the ball (vr_app.eyes.lid_band: lashes and the wet lid rims as photographed):
+# lit as the ball under it, without its highlight (lashes do not shine; as skin, its wrap and shadow drew
+# the lower rim as an orange line beside the ball's white).
+LID_BAND = replace(EYE, specular=0.0)
 
 
 # The software path's catchlight discs (vr_app.eyes.catchlight) are not drawn here: the EYE surface's
@@ -113,6 +117,8 @@ def apply(room, rig) -> NodePath:
         anchor.set_shader_input("surface", surface(EYE))
     for card in rig.sockets.values():
         card.set_shader_input("surface", surface(SKIN))
+    for band in rig.lid_bands.values():
+        band.set_shader_input("surface", surface(LID_BAND))
     for disc in rig.catchlights.values():
         disc.set_shader(Shader.make(Shader.SL_GLSL, *_NOT_DRAWN), 10)
     return shadow

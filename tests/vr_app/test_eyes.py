@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vr_app.eyes import CATCHLIGHT_DIR, DEFAULT_SCLERA, ball_mesh, catchlight_direction, eye_texture
+from vr_app.eyes import (CATCHLIGHT_DIR, DEFAULT_SCLERA, LID_RIM, ball_mesh, catchlight_direction, clear_of_lids,
+                         eye_texture, lid_band_texture)
 
 SKIN, WHITE, IRIS = (190, 140, 110), (200, 190, 185), (60, 90, 140)
 R_BALL, R_IRIS = 0.012, 0.006
@@ -98,3 +99,57 @@ def test_the_catchlight_goes_where_the_photo_shows_it():
     ball[22:24, 36:38] = 250  # up and to the right of the middle
     x, y = catchlight_direction(ball, 0.4)
     assert 0.1 < x < 0.2 and 0.25 < y < 0.35, (x, y)
+
+
+def test_the_ball_keeps_the_photographed_white_close_to_the_lower_lid():
+    """The ball's own shaded colours along the lids stand under the lid band; along the lower lid that
+    band is narrow (a wider one kept a fixed patch of the iris's foot when the gaze rose), so the white
+    just above the lower lid is the photo's, not a grey line (the doll's white ring)."""
+    tex, ring = painted_eye()
+    iris_centre = np.array([0.0, -0.002])
+    points = np.concatenate([ring, iris_centre[None]])
+    out = eye_texture(tex, points, uv_of(points), ring, np.zeros(2), iris_centre, R_BALL, R_IRIS, size=128)
+    col = int((0.0095 / R_BALL + 1) / 2 * 128)  # x = 9.5 mm, beside the iris: the ring's bottom is at y = -3.3 mm
+    y_lid = -0.0045 * np.sqrt(1 - (0.0095 / 0.014) ** 2)
+    row = int((1 - ((y_lid + 0.13 * R_IRIS) / R_BALL + 1) / 2) * 128)  # 0.8 mm above the lower lid
+    assert np.abs(out[row, col].astype(int) - WHITE).max() <= 4, out[row, col]
+
+
+def test_the_lid_band_is_the_photo_or_the_drawn_eye_the_ball_has():
+    """The band along the lids shows the photo as it is (lashes and all) where the ball shows the
+    photographed eye, and the ball's drawn eye where the photo has none (a closed lid's skin would line
+    an open drawn eye)."""
+    tex, ring = painted_eye()
+    lash = (15, 12, 10)
+    ys, xs = np.mgrid[0:256, 0:256]
+    x, y = (xs / 255 - 0.5) * 0.1, (0.5 - ys / 255) * 0.1
+    tex[((x / 0.014) ** 2 + (y / 0.0045) ** 2 < 1) & ((x / 0.014) ** 2 + (y / 0.0035) ** 2 > 1) & (y > 0)] = lash
+    iris_centre = np.array([0.0, -0.002])
+    points = np.concatenate([ring, iris_centre[None]])
+    half = 0.016
+    band = lid_band_texture(tex, points, uv_of(points), ring, np.zeros(2), iris_centre, half, R_BALL, R_IRIS, size=128)
+    ball = eye_texture(tex, points, uv_of(points), ring, np.zeros(2), iris_centre, R_BALL, R_IRIS, size=128)
+    # 0.5 mm under the upper lid at x = 8 mm: the lashes on the band, the ball's own shaded white under them
+    yx = 0.0045 * np.sqrt(1 - (0.008 / 0.014) ** 2) - 0.0005
+    b = band[int((1 - (yx / half + 1) / 2) * 128), int((0.008 / half + 1) / 2 * 128)].astype(int)
+    o = ball[int((1 - (yx / R_BALL + 1) / 2) * 128), int((0.008 / R_BALL + 1) / 2 * 128)].astype(int)
+    assert np.abs(b - lash).max() < 12, b
+    assert o.sum() > 3 * sum(lash), o
+    tex[:] = SKIN  # no eye in the photo: the band is the drawn eye, as the ball
+    band = lid_band_texture(tex, points, uv_of(points), ring, np.zeros(2), iris_centre, half, R_BALL, R_IRIS, size=128)
+    assert np.abs(band[64, 4].astype(int) - DEFAULT_SCLERA).max() < 2
+
+
+def test_a_glint_on_the_lower_lid_is_no_catchlight():
+    """Along the lids the ball shows the photo now (under the band): the wet lower lid's glint there
+    must not be taken for the cornea's catchlight."""
+    tex, ring = painted_eye()
+    ball = np.zeros((64, 64, 3), np.uint8)
+    ball[:] = WHITE
+    yy, xx = np.mgrid[0:64, 0:64]
+    ball[np.hypot(xx - 31.5, yy - 31.5) < 16] = (30, 20, 15)
+    ball[42, 30:32] = 250  # y = -3.9 mm: 0.6 mm above the ring's bottom, on the iris's foot
+    assert catchlight_direction(ball, 0.5)[1] < -0.3  # taken for the catchlight without the mask
+    where = clear_of_lids(ring, R_BALL, R_IRIS, 64)
+    assert LID_RIM * R_IRIS > 0.0006 and not where[42, 30:32].any() and where[32, 32]
+    assert np.allclose(catchlight_direction(ball, 0.5, where), CATCHLIGHT_DIR)

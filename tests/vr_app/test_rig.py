@@ -281,3 +281,75 @@ def test_the_eyes_draw_the_same_pixels_whatever_ran_before(head, backend):
     finally:
         bins.set_bin_type(opaque, CullBinManager.BT_state_sorted)
         r.close()
+
+
+def eye_in_texture(head, size=1024):
+    """The test face texture with an eye painted in each opening (head x, y through the planar UVs): white,
+    a dark iris, and a black lash line 1.2 mm deep along the inside of the upper lid, as a photo shows one."""
+    from assets.mesh import inside_polygon, polygon_distance
+
+    from .heads import HALF
+    from vr_app.rig import EYE_RING
+
+    tex = face_texture(size)
+    t = (np.arange(size) + 0.5) / size
+    x, y = np.meshgrid((t - 0.5) * 2.2 * HALF[0], (0.5 - t) * 2.2 * HALF[1])  # row 0 = v 1
+    xy = np.stack([x.ravel(), y.ravel()], 1)
+    for side in ("l", "r"):
+        ring = head.vertices[head.landmark_vertices[list(EYE_RING[side])], :2]
+        iris = head.vertices[head.landmark_vertices[IRIS[side]], :2]
+        inside = inside_polygon(xy, ring)
+        lash = inside & (xy[:, 1] > ring[:, 1].mean()) & (polygon_distance(xy, ring) < 0.0012)
+        flat = tex.reshape(-1, 3)
+        flat[inside] = (235, 230, 225)
+        flat[inside & (np.hypot(*(xy - iris).T) < 0.0055)] = (60, 90, 140)
+        flat[lash] = (12, 10, 8)
+    return tex
+
+
+def test_the_photographed_lash_line_shows_along_the_upper_lid_and_stays_while_the_ball_turns():
+    """Inside the fitted lid ring a photo shows the lashes: the ball painted its own white there (a grey
+    band where her black lash line is: a doll's stare). The lid band shows them as photographed, and
+    they stay on the lid when the gaze turns the ball under them."""
+    from assets.mesh import inside_polygon, polygon_distance
+
+    from scenes.geom import to_panda
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.rig import EYE_RING, HeadRig
+
+    head = make_head(6)  # an opening as smooth as a fitted one
+    r = OffscreenRenderer((240, 240), fov=1.0)
+    render = r.stage.render
+    amb = AmbientLight("a")
+    amb.set_color((1, 1, 1, 1))
+    render.set_light(render.attach_new_node(amb))
+    rig = HeadRig(head, render, TextureStream(eye_in_texture(head), 1.0))
+    side = "l"
+    ring = head.vertices[head.landmark_vertices[list(EYE_RING[side])], :2]
+    iris = head.vertices[head.landmark_vertices[IRIS[side]]]
+    # points 0.4 mm in from the upper lid, in the white beside the iris
+    gx, gy = np.meshgrid(np.linspace(-0.012, 0.012, 97), np.linspace(0, 0.008, 33))
+    cand = iris[:2] + np.stack([gx.ravel(), gy.ravel()], 1)
+    d = polygon_distance(cand, ring)
+    ok = inside_polygon(cand, ring) & (np.abs(d - 0.0004) < 0.0002) & (np.abs(cand[:, 0] - iris[0]) > 0.007)
+    assert ok.sum() >= 4
+    eye = to_panda(iris - rig.origin)
+    r.stage.camera.set_pos(*(eye + (0, -3.0, 0)))
+    r.stage.camera.look_at(*eye)
+
+    def lash_line(code):
+        rig.set_code(expression.from_dict(code))
+        img = r.frame().astype(int)
+        out = []
+        for x, y in cand[ok]:
+            p = r.stage.camera.get_relative_point(rig.root, Point3(*to_panda(np.array([x, y, iris[2]]) - rig.origin)))
+            film = Point2()
+            assert r.stage.lens.project(p, film)
+            out.append(img[int((1 - film.y) * 120), int((film.x + 1) * 120)])
+        return np.array(out)
+
+    at_rest = lash_line({})
+    assert np.median(at_rest.sum(-1)) < 120, at_rest  # the black line, not the ball's grey-white
+    turned = lash_line({"gaze_yaw_l": 0.6, "gaze_pitch_l": -0.3})
+    assert np.median(turned.sum(-1)) < 120, turned  # still on the lid
+    r.close()
