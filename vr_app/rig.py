@@ -25,7 +25,7 @@ from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
                    eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
                    socket_half_width)
-from .lids import BLINK, ClosingLids
+from .lids import BLINK, ClosingLids, LashLine
 from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
@@ -203,7 +203,15 @@ class HeadRig:
             self._eye_images[False] = photographed
             if self.delit:
                 self._show_eyes()
-        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin)
+        iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M)) for side in self.openings}
+        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii)
+        self.lash_lines: dict[str, LashLine] = {}  # her lash line, down with each closing upper lid
+        for side, (line, top, foot) in self.lids.lash.items():
+            band_half = self._eye_cuts[side][3]
+            self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,
+                                             self.openings[side]["iris"][:2], band_half,
+                                             self.lid_bands[side].get_texture())
+            self.lash_lines[side].node.reparent_to(self.pivot)
         self.inside = None
         if pocket:
             face_only = faces[(faces < L.N_MESH).all(axis=1)]  # the face surface the cavity fastens to
@@ -276,7 +284,10 @@ class HeadRig:
         verts = self._base + np.tensordot(self.head.shown_code(code), self._shapes, axes=1)
         for ids, uvs, grey in self.lids.changes(code):  # sent with the positions below
             self.mesh.set_rows(ids, uvs, grey)
-        self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
+        normals = vertex_normals(verts, self._weld_faces)[self._weld]
+        self.mesh.update_vertices(verts, normals)
+        for side, lashes in self.lash_lines.items():
+            lashes.update(verts, normals, float(code[BLINK[side]]))
         if self.inside is not None:
             self.inside.update(verts)
         for side, anchor in self.eyes.items():
