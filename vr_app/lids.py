@@ -20,7 +20,7 @@ Both are measured per edge vertex from the texture, on the column of texels thro
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import Material, NodePath, Texture
+from panda3d.core import Material, NodePath, SamplerState, Texture
 
 from assets import expression
 from assets.blend import smoothstep
@@ -28,9 +28,13 @@ from scenes.geom import MeshGeom, to_panda
 
 from .colour import LUMA
 
-LASH_BAND = 0.15  # the lash line reaches at most this share of the opening above the edge
+LASH_BAND = 0.15  # the lash line starts within this share of the opening above the edge
+# and ends within this share (the next row of vertices up the lid lies ~0.5 over the edge: a slide up
+# to 0.6 showed the brow's texels, upside down); a run still dark there is a glasses frame, never crossed
+LASH_REACH = 0.6
 LASH_DARK = 0.6  # a texel darker than this share of the skin's luma is lash line (lashes, liner)
 LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach at most (eyes.LID_RIM)
+LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
 BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code index of each eye's blink
@@ -48,7 +52,7 @@ class ClosingLids:
         # side: (vertex ids [N] corner to corner along the upper lid, lash line's top and foot [N] in
         # metres above and below each, head y)
         self.lash: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        skin_luma = float(np.asarray(skin_rgb, np.float64) @ LUMA)
+        self.skin_luma = skin_luma = float(np.asarray(skin_rgb, np.float64) @ LUMA)
         for side, eye in openings.items():
             ring = np.asarray(eye["ring"])
             pts = vertices[ring]
@@ -65,14 +69,16 @@ class ClosingLids:
             foot_m = LASH_FOOT * (iris_radius or {}).get(side, 0.0059)
             line = np.concatenate([[ring[a]], upper[np.argsort(vertices[upper, 0])], [ring[b]]])
             top, foot = lash_rows(texture, uvs[line], up * texel, skin_luma, LASH_BAND * height / texel,
-                                  foot_m * per_metre / texel)
+                                  LASH_REACH * height / texel, foot_m * per_metre / texel)
             self.ids[side] = upper
             self.rest[side] = uvs[upper].copy()
             # One slide for the whole edge: edge vertices sliding by different rows drew the lid's pale
             # band as stripes, one per triangle of the lid's fan.
             self.shift[side] = np.array([0.0, up * texel * float(np.median(top[1:-1]))], np.float32)
             rows_m = texel / per_metre
-            self.lash[side] = (line, _smooth(top) * rows_m, _smooth(foot) * rows_m)
+            # The strip reaches over the edge only as far as a lash line starts (a long dark run over a
+            # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
+            self.lash[side] = (line, _smooth(np.minimum(top, LASH_BAND * height / texel)) * rows_m, _smooth(foot) * rows_m)
         self._level = {side: -1.0 for side in self.ids}
 
     def changes(self, code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -92,23 +98,48 @@ def closing(blink: float) -> float:
     return float(smoothstep(float(np.clip((blink - CLOSING[0]) / (CLOSING[1] - CLOSING[0]), 0, 1))))
 
 
-def lash_rows(texture: np.ndarray, uv: np.ndarray, step: float, skin_luma: float, most_up: float,
+def lash_rows(texture: np.ndarray, uv: np.ndarray, step: float, skin_luma: float, start_up: float, most_up: float,
               most_down: float) -> tuple[np.ndarray, np.ndarray]:
-    """([N], [N]) texels of lash line above and below the points `uv` [N,2] on a lid's edge: the run of
-    texels darker than LASH_DARK of the skin's luma that starts at the edge, on the column through each
-    point, going up the face (`step`: v of one texel up) at most `most_up` texels (a dark glasses frame
-    further up is never lid) and into the opening at most `most_down`."""
-    def run(sign: float, most: float) -> np.ndarray:
-        n = np.zeros(len(uv))
-        going = np.ones(len(uv), bool)
-        for k in range(1, int(np.floor(most)) + 1):
-            dark = _row(texture, uv + sign * k * np.array([0.0, step])) @ LUMA < LASH_DARK * skin_luma
-            going &= dark
-            n += going
-        return n
-    on_edge = _row(texture, uv) @ LUMA < LASH_DARK * skin_luma
-    up, down = run(1.0, most_up), run(-1.0, most_down)
-    return np.where(on_edge, up, 0.0), np.where(on_edge | (down > 0), down + on_edge, 0.0)
+    """([N], [N]) texels of lash line above and below the points `uv` [N,2] on a lid's edge, on the column
+    through each point; a texel of lash line is darker than LASH_DARK of the skin's luma.
+
+    Above: the run of dark texels that starts within `start_up` texels over the edge (a fitted edge may
+    lie a little inside her photographed lid: then her lashes, and the iris's top under them, lie just
+    above it), going up the face (`step`: v of one texel up); its end is where her lid's skin starts.
+    A run still dark `most_up` texels up is no lash line (a glasses frame): none there. Below: the run
+    that starts at the edge, into the opening, at most `most_down` texels."""
+    def dark(k: int) -> np.ndarray:
+        return _row(texture, uv + k * np.array([0.0, step])) @ LUMA < LASH_DARK * skin_luma
+
+    top = np.zeros(len(uv))
+    started = np.zeros(len(uv), bool)
+    going = np.ones(len(uv), bool)
+    for k in range(0, int(np.floor(most_up)) + 1):
+        d = dark(k)
+        started |= d & (k <= start_up)
+        going &= d | ~started  # a gap before the run starts; the run ends at its first light texel
+        top = np.where(started & going, k + 1.0, top)
+    top[started & going] = 0.0  # dark all the way up: a frame, not lashes
+    down = np.zeros(len(uv))
+    going = dark(0)
+    for k in range(1, int(np.floor(most_down)) + 1):
+        going &= dark(-k)
+        down += going
+    return top, np.where(dark(0), down + 1.0, 0.0)
+
+
+def lash_texture(band: np.ndarray, skin_luma: float) -> np.ndarray:
+    """The lid band's image `band` [S,S,3] uint8 with no texel brighter than a lash line (LASH_BRIGHTEST of
+    the skin's luma), for the strip that goes down with a closing lid: where a fitted edge lies inside her
+    photographed lid, the texels over it hold the iris's top and its catchlight, a bright speck on a
+    closed lid; a drawn eye's white would be a pale line."""
+    rgb = band.astype(np.float32)
+    luma = rgb @ LUMA.astype(np.float32)
+    scale = np.minimum(1.0, LASH_BRIGHTEST * skin_luma / np.maximum(luma, 1e-3))[..., None]
+    dark = rgb * scale
+    grey = (dark @ LUMA.astype(np.float32))[..., None]
+    # as much less coloured as darkened: skin brought down to a lash line's luma read as a red-brown line
+    return (grey + (dark - grey) * scale).round().clip(0, 255).astype(np.uint8)
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
@@ -120,9 +151,9 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 class LashLine:
     """Her lash line on a strip hanging from a closing upper lid's edge (`ClosingLids.lash`), textured
-    from the eye's lid band (`texture`, the photo front-on over `band_half` about the iris `centre`
-    (head x, y)): at rest it lies on the band's own lash line, and it is only drawn once the lid
-    starts to close (CLOSING[0]): an open eye is exactly the band's."""
+    from the eye's lid band (`texture`: `lash_texture` of the photo front-on over `band_half` about the
+    iris `centre` (head x, y)): at rest it lies on the band's own lash line, and it is only drawn once
+    the lid starts to close (CLOSING[0]): an open eye is exactly the band's."""
 
     def __init__(self, name: str, vertices: np.ndarray, line: np.ndarray, top: np.ndarray, foot: np.ndarray,
                  centre: np.ndarray, band_half: float, texture: Texture):
@@ -140,6 +171,8 @@ class LashLine:
         start = to_panda(vertices[self.ids])
         self.geom = MeshGeom(name, np.concatenate([start, start]) + self._off, faces, uvs=uvs, dynamic=True)
         self.node = NodePath(self.geom.node)
+        texture.set_wrap_u(SamplerState.WM_clamp)
+        texture.set_wrap_v(SamplerState.WM_clamp)
         self.node.set_texture(texture)
         mat = Material("eye-lash-line")  # lashes do not shine
         mat.set_specular((0, 0, 0, 1))
