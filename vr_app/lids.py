@@ -29,9 +29,7 @@ from scenes.geom import MeshGeom, to_panda
 from .colour import LUMA
 
 LASH_BAND = 0.15  # the lash line starts within this share of the opening above the edge
-# and ends within this share (the next row of vertices up the lid lies ~0.5 over the edge: a slide up
-# to 0.6 showed the brow's texels, upside down); a run still dark there is a glasses frame, never crossed
-LASH_REACH = 0.6
+LASH_REACH = 0.6  # a dark run still going this far over the edge is no lash line (a glasses frame): not crossed
 LASH_DARK = 0.6  # a texel darker than this share of the skin's luma is lash line (lashes, liner)
 LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach at most (eyes.LID_RIM)
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
