@@ -7,7 +7,8 @@ ball). A blink pulls the edge down over the eye; the lid's one row of triangles,
 the brow's row of vertices, stretches two to three times. So:
 
 - the edge's texture coordinates slide up past the lash line's dark texels (stretched, they drew a
-  comb of dark streaks) to the first texel of her lid's own skin: the lid shows her lid as
+  comb of dark streaks; where a fitted edge lies a little inside her photographed lid, they start a
+  few texels over it) to the first texel of her lid's own skin: the lid shows her lid as
   photographed, eyeshadow and crease, stretched. (The slide used to run on past the crease to the
   skin under the brow, up to 0.6 of the opening -- past the next row of vertices: the lid showed the
   brow's, or a hat's, texels upside down.)
@@ -27,6 +28,7 @@ from assets.blend import smoothstep
 from scenes.geom import MeshGeom, to_panda
 
 from .colour import LUMA
+from .eyes import IRIS_RADIUS_M
 
 LASH_BAND = 0.15  # the lash line starts within this share of the opening above the edge
 LASH_REACH = 0.6  # a dark run still going this far over the edge is no lash line (a glasses frame): not crossed
@@ -64,7 +66,7 @@ class ClosingLids:
             height = float(np.ptp(uvs[ring, 1]))
             per_metre = height / max(float(np.ptp(pts[:, 1])), 1e-9)  # texture v per metre of head y
             texel = 1.0 / (texture.shape[0] - 1)
-            foot_m = LASH_FOOT * (iris_radius or {}).get(side, 0.0059)
+            foot_m = LASH_FOOT * (iris_radius or {}).get(side, IRIS_RADIUS_M)
             line = np.concatenate([[ring[a]], upper[np.argsort(vertices[upper, 0])], [ring[b]]])
             top, foot = lash_rows(texture, uvs[line], up * texel, skin_luma, LASH_BAND * height / texel,
                                   LASH_REACH * height / texel, foot_m * per_metre / texel)
@@ -76,7 +78,8 @@ class ClosingLids:
             rows_m = texel / per_metre
             # The strip reaches over the edge only as far as a lash line starts (a long dark run over a
             # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
-            self.lash[side] = (line, _smooth(np.minimum(top, LASH_BAND * height / texel)) * rows_m, _smooth(foot) * rows_m)
+            over = np.minimum(top, LASH_BAND * height / texel)
+            self.lash[side] = (line, _smooth(over) * rows_m, _smooth(foot) * rows_m)
         self._level = {side: -1.0 for side in self.ids}
 
     def changes(self, code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:

@@ -206,7 +206,8 @@ class HeadRig:
             self._eye_images[False] = photographed
             if self.delit:
                 self._show_eyes()
-        iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M)) for side in self.openings}
+        iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
+                      for side in self.openings}
         self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii)
         for side, (line, top, foot) in self.lids.lash.items():
             band_half = self._eye_cuts[side][3]
