@@ -25,7 +25,7 @@ from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
                    eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
                    socket_half_width)
-from .lids import BLINK, ClosingLids
+from .lids import BLINK, ClosingLids, LashLine, lash_texture
 from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
@@ -161,6 +161,8 @@ class HeadRig:
         self._eye_cuts: dict[str, tuple[dict, float, float, float, dict]] = {}
         # delit?: side: (ball, card, lid band) images
         self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._bands_shown: dict[str, np.ndarray] = {}  # side: the lid band's image shown now
+        self.lash_lines: dict[str, LashLine] = {}  # her lash line, down with each closing upper lid
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         photographed = {}  # side: (ball, card, lid band) images as cut from the photographed face
@@ -184,6 +186,7 @@ class HeadRig:
             band_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}), band=band_half)
             self._eye_cuts[side] = (eye, r, half, band_half, fitted_eyes.get(side, {}))
             photographed[side] = (ball_texture, card_texture, band_texture)
+            self._bands_shown[side] = band_texture
             card = socket(f"eye-socket-{side}", outline, nasal, card_texture)
             card.reparent_to(self.pivot)
             card.set_pos(*to_panda(centre - self.origin - self.neck_point))
@@ -203,7 +206,16 @@ class HeadRig:
             self._eye_images[False] = photographed
             if self.delit:
                 self._show_eyes()
-        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin)
+        iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
+                      for side in self.openings}
+        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii)
+        for side, (line, top, foot) in self.lids.lash.items():
+            band_half = self._eye_cuts[side][3]
+            texture = make_texture(lash_texture(self._bands_shown[side], self.lids.skin_luma), f"eye-lash-line-{side}",
+                                   mipmap=False)
+            self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,
+                                             self.openings[side]["iris"][:2], band_half, texture)
+            self.lash_lines[side].node.reparent_to(self.pivot)
         self.inside = None
         if pocket:
             face_only = faces[(faces < L.N_MESH).all(axis=1)]  # the face surface the cavity fastens to
@@ -276,7 +288,10 @@ class HeadRig:
         verts = self._base + np.tensordot(self.head.shown_code(code), self._shapes, axes=1)
         for ids, uvs, grey in self.lids.changes(code):  # sent with the positions below
             self.mesh.set_rows(ids, uvs, grey)
-        self.mesh.update_vertices(verts, vertex_normals(verts, self._weld_faces)[self._weld])
+        normals = vertex_normals(verts, self._weld_faces)[self._weld]
+        self.mesh.update_vertices(verts, normals)
+        for side, lashes in self.lash_lines.items():
+            lashes.update(verts, normals, float(code[BLINK[side]]))
         if self.inside is not None:
             self.inside.update(verts)
         for side, anchor in self.eyes.items():
@@ -360,6 +375,9 @@ class HeadRig:
             set_texture_image(self._balls[side].get_texture(), ball)
             set_texture_image(self.sockets[side].get_texture(), card)
             set_texture_image(self.lid_bands[side].get_texture(), band)
+            self._bands_shown[side] = band
+            if side in self.lash_lines:
+                set_texture_image(self.lash_lines[side].node.get_texture(), lash_texture(band, self.lids.skin_luma))
 
     def set_delighting(self, on: bool) -> None:
         """Show the bust with the capture's light taken out (for a lit scene, the default) or as

@@ -283,9 +283,10 @@ def test_the_eyes_draw_the_same_pixels_whatever_ran_before(head, backend):
         r.close()
 
 
-def eye_in_texture(head, size=1024):
+def eye_in_texture(head, size=1024, over_lid: float = 0.0):
     """The test face texture with an eye painted in each opening (head x, y through the planar UVs): white,
-    a dark iris, and a black lash line 1.2 mm deep along the inside of the upper lid, as a photo shows one."""
+    a dark iris, and a black lash line 1.2 mm deep along the inside of the upper lid, as a photo shows one
+    (and `over_lid` metres over the lid's edge too)."""
     from assets.mesh import inside_polygon, polygon_distance
 
     from .heads import HALF
@@ -300,7 +301,9 @@ def eye_in_texture(head, size=1024):
         iris = head.vertices[head.landmark_vertices[IRIS[side]], :2]
         inside = inside_polygon(xy, ring)
         lash = inside & (xy[:, 1] > ring[:, 1].mean()) & (polygon_distance(xy, ring) < 0.0012)
+        over = ~inside & (xy[:, 1] > ring[:, 1].mean()) & (polygon_distance(xy, ring) < over_lid)
         flat = tex.reshape(-1, 3)
+        flat[over] = (12, 10, 8)
         flat[inside] = (235, 230, 225)
         flat[inside & (np.hypot(*(xy - iris).T) < 0.0055)] = (60, 90, 140)
         flat[lash] = (12, 10, 8)
@@ -352,4 +355,56 @@ def test_the_photographed_lash_line_shows_along_the_upper_lid_and_stays_while_th
     assert np.median(at_rest.sum(-1)) < 120, at_rest  # the black line, not the ball's grey-white
     turned = lash_line({"gaze_yaw_l": 0.6, "gaze_pitch_l": -0.3})
     assert np.median(turned.sum(-1)) < 120, turned  # still on the lid
+    r.close()
+
+
+def test_a_closing_lid_carries_her_lash_line_down_and_an_open_eye_is_untouched():
+    """Half closed, the lid's lowest rows are her lash line (as dark as the photo's), not the ball's
+    white under a bare lid edge (her frames at a half blink show a dark line along the closing lid);
+    at rest nothing of it is drawn: the open eye is the lid band's."""
+    from scenes.geom import to_panda
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.rig import EYE_RING, HeadRig
+
+    head = make_head(6)
+    r = OffscreenRenderer((240, 240), fov=1.0)
+    render = r.stage.render
+    amb = AmbientLight("a")
+    amb.set_color((1, 1, 1, 1))
+    render.set_light(render.attach_new_node(amb))
+    rig = HeadRig(head, render, TextureStream(eye_in_texture(head, over_lid=0.0004), 1.0))
+    side = "l"
+    iris = head.vertices[head.landmark_vertices[IRIS[side]]]
+    eye = to_panda(iris - rig.origin)
+    r.stage.camera.set_pos(*(eye + (0, -3.0, 0)))
+    r.stage.camera.look_at(*eye)
+    assert all(lashes.node.is_hidden() for lashes in rig.lash_lines.values())
+    rest = r.frame()
+
+    def under_edge(blink: float) -> np.ndarray:
+        """Per column of the closing upper lid's edge, the darkest pixel 0.2-0.8 mm under it."""
+        rig.set_code(expression.from_dict({f"blink_{side}": blink}))
+        img = r.frame().astype(int)
+        ids = rig.lids.ids[side]
+        edge = rig.mesh.data[ids, 0:3]  # the pivot's frame, Panda coords
+        moved = rig._base[ids, 2] - edge[:, 2] > 0.001  # where the test head's lid came down (its outer half)
+        out = []
+        for p in edge[moved]:
+            column = []
+            for down in np.linspace(0.0002, 0.0008, 4):
+                q = r.stage.camera.get_relative_point(rig.pivot, Point3(float(p[0]), float(p[1]), float(p[2]) - down))
+                film = Point2()
+                assert r.stage.lens.project(q, film)
+                column.append(img[int((1 - film.y) * 120), int((film.x + 1) * 120)].sum())
+            out.append(min(column))
+        assert len(out) >= 2
+        return np.array(out)
+
+    half = under_edge(0.5)
+    # The lash line along the middle of the lid, not the white or the iris (~414, ~174) under a bare edge
+    # (the test head's corners close onto lower lid skin).
+    assert (half < 120).sum() >= 3, half
+    rig.set_code(expression.neutral())
+    assert np.array_equal(r.frame(), rest)  # back open: exactly the rest face
+    assert all(lashes.node.is_hidden() for lashes in rig.lash_lines.values())
     r.close()
