@@ -81,7 +81,7 @@ BACK_RIM = 0.01  # metres from the outline over which the back of the head goes 
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
 TUCK_SLOPE = 1.0  # beside the face, the shell beyond the head's outline goes back this many metres per metre out
 TUCK_REACH = 0.03  # metres beyond the head's outline over which the shell beside the face follows the head
-TUCK_FADE = 0.015  # metres over which that goes over to the inflation (beyond the reach, above the brows, below the chin)
+TUCK_FADE = 0.015  # metres over which that goes over to the inflation (beyond the reach, above the brows, to the chin)
 TUCK_THICKNESS = 0.01  # metres: where the shell's front and back are closer than this they are moved back together
 
 
@@ -244,14 +244,15 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         + cv2.distanceTransform(on_head.astype(np.uint8), cv2.DIST_L2, 5)  # pixels to the head's outline
     front = np.where(outline <= 3 * step, rows, front)
     front = np.where(on_head, np.maximum(front, head_front + HAIR_GAP), front)
-    # Beside the face the inflation stood centimetres in front of the head's side (it grows from the
-    # person's outline, a centimetre or two from the head's): seen turned, the photo's cheek edge, ear and
-    # glasses' temple there showed as a second cheek beside the face. There the shell follows the head.
-    front, back = _tucked_beside_head(front, back, head_front, on_head, _beside_face(np.arange(h), lm, s), s)
     # The grid's columns and the texture's texels at even steps across the surface, not the photo.
     # (laid out and shaded as the person's surface: what lies below the middle plane, outside the outline,
     # takes no texels from the person, and its rim's normals do not turn away)
     surface = np.maximum(front, mid)
+    # Beside the face the inflation stood centimetres in front of the head's side (it grows from the
+    # person's outline, a centimetre or two from the head's): seen turned, the photo's cheek edge, ear and
+    # glasses' temple there showed as a second cheek beside the face. There the shell follows the head.
+    # (After the layout, which spans all rows: laid out again, every texel of the shell moved.)
+    front, back = _tucked_beside_head(front, back, head_front, on_head, _beside_face(np.arange(h), lm, s), s)
     layout = SurfaceLayout.of(surface, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
     # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
@@ -377,10 +378,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Two fronts: as the photo's own camera sees the shell (its pixels are right from there, however
     # steeply the surface turns away), and as a turned view sees it, with what was seen only edge-on
     # refilled (`shell_colours`). The room shows the second on the side a view sees (BustModel.shell_sides).
-    colour_args = ((mx, my), surface, rot, t, s, turning, head, side_views, calibration, alpha > 0.2, side_probs)
+    # (A turned view looks where the shell lies, tucked beside the face; the photo's own camera sees each
+    # texel along its ray whatever its depth, so the front as photographed is judged as before the tuck.)
+    colour_args = ((mx, my), np.maximum(front, mid), rot, t, s, turning, head, side_views, calibration,
+                   alpha > 0.2, side_probs)
     turned_rgb = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
                                normals=texel_normals(cam[:n], cell_faces, fid, bary))
-    front_rgb = shell_colours(front_rgb, *colour_args, as_photographed=True)
+    front_rgb = shell_colours(front_rgb, colour_args[0], surface, *colour_args[2:], as_photographed=True)
     side_x = np.zeros((th, tw))
     side_x[hit] = np.einsum("pk,pk->p", bary[hit], vertices[cell_faces[fid[hit]], 0])  # head axes
     left = smoothstep(0.5 + side_x / SIDE_SPLIT)[..., None]  # the subject's left (+x)
@@ -489,12 +493,13 @@ def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> n
 
 
 def _beside_face(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
-    """0..1 for photo rows `y`: 1 from the brows down to the chin (the face's height, where what lies
-    beside the head is its side: temples, cheeks, ears), fading out over TUCK_FADE above and below."""
+    """0..1 for photo rows `y`: 1 from the brows down to TUCK_FADE above the chin (the face's height,
+    where what lies beside the head is its side: temples, cheeks, ears), fading out over TUCK_FADE above
+    the brows and towards the chin (below it the neck meets the shoulders, which stay as they were)."""
     y = np.asarray(y, np.float64)
     top = float(lm[list(L.BROW_L + L.BROW_R), 1].min())
     chin = float(lm[L.CHIN, 1])
-    return smoothstep((y - top) / (TUCK_FADE * s) + 1) * smoothstep(1 - (y - chin) / (TUCK_FADE * s))
+    return smoothstep((y - top) / (TUCK_FADE * s) + 1) * smoothstep((chin - y) / (TUCK_FADE * s))
 
 
 def _tucked_beside_head(front: np.ndarray, back: np.ndarray, head_front: np.ndarray, on_head: np.ndarray,
