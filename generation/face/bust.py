@@ -252,7 +252,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # person's outline, a centimetre or two from the head's): seen turned, the photo's cheek edge, ear and
     # glasses' temple there showed as a second cheek beside the face. There the shell follows the head.
     # (After the layout, which spans all rows: laid out again, every texel of the shell moved.)
-    front, back = _tucked_beside_head(front, back, head_front, on_head, _beside_face(np.arange(h), lm, s), s)
+    tucked, back = _tucked_beside_head(front, back, head_front, on_head, _beside_face(np.arange(h), lm, s), s)
+    # Averaged over the rows as above: the head's grazing side, which it now follows, meets each row at
+    # its own pixel.
+    rows = cv2.GaussianBlur(tucked.astype(np.float32), (1, 2 * int(3 * sy) + 1), sigmaX=0, sigmaY=sy).astype(np.float64)
+    tucked = np.where((outline <= 3 * step) & (tucked < front), rows, tucked)
+    front = np.where(on_head, np.maximum(tucked, head_front + HAIR_GAP), tucked)
     layout = SurfaceLayout.of(surface, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
     # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
