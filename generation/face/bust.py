@@ -79,6 +79,10 @@ EAR_DEPTH = 0.02  # metres behind the ear lobes' landmarks from which an unseen 
 SHELL_FILL_BLUR = 0.02  # metres: the fill of badly seen shell texels is what was seen well around them
 BACK_RIM = 0.01  # metres from the outline over which the back of the head goes over to the crown's colours
 CROSS_FADE = 0.01  # metres the shell's front may lie behind its back (past the 0.5 outline) before it is unseen
+TUCK_SLOPE = 1.0  # beside the face, the shell beyond the head's outline goes back this many metres per metre out
+TUCK_REACH = 0.03  # metres beyond the head's outline over which the shell beside the face follows the head
+TUCK_FADE = 0.015  # metres over which that goes over to the inflation (beyond the reach, above the brows, to the chin)
+TUCK_THICKNESS = 0.01  # metres: where the shell's front and back are closer than this they are moved back together
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -244,6 +248,16 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # (laid out and shaded as the person's surface: what lies below the middle plane, outside the outline,
     # takes no texels from the person, and its rim's normals do not turn away)
     surface = np.maximum(front, mid)
+    # Beside the face the inflation stood centimetres in front of the head's side (it grows from the
+    # person's outline, a centimetre or two from the head's): seen turned, the photo's cheek edge, ear and
+    # glasses' temple there showed as a second cheek beside the face. There the shell follows the head.
+    # (After the layout, which spans all rows: laid out again, every texel of the shell moved.)
+    tucked, back = _tucked_beside_head(front, back, head_front, on_head, _beside_face(np.arange(h), lm, s), s)
+    # Averaged over the rows as above: the head's grazing side, which it now follows, meets each row at
+    # its own pixel.
+    rows = cv2.GaussianBlur(tucked.astype(np.float32), (1, 2 * int(3 * sy) + 1), sigmaX=0, sigmaY=sy).astype(np.float64)
+    tucked = np.where((outline <= 3 * step) & (tucked < front), rows, tucked)
+    front = np.where(on_head, np.maximum(tucked, head_front + HAIR_GAP), tucked)
     layout = SurfaceLayout.of(surface, s, box, float(lm[L.NOSE_TIP, 0]))
     gl = layout.start + np.arange(0.0, layout.span + step, step)
     # Rows at the grid's step over the picture, twice as far apart over the made-up chest (plain colour).
@@ -369,10 +383,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Two fronts: as the photo's own camera sees the shell (its pixels are right from there, however
     # steeply the surface turns away), and as a turned view sees it, with what was seen only edge-on
     # refilled (`shell_colours`). The room shows the second on the side a view sees (BustModel.shell_sides).
-    colour_args = ((mx, my), surface, rot, t, s, turning, head, side_views, calibration, alpha > 0.2, side_probs)
+    # (A turned view looks where the shell lies, tucked beside the face; the photo's own camera sees each
+    # texel along its ray whatever its depth, so the front as photographed is judged as before the tuck.)
+    colour_args = ((mx, my), np.maximum(front, mid), rot, t, s, turning, head, side_views, calibration,
+                   alpha > 0.2, side_probs)
     turned_rgb = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
                                normals=texel_normals(cam[:n], cell_faces, fid, bary))
-    front_rgb = shell_colours(front_rgb, *colour_args, as_photographed=True)
+    front_rgb = shell_colours(front_rgb, colour_args[0], surface, *colour_args[2:], as_photographed=True)
     side_x = np.zeros((th, tw))
     side_x[hit] = np.einsum("pk,pk->p", bary[hit], vertices[cell_faces[fid[hit]], 0])  # head axes
     left = smoothstep(0.5 + side_x / SIDE_SPLIT)[..., None]  # the subject's left (+x)
@@ -480,6 +497,36 @@ def _beside_head(head_front: np.ndarray, on_head: np.ndarray, reach: float) -> n
     return np.where(dist <= reach, lookup[labels], -np.inf)
 
 
+def _beside_face(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
+    """0..1 for photo rows `y`: 1 from the brows down to TUCK_FADE above the chin (the face's height,
+    where what lies beside the head is its side: temples, cheeks, ears), fading out over TUCK_FADE above
+    the brows and towards the chin (below it the neck meets the shoulders, which stay as they were)."""
+    y = np.asarray(y, np.float64)
+    top = float(lm[list(L.BROW_L + L.BROW_R), 1].min())
+    chin = float(lm[L.CHIN, 1])
+    return smoothstep((y - top) / (TUCK_FADE * s) + 1) * smoothstep((chin - y) / (TUCK_FADE * s))
+
+
+def _tucked_beside_head(front: np.ndarray, back: np.ndarray, head_front: np.ndarray, on_head: np.ndarray,
+                        rows: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The shell's (front, back) depths [H,W] (metres towards the camera) with the front, in the `rows`
+    weighted 0..1 [H], no further forward than the head's surface (HAIR_GAP over it) and, beyond the
+    head's outline, than the head's side going on backwards at TUCK_SLOPE, out to TUCK_REACH from it.
+    The back moves back with the front where the two are closer than TUCK_THICKNESS (at the person's
+    outline, where they meet: the outline and its alpha stay as they were), else it stays behind it."""
+    import cv2
+
+    if not on_head.any():
+        return front, back
+    out = cv2.distanceTransform((~on_head).astype(np.uint8), cv2.DIST_L2, 5) / s  # metres beyond the head
+    side = _beside_head(head_front, on_head, np.inf)  # the nearest head pixel's depth
+    target = np.where(on_head, head_front, side - TUCK_SLOPE * out) + HAIR_GAP
+    near = smoothstep(1 - (out - TUCK_REACH) / TUCK_FADE)
+    excess = (rows[:, None] * near) * np.maximum(front - target, 0.0)
+    tucked = front - excess
+    return tucked, np.minimum(back, tucked - np.minimum(front - back, TUCK_THICKNESS))
+
+
 def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray,
                    head_front: np.ndarray) -> np.ndarray:
     """The front grid's depths [n] (metres towards the camera; x, y [n]: photo pixels) raised so every
@@ -487,14 +534,18 @@ def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.nd
     its corners, not only at them: on the skull's curved side, beside the ear, the flat triangles cut
     into the head and its skin showed through the hair and the ear as jagged scraps."""
     h, w = head_front.shape
-    fid, _, near = rasterize(np.c_[x, y], -depth, faces, w, h, cull_backfaces=False)
+    fid, bary, near = rasterize(np.c_[x, y], -depth, faces, w, h, cull_backfaces=False)
     hit = (fid >= 0) & np.isfinite(head_front)
     short = head_front[hit] + HAIR_GAP + near[hit]  # metres the shell lies under the head there (near = -depth)
-    per_face = np.zeros(len(faces))
-    np.maximum.at(per_face, fid[hit], short)
+    # Each corner is raised by its share of the shortfall (the least raise of the three that lifts that
+    # point clear): raising all three by the triangle's worst shortfall lifted the corner on the head's
+    # flatter side too, and a triangle spanning the head's steep side stood centimetres off it there.
+    under = short > 0
+    b, d, f = bary[hit][under].astype(np.float64), short[under], fid[hit][under]
+    each = d[:, None] * b / np.maximum((b * b).sum(1, keepdims=True), 1e-12)
     lift = np.zeros(len(depth))
-    for corner in faces.T:
-        np.maximum.at(lift, corner, per_face)
+    for k in range(3):
+        np.maximum.at(lift, faces[f, k], each[:, k])
     return depth + lift
 
 

@@ -999,3 +999,98 @@ def test_no_shell_triangle_at_a_side_cut_faces_sideways_as_a_cap(faces, grace_he
     assert area[cap].sum() < 20e-4, f"a cap of {1e4 * area[cap].sum():.0f} cm2 faces the side"
     depth = np.ptp(tri[cap][..., 2]) if cap.any() else 0.0
     assert depth < 0.02, f"the cap facing the side is {1000 * depth:.0f} mm deep"
+
+
+def test_beside_the_face_the_shell_lies_on_the_heads_side_not_in_front_of_it(faces, grace_head):
+    """From the brows to the chin the inflation (grown from the person's outline, a centimetre or two
+    from the head's) stood centimetres in front of the head's side: seen turned, the photo's cheek edge,
+    ear and white hair there showed as a second, pale cheek beside Grace's face. Rasterised from the
+    photo's camera at those rows, the shell over the head lies at most a few mm in front of it (90th
+    percentile 9.0 mm; old 25.8), and beside the head's outline, within 3 cm of it, not in front of the
+    outline's own depth (90th percentile 5.4 mm; old 19.0)."""
+    import cv2
+
+    from assets import landmarks as L
+    from generation.face.bust import lift_person
+    from generation.face.pose import project
+    from generation.face.raster import rasterize
+
+    img, lm = faces["grace"]
+    shell = lift_person(img, lm, grace_head)
+    n, w = shell["front"], img.shape[1]
+    tri = shell["faces"][(shell["faces"] < n).all(axis=1)]
+    pose = shell["pose"].astype(np.float64)
+    s = float(pose[5]) * w
+    xyz = project(shell["vertices"].astype(np.float64), pose, float(w))
+    head = project(grace_head.reconstruct(expression.neutral()), pose, float(w))
+    height = int(xyz[:, 1].max()) + 2
+    _, _, head_z = rasterize(head[:, :2], head[:, 2], grace_head.faces, w, height)
+    fid, _, shell_z = rasterize(xyz[:, :2], xyz[:, 2], tri, w, height, cull_backfaces=False)
+    on = np.isfinite(head_z)
+    rows = np.zeros((height, w), bool)
+    rows[int(lm[list(L.BROW_L + L.BROW_R), 1].min()):int(lm[L.CHIN, 1])] = True
+    over = (fid >= 0) & on & rows
+    assert over.sum() > 3000
+    ahead_mm = (head_z[over] - shell_z[over]) / s * 1000
+    assert np.quantile(ahead_mm, 0.9) < 15, f"{np.quantile(ahead_mm, 0.9):.1f} mm"
+    dist, labels = cv2.distanceTransformWithLabels((~on).astype(np.uint8), cv2.DIST_L2, 5,
+                                                   labelType=cv2.DIST_LABEL_PIXEL)
+    outline_z = np.full(int(labels.max()) + 1, np.nan)
+    outline_z[labels[on]] = head_z[on]
+    beside = (fid >= 0) & ~on & rows & (dist < 0.03 * s)
+    assert beside.sum() > 1500
+    forward_mm = (outline_z[labels][beside] - shell_z[beside]) / s * 1000
+    assert np.quantile(forward_mm, 0.9) < 10, f"{np.quantile(forward_mm, 0.9):.1f} mm"
+
+
+def test_tucking_the_shell_beside_the_face_keeps_its_outline():
+    """The tuck moves the front back only (never forward), only in the rows beside the face, and the back
+    with it where the two meet (the person's outline): their difference there, which places the outline
+    and its alpha (`_inside_closed`), is unchanged, and the front stays in front of the back elsewhere."""
+    from generation.face.bust import HAIR_GAP, TUCK_THICKNESS, _tucked_beside_head
+
+    h, w, s = 40, 60, 1000.0  # 1 mm pixels
+    x = np.arange(w)[None, :].repeat(h, 0).astype(np.float64)
+    on_head = x < 30
+    head_front = np.where(on_head, -0.002 * x, -np.inf)  # the head's side slopes back towards its outline
+    front = np.full((h, w), 0.05)  # an inflation 5 cm in front of it everywhere
+    back = front - np.clip((55 - x) * 0.002, -0.005, None)  # meets the front at x = 55, crossed beyond
+    rows = np.zeros(h)
+    rows[10:30] = 1.0
+    tucked, back2 = _tucked_beside_head(front, back, head_front, on_head, rows, s)
+    assert np.all(tucked <= front + 1e-12)
+    assert np.array_equal(tucked[rows == 0], front[rows == 0]) and np.array_equal(back2[rows == 0], back[rows == 0])
+    r = 20
+    np.testing.assert_allclose(tucked[r, :30], head_front[r, :30] + HAIR_GAP, atol=1e-9)  # on the head's side
+    assert np.all(np.diff(tucked[r, 30:45]) < 0)  # and beyond it, going on backwards
+    thin = (front - back) < TUCK_THICKNESS
+    np.testing.assert_allclose((tucked - back2)[thin], (front - back)[thin], atol=1e-12)
+    assert np.all((tucked - back2)[~thin] >= TUCK_THICKNESS - 1e-12)
+
+
+def test_a_triangle_over_the_heads_steep_side_is_lifted_at_its_deep_corner():
+    """`_clear_of_head` keeps every pixel of the shell's triangles HAIR_GAP over the head. It raised all
+    three corners of a triangle by its worst shortfall, so triangles spanning the head's steep side (their
+    deep corners past the side's bend) stood off the head by as much at their corners on its flat part
+    (here 36.1 mm at every corner). Each corner now takes its share of each pixel's shortfall: the
+    triangles still clear the head everywhere, the deep corners rise most, the flat ones less (21.6 and
+    30.8 mm)."""
+    from generation.face.bust import HAIR_GAP, _clear_of_head
+    from generation.face.raster import rasterize
+
+    h, w, s = 30, 40, 1000.0
+    x = np.arange(w)[None, :].repeat(h, 0) + 0.5
+    head_front = np.where(x < 32, 0.0, -0.008 * (x - 32)).astype(np.float64)  # flat, then bending away
+    vx = np.array([2.0, 38.0, 2.0, 38.0])
+    vy = np.array([2.0, 2.0, 8.0, 8.0])
+    depth = np.interp(vx - 0.5, x[0], head_front[0]) + HAIR_GAP  # the corners lie HAIR_GAP over the head
+    tri = np.array([[0, 2, 1], [1, 2, 3]])
+    lifted = _clear_of_head(vx, vy, depth, tri, head_front)
+    fid, _, near = rasterize(np.c_[vx, vy], -lifted, tri, w, h, cull_backfaces=False)
+    hit = fid >= 0
+    assert hit.sum() > 150
+    assert (-near[hit] - head_front[hit]).min() >= HAIR_GAP - 1e-4  # clear of the head everywhere
+    rise_mm = (lifted - depth) * 1000
+    flat = vx < 32
+    assert rise_mm[flat].max() < 33, f"{rise_mm[flat].max():.1f} mm"
+    assert rise_mm[~flat].min() > rise_mm[flat].max() + 10
