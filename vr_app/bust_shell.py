@@ -41,8 +41,11 @@ def panda_rows(rgba: np.ndarray) -> np.ndarray:
 
 def rgba_texture(rgba: np.ndarray, name: str) -> Texture:
     """A mipmapped RGBA texture from [H,W,4] uint8 (top row first), power-of-two sides."""
+    return rows_texture(panda_rows(rgba), name)
 
-    rows = panda_rows(rgba)
+
+def rows_texture(rows: np.ndarray, name: str) -> Texture:
+    """A mipmapped, clamped RGBA texture holding `rows` (laid out as `panda_rows` gives them)."""
     ph, pw = rows.shape[:2]
     tex = Texture(name)
     tex.setup_2d_texture(pw, ph, Texture.T_unsigned_byte, Texture.F_rgba8)
@@ -171,7 +174,7 @@ class ShellNode:
 
     def set_view(self, angle: float) -> bool:
         """The bust is seen from `angle` degrees off its front (as `side_weights`, from SHELL_SIDE_FROM to
-        SHELL_SIDE_FULL); True when that changes what `seen_texture` gives."""
+        SHELL_SIDE_FULL); True when that changes the blend of `side_ends` the view sees (`blend_ends`)."""
         if self.sides is None:
             return False
         span = (SHELL_SIDE_FROM, SHELL_SIDE_FULL)
@@ -192,11 +195,6 @@ class ShellNode:
                 rgba[:, :w, :3] = side
                 ends.append(rgba)
         return ends
-
-    def seen_texture(self) -> np.ndarray:
-        """[H,W,4] uint8: the shell's texture as the current view sees it: its front blended towards the side
-        the view sees turned (texels the photo saw only edge-on refilled there), unchanged from the front."""
-        return blend_ends(self.side_ends(), self.side_weights)
 
     def follow(self, mat: np.ndarray) -> None:
         """Blend each vertex towards the head's motion; `mat` [4,4] is the pivot's motion in the root's

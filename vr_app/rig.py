@@ -21,7 +21,7 @@ from generation.face.delight import Delighting, apply_gain, delight, headroom, s
 from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
-from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot_motion, rgba_texture
+from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot_motion, rows_texture
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
                    eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
                    socket_half_width)
@@ -228,9 +228,7 @@ class HeadRig:
             self._build_body(skin / 255.0, clothing, bottom, centre_z)
         else:  # the person's own hair, collar and shoulders
             self.shell = ShellNode(bust, self.root, self.origin)
-            # delit?: (the shell's side ends as its texture's rows, that texture); the first as ShellNode made it
-            self._shell_shown = {False: ([panda_rows(end) for end in self.shell.side_ends()],
-                                         self.shell.node.get_texture())}
+            self._shell_shown = {}  # delit?: (the ends of the shell's side blends as texture rows, the texture)
             self._show_shell()
         self._code = None
         self._frame = (-1, -1, -1.0)
@@ -340,22 +338,22 @@ class HeadRig:
         return stream
 
     def _show_shell(self) -> None:
-        """The shell's texture as the current view sees it (`ShellNode.seen_texture`), with the light the face's
-        delighting found taken out too where the face is delit (hair, ears, neck and shoulders were
-        photographed in the same light: no seam where they meet). The ends of the side blends are delit and
-        laid out once; a turning view mixes them into the same texture (`blend_ends`)."""
+        """The shell's texture as the current view sees it (its front blended towards the side the view sees
+        turned: `ShellNode.side_ends`, `blend_ends`), with the light the face's delighting found taken out too
+        where the face is delit (hair, ears, neck and shoulders were photographed in the same light: no seam
+        where they meet). The blends' ends are delit and laid out once, when first shown; a turning view
+        mixes them into the same texture."""
         if self.delit not in self._shell_shown:
-            bust = self.bust
-            gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2],
-                                self.head)
-            ends = []
-            for end in self.shell.side_ends():
-                rgba = end.copy()
-                rgba[..., :3] = apply_gain(rgba[..., :3], headroom(gain, rgba))
-                ends.append(panda_rows(rgba))
-            self._shell_shown[True] = (ends, rgba_texture(self.shell.texture, "bust-shell-delit"))
-        ends, texture = self._shell_shown[self.delit]
-        texture.set_ram_image(blend_ends(ends, self.shell.side_weights))
+            ends = self.shell.side_ends()
+            if self.delit:
+                bust = self.bust
+                gain = surface_gain(self._capture_light(), bust.vertices, bust.faces, bust.uvs, bust.texture.shape[:2],
+                                    self.head)
+                ends = [np.dstack([apply_gain(end[..., :3], headroom(gain, end)), end[..., 3]]) for end in ends]
+            rows = [panda_rows(end) for end in ends]
+            self._shell_shown[self.delit] = (rows, rows_texture(rows[0], "bust-shell-delit" if self.delit else "bust-shell"))
+        rows, texture = self._shell_shown[self.delit]
+        texture.set_ram_image(blend_ends(rows, self.shell.side_weights))
         self.shell.node.set_texture(texture, 1)
 
     def _show_eyes(self) -> None:
