@@ -239,15 +239,21 @@ def socket(name: str, outline: np.ndarray, nasal: float, texture: np.ndarray) ->
     uvs = (0.5 + xy / (2 * half)).astype(np.float32)
     normals = np.tile([0, -1, 0], (k + 1, 1)).astype(np.float32)
     geom = MeshGeom(name, verts, faces.astype(np.int32), uvs=uvs, normals=normals)
+    return matte(geom, texture, name)  # (two-sided: a fan over a fitted ring may fold where it is not star-shaped)
+
+
+def matte(geom: MeshGeom, image: np.ndarray, name: str) -> NodePath:
+    """`geom` as a node textured with `image` [S,S,3] uint8 (no mipmaps, clamped at its edges), without
+    gloss and drawn from both sides: the eye's skin-like parts (socket card, lid band, lash line)."""
     node = NodePath(geom.node)
-    tex = make_texture(texture, f"{name}-texture", mipmap=False)
+    tex = make_texture(image, f"{name}-texture", mipmap=False)
     tex.set_wrap_u(SamplerState.WM_clamp)
     tex.set_wrap_v(SamplerState.WM_clamp)
     node.set_texture(tex)
-    mat = Material("eye-socket")
+    mat = Material(name)
     mat.set_specular((0, 0, 0, 1))
     node.set_material(mat)
-    node.set_two_sided(True)  # a fan over a fitted ring may fold where the ring is not star-shaped
+    node.set_two_sided(True)
     return node
 
 
@@ -306,16 +312,7 @@ def lid_band(name: str, outline: np.ndarray, radius: float, iris_radius: float, 
     half = lid_band_half_width(outline)
     uvs = (0.5 + xy / (2 * half)).astype(np.float32)
     geom = MeshGeom(name, verts, faces, uvs=uvs, normals=normals.astype(np.float32))
-    node = NodePath(geom.node)
-    tex = make_texture(texture, f"{name}-texture", mipmap=False)
-    tex.set_wrap_u(SamplerState.WM_clamp)
-    tex.set_wrap_v(SamplerState.WM_clamp)
-    node.set_texture(tex)
-    mat = Material("eye-lid-band")  # lashes and a lid's rim: no gloss
-    mat.set_specular((0, 0, 0, 1))
-    node.set_material(mat)
-    node.set_two_sided(True)
-    return node
+    return matte(geom, texture, name)  # lashes and a lid's rim: no gloss
 
 
 def eyeball(name: str, radius: float, texture: np.ndarray) -> NodePath:

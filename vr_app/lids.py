@@ -21,14 +21,13 @@ Both are measured per edge vertex from the texture, on the column of texels thro
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import Material, NodePath, SamplerState, Texture
 
 from assets import expression
 from assets.blend import smoothstep
 from scenes.geom import MeshGeom, to_panda
 
 from .colour import LUMA
-from .eyes import IRIS_RADIUS_M
+from .eyes import IRIS_RADIUS_M, matte
 
 LASH_BAND = 0.15  # the lash line starts within this share of the opening above the edge
 LASH_REACH = 0.6  # a dark run still going this far over the edge is no lash line (a glasses frame): not crossed
@@ -152,12 +151,12 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 class LashLine:
     """Her lash line on a strip hanging from a closing upper lid's edge (`ClosingLids.lash`), textured
-    from the eye's lid band (`texture`: `lash_texture` of the photo front-on over `band_half` about the
+    from the eye's lid band (`image`: `lash_texture` of the photo front-on over `band_half` about the
     iris `centre` (head x, y)): at rest it lies on the band's own lash line, and it is only drawn once
     the lid starts to close (CLOSING[0]): an open eye is exactly the band's."""
 
     def __init__(self, name: str, vertices: np.ndarray, line: np.ndarray, top: np.ndarray, foot: np.ndarray,
-                 centre: np.ndarray, band_half: float, texture: Texture):
+                 centre: np.ndarray, band_half: float, image: np.ndarray):
         self.ids = np.asarray(line)
         n = len(self.ids)
         lift = np.full(n, LASH_LIFT_M)
@@ -171,14 +170,7 @@ class LashLine:
         faces = np.concatenate([np.stack([a, n + a, n + b], 1), np.stack([a, n + b, b], 1)]).astype(np.int32)
         start = to_panda(vertices[self.ids])
         self.geom = MeshGeom(name, np.concatenate([start, start]) + self._off, faces, uvs=uvs, dynamic=True)
-        self.node = NodePath(self.geom.node)
-        texture.set_wrap_u(SamplerState.WM_clamp)
-        texture.set_wrap_v(SamplerState.WM_clamp)
-        self.node.set_texture(texture)
-        mat = Material("eye-lash-line")  # lashes do not shine
-        mat.set_specular((0, 0, 0, 1))
-        self.node.set_material(mat)
-        self.node.set_two_sided(True)
+        self.node = matte(self.geom, image, name)  # lashes do not shine
         self.node.hide()
 
     def update(self, vertices: np.ndarray, normals: np.ndarray, blink: float) -> None:

@@ -211,10 +211,9 @@ class HeadRig:
         self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii)
         for side, (line, top, foot) in self.lids.lash.items():
             band_half = self._eye_cuts[side][3]
-            texture = make_texture(lash_texture(self._bands_shown[side], self.lids.skin_luma), f"eye-lash-line-{side}",
-                                   mipmap=False)
             self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,
-                                             self.openings[side]["iris"][:2], band_half, texture)
+                                             self.openings[side]["iris"][:2], band_half,
+                                             lash_texture(self._bands_shown[side], self.lids.skin_luma))
             self.lash_lines[side].node.reparent_to(self.pivot)
         self.inside = None
         if pocket:

@@ -747,7 +747,7 @@ def class_fill(colours: np.ndarray, good: np.ndarray, hairy: np.ndarray, share: 
 
     colours = np.asarray(colours, np.float32)
     fills = []
-    for kind in (hairy, ~hairy):
+    for kind in (hairy, ~hairy) if hairy.any() else (~hairy,):  # no hair told apart: one kind, one fill
         src = good & kind
         if not src.any():
             src = good  # none of this kind was seen well: any well-seen texel
@@ -756,6 +756,8 @@ def class_fill(colours: np.ndarray, good: np.ndarray, hairy: np.ndarray, share: 
         w = np.where(src, 1.0, 1e-3).astype(np.float32)  # the nearest-filled colours count only far from seen ones
         near = fill_nearest(colours, src) * w[..., None]
         fills.append(cv2.GaussianBlur(near, (0, 0), sigma) / cv2.GaussianBlur(w, (0, 0), sigma)[..., None])
+    if len(fills) == 1:
+        return fills[0]
     share = np.clip(share, 0, 1)[..., None]
     return share * fills[0] + (1 - share) * fills[1]
 
