@@ -42,7 +42,6 @@ LID_ROWS = 8  # and its rows from the edge up to the brow's row of vertices
 LID_IMAGE = (32, 128)  # texels (up the lid, along it) of the lid surface's own image
 LID_EVEN = 0.12  # of the lid's length: the window along it over which a closing lid's skin is evened
 BALL_CLEAR_M = 0.0006  # a closing lid stays at least this far outside the eyeball
-BACKING_M = 0.0003  # the lid surface's backing lies this far inside the head
 BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code index of each eye's blink
 
 
@@ -232,6 +231,20 @@ def _locate(points: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.nda
     return best, weights / weights.sum(1, keepdims=True)
 
 
+def _zip(low: np.ndarray, low_at: np.ndarray, high: np.ndarray, high_at: np.ndarray) -> np.ndarray:
+    """Triangles [K,3] joining two rows of vertex ids, `low` [A] and `high` [B], each from one end to the
+    other at shares `low_at` [A] and `high_at` [B] of the way along."""
+    out, i, j = [], 0, 0
+    while i < len(low) - 1 or j < len(high) - 1:
+        if j == len(high) - 1 or (i < len(low) - 1 and low_at[i + 1] <= high_at[j + 1]):
+            out.append((low[i], low[i + 1], high[j]))
+            i += 1
+        else:
+            out.append((low[i], high[j + 1], high[j]))
+            j += 1
+    return np.array(out, np.int64).reshape(-1, 3)
+
+
 def _sample(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """RGB [...,3] float of `texture` [H,W,3] at `uv` [...,2] (bilinear; v up from the bottom row)."""
     from scipy.ndimage import map_coordinates
@@ -272,20 +285,16 @@ class LidSurface:
         self.slide = float(np.clip(slide / middle, 0.0, 0.5)) if abs(middle) > 1e-9 * max(height, 1) else 0.0
         self.ball = ball
         ids = np.arange(cols * rows).reshape(cols, rows)
-        a, b, c, d = ids[:-1, :-1], ids[1:, :-1], ids[1:, 1:], ids[:-1, 1:]
+        a, b, c, d = ids[:-1, :-2], ids[1:, :-2], ids[1:, 1:-1], ids[:-1, 1:-1]
         quads = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)])
-        # Under the grid, the head's own faces of the lid a little inside the head: where the grid's
-        # columns meet the brow's faces mid-edge, the rasterizer left pixel cracks (dark specks along
-        # the top); there the backing shows the same skin.
-        border = np.concatenate([line, top])
-        self._corners = np.concatenate([faces[tri], np.repeat(border[:, None], 3, 1)])  # [P,3] head vertices
-        self._weights = np.concatenate([weights, np.tile([1.0, 0.0, 0.0], (len(border), 1))])  # [P,3]
-        self._along = np.concatenate([np.repeat(self.along, rows), edge_at, top_at])  # [P] share along the lid
-        self._up = np.concatenate([np.tile(up, cols), np.zeros(len(line)), np.ones(len(top))])  # [P] and up it
-        self._sink = np.r_[np.zeros(cols * rows), np.full(len(border), BACKING_M)]  # [P] metres into the head
-        where = {int(v): cols * rows + k for k, v in enumerate(border)}
-        backing = np.vectorize(where.get)(faces)
-        self.geom = MeshGeom(name, np.zeros((len(self._up), 3)), np.concatenate([quads, backing]).astype(np.int32),
+        # The top row has the top's own vertices only: the brow's faces meet it there, and grid columns
+        # ending mid-edge on them left pixel cracks along the seam (specks of the head's dark inside).
+        tops = np.isin(self.along, top_at)
+        seam = _zip(ids[:, -2], self.along, ids[tops, -1], self.along[tops])
+        self._corners, self._weights = faces[tri], weights  # [P,3] head vertices carrying each point, [P,3]
+        self._along = np.repeat(self.along, rows)  # [P] each point's share of the way along the lid
+        self._up = np.tile(up, cols)  # [P] and up it
+        self.geom = MeshGeom(name, np.zeros((len(self._up), 3)), np.concatenate([quads, seam]).astype(np.int32),
                              uvs=self._image_uvs(0.0), dynamic=True)
         self._raw = self._even = None
         self.level = 0.0
@@ -341,7 +350,6 @@ class LidSurface:
         points = np.einsum("pk,pkd->pd", self._weights, vertices[self._corners])
         n = np.einsum("pk,pkd->pd", self._weights, normals[self._corners])
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-        points -= self._sink[:, None] * n
         centre, radius = self.ball
         out = points - centre
         far = np.linalg.norm(out, axis=1, keepdims=True)
