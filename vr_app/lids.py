@@ -263,13 +263,13 @@ class LidSurface:
     LID_ROWS rows along the edge `line` [N] (corner to corner) and its top (`lid_top`), every border
     vertex a column: shown in their place while the lid closes (the rig hides them), it follows the
     head's vertices as they move, keeps clear of the eyeball (`ball`: centre [3] in the vertices' frame,
-    radius) and shows its own image of the lid (`set_face`): as photographed when it starts to close,
+    radius) and shows its own image of the lid (cut from `face`, the face texture [H,W,3]; `set_face`): as photographed when it starts to close,
     slid up past the lash line (`slide`: texture v, ClosingLids.shift) and evened along the lid when
     shut, the smooth skin of her closing lid instead of her open eye's lashes and eyeshadow
     stretched into stripes. None of it is drawn at rest: the open eye is the head's own."""
 
     def __init__(self, name: str, uvs: np.ndarray, faces: np.ndarray, line: np.ndarray, top: np.ndarray,
-                 slide: float, ball: tuple[np.ndarray, float]):
+                 slide: float, ball: tuple[np.ndarray, float], face: np.ndarray):
         edge_uv, top_uv = uvs[line], uvs[top]
         edge_at, top_at = _along(edge_uv), _along(top_uv)
         spots = np.union1d(edge_at, top_at)
@@ -279,6 +279,10 @@ class LidSurface:
         self._ends = (_at(edge_uv, edge_at, self.along), _at(top_uv, top_at, self.along))  # [C,2] each
         grid = self._uv(self.along, up)  # [C,R,2] in the face texture
         cols, rows = len(self.along), len(up)
+        # Only the faces between the edge and the top carry it: a face from the edge to the iris's top vertex
+        # (the fit puts it just over the edge on some lids) lies under them, ~5 mm back on the ball, and
+        # points placed on it dented the lid.
+        faces = faces[np.isin(faces, np.concatenate([line, top])).all(axis=1)]
         tri, weights = _locate(grid.reshape(-1, 2), uvs[faces])
         height = np.ptp(uvs[line, 1])
         middle = float(np.interp(0.5, top_at, top_uv[:, 1]) - np.interp(0.5, edge_at, edge_uv[:, 1]))
@@ -296,10 +300,10 @@ class LidSurface:
         self._up = np.tile(up, cols)  # [P] and up it
         self.geom = MeshGeom(name, np.zeros((len(self._up), 3)), np.concatenate([quads, seam]).astype(np.int32),
                              uvs=self._image_uvs(0.0), dynamic=True)
-        self._raw = self._even = None
         self.level = 0.0
         self.node = matte(self.geom, np.zeros((*LID_IMAGE, 3), np.uint8), name)
         self.node.hide()
+        self.set_face(face)
 
     def _uv(self, along: np.ndarray, up: np.ndarray) -> np.ndarray:
         """[C,R,2] face-texture uv of the lid's points `along` [C] its length and `up` [R] its height."""

@@ -226,10 +226,9 @@ class HeadRig:
             if top is not None:
                 ball = (np.array(self.eyes[side].get_pos(self.pivot), np.float32), self._eye_cuts[side][1])
                 surface = LidSurface(f"lid-{side}", head.uvs, faces[rows], line, top, float(self.lids.shift[side][1]),
-                                     ball)
+                                     ball, self._shown_face.get(self.delit, eye_source))
                 surface.node.reparent_to(self.pivot)
                 surface.node.set_material(mat, 1)  # her skin, as the head's
-                surface.set_face(self._shown_face.get(self.delit, eye_source))
                 self.lid_surfaces[side] = surface
                 self._lid_faces[side] = rows
         self.inside = None
