@@ -3,19 +3,23 @@
 The face texture is cut from photos with the eyes open. Along each upper lid's edge lies her lash
 line: a few dark texels over the edge (on a made-up eye, the liner and the lashes' roots) and, inside
 the fitted lid ring, the lashes themselves (the eyes' lid band shows those at rest, in front of the
-ball). A blink pulls the edge down over the eye; the lid's one row of triangles, from the edge up to
-the brow's row of vertices, stretches two to three times. So:
+ball). A blink pulls the edge down over the eye; the head mesh's lid is one row of triangles fanned
+from the edge up to the brow's row of vertices, and it stretches two to three times. So, from the
+moment a lid starts to close:
 
-- the edge's texture coordinates slide up past the lash line's dark texels (stretched, they drew a
-  comb of dark streaks; where a fitted edge lies a little inside her photographed lid, they start a
-  few texels over it) to the first texel of her lid's own skin: the lid shows her lid as
-  photographed, eyeshadow and crease, stretched. (The slide used to run on past the crease to the
-  skin under the brow, up to 0.6 of the opening -- past the next row of vertices: the lid showed the
-  brow's, or a hat's, texels upside down.)
+- a surface of its own takes the lid's place (`LidSurface`: several rows, its own image of the lid);
+  its edge slides up her texture past the lash line's dark texels (stretched, they drew a comb of dark
+  streaks; where a fitted edge lies a little inside her photographed lid, they start a few texels
+  over it) to the first texel of her lid's own skin, and her skin is evened along the lid (her
+  lashes' strokes over it, stretched, drew vertical stripes): the lid shows her lid, eyeshadow and
+  crease. (The slide used to run on past the crease to the skin under the brow, up to 0.6 of the
+  opening -- past the next row of vertices: the lid showed the brow's, or a hat's, texels upside down.)
 - her lash line goes down with the edge (`LashLine`): a strip hanging from the edge that carries
   the lid band's texels of the lash line, from its top above the edge to its foot inside the ring.
   Her frames at a half blink show just that: a dark line along the closing lid's edge.
-Both are measured per edge vertex from the texture, on the column of texels through it.
+The slide and the lash line are measured per edge vertex from the texture, on the column of texels
+through it. The head mesh itself is not changed (stored subjects and the generator's UV data keep its
+topology), and an open eye draws the head's own lid: the rest face is exactly as it was.
 """
 
 from __future__ import annotations
@@ -263,10 +267,11 @@ class LidSurface:
     LID_ROWS rows along the edge `line` [N] (corner to corner) and its top (`lid_top`), every border
     vertex a column: shown in their place while the lid closes (the rig hides them), it follows the
     head's vertices as they move, keeps clear of the eyeball (`ball`: centre [3] in the vertices' frame,
-    radius) and shows its own image of the lid (cut from `face`, the face texture [H,W,3]; `set_face`): as photographed when it starts to close,
-    slid up past the lash line (`slide`: texture v, ClosingLids.shift) and evened along the lid when
-    shut, the smooth skin of her closing lid instead of her open eye's lashes and eyeshadow
-    stretched into stripes. None of it is drawn at rest: the open eye is the head's own."""
+    radius) and shows its own image of the lid (cut from `face`, the face texture [H,W,3]; `set_face`):
+    as photographed when it starts to close, slid up past the lash line (`slide`: texture v,
+    ClosingLids.shift) and evened along the lid when shut, the smooth skin of her closing lid instead of
+    her open eye's lashes and eyeshadow stretched into stripes. None of it is drawn at rest: the open eye
+    is the head's own."""
 
     def __init__(self, name: str, uvs: np.ndarray, faces: np.ndarray, line: np.ndarray, top: np.ndarray,
                  slide: float, ball: tuple[np.ndarray, float], face: np.ndarray):

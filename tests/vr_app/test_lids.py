@@ -128,7 +128,7 @@ def test_the_lid_surface_covers_the_head_s_upper_lid_and_meets_the_brow_at_its_v
     cracks), and shut it lies outside the eyeball."""
     head = fitted
     eyes, faces, lids = _lids(head, np.full((SIZE, SIZE, 3), SKIN, np.uint8))
-    closed = head.vertices + head.blendshapes[expression.index("blink_l")] + head.blendshapes[expression.index("blink_r")]
+    closed = head.vertices + sum(head.blendshapes[expression.index(f"blink_{side}")] for side in ("l", "r"))
     for side, eye in eyes.items():
         line = lids.lash[side][0]
         lid = faces[np.isin(faces, lids.ids[side]).any(axis=1)]
@@ -162,6 +162,7 @@ def test_a_closing_lid_shows_her_lid_skin_evened_not_the_open_eye_s_lashes_stret
     her lid's skin evened along it; open again, the face is exactly as before."""
     from panda3d.core import AmbientLight, Point2, Point3
 
+    from assets.mesh import inside_polygon
     from scenes.geom import to_panda
     from scenes.panda_textures import TextureStream
     from vr_app.offscreen import OffscreenRenderer
@@ -174,8 +175,6 @@ def test_a_closing_lid_shows_her_lid_skin_evened_not_the_open_eye_s_lashes_stret
     eyes = eye_openings(head)
     faces = cut_eye_holes(head, eyes)
     u, v = np.meshgrid(np.arange(size) / (size - 1), 1 - np.arange(size) / (size - 1))
-    from assets.mesh import inside_polygon
-
     probe = ClosingLids(head.uvs, head.vertices, eyes, tex, np.array(SKIN, np.float32))
     for side in eyes:
         lid = faces[np.isin(faces, probe.ids[side]).any(axis=1)]
