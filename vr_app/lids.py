@@ -289,9 +289,8 @@ class LidSurface:
         # points placed on it dented the lid.
         faces = faces[np.isin(faces, np.concatenate([line, top])).all(axis=1)]
         tri, weights = _locate(grid.reshape(-1, 2), uvs[faces])
-        height = np.ptp(uvs[line, 1])
         middle = float(np.interp(0.5, top_at, top_uv[:, 1]) - np.interp(0.5, edge_at, edge_uv[:, 1]))
-        self.slide = float(np.clip(slide / middle, 0.0, 0.5)) if abs(middle) > 1e-9 * max(height, 1) else 0.0
+        self.slide = float(np.clip(slide / middle, 0.0, 0.5)) if abs(middle) > 1e-9 else 0.0  # of the lid's height
         self.ball = ball
         ids = np.arange(cols * rows).reshape(cols, rows)
         a, b, c, d = ids[:-1, :-2], ids[1:, :-2], ids[1:, 1:-1], ids[:-1, 1:-1]
@@ -341,6 +340,7 @@ class LidSurface:
             self._show(self.level)
 
     def _show(self, level: float) -> None:
+        """The lid's image and uvs at closing `level`: as photographed at 0, evened and slid at 1."""
         image = (1.0 - level) * self._raw + level * self._even
         set_texture_image(self.node.get_texture(), image.round().clip(0, 255).astype(np.uint8))
         self.geom.data[:, 6:8] = self._image_uvs(level)
