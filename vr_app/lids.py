@@ -44,6 +44,7 @@ CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye 
 LID_STEPS = 4  # the lid surface's columns per stretch of the lid's edge between two vertices
 LID_ROWS = 8  # and its rows from the edge up to the brow's row of vertices
 LID_IMAGE = (32, 128)  # texels (up the lid, along it) of the lid surface's own image
+LID_SLIDE = 0.8  # of its height: how far up its image a shut lid's edge slides at most
 LID_EVEN = 0.12  # of the lid's length: the window along it over which a closing lid's skin is evened
 BALL_CLEAR_M = 0.0006  # a closing lid stays at least this far outside the eyeball
 BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code index of each eye's blink
@@ -290,7 +291,8 @@ class LidSurface:
         faces = faces[np.isin(faces, np.concatenate([line, top])).all(axis=1)]
         tri, weights = _locate(grid.reshape(-1, 2), uvs[faces])
         middle = float(np.interp(0.5, top_at, top_uv[:, 1]) - np.interp(0.5, edge_at, edge_uv[:, 1]))
-        self.slide = float(np.clip(slide / middle, 0.0, 0.5)) if abs(middle) > 1e-9 else 0.0  # of the lid's height
+        # of the lid's height; its top rows (her crease, the brow's skin) stay
+        self.slide = float(np.clip(slide / middle, 0.0, LID_SLIDE)) if abs(middle) > 1e-9 else 0.0
         self.ball = ball
         ids = np.arange(cols * rows).reshape(cols, rows)
         a, b, c, d = ids[:-1, :-2], ids[1:, :-2], ids[1:, 1:-1], ids[:-1, 1:-1]
