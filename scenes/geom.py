@@ -88,11 +88,12 @@ class MeshGeom:
         array = self.vdata.modify_array(0)
         memoryview(array).cast("B")[:] = self.data.reshape(-1).view(np.uint8)  # no tobytes() copy per frame
 
-    def set_rows(self, ids: np.ndarray, uvs: np.ndarray, rgb: np.ndarray | float) -> None:
-        """New uvs [K,2] and vertex colours (RGB [K,3] or one grey) for vertices `ids` [K]; they go to
-        the GPU with the next `update_vertices`."""
-        self.data[ids, 6:8] = uvs
-        self.data[ids, 8:11] = rgb
+    def show_faces(self, faces: np.ndarray) -> None:
+        """Draw `faces` [F,3] (as many as it was made with; a face of one vertex thrice is not drawn)
+        instead of those it shows now; its vertices and the normals worked out from `faces` stay."""
+        assert faces.shape == self.faces.shape, faces.shape
+        handle = self.node.modify_geom(0).modify_primitive(0).modify_vertices()
+        memoryview(handle).cast("B")[:] = np.ascontiguousarray(faces, np.uint32).tobytes()
 
     def update_vertices(self, vertices: np.ndarray, normals: np.ndarray | None = None) -> None:
         """Replace positions [V,3] (and normals, recomputed when not given)."""

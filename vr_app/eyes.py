@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from panda3d.core import Material, NodePath, SamplerState
 
+from assets.blend import smoothstep
 from assets.mesh import inside_polygon, polygon_distance
 from scenes.bins import EYES, cull_bin
 from scenes.geom import MeshGeom
@@ -53,12 +54,15 @@ LID_SHADE = 0.3  # how much darker the ball is right at the lid
 UPPER_LID_SHADE = 0.75  # right under the upper lid, in the lashes' shadow
 UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a glance down uncovers it)
 # The ball's texture keeps the open eye's shade; a closing lid brings its shadow and lashes down over
-# what is left of the ball, so the ball (and its socket) darken with the blink's square (the shadow
-# fills more of a narrower opening; a slight blink in speech barely dims the eye), by this much when
-# shut: a narrowed eye lit as brightly as an open one read as half open. 0.9 makes the slit left at a
-# blink of 0.8 as dark against her cheek as in her training frames at that blink (its darkest quarter
-# ~0.06 of the skin's luma; 0.6 left it twice as bright, and a wink read 0.64 for the mesh's 0.8).
+# what is left of the ball, so the ball (and its socket) darken as the lid comes down over the iris,
+# over CLOSING_DIMS of the blink (a slight blink in speech barely dims the eye), by CLOSING_SHADE when
+# shut: a narrowed eye lit as brightly as an open one read as half open. Her training frames with blinks
+# 0.3-0.95 show a black slit under the lid from ~0.45 on; the ball dimmed with the blink's square (0.78
+# at 0.5) left a grey white there. Over (0.25, 0.75) the opening's mean luma in the room matches hers on
+# those frames (0.27 / 0.30 of her cheek, L / R; with the square 0.29 / 0.32), and the room reads her
+# blinks closer to her own readings (|room - hers| 0.080 / 0.134 -> 0.058 / 0.112).
 CLOSING_SHADE = 0.9
+CLOSING_DIMS = (0.25, 0.75)
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
 SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
@@ -388,4 +392,5 @@ def catchlight_shown(blink: float) -> bool:
 
 def closing_shade(blink: float) -> float:
     """Colour scale of an eyeball and its socket behind a lid at `blink` (0 open .. 1 shut)."""
-    return 1.0 - CLOSING_SHADE * float(np.clip(blink, 0.0, 1.0)) ** 2
+    low, high = CLOSING_DIMS
+    return 1.0 - CLOSING_SHADE * float(smoothstep(float(np.clip((blink - low) / (high - low), 0.0, 1.0))))

@@ -3,19 +3,23 @@
 The face texture is cut from photos with the eyes open. Along each upper lid's edge lies her lash
 line: a few dark texels over the edge (on a made-up eye, the liner and the lashes' roots) and, inside
 the fitted lid ring, the lashes themselves (the eyes' lid band shows those at rest, in front of the
-ball). A blink pulls the edge down over the eye; the lid's one row of triangles, from the edge up to
-the brow's row of vertices, stretches two to three times. So:
+ball). A blink pulls the edge down over the eye; the head mesh's lid is one row of triangles fanned
+from the edge up to the brow's row of vertices, and it stretches two to three times. So, from the
+moment a lid starts to close:
 
-- the edge's texture coordinates slide up past the lash line's dark texels (stretched, they drew a
-  comb of dark streaks; where a fitted edge lies a little inside her photographed lid, they start a
-  few texels over it) to the first texel of her lid's own skin: the lid shows her lid as
-  photographed, eyeshadow and crease, stretched. (The slide used to run on past the crease to the
-  skin under the brow, up to 0.6 of the opening -- past the next row of vertices: the lid showed the
-  brow's, or a hat's, texels upside down.)
+- a surface of its own takes the lid's place (`LidSurface`: several rows, its own image of the lid);
+  its edge slides up her texture past the lash line's dark texels (stretched, they drew a comb of dark
+  streaks; where a fitted edge lies a little inside her photographed lid, they start a few texels
+  over it) to the first texel of her lid's own skin, and her skin is evened along the lid (her
+  lashes' strokes over it, stretched, drew vertical stripes): the lid shows her lid, eyeshadow and
+  crease. (The slide used to run on past the crease to the skin under the brow, up to 0.6 of the
+  opening -- past the next row of vertices: the lid showed the brow's, or a hat's, texels upside down.)
 - her lash line goes down with the edge (`LashLine`): a strip hanging from the edge that carries
   the lid band's texels of the lash line, from its top above the edge to its foot inside the ring.
   Her frames at a half blink show just that: a dark line along the closing lid's edge.
-Both are measured per edge vertex from the texture, on the column of texels through it.
+The slide and the lash line are measured per edge vertex from the texture, on the column of texels
+through it. The head mesh itself is not changed (stored subjects and the generator's UV data keep its
+topology), and an open eye draws the head's own lid: the rest face is exactly as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 from assets import expression
 from assets.blend import smoothstep
 from scenes.geom import MeshGeom, to_panda
+from scenes.panda_textures import set_texture_image
 
 from .colour import LUMA
 from .eyes import IRIS_RADIUS_M, matte
@@ -36,17 +41,22 @@ LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
+LID_STEPS = 4  # the lid surface's columns per stretch of the lid's edge between two vertices
+LID_ROWS = 8  # and its rows from the edge up to the brow's row of vertices
+LID_IMAGE = (32, 128)  # texels (up the lid, along it) of the lid surface's own image
+LID_SLIDE = 0.8  # of its height: how far up its image a shut lid's edge slides at most
+LID_EVEN = 0.12  # of the lid's length: the window along it over which a closing lid's skin is evened
+BALL_CLEAR_M = 0.0006  # a closing lid stays at least this far outside the eyeball
 BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code index of each eye's blink
 
 
 class ClosingLids:
-    """Texture coordinates of the upper lids' edges for a blink (`changes` per code), and per eye the
-    lash line that hangs from each edge (`lash`)."""
+    """Per eye, the upper lid's edge (`ids`), how far up her texture a closing lid's edge slides past its
+    lash line (`shift`, for its `LidSurface`) and the lash line that hangs from the edge (`lash`)."""
 
     def __init__(self, uvs: np.ndarray, vertices: np.ndarray, openings: dict[str, dict], texture: np.ndarray,
                  skin_rgb: np.ndarray, iris_radius: dict[str, float] | None = None):
         self.ids: dict[str, np.ndarray] = {}
-        self.rest: dict[str, np.ndarray] = {}
         self.shift: dict[str, np.ndarray] = {}  # side: [2] uv shift of the edge when shut
         # side: (vertex ids [N] corner to corner along the upper lid, lash line's top and foot [N] in
         # metres above and below each, head y)
@@ -70,7 +80,6 @@ class ClosingLids:
             top, foot = lash_rows(texture, uvs[line], up * texel, skin_luma, LASH_BAND * height / texel,
                                   LASH_REACH * height / texel, foot_m * per_metre / texel)
             self.ids[side] = upper
-            self.rest[side] = uvs[upper].copy()
             # One slide for the whole edge: edge vertices sliding by different rows drew the lid's pale
             # band as stripes, one per triangle of the lid's fan.
             self.shift[side] = np.array([0.0, up * texel * float(np.median(top[1:-1]))], np.float32)
@@ -79,18 +88,6 @@ class ClosingLids:
             # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
             over = np.minimum(top, LASH_BAND * height / texel)
             self.lash[side] = (line, _smooth(over) * rows_m, _smooth(foot) * rows_m)
-        self._level = {side: -1.0 for side in self.ids}
-
-    def changes(self, code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """(vertex ids, their uvs [K,2], their grey) of each upper lid edge whose look changes at
-        `code` [E] since the last call; empty while the lids stay as they were."""
-        out = []
-        for side, ids in self.ids.items():
-            s = closing(float(code[BLINK[side]]))
-            if s != self._level[side]:
-                self._level[side] = s
-                out.append((ids, self.rest[side] + s * self.shift[side], 1.0))
-        return out
 
 
 def closing(blink: float) -> float:
@@ -190,3 +187,182 @@ def _row(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
     x = np.clip((uv[:, 0] * (w - 1)).round().astype(int), 0, w - 1)
     y = np.clip(((1 - uv[:, 1]) * (h - 1)).round().astype(int), 0, h - 1)
     return texture[y, x, :3].astype(np.float64)
+
+
+def lid_top(faces: np.ndarray, line: np.ndarray) -> np.ndarray | None:
+    """Vertex ids [K] of the upper lid's top, from one corner `line[0]` to the other `line[-1]`: the border
+    of the lid's faces [F,3] that is not its edge `line` [N]; None where that border is no such path."""
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    border, count = np.unique(edges, axis=0, return_counts=True)
+    on_edge = {(min(a, b), max(a, b)) for a, b in zip(line[:-1].tolist(), line[1:].tolist())}
+    links: dict[int, list[int]] = {}
+    for a, b in border[count == 1].tolist():
+        if (a, b) not in on_edge:
+            links.setdefault(a, []).append(b)
+            links.setdefault(b, []).append(a)
+    path = [int(line[0])]
+    while path[-1] != int(line[-1]):
+        ahead = [v for v in links.get(path[-1], []) if v not in path]
+        if len(ahead) != 1 or len(path) > len(links):
+            return None
+        path.append(ahead[0])
+    return np.array(path) if len(path) > 2 else None
+
+
+def _along(points: np.ndarray) -> np.ndarray:
+    """[N] each point's share of the way along the polyline `points` [N,2]."""
+    run = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    return run / max(float(run[-1]), 1e-12)
+
+
+def _at(points: np.ndarray, share: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """[M,2] the points `wanted` [M] of the way along the polyline `points` [N,2] (`share` [N]: _along's)."""
+    return np.stack([np.interp(wanted, share, points[:, k]) for k in range(2)], 1)
+
+
+def _locate(points: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(triangle [P], barycentric weights [P,3]) of each point [P,2] in the triangles `corners` [F,3,2] that
+    holds it (or, just outside them all, the nearest, weights clipped)."""
+    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]  # [F,2]
+    e1, e2 = b - a, c - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    det = np.where(np.abs(det) < 1e-15, 1e-15, det)
+    d = points[:, None] - a[None]  # [P,F,2]
+    w1 = (d[..., 0] * e2[None, :, 1] - d[..., 1] * e2[None, :, 0]) / det
+    w2 = (e1[None, :, 0] * d[..., 1] - e1[None, :, 1] * d[..., 0]) / det
+    w = np.stack([1 - w1 - w2, w1, w2], -1)  # [P,F,3]
+    best = np.argmax(w.min(-1), axis=1)
+    weights = np.clip(w[np.arange(len(points)), best], 0.0, None)
+    return best, weights / weights.sum(1, keepdims=True)
+
+
+def _zip(low: np.ndarray, low_at: np.ndarray, high: np.ndarray, high_at: np.ndarray) -> np.ndarray:
+    """Triangles [K,3] joining two rows of vertex ids, `low` [A] and `high` [B], each from one end to the
+    other at shares `low_at` [A] and `high_at` [B] of the way along."""
+    out, i, j = [], 0, 0
+    while i < len(low) - 1 or j < len(high) - 1:
+        if j == len(high) - 1 or (i < len(low) - 1 and low_at[i + 1] <= high_at[j + 1]):
+            out.append((low[i], low[i + 1], high[j]))
+            i += 1
+        else:
+            out.append((low[i], high[j + 1], high[j]))
+            j += 1
+    return np.array(out, np.int64).reshape(-1, 3)
+
+
+def _sample(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """RGB [...,3] float of `texture` [H,W,3] at `uv` [...,2] (bilinear; v up from the bottom row)."""
+    from scipy.ndimage import map_coordinates
+
+    h, w = texture.shape[:2]
+    rows, cols = (1 - uv[..., 1]) * (h - 1), uv[..., 0] * (w - 1)
+    return np.stack([map_coordinates(texture[..., k].astype(np.float32), [rows, cols], order=1, mode="nearest")
+                     for k in range(3)], -1)
+
+
+class LidSurface:
+    """An upper lid of its own, finer than the head's: in the head mesh the closing lid is one row of
+    triangles fanned between its edge and the brow's row of vertices ~6 mm up; a blink stretches it two
+    to three times, and each triangle of the fan drew her few texels of eyeshadow as its own slanted
+    stripe. This surface covers the same faces (`faces` [F,3], the head's `uvs` [V,2]) with a grid of
+    LID_ROWS rows along the edge `line` [N] (corner to corner) and its top (`lid_top`), every border
+    vertex a column: shown in their place while the lid closes (the rig hides them), it follows the
+    head's vertices as they move, keeps clear of the eyeball (`ball`: centre [3] in the vertices' frame,
+    radius) and shows its own image of the lid (cut from `face`, the face texture [H,W,3]; `set_face`):
+    as photographed when it starts to close, slid up past the lash line (`slide`: texture v,
+    ClosingLids.shift) and evened along the lid when shut, the smooth skin of her closing lid instead of
+    her open eye's lashes and eyeshadow stretched into stripes. None of it is drawn at rest: the open eye
+    is the head's own."""
+
+    def __init__(self, name: str, uvs: np.ndarray, faces: np.ndarray, line: np.ndarray, top: np.ndarray,
+                 slide: float, ball: tuple[np.ndarray, float], face: np.ndarray):
+        edge_uv, top_uv = uvs[line], uvs[top]
+        edge_at, top_at = _along(edge_uv), _along(top_uv)
+        spots = np.union1d(edge_at, top_at)
+        steps = np.linspace(0.0, 1.0, LID_STEPS * (len(line) - 1) + 1)
+        self.along = np.union1d(spots, steps)  # [C] every border vertex is a column: no crack at the seams
+        up = np.linspace(0.0, 1.0, LID_ROWS + 1)  # [R]
+        self._ends = (_at(edge_uv, edge_at, self.along), _at(top_uv, top_at, self.along))  # [C,2] each
+        grid = self._uv(self.along, up)  # [C,R,2] in the face texture
+        cols, rows = len(self.along), len(up)
+        # Only the faces between the edge and the top carry it: a face from the edge to the iris's top vertex
+        # (the fit puts it just over the edge on some lids) lies under them, ~5 mm back on the ball, and
+        # points placed on it dented the lid.
+        faces = faces[np.isin(faces, np.concatenate([line, top])).all(axis=1)]
+        tri, weights = _locate(grid.reshape(-1, 2), uvs[faces])
+        middle = float(np.interp(0.5, top_at, top_uv[:, 1]) - np.interp(0.5, edge_at, edge_uv[:, 1]))
+        # of the lid's height; its top rows (her crease, the brow's skin) stay
+        self.slide = float(np.clip(slide / middle, 0.0, LID_SLIDE)) if abs(middle) > 1e-9 else 0.0
+        self.ball = ball
+        ids = np.arange(cols * rows).reshape(cols, rows)
+        a, b, c, d = ids[:-1, :-2], ids[1:, :-2], ids[1:, 1:-1], ids[:-1, 1:-1]
+        quads = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)])
+        # The top row has the top's own vertices only: the brow's faces meet it there, and grid columns
+        # ending mid-edge on them left pixel cracks along the seam (specks of the head's dark inside).
+        tops = np.isin(self.along, top_at)
+        seam = _zip(ids[:, -2], self.along, ids[tops, -1], self.along[tops])
+        self._corners, self._weights = faces[tri], weights  # [P,3] head vertices carrying each point, [P,3]
+        self._along = np.repeat(self.along, rows)  # [P] each point's share of the way along the lid
+        self._up = np.tile(up, cols)  # [P] and up it
+        self.geom = MeshGeom(name, np.zeros((len(self._up), 3)), np.concatenate([quads, seam]).astype(np.int32),
+                             uvs=self._image_uvs(0.0), dynamic=True)
+        self.level = 0.0
+        self.node = matte(self.geom, np.zeros((*LID_IMAGE, 3), np.uint8), name)
+        self.node.hide()
+        self.set_face(face)
+
+    def _uv(self, along: np.ndarray, up: np.ndarray) -> np.ndarray:
+        """[C,R,2] face-texture uv of the lid's points `along` [C] its length and `up` [R] its height."""
+        edge, top = (np.stack([np.interp(along, self.along, end[:, k]) for k in range(2)], 1) for end in self._ends)
+        return edge[:, None] + up[None, :, None] * (top - edge)[:, None]
+
+    def _image_uvs(self, level: float) -> np.ndarray:
+        """[P,2] uvs in the lid's image at closing `level` (0..1): shut, the edge shows the first texels of
+        her lid over the lash line (which goes down as the LashLine strip) and the rows above close up
+        over the rest up to the brow's row, which shows its own."""
+        shown = self._up + level * self.slide * (1.0 - self._up)
+        rows, cols = LID_IMAGE
+        u = (self._along * (cols - 1) + 0.5) / cols
+        return np.stack([u, (shown * (rows - 1) + 0.5) / rows], 1).astype(np.float32)
+
+    def set_face(self, face: np.ndarray) -> None:
+        """Cut the lid's image from the face texture `face` [H,W,3] as shown (lit or delit)."""
+        from scipy.ndimage import median_filter, uniform_filter1d
+
+        rows, cols = LID_IMAGE
+        grid = self._uv(np.linspace(0.0, 1.0, cols), np.linspace(1.0, 0.0, rows))  # [cols,rows,2], row 0 the top
+        self._raw = _sample(face, grid).transpose(1, 0, 2)  # [rows,cols,3]
+        # Evened along the lid, as a lid stretched over the eye shows its skin: a median (her lashes' dark
+        # strokes over the lid's skin go, her crease's line across it stays), then a mean (the median's
+        # flat runs ended in steps: light and dark blocks side by side).
+        window = max(3, int(LID_EVEN * cols) | 1)
+        even = median_filter(self._raw, size=(1, window, 1), mode="nearest")
+        self._even = uniform_filter1d(even, window, axis=1, mode="nearest")
+        if self.level > 0.0:
+            self._show(self.level)
+
+    def _show(self, level: float) -> None:
+        """The lid's image and uvs at closing `level`: as photographed at 0, evened and slid at 1."""
+        image = (1.0 - level) * self._raw + level * self._even
+        set_texture_image(self.node.get_texture(), image.round().clip(0, 255).astype(np.uint8))
+        self.geom.data[:, 6:8] = self._image_uvs(level)
+
+    def update(self, vertices: np.ndarray, normals: np.ndarray, level: float) -> None:
+        """Follow the head's `vertices` and `normals` [V,3] (Panda coords, the ball's frame) at closing
+        `level` (`closing(blink)`)."""
+        if level <= 0.0:
+            self.level = 0.0
+            self.node.hide()
+            return
+        if level != self.level:
+            self.level = level
+            self._show(level)
+        self.node.show()
+        points = np.einsum("pk,pkd->pd", self._weights, vertices[self._corners])
+        n = np.einsum("pk,pkd->pd", self._weights, normals[self._corners])
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        centre, radius = self.ball
+        out = points - centre
+        far = np.linalg.norm(out, axis=1, keepdims=True)
+        points = centre + out * np.maximum(1.0, (radius + BALL_CLEAR_M) / np.maximum(far, 1e-12))
+        self.geom.update_vertices(points, n)

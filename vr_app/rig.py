@@ -25,7 +25,7 @@ from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot
 from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
                    eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
                    socket_half_width)
-from .lids import BLINK, ClosingLids, LashLine, lash_texture
+from .lids import BLINK, ClosingLids, LashLine, LidSurface, closing, lash_texture, lid_top
 from .mouth import MouthInterior
 
 EYE_RING = {"l": L.EYE_RING_L, "r": L.EYE_RING_R}
@@ -150,6 +150,7 @@ class HeadRig:
         mat.set_shininess(12)
         self.head_np.set_material(mat)
         self.head_np.set_two_sided(True)
+        self._faces = faces  # [F,3] the head's faces drawn at rest
 
         self.eyes: dict[str, NodePath] = {}
         self.sockets: dict[str, NodePath] = {}
@@ -163,6 +164,10 @@ class HeadRig:
         self._eye_images: dict[bool, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._bands_shown: dict[str, np.ndarray] = {}  # side: the lid band's image shown now
         self.lash_lines: dict[str, LashLine] = {}  # her lash line, down with each closing upper lid
+        self.lid_surfaces: dict[str, LidSurface] = {}  # each closing upper lid, in place of the head's
+        self._lid_faces: dict[str, np.ndarray] = {}  # side: rows of the head's faces its lid surface covers
+        self._closed: tuple[str, ...] = ()  # the sides whose lid surface shows (their head faces hidden)
+        self._shown_face = {}  # delit?: the face texture the eyes' parts are cut from
         fitted_eyes = head.meta.get("eyes", {})
         eye_source = first if bust is None else bust.face_texture  # the sharp still, not a generator frame
         photographed = {}  # side: (ball, card, lid band) images as cut from the photographed face
@@ -204,6 +209,7 @@ class HeadRig:
         skin = np.asarray(head.meta["skin_rgb"], np.float32) if "skin_rgb" in head.meta else skin_tone(head, first)
         if bust is not None:
             self._eye_images[False] = photographed
+            self._shown_face[False] = eye_source
             if self.delit:
                 self._show_eyes()
         iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
@@ -215,6 +221,16 @@ class HeadRig:
                                              self.openings[side]["iris"][:2], band_half,
                                              lash_texture(self._bands_shown[side], self.lids.skin_luma))
             self.lash_lines[side].node.reparent_to(self.pivot)
+            rows = np.where(np.isin(faces, self.lids.ids[side]).any(axis=1))[0]
+            top = lid_top(faces[rows], line)
+            if top is not None:
+                ball = (np.array(self.eyes[side].get_pos(self.pivot), np.float32), self._eye_cuts[side][1])
+                surface = LidSurface(f"lid-{side}", head.uvs, faces[rows], line, top, float(self.lids.shift[side][1]),
+                                     ball, self._shown_face.get(self.delit, eye_source))
+                surface.node.reparent_to(self.pivot)
+                surface.node.set_material(mat, 1)  # her skin, as the head's
+                self.lid_surfaces[side] = surface
+                self._lid_faces[side] = rows
         self.inside = None
         if pocket:
             face_only = faces[(faces < L.N_MESH).all(axis=1)]  # the face surface the cavity fastens to
@@ -283,12 +299,13 @@ class HeadRig:
             return
         self._code = code.copy()
         verts = self._base + np.tensordot(self.head.shown_code(code), self._shapes, axes=1)
-        for ids, uvs, grey in self.lids.changes(code):  # sent with the positions below
-            self.mesh.set_rows(ids, uvs, grey)
         normals = vertex_normals(verts, self._weld_faces)[self._weld]
+        self._show_lids(code)
         self.mesh.update_vertices(verts, normals)
         for side, lashes in self.lash_lines.items():
             lashes.update(verts, normals, float(code[BLINK[side]]))
+        for side, lid in self.lid_surfaces.items():
+            lid.update(verts, normals, closing(float(code[BLINK[side]])))
         if self.inside is not None:
             self.inside.update(verts)
         for side, anchor in self.eyes.items():
@@ -302,6 +319,17 @@ class HeadRig:
                 self.catchlights[side].show()
             else:
                 self.catchlights[side].hide()
+
+    def _show_lids(self, code: np.ndarray) -> None:
+        """The head's own upper lids where open, each lid surface's faces hidden where it closes."""
+        closed = tuple(side for side in self.lid_surfaces if closing(float(code[BLINK[side]])) > 0.0)
+        if closed == self._closed:
+            return
+        self._closed = closed
+        faces = self._faces.copy()
+        for side in closed:
+            faces[self._lid_faces[side]] = faces[self._lid_faces[side], :1]  # one vertex thrice: not drawn
+        self.mesh.show_faces(faces)
 
     def set_stream(self, texture: TextureStream) -> None:
         """Another line's face frames (over the bust's detailed texture when there is one)."""
@@ -364,6 +392,7 @@ class HeadRig:
             face = self.bust.face_texture
             if self.delit:
                 face = apply_gain(face, self.gain)  # as the face shows it (DetailedStream)
+            self._shown_face[self.delit] = face
             self._eye_images[self.delit] = {
                 side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted),
                        self._eye_texture(face, side, eye, r, fitted, band=band_half))
@@ -375,6 +404,8 @@ class HeadRig:
             self._bands_shown[side] = band
             if side in self.lash_lines:
                 set_texture_image(self.lash_lines[side].node.get_texture(), lash_texture(band, self.lids.skin_luma))
+            if side in self.lid_surfaces:
+                self.lid_surfaces[side].set_face(self._shown_face[self.delit])
 
     def set_delighting(self, on: bool) -> None:
         """Show the bust with the capture's light taken out (for a lit scene, the default) or as

@@ -119,6 +119,8 @@ def apply(room, rig) -> NodePath:
         card.set_shader_input("surface", surface(SKIN))
     for band in rig.lid_bands.values():
         band.set_shader_input("surface", surface(LID_BAND))
+    for lid in rig.lid_surfaces.values():  # a closing upper lid, in place of the head's
+        lid.node.set_shader_input("surface", surface(SKIN))
     for lashes in rig.lash_lines.values():  # the lid band's lash line, down with a closing lid
         lashes.node.set_shader_input("surface", surface(LID_BAND))
     for disc in rig.catchlights.values():

@@ -8,8 +8,8 @@ import pytest
 
 from assets import expression
 from vr_app import lids as lid_module
-from vr_app.lids import ClosingLids
-from vr_app.rig import eye_openings
+from vr_app.lids import BALL_CLEAR_M, ClosingLids, LidSurface, closing, lid_top
+from vr_app.rig import cut_eye_holes, eye_openings
 
 from .heads import SKIN, make_head
 
@@ -19,6 +19,33 @@ SIZE = 256
 @pytest.fixture(scope="module")
 def head():
     return make_head(5)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A head fitted to Grace Hopper's portrait: the real mesh's lids (one row of faces fanned from the lid's
+    edge to the brow's row of vertices), which the hand-made ellipsoid has not."""
+    from PIL import Image
+
+    from assets.default_subject import portrait_path
+    from generation.face.head import fit_head
+    from generation.face.landmarks import LandmarkDetector
+
+    img = np.asarray(Image.open(portrait_path()).convert("RGB"))
+    with LandmarkDetector() as det:
+        lm = det.detect(img)[0].landmarks
+    return fit_head(lm[None], images=[img])
+
+
+def _lids(head, texture):
+    eyes = eye_openings(head)
+    faces = cut_eye_holes(head, eyes)
+    return eyes, faces, ClosingLids(head.uvs, head.vertices, eyes, texture, np.array(SKIN, np.float32))
+
+
+def _area(points: np.ndarray, faces: np.ndarray) -> float:
+    a, b, c = (points[faces[:, k]] for k in range(3))
+    return float(0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1).sum())
 
 
 def _texture_above_lids(head, paint, reach: float) -> np.ndarray:
@@ -35,24 +62,6 @@ def _texture_above_lids(head, paint, reach: float) -> np.ndarray:
             for x in range(x0, x1 + 1):
                 tex[y, x] = paint(x, y)
     return tex
-
-
-def _mesh(head):
-    from scenes.geom import MeshGeom
-
-    return MeshGeom("head", head.vertices, head.faces, uvs=head.uvs, dynamic=True)
-
-
-def _apply(lids, code, mesh) -> int:
-    """Apply the lids' changes for `code` as the rig does; how many edges changed."""
-    changes = lids.changes(code)
-    for ids, uvs, grey in changes:
-        mesh.set_rows(ids, uvs, grey)
-    return len(changes)
-
-
-def _code(blink: float) -> np.ndarray:
-    return expression.from_dict({"blink_l": blink, "blink_r": blink})
 
 
 def _lash_line_and_eyeshadow(head) -> np.ndarray:
@@ -79,20 +88,6 @@ def test_a_closing_lid_slides_past_its_lash_line_and_stops_on_her_lid(head):
         # past the lash line (its top 0.06 over the lid's top; lower at the corners), not past the eyeshadow
         assert 0.06 * height <= lids.shift[side][1] <= 0.35 * height, (side, lids.shift[side] / height)
 
-    mesh = _mesh(head)
-    data = mesh.data
-    _apply(lids, _code(0.1), mesh)  # an open eye keeps its look
-    assert np.array_equal(data[:, 6:8], head.uvs) and np.all(data[:, 8:11] == 1.0)
-    assert _apply(lids, _code(1.0), mesh) == 2
-    for side, ids in lids.ids.items():
-        assert np.allclose(data[ids, 6:8], head.uvs[ids] + lids.shift[side], atol=1e-6)
-    assert np.all(data[:, 8:11] == 1.0)  # her lid's own colour: the lash line is the strip's (LashLine)
-    others = np.setdiff1d(np.arange(len(data)), np.concatenate(list(lids.ids.values())))
-    assert np.array_equal(data[others, 6:8], head.uvs[others])
-    assert _apply(lids, _code(1.0), mesh) == 0  # nothing to rewrite for the same blink
-    mesh.update_vertices(head.vertices)  # the rows go out with the positions
-    _apply(lids, _code(0.0), mesh)
-    assert np.allclose(data[:, 6:8], head.uvs)  # opens back exactly
 
 
 def test_the_lash_line_that_goes_down_with_the_lid_is_the_photo_dark_texels(head):
@@ -125,3 +120,102 @@ def test_a_glasses_frame_above_the_eye_is_not_taken_for_lid_skin(head):
     lids = ClosingLids(head.uvs, head.vertices, eye_openings(head), glasses, np.array(SKIN, np.float32))
     assert all(abs(float(d[1])) < 1e-9 for d in lids.shift.values()), lids.shift
     assert all(np.all(top[2:-2] == 0) for _, top, _ in lids.lash.values())  # (the corners: where the frame ends)
+
+
+def test_the_lid_surface_covers_the_head_s_upper_lid_and_meets_the_brow_at_its_vertices(fitted):
+    """Each upper lid gets a surface of several rows over exactly the head's lid faces (the same area, no
+    gap): its top row is the brow's own row of vertices (a grid column ending mid-edge there left pixel
+    cracks), and shut it lies outside the eyeball."""
+    head = fitted
+    eyes, faces, lids = _lids(head, np.full((SIZE, SIZE, 3), SKIN, np.uint8))
+    closed = head.vertices + sum(head.blendshapes[expression.index(f"blink_{side}")] for side in ("l", "r"))
+    for side, eye in eyes.items():
+        line = lids.lash[side][0]
+        lid = faces[np.isin(faces, lids.ids[side]).any(axis=1)]
+        top = lid_top(lid, line)
+        assert top is not None and top[0] == line[0] and top[-1] == line[-1] and len(top) > 2
+        assert set(lid.ravel()) <= set(line) | set(top) | set(range(468, 478))  # (the iris's top, under a lid)
+        strip = lid[np.isin(lid, np.concatenate([line, top])).all(axis=1)]
+        centre = eye["iris"] - np.array([0.0, 0.0, 0.012])
+        surface = LidSurface(side, head.uvs, lid, line, top, float(lids.shift[side][1]), (centre, 0.012),
+                             np.full((SIZE, SIZE, 3), SKIN, np.uint8))
+        drawn = surface.geom.faces
+        assert len(drawn) > 6 * len(lid)
+        normals = np.tile([0.0, 0.0, 1.0], (len(head.vertices), 1))
+        surface.update(head.vertices, normals, 1e-6)  # just closing: where the head's faces are
+        points = surface.geom.data[:, 0:3]
+        assert _area(points, drawn) == pytest.approx(_area(head.vertices, strip), rel=0.01)
+        seam = points[np.unique(drawn)]
+        for v in top:  # every vertex of the brow's row is one of the surface's
+            assert np.min(np.linalg.norm(seam - head.vertices[v], axis=1)) < 1e-7
+        surface.update(closed, normals, 1.0)
+        shut = surface.geom.data[np.unique(drawn), 0:3]
+        assert np.linalg.norm(shut - centre, axis=1).min() >= 0.012 + BALL_CLEAR_M - 1e-6
+        assert not surface.node.is_hidden()
+        surface.update(head.vertices, normals, closing(0.1))
+        assert surface.node.is_hidden()  # open: the head's own lid
+
+
+def test_a_closing_lid_shows_her_lid_skin_evened_not_the_open_eye_s_lashes_stretched_into_stripes(fitted):
+    """Over her lid the photo of an open eye shows lashes as dark strokes across her pale eyeshadow: the
+    blink stretched them two to three times into vertical stripes down the closed lid. Shut, the lid shows
+    her lid's skin evened along it; open again, the face is exactly as before."""
+    from panda3d.core import AmbientLight, Point2, Point3
+
+    from assets.mesh import inside_polygon
+    from scenes.geom import to_panda
+    from scenes.panda_textures import TextureStream
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.rig import HeadRig
+
+    head = fitted
+    size = 512
+    tex = np.empty((size, size, 3), np.uint8)
+    tex[:] = SKIN
+    eyes = eye_openings(head)
+    faces = cut_eye_holes(head, eyes)
+    u, v = np.meshgrid(np.arange(size) / (size - 1), 1 - np.arange(size) / (size - 1))
+    probe = ClosingLids(head.uvs, head.vertices, eyes, tex, np.array(SKIN, np.float32))
+    for side in eyes:
+        lid = faces[np.isin(faces, probe.ids[side]).any(axis=1)]
+        on_lid = np.zeros(size * size, bool)
+        for f in lid:
+            on_lid |= inside_polygon(np.c_[u.ravel(), v.ravel()], head.uvs[f].astype(np.float64))
+        strokes = (np.arange(size) // 2) % 2 == 0  # 2-texel dark strokes, 2 apart
+        paint = np.where(strokes[None, :, None], (40, 30, 25), (235, 220, 210)).astype(np.uint8)
+        flat = tex.reshape(-1, 3)
+        flat[on_lid] = np.broadcast_to(paint, (size, size, 3)).reshape(-1, 3)[on_lid]
+    r = OffscreenRenderer((240, 240), fov=1.2)
+    render = r.stage.render
+    amb = AmbientLight("a")
+    amb.set_color((1, 1, 1, 1))
+    render.set_light(render.attach_new_node(amb))
+    rig = HeadRig(head, render, TextureStream(tex, 1.0))
+    try:
+        for side in eyes:
+            eye = to_panda(eyes[side]["iris"] - rig.origin)
+            r.stage.camera.set_pos(*(eye + (0, -3.0, 0)))
+            r.stage.camera.look_at(*eye)
+            rig.set_code(expression.neutral())
+            rest = r.frame()
+            rig.set_code(expression.from_dict({f"blink_{side}": 1.0}))
+            img = r.frame().astype(int)
+            ids = rig.lids.ids[side]
+            edge, was = rig.mesh.data[ids, 0:3], rig._base[ids]
+            middle = np.argsort(edge[:, 0])[1:-1]  # away from the corners
+            lum = []
+            for a, b in zip(middle[:-1], middle[1:]):
+                for f in np.linspace(0, 1, 12, endpoint=False):
+                    p = (1 - f) * (0.6 * edge[a] + 0.4 * was[a]) + f * (0.6 * edge[b] + 0.4 * was[b])
+                    q = r.stage.camera.get_relative_point(rig.pivot, Point3(*map(float, p)))
+                    film = Point2()
+                    assert r.stage.lens.project(q, film)
+                    lum.append(img[int((1 - film.y) * 120), int((film.x + 1) * 120)] @ (0.299, 0.587, 0.114))
+            lum = np.array(lum)
+            # stretched strokes: luma ~35 and ~220 side by side (spread ~90); her lid evened: one skin
+            assert lum.std() < 20, (side, lum.round())
+            assert lum.mean() > 60, (side, lum.round())  # her lid's skin, not a dark hole or the strokes' black
+            rig.set_code(expression.neutral())
+            assert np.array_equal(r.frame(), rest)  # open again: the head's own lid, exactly
+    finally:
+        r.close()
