@@ -961,7 +961,7 @@ def _unseen_side(pairs: list[tuple[FaceView, float | np.ndarray]], front: np.nda
     from .side_skin import continued_skin
 
     uv, seen, trust = _combined(pairs)
-    facing = np.max([v.facing * (v.mask > 0) for v, _ in pairs], axis=0)
+    facing = np.max([v.facing for v, _ in pairs], axis=0)
     return continued_skin(front, uv, seen, facing, trust, head, fid, bary, _above_eyes(head, fid, bary))
 
 

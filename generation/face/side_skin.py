@@ -32,6 +32,8 @@ DETAIL_BAND = (0.032, 0.08)  # metres below the eyes: the cheek rows the detail 
 DETAIL_MID = 0.03  # metres from the face's middle a detail source keeps (the nose, the philtrum)
 DETAIL_LIMIT = 0.12  # the detail's relative contrast is clipped to this (a stray dark pixel stays small)
 DETAIL_SEED = 12  # the patches' placement is fixed: a bust built twice is the same
+SHADE_FIT_NZ = 0.3  # normal . view from which her cheeks' light is read (below it the rim and the jaw's shadow)
+SHADE_MAX = 0.5  # the most her light may fall from facing the photo's camera to edge-on
 
 
 def side_keep(facing: np.ndarray, kept: np.ndarray, cheek: np.ndarray, size: int) -> np.ndarray:
@@ -107,11 +109,32 @@ def skin_detail(uv: np.ndarray, source: np.ndarray, target: np.ndarray, size: in
     return np.where(target, out / np.sqrt(np.maximum(energy, 1e-6)), 0.0)
 
 
+def shade_slope(lum: np.ndarray, facing: np.ndarray, skin: np.ndarray) -> float:
+    """How much her skin's light falls from facing the photo's camera (normal . view 1) to edge-on (0):
+    k of 1 - k (1 - n.v) fitted to the median luminance of the `skin` texels [S,S] bool per band of
+    `facing` from SHADE_FIT_NZ up, relative to the texels facing it best (0.7 on); 0 when too few."""
+    ref = lum[skin & (facing >= 0.7)]
+    if ref.size < 50:
+        return 0.0
+    edges = np.arange(SHADE_FIT_NZ, 1.0001, 0.05)
+    x, r = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        band = lum[skin & (facing >= lo) & (facing < hi)]
+        if band.size >= 50:
+            x.append(1 - (lo + hi) / 2)
+            r.append(1 - float(np.median(band)) / float(np.median(ref)))
+    if not x:
+        return 0.0
+    x, r = np.array(x), np.array(r)
+    return float(np.clip((x * r).sum() / (x * x).sum(), 0.0, SHADE_MAX))
+
+
 def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: np.ndarray, trust: np.ndarray,
                    head, fid: np.ndarray, bary: np.ndarray, above: np.ndarray) -> np.ndarray:
     """[S,S,3] uint8: the `front` texture with what a single photo saw badly or not at all below the eyes
     made of her skin continued round from what it saw well (see the module's docstring); `uv` [S,S,3] the
-    photo's colours where `seen`, `facing` its normal . view, `trust` (`view_trust`) 0..1, `above` 0..1
+    photo's colours where `seen`, `facing` [S,S] the surface's normal . view from the photo's camera, seen
+    or not (0 edge-on and turned away), `trust` (`view_trust`) 0..1, `above` 0..1
     the texels above the eyes, which stay the front's, as does the mouth's inside."""
     from .fill import eye_height, harmonic_fill, texel_positions
     from .bust import _away_from_moving_parts
@@ -127,19 +150,25 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / 0.6, 0, 1)
     keep = np.where(seen, np.maximum(keep, kept), 0).astype(np.float32)
     under = used & (above < 1)
-    # The light: the photo's well-kept texels blurred (weighted by how much they are kept, so the
-    # grazing edge's shadow and pale rim add little), then a membrane over the rest below the eyes
-    # through them only: no hat, hair or collar drawn in (those texels take no part).
-    light, tot = blurred(uv, keep * under, SKIN_LIGHT_BLUR * size / 512)
+    # Her light: as her cheeks show it, falling off as the skin turns from the photo's camera
+    # (`shade_slope`), continued round the head by the surface's own turn (edge-on and beyond: its least).
+    cheeks = (used & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1]) & (np.abs(xyz[..., 0]) > DETAIL_MID)
+              & (_away_from_moving_parts(head, xyz) > 0.999))
+    lum = uv.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    k = shade_slope(lum, facing, cheeks & seen)
+    shade = 1 - k * (1 - blurred(facing, used, 4 * size / 512)[0])  # `facing` is one value per triangle
+    # Her skin's colour without that light: the photo's well-kept texels blurred (weighted by how much
+    # they are kept, so the grazing edge's shadow and pale rim add little), then a membrane over the rest
+    # below the eyes through them only: no hat, hair or collar drawn in (those texels take no part).
+    colour, tot = blurred(uv / shade[..., None], keep * under, SKIN_LIGHT_BLUR * size / 512)
     known = under & (keep > 0.5) & (tot > 0.05)
     mouth = np.zeros(len(head.vertices), bool)
     mouth[head.regions.get("mouth_interior", [])] = True
     in_mouth = np.where(used, np.all(mouth[head.faces], 1)[np.maximum(fid, 0)], False)
     todo = under & ~known & ~in_mouth
-    light = harmonic_fill(np.where(known[..., None], light, 0.0), known, todo, head, fid, bary)
+    light = harmonic_fill(np.where(known[..., None], colour, 0.0), known, todo, head, fid, bary) * shade[..., None]
     # The detail: her cheeks' own, from below the glasses' rims to above the jaw, off the nose and lips.
-    source = (seen & (keep > 0.999) & (trust > 0.9) & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1])
-              & (np.abs(xyz[..., 0]) > DETAIL_MID) & (_away_from_moving_parts(head, xyz) > 0.999) & used)
+    source = cheeks & seen & (keep > 0.999) & (trust > 0.9)
     detail = skin_detail(uv, source, todo | (under & (keep < 1)), size)
     made = light * (1.0 + detail[..., None])
     out = np.where((known | todo)[..., None], made, uv.astype(np.float32))
