@@ -847,8 +847,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
     if not turned:
-        side = _unseen_side(list(zip(sharp, weights)), texture, head, fid, bary)
-        return FaceTextures(texture, seen, np.stack([side, side]))
+        pairs = list(zip(sharp, weights))
+        return FaceTextures(texture, seen, np.stack([_unseen_side(pairs, texture, head, fid, bary, sign)
+                                                     for sign in (-1.0, 1.0)]))
     from .fill import texel_positions
 
     xyz = texel_positions(head, fid, bary)
@@ -859,7 +860,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     for sign in (-1.0, 1.0):
         own = [_levelled(v, sharp) for v in turned if sign * float((v.facing * (v.mask > 0) * x).sum()) > 0]
         if not own:
-            sides.append(_unseen_side(list(zip(sharp, weights)), texture, head, fid, bary))
+            sides.append(_unseen_side(list(zip(sharp, weights)), texture, head, fid, bary, sign))
             continue
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
@@ -955,14 +956,15 @@ def _above_eyes(head, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
 
 
 def _unseen_side(pairs: list[tuple[FaceView, float | np.ndarray]], front: np.ndarray, head, fid: np.ndarray,
-                 bary: np.ndarray) -> np.ndarray:
-    """A side texture for a side no turned picture saw: the `front` texture with what the sharp views saw
-    there only edge-on, or not at all, made of their well-seen skin continued round (`side_skin`)."""
+                 bary: np.ndarray, sign: float) -> np.ndarray:
+    """The side texture of the side `sign` x (-1 her right, +1 her left) when no turned picture saw it:
+    the `front` texture with what the sharp views saw there only edge-on, or not at all, made of their
+    well-seen skin continued round (`side_skin`)."""
     from .side_skin import continued_skin
 
     uv, seen, trust = _combined(pairs)
     facing = np.max([v.facing for v, _ in pairs], axis=0)
-    return continued_skin(front, uv, seen, facing, trust, head, fid, bary, _above_eyes(head, fid, bary))
+    return continued_skin(front, uv, seen, facing, trust, head, fid, bary, _above_eyes(head, fid, bary), sign)
 
 
 def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:

@@ -130,12 +130,14 @@ def shade_slope(lum: np.ndarray, facing: np.ndarray, skin: np.ndarray) -> float:
 
 
 def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: np.ndarray, trust: np.ndarray,
-                   head, fid: np.ndarray, bary: np.ndarray, above: np.ndarray) -> np.ndarray:
+                   head, fid: np.ndarray, bary: np.ndarray, above: np.ndarray, sign: float) -> np.ndarray:
     """[S,S,3] uint8: the `front` texture with what a single photo saw badly or not at all below the eyes
     made of her skin continued round from what it saw well (see the module's docstring); `uv` [S,S,3] the
     photo's colours where `seen`, `facing` [S,S] the surface's normal . view from the photo's camera, seen
     or not (0 edge-on and turned away), `trust` (`view_trust`) 0..1, `above` 0..1
-    the texels above the eyes, which stay the front's, as does the mouth's inside."""
+    the texels above the eyes, which stay the front's, as does the mouth's inside. Only the side a view
+    from `sign` x (-1: her right, +1: her left) turns towards is remade: the side it turns away from it sees
+    more edge-on than the photo did, and there the photo's cheek and its outline are the best there is."""
     from .fill import eye_height, harmonic_fill, texel_positions
     from .bust import _away_from_moving_parts
 
@@ -144,7 +146,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     xyz = texel_positions(head, fid, bary)
     a, b = SIDE_MIDDLE
     middle = 1 - smoothstep((np.abs(xyz[..., 0]) - a) / (b - a))
-    kept = np.maximum(above, middle)  # where the front stays as it is
+    kept = np.maximum(np.maximum(above, middle), sign * xyz[..., 0] < 0)  # where the front stays as it is
     depth = eye_height(head) - xyz[..., 1]
     cheek = smoothstep((depth - EYE_ROWS[0]) / (EYE_ROWS[1] - EYE_ROWS[0]))
     keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / 0.6, 0, 1)
