@@ -33,7 +33,7 @@ DETAIL_MID = 0.03  # metres from the face's middle a detail source keeps (the no
 DETAIL_LIMIT = 0.12  # the detail's relative contrast is clipped to this (a stray dark pixel stays small)
 DETAIL_SEED = 12  # the patches' placement is fixed: a bust built twice is the same
 SHADE_FIT_NZ = 0.3  # normal . view from which her cheeks' light is read (below it the rim and the jaw's shadow)
-SHADE_MAX = 0.5  # the most her light may fall from facing the photo's camera to edge-on
+SHADE_LIMITS = (0.5, 1.2)  # her light, relative to skin facing straight ahead, is kept within these
 
 
 def side_keep(facing: np.ndarray, kept: np.ndarray, cheek: np.ndarray, size: int) -> np.ndarray:
@@ -109,24 +109,42 @@ def skin_detail(uv: np.ndarray, source: np.ndarray, target: np.ndarray, size: in
     return np.where(target, out / np.sqrt(np.maximum(energy, 1e-6)), 0.0)
 
 
-def shade_slope(lum: np.ndarray, facing: np.ndarray, skin: np.ndarray) -> float:
-    """How much her skin's light falls from facing the photo's camera (normal . view 1) to edge-on (0):
-    k of 1 - k (1 - n.v) fitted to the median luminance of the `skin` texels [S,S] bool per band of
-    `facing` from SHADE_FIT_NZ up, relative to the texels facing it best (0.7 on); 0 when too few."""
-    ref = lum[skin & (facing >= 0.7)]
-    if ref.size < 50:
-        return 0.0
-    edges = np.arange(SHADE_FIT_NZ, 1.0001, 0.05)
-    x, r = [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        band = lum[skin & (facing >= lo) & (facing < hi)]
-        if band.size >= 50:
-            x.append(1 - (lo + hi) / 2)
-            r.append(1 - float(np.median(band)) / float(np.median(ref)))
-    if not x:
-        return 0.0
-    x, r = np.array(x), np.array(r)
-    return float(np.clip((x * r).sum() / (x * x).sum(), 0.0, SHADE_MAX))
+def head_normals(head, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
+    """[S,S,3] outward unit normals of the neutral head at its texels (head axes: +z its front, +y up)."""
+    v = np.asarray(head.vertices, np.float64)
+    f = np.asarray(head.faces)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # [F,3], |n| = 2 x area
+    vn = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vn, f[:, k], fn)
+    n = np.einsum("hwk,hwkc->hwc", bary, vn[f[np.maximum(fid, 0)]])
+    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+    outward = np.einsum("hwc,hwc->hw", n, np.einsum("hwk,hwkc->hwc", bary, v[f[np.maximum(fid, 0)]]) - v.mean(0))
+    return n * (np.sign(outward[fid >= 0].sum()) or 1.0)
+
+
+def photo_light(lum: np.ndarray, normals: np.ndarray, facing: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """[S,S] her light as the photo lit her skin, relative to skin facing straight ahead: a constant plus
+    a term linear in the normal (`normals` [S,S,3], head axes) fitted to the luminance `lum` [S,S] of the
+    `skin` texels [S,S] bool seen from SHADE_FIT_NZ on (a fit that lets wrinkles and spots count less on
+    each of a few rounds), so it goes on round the head as her light fell: darker to the side the light
+    left, under the jaw if it came from above. 1 everywhere when too little skin was seen."""
+    use = skin & (facing >= SHADE_FIT_NZ)
+    if use.sum() < 200:
+        return np.ones(lum.shape, np.float32)
+    a = np.concatenate([np.ones((int(use.sum()), 1)), normals[use]], 1)  # [N,4]
+    y = lum[use].astype(np.float64)
+    w = np.ones_like(y)
+    for _ in range(4):
+        c = np.linalg.lstsq(a * w[:, None], y * w, rcond=None)[0]
+        r = y - a @ c
+        scale = 1.4826 * np.median(np.abs(r)) + 1e-6
+        w = np.clip(1 - (r / (4 * scale)) ** 2, 0, 1)  # Tukey's: a wrinkle or a spot counts little
+    ahead = c[0] + c[3]
+    if ahead <= 0:
+        return np.ones(lum.shape, np.float32)
+    out = (c[0] + normals @ c[1:]) / ahead
+    return np.clip(out, SHADE_LIMITS[0], SHADE_LIMITS[1]).astype(np.float32)
 
 
 def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: np.ndarray, trust: np.ndarray,
@@ -152,13 +170,11 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / 0.6, 0, 1)
     keep = np.where(seen, np.maximum(keep, kept), 0).astype(np.float32)
     under = used & (above < 1)
-    # Her light: as her cheeks show it, falling off as the skin turns from the photo's camera
-    # (`shade_slope`), continued round the head by the surface's own turn (edge-on and beyond: its least).
+    # Her light: as it fell on her cheeks, continued round the head by the surface's own turn (`photo_light`).
     cheeks = (used & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1]) & (np.abs(xyz[..., 0]) > DETAIL_MID)
               & (_away_from_moving_parts(head, xyz) > 0.999))
     lum = uv.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
-    k = shade_slope(lum, facing, cheeks & seen)
-    shade = 1 - k * (1 - blurred(facing, used, 4 * size / 512)[0])  # `facing` is one value per triangle
+    shade = photo_light(lum, head_normals(head, fid, bary), facing, cheeks & seen)
     # Her skin's colour without that light: the photo's well-kept texels blurred (weighted by how much
     # they are kept, so the grazing edge's shadow and pale rim add little), then a membrane over the rest
     # below the eyes through them only: no hat, hair or collar drawn in (those texels take no part).
