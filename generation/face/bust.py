@@ -831,7 +831,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     texture the turned pictures of that side take over every texel they see more squarely than all
     the sharp views (going over within TURNED_SOFTNESS of normal . view), their light first levelled
     to the sharp views' (`_levelled`): they were lit from another angle. From the front their texels
-    make the nose blotchy, so the room blends a side texture in only as the head is seen turned.
+    make the nose blotchy, so the room blends a side texture in only as the head is seen turned. A side
+    no turned picture saw (both for a single photo) is the front with what the sharp views saw there only
+    edge-on, or not at all, made of their well-seen skin continued round (`side_skin.continued_skin`).
     `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted."""
     from .unwrap import uv_raster
 
@@ -847,9 +849,8 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
     if not turned:
-        pairs = list(zip(sharp, weights))
-        return FaceTextures(texture, seen, np.stack([_unseen_side(pairs, texture, head, fid, bary, sign)
-                                                     for sign in (-1.0, 1.0)]))
+        return FaceTextures(texture, seen, np.stack(_unseen_sides(list(zip(sharp, weights)), texture, head, fid,
+                                                                  bary, (-1.0, 1.0))))
     from .fill import texel_positions
 
     xyz = texel_positions(head, fid, bary)
@@ -860,7 +861,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     for sign in (-1.0, 1.0):
         own = [_levelled(v, sharp) for v in turned if sign * float((v.facing * (v.mask > 0) * x).sum()) > 0]
         if not own:
-            sides.append(_unseen_side(list(zip(sharp, weights)), texture, head, fid, bary, sign))
+            sides += _unseen_sides(list(zip(sharp, weights)), texture, head, fid, bary, (sign,))
             continue
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
@@ -955,16 +956,16 @@ def _above_eyes(head, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
     return smoothstep((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low))
 
 
-def _unseen_side(pairs: list[tuple[FaceView, float | np.ndarray]], front: np.ndarray, head, fid: np.ndarray,
-                 bary: np.ndarray, sign: float) -> np.ndarray:
-    """The side texture of the side `sign` x (-1 her right, +1 her left) when no turned picture saw it:
-    the `front` texture with what the sharp views saw there only edge-on, or not at all, made of their
-    well-seen skin continued round (`side_skin`)."""
+def _unseen_sides(pairs: list[tuple[FaceView, float | np.ndarray]], front: np.ndarray, head, fid: np.ndarray,
+                  bary: np.ndarray, signs: tuple[float, ...]) -> list[np.ndarray]:
+    """The side textures of the sides `signs` x (-1 her right, +1 her left) that no turned picture saw: the
+    `front` texture with what the sharp views saw there only edge-on, or not at all, made of their well-seen
+    skin continued round (`side_skin`)."""
     from .side_skin import continued_skin
 
     uv, seen, trust = _combined(pairs)
     facing = np.max([v.facing for v, _ in pairs], axis=0)
-    return continued_skin(front, uv, seen, facing, trust, head, fid, bary, _above_eyes(head, fid, bary), sign)
+    return continued_skin(front, uv, seen, facing, trust, head, fid, bary, _above_eyes(head, fid, bary), signs)
 
 
 def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:

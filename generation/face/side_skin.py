@@ -148,14 +148,15 @@ def photo_light(lum: np.ndarray, normals: np.ndarray, facing: np.ndarray, skin: 
 
 
 def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: np.ndarray, trust: np.ndarray,
-                   head, fid: np.ndarray, bary: np.ndarray, above: np.ndarray, sign: float) -> np.ndarray:
-    """[S,S,3] uint8: the `front` texture with what a single photo saw badly or not at all below the eyes
-    made of her skin continued round from what it saw well (see the module's docstring); `uv` [S,S,3] the
-    photo's colours where `seen`, `facing` [S,S] the surface's normal . view from the photo's camera, seen
-    or not (0 edge-on and turned away), `trust` (`view_trust`) 0..1, `above` 0..1
-    the texels above the eyes, which stay the front's, as does the mouth's inside. Only the side a view
-    from `sign` x (-1: her right, +1: her left) turns towards is remade: the side it turns away from it sees
-    more edge-on than the photo did, and there the photo's cheek and its outline are the best there is."""
+                   head, fid: np.ndarray, bary: np.ndarray, above: np.ndarray,
+                   signs: tuple[float, ...] = (-1.0, 1.0)) -> list[np.ndarray]:
+    """Side textures [S,S,3] uint8, one per sign in `signs` (-1: her right side, +1: her left): the `front`
+    texture with what a single photo saw badly or not at all below the eyes made of her skin continued
+    round from what it saw well (see the module's docstring), on that side of the head only: a view from
+    there sees the other side more edge-on than the photo did, and there the photo's cheek and its outline
+    are the best there is. `uv` [S,S,3] the photo's colours where `seen`, `facing` [S,S] the surface's
+    normal . view from the photo's camera, seen or not (0 edge-on and turned away), `trust` (`view_trust`)
+    0..1, `above` 0..1 the texels above the eyes, which stay the front's, as does the mouth's inside."""
     from .fill import eye_height, harmonic_fill, texel_positions
     from .bust import _away_from_moving_parts
 
@@ -164,7 +165,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     xyz = texel_positions(head, fid, bary)
     a, b = SIDE_MIDDLE
     middle = 1 - smoothstep((np.abs(xyz[..., 0]) - a) / (b - a))
-    kept = np.maximum(np.maximum(above, middle), sign * xyz[..., 0] < 0)  # where the front stays as it is
+    kept = np.maximum(above, middle)  # where the front stays as it is
     depth = eye_height(head) - xyz[..., 1]
     cheek = smoothstep((depth - EYE_ROWS[0]) / (EYE_ROWS[1] - EYE_ROWS[0]))
     keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / 0.6, 0, 1)
@@ -191,5 +192,8 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     made = light * (1.0 + detail[..., None])
     out = np.where((known | todo)[..., None], made, uv.astype(np.float32))
     out = keep[..., None] * uv + (1 - keep[..., None]) * out
-    ours = ((1 - kept) * (under & ~in_mouth))[..., None]
-    return (ours * out + (1 - ours) * front).round().clip(0, 255).astype(np.uint8)
+    sides = []
+    for sign in signs:
+        ours = ((1 - np.maximum(kept, sign * xyz[..., 0] < 0)) * (under & ~in_mouth))[..., None]
+        sides.append((ours * out + (1 - ours) * front).round().clip(0, 255).astype(np.uint8))
+    return sides

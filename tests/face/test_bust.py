@@ -514,11 +514,11 @@ def test_a_single_photo_bust_remakes_each_side_only_on_its_own_side(grace_bust, 
     assert grace_bust.meta["side_views"] == 0
     fid, bary = uv_raster(grace_head, front.shape[0])
     x = np.where(fid >= 0, texel_positions(grace_head, fid, bary)[..., 0], 0.0)
-    for side, own in zip(sides, (x < -0.04, x > 0.04)):
-        other = (fid >= 0) & ~own & (np.abs(x) > 0.001)
+    for side, sign in zip(sides, (-1, 1)):  # [0] her right (-x), [1] her left
+        other = (fid >= 0) & (sign * x < -0.001)
         assert np.array_equal(side[other], front[other])
         changed = np.abs(side.astype(int) - front).max(-1) > 10
-        assert changed[own].sum() > 2000
+        assert changed[(fid >= 0) & (sign * x > 0.04)].sum() > 2000
 
 
 @pytest.fixture(scope="module")
@@ -595,11 +595,12 @@ def test_where_the_one_photo_saw_nothing_the_sides_carry_her_skins_detail(grace_
         return float(np.std((lum - cv2.GaussianBlur(lum, (0, 0), 2))[where])), float(lum[where].mean())
 
     own, own_light = detail(out.texture, cheek)
+    edge_light = detail(out.texture, rows & (facing > 0.3) & (facing < 0.45) & (np.abs(xyz[..., 0]) > 0.03))[1]
     assert detail(out.texture, side)[0] < 0.2 * own  # the front's fill: smooth
     for t, sign in zip(out.sides, (-1, 1)):
         d, light = detail(t, side & (sign * xyz[..., 0] > 0))
         assert d > 0.25 * own, (d, own)
-        assert 0.85 < light / own_light < 1.15, (light, own_light)
+        assert 0.6 * own_light < light < 1.05 * edge_light, (light, own_light, edge_light)
 
 
 def test_skin_detail_is_laid_over_a_region_with_the_sources_contrast_and_no_grid():
