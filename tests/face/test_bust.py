@@ -543,8 +543,8 @@ def test_a_texel_the_one_photo_saw_only_edge_on_takes_her_skin_on_the_sides(grac
     """Her head drawn from the front with every texel the drawing sees below normal . view 0.3 painted
     green (the cheek's edge a frontal photo sees edge-on, and the side beyond it). Below the eyes, where
     the drawing saw the head at 0.1-0.28 (84-74 degrees), the front texture shows that green (as
-    photographed, and stretched where it saw nothing), the side textures her skin: measured, green over
-    red and blue +0.2 on the front vs -61 on the sides (old: no side textures)."""
+    photographed, and stretched where it saw nothing), each side texture her skin on its own side:
+    measured, green over red and blue +0.2 on the front vs -56 / -49 on the sides (old: no side textures)."""
     from generation.face.bust import _face_view, face_textures
     from generation.face.fill import eye_height, texel_positions
     from generation.face.render import render
@@ -573,9 +573,11 @@ def test_a_texel_the_one_photo_saw_only_edge_on_takes_her_skin_on_the_sides(grac
 def test_where_the_one_photo_saw_nothing_the_sides_carry_her_skins_detail(grace_head, drawn_front):
     """Her head drawn from the front (her wrinkled cheeks on it). Out on the side of the head, below the
     eyes, where the drawing saw nothing or only edge-on, the front texture is a smooth membrane; a side
-    texture carries skin detail (luminance minus its 2-texel blur) about as strong as on the cheeks she
-    showed, and its light stays her skin's (no flat dark or pale patch). Measured: detail 0.46 of the cheeks'
-    on the sides vs 0.06 on the front; mean luminance 0.99 of the cheeks' (old: no side textures)."""
+    texture carries skin detail (luminance minus its 2-texel blur) of the cheeks' kind, and its light
+    goes on falling as her light fell past the cheek's edge (no pale second cheek, no black patch).
+    Measured: detail 0.41 / 0.45 of the cheeks' on the sides vs 0.03 on the front (last round's plain
+    refill: 0.23); light 0.71 / 0.75 of the cheeks', 0.88 / 0.93 of the cheek's edge seen at n.v 0.3-0.45
+    (old: no side textures)."""
     import cv2
 
     from generation.face.bust import face_textures
@@ -599,7 +601,7 @@ def test_where_the_one_photo_saw_nothing_the_sides_carry_her_skins_detail(grace_
     assert detail(out.texture, side)[0] < 0.2 * own  # the front's fill: smooth
     for t, sign in zip(out.sides, (-1, 1)):
         d, light = detail(t, side & (sign * xyz[..., 0] > 0))
-        assert d > 0.25 * own, (d, own)
+        assert d > 0.3 * own, (d, own)
         assert 0.6 * own_light < light < 1.05 * edge_light, (light, own_light, edge_light)
 
 
