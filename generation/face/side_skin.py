@@ -3,9 +3,10 @@
 A frontal photo sees the cheek's edge at a grazing angle (in shadow, its pixels stretched) and the
 side out to the ear not at all. Filled by a membrane through what it saw, the side showed a blurred
 second cheek with the jaw's shadow as a dark spot; filled with plain blurred skin it showed a flat,
-orange side with an arc where the photo's texels ended. Here the side is split as skin is: its light
-(a membrane through the photo's well-seen skin, blurred, so the colour and shading run on from where
-the photo stops with no edge) times its detail (wrinkles and pores: patches of the photo's own
+orange side with an arc where the photo's texels ended. Here the side is split as skin is: its colour
+(a membrane through the photo's well-seen skin, blurred, so it runs on from where the photo stops with
+no edge) times her light (as the photo lit her cheeks, fitted against their normals and continued round
+by the head's: darker towards the ears) times its detail (wrinkles and pores: patches of the photo's own
 well-seen cheek skin, high-passed, laid over the side with overlapping windows). The UV layout keeps
 about one scale over the face island (~0.5 mm per texel at 512), so the patches keep the photo's scale.
 """
@@ -158,7 +159,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     normal . view from the photo's camera, seen or not (0 edge-on and turned away), `trust` (`view_trust`)
     0..1, `above` 0..1 the texels above the eyes, which stay the front's, as does the mouth's inside."""
     from .fill import eye_height, harmonic_fill, texel_positions
-    from .bust import _away_from_moving_parts
+    from .bust import TRUSTED, _away_from_moving_parts
 
     size = fid.shape[0]
     used = fid >= 0
@@ -168,7 +169,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     kept = np.maximum(above, middle)  # where the front stays as it is
     depth = eye_height(head) - xyz[..., 1]
     cheek = smoothstep((depth - EYE_ROWS[0]) / (EYE_ROWS[1] - EYE_ROWS[0]))
-    keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / 0.6, 0, 1)
+    keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / TRUSTED, 0, 1)
     keep = np.where(seen, np.maximum(keep, kept), 0).astype(np.float32)
     under = used & (above < 1)
     # Her light: as it fell on her cheeks, continued round the head by the surface's own turn (`photo_light`).
