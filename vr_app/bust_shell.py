@@ -269,6 +269,10 @@ class DetailedStream:
         self.sides = (None if bust.side_textures is None
                       else (bust.side_textures.astype(np.float32) - base) * gain[..., None])  # [2,S,S,3]
         self.side_weights = (0.0, 0.0)
+        # A single photo's sides are the front with what it saw edge-on refilled (no turned picture's
+        # blotches to keep off the front): they come in as soon as the shell's refilled sides do.
+        self.span = ((SHELL_SIDE_FROM, SHELL_SIDE_FULL) if bust.meta.get("side_views") == 0
+                     else (SIDE_FROM, SIDE_FULL))
         self.shown = self.base  # the base as the current view sees it
         # The generator's change (frame - the base at the generator's resolution) is worked out at that
         # resolution and only then enlarged onto the base, which keeps the detail the generator's
@@ -293,7 +297,7 @@ class DetailedStream:
     def set_view(self, angle: float) -> bool:
         """The face is seen from `angle` degrees off its front (+ = from the subject's left); True when
         that changes what `at` gives."""
-        weights = side_weights(angle) if self.sides is not None else (0.0, 0.0)
+        weights = side_weights(angle, self.span) if self.sides is not None else (0.0, 0.0)
         # a viewer hovering on a step's edge would recompose every other frame: move on by a clear margin
         if weights == self.side_weights or self._holds(angle):
             return False
@@ -308,7 +312,7 @@ class DetailedStream:
         return True
 
     def _holds(self, angle: float) -> bool:
-        return holds(self.side_weights, angle)
+        return holds(self.side_weights, angle, self.span)
 
     def at(self, t: float) -> np.ndarray:
         import cv2

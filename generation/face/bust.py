@@ -820,7 +820,7 @@ class FaceTextures:
 
     texture: np.ndarray  # [S,S,3] uint8: the sharp views' texture, shown from the front
     seen: np.ndarray  # [S,S] uint8: 255 where a sharp view saw the texel
-    sides: np.ndarray | None  # [2,S,S,3] uint8 or None: [0] the subject's right (-x) side, [1] her left (+x)
+    sides: np.ndarray  # [2,S,S,3] uint8: [0] the subject's right (-x) side, [1] her left (+x)
 
 
 def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size: int = 512, calibration=None,
@@ -831,7 +831,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     texture the turned pictures of that side take over every texel they see more squarely than all
     the sharp views (going over within TURNED_SOFTNESS of normal . view), their light first levelled
     to the sharp views' (`_levelled`): they were lit from another angle. From the front their texels
-    make the nose blotchy, so the room blends a side texture in only as the head is seen turned.
+    make the nose blotchy, so the room blends a side texture in only as the head is seen turned. A side
+    no turned picture saw (both for a single photo) is the front with what the sharp views saw there only
+    edge-on, or not at all, made of their well-seen skin continued round (`side_skin.continued_skin`).
     `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted."""
     from .unwrap import uv_raster
 
@@ -847,7 +849,8 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
     if not turned:
-        return FaceTextures(texture, seen, None)
+        return FaceTextures(texture, seen, np.stack(_unseen_sides(list(zip(sharp, weights)), texture, head, fid,
+                                                                  bary, (-1.0, 1.0))))
     from .fill import texel_positions
 
     xyz = texel_positions(head, fid, bary)
@@ -858,7 +861,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     for sign in (-1.0, 1.0):
         own = [_levelled(v, sharp) for v in turned if sign * float((v.facing * (v.mask > 0) * x).sum()) > 0]
         if not own:
-            sides.append(texture)
+            sides += _unseen_sides(list(zip(sharp, weights)), texture, head, fid, bary, (sign,))
             continue
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
@@ -903,25 +906,14 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     texels filled (see `detailed_face_texture`)."""
     import cv2
 
-    from .fill import eye_height, texel_positions
     from .unwrap import complete_texture
 
     size = fid.shape[0]
-    acc = np.zeros((size, size, 3), np.float64)
-    tot = np.zeros((size, size), np.float64)
-    trust = np.zeros((size, size), np.float32)
-    for v, weight in pairs:
-        w = v.feather * weight
-        acc += w[..., None] * v.uv
-        tot += w
-        trust = np.maximum(trust, v.trust)
-    seen = tot > 0
-    uv = np.where(seen[..., None], acc / np.maximum(tot, 1e-12)[..., None], 0).clip(0, 255).astype(np.uint8)
+    uv, seen, trust = _combined(pairs)
     mask = (seen * 255).astype(np.uint8)
     # Above the ears the seen texels stay as they are (the hairline is seen at a slant, and the
     # shell's hair fades into it); the fade to the membrane is for the sides below.
-    low, high = SHARP_ABOVE_EYES
-    above = smoothstep((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low))
+    above = _above_eyes(head, fid, bary)
     trust = np.where(seen, np.maximum(trust, TRUSTED * above), 0)
     # The membrane runs through a blurred copy of everything seen (hair stays hair, skin skin, but a
     # grazing triangle's smear is gone); what was seen well keeps its own sharp texels on top.
@@ -938,6 +930,42 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
         filled = np.where(holes[..., None], local, filled)
     t = np.clip(trust / TRUSTED, 0, 1)[..., None]
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
+
+
+def _combined(pairs: list[tuple[FaceView, float | np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(colours [S,S,3] uint8: the views' weighted mean, seen [S,S] bool, trust [S,S]: the best view's)."""
+    size = pairs[0][0].uv.shape[0]
+    acc = np.zeros((size, size, 3), np.float64)
+    tot = np.zeros((size, size), np.float64)
+    trust = np.zeros((size, size), np.float32)
+    for v, weight in pairs:
+        w = v.feather * weight
+        acc += w[..., None] * v.uv
+        tot += w
+        trust = np.maximum(trust, v.trust)
+    seen = tot > 0
+    uv = np.where(seen[..., None], acc / np.maximum(tot, 1e-12)[..., None], 0).clip(0, 255).astype(np.uint8)
+    return uv, seen, trust
+
+
+def _above_eyes(head, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
+    """[S,S] 0..1: 1 from SHARP_ABOVE_EYES[1] above the eyes up, 0 below SHARP_ABOVE_EYES[0]."""
+    from .fill import eye_height, texel_positions
+
+    low, high = SHARP_ABOVE_EYES
+    return smoothstep((texel_positions(head, fid, bary)[..., 1] - eye_height(head) - low) / (high - low))
+
+
+def _unseen_sides(pairs: list[tuple[FaceView, float | np.ndarray]], front: np.ndarray, head, fid: np.ndarray,
+                  bary: np.ndarray, signs: tuple[float, ...]) -> list[np.ndarray]:
+    """The side textures of the sides `signs` x (-1 her right, +1 her left) that no turned picture saw: the
+    `front` texture with what the sharp views saw there only edge-on, or not at all, made of their well-seen
+    skin continued round (`side_skin`)."""
+    from .side_skin import continued_skin
+
+    uv, seen, trust = _combined(pairs)
+    facing = np.max([v.facing for v, _ in pairs], axis=0)
+    return continued_skin(front, uv, seen, facing, trust, head, fid, bary, _above_eyes(head, fid, bary), signs)
 
 
 def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:
@@ -1040,7 +1068,7 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
     faces = face_textures(views, head, face_size, calibration, side_views, side_probs)
     x0, y0, x1, y1 = shell["box"]
     info = {"photo_pose": [round(float(x), 5) for x in shell["pose"]], "photo_size": list(image.shape[:2][::-1]),
-            "segment_box": [x0, y0, x1, y1], "views": len(views), **(meta or {})}
+            "segment_box": [x0, y0, x1, y1], "views": len(views), "side_views": len(side_views), **(meta or {})}
     return BustModel(vertices=shell["vertices"], faces=shell["faces"], uvs=shell["uvs"], follow=shell["follow"],
                      texture=shell["texture"], face_texture=faces.texture, face_detail=faces.seen,
                      side_textures=faces.sides, shell_sides=shell["sides"],

@@ -197,7 +197,7 @@ def test_the_lit_bust_shows_its_face_and_shell_delit_and_unlit_views_as_photogra
 
 
 def test_the_rig_shows_the_side_of_the_face_its_camera_sees(grace):
-    """A single photo has no side textures. Given some, the rig shows the frontal texture to a camera
+    """Given side textures (a single photo's are its refilled front), the rig shows the frontal texture to a camera
     in front, the subject's left side texture to a camera on her left (+x), and her right one when
     the head itself turns to her left in front of the camera (the turntable's +35)."""
     import dataclasses
@@ -208,7 +208,7 @@ def test_the_rig_shows_the_side_of_the_face_its_camera_sees(grace):
     from vr_app.rig import HeadRig
 
     _, head, bust = grace
-    assert bust.side_textures is None
+    assert bust.side_textures is not None and bust.meta["side_views"] == 0
     tex = bust.face_texture
     sides = np.stack([np.clip(tex.astype(int) - 40, 0, 255), np.clip(tex.astype(int) + 40, 0, 255)]).astype(np.uint8)
     render = NodePath("render")

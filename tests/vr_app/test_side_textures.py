@@ -82,6 +82,30 @@ def test_the_blend_is_continuous_and_rises_with_the_angle():
     assert side_weights(-(SIDE_FROM + SIDE_FULL) / 2) == (0.5, 0.0)
 
 
+def test_a_single_photos_refilled_sides_come_in_as_soon_as_the_shells():
+    """A bust from one photo (meta side_views 0) has sides that differ from its front only where the
+    photo saw edge-on: they blend in from SHELL_SIDE_FROM to SHELL_SIDE_FULL, and still not at all
+    at yaw 0; a bust with turned pictures keeps SIDE_FROM."""
+    import dataclasses
+
+    from vr_app.bust_shell import SHELL_SIDE_FROM, SHELL_SIDE_FULL, SIDE_FROM
+
+    turned = _bust()
+    single = dataclasses.replace(turned, meta={"side_views": 0})
+    between = (SHELL_SIDE_FULL + SHELL_SIDE_FROM) / 2
+    assert between < SIDE_FROM
+    for bust, moves in ((single, True), (turned, False)):
+        stream = _stream(bust)
+        stream.set_view(0.0)
+        assert np.array_equal(stream.at(0.0), bust.face_texture)
+        stream.set_view(between)
+        changed = np.abs(stream.at(0.0).astype(int) - bust.face_texture).max()
+        assert (changed >= 15) == moves, changed  # half of the side's 40 levels, or none
+    stream = _stream(single)
+    stream.set_view(-SHELL_SIDE_FULL - 1)
+    assert np.abs(stream.at(0.0).astype(float) - single.side_textures[0]).max() <= 1.0
+
+
 def test_a_bust_without_side_textures_looks_the_same_from_every_angle():
     bust = _bust(sides=False)
     stream = _stream(bust)
