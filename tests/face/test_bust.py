@@ -1094,3 +1094,58 @@ def test_a_triangle_over_the_heads_steep_side_is_lifted_at_its_deep_corner():
     flat = vx < 32
     assert rise_mm[flat].max() < 33, f"{rise_mm[flat].max():.1f} mm"
     assert rise_mm[~flat].min() > rise_mm[flat].max() + 10
+
+
+def test_each_eye_of_the_face_texture_is_one_views_eye_not_a_mean(faces, grace_head, grace_texture):
+    """Sharp views weigh nearly the same, and a mean of pictures whose gaze and lids differ is an eye that
+    never was (irises spread into the whites): inside each lid ring the face texture is the best-weighted
+    view's eye alone, whichever view that is, while elsewhere the views still mix. Here two drawings of her
+    face, one with green eyes and a green cheek."""
+    from assets import landmarks as L
+    from assets.mesh import inside_polygon, polygon_distance
+    from generation.face.bust import face_textures
+    from generation.face.fill import texel_positions
+    from generation.face.pose import fit_pose
+    from generation.face.render import render
+    from generation.face.unwrap import uv_raster
+
+    tex = grace_texture[0]
+    code = expression.neutral()
+    size, out_size = 384, 256
+    base = faces["grace"][1]
+    pose = fit_pose(base * (size / faces["grace"][0].shape[1]), grace_head.deform(code)[:478], size)
+    fid, bary = uv_raster(grace_head, 512)
+    xyz = texel_positions(grace_head, fid, bary)
+    green = tex.copy()
+    eyes = np.zeros(fid.shape, bool)
+    for ring_ids in (L.EYE_RING_L, L.EYE_RING_R):
+        ring = grace_head.vertices[grace_head.landmark_vertices[list(ring_ids)]]
+        inside = inside_polygon(xyz.reshape(-1, 3)[:, :2], ring[:, :2]).reshape(fid.shape)
+        eyes |= inside & (xyz[..., 2] > ring[:, 2].min() - 0.01)
+    cheek = (np.hypot(xyz[..., 0] - 0.04, xyz[..., 1] + 0.04) < 0.012) & (xyz[..., 2] > 0)
+    green[(eyes | cheek) & (fid >= 0)] = (20, 200, 20)
+    plain = render(grace_head, tex, code, pose, size)
+    painted = render(grace_head, green, code, pose, size)
+    fid, bary = uv_raster(grace_head, out_size)
+    xyz = texel_positions(grace_head, fid, bary)
+    opening = np.zeros(fid.shape, bool)
+    for ring_ids in (L.EYE_RING_L, L.EYE_RING_R):
+        ring = grace_head.vertices[grace_head.landmark_vertices[list(ring_ids)]]
+        pts = xyz.reshape(-1, 3)[:, :2]
+        opening |= (inside_polygon(pts, ring[:, :2]) & (polygon_distance(pts, ring[:, :2]) > 0.001)).reshape(fid.shape)
+    opening &= (fid >= 0) & (xyz[..., 2] > 0)
+    small_cheek = (np.hypot(xyz[..., 0] - 0.04, xyz[..., 1] + 0.04) < 0.006) & (xyz[..., 2] > 0) & (fid >= 0)
+    assert opening.sum() > 50 and small_cheek.sum() > 20
+
+    def greenness(t, where):
+        t = t.astype(int)
+        return float(np.median(t[where][:, 1] - t[where][:, 0]))
+
+    alone = [greenness(face_textures([(v.rgb, v.landmarks, 1.0)], grace_head, out_size).texture, small_cheek)
+             for v in (plain, painted)]
+    for best, other, eye_green in ((plain, painted, False), (painted, plain, True)):
+        out = face_textures([(best.rgb, best.landmarks, 1.0), (other.rgb, other.landmarks, 0.98)], grace_head, out_size)
+        eye = greenness(out.texture, opening)
+        assert (eye > 150) if eye_green else (eye < 20), eye  # the mean of the two read ~90
+        mixed = (greenness(out.texture, small_cheek) - alone[0]) / (alone[1] - alone[0])
+        assert 0.3 < mixed < 0.7, (mixed, alone)  # the cheek still mixes both views
