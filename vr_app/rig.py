@@ -388,11 +388,19 @@ class HeadRig:
         shown = self._eye_images[True]
         for side, (eye, r, half, band_half, fitted) in self._eye_cuts.items():
             ball, card, band = shown[side]
+            outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
+            iris_r = float(fitted.get("iris_radius", IRIS_RADIUS_M))
             photo = self._eye_texture(raw, side, eye, r, fitted)
-            ball = apply_gain(photo, headroom(light.gain_at(ball_normals(r, r, photo.shape[0])), photo))
+            gain = light.gain_at(ball_normals(r, r, photo.shape[0]))
+            xy = texel_xy(r, photo.shape[0])
+            seen = inside_polygon(xy, outline).reshape(gain.shape)
+            # What the lids hid has the seen white's colours (eye_texture), photographed in the light of the
+            # white the photo saw: that white's gain, not the light on the hidden part's own surface.
+            white = seen & (np.hypot(*xy.T) > iris_r).reshape(gain.shape)
+            gain = np.where(seen, gain, np.median(gain[white]) if white.any() else 1.0)
+            ball = apply_gain(photo, headroom(gain, photo))
             photo = self._eye_texture(raw, side, eye, r, fitted, band=band_half)
             on_ball = apply_gain(photo, headroom(light.gain_at(ball_normals(r, band_half, photo.shape[0])), photo))
-            outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
             opening = inside_polygon(texel_xy(band_half, photo.shape[0]), outline).reshape(photo.shape[:2])
             shown[side] = (ball, card, np.where(opening[..., None], on_ball, band))
 
