@@ -325,16 +325,21 @@ def test_the_eyes_are_delit_with_the_face_around_them_the_balls_for_their_own_su
         lit = p_card > 40  # away from the dark iris, where 8-bit rounding dominates the ratio
         assert lit.sum() > 100
         assert abs(float(np.median(card[lit] / p_card[lit])) - 0.8) < 0.02
-        # the ball: 1 / (0.8 + 0.2 n_z) of its photographed colours, n its own normal there
-        want = known.gain_at(ball_normals(r, r, ball.shape[0]))[..., None] * np.ones(3)
-        lit = (p_ball > 40) & (p_ball.max(-1, keepdims=True) * want < 245)
-        assert lit.sum() > 100
-        ratio = ball[lit] / p_ball[lit]
-        assert np.abs(np.median(ratio - want[lit])) < 0.02
-        corner = lit & (want > 1.08)  # where the ball has turned well away
-        assert corner.sum() > 20 and float(np.median(ball[corner] / p_ball[corner])) > 1.06
-        # the band: as the ball inside the opening, as the face outside it
+        # the ball, in the opening: 1 / (0.8 + 0.2 n_z) of its photographed colours, n its own normal there
         outline = head.vertices[eye["ring"], :2] - eye["iris"][:2]
+        size = ball.shape[0]
+        seen = inside_polygon(texel_xy(r, size), outline).reshape(size, size)[..., None] * np.ones(3, bool)
+        want = known.gain_at(ball_normals(r, r, size))[..., None] * np.ones(3)
+        lit = (p_ball > 40) & (p_ball.max(-1, keepdims=True) * want < 245)
+        assert (lit & seen).sum() > 100
+        assert np.abs(np.median(ball[lit & seen] / p_ball[lit & seen] - want[lit & seen])) < 0.02
+        corner = lit & seen & (want > 1.08)  # where the ball has turned well away
+        assert corner.sum() > 20 and float(np.median(ball[corner] / p_ball[corner])) > 1.06
+        # what the lids hid (the seen white's colours) keeps one gain, that of the white the photo saw
+        hidden = ball[lit & ~seen] / p_ball[lit & ~seen]
+        assert hidden.size > 100 and np.percentile(hidden, 90) - np.percentile(hidden, 10) < 0.03
+        assert 1.0 < np.median(hidden) < float(np.percentile(want[lit & seen], 90))
+        # the band: as the ball inside the opening, as the face outside it
         size = band.shape[0]
         inside = inside_polygon(texel_xy(band_half, size), outline).reshape(size, size)[..., None] * np.ones(3, bool)
         want = known.gain_at(ball_normals(r, band_half, size))[..., None] * np.ones(3)
