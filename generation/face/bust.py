@@ -86,11 +86,6 @@ TUCK_SLOPE = 1.0  # beside the face, the shell beyond the head's outline goes ba
 TUCK_REACH = 0.03  # metres beyond the head's outline over which the shell beside the face follows the head
 TUCK_FADE = 0.015  # metres over which that goes over to the inflation (beyond the reach, above the brows, to the chin)
 TUCK_THICKNESS = 0.01  # metres: where the shell's front and back are closer than this they are moved back together
-# Each eye from one sharp view (`one_view_per_eye`): inside the lid ring and up to the first metres beyond it
-# (lashes, lid margin), fading to the views' mean by the second; a view that saw this share of the opening.
-ONE_EYE_REACH_M = (0.002, 0.004)
-ONE_EYE_SEEN = 0.9
-ONE_EYE_TRACE = 1e-3  # of their weight the other views keep there: they fill what the chosen view did not see
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -871,7 +866,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     fid, bary = uv_raster(head, size)
     sharp = [_face_view(image, lm, head, size, calibration, fid) for image, lm, _ in views]
     weights = [float(max(w, 1e-6)) ** 4 for *_, w in views]
-    texture, seen = _completed(list(zip(sharp, one_view_per_eye(sharp, weights, head, fid, bary))), head, fid, bary)
+    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary)
     side_probs = [None] * len(side_views) if side_probs is None else side_probs
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
@@ -894,47 +889,6 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
         sides.append(_completed(pairs, head, fid, bary)[0])
     return FaceTextures(texture, seen, np.stack(sides))
-
-
-def one_view_per_eye(views: list["FaceView"], weights: list[float], head, fid: np.ndarray,
-                     bary: np.ndarray) -> list[float | np.ndarray]:
-    """The views' weights (a number each, or [S,S] where changed) with each eye's opening and lids taken
-    from one view: the best-weighted that saw the whole opening. A mean of pictures whose gaze and lids
-    differ by a few pixels is an eye that never was: the irises' edges spread into the whites and the
-    lash lines into both (the clip's three sharp views weigh 0.34/0.33/0.33, and their mean eye's white
-    read 0.87/0.93 of the cheek on the texture where each picture shows 0.96-1.19). The others keep a
-    trace of their weight there, so a texel the chosen view did not see is still seen."""
-    from assets.mesh import inside_polygon, polygon_distance
-
-    from .fill import texel_positions
-
-    if len(views) < 2:
-        return list(weights)
-    xyz = texel_positions(head, fid, bary)
-    used = fid >= 0
-    out: list[float | np.ndarray] = list(weights)
-    for ring_ids, eye in ((L.EYE_RING_L, L.EYE_L), (L.EYE_RING_R, L.EYE_R)):
-        ring = head.vertices[head.landmark_vertices[list(ring_ids)]]
-        iris = head.vertices[head.landmark_vertices[eye["iris"]]]
-        near = used & (np.linalg.norm(xyz - iris, axis=-1) < ONE_EYE_REACH_M[1] + float(np.ptp(ring[:, 0])))
-        near &= xyz[..., 2] > ring[:, 2].min() - ONE_EYE_REACH_M[1]  # the front of the head, not the back
-        pts = xyz[near][:, :2]
-        inside = inside_polygon(pts, ring[:, :2])
-        out_by = np.where(inside, 0.0, polygon_distance(pts, ring[:, :2]))
-        zone = np.zeros(fid.shape, np.float32)
-        lo, hi = ONE_EYE_REACH_M
-        zone[near] = 1.0 - smoothstep((out_by - lo) / (hi - lo))
-        opening = np.zeros(fid.shape, bool)
-        opening[near] = inside
-        saw = [float((v.mask[opening] > 0).mean()) if opening.any() else 0.0 for v in views]
-        able = [k for k, s in enumerate(saw) if s >= ONE_EYE_SEEN]
-        if not able:
-            continue
-        best = max(able, key=lambda k: weights[k])
-        for k in range(len(views)):
-            if k != best:
-                out[k] = out[k] * (1.0 - (1.0 - ONE_EYE_TRACE) * zone)
-    return out
 
 
 @dataclass
