@@ -451,7 +451,9 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     person's colour just inside (less than PERSON_SHARE of the person, within MIX_RESIDUAL of the
     blend), takes its colour from further in. The shell's surface curves away at its outline, so a
     turned view sees those few pixels stretched: the clip's red flag stripe beside her neck was a row
-    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays."""
+    of pink dashes along her jaw. A rim pixel with the person's brightness and a hue part way to the wall's
+    (`hue_blend`) keeps its brightness and takes the person's hue. A rim pixel unlike both (an earring at the
+    edge) stays."""
     import cv2
 
     inner = prob > 0.8
