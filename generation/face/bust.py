@@ -64,6 +64,9 @@ PERSON_SHARE = 0.95  # a rim pixel that is a blend with less of the person than 
 BLEND_PX = 3  # photo pixels further in than RIM_PX over which a soft photo still blends the wall into the person
 MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the person and the wall is such a blend,
 MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
+HUE_APART = 45.0  # RGB levels between the person's and the wall's hue from which a rim pixel's hue is judged alone (skin
+# against a grey wall: ~40; her skin against the flag: 53)
+LUMA_RGB = np.array([0.299, 0.587, 0.114], np.float32)
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
@@ -448,7 +451,9 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     person's colour just inside (less than PERSON_SHARE of the person, within MIX_RESIDUAL of the
     blend), takes its colour from further in. The shell's surface curves away at its outline, so a
     turned view sees those few pixels stretched: the clip's red flag stripe beside her neck was a row
-    of pink dashes along her jaw. A rim pixel unlike both (an earring at the edge) stays."""
+    of pink dashes along her jaw. A rim pixel with the person's brightness and a hue part way to the wall's
+    (`hue_blend`) keeps its brightness and takes the person's hue. A rim pixel unlike both (an earring at the
+    edge) stays."""
     import cv2
 
     inner = prob > 0.8
@@ -469,7 +474,28 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     # (the person's colour a few pixels in is not quite the rim's: the farther apart person and wall, the
     # more off the blend's line a blend may lie)
     blend = (share < PERSON_SHARE) & (residual < np.maximum(MIX_RESIDUAL, MIX_SLACK * np.linalg.norm(d, axis=-1)))
-    return fill_nearest(photo, deep | (inner & ~blend))
+    kept = deep | (inner & ~blend)
+    # A video's colour has half its resolution: a rim pixel may have the person's brightness and the wall's
+    # hue mixed in (beside the clip's neck, pixels as bright as her skin and as red as the flag behind her,
+    # 43-52 levels off any RGB blend). Judged by hue alone, against the person's own colour further in,
+    # such a pixel keeps its brightness (the outline's shading) and takes the person's hue.
+    bled = kept & ~deep & hue_blend(x, person, wall)
+    shown = np.where(bled[..., None], person + (x - person) @ LUMA_RGB[:, None], x).clip(0, 255).astype(np.uint8)
+    return fill_nearest(shown, kept)
+
+
+def hue_blend(x: np.ndarray, person: np.ndarray, wall: np.ndarray) -> np.ndarray:
+    """[H,W] bool: pixels `x` [H,W,3] whose hue (RGB less grey at their luma) lies part way from the
+    person's (`person` [H,W,3], read further in) to the wall's, and on that line, where the two hues are
+    told apart by HUE_APART levels."""
+    def hue(c):
+        return c - (c @ LUMA_RGB)[..., None]
+
+    d = hue(person) - hue(wall)
+    apart = np.linalg.norm(d, axis=-1)
+    share = ((hue(x) - hue(wall)) * d).sum(-1) / np.maximum(apart ** 2, 1.0)
+    residual = np.linalg.norm(hue(x) - hue(wall) - share[..., None] * d, axis=-1)
+    return (apart > HUE_APART) & (share < PERSON_SHARE) & (residual < MIX_SLACK * apart)
 
 
 def _inside_closed(fid: np.ndarray, bary: np.ndarray, faces: np.ndarray, gap: np.ndarray) -> np.ndarray:

@@ -1032,6 +1032,32 @@ def test_a_rim_pixel_tinted_a_little_by_the_wall_takes_the_persons_colour():
     assert np.abs(clean[5:-5, :20] - skin).max() < 1  # the person herself is untouched
 
 
+def test_a_rim_pixel_as_bright_as_her_skin_with_the_walls_hue_takes_her_hue_and_keeps_its_brightness():
+    """A video's colour has half its resolution: beside the clip's neck the rim pixels had her skin's
+    brightness and the red flag's hue, 43-52 levels off any RGB blend of the two, so they were kept and
+    showed as a pink spot where her neck meets her shoulder. Judged by hue against her own skin further in,
+    such a pixel takes her hue at its own brightness (old: kept, its hue 31 levels off hers). A rim pixel of
+    another colour (a gold earring at the edge) stays."""
+    from generation.face.bust import rim_cleaned
+
+    luma = np.array([0.299, 0.587, 0.114])
+    h, w = 40, 60
+    skin, red = np.array([126, 96, 70], np.float64), np.array([121, 21, 34], np.float64)
+    pink, gold = np.array([152, 73, 79], np.float64), np.array([200, 160, 40], np.float64)  # pink: as in the clip
+    photo = np.empty((h, w, 3), np.float64)
+    photo[:, :30], photo[:, 30:] = skin, red
+    photo[:20, 28], photo[20:, 28] = pink, gold
+    prob = np.zeros((h, w), np.float32)
+    prob[:, :30] = 1.0
+    clean = rim_cleaned(photo.round().astype(np.uint8), prob).astype(np.float64)
+    rim = clean[3:17, 28]
+    hue = lambda c: c - (c @ luma)[..., None]
+    assert np.abs(hue(rim) - hue(skin)).max() < 3, rim
+    assert np.abs(rim @ luma - pink @ luma).max() < 2  # its brightness: the outline's shading stays
+    assert np.abs(clean[23:-3, 28] - gold).max() < 1  # another colour altogether stays
+    assert np.abs(clean[3:-3, :20] - skin).max() < 1
+
+
 
 def test_the_back_beside_her_ears_takes_the_hair_there_not_her_clothes(faces, grace_head):
     """Seen turned, the shell's back stands at the outline beside the head. Above the chin it took the
