@@ -308,13 +308,13 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     edge_px = (sel_x <= 0) | (sel_x >= w - 1) | (sel_y <= 0) | (sel_y >= h - 1)
     edge_px &= ~on_head[np.round(sel_y).astype(int).clip(0, h - 1), np.round(sel_x).astype(int).clip(0, w - 1)]
     fz[edge_px] = bz[edge_px] = (fz[edge_px] + bz[edge_px]) / 2
-    # Beside the face, where the head's cheek ends in front of its wider skull (its nearest depth drops
-    # centimetres within a pixel), the grid spanned the drop as a wall the photo saw edge-on: seen
-    # turned, a pale patch of stretched pixels where her ear and the side of her face are, and lifted
-    # clear of the head in depth, flaps standing past her far cheek. The head mesh has its own side
-    # there: the shell leaves it to it.
+    # Beside the face, where the head's cheek or jaw ends in front of its wider skull or neck (its nearest
+    # depth drops centimetres within a pixel), the grid spanned the drop as a wall the photo saw edge-on:
+    # seen turned, a pale striped patch where her ear and the side of her face are, and, lifted clear of
+    # the head in depth, flaps standing past her far cheek. The head mesh has its own side there: the
+    # shell leaves it to it.
     front_faces = front_faces[~_walls_over_head(sel_x, sel_y, fz, front_faces, on_head,
-                                                _beside_face(sel_y, lm, s) > 0.5, s)]
+                                                _beside_face(sel_y, lm, s) > 0.5, float(lm[list(LOBE), 1].min()), s)]
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
     # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
@@ -535,17 +535,21 @@ def _tucked_beside_head(front: np.ndarray, back: np.ndarray, head_front: np.ndar
 
 
 def _walls_over_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray, on_head: np.ndarray,
-                     where: np.ndarray, s: float) -> np.ndarray:
+                     where: np.ndarray, lobes: float, s: float) -> np.ndarray:
     """[F] True for the triangles of `faces` (corners at photo pixels x, y [n], `depth` [n] metres towards
     the camera; s: pixels per metre) that the photo saw edge-on (normal . view below SHELL_SEEN_NZ's lower
-    end: its pixels there are stretched, see `shell_colours`) with every corner over the head (`on_head`
-    [H,W]) and `where` [n] set: there the head's own surface is the side the photo did not see."""
+    end: its pixels there are stretched, see `shell_colours`), where `where` [n] is set at every corner,
+    with every corner over the head (`on_head` [H,W]) or, below the photo row `lobes`, two: there the
+    head's own surface is the side the photo did not see. (Above the lobes a triangle with a corner
+    beyond the head is the edge of the ear or the hair standing out from it: without it the background
+    showed through at the temple.)"""
     h, w = on_head.shape
     p = np.c_[x / s, -y / s, depth]
     n = np.cross(p[faces[:, 1]] - p[faces[:, 0]], p[faces[:, 2]] - p[faces[:, 0]])
     facing = np.abs(n[:, 2]) / np.maximum(np.linalg.norm(n, axis=1), 1e-12)
     on = on_head[np.round(y - 0.5).astype(int).clip(0, h - 1), np.round(x - 0.5).astype(int).clip(0, w - 1)]
-    return (facing < SHELL_SEEN_NZ[0]) & (on & where)[faces].all(1)
+    need = np.where(y[faces].mean(1) > lobes, 2, 3)
+    return (facing < SHELL_SEEN_NZ[0]) & where[faces].all(1) & (on[faces].sum(1) >= need)
 
 
 def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray,
