@@ -311,10 +311,12 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # Beside the face, where the head's cheek or jaw ends in front of its wider skull or neck (its nearest
     # depth drops centimetres within a pixel), the grid spanned the drop as a wall the photo saw edge-on:
     # seen turned, a pale striped patch where her ear and the side of her face are, and, lifted clear of
-    # the head in depth, flaps standing past her far cheek. The head mesh has its own side there: the
-    # shell leaves it to it.
-    front_faces = front_faces[~_walls_over_head(sel_x, sel_y, fz, front_faces, on_head,
-                                                _beside_face(sel_y, lm, s) > 0.5, float(lm[list(LOBE), 1].min()), s)]
+    # the head in depth, flaps standing past her far cheek. The head mesh has its own side there, textured
+    # from the turned pictures (`face_textures`): the shell leaves it to it. (From a single photo the
+    # head's side is a fill, a smear worse than the photo's stretched pixels: Grace's at +35 deg.)
+    if len(side_views):
+        front_faces = front_faces[~_walls_over_head(sel_x, sel_y, fz, front_faces, on_head, _beside_face(sel_y, lm, s) > 0.5,
+                                                    float(lm[list(LOBE), 1].min()), s)]
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
     # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
