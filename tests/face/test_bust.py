@@ -1183,3 +1183,65 @@ def test_beside_the_face_no_shell_corner_stands_off_the_heads_side(faces, grace_
     off_mm = (nearest[iy, ix] - xyz[:, 2])[beside] / s * 1000
     assert (off_mm > 8).sum() <= 2 and off_mm.max() < 12, f"{int((off_mm > 8).sum())} corners, up to {off_mm.max():.1f} mm"
     assert (alone["faces"] < alone["front"]).all(axis=1).sum() > len(front)  # the photo alone keeps its walls
+
+
+def test_a_photo_turned_a_few_degrees_sees_its_far_ear_edge_on():
+    """The photo's camera turned towards the head's right (its direction's x in head axes negative) leaves
+    the left ear (+x) the far one, seen edge-on; within EAR_TURN of the front neither is."""
+    from generation.face.bust import EAR_TURN, _far_ear
+
+    def turned(deg):  # head -> camera: the camera at `deg` degrees round the head's vertical axis
+        a = np.radians(deg)
+        return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+
+    assert _far_ear(turned(5.0)) == 1 and _far_ear(turned(-5.0)) == -1
+    assert _far_ear(turned(EAR_TURN / 2)) == 0 and _far_ear(np.eye(3)) == 0
+
+
+def test_the_mirrored_ear_stands_as_far_outside_the_heads_other_side():
+    """The far ear is the near one mirrored through the head's middle plane; a fitted head is not quite
+    symmetric, and a plain mirror image (x -> -x) of the clip's right ear lay inside her head's left side,
+    hidden. Here the head is 1 cm wider on its left: a point 5 mm outside its right side lands 5 mm
+    outside its left side, not 5 mm inside it."""
+    import trimesh
+
+    from generation.face.bust import _mirrored
+
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.07)
+    verts = np.asarray(sphere.vertices) * [1.0, 1.2, 1.1]
+    verts[:, 0] += np.where(verts[:, 0] > 0, 0.01, 0.0)  # right side at x = -0.07, left at +0.08
+    points = np.array([[-0.075, 0.0, 0.0], [-0.072, 0.03, -0.02]])
+    right = np.array([-0.07, -0.07 * np.sqrt(1 - (0.03 / 0.084) ** 2 - (0.02 / 0.077) ** 2)])  # the sphere's side there
+    out = _mirrored(points, verts, np.asarray(sphere.faces))
+    np.testing.assert_allclose(out[:, 1:], points[:, 1:])
+    outside = right - points[:, 0]  # how far each lay outside the right side
+    np.testing.assert_allclose(out[:, 0], -right + 0.01 + outside, atol=0.0015)
+
+
+def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, monkeypatch):
+    """Grace's photo faces the camera (turned under EAR_TURN): her shell is as it was. Were it turned to
+    her left, her far ear (the right) would get the near ear's shell mirrored: new triangles on the far
+    side, wound to face out of it, on the near ear's texels (the front's, on the near side)."""
+    import generation.face.bust as bust
+    from generation.face.pose import fit_pose, matrix_from_euler, project
+
+    img, lm = faces["grace"]
+    turned = fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))
+    turned[0] += 15.0
+    views = [(img, project(grace_head.vertices[:478], turned, float(img.shape[1])).astype(np.float32))]
+    plain = bust.lift_person(img, lm, grace_head, side_views=views)
+    assert bust._far_ear(matrix_from_euler(*plain["pose"][:3])) == 0
+    monkeypatch.setattr(bust, "_far_ear", lambda rot: -1)
+    eared = bust.lift_person(img, lm, grace_head, side_views=views)
+    extra = len(eared["vertices"]) - len(plain["vertices"])
+    assert extra > 30
+    new = eared["vertices"][-extra:].astype(np.float64)
+    assert (new[:, 0] < 0).all()
+    tri = eared["faces"][len(plain["faces"]):]
+    assert len(tri) > 30 and (tri >= len(plain["vertices"])).all()
+    v = eared["vertices"].astype(np.float64)
+    normals = np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
+    assert normals[:, 0].sum() < 0  # facing out of her right side
+    u = eared["uvs"][-extra:, 0]
+    assert (u < 0.5).all()  # the front's texels
+    assert np.array_equal(eared["faces"][:len(plain["faces"])], plain["faces"])  # the rest as it was
