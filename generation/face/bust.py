@@ -317,7 +317,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # from the turned pictures (`face_textures`): the shell leaves it to it. (From a single photo the
     # head's side is a fill, a smear worse than the photo's stretched pixels: Grace's at +35 deg.)
     if len(side_views):
-        front_faces = front_faces[~_walls_over_head(sel_x, sel_y, fz, front_faces, on_head, _beside_face(sel_y, lm, s) > 0.5,
+        beside = _beside_face(sel_y, lm, s) > 0.5
+        front_faces = front_faces[~_walls_over_head(sel_x, sel_y, fz, front_faces, on_head, beside,
                                                     float(lm[list(LOBE), 1].min()), s)]
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
@@ -453,7 +454,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # (without it the background showed through where the two ears' outlines differ).
     far = _far_ear(rot)
     if far and len(side_views):
-        lobe = verts[head.landmark_vertices[LOBE[0 if far < 0 else 1]]] * [-1, 1, 1]  # the near ear's box: the far one's, mirrored
+        # the near ear's box: the far ear's, mirrored (both then hold the same part of an ear)
+        lobe = verts[head.landmark_vertices[LOBE[0 if far < 0 else 1]]] * [-1, 1, 1]
         near = _in_ear_box(vertices[front_faces], lobe, -far).all(1)
         src = np.unique(front_faces[near])
         index = np.full(len(vertices), -1, np.int64)
@@ -572,8 +574,9 @@ def _walls_over_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.
 
 
 def _far_ear(rot: np.ndarray) -> int:
-    """+1 when the photo (its camera's rotation `rot`, head -> camera) sees the head turned more than
-    EAR_TURN towards its right, so that its left ear (+x) is seen edge-on; -1 the other way; 0 facing."""
+    """+1 when the photo's camera (its rotation `rot`, head -> camera) stands more than EAR_TURN round to
+    the head's right (its direction's x in head axes negative): it sees the right ear, the left one (+x)
+    edge-on; -1 the other way round; 0 within EAR_TURN of the head's front."""
     towards = float(rot[2, 0])  # the camera's direction's x in head axes: + on the head's left
     if abs(towards) < np.sin(np.radians(EAR_TURN)):
         return 0

@@ -1181,7 +1181,8 @@ def test_beside_the_face_no_shell_corner_stands_off_the_heads_side(faces, grace_
     beside = used & on[iy, ix] & (xyz[:, 1] > lm[list(L.BROW_L + L.BROW_R), 1].min()) & (xyz[:, 1] < lm[L.CHIN, 1])
     assert beside.sum() > 150
     off_mm = (nearest[iy, ix] - xyz[:, 2])[beside] / s * 1000
-    assert (off_mm > 8).sum() <= 2 and off_mm.max() < 12, f"{int((off_mm > 8).sum())} corners, up to {off_mm.max():.1f} mm"
+    off = int((off_mm > 8).sum())
+    assert off <= 2 and off_mm.max() < 12, f"{off} corners, up to {off_mm.max():.1f} mm"
     assert (alone["faces"] < alone["front"]).all(axis=1).sum() > len(front)  # the photo alone keeps its walls
 
 
