@@ -86,6 +86,8 @@ TUCK_SLOPE = 1.0  # beside the face, the shell beyond the head's outline goes ba
 TUCK_REACH = 0.03  # metres beyond the head's outline over which the shell beside the face follows the head
 TUCK_FADE = 0.015  # metres over which that goes over to the inflation (beyond the reach, above the brows, to the chin)
 TUCK_THICKNESS = 0.01  # metres: where the shell's front and back are closer than this they are moved back together
+EAR_BOX = (0.012, 0.045, 0.035, 0.012, 0.01)  # metres around an ear lobe's landmark: below, above, behind, ahead, in
+EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -311,6 +313,16 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     edge_px = (sel_x <= 0) | (sel_x >= w - 1) | (sel_y <= 0) | (sel_y >= h - 1)
     edge_px &= ~on_head[np.round(sel_y).astype(int).clip(0, h - 1), np.round(sel_x).astype(int).clip(0, w - 1)]
     fz[edge_px] = bz[edge_px] = (fz[edge_px] + bz[edge_px]) / 2
+    # Beside the face, where the head's cheek or jaw ends in front of its wider skull or neck (its nearest
+    # depth drops centimetres within a pixel), the grid spanned the drop as a wall the photo saw edge-on:
+    # seen turned, a pale striped patch where her ear and the side of her face are, and, lifted clear of
+    # the head in depth, flaps standing past her far cheek. The head mesh has its own side there, textured
+    # from the turned pictures (`face_textures`): the shell leaves it to it. (From a single photo the
+    # head's side is a fill, a smear worse than the photo's stretched pixels: Grace's at +35 deg.)
+    if len(side_views):
+        beside = _beside_face(sel_y, lm, s) > 0.5
+        front_faces = front_faces[~_walls_over_head(sel_x, sel_y, fz, front_faces, on_head, beside,
+                                                    float(lm[list(LOBE), 1].min()), s)]
     fz = _clear_of_head(sel_x, sel_y, fz, front_faces, head_front)
     # Where the front and back cross (outside the outline, see the inflation) the shell is closed by them:
     # no rim quad there (spanning centimetres between them, it stood over the hair's outline as a flap).
@@ -439,6 +451,22 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     follow = np.concatenate([follow, follow[rim], follow[rim + n]])
 
     faces = np.concatenate([front_faces, back_faces, side_faces]).astype(np.int32)
+    # A photo turned from the head's front sees its far ear edge-on, a thin strip on the shell: seen turned
+    # to that side, no ear. Ears are near mirror images: the near ear's shell (and its earring), mirrored,
+    # is put over the far one, on the near ear's texels as photographed. The far ear's own strip stays
+    # (without it the background showed through where the two ears' outlines differ).
+    far = _far_ear(rot)
+    if far and len(side_views):
+        # the near ear's box: the far ear's, mirrored (both then hold the same part of an ear)
+        lobe = verts[head.landmark_vertices[LOBE[0 if far < 0 else 1]]] * [-1, 1, 1]
+        near = _in_ear_box(vertices[front_faces], lobe, -far).all(1)
+        src = np.unique(front_faces[near])
+        index = np.full(len(vertices), -1, np.int64)
+        index[src] = len(vertices) + np.arange(len(src))
+        faces = np.concatenate([faces, index[front_faces[near]][:, ::-1]]).astype(np.int32)  # mirrored: wound back
+        vertices = np.concatenate([vertices, _mirrored(vertices[src], verts, head.faces)])
+        uvs = np.concatenate([uvs, uvs[src]])
+        follow = np.concatenate([follow, follow[src]])
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides)
 
@@ -551,6 +579,70 @@ def _tucked_beside_head(front: np.ndarray, back: np.ndarray, head_front: np.ndar
     excess = (rows[:, None] * near) * np.maximum(front - target, 0.0)
     tucked = front - excess
     return tucked, np.minimum(back, tucked - np.minimum(front - back, TUCK_THICKNESS))
+
+
+def _walls_over_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray, on_head: np.ndarray,
+                     where: np.ndarray, lobes: float, s: float) -> np.ndarray:
+    """[F] True for the triangles of `faces` (corners at photo pixels x, y [n], `depth` [n] metres towards
+    the camera; s: pixels per metre) that the photo saw edge-on (normal . view below SHELL_SEEN_NZ's lower
+    end: its pixels there are stretched, see `shell_colours`), where `where` [n] is set at every corner,
+    with every corner over the head (`on_head` [H,W]) or, below the photo row `lobes`, two: there the
+    head's own surface is the side the photo did not see. (Above the lobes a triangle with a corner
+    beyond the head is the edge of the ear or the hair standing out from it: without it the background
+    showed through at the temple.)"""
+    h, w = on_head.shape
+    p = np.c_[x / s, -y / s, depth]
+    n = np.cross(p[faces[:, 1]] - p[faces[:, 0]], p[faces[:, 2]] - p[faces[:, 0]])
+    facing = np.abs(n[:, 2]) / np.maximum(np.linalg.norm(n, axis=1), 1e-12)
+    on = on_head[np.round(y - 0.5).astype(int).clip(0, h - 1), np.round(x - 0.5).astype(int).clip(0, w - 1)]
+    need = np.where(y[faces].mean(1) > lobes, 2, 3)
+    return (facing < SHELL_SEEN_NZ[0]) & where[faces].all(1) & (on[faces].sum(1) >= need)
+
+
+def _far_ear(rot: np.ndarray) -> int:
+    """+1 when the photo's camera (its rotation `rot`, head -> camera) stands more than EAR_TURN round to
+    the head's right (its direction's x in head axes negative): it sees the right ear, the left one (+x)
+    edge-on; -1 the other way round; 0 within EAR_TURN of the head's front."""
+    towards = float(rot[2, 0])  # the camera's direction's x in head axes: + on the head's left
+    if abs(towards) < np.sin(np.radians(EAR_TURN)):
+        return 0
+    return -1 if towards > 0 else 1
+
+
+def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
+    """[...] True for `points` [...,3] (head axes) within EAR_BOX of the ear whose lobe landmark is `lobe`
+    [3], on the head's `side` (+1 its left, -1 its right): the ear, its lobe and earring, the hair
+    just behind it."""
+    below, above, behind, ahead, inwards = EAR_BOX
+    x, y, z = points[..., 0] * side, points[..., 1], points[..., 2]
+    return ((x > abs(float(lobe[0])) - inwards) & (y > lobe[1] - below) & (y < lobe[1] + above)
+            & (z > lobe[2] - behind) & (z < lobe[2] + ahead))
+
+
+def _mirrored(points: np.ndarray, verts: np.ndarray, faces: np.ndarray, res: float = 0.001) -> np.ndarray:
+    """`points` [k,3] (head axes) mirrored through the head's middle plane (x = 0), each as far outside
+    the head's other side as it lay outside its own: the fitted head is not quite symmetric, and a plain
+    mirror image of the ear lay inside the head's side, hidden."""
+    import cv2
+
+    lo = verts[:, 1:].min(0)
+    size = np.ceil((verts[:, 1:].max(0) - lo) / res).astype(int) + 2
+    grid = np.c_[(verts[:, 2] - lo[1]) / res + 1, (verts[:, 1] - lo[0]) / res + 1]  # (z, y) pixels
+
+    def extent(side: float) -> np.ndarray:  # [h,w] the head's outermost x on a side, nearest where it has none
+        _, _, d = rasterize(grid, -side * verts[:, 0], faces, int(size[1]), int(size[0]), cull_backfaces=False)
+        known = np.isfinite(d)
+        _, labels = cv2.distanceTransformWithLabels((~known).astype(np.uint8), cv2.DIST_L2, 5,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+        lookup = np.zeros(int(labels.max()) + 1)
+        lookup[labels[known]] = -side * d[known]
+        return lookup[labels]
+
+    side = np.sign(points[:, 0].mean()) or 1.0
+    at = (np.clip(((points[:, 1] - lo[0]) / res + 1).astype(int), 0, size[0] - 1),
+          np.clip(((points[:, 2] - lo[1]) / res + 1).astype(int), 0, size[1] - 1))
+    outside = side * (points[:, 0] - extent(side)[at])
+    return np.c_[extent(-side)[at] - side * outside, points[:, 1:]]
 
 
 def _clear_of_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray,

@@ -1258,3 +1258,155 @@ def test_a_triangle_over_the_heads_steep_side_is_lifted_at_its_deep_corner():
     flat = vx < 32
     assert rise_mm[flat].max() < 33, f"{rise_mm[flat].max():.1f} mm"
     assert rise_mm[~flat].min() > rise_mm[flat].max() + 10
+
+
+def test_a_wall_over_a_drop_in_the_heads_depth_is_left_to_the_head():
+    """Beside the clip's face her cheek ends in front of her wider skull: the head's nearest depth drops
+    centimetres within a pixel there. The tucked shell's grid spanned the drop as a wall the photo saw
+    edge-on (a pale striped patch by her ear seen turned), and `_clear_of_head`, reading the drop between
+    pixel centres, lifted its corners on the cheek 8-27 mm off the head (flaps past her far cheek; here
+    20-26 mm). Such a triangle (every corner over the head; below the ear lobes two) is now left to the
+    head mesh, and the cheek's corners stay on the head (0 mm); the cheek's and the skull's own
+    triangles, a wall whose third corner is beyond the head above the lobes (the ear's or the hair's
+    edge) and one outside the rows given are kept."""
+    from generation.face.bust import HAIR_GAP, _clear_of_head, _walls_over_head
+
+    h, w, s = 40, 40, 1000.0  # 1 mm pixels
+    x = np.arange(w)[None, :].repeat(h, 0) + 0.5
+    head_front = np.where(x < 20, -0.001 * x, np.where(x < 30, -0.045 - 0.001 * x, -np.inf))  # cheek | skull
+    head_front[30:, 22:] = -np.inf  # below the lobes the head ends just past the cheek (a jaw before the neck)
+    on_head = np.isfinite(head_front)
+    cols = np.array([12.0, 18.7, 20.4, 27.0])  # the grid's columns: on the cheek, across the drop, on the skull
+    rows = np.array([4.0, 10.0, 16.0, 24.0, 32.0, 36.0])
+    vx, vy = np.meshgrid(cols, rows)
+    vx, vy = vx.ravel(), vy.ravel()
+    # depths read between pixel centres, as lift_person reads them: the corner by the drop reads part of it
+    under = np.interp(vx - 0.5, np.arange(w), head_front[0])
+    depth = np.where((vy > 30) & (vx > 20), -0.07, under) + HAIR_GAP  # the neck's shell behind the jaw
+    idx = np.arange(len(vx)).reshape(len(rows), len(cols))
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel()
+    tri = np.concatenate([np.stack([a, c, b], 1), np.stack([b, c, d], 1)])
+    where = vy < 34  # the rows beside the face
+    wall = _walls_over_head(vx, vy, depth, tri, on_head, where, 28.0, s)
+    left = vx[tri].min(1)
+    across = (left == 18.7) & (vx[tri].max(1) == 20.4)
+    top = vy[tri].max(1)
+    # across the drop, over the head, within the rows: walls, above the lobes and below them
+    assert wall[across & (top <= 24)].all() and wall[across & (vy[tri].min(1) == 24) & (top == 32)].all()
+    assert not wall[~across].any()  # the cheek's and the skull's own triangles stay
+    assert not wall[across & (top == 36)].any()  # a corner outside the rows
+    # above the lobes, a corner beyond the head is the edge of what stands beside it: kept
+    beyond = on_head.copy()
+    beyond[:12, 20:] = False  # the skull's corners in rows 4 and 10 lie beyond the head
+    kept = _walls_over_head(vx, vy, depth, tri, beyond, where, 28.0, s)
+    assert not kept[across & (top <= 16)].any() and kept[across & (vy[tri].min(1) == 16)].all()
+    # the wall is what lifted the cheek's corners off the head: without it they stay on it
+    cheek = (vx == 18.7) & (vy < 28)
+    lifted = (_clear_of_head(vx, vy, depth, tri, head_front) - depth)[cheek]
+    left_alone = (_clear_of_head(vx, vy, depth, tri[~wall], head_front) - depth)[cheek]
+    assert lifted.max() > 0.005, f"{lifted.max() * 1000:.1f} mm"
+    assert left_alone.max() < 0.001, f"{left_alone.max() * 1000:.1f} mm"
+
+
+def test_beside_the_face_no_shell_corner_stands_off_the_heads_side(faces, grace_head):
+    """With turned pictures (which texture the head's own side), the shell's front corners over the head
+    beside the face (brows to chin) lie on the head, HAIR_GAP over it: none stands off it as a flap.
+    Measured against the nearest head depth within a pixel of the corner (on the head's grazing side a
+    pixel is centimetres of depth): Grace's had 6 corners 8-14 mm off the head where the shell's grid
+    spanned a drop in the head's depth (the clip's 11, up to 23 mm: the fringe past her far cheek at
+    +35 deg); now 1, 8.8 mm. From her photo alone the shell is as it was."""
+    import cv2
+
+    from assets import landmarks as L
+    from generation.face.bust import lift_person
+    from generation.face.pose import fit_pose, project
+    from generation.face.raster import rasterize
+
+    img, lm = faces["grace"]
+    turned = fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))
+    turned[0] += 15.0
+    lm_turned = project(grace_head.vertices[:478], turned, float(img.shape[1])).astype(np.float32)
+    shell = lift_person(img, lm, grace_head, side_views=[(img, lm_turned)])
+    alone = lift_person(img, lm, grace_head)
+    n, w = shell["front"], img.shape[1]
+    pose = shell["pose"].astype(np.float64)
+    s = float(pose[5]) * w
+    xyz = project(shell["vertices"][:n].astype(np.float64), pose, float(w))  # px, z < 0 towards the camera
+    front = shell["faces"][(shell["faces"] < n).all(axis=1)]
+    used = np.zeros(n, bool)
+    used[front] = True
+    head = project(grace_head.reconstruct(expression.neutral()), pose, float(w))
+    height = int(xyz[:, 1].max()) + 2
+    _, _, head_z = rasterize(head[:, :2], head[:, 2], grace_head.faces, w, height)
+    on = np.isfinite(head_z)
+    nearest = cv2.erode(np.where(on, head_z, 1e9).astype(np.float32), np.ones((3, 3), np.uint8))  # px, z < 0
+    ix = np.clip(np.round(xyz[:, 0] - 0.5).astype(int), 0, w - 1)
+    iy = np.clip(np.round(xyz[:, 1] - 0.5).astype(int), 0, height - 1)
+    beside = used & on[iy, ix] & (xyz[:, 1] > lm[list(L.BROW_L + L.BROW_R), 1].min()) & (xyz[:, 1] < lm[L.CHIN, 1])
+    assert beside.sum() > 150
+    off_mm = (nearest[iy, ix] - xyz[:, 2])[beside] / s * 1000
+    off = int((off_mm > 8).sum())
+    assert off <= 2 and off_mm.max() < 12, f"{off} corners, up to {off_mm.max():.1f} mm"
+    assert (alone["faces"] < alone["front"]).all(axis=1).sum() > len(front)  # the photo alone keeps its walls
+
+
+def test_a_photo_turned_a_few_degrees_sees_its_far_ear_edge_on():
+    """The photo's camera turned towards the head's right (its direction's x in head axes negative) leaves
+    the left ear (+x) the far one, seen edge-on; within EAR_TURN of the front neither is."""
+    from generation.face.bust import EAR_TURN, _far_ear
+
+    def turned(deg):  # head -> camera: the camera at `deg` degrees round the head's vertical axis
+        a = np.radians(deg)
+        return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+
+    assert _far_ear(turned(5.0)) == 1 and _far_ear(turned(-5.0)) == -1
+    assert _far_ear(turned(EAR_TURN / 2)) == 0 and _far_ear(np.eye(3)) == 0
+
+
+def test_the_mirrored_ear_stands_as_far_outside_the_heads_other_side():
+    """The far ear is the near one mirrored through the head's middle plane; a fitted head is not quite
+    symmetric, and a plain mirror image (x -> -x) of the clip's right ear lay inside her head's left side,
+    hidden. Here the head is 1 cm wider on its left: a point 5 mm outside its right side lands 5 mm
+    outside its left side, not 5 mm inside it."""
+    import trimesh
+
+    from generation.face.bust import _mirrored
+
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.07)
+    verts = np.asarray(sphere.vertices) * [1.0, 1.2, 1.1]
+    verts[:, 0] += np.where(verts[:, 0] > 0, 0.01, 0.0)  # right side at x = -0.07, left at +0.08
+    points = np.array([[-0.075, 0.0, 0.0], [-0.072, 0.03, -0.02]])
+    right = np.array([-0.07, -0.07 * np.sqrt(1 - (0.03 / 0.084) ** 2 - (0.02 / 0.077) ** 2)])  # the sphere's side there
+    out = _mirrored(points, verts, np.asarray(sphere.faces))
+    np.testing.assert_allclose(out[:, 1:], points[:, 1:])
+    outside = right - points[:, 0]  # how far each lay outside the right side
+    np.testing.assert_allclose(out[:, 0], -right + 0.01 + outside, atol=0.0015)
+
+
+def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, monkeypatch):
+    """Grace's photo faces the camera (turned under EAR_TURN): her shell is as it was. Were it turned to
+    her left, her far ear (the right) would get the near ear's shell mirrored: new triangles on the far
+    side, wound to face out of it, on the near ear's texels (the front's, on the near side)."""
+    import generation.face.bust as bust
+    from generation.face.pose import fit_pose, matrix_from_euler, project
+
+    img, lm = faces["grace"]
+    turned = fit_pose(lm, grace_head.vertices[:478], float(img.shape[1]))
+    turned[0] += 15.0
+    views = [(img, project(grace_head.vertices[:478], turned, float(img.shape[1])).astype(np.float32))]
+    plain = bust.lift_person(img, lm, grace_head, side_views=views)
+    assert bust._far_ear(matrix_from_euler(*plain["pose"][:3])) == 0
+    monkeypatch.setattr(bust, "_far_ear", lambda rot: -1)
+    eared = bust.lift_person(img, lm, grace_head, side_views=views)
+    extra = len(eared["vertices"]) - len(plain["vertices"])
+    assert extra > 30
+    new = eared["vertices"][-extra:].astype(np.float64)
+    assert (new[:, 0] < 0).all()
+    tri = eared["faces"][len(plain["faces"]):]
+    assert len(tri) > 30 and (tri >= len(plain["vertices"])).all()
+    v = eared["vertices"].astype(np.float64)
+    normals = np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
+    assert normals[:, 0].sum() < 0  # facing out of her right side
+    u = eared["uvs"][-extra:, 0]
+    assert (u < 0.5).all()  # the front's texels
+    assert np.array_equal(eared["faces"][:len(plain["faces"])], plain["faces"])  # the rest as it was
