@@ -25,6 +25,7 @@ from assets import landmarks as L
 from assets import expression
 from assets.blend import smoothstep
 from . import topology as T
+from .delight import LUMA_601
 from .errors import GeometryError, check_landmarks
 from .jewellery import LOBE, earrings
 from .pose import fit_pose, matrix_from_euler, project
@@ -66,7 +67,7 @@ MIX_RESIDUAL = 30.0  # RGB levels: a rim pixel this close to a blend of the pers
 MIX_SLACK = 0.25  # ... or this close, as a share of the distance between the person's and the wall's colours
 HUE_APART = 45.0  # RGB levels between the person's and the wall's hue from which a rim pixel's hue is judged alone (skin
 # against a grey wall: ~40; her skin against the flag: 53)
-LUMA_RGB = np.array([0.299, 0.587, 0.114], np.float32)
+LUMA_F32 = LUMA_601.astype(np.float32)
 SIDE_VIEWS = 2  # per side: the most turned real pictures that also texture the shell (hair, ears)
 BEST_VIEW_BONUS = 0.2  # of n.v: the shell's own photo keeps a texel unless another view sees it clearly better
 VIEW_SOFTNESS = 0.04  # of n.v: how softly a texel goes over from one view to the one that sees it better
@@ -508,7 +509,7 @@ def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
     # 43-52 levels off any RGB blend). Judged by hue alone, against the person's own colour further in,
     # such a pixel keeps its brightness (the outline's shading) and takes the person's hue.
     bled = kept & ~deep & hue_blend(x, person, wall)
-    shown = np.where(bled[..., None], person + (x - person) @ LUMA_RGB[:, None], x).clip(0, 255).astype(np.uint8)
+    shown = np.where(bled[..., None], person + (x - person) @ LUMA_F32[:, None], x).clip(0, 255).astype(np.uint8)
     return fill_nearest(shown, kept)
 
 
@@ -517,7 +518,7 @@ def hue_blend(x: np.ndarray, person: np.ndarray, wall: np.ndarray) -> np.ndarray
     person's (`person` [H,W,3], read further in) to the wall's, and on that line, where the two hues are
     told apart by HUE_APART levels."""
     def hue(c):
-        return c - (c @ LUMA_RGB)[..., None]
+        return c - (c @ LUMA_F32)[..., None]
 
     d = hue(person) - hue(wall)
     apart = np.linalg.norm(d, axis=-1)

@@ -44,6 +44,8 @@ HEADROOM = 250.0  # a brightened texel's brightest channel stops here (no blown 
 # varies over centimetres, so the gain is smoothed over this much (Gaussian sigma, metres).
 GAIN_SMOOTH_M = 0.006
 
+LUMA_601 = np.array([0.299, 0.587, 0.114])  # RGB weights of the photos' luma (Rec. 601, as video stores it)
+
 
 @dataclass
 class Delighting:
@@ -118,7 +120,7 @@ def skin_texels(head, seen: np.ndarray, pos: np.ndarray, normals: np.ndarray) ->
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    return rgb[..., :3].astype(np.float64) @ LUMA_601
 
 
 def fit_shading(lum: np.ndarray, normals: np.ndarray, iterations: int = 8) -> np.ndarray:

@@ -17,6 +17,8 @@ import numpy as np
 
 from assets.blend import smoothstep
 
+from .delight import LUMA_601
+
 SIDE_SEEN_NZ = (0.4, 0.7)  # normal . view: on the cheek a side texture keeps a texel the photo saw from the
 # second on and none below the first (its edge, seen edge-on: a pale rim and the jaw's shadow), a wide hand-over
 EYE_SEEN_NZ = (0.25, 0.6)  # the same beside the eyes, where the glasses' and the eyes' outer ends were seen
@@ -72,7 +74,7 @@ def skin_detail(uv: np.ndarray, source: np.ndarray, target: np.ndarray, size: in
     import cv2
 
     sigma = SKIN_DETAIL_BLUR * size / 512
-    lum = uv.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])  # the skin's relief is in its light, not its hue
+    lum = uv.astype(np.float32) @ LUMA_601.astype(np.float32)  # the skin's relief is in its light, not its hue
     mean, _ = blurred(lum, source, sigma)
     detail = np.where(source, lum / np.maximum(mean, 1.0) - 1.0, 0.0).clip(-DETAIL_LIMIT, DETAIL_LIMIT)
     patch = max(8, int(round(DETAIL_PATCH * size / 512)))
@@ -175,7 +177,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     # Her light: as it fell on her cheeks, continued round the head by the surface's own turn (`photo_light`).
     cheeks = (used & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1]) & (np.abs(xyz[..., 0]) > DETAIL_MID)
               & (_away_from_moving_parts(head, xyz) > 0.999))
-    lum = uv.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    lum = uv.astype(np.float32) @ LUMA_601.astype(np.float32)
     shade = photo_light(lum, head_normals(head, fid, bary), facing, cheeks & seen)
     # Her skin's colour without that light: the photo's well-kept texels blurred (weighted by how much
     # they are kept, so the grazing edge's shadow and pale rim add little), then a membrane over the rest
