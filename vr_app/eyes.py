@@ -208,6 +208,24 @@ def lid_band_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring
     return rgb.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 
+def texel_xy(half: float, size: int) -> np.ndarray:
+    """[size*size,2] head x, y relative to the eye's axis of the texels of an eye image covering the axis
+    +- `half` (row 0 = top), as front_on lays them out."""
+    t = (np.arange(size) + 0.5) / size * 2 - 1
+    gx, gy = np.meshgrid(half * t, -half * t)
+    return np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+
+
+def ball_normals(radius: float, half: float, size: int) -> np.ndarray:
+    """[size,size,3] unit normals (head axes: x, y up, z out of the face) of a ball of `radius` seen front-on
+    at the texels of an eye image covering its axis +- `half`; beyond the ball's outline, its rim's."""
+    gx, gy = (texel_xy(half, size) / radius).reshape(size, size, 2).transpose(2, 0, 1)
+    r = np.hypot(gx, gy)
+    k = np.where(r > 0.999, 0.999 / np.maximum(r, 1e-9), 1.0)
+    gx, gy = gx * k, gy * k
+    return np.stack([gx, gy, np.sqrt(np.maximum(1.0 - gx ** 2 - gy ** 2, 0.0))], -1)
+
+
 def drawn_eye(xy: np.ndarray, iris: np.ndarray, iris_radius: float, size: int) -> np.ndarray:
     """A plain eye [size,size,3] for texel positions xy [size*size,2]: muted sclera, brown iris with
     a darker limbal ring, pupil."""

@@ -22,9 +22,9 @@ from scenes.geom import MeshGeom, from_panda, to_panda, trimesh_geom
 from scenes.panda_textures import TextureStream, make_texture, set_texture_image
 
 from .bust_shell import DetailedStream, ShellNode, blend_ends, panda_rows, pivot_motion, rows_texture
-from .eyes import (IRIS_RADIUS_M, catchlight, catchlight_direction, catchlight_shown, clear_of_lids, closing_shade,
-                   eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye, socket,
-                   socket_half_width)
+from .eyes import (IRIS_RADIUS_M, ball_normals, catchlight, catchlight_direction, catchlight_shown, clear_of_lids,
+                   closing_shade, eye_texture, eyeball, lid_band, lid_band_half_width, lid_band_texture, order_eye,
+                   socket, socket_half_width, texel_xy)
 from .lids import BLINK, ClosingLids, LashLine, LidSurface, closing, lash_texture, lid_top
 from .mouth import MouthInterior
 
@@ -397,6 +397,8 @@ class HeadRig:
                 side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted),
                        self._eye_texture(face, side, eye, r, fitted, band=band_half))
                 for side, (eye, r, half, band_half, fitted) in self._eye_cuts.items()}
+            if self.delit:
+                self._delight_balls()
         for side, (ball, card, band) in self._eye_images[self.delit].items():
             set_texture_image(self._balls[side].get_texture(), ball)
             set_texture_image(self.sockets[side].get_texture(), card)
@@ -406,6 +408,32 @@ class HeadRig:
                 set_texture_image(self.lash_lines[side].node.get_texture(), lash_texture(band, self.lids.skin_luma))
             if side in self.lid_surfaces:
                 self.lid_surfaces[side].set_face(self._shown_face[self.delit])
+
+    def _delight_balls(self) -> None:
+        """The balls (and the lid bands' part over them) delit for the ball's own surface, not the face's: the
+        face's gain across the eye is that of the lid skin's surface, which faces the camera, while the white
+        it shows lies on the ball, turning away towards the corners. The capture lit that white less than
+        the face's normals say, and the room shades it again by the ball's normals: delit as skin, the white
+        was darkened twice (0.85/1.04 of the cheek in the lit room against her frames' 1.14/1.21)."""
+        light, raw = self._capture_light(), self.bust.face_texture
+        shown = self._eye_images[True]
+        for side, (eye, r, half, band_half, fitted) in self._eye_cuts.items():
+            ball, card, band = shown[side]
+            outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
+            iris_r = float(fitted.get("iris_radius", IRIS_RADIUS_M))
+            photo = self._eye_texture(raw, side, eye, r, fitted)
+            gain = light.gain_at(ball_normals(r, r, photo.shape[0]))
+            xy = texel_xy(r, photo.shape[0])
+            seen = inside_polygon(xy, outline).reshape(gain.shape)
+            # What the lids hid has the seen white's colours (eye_texture), photographed in the light of the
+            # white the photo saw: that white's gain, not the light on the hidden part's own surface.
+            white = seen & (np.hypot(*xy.T) > iris_r).reshape(gain.shape)
+            gain = np.where(seen, gain, np.median(gain[white]) if white.any() else 1.0)
+            ball = apply_gain(photo, headroom(gain, photo))
+            photo = self._eye_texture(raw, side, eye, r, fitted, band=band_half)
+            on_ball = apply_gain(photo, headroom(light.gain_at(ball_normals(r, band_half, photo.shape[0])), photo))
+            opening = inside_polygon(texel_xy(band_half, photo.shape[0]), outline).reshape(photo.shape[:2])
+            shown[side] = (ball, card, np.where(opening[..., None], on_ball, band))
 
     def set_delighting(self, on: bool) -> None:
         """Show the bust with the capture's light taken out (for a lit scene, the default) or as

@@ -280,41 +280,76 @@ def test_the_rig_shows_the_shells_refilled_side_only_to_a_view_that_sees_it_turn
     assert np.abs(shown()[..., :3] - delit[..., :3]).max() > 30  # back to the photo's texture, delit
 
 
-def test_the_eyes_are_delit_with_the_face_around_them(grace, monkeypatch):
-    """The eyeballs and their socket cards are cut from the bust's face texture: in a lit room they are
-    cut from the delit face, as the lids around them are shown (cut from the photographed face, their
-    whites kept the capture's light beside delit skin); unlit views get the photographed cut back.
-    The capture's light here is a known one (a gain of 0.8 over the whole face): Grace's own is nearly
-    one around her eyes."""
+def test_the_eyes_are_delit_with_the_face_around_them_the_balls_for_their_own_surface(grace, monkeypatch):
+    """The eyeballs, their lid bands and socket cards are cut from the bust's face texture. In a lit room
+    the socket cards (and the bands' lid skin) are cut from the delit face, as the lids around them are
+    shown; the balls, and the bands where they lie over the balls, are delit for the ball's own normals:
+    the face's gain across the opening is that of the skin over the eye, facing the camera, while the
+    white turns away towards the corners, where the capture lit it less and the room shades it again (as
+    skin, the whites were darkened twice). Unlit views get the photographed cut back. The capture's light
+    here is a known one: a gain of 0.8 over the face, and a frontal light (shade 80 + 20 n_z, level 100)."""
     import dataclasses
 
     from panda3d.core import NodePath
 
     import vr_app.rig as rig_module
+    from assets.mesh import inside_polygon
     from generation.face.delight import delight
     from scenes.panda_textures import TextureStream
+    from vr_app.eyes import ball_normals, texel_xy
     from vr_app.rig import HeadRig
 
     _, head, bust = grace
-    known = dataclasses.replace(delight(bust.face_texture, bust.face_detail, head),
-                                gain=np.full(bust.face_texture.shape[:2], 0.8, np.float32))
+    coeffs = np.zeros(9)
+    coeffs[0], coeffs[3] = 80.0, 20.0
+    known = dataclasses.replace(delight(bust.face_texture, bust.face_detail, head), coeffs=coeffs, level=100.0,
+                                span=(0.0, 1000.0), gain=np.full(bust.face_texture.shape[:2], 0.8, np.float32))
     monkeypatch.setattr(rig_module, "delight", lambda *args: known)
 
+    def image(node):
+        tex = node.get_texture()
+        return np.frombuffer(bytes(tex.get_ram_image_as("RGB")), np.uint8).astype(float).reshape(
+            tex.get_y_size(), tex.get_x_size(), 3)[::-1]  # Panda's rows go up
+
     def images(rig):
-        parts = [*(anchor.get_child(0) for anchor in rig.eyes.values()), *rig.sockets.values()]
-        return [np.frombuffer(bytes(p.get_texture().get_ram_image_as("RGB")), np.uint8).astype(float) for p in parts]
+        return {side: (image(rig.eyes[side].get_child(0)), image(rig.lid_bands[side]), image(rig.sockets[side]))
+                for side in rig.eyes}
 
     rig = HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust)
     photographed = images(HeadRig(head, NodePath("render"), TextureStream(bust.face_texture, 1.0), bust=bust,
                                   delit=False))
-    assert len(photographed) == 4  # two eyeballs, two socket cards
-    for delit, shown in zip(images(rig), photographed):
-        lit = shown > 40  # away from the dark iris, where 8-bit rounding dominates the ratio
+    assert len(photographed) == 2
+    for side, (ball, band, card) in images(rig).items():
+        eye, r, _, band_half, _ = rig._eye_cuts[side]
+        p_ball, p_band, p_card = photographed[side]
+        lit = p_card > 40  # away from the dark iris, where 8-bit rounding dominates the ratio
         assert lit.sum() > 100
-        assert abs(float(np.median(delit[lit] / shown[lit])) - 0.8) < 0.02
+        assert abs(float(np.median(card[lit] / p_card[lit])) - 0.8) < 0.02
+        # the ball, in the opening: 1 / (0.8 + 0.2 n_z) of its photographed colours, n its own normal there
+        outline = head.vertices[eye["ring"], :2] - eye["iris"][:2]
+        size = ball.shape[0]
+        seen = inside_polygon(texel_xy(r, size), outline).reshape(size, size)[..., None] * np.ones(3, bool)
+        want = known.gain_at(ball_normals(r, r, size))[..., None] * np.ones(3)
+        lit = (p_ball > 40) & (p_ball.max(-1, keepdims=True) * want < 245)
+        assert (lit & seen).sum() > 100
+        assert np.abs(np.median(ball[lit & seen] / p_ball[lit & seen] - want[lit & seen])) < 0.02
+        corner = lit & seen & (want > 1.08)  # where the ball has turned well away
+        assert corner.sum() > 20 and float(np.median(ball[corner] / p_ball[corner])) > 1.06
+        # what the lids hid (the seen white's colours) keeps one gain, that of the white the photo saw
+        hidden = ball[lit & ~seen] / p_ball[lit & ~seen]
+        assert hidden.size > 100 and np.percentile(hidden, 90) - np.percentile(hidden, 10) < 0.03
+        assert 1.0 < np.median(hidden) < float(np.percentile(want[lit & seen], 90))
+        # the band: as the ball inside the opening, as the face outside it
+        size = band.shape[0]
+        inside = inside_polygon(texel_xy(band_half, size), outline).reshape(size, size)[..., None] * np.ones(3, bool)
+        want = known.gain_at(ball_normals(r, band_half, size))[..., None] * np.ones(3)
+        lit = (p_band > 40) & (p_band.max(-1, keepdims=True) * want < 245)
+        assert abs(float(np.median(band[lit & ~inside] / p_band[lit & ~inside])) - 0.8) < 0.02
+        assert np.abs(np.median(band[lit & inside] / p_band[lit & inside] - want[lit & inside])) < 0.02
     rig.set_delighting(False)
-    for back, shown in zip(images(rig), photographed):
-        assert np.array_equal(back, shown)
+    for side, shown in images(rig).items():
+        for back, was in zip(shown, photographed[side]):
+            assert np.array_equal(back, was)
 
 
 def _sheet_bust(n: int = 33, size: int = 256):
