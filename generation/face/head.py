@@ -25,7 +25,7 @@ from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GAZE_SLICE, GENERIC_RANGE, MI
                        codes_from_landmarks, detector_scale, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
-from .sides import SIDED, masked_fit, one_sided, side_support
+from .sides import SIDED, split_pairs
 
 SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
 SKULL_RADII = np.array([0.076, 0.125, 0.10])  # an average adult's, used when the landmarks cannot tell
@@ -418,16 +418,7 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
         if moves(3.0, offsets[i]) < target and ctl.name in generic:
             offsets[i] = generic[ctl.name] * float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
             notes[ctl.name] = "; the fitted shape did not move its measure enough, generic used"
-        lo, hi = 0.25, 3.0  # bisection on the scale: the measure grows with it
-        if moves(hi, offsets[i]) < target:
-            k = hi
-        elif moves(lo, offsets[i]) > target:
-            k = lo
-        else:
-            for _ in range(14):
-                mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if moves(mid, offsets[i]) < target else (lo, mid)
-            k = 0.5 * (lo + hi)
+        k = _scale_to(moves, offsets[i], target)
         offsets[i] *= k
         if abs(k - 1) > 0.05:
             notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
@@ -443,22 +434,25 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
         trial = chosen.copy()
         trial[i] = offsets[i]
         worse = reconstruction_error(trial, shape, cal, codes, faces) - err
-        # A one-sided shape is also judged on its own part of the face, which the whole face's error
-        # dilutes: scaled x 1.7 on the shared clip, a brow_up rebuilt her brows 0.5 mm (a third) worse
-        # while the whole face moved by under 0.1 mm.
-        own = np.flatnonzero(side_support(shape, ctl.name)[:L.N_MESH] > 0.5)
-        where, local = "", 0.0
-        if len(own) < L.N_MESH:
-            before = reconstruction_error(chosen, shape, cal, codes, faces, own)
-            local = reconstruction_error(trial, shape, cal, codes, faces, own) - before
-            if local > max(RECONSTRUCTION_SLACK * before, RECONSTRUCTION_FLOOR_M):
-                where = " on its own part of the face"
-        if worse <= limit and not where:
+        if worse <= limit:
             chosen, err = trial, err + worse
         else:
             notes[ctl.name] = (f"; kept as fitted: the shape that moves its own measure by its code would rebuild "
-                               f"her real frames {1000 * (local if where else worse):.2f} mm worse{where}")
+                               f"her real frames {1000 * worse:.2f} mm worse")
     return chosen, notes
+
+
+def _scale_to(moves, offset: np.ndarray, target: float) -> float:
+    """The scale k in [0.25, 3] at which `moves(k, offset)` reaches `target` (bisection: it grows with k)."""
+    lo, hi = 0.25, 3.0
+    if moves(hi, offset) < target:
+        return hi
+    if moves(lo, offset) > target:
+        return lo
+    for _ in range(14):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if moves(mid, offset) < target else (lo, mid)
+    return 0.5 * (lo + hi)
 
 
 RECONSTRUCTION_SLACK = 0.05  # each rescaled shape may rebuild her real frames at most 5 % worse
@@ -466,17 +460,15 @@ RECONSTRUCTION_FLOOR_M = 1e-4  # or 0.1 mm (invisible), whichever is more; inf: 
 
 
 def reconstruction_error(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: np.ndarray,
-                         target: np.ndarray, vertices: np.ndarray | None = None) -> float:
+                         target: np.ndarray) -> float:
     """RMS distance (metres) between real faces (canonical landmarks [N,478,3]) and the rest face
-    moved by their codes [N,E] with these semantic shapes [16,478,3] and the calibration's PCA
-    (over the face mesh's landmarks, or only `vertices`, indices among them)."""
+    moved by their codes [N,E] with these semantic shapes [16,478,3] and the calibration's PCA."""
     n_sem = len(expression.SEMANTIC)
     pca = cal.components.reshape(-1, 478, 3).astype(np.float64) * cal.stddev.astype(np.float64)[:, None, None]
     codes = np.asarray(codes, np.float64)
     rebuilt = (shape[None, :L.N_MESH] + np.einsum("ne,evc->nvc", codes[:, :n_sem], offsets[:, :L.N_MESH])
                + np.einsum("ne,evc->nvc", codes[:, n_sem:], pca[:, :L.N_MESH]))
-    d2 = np.sum((rebuilt - np.asarray(target, np.float64)[:, :L.N_MESH]) ** 2, -1)  # [N,468]
-    return float(np.sqrt(np.mean(d2 if vertices is None else d2[:, vertices])))
+    return float(np.sqrt(np.mean(np.sum((rebuilt - np.asarray(target, np.float64)[:, :L.N_MESH]) ** 2, -1))))
 
 
 BROW_LOWER = (285, 295, 282, 283, 276, 55, 65, 52, 53, 46)  # the brows' lower edges (L.BROW_L/R are the upper)
@@ -507,9 +499,8 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
     pinch that reads as little of a frown. On the brows (`brow_weight`) the brow controls marked in
     `refit` [16] bool (fitted from data and shown as fitted) are fitted again on their own codes (her
     faces [N,478,3] canonical and codes [N,E], about the calibration's mean shape, with the blinks' and
-    the other brow shapes' motion taken out first; each brow_up on its own side, `sides.masked_fit`), and
-    the mouth and cheek controls leave the brows still; with no brow shape to refit nothing changes (the
-    brows' motion would have no control left).
+    the other brow shapes' motion taken out first), and the mouth and cheek controls leave the brows
+    still; with no brow shape to refit nothing changes (the brows' motion would have no control left).
     Returns the shapes and the controls whose shapes changed."""
     names = [c.name for c in expression.SEMANTIC]
     own = [names.index(n) for n in BROW_CONTROLS if refit[names.index(n)]]
@@ -520,10 +511,12 @@ def brows_own(offsets: np.ndarray, shape: np.ndarray, cal: Calibration, codes: n
     codes = np.asarray(codes, np.float64)[:, :len(names)]
     target = (np.asarray(faces, np.float64) - cal.mean_shape.astype(np.float64)
               - np.einsum("nk,kvc->nvc", codes[:, kept], offsets[kept]))
-    fit = masked_fit(codes[:, own], target, np.stack([side_support(shape, names[i]) for i in own]))
+    a = codes[:, own]
+    ridge = 1e-2 * np.eye(len(own))  # as the calibration's joint fit
+    fit = np.linalg.solve(a.T @ a + ridge, a.T @ target.reshape(len(a), -1))
     out = offsets.copy()
     for k, i in enumerate(own):
-        out[i] = w * fit[k] + (1 - w) * offsets[i]
+        out[i] = w * fit[k].reshape(478, 3) + (1 - w) * offsets[i]
     for i, name in enumerate(names):
         if name not in BROW_CONTROLS + LIDS_REACH_BROWS and not name.startswith("gaze"):  # the mouth and cheeks
             out[i] = (1 - w) * offsets[i]
@@ -543,7 +536,7 @@ def funnel_parts_jaw(cal: Calibration) -> float:
 
 
 def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | dict | None = None,
-             real: np.ndarray | None = None, weights: np.ndarray | None = None):
+             real: np.ndarray | None = None):
     """HeadModel from a subject's landmark sets [N,478,3] (pixels of any frame).
 
     `images` (optional, [N] RGB uint8 matching the landmarks) give the skin and hair colour
@@ -551,10 +544,9 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     control is active (> 0.3) in at least 3 real samples (`real`: [N] bool, default all) of a
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
     shapes, so they never count), each scaled to move its own measure by its code
-    (`self_consistent`), with each control of a left/right pair moving only its own side
-    (`sides.one_sided`; `weights` [N], as given to the calibration) and the brows moved by the brow
-    controls alone (`brows_own`; `reconstruct` keeps the joint fit); the PCA blendshapes are the
-    calibration's components times their standard deviation.
+    (`self_consistent`), with the brows moved by the brow controls alone (`brows_own`; `reconstruct`
+    keeps the joint fit) and each control of a left/right pair shown on its own side (`sides.split_pairs`);
+    the PCA blendshapes are the calibration's components times their standard deviation.
     """
     from assets.artifacts import HeadModel
 
@@ -588,19 +580,14 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
     fitted = None  # the shapes as fitted, kept for reconstructing real frames when shown otherwise
-    sided = scaled = offsets  # as `one_sided` and `self_consistent` leave them
+    scaled = offsets  # as `self_consistent` leaves them
     if enough:
         fitted = offsets
         frames = (codes, canonical(lm[real]))
-        sided, changed = one_sided(offsets, shape, cal, *frames, from_data,
-                                   None if weights is None else np.asarray(weights, np.float64)[real])
-        for name in changed:
-            how[name] += ("; fitted again on its own side of the face" if any(name in p for p in SIDED)
-                          else "; fitted again beside the one-sided pairs")
-        scaled, notes = self_consistent(sided, shape, generic, cal, frames)
+        scaled, notes = self_consistent(offsets, shape, generic, cal, frames)
         for name, note in notes.items():
             how[name] += note
-        as_fitted = from_data & np.all(scaled == sided, axis=(1, 2))
+        as_fitted = from_data & np.all(scaled == fitted, axis=(1, 2))
         offsets, changed = brows_own(scaled, shape, cal, *frames, as_fitted)
         for name in changed:
             how[name] += ("; on the brows fitted on the brow controls alone" if name in BROW_CONTROLS
@@ -615,8 +602,25 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         fitted = (offsets if fitted is None else fitted).copy()
         fitted[GAZE_SLICE] = offsets[GAZE_SLICE] * read[:, None, None]
     funnel = expression.index("mouth_funnel")
-    funnel_as_fitted = from_data[funnel] and np.array_equal(scaled[funnel], sided[funnel])
+    funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(scaled[funnel], fitted[funnel]))
     parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0
+    names = [c.name for c in expression.SEMANTIC]
+    fitted_pairs = [p for p in SIDED if any(from_data[names.index(n)] for n in p)]  # generic ones are one-sided
+    shown, pair_shapes = split_pairs(offsets, shape, fitted_pairs)
+    if fitted is None and not np.array_equal(shown, offsets):
+        fitted = offsets
+    base = _linear_codes(shape, cal)
+    for p, pair in enumerate(fitted_pairs):
+        for name in pair:
+            # Alone, each moves its own measure by its code (as `self_consistent`); both together still show
+            # the pair's motion as fitted (the pair's shape takes the difference), so her frames do not move.
+            i = names.index(name)
+            k = _scale_to(partial(_moved_by, shape=shape, cal=cal, base=base, parts=[i], target=0.8), shown[i], 0.8)
+            pair_shapes[p] += (1 - k) * shown[i]
+            shown[i] *= k
+            how[name] += (f"; shown on its own side (its share of the pair's motion x {k:.2f}, so that alone it moves "
+                          "its measure by its code; the rest only while both move)")
+    offsets = shown
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]
     blend = np.zeros((expression.E, len(verts), 3))
@@ -624,6 +628,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         blend[i] = spread(offsets[i], shape, verts, source)
     if fitted is not None:
         fitted = np.stack([spread(f, shape, verts, source) for f in fitted]).astype(np.float32)
+    pair_shapes = np.stack([spread(c, shape, verts, source) for c in pair_shapes]).astype(np.float32) if fitted_pairs else None
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
         blend[12 + 4 + j] = spread(off, shape, verts, source)
@@ -640,7 +645,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         "blendshapes": how, "eyes": eyes, "neutral_samples": picked, "n_samples": int(len(lm)),
         "layout": {"landmarks": [0, 478], "mouth_pocket": [int(topo["mouth_ids"][0]), int(topo["mouth_ids"][-1]) + 1],
                    "skull": [int(topo["sock_ids"].min()), int(topo["sock_ids"].max()) + 1]},
-        "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08],
+        "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08], "pairs": [list(p) for p in fitted_pairs],
         "skin_rgb": [200, 160, 140], "hair_rgb": [90, 70, 55],
     }
     if parts_jaw:
@@ -650,7 +655,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),
                      uvs=topo["uvs"].astype(np.float32),
                      blendshapes=blend.astype(np.float32), landmark_vertices=np.arange(478, dtype=np.int32),
-                     regions=regions, meta=meta, fitted_shapes=fitted)
+                     regions=regions, meta=meta, fitted_shapes=fitted, pair_shapes=pair_shapes)
 
 
 def _regions(topo: dict, shape: np.ndarray) -> dict:

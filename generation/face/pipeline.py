@@ -46,7 +46,7 @@ def fit_subject(crop_landmarks: np.ndarray, crops=None, weights: np.ndarray | No
     lm = check_landmarks(crop_landmarks, batch=True)
     cal = fit_calibration(lm, weights)
     real = None if synthetic is None else ~np.asarray(synthetic, bool)
-    head = fit_head(lm, images=crops, calibration=cal, real=real, weights=weights)
+    head = fit_head(lm, images=crops, calibration=cal, real=real)
     cal = gaze_zero_at(cal, head.vertices[:478])  # gaze 0: where the head's eyes rest
     if np.any(cal.gaze_zero):  # her frames unwrap as before: their gaze from her median frame's eyes
         head.meta["gaze_zero"] = [round(float(z), 6) for z in cal.gaze_zero]

@@ -25,17 +25,18 @@ _OTHER = {  # control of the pair that moves with the difference -> landmarks of
 PARTNER = {"brow_up_l": "brow_up_r", "blink_l": "blink_r", "mouth_smile_l": "mouth_smile_r"}
 
 
-def test_a_full_support_is_the_joint_fit_and_no_support_no_motion():
+def test_split_shares_each_pairs_sum_by_side_and_keeps_the_rest_for_both(grace_head):
+    s = grace_head.vertices[:478].astype(np.float64)
     rng = np.random.default_rng(0)
-    codes = rng.uniform(0, 1, (30, 3))
-    target = rng.normal(0, 1e-3, (30, 5, 3))
-    joint = np.linalg.solve(codes.T @ codes + S.RIDGE * np.eye(3), codes.T @ target.reshape(30, -1)).reshape(3, 5, 3)
-    np.testing.assert_allclose(S.masked_fit(codes, target, np.ones((3, 5))), joint, atol=1e-12)
-    support = np.ones((3, 5))
-    support[0, 2:] = 0.0
-    fit = S.masked_fit(codes, target, support)
-    assert np.all(fit[0, 2:] == 0) and np.abs(fit[0, :2]).max() > 0
-    assert not np.allclose(fit[1:, 2:], joint[1:, 2:])  # the others take up what control 0 may not carry there
+    offsets = rng.normal(0, 1e-3, (len(expression.SEMANTIC), 478, 3))
+    out, corrective = S.split_pairs(offsets, s)
+    names = [c.name for c in expression.SEMANTIC]
+    for p, (a, b) in enumerate(S.SIDED):
+        i, j = names.index(a), names.index(b)
+        np.testing.assert_allclose(out[i] + out[j] + corrective[p], offsets[i] + offsets[j], atol=1e-15)
+        assert np.all(out[i][s[:, 0] < -S.MIDLINE_M] == 0) and np.all(out[j][s[:, 0] > S.MIDLINE_M] == 0)
+    others = [k for k, n in enumerate(names) if not any(n in pair for pair in S.SIDED)]
+    np.testing.assert_array_equal(out[others], offsets[others])
 
 
 def test_side_support_keeps_each_pair_on_its_side_and_part(grace_head):
@@ -74,31 +75,43 @@ def together(request, faces, grace_head):
     return name, np.stack(sets), dragged
 
 
-def test_a_one_sided_control_moves_only_its_own_side(together):
+def test_a_one_sided_control_moves_only_its_own_side_and_both_move_as_fitted(together, monkeypatch):
     """The joint fit gives the left control the other side's motion (the old brow_up_l: left brow up 3.7 mm,
-    right brow down 1.1-1.7 mm on the shared clip); fitted one-sided, each control moves only its side and
-    both together still rebuild her frames about as well (unwraps keep the joint fit)."""
+    right brow down 1.1-1.7 mm on the shared clip). Shown, each control alone now moves only its own side;
+    both at one code move exactly as the pair did, so her frames (pairs moving together) look as before,
+    and unwraps (`reconstruct`) keep the joint fit."""
     from generation.face.controls import codes_from_landmarks, fit_calibration
+    from assets.artifacts import HeadModel
 
     name, sets, dragged = together
     cal = fit_calibration(sets)
     h = H.fit_head(sets, calibration=cal)
+    monkeypatch.setattr(H, "split_pairs", lambda off, shape, pairs: (off, np.zeros((len(pairs),) + off.shape[1:])))
+    plain = H.fit_head(sets, calibration=cal)  # the pairs as the joint fit shows them
     left, right = expression.index(name), expression.index(PARTNER[name])
     s = h.vertices[:478]
-    joint = cal.regression[left].reshape(478, 3)
-    assert np.abs(joint[dragged, 1]).max() > 0.001  # metres: the joint fit has the split
-    assert np.abs(h.fitted_shapes[left, dragged, 1]).max() > 0.001  # and unwraps keep it
     other_side = np.flatnonzero(s[:L.N_MESH, 0] < -S.MIDLINE_M)
     own_side = np.flatnonzero(s[:L.N_MESH, 0] > S.MIDLINE_M)
-    shown = h.blendshapes[left, :478]
-    assert np.linalg.norm(shown[other_side], axis=1).max() < 1e-6  # shown: nothing moves on the other side
-    assert np.linalg.norm(shown[own_side], axis=1).max() > 0.002  # its own side still moves
-    mirror = h.blendshapes[right, :478]
-    assert np.linalg.norm(mirror[own_side], axis=1).max() < 1e-6
-    assert "own side" in h.meta["blendshapes"][name] and "own side" in h.meta["blendshapes"][PARTNER[name]]
-    codes, target = codes_from_landmarks(sets, cal), canonical(sets)
-    sem = len(expression.SEMANTIC)
-    rest = h.vertices[:478].astype(np.float64)
-    as_shown = H.reconstruction_error(h.blendshapes[:sem, :478].astype(np.float64), rest, cal, codes, target)
-    as_fitted = H.reconstruction_error(h.fitted_shapes[:, :478].astype(np.float64), rest, cal, codes, target)
-    assert as_shown < as_fitted + 3e-4, (as_shown, as_fitted)  # metres: her frames rebuilt within 0.3 mm RMS
+    one, both = expression.neutral(), expression.neutral()
+    one[left] = 0.8
+    both[left] = both[right] = 0.8
+    rest = h.deform(expression.neutral())
+    assert np.abs(plain.deform(one)[dragged, 1] - rest[dragged, 1]).max() > 0.001  # metres: the joint split
+    moved = np.linalg.norm(h.deform(one)[:478] - rest[:478], axis=1)
+    assert moved[other_side].max() < 1e-6 and moved[own_side].max() > 0.002  # only its own side, and it moves
+    mirror = expression.neutral()
+    mirror[right] = 0.8
+    assert np.linalg.norm(h.deform(mirror)[:478] - rest[:478], axis=1)[own_side].max() < 1e-6
+    np.testing.assert_allclose(h.deform(both), plain.deform(both), atol=1e-6)  # both together: as fitted
+    codes, target = codes_from_landmarks(sets, cal), canonical(sets)[:, :L.N_MESH]
+    for code in codes[::5]:  # her frames unwrap as before
+        np.testing.assert_allclose(h.reconstruct(code), plain.reconstruct(code), atol=1e-7)
+
+    def rms(head):  # metres: her frames as the head shows their codes
+        return np.sqrt(np.mean(np.sum((np.stack([head.deform(c)[:L.N_MESH] for c in codes]) - target) ** 2, -1)))
+
+    assert rms(h) < rms(plain) + 2e-4, (rms(h), rms(plain))  # shown within 0.2 mm RMS of the joint split
+    again = HeadModel.from_bytes(h.to_bytes())
+    np.testing.assert_allclose(again.deform(both), h.deform(both), atol=1e-7)
+    np.testing.assert_allclose(again.deform(one), h.deform(one), atol=1e-7)
+    assert "own side" in h.meta["blendshapes"][name]
