@@ -418,7 +418,16 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
         if moves(3.0, offsets[i]) < target and ctl.name in generic:
             offsets[i] = generic[ctl.name] * float(np.clip(cal.range[i] / GENERIC_RANGE[ctl.name], 0.5, 2.0))
             notes[ctl.name] = "; the fitted shape did not move its measure enough, generic used"
-        k = _scale_to(moves, offsets[i], target)
+        lo, hi = 0.25, 3.0  # bisection on the scale: the measure grows with it
+        if moves(hi, offsets[i]) < target:
+            k = hi
+        elif moves(lo, offsets[i]) > target:
+            k = lo
+        else:
+            for _ in range(14):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if moves(mid, offsets[i]) < target else (lo, mid)
+            k = 0.5 * (lo + hi)
         offsets[i] *= k
         if abs(k - 1) > 0.05:
             notes[ctl.name] = notes.get(ctl.name, "") + f"; x {k:.2f} so that it moves its measure by its code"
@@ -440,19 +449,6 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
             notes[ctl.name] = (f"; kept as fitted: the shape that moves its own measure by its code would rebuild "
                                f"her real frames {1000 * worse:.2f} mm worse")
     return chosen, notes
-
-
-def _scale_to(moves, offset: np.ndarray, target: float) -> float:
-    """The scale k in [0.25, 3] at which `moves(k, offset)` reaches `target` (bisection: it grows with k)."""
-    lo, hi = 0.25, 3.0
-    if moves(hi, offset) < target:
-        return hi
-    if moves(lo, offset) > target:
-        return lo
-    for _ in range(14):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if moves(mid, offset) < target else (lo, mid)
-    return 0.5 * (lo + hi)
 
 
 RECONSTRUCTION_SLACK = 0.05  # each rescaled shape may rebuild her real frames at most 5 % worse
@@ -609,17 +605,8 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     shown, pair_shapes = split_pairs(offsets, shape, fitted_pairs)
     if fitted is None and not np.array_equal(shown, offsets):
         fitted = offsets
-    base = _linear_codes(shape, cal)
-    for p, pair in enumerate(fitted_pairs):
-        for name in pair:
-            # Alone, each moves its own measure by its code (as `self_consistent`); both together still show
-            # the pair's motion as fitted (the pair's shape takes the difference), so her frames do not move.
-            i = names.index(name)
-            k = _scale_to(partial(_moved_by, shape=shape, cal=cal, base=base, parts=[i], target=0.8), shown[i], 0.8)
-            pair_shapes[p] += (1 - k) * shown[i]
-            shown[i] *= k
-            how[name] += (f"; shown on its own side (its share of the pair's motion x {k:.2f}, so that alone it moves "
-                          "its measure by its code; the rest only while both move)")
+    for name in (n for pair in fitted_pairs for n in pair):
+        how[name] += "; shown on its own side (its share of the pair's motion; the rest only while both move)"
     offsets = shown
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]
@@ -628,7 +615,10 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         blend[i] = spread(offsets[i], shape, verts, source)
     if fitted is not None:
         fitted = np.stack([spread(f, shape, verts, source) for f in fitted]).astype(np.float32)
-    pair_shapes = np.stack([spread(c, shape, verts, source) for c in pair_shapes]).astype(np.float32) if fitted_pairs else None
+    if fitted_pairs:
+        pair_shapes = np.stack([spread(c, shape, verts, source) for c in pair_shapes]).astype(np.float32)
+    else:
+        pair_shapes = None
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
         blend[12 + 4 + j] = spread(off, shape, verts, source)
