@@ -121,6 +121,7 @@ def test_each_fitted_control_moves_its_own_measure_by_its_code(talking, monkeypa
     sets, pose = talking
     cal = fit_calibration(sets)
     monkeypatch.setattr(H, "RECONSTRUCTION_FLOOR_M", np.inf)
+    monkeypatch.setattr(H, "SIDED", ())  # pairs shown split are left unscaled (tests/face/test_sides.py)
     h = H.fit_head(sets, calibration=cal)
 
     def measure(code):
@@ -167,8 +168,9 @@ def test_the_rescale_leaves_the_rest_face_and_the_fitted_reconstruction_alone(fa
 
     sets, _ = talking
     cal = fit_calibration(sets)
+    monkeypatch.setattr(H, "SIDED", ())  # pairs shown split are left unscaled (tests/face/test_sides.py)
     h = H.fit_head(sets, calibration=cal)
-    monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal, frames: (off, {}))
+    monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal, frames, **kw: (off, {}))
     monkeypatch.setattr(H, "brows_own", lambda off, shape, cal, codes, faces, refit: (off, []))
     plain = H.fit_head(sets, calibration=cal)  # the joint fit as it is
     assert np.abs(h.vertices - plain.vertices).max() < 1e-7  # metres: the rest geometry is the same

@@ -87,6 +87,8 @@ def test_a_one_sided_control_moves_only_its_own_side_and_both_move_as_fitted(tog
     cal = fit_calibration(sets)
     h = H.fit_head(sets, calibration=cal)
     monkeypatch.setattr(H, "SIDED", ())
+    joint = H.self_consistent  # the pair unscaled, as fit_head leaves a pair it splits
+    monkeypatch.setattr(H, "self_consistent", lambda *a, **k: joint(*a, **{**k, "leave": (name, PARTNER[name])}))
     plain = H.fit_head(sets, calibration=cal)  # the pairs as the joint fit shows them
     left, right = expression.index(name), expression.index(PARTNER[name])
     s = h.vertices[:478]
@@ -115,3 +117,38 @@ def test_a_one_sided_control_moves_only_its_own_side_and_both_move_as_fitted(tog
     np.testing.assert_allclose(again.deform(both), h.deform(both), atol=1e-7)
     np.testing.assert_allclose(again.deform(one), h.deform(one), atol=1e-7)
     assert "own side" in h.meta["blendshapes"][name]
+
+
+@pytest.mark.parametrize("one_at_a_time", [False, True])
+def test_a_split_pair_together_reads_as_the_joint_fit_reads(together, monkeypatch, one_at_a_time):
+    """A pair that is split is shown, both together, as its joint sum, which reads each side's measure as
+    her frames do. `self_consistent` scaling each member alone, its cross-side motion included, skewed that
+    sum on the shared clip (smiles x0.81/x1.17: both then read 0.65/1.13 per unit, and smile_l alone, its
+    share, 0.55). Here the joint fit's members read off their codes alone (one x1.3, the other x0.8, as
+    the clip's did); `one_at_a_time` puts that scaling back, and the check must then fail."""
+    from generation.face.controls import fit_calibration
+
+    name, sets, _ = together
+    if name.startswith("brow"):
+        pytest.skip("brows_own refits the brows on their own codes: their sum is not the joint fit's")
+    cal = fit_calibration(sets)
+    left, right = expression.index(name), expression.index(PARTNER[name])
+    reg = cal.regression.reshape(-1, 478, 3).astype(np.float64)
+    reg[left] *= 1.3
+    reg[right] *= 0.8
+    cal.regression = reg.reshape(cal.regression.shape).astype(np.float32)
+    if one_at_a_time:
+        joint = H.self_consistent
+        monkeypatch.setattr(H, "self_consistent", lambda *a, **k: joint(*a, **{**k, "leave": ()}))
+    h = H.fit_head(sets, calibration=cal)
+    s = h.vertices[:478].astype(np.float64)
+    reg = cal.regression.reshape(-1, 478, 3).astype(np.float64)
+    both = expression.neutral()
+    both[left] = both[right] = 0.8
+    base = H._linear_codes(s, cal)
+    shown = (H._linear_codes(h.deform(both)[:478].astype(np.float64), cal) - base)[[left, right]]
+    fitted = (H._linear_codes(s + 0.8 * (reg[left] + reg[right]), cal) - base)[[left, right]]
+    if one_at_a_time:
+        assert np.abs(shown - fitted).max() > 0.05, (shown, fitted)
+    else:
+        np.testing.assert_allclose(shown, fitted, atol=0.01)
