@@ -113,6 +113,9 @@ class HeadModel:
     # [S,V,3] float32 or None: the semantic shapes as the data's joint fit gave them, where the
     # shown ones were rescaled to move their own measure by their code (see `reconstruct`)
     fitted_shapes: np.ndarray | None = None
+    # [P,V,3] float32 or None: for each left/right pair in meta["pairs"] (names), the motion the pair shows
+    # only while both move, weighted by the smaller code (`pair_weights`); each one alone moves its own side
+    pair_shapes: np.ndarray | None = None
 
     FORMAT = "HeadModel"
     VERSION = 1
@@ -124,6 +127,8 @@ class HeadModel:
         assert self.landmark_vertices.shape == (478,)
         if self.fitted_shapes is not None:
             assert self.fitted_shapes.shape == (len(expression.SEMANTIC), v, 3), self.fitted_shapes.shape
+        if self.pair_shapes is not None:
+            assert self.pair_shapes.shape == (len(self.meta.get("pairs", ())), v, 3), self.pair_shapes.shape
 
     def shown_code(self, code: np.ndarray) -> np.ndarray:
         """The code [E] whose blendshapes the head shows for `code` [E].
@@ -143,8 +148,18 @@ class HeadModel:
         return shown
 
     def deform(self, code: np.ndarray) -> np.ndarray:
-        """Vertices for one code [E] -> [V,3], as the head shows it (`shown_code`)."""
-        return self._blend(self.shown_code(code))
+        """Vertices for one code [E] -> [V,3], as the head shows it (`shown_code`, `pair_weights`)."""
+        verts = self._blend(self.shown_code(code))
+        if self.pair_shapes is not None:
+            verts += np.tensordot(self.pair_weights(code), self.pair_shapes, axes=1)
+        return verts
+
+    def pair_weights(self, code: np.ndarray) -> np.ndarray:
+        """[P] weight of each pair's shape in `pair_shapes` for a code [E]: the smaller of its two codes (both
+        at c show c x the pair's joint motion, one alone only its own side); [0] on heads without pairs."""
+        code = np.asarray(code, dtype=np.float32)
+        pairs = self.meta.get("pairs", [])
+        return np.array([min(code[expression.index(a)], code[expression.index(b)]) for a, b in pairs], np.float32)
 
     def reconstruct(self, code: np.ndarray) -> np.ndarray:
         """Vertices [V,3] of a real face measured as `code` [E], as the data's joint fit rebuilds it.
@@ -174,8 +189,9 @@ class HeadModel:
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "blendshapes", "landmark_vertices")}
-        if self.fitted_shapes is not None:
-            arrays["fitted_shapes"] = self.fitted_shapes
+        for name in ("fitted_shapes", "pair_shapes"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
         return _pack(self.FORMAT, self.VERSION, {"regions": self.regions, "meta": self.meta}, arrays)
 
     @classmethod

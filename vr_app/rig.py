@@ -135,6 +135,7 @@ class HeadRig:
         self.pivot.set_pos(*to_panda(self.neck_point))
         self._base = to_panda(verts - self.neck_point)  # [V,3] relative to the pivot
         self._shapes = to_panda(head.blendshapes)  # [E,V,3]
+        self._pairs = None if head.pair_shapes is None else to_panda(head.pair_shapes)  # [P,V,3]
         faces = cut_eye_holes(head, self.openings)
         pocket = head.meta.get("layout", {}).get("mouth_pocket")
         if pocket:  # the photo-textured pocket gives way to teeth, tongue and a cavity
@@ -299,6 +300,8 @@ class HeadRig:
             return
         self._code = code.copy()
         verts = self._base + np.tensordot(self.head.shown_code(code), self._shapes, axes=1)
+        if self._pairs is not None:
+            verts += np.tensordot(self.head.pair_weights(code), self._pairs, axes=1)
         normals = vertex_normals(verts, self._weld_faces)[self._weld]
         self._show_lids(code)
         self.mesh.update_vertices(verts, normals)

@@ -25,6 +25,7 @@ from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GAZE_SLICE, GENERIC_RANGE, MI
                        codes_from_landmarks, detector_scale, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
+from .sides import SIDED, split_pairs
 
 SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
 SKULL_RADII = np.array([0.076, 0.125, 0.10])  # an average adult's, used when the landmarks cannot tell
@@ -381,7 +382,8 @@ _PARTS = {"mouth_funnel": ("mouth_pucker", "mouth_funnel")}  # read as min(narro
 
 
 def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: Calibration,
-                    frames: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+                    frames: tuple[np.ndarray, np.ndarray] | None = None,
+                    leave: tuple[str, ...] = ()) -> tuple[np.ndarray, dict]:
     """Scale each control's shape so that moving the head by a code moves its measure by that code.
 
     A blendshape fitted by joint least squares is each control's partial effect given the
@@ -400,6 +402,8 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     combinations, and the head shows those (lip sync, a driving video) far more often than one
     control alone. On the shared clip that keeps funnel (+0.5 mm) and the brows (+0.1-0.3 mm) as
     fitted; scaling all took the render of her held-out frames 0.5 dB further from them.
+    Controls named in `leave` keep their shapes as they are (fit_head: the left/right pairs it shows as
+    their joint sum split by side, `sides.split_pairs`).
     offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
     """
     fitted = offsets.astype(np.float64)
@@ -408,7 +412,7 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     base = _linear_codes(shape, cal)
     notes = {}
     for i, ctl in enumerate(expression.SEMANTIC):
-        if i >= GAZE_SLICE.start:
+        if i >= GAZE_SLICE.start or ctl.name in leave:
             continue  # a gaze shape turns the eye by its code's degrees, of which the landmark measure reads a share
         target = 0.8 * ctl.high if ctl.low == 0 else 0.5
         parts = [names.index(n) for n in _PARTS.get(ctl.name, (ctl.name,))]
@@ -540,8 +544,9 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
     shapes, so they never count), each scaled to move its own measure by its code
     (`self_consistent`), with the brows moved by the brow controls alone (`brows_own`; `reconstruct`
-    keeps the joint fit); the PCA blendshapes are the calibration's components times
-    their standard deviation.
+    keeps the joint fit) and each control of a left/right pair shown on its own side (`sides.split_pairs`:
+    its share of the pair's joint sum, which is left unscaled);
+    the PCA blendshapes are the calibration's components times their standard deviation.
     """
     from assets.artifacts import HeadModel
 
@@ -574,12 +579,20 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
             offsets[i] = generic[ctl.name] * scale
             how[ctl.name] = ("generic geometric deformation" + (f" x {scale:.2f} (calibrated range)" if scale != 1 else "")
                              + ("" if i < 12 else " (iris rotation about the eyeball centre)"))
+    names = [c.name for c in expression.SEMANTIC]
+    fitted_pairs = [p for p in SIDED if any(from_data[names.index(n)] for n in p)]  # generic ones are one-sided
+    split_names = tuple(n for pair in fitted_pairs for n in pair if from_data[names.index(n)])
     fitted = None  # the shapes as fitted, kept for reconstructing real frames when shown otherwise
     scaled = offsets  # as `self_consistent` leaves them
     if enough:
         fitted = offsets
         frames = (codes, canonical(lm[real]))
-        scaled, notes = self_consistent(offsets, shape, generic, cal, frames)
+        # A pair shown split by side is shown as its joint sum, which the joint fit already makes move each
+        # side's measure by its code (on the shared clip blinks 1.01/0.98, smiles 0.93/1.01 per unit, read on
+        # the head's own landmarks). Scaling its members one at a time, each with its cross-side motion,
+        # skewed that sum (blinks x1.07/x1.14 read 1.08/1.11; smiles x0.81/x1.17 read 0.65/1.13), and
+        # each side alone then showed its share of the skewed sum (smile_l 0.55, blink_r 1.11).
+        scaled, notes = self_consistent(offsets, shape, generic, cal, frames, leave=split_names)
         for name, note in notes.items():
             how[name] += note
         as_fitted = from_data & np.all(scaled == fitted, axis=(1, 2))
@@ -599,6 +612,12 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     funnel = expression.index("mouth_funnel")
     funnel_as_fitted = from_data[funnel] and (fitted is None or np.array_equal(scaled[funnel], fitted[funnel]))
     parts_jaw = funnel_parts_jaw(cal) if funnel_as_fitted else 0.0
+    shown, pair_shapes = split_pairs(offsets, shape, fitted_pairs)
+    if fitted is None and not np.array_equal(shown, offsets):
+        fitted = offsets
+    for name in (n for pair in fitted_pairs for n in pair):
+        how[name] += "; shown on its own side (its share of the pair's motion; the rest only while both move)"
+    offsets = shown
     topo = build_topology(shape)
     verts, source = topo["vertices"], topo["source"]
     blend = np.zeros((expression.E, len(verts), 3))
@@ -606,6 +625,10 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         blend[i] = spread(offsets[i], shape, verts, source)
     if fitted is not None:
         fitted = np.stack([spread(f, shape, verts, source) for f in fitted]).astype(np.float32)
+    if fitted_pairs:
+        pair_shapes = np.stack([spread(c, shape, verts, source) for c in pair_shapes]).astype(np.float32)
+    else:
+        pair_shapes = None
     for j in range(expression.N_PCA):
         off = cal.components[j].reshape(478, 3).astype(np.float64) * float(cal.stddev[j])
         blend[12 + 4 + j] = spread(off, shape, verts, source)
@@ -622,7 +645,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         "blendshapes": how, "eyes": eyes, "neutral_samples": picked, "n_samples": int(len(lm)),
         "layout": {"landmarks": [0, 478], "mouth_pocket": [int(topo["mouth_ids"][0]), int(topo["mouth_ids"][-1]) + 1],
                    "skull": [int(topo["sock_ids"].min()), int(topo["sock_ids"].max()) + 1]},
-        "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08],
+        "source": source.astype(int).tolist(), "pivot": [0.0, -0.07, -0.08], "pairs": [list(p) for p in fitted_pairs],
         "skin_rgb": [200, 160, 140], "hair_rgb": [90, 70, 55],
     }
     if parts_jaw:
@@ -632,7 +655,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),
                      uvs=topo["uvs"].astype(np.float32),
                      blendshapes=blend.astype(np.float32), landmark_vertices=np.arange(478, dtype=np.int32),
-                     regions=regions, meta=meta, fitted_shapes=fitted)
+                     regions=regions, meta=meta, fitted_shapes=fitted, pair_shapes=pair_shapes)
 
 
 def _regions(topo: dict, shape: np.ndarray) -> dict:

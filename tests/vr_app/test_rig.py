@@ -420,3 +420,24 @@ def test_a_closing_lid_carries_her_lash_line_down_and_an_open_eye_is_untouched()
     assert np.array_equal(r.frame(), rest)  # back open: exactly the rest face
     assert all(lashes.node.is_hidden() for lashes in rig.lash_lines.values())
     r.close()
+
+
+def test_the_rig_moves_a_pair_as_the_head_deforms(head):
+    """A head whose left/right pairs share a motion shown only while both move (HeadModel.pair_shapes):
+    the rig adds it as `deform` does, so a wink and a blink of both eyes in the room are the fitted ones."""
+    from dataclasses import replace
+
+    from scenes.geom import to_panda
+
+    rng = np.random.default_rng(0)
+    paired = replace(head, meta={**head.meta, "pairs": [["blink_l", "blink_r"]]},
+                     pair_shapes=rng.normal(0, 0.002, (1,) + head.vertices.shape).astype(np.float32))
+    c = Close(paired)
+    got = []
+    c.rig.mesh.update_vertices = lambda verts, normals: got.append(np.array(verts))
+    for code in ({"blink_l": 0.8}, {"blink_l": 0.8, "blink_r": 0.6}):
+        c.rig.set_code(expression.from_dict(code))
+        want = to_panda(paired.deform(expression.from_dict(code)) - paired.vertices) + c.rig._base
+        np.testing.assert_allclose(got[-1], want, atol=1e-5)
+    assert np.abs(got[1] - got[0]).max() > 0.001  # the second eye's blink brought the pair's own motion in
+    c.r.close()
