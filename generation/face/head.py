@@ -25,7 +25,7 @@ from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GAZE_SLICE, GENERIC_RANGE, MI
                        codes_from_landmarks, detector_scale, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
-from .sides import SIDED, split_pairs
+from .one_sided import SIDED, split_pairs
 
 SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
 SKULL_RADII = np.array([0.076, 0.125, 0.10])  # an average adult's, used when the landmarks cannot tell
@@ -403,7 +403,7 @@ def self_consistent(offsets: np.ndarray, shape: np.ndarray, generic: dict, cal: 
     control alone. On the shared clip that keeps funnel (+0.5 mm) and the brows (+0.1-0.3 mm) as
     fitted; scaling all took the render of her held-out frames 0.5 dB further from them.
     Controls named in `leave` keep their shapes as they are (fit_head: the left/right pairs it shows as
-    their joint sum split by side, `sides.split_pairs`).
+    their joint sum split by side, `one_sided.split_pairs`).
     offsets [16,478,3] metres at code 1, shape [478,3]. Returns (offsets, {control: note}).
     """
     fitted = offsets.astype(np.float64)
@@ -544,7 +544,7 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
     calibrated set, generic otherwise (rendered single-photo albums only echo the generic
     shapes, so they never count), each scaled to move its own measure by its code
     (`self_consistent`), with the brows moved by the brow controls alone (`brows_own`; `reconstruct`
-    keeps the joint fit) and each control of a left/right pair shown on its own side (`sides.split_pairs`:
+    keeps the joint fit) and each control of a left/right pair shown on its own side (`one_sided.split_pairs`:
     its share of the pair's joint sum, which is left unscaled);
     the PCA blendshapes are the calibration's components times their standard deviation.
     """

@@ -121,7 +121,7 @@ def test_each_fitted_control_moves_its_own_measure_by_its_code(talking, monkeypa
     sets, pose = talking
     cal = fit_calibration(sets)
     monkeypatch.setattr(H, "RECONSTRUCTION_FLOOR_M", np.inf)
-    monkeypatch.setattr(H, "SIDED", ())  # pairs shown split are left unscaled (tests/face/test_sides.py)
+    monkeypatch.setattr(H, "SIDED", ())  # pairs shown split are left unscaled (tests/face/test_one_sided.py)
     h = H.fit_head(sets, calibration=cal)
 
     def measure(code):
@@ -145,7 +145,7 @@ def test_a_shape_that_would_misbuild_her_frames_keeps_its_fitted_size(talking, m
 
     sets, _ = talking
     cal = fit_calibration(sets)
-    # the pairs shown one-sided (tests/face/test_sides.py) are left out: here a smile code echoes the jaw
+    # the pairs shown one-sided (tests/face/test_one_sided.py) are left out: here a smile code echoes the jaw
     monkeypatch.setattr(H, "SIDED", ())
     h = H.fit_head(sets, calibration=cal)
     how = h.meta["blendshapes"]
@@ -168,7 +168,7 @@ def test_the_rescale_leaves_the_rest_face_and_the_fitted_reconstruction_alone(fa
 
     sets, _ = talking
     cal = fit_calibration(sets)
-    monkeypatch.setattr(H, "SIDED", ())  # pairs shown split are left unscaled (tests/face/test_sides.py)
+    monkeypatch.setattr(H, "SIDED", ())  # pairs shown split are left unscaled (tests/face/test_one_sided.py)
     h = H.fit_head(sets, calibration=cal)
     monkeypatch.setattr(H, "self_consistent", lambda off, shape, generic, cal, frames, **kw: (off, {}))
     monkeypatch.setattr(H, "brows_own", lambda off, shape, cal, codes, faces, refit: (off, []))

@@ -1,4 +1,4 @@
-"""One-sided expression shapes (generation/face/sides.py): a left/right pair fitted on frames where the two
+"""One-sided expression shapes (generation/face/one_sided.py): a left/right pair fitted on frames where the two
 sides move together must not split into a common motion and a difference that moves the other side."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from assets import expression
 from assets import landmarks as L
 from generation.face import head as H
-from generation.face import sides as S
+from generation.face import one_sided as S
 from generation.face.pose import canonical, fit_pose, project
 
 # Landmarks that no measure and no face-frame reads (so her codes cannot see their motion), per side and part.
@@ -54,10 +54,14 @@ def test_side_support_keeps_each_pair_on_its_side_and_part(grace_head):
 
 @pytest.fixture(scope="module", params=sorted(PARTNER))
 def together(request, faces, grace_head):
-    """40 landmark sets of Hopper's head moving a left/right pair together (codes correlate ~0.9), where
-    the other side's unread landmarks follow the pair's difference (3 mm per unit of code): in her real
-    frames the joint fit turned such a motion into brow_up_l lowering her right brow."""
-    name = request.param
+    return moving_together(request.param, faces, grace_head)
+
+
+def moving_together(name, faces, grace_head):
+    """(name, 40 landmark sets of Hopper's head moving the left/right pair of control `name` together (codes
+    correlate ~0.9), where the other side's unread landmarks follow the pair's difference (3 mm per unit of
+    code), those landmarks): in her real frames the joint fit turned such a motion into brow_up_l lowering
+    her right brow."""
     rng = np.random.default_rng(5)
     pose = fit_pose(faces["grace"][1], grace_head.vertices[:478], 512)
     left, right = expression.index(name), expression.index(PARTNER[name])
@@ -119,8 +123,10 @@ def test_a_one_sided_control_moves_only_its_own_side_and_both_move_as_fitted(tog
     assert "own side" in h.meta["blendshapes"][name]
 
 
+# Not the brows: `brows_own` refits them on their own codes, so their sum is not the joint fit's.
+@pytest.mark.parametrize("name", sorted(n for n in PARTNER if not n.startswith("brow")))
 @pytest.mark.parametrize("one_at_a_time", [False, True])
-def test_a_split_pair_together_reads_as_the_joint_fit_reads(together, monkeypatch, one_at_a_time):
+def test_a_split_pair_together_reads_as_the_joint_fit_reads(name, faces, grace_head, monkeypatch, one_at_a_time):
     """A pair that is split is shown, both together, as its joint sum, which reads each side's measure as
     her frames do. `self_consistent` scaling each member alone, its cross-side motion included, skewed that
     sum on the shared clip (smiles x0.81/x1.17: both then read 0.65/1.13 per unit, and smile_l alone, its
@@ -128,9 +134,7 @@ def test_a_split_pair_together_reads_as_the_joint_fit_reads(together, monkeypatc
     the clip's did); `one_at_a_time` puts that scaling back, and the check must then fail."""
     from generation.face.controls import fit_calibration
 
-    name, sets, _ = together
-    if name.startswith("brow"):
-        pytest.skip("brows_own refits the brows on their own codes: their sum is not the joint fit's")
+    _, sets, _ = moving_together(name, faces, grace_head)
     cal = fit_calibration(sets)
     left, right = expression.index(name), expression.index(PARTNER[name])
     reg = cal.regression.reshape(-1, 478, 3).astype(np.float64)
