@@ -88,6 +88,10 @@ TUCK_REACH = 0.03  # metres beyond the head's outline over which the shell besid
 TUCK_FADE = 0.015  # metres over which that goes over to the inflation (beyond the reach, above the brows, to the chin)
 TUCK_THICKNESS = 0.01  # metres: where the shell's front and back are closer than this they are moved back together
 EAR_BOX = (0.012, 0.045, 0.035, 0.012, 0.01)  # metres around an ear lobe's landmark: below, above, behind, ahead, in
+EAR_LUMA = 70.0  # grey levels: an ear box's texels darker than this are hair, not the ear's own light
+EAR_TEXELS = 50  # fewest texels of the near ear and of the far cheek to bring a mirrored ear into the far side's light
+CHEEK_REACH = 0.03  # metres: the cheek in front of an ear, whose skin is a side's light
+EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled by
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
 
 
@@ -466,7 +470,16 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         index[src] = len(vertices) + np.arange(len(src))
         faces = np.concatenate([faces, index[front_faces[near]][:, ::-1]]).astype(np.int32)  # mirrored: wound back
         vertices = np.concatenate([vertices, _mirrored(vertices[src], verts, head.faces)])
-        uvs = np.concatenate([uvs, uvs[src]])
+        # The near ear was lit as its side was: the clip's is lighter and more orange than the skin of her far
+        # side. Its copy gets texels of its own, brought to the far side's light: each channel scaled so the
+        # ear's mean (its box's texels, less the dark hair) is the far cheek's, in front of the far ear.
+        ear_uv, ear = _ear_texels(texture, sides, (mx, my), uvs[src], index[front_faces[near]] - len(uvs), hit)
+        uvs = np.concatenate([uvs, ear_uv])
+        at = np.zeros((th, tw, 3))
+        at[hit] = np.einsum("pk,pkc->pc", bary[hit], vertices[cell_faces[fid[hit]]])
+        seen = alpha > 0.5
+        _far_lit(texture, sides, ear, [seen & (front_rgb @ LUMA_F32 > EAR_LUMA) & _in_ear_box(at, lobe, -far),
+                                       seen & skin & _in_cheek(at, lobe, far)])
         follow = np.concatenate([follow, follow[src]])
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides)
@@ -618,6 +631,65 @@ def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
     x, y, z = points[..., 0] * side, points[..., 1], points[..., 2]
     return ((x > abs(float(lobe[0])) - inwards) & (y > lobe[1] - below) & (y < lobe[1] + above)
             & (z > lobe[2] - behind) & (z < lobe[2] + ahead))
+
+
+def _ear_texels(texture: np.ndarray, sides: np.ndarray, texel_pixels, uv: np.ndarray, tris: np.ndarray,
+                covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(uvs [k,2], texels [Th,Tw] bool): the mirrored ear's own uvs and texels. `uv` [k,2] are the near
+    ear's, `tris` [m,3] its triangles (indices into `uv`); their texels are copied, in place, in the
+    shell's `texture` [Th,2*Tw,4] front, its `sides` [2,Th,Tw,3] and its texel pixels (mx, my), to texels no
+    grid cell uses (`covered` [Th,Tw]: those one does). `uv` and no texels where there is no room."""
+    import cv2
+
+    th, tw = covered.shape
+    px = np.c_[uv[:, 0] * 2 * tw, (1 - uv[:, 1]) * th]
+    ear = np.zeros((th, tw), np.uint8)
+    for t in tris:
+        cv2.fillConvexPoly(ear, np.round(px[t] * 16).astype(np.int32), 1, shift=4)
+    ear = cv2.dilate(ear, np.ones((7, 7), np.uint8)) > 0  # a filtered, mipmapped texture reads a few texels round
+    none = (uv, np.zeros((th, tw), bool))
+    if not ear.any():
+        return none
+    ys, xs = np.nonzero(ear)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    shape = ear[y0:y1, x0:x1]
+    used = cv2.dilate(covered.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
+    # for each top-left corner the footprint may be moved to, the used texels under it
+    overlap = cv2.filter2D(used, -1, shape.astype(np.float32), anchor=(0, 0),
+                           borderType=cv2.BORDER_CONSTANT)[:th - (y1 - y0) + 1, :tw - (x1 - x0) + 1]
+    free = np.argwhere(overlap < 0.5)
+    if not len(free):
+        return none
+    by, bx = free[0]
+    dst = (slice(by, by + y1 - y0), slice(bx, bx + x1 - x0))
+    for a in (texture[:, :tw], *sides, *texel_pixels):
+        a[dst] = np.where(shape.reshape(shape.shape + (1,) * (a.ndim - 2)), a[y0:y1, x0:x1], a[dst])
+    texels = np.zeros((th, tw), bool)
+    texels[dst] = shape
+    return (uv + [(bx - x0) / (2 * tw), -(by - y0) / th]).astype(uv.dtype), texels
+
+
+def _in_cheek(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
+    """[...] True for `points` [...,3] (head axes) on the cheek in front of the ear whose lobe landmark is
+    `lobe` [3] (mirrored or not), on the head's `side` (+1 its left): from EAR_BOX's front CHEEK_REACH on,
+    up to the cheekbone, from CHEEK_REACH inside the lobe outwards."""
+    ahead = EAR_BOX[3]
+    x, y, z = points[..., 0] * side, points[..., 1], points[..., 2]
+    return ((x > abs(float(lobe[0])) - CHEEK_REACH) & (y > lobe[1]) & (y < lobe[1] + CHEEK_REACH)
+            & (z > lobe[2] + ahead) & (z < lobe[2] + ahead + CHEEK_REACH))
+
+
+def _far_lit(texture: np.ndarray, sides: np.ndarray, texels: np.ndarray, masks) -> None:
+    """The shell's `texels` [Th,Tw] (front of `texture` [Th,2*Tw,4], and `sides` [2,Th,Tw,3]) scaled, in
+    place, per channel, so the front's mean over `masks` [0] ([Th,Tw]: the near ear) becomes its mean over
+    `masks` [1] (the far side's skin). Unchanged where either has fewer than EAR_TEXELS."""
+    tw = texels.shape[1]
+    if not texels.any() or min(int(m.sum()) for m in masks) < EAR_TEXELS:
+        return
+    near, far = (texture[:, :tw, :3][m].astype(np.float64).mean(0) for m in masks)
+    gain = np.clip(far / np.maximum(near, 1.0), *EAR_GAIN)
+    for a in (texture[:, :tw, :3], *sides):
+        a[texels] = (a[texels] * gain).round().clip(0, 255).astype(np.uint8)
 
 
 def _mirrored(points: np.ndarray, verts: np.ndarray, faces: np.ndarray, res: float = 0.001) -> np.ndarray:

@@ -1383,10 +1383,50 @@ def test_the_mirrored_ear_stands_as_far_outside_the_heads_other_side():
     np.testing.assert_allclose(out[:, 0], -right + 0.01 + outside, atol=0.0015)
 
 
+def test_the_mirrored_ear_gets_texels_of_its_own_in_the_far_sides_light():
+    """The near ear's texels are copied where no grid cell reads, and only the copy is brought to the far
+    side's light: the near ear keeps its own colours (seen turned its way it is as photographed)."""
+    from generation.face.bust import _ear_texels, _far_lit
+
+    th, tw = 64, 64
+    texture = np.zeros((th, 2 * tw, 4), np.uint8)
+    texture[..., 3] = 255
+    texture[:, :tw, :3] = (120, 90, 70)  # the far side's skin
+    texture[40:60, 40:60, :3] = (200, 150, 110)  # the near ear: lighter, more orange
+    sides = np.stack([texture[:, :tw, :3].copy(), texture[:, :tw, :3].copy()])
+    mx, my = np.meshgrid(np.arange(tw, dtype=np.float64), np.arange(th, dtype=np.float64))
+    covered = np.zeros((th, tw), bool)
+    covered[24:, :] = True  # the grid's cells read the lower part only
+    # one triangle of the near ear, in texels (x, y) -> uv (front: u = x / (2 tw), v = 1 - y / th)
+    corners = np.array([[44.0, 44.0], [56.0, 44.0], [44.0, 56.0]])
+    uv = np.c_[corners[:, 0] / (2 * tw), 1 - corners[:, 1] / th]
+    before = texture.copy()
+    new_uv, texels = _ear_texels(texture, sides, (mx, my), uv, np.array([[0, 1, 2]]), covered)
+    at = np.c_[new_uv[:, 0] * 2 * tw, (1 - new_uv[:, 1]) * th]
+    assert texels.any() and not (texels & covered).any()
+    assert (at[:, 1] < 24).all()  # moved into the free part, the same shape
+    assert np.allclose(at - at[0], corners - corners[0], atol=1e-3)
+    inside = tuple(np.round(at.mean(0)).astype(int)[::-1])
+    assert tuple(texture[inside][:3]) == (200, 150, 110) and tuple(sides[1][inside]) == (200, 150, 110)
+    assert (mx[inside], my[inside]) == tuple(np.round(corners.mean(0)))  # the copy keeps the photo pixels it shows
+    near = np.zeros((th, tw), bool)
+    near[40:60, 40:60] = True
+    far = np.zeros((th, tw), bool)
+    far[24:36, :] = True
+    _far_lit(texture, sides, texels, [near, far])
+    assert np.abs(texture[inside][:3].astype(int) - (120, 90, 70)).max() <= 1
+    assert np.abs(sides[0][inside].astype(int) - (120, 90, 70)).max() <= 1
+    assert np.array_equal(texture[24:], before[24:])  # the near ear and everything the grid reads: as they were
+    # too few texels on either side to measure a light by: the copy stays as it is
+    again = texture.copy()
+    _far_lit(texture, sides, texels, [near, np.zeros((th, tw), bool)])
+    assert np.array_equal(texture, again)
+
+
 def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, monkeypatch):
     """Grace's photo faces the camera (turned under EAR_TURN): her shell is as it was. Were it turned to
     her left, her far ear (the right) would get the near ear's shell mirrored: new triangles on the far
-    side, wound to face out of it, on the near ear's texels (the front's, on the near side)."""
+    side, wound to face out of it, on texels of its own (the front's, where no grid cell reads)."""
     import generation.face.bust as bust
     from generation.face.pose import fit_pose, matrix_from_euler, project
 
@@ -1409,4 +1449,7 @@ def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, m
     assert normals[:, 0].sum() < 0  # facing out of her right side
     u = eared["uvs"][-extra:, 0]
     assert (u < 0.5).all()  # the front's texels
+    # its own texels (to be brought into the far side's light), not the near ear's: no uv of the shell's
+    own = set(map(tuple, np.round(eared["uvs"][-extra:], 6))) & set(map(tuple, np.round(plain["uvs"], 6)))
+    assert not own
     assert np.array_equal(eared["faces"][:len(plain["faces"])], plain["faces"])  # the rest as it was
