@@ -117,9 +117,7 @@ def front_on(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, centre: np.n
     h, w = face.shape[:2]
     a = np.c_[points, np.ones(len(points))]
     affine, *_ = np.linalg.lstsq(a, uvs, rcond=None)  # [3,2]: (x, y, 1) -> (u, v)
-    t = (np.arange(size) + 0.5) / size * 2 - 1
-    gx, gy = np.meshgrid(centre[0] + radius * t, centre[1] - radius * t)  # image rows go down = head y down
-    xy = np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    xy = np.asarray(centre[:2], np.float64) + texel_xy(radius, size)
     uv = np.c_[xy, np.ones(len(xy))] @ affine
     px = np.clip(uv[:, 0] * (w - 1), 0, w - 1)
     py = np.clip((1 - uv[:, 1]) * (h - 1), 0, h - 1)
@@ -210,7 +208,7 @@ def lid_band_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring
 
 def texel_xy(half: float, size: int) -> np.ndarray:
     """[size*size,2] head x, y relative to the eye's axis of the texels of an eye image covering the axis
-    +- `half` (row 0 = top), as front_on lays them out."""
+    +- `half` (row 0 = top: image rows go down, head y up): every eye image's layout."""
     t = (np.arange(size) + 0.5) / size * 2 - 1
     gx, gy = np.meshgrid(half * t, -half * t)
     return np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
@@ -289,9 +287,7 @@ def clear_of_lids(outline: np.ndarray, radius: float, iris_radius: float, size: 
     ring `outline` [K,2] (relative to the ball's axis), at least the upper lid band's width in from every
     lid: a glint nearer a lid is its wet rim's, not a catchlight on the cornea (the ball kept the
     lower rim's glints once its own colours there gave way to the photo's)."""
-    t = (np.arange(size) + 0.5) / size * 2 - 1
-    gx, gy = np.meshgrid(radius * t, -radius * t)
-    xy = np.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    xy = texel_xy(radius, size)
     ring = np.asarray(outline, np.float64)
     clear = inside_polygon(xy, ring) & (polygon_distance(xy, ring) > LID_RIM * iris_radius)
     return clear.reshape(size, size)
@@ -360,8 +356,7 @@ def catchlight_direction(ball: np.ndarray, iris_reach: float, where: np.ndarray 
     given, when that stands out of the iris, else CATCHLIGHT_DIR. Her real frames' catchlight sits
     where her light was: a disc elsewhere on the iris is a stranger's."""
     size = ball.shape[0]
-    t = (np.arange(size) + 0.5) / size * 2 - 1
-    gx, gy = np.meshgrid(t, -t)  # row 0 is the top: y up
+    gx, gy = texel_xy(1.0, size).reshape(size, size, 2).transpose(2, 0, 1)  # row 0 is the top: y up
     near = np.hypot(gx, gy) < iris_reach
     if where is not None:
         near &= where

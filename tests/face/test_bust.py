@@ -1242,7 +1242,7 @@ def test_a_triangle_over_the_heads_steep_side_is_lifted_at_its_deep_corner():
     from generation.face.bust import HAIR_GAP, _clear_of_head
     from generation.face.raster import rasterize
 
-    h, w, s = 30, 40, 1000.0
+    h, w = 30, 40
     x = np.arange(w)[None, :].repeat(h, 0) + 0.5
     head_front = np.where(x < 32, 0.0, -0.008 * (x - 32)).astype(np.float64)  # flat, then bending away
     vx = np.array([2.0, 38.0, 2.0, 38.0])

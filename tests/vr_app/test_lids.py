@@ -81,7 +81,6 @@ def test_a_closing_lid_slides_past_its_lash_line_and_stops_on_her_lid(head):
     eyes = eye_openings(head)
     lids = ClosingLids(head.uvs, head.vertices, eyes, _lash_line_and_eyeshadow(head), np.array(SKIN, np.float32))
     assert set(lids.ids) == {"l", "r"}
-    texel = 1.0 / (SIZE - 1)
     for side, ids in lids.ids.items():
         height = np.ptp(head.uvs[eyes[side]["ring"], 1])
         assert np.all(head.vertices[ids, 1] > head.vertices[eyes[side]["ring"], 1].min())  # upper lid only
