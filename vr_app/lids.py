@@ -40,11 +40,10 @@ LASH_DARK = 0.6  # a texel darker than this share of the skin's luma is lash lin
 LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach at most (eyes.LID_RIM)
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
-# Closing, her lashes turn down over the eye: on her training frames (the shared clip, blinks 0.45-0.8) their dark
-# band reaches 0.35-0.38 of the open lids' gap below the upper lid's edge (0.28-0.31 once shut, over the lower
-# lid). The strip's foot goes this far down as a lid closes (`closing`), at each point of the lid that share
-# of the gap there; and forward by LASH_FORWARD of it, as lashes stand out from the lid (over the lower lid).
-LASH_HANG = 0.35
+# Closing, her lashes turn down over the eye: the strip's foot goes down by the head's meta "lash_hang" (measured on
+# her own blinking frames, generation.face.lashes; the shared clip's 0.35 of the open lids' gap) as a lid closes
+# (`closing`), at each point of the lid that share of the gap there; and forward by LASH_FORWARD of it, as lashes
+# stand out from the lid (over the lower lid). A head without blinking frames keeps the lash line's own foot.
 LASH_FORWARD = 0.5
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
 LID_STEPS = 4  # the lid surface's columns per stretch of the lid's edge between two vertices
@@ -58,10 +57,11 @@ BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code
 
 class ClosingLids:
     """Per eye, the upper lid's edge (`ids`), how far up her texture a closing lid's edge slides past its
-    lash line (`shift`, for its `LidSurface`) and the lash line that hangs from the edge (`lash`)."""
+    lash line (`shift`, for its `LidSurface`), the lash line that hangs from the edge (`lash`) and how far her
+    lashes hang below it when shut (`hang`: `hang` x the open lids' gap at each point, metres)."""
 
     def __init__(self, uvs: np.ndarray, vertices: np.ndarray, openings: dict[str, dict], texture: np.ndarray,
-                 skin_rgb: np.ndarray, iris_radius: dict[str, float] | None = None):
+                 skin_rgb: np.ndarray, iris_radius: dict[str, float] | None = None, hang: float = 0.0):
         self.ids: dict[str, np.ndarray] = {}
         self.shift: dict[str, np.ndarray] = {}  # side: [2] uv shift of the edge when shut
         # side: (vertex ids [N] corner to corner along the upper lid, lash line's top and foot [N] in
@@ -95,7 +95,7 @@ class ClosingLids:
             # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
             over = np.minimum(top, LASH_BAND * height / texel)
             self.lash[side] = (line, _smooth(over) * rows_m, _smooth(foot) * rows_m)
-            self.hang[side] = LASH_HANG * open_gap(vertices[line], vertices[ring[~above]])
+            self.hang[side] = hang * open_gap(vertices[line], vertices[ring[~above]])
 
 
 def open_gap(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:

@@ -221,14 +221,19 @@ def test_a_closing_lid_shows_her_lid_skin_evened_not_the_open_eye_s_lashes_stret
 
 
 def test_a_shut_lid_s_lashes_hang_over_the_eye_by_her_share_of_its_opening(head):
-    """Closing, her lashes turn down over the eye (her frames: a dark band ~0.35 of the open lids' gap under the
-    edge); the strip's foot goes down (and a little forward) by that share of the gap at each point of the lid,
-    nothing at the corners, eased in with the lid's closing; open, the strip is not drawn."""
+    """Closing, her lashes turn down over the eye (the shared clip's frames: a dark band ~0.35 of the open lids'
+    gap under the edge); the strip's foot goes down (and a little forward) by her share of the gap at each point
+    of the lid, nothing at the corners, eased in with the lid's closing; open, the strip is not drawn. Without a
+    measure (no blinking frames) the lash line keeps its own foot."""
     from scenes.geom import from_panda, to_panda
-    from vr_app.lids import LASH_FORWARD, LASH_HANG, LashLine, open_gap
+    from vr_app.lids import LASH_FORWARD, LashLine, open_gap
 
     eyes = eye_openings(head)
-    lids = ClosingLids(head.uvs, head.vertices, eyes, _lash_line_and_eyeshadow(head), np.array(SKIN, np.float32))
+    texture = _lash_line_and_eyeshadow(head)
+    unmeasured = ClosingLids(head.uvs, head.vertices, eyes, texture, np.array(SKIN, np.float32))
+    assert all(np.all(h == 0) for h in unmeasured.hang.values())
+    share = 0.35
+    lids = ClosingLids(head.uvs, head.vertices, eyes, texture, np.array(SKIN, np.float32), hang=share)
     for side, eye in eyes.items():
         line, top, foot = lids.lash[side]
         hang = lids.hang[side]
@@ -239,7 +244,7 @@ def test_a_shut_lid_s_lashes_hang_over_the_eye_by_her_share_of_its_opening(head)
         middle = len(line) // 2
         opening = np.ptp(head.vertices[ring, 1])
         assert 0.5 * opening < gap[middle] <= opening  # the lids' gap in the lid's middle
-        np.testing.assert_allclose(hang, LASH_HANG * gap)
+        np.testing.assert_allclose(hang, share * gap)
         strip = LashLine("lash", head.vertices, line, top, foot, head.vertices[ring, :2].mean(0), 0.02,
                          np.zeros((8, 8, 3), np.uint8), hang)
         verts, normals = to_panda(head.vertices), np.tile([0.0, -1.0, 0.0], (len(head.vertices), 1))
