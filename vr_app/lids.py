@@ -42,11 +42,8 @@ LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line th
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
 # Closing, her lashes turn down over the eye: the strip's foot goes down by the head's meta "lash_hang" (measured on
 # her own blinking frames, generation.face.lashes; the shared clip's 0.35 of the open lids' gap) as a lid closes
-# (`closing`), that share of the lids' largest gap (her lashes are of one length along the lid: hung by each point's
-# own gap they drew a lens, deep in the middle, where her frames show a flat band), shorter only towards the
-# corners, where the gap falls under LASH_EVEN of its largest; and forward by LASH_FORWARD of it, as lashes stand
-# out from the lid (over the lower lid). A head without blinking frames keeps the lash line's own foot.
-LASH_EVEN = 0.6
+# (`closing`), at each point of the lid that share of the gap there; and forward by LASH_FORWARD of it, as lashes
+# stand out from the lid (over the lower lid). A head without blinking frames keeps the lash line's own foot.
 LASH_FORWARD = 0.5
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
 LID_STEPS = 4  # the lid surface's columns per stretch of the lid's edge between two vertices
@@ -61,8 +58,7 @@ BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code
 class ClosingLids:
     """Per eye, the upper lid's edge (`ids`), how far up her texture a closing lid's edge slides past its
     lash line (`shift`, for its `LidSurface`), the lash line that hangs from the edge (`lash`) and how far her
-    lashes hang below it when shut (`hang`: `hang` x the open lids' largest gap, less towards the corners;
-    metres)."""
+    lashes hang below it when shut (`hang`: `hang` x the open lids' gap at each point, metres)."""
 
     def __init__(self, uvs: np.ndarray, vertices: np.ndarray, openings: dict[str, dict], texture: np.ndarray,
                  skin_rgb: np.ndarray, iris_radius: dict[str, float] | None = None, hang: float = 0.0):
@@ -99,9 +95,7 @@ class ClosingLids:
             # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
             over = np.minimum(top, LASH_BAND * height / texel)
             self.lash[side] = (line, _smooth(over) * rows_m, _smooth(foot) * rows_m)
-            gap = open_gap(vertices[line], vertices[ring[~above]])
-            most = float(gap.max())
-            self.hang[side] = hang * most * np.minimum(1.0, gap / max(LASH_EVEN * most, 1e-9))
+            self.hang[side] = hang * open_gap(vertices[line], vertices[ring[~above]])
 
 
 def open_gap(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
