@@ -41,7 +41,7 @@ LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
 # Closing, her lashes turn down over the eye: the strip's foot goes down by the head's meta "lash_hang" (measured on
-# her own blinking frames, generation.face.lashes; the shared clip's 0.35 of the open lids' gap) as a lid closes
+# her own blinking frames, generation.face.lashes; on the shared clip 0.33 of the open lids' gap) as a lid closes
 # (`closing`), at each point of the lid that share of the gap there; and forward by LASH_FORWARD of it, as lashes
 # stand out from the lid (over the lower lid). A head without blinking frames keeps the lash line's own foot.
 LASH_FORWARD = 0.5
@@ -179,7 +179,8 @@ class LashLine:
                                              np.stack([np.zeros(n), -foot, lift], 1)]))
         # and what a shut lid adds to the foot's: her lashes turned down (and out) past the lash line's foot
         drop = np.zeros(n) if hang is None else np.maximum(np.asarray(hang, np.float64) - foot, 0.0)
-        self._hang = to_panda(np.concatenate([np.zeros((n, 3)), np.stack([np.zeros(n), -drop, LASH_FORWARD * drop], 1)]))
+        down = np.stack([np.zeros(n), -drop, LASH_FORWARD * drop], 1)
+        self._hang = to_panda(np.concatenate([np.zeros((n, 3)), down]))
         xy = vertices[self.ids, :2] - centre
         xy = np.concatenate([xy + np.c_[np.zeros(n), top], xy - np.c_[np.zeros(n), foot]])
         uvs = (0.5 + xy / (2 * band_half)).astype(np.float32)

@@ -27,7 +27,8 @@ def lash_hang(images, landmarks: np.ndarray, blinks: np.ndarray) -> float | None
     lm = np.asarray(landmarks, np.float64)
     blinks = np.asarray(blinks, np.float64)
     assert blinks.shape == (len(lm), 2), blinks.shape
-    gaps = np.stack([[np.mean(p[list(e["lower"]), 1] - p[list(e["upper"]), 1]) for e in _EYES] for p in lm])  # [N,2]
+    gaps = np.stack([[np.mean(p[list(e["lower"]), 1] - p[list(e["upper"]), 1]) for e in _EYES]
+                     for p in lm])  # [N,2] pixels
     still = blinks.max(1) < OPEN
     if not still.any() or (blinks >= BLINKING).sum() < MIN_EYES:
         return None
