@@ -40,6 +40,11 @@ LASH_DARK = 0.6  # a texel darker than this share of the skin's luma is lash lin
 LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach at most (eyes.LID_RIM)
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
+# Closing, her lashes turn down over the eye: the strip's foot goes down by the head's meta "lash_hang" (measured on
+# her own blinking frames, generation.face.lashes; on the shared clip 0.33 of the open lids' gap) as a lid closes
+# (`closing`), at each point of the lid that share of the gap there; and forward by LASH_FORWARD of it, as lashes
+# stand out from the lid (over the lower lid). A head without blinking frames keeps the lash line's own foot.
+LASH_FORWARD = 0.5
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
 LID_STEPS = 4  # the lid surface's columns per stretch of the lid's edge between two vertices
 LID_ROWS = 8  # and its rows from the edge up to the brow's row of vertices
@@ -52,15 +57,17 @@ BLINK = {side: expression.index(f"blink_{side}") for side in ("l", "r")}  # code
 
 class ClosingLids:
     """Per eye, the upper lid's edge (`ids`), how far up her texture a closing lid's edge slides past its
-    lash line (`shift`, for its `LidSurface`) and the lash line that hangs from the edge (`lash`)."""
+    lash line (`shift`, for its `LidSurface`), the lash line that hangs from the edge (`lash`) and how far her
+    lashes hang below it when shut (`hang`: `hang` x the open lids' gap at each point, metres)."""
 
     def __init__(self, uvs: np.ndarray, vertices: np.ndarray, openings: dict[str, dict], texture: np.ndarray,
-                 skin_rgb: np.ndarray, iris_radius: dict[str, float] | None = None):
+                 skin_rgb: np.ndarray, iris_radius: dict[str, float] | None = None, hang: float = 0.0):
         self.ids: dict[str, np.ndarray] = {}
         self.shift: dict[str, np.ndarray] = {}  # side: [2] uv shift of the edge when shut
         # side: (vertex ids [N] corner to corner along the upper lid, lash line's top and foot [N] in
         # metres above and below each, head y)
         self.lash: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.hang: dict[str, np.ndarray] = {}  # side: [N] metres the lashes hang below each edge vertex when shut
         self.skin_luma = skin_luma = float(np.asarray(skin_rgb, np.float64) @ LUMA)
         for side, eye in openings.items():
             ring = np.asarray(eye["ring"])
@@ -88,6 +95,16 @@ class ClosingLids:
             # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
             over = np.minimum(top, LASH_BAND * height / texel)
             self.lash[side] = (line, _smooth(over) * rows_m, _smooth(foot) * rows_m)
+            self.hang[side] = hang * open_gap(vertices[line], vertices[ring[~above]])
+
+
+def open_gap(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """[N] metres (head y) from each point of an open upper lid `upper` [N,3] down to the lower lid under it
+    (`lower` [M,3]: the rest of the lid ring, corners included), 0 past the lower lid's ends."""
+    order = np.argsort(lower[:, 0])
+    x, y = lower[order, 0], lower[order, 1]
+    inside = (upper[:, 0] >= x[0]) & (upper[:, 0] <= x[-1])
+    return np.where(inside, np.maximum(upper[:, 1] - np.interp(upper[:, 0], x, y), 0.0), 0.0)
 
 
 def closing(blink: float) -> float:
@@ -153,13 +170,17 @@ class LashLine:
     the lid starts to close (CLOSING[0]): an open eye is exactly the band's."""
 
     def __init__(self, name: str, vertices: np.ndarray, line: np.ndarray, top: np.ndarray, foot: np.ndarray,
-                 centre: np.ndarray, band_half: float, image: np.ndarray):
+                 centre: np.ndarray, band_half: float, image: np.ndarray, hang: np.ndarray | None = None):
         self.ids = np.asarray(line)
         n = len(self.ids)
         lift = np.full(n, LASH_LIFT_M)
         # head-coordinate offsets from each edge vertex: the top leans forward with the lid above the edge
         self._off = to_panda(np.concatenate([np.stack([np.zeros(n), top, lift + top], 1),
                                              np.stack([np.zeros(n), -foot, lift], 1)]))
+        # and what a shut lid adds to the foot's: her lashes turned down (and out) past the lash line's foot
+        drop = np.zeros(n) if hang is None else np.maximum(np.asarray(hang, np.float64) - foot, 0.0)
+        down = np.stack([np.zeros(n), -drop, LASH_FORWARD * drop], 1)
+        self._hang = to_panda(np.concatenate([np.zeros((n, 3)), down]))
         xy = vertices[self.ids, :2] - centre
         xy = np.concatenate([xy + np.c_[np.zeros(n), top], xy - np.c_[np.zeros(n), foot]])
         uvs = (0.5 + xy / (2 * band_half)).astype(np.float32)
@@ -178,7 +199,8 @@ class LashLine:
         self.node.show()
         edge = vertices[self.ids]
         n = normals[self.ids]
-        self.geom.update_vertices(np.concatenate([edge, edge]) + self._off, np.concatenate([n, n]))
+        off = self._off + closing(blink) * self._hang
+        self.geom.update_vertices(np.concatenate([edge, edge]) + off, np.concatenate([n, n]))
 
 
 def _row(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:

@@ -63,6 +63,16 @@ def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple
     return np.where(found, best, -1), bary[np.arange(len(xy)), best]
 
 
+def pair_motions(head, controls) -> list[np.ndarray]:
+    """[V,3] offsets of each one-sided pair (`head.meta["pairs"]`) of `controls` with both at their full:
+    its two shapes (each one side's share) and the motion shown only while both move (`pair_shapes`).
+    Each shape alone moves one mouth corner; both together are the pair's joint motion, her real smile."""
+    if head.pair_shapes is None:
+        return []
+    return [head.blendshapes[expression.index(a)] + head.blendshapes[expression.index(b)] + head.pair_shapes[p]
+            for p, (a, b) in enumerate(head.meta.get("pairs", [])) if a in controls and b in controls]
+
+
 def arch_mesh(front: np.ndarray, widths: np.ndarray, edges: np.ndarray, scale: float, top: bool):
     """One row of teeth as a solid band along a parabola through `front` [3] (the middle of the incisors'
     front face at their biting edge): (vertices [C,4,3] per column: front edge, front root, back edge,
@@ -127,6 +137,7 @@ class MouthInterior:
         self.lip = int(lv[L.LIP_LOWER_INNER])
         self.faces = face_faces
         self._surfaces = [base] + [base + head.blendshapes[expression.index(name)] for name in MOUTH_CONTROLS]
+        self._surfaces += [base + shape for shape in pair_motions(head, MOUTH_CONTROLS)]
         width = float(abs(corner_l[0] - corner_r[0]))
         scale = float(np.clip(width / MOUTH_WIDTH, 0.8, 1.2))
         mid_x = 0.5 * float(corner_l[0] + corner_r[0])

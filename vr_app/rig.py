@@ -215,12 +215,14 @@ class HeadRig:
                 self._show_eyes()
         iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
                       for side in self.openings}
-        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii)
+        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii,
+                                float(head.meta.get("lash_hang", 0.0)))
         for side, (line, top, foot) in self.lids.lash.items():
             band_half = self._eye_cuts[side][3]
             self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,
                                              self.openings[side]["iris"][:2], band_half,
-                                             lash_texture(self._bands_shown[side], self.lids.skin_luma))
+                                             lash_texture(self._bands_shown[side], self.lids.skin_luma),
+                                             self.lids.hang[side])
             self.lash_lines[side].node.reparent_to(self.pivot)
             rows = np.where(np.isin(faces, self.lids.ids[side]).any(axis=1))[0]
             top = lid_top(faces[rows], line)

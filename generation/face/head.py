@@ -25,6 +25,7 @@ from .controls import (EYEBALL_RADIUS_M, GAZE_DEG, GAZE_SLICE, GENERIC_RANGE, MI
                        codes_from_landmarks, detector_scale, fit_calibration, raw_measures)
 from .errors import GeometryError, check_landmarks
 from .pose import canonical, head_pose
+from .lashes import lash_hang
 from .one_sided import SIDED, split_pairs
 
 SKULL_CENTRE = np.array([0.0, 0.0, -0.09])
@@ -652,6 +653,11 @@ def fit_head(landmark_sets: np.ndarray, images=None, calibration: Calibration | 
         meta["funnel_parts_jaw"] = parts_jaw
     if images is not None:
         meta.update(_colours(images, lm))
+        if real.any():  # her own blinks: how far her lashes hang over a closing eye (vr_app.lids)
+            blinks = codes[:, [expression.index("blink_l"), expression.index("blink_r")]]
+            hang = lash_hang([images[i] for i in np.nonzero(real)[0]], lm[real], blinks)
+            if hang is not None:
+                meta["lash_hang"] = round(hang, 3)
     return HeadModel(vertices=verts.astype(np.float32), faces=topo["faces"].astype(np.int32),
                      uvs=topo["uvs"].astype(np.float32),
                      blendshapes=blend.astype(np.float32), landmark_vertices=np.arange(478, dtype=np.int32),

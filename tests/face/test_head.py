@@ -317,3 +317,24 @@ def test_only_the_brow_controls_move_the_brows_and_her_frames_unwrap_as_fitted(b
     assert h.blendshapes[jaw, L.CHIN, 1] < -0.005  # and still drops the chin
     assert h.blendshapes[brow, L.BROW_R[2], 1] > 0.003  # the brow still rises by its own control
     assert h.meta["blendshapes"]["brow_up_r"].startswith("fitted") and "brows" in h.meta["blendshapes"]["jaw_open"]
+
+
+def test_her_blinking_frames_give_the_head_her_lashes_hang(talking):
+    """With her frames' images, the head records how far her lashes hang under a blinking lid (meta
+    "lash_hang", in open lids' gaps: vr_app.lids hangs the closing lid's lash line that far); from
+    landmarks alone it has no such measure."""
+    from assets import landmarks as L
+
+    sets, _ = talking
+    gaps = np.mean(sets[:, list(L.EYE_L["lower"]), 1] - sets[:, list(L.EYE_L["upper"]), 1], axis=1)  # [N]
+    open_gap = np.max(gaps)
+    images = []
+    for p, gap in zip(sets, gaps):
+        img = np.full((512, 512, 3), (190, 150, 130), np.uint8)
+        if gap < 0.8 * open_gap:  # a blinking left eye: a dark band 0.3 open gaps under its edge
+            xs, ys = p[list(L.EYE_L["upper"]), 0], p[list(L.EYE_L["upper"]), 1]
+            img[int(ys.min() - 2):int(round(ys.max() + 0.3 * open_gap)), int(xs.min() - 6):int(xs.max() + 7)] = 15
+        images.append(img)
+    h = H.fit_head(sets, images=images)
+    assert abs(h.meta["lash_hang"] - 0.3) < 0.06, h.meta["lash_hang"]
+    assert "lash_hang" not in H.fit_head(sets).meta

@@ -218,3 +218,48 @@ def test_a_closing_lid_shows_her_lid_skin_evened_not_the_open_eye_s_lashes_stret
             assert np.array_equal(r.frame(), rest)  # open again: the head's own lid, exactly
     finally:
         r.close()
+
+
+def test_a_shut_lid_s_lashes_hang_over_the_eye_by_her_share_of_its_opening(head):
+    """Closing, her lashes turn down over the eye (the shared clip's frames: a dark band ~0.35 of the open lids'
+    gap under the edge); the strip's foot goes down (and a little forward) by her share of the gap at each point
+    of the lid, nothing at the corners, eased in with the lid's closing; open, the strip is not drawn. Without a
+    measure (no blinking frames) the lash line keeps its own foot."""
+    from scenes.geom import from_panda, to_panda
+    from vr_app.lids import LASH_FORWARD, LashLine, open_gap
+
+    eyes = eye_openings(head)
+    texture = _lash_line_and_eyeshadow(head)
+    unmeasured = ClosingLids(head.uvs, head.vertices, eyes, texture, np.array(SKIN, np.float32))
+    assert all(np.all(h == 0) for h in unmeasured.hang.values())
+    share = 0.35
+    lids = ClosingLids(head.uvs, head.vertices, eyes, texture, np.array(SKIN, np.float32), hang=share)
+    for side, eye in eyes.items():
+        line, top, foot = lids.lash[side]
+        hang = lids.hang[side]
+        ring = np.asarray(eye["ring"])
+        upper = np.isin(ring, lids.ids[side])
+        gap = open_gap(head.vertices[line], head.vertices[ring[~upper]])
+        assert hang[0] == pytest.approx(0.0, abs=1e-6) and hang[-1] == pytest.approx(0.0, abs=1e-6)  # the corners
+        middle = len(line) // 2
+        opening = np.ptp(head.vertices[ring, 1])
+        assert 0.5 * opening < gap[middle] <= opening  # the lids' gap in the lid's middle
+        np.testing.assert_allclose(hang, share * gap)
+        strip = LashLine("lash", head.vertices, line, top, foot, head.vertices[ring, :2].mean(0), 0.02,
+                         np.zeros((8, 8, 3), np.uint8), hang)
+        verts, normals = to_panda(head.vertices), np.tile([0.0, -1.0, 0.0], (len(head.vertices), 1))
+        n = len(line)
+
+        def foot_drop(blink: float) -> np.ndarray:
+            strip.update(verts, normals, blink)
+            pts = from_panda(strip.geom.data[:, :3])
+            return head.vertices[line, 1] - pts[n:, 1], pts[n:, 2] - head.vertices[line, 2]
+
+        strip.update(verts, normals, 0.05)
+        assert strip.node.is_hidden()
+        shut, forward = foot_drop(1.0)
+        np.testing.assert_allclose(shut, np.maximum(hang, foot), atol=1e-7)
+        assert shut[middle] > foot[middle] + 0.15 * opening  # well past the lash line's own foot
+        np.testing.assert_allclose(forward - lid_module.LASH_LIFT_M, LASH_FORWARD * (shut - foot), atol=1e-7)
+        half, _ = foot_drop(0.3)
+        assert np.all(half <= shut + 1e-9) and half[middle] < shut[middle] - 1e-4
