@@ -12,11 +12,12 @@ import numpy as np
 
 from assets import landmarks as L
 
+from .delight import LUMA_601
+
 BLINKING = 0.45  # a frame's eye counts from this blink code (its lid well down, the lashes turned)
 OPEN = 0.1  # and its open gap is the median over frames with both blinks under this
 DARK = 0.35  # of the cheeks' luma: darker is lash (or the slit under it)
 MIN_EYES = 6  # blinking eyes (frames x sides) needed for a measure
-_LUMA = np.array([0.299, 0.587, 0.114])
 _EYES = (L.EYE_L, L.EYE_R)
 
 
@@ -35,7 +36,7 @@ def lash_hang(images, landmarks: np.ndarray, blinks: np.ndarray) -> float | None
     open_gap = np.median(gaps[still], 0)  # [2] pixels
     depths = []
     for img, p, b in zip(images, lm, blinks):
-        luma = np.asarray(img, np.float64) @ _LUMA
+        luma = np.asarray(img, np.float64) @ LUMA_601
         h, w = luma.shape
         cheeks = list(L.CHEEK_L + L.CHEEK_R)
         cheek = np.median(luma[np.clip(p[cheeks, 1].astype(int), 0, h - 1), np.clip(p[cheeks, 0].astype(int), 0, w - 1)])
