@@ -187,7 +187,7 @@ class HeadRig:
             outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
             nasal = -1.0 if eye["iris"][0] > 0 else 1.0  # the nose lies at x = 0
             half = socket_half_width(outline)
-            card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}))
+            card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}), card=True)
             band_half = lid_band_half_width(outline)
             band_texture = self._eye_texture(eye_source, side, eye, r, fitted_eyes.get(side, {}), band=band_half)
             self._eye_cuts[side] = (eye, r, half, band_half, fitted_eyes.get(side, {}))
@@ -253,9 +253,9 @@ class HeadRig:
         self.update(0.0)
 
     def _eye_texture(self, face: np.ndarray, side: str, eye: dict, radius: float, fitted: dict,
-                     band: float | None = None) -> np.ndarray:
-        """The person's own eye from the face texture, for the eyeball of `side` (of `radius`), or for its
-        lid band (covering `band` about the same axis)."""
+                     band: float | None = None, card: bool = False) -> np.ndarray:
+        """The person's own eye from the face texture, for the eyeball of `side` (of `radius`), its socket
+        card (`card`, covering `radius`) or its lid band (covering `band` about the same axis)."""
         lv = self.head.landmark_vertices
         ids = np.concatenate([eye["ring"], lv[[IRIS[side], *IRIS_RING[side]]]])
         xy = self.head.vertices[:, :2]
@@ -263,7 +263,7 @@ class HeadRig:
         iris_radius = float(fitted.get("iris_radius", IRIS_RADIUS_M))
         if band is not None:
             return lid_band_texture(face, *cut, band, radius, iris_radius)
-        return eye_texture(face, *cut, radius, iris_radius)
+        return eye_texture(face, *cut, radius, iris_radius, card=card)
 
     def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
         """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
@@ -399,7 +399,7 @@ class HeadRig:
                 face = apply_gain(face, self.gain)  # as the face shows it (DetailedStream)
             self._shown_face[self.delit] = face
             self._eye_images[self.delit] = {
-                side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted),
+                side: (self._eye_texture(face, side, eye, r, fitted), self._eye_texture(face, side, eye, half, fitted, card=True),
                        self._eye_texture(face, side, eye, r, fitted, band=band_half))
                 for side, (eye, r, half, band_half, fitted) in self._eye_cuts.items()}
             if self.delit:

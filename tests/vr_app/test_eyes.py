@@ -153,3 +153,27 @@ def test_a_glint_on_the_lower_lid_is_no_catchlight():
     where = clear_of_lids(ring, R_BALL, R_IRIS, 64)
     assert LID_RIM * R_IRIS > 0.0006 and not where[42, 30:32].any() and where[32, 32]
     assert np.allclose(catchlight_direction(ball, 0.5, where), CATCHLIGHT_DIR)
+
+
+def test_the_socket_card_continues_the_photo_beyond_the_lids_where_the_ball_keeps_its_white():
+    """The socket card lies a centimetre behind the lids, so a view off its axis sees its part beyond the
+    lid ring through the opening's corners: painted with the ball's hidden white it was a bright speck at
+    the end of her lash line; the card shows the photo's skin there. Inside the ring card and ball agree."""
+    tex, ring = painted_eye()
+    iris_centre = np.array([0.0, -0.002])
+    points = np.concatenate([ring, iris_centre[None]])
+    half = 0.018  # the card's square reaches past the outer corner (14 mm)
+    args = (tex, points, uv_of(points), ring, np.zeros(2), iris_centre, half, R_IRIS)
+    card, ball = eye_texture(*args, size=64, card=True), eye_texture(*args, size=64)
+
+    def at(img, x, y):
+        return img[int((1 - (y / half + 1) / 2) * 64), int((x / half + 1) / 2 * 64)].astype(int)
+
+    for x, y in ((0.0155, 0.0), (-0.0155, 0.0), (0.0, -0.006)):  # past the corners and below the lower lid
+        assert np.abs(at(card, x, y) - SKIN).max() < 12, (x, y)
+        assert np.abs(at(ball, x, y) - SKIN).sum() > 60, (x, y)  # the ball's fill there (white)
+    from assets.mesh import inside_polygon
+    from vr_app.eyes import texel_xy
+
+    inside = inside_polygon(texel_xy(half, 64), ring).reshape(64, 64)
+    assert np.array_equal(card[inside], ball[inside])
