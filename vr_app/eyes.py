@@ -140,8 +140,9 @@ def rim_width(y: np.ndarray, ring: np.ndarray, iris_radius: float) -> np.ndarray
 
 def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.ndarray, centre: np.ndarray,
                 iris: np.ndarray, radius: float, iris_radius: float = IRIS_RADIUS_M,
-                size: int = EYE_TEXTURE, card: bool = False) -> np.ndarray:
-    """RGB [size,size,3] for one eyeball from the face texture `face` [H,W,3], or (`card`) for its socket card.
+                size: int = EYE_TEXTURE, card_nasal: float | None = None) -> np.ndarray:
+    """RGB [size,size,3] for one eyeball from the face texture `face` [H,W,3], or for its socket card when
+    `card_nasal` (+1 or -1: the side along x the nose lies on) is given.
 
     points [K,2] / uvs [K,2]: head x, y and face-texture uv of the vertices around the eye (lid ring
     and iris), which fix the front-on map from the eye's plane to the face texture; ring [R,2]: the lid
@@ -151,8 +152,10 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     The socket card lies in the plane of the ball's centre, about a centimetre behind the lids, so a view
     off its axis looks through the opening at the card's part beyond the lid ring (~1 mm of it at a lid
     corner 3 cm off the axis of a camera 0.42 m away). The ball's fill there was a sclera-white shard in
-    the dark outer corner, a bright speck at the end of the lash line: the card shows there what the photo
-    shows around that corner instead, the lid's own edge continued.
+    the dark outer corner, a bright speck at the end of the lash line. So beyond the ring the card shows
+    the photo, the lids' own skin around it, except on the nose's half: a turned head is seen past its
+    inner corner into the socket (see `socket`), where the photo's skin was a light wedge inside the eye
+    and what the photo shows just inside that corner, continued, a dark red one; there it keeps the fill.
     """
     rgb, xy = front_on(face, points, uvs, centre, radius, size)
     colours = eye_colours(rgb, xy, ring, iris, iris_radius)
@@ -176,7 +179,10 @@ def eye_texture(face: np.ndarray, points: np.ndarray, uvs: np.ndarray, ring: np.
     # a view from a little above sees a sliver of it outside the opening (a pale line when plain white).
     under = np.clip(to_lid / (UNDER_LID * LID_RIM * iris_radius), 0.0, 1.0)[:, None]
     hidden = fill * (1.0 - np.where(upper, UPPER_LID_SHADE * (1.0 - under), 0.0))
-    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, rgb if card else hidden)
+    if card_nasal is not None:
+        nasal = (card_nasal * (xy[:, 0] - ring[:, 0].mean()) > 0)[:, None]
+        hidden = np.where(nasal, hidden, rgb)
+    out = np.where(seen[:, None], rim * rgb + (1.0 - rim) * near_lid, hidden)
     return out.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
 
 

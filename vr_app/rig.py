@@ -185,7 +185,7 @@ class HeadRig:
             ball.reparent_to(anchor)
             self.eyes[side] = anchor
             outline = self.head.vertices[eye["ring"], :2] - eye["iris"][:2]
-            nasal = -1.0 if eye["iris"][0] > 0 else 1.0  # the nose lies at x = 0
+            nasal = _nasal(eye)
             half = socket_half_width(outline)
             card_texture = self._eye_texture(eye_source, side, eye, half, fitted_eyes.get(side, {}), card=True)
             band_half = lid_band_half_width(outline)
@@ -263,7 +263,7 @@ class HeadRig:
         iris_radius = float(fitted.get("iris_radius", IRIS_RADIUS_M))
         if band is not None:
             return lid_band_texture(face, *cut, band, radius, iris_radius)
-        return eye_texture(face, *cut, radius, iris_radius, card=card)
+        return eye_texture(face, *cut, radius, iris_radius, card_nasal=_nasal(eye) if card else None)
 
     def _build_body(self, skin: np.ndarray, clothing, bottom: float, centre_z: float) -> None:
         """Neck (skin tone, unless the mesh has one) and shoulders with a simple garment, static under the root.
@@ -485,3 +485,8 @@ class HeadRig:
         pts = self.mesh.data[:, 0:3] @ mat[:3, :3] + mat[3, :3]  # [V,3] in the root's frame
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])], np.float32)
+
+
+def _nasal(eye: dict) -> float:
+    """The side along head x (+1 or -1) that the nose lies on from the eye `eye` (the nose lies at x = 0)."""
+    return -1.0 if eye["iris"][0] > 0 else 1.0

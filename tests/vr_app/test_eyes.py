@@ -155,25 +155,29 @@ def test_a_glint_on_the_lower_lid_is_no_catchlight():
     assert np.allclose(catchlight_direction(ball, 0.5, where), CATCHLIGHT_DIR)
 
 
-def test_the_socket_card_continues_the_photo_beyond_the_lids_where_the_ball_keeps_its_white():
+def test_the_socket_card_shows_the_photo_beyond_the_lids_but_on_the_noses_half():
     """The socket card lies a centimetre behind the lids, so a view off its axis sees its part beyond the
     lid ring through the opening's corners: painted with the ball's hidden white it was a bright speck at
-    the end of her lash line; the card shows the photo's skin there. Inside the ring card and ball agree."""
+    the end of her lash line; the card shows the photo's skin there. On the nose's half (here +x) a turned
+    head is seen past the inner corner into the socket: there the card keeps the ball's fill, as inside
+    the ring, where card and ball agree."""
+    from assets.mesh import inside_polygon
+    from vr_app.eyes import texel_xy
+
     tex, ring = painted_eye()
     iris_centre = np.array([0.0, -0.002])
     points = np.concatenate([ring, iris_centre[None]])
-    half = 0.018  # the card's square reaches past the outer corner (14 mm)
+    half = 0.018  # the card's square reaches past the corners (14 mm)
     args = (tex, points, uv_of(points), ring, np.zeros(2), iris_centre, half, R_IRIS)
-    card, ball = eye_texture(*args, size=64, card=True), eye_texture(*args, size=64)
+    card, ball = eye_texture(*args, size=64, card_nasal=1.0), eye_texture(*args, size=64)
 
     def at(img, x, y):
         return img[int((1 - (y / half + 1) / 2) * 64), int((x / half + 1) / 2 * 64)].astype(int)
 
-    for x, y in ((0.0155, 0.0), (-0.0155, 0.0), (0.0, -0.006)):  # past the corners and below the lower lid
+    for x, y in ((-0.0155, 0.0), (-0.006, -0.006), (-0.006, 0.0058)):  # past the outer corner, under/over the lids
         assert np.abs(at(card, x, y) - SKIN).max() < 12, (x, y)
         assert np.abs(at(ball, x, y) - SKIN).sum() > 60, (x, y)  # the ball's fill there (white)
-    from assets.mesh import inside_polygon
-    from vr_app.eyes import texel_xy
-
+    for x, y in ((0.0155, 0.0), (0.006, -0.006)):  # the nose's half
+        assert np.array_equal(at(card, x, y), at(ball, x, y)), (x, y)
     inside = inside_polygon(texel_xy(half, 64), ring).reshape(64, 64)
     assert np.array_equal(card[inside], ball[inside])
