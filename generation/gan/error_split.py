@@ -92,3 +92,23 @@ def noise_floor(frames: np.ndarray, masks: np.ndarray, times: np.ndarray | None 
             if m.sum() >= MIN_TEXELS:
                 per[n].append(_db(float(d2[m].mean())))
     return {n: float(np.median(v)) if v else float("nan") for n, v in per.items()}
+
+
+def edge_split(pred: np.ndarray, real: np.ndarray, masks: np.ndarray, px: int = 4) -> dict:
+    """The error near the border of what each frame saw (within px texels: grazing, stretched texels
+    and the silhouette, which depend on the exact pose and fit) against the error inside it.
+    pred, real [T,H,W,3] uint8, masks [T,H,W] bool -> {"edge_db", "inside_db" (pooled over frames),
+    "edge_texels" (share of the seen texels), "edge_error" (share of the squared error)}."""
+    import cv2
+
+    assert pred.shape == real.shape and masks.shape == pred.shape[:3], (pred.shape, real.shape, masks.shape)
+    kernel = np.ones((2 * px + 1, 2 * px + 1), np.uint8)
+    # outside the picture counts as unseen, so a texture's own border is an edge too
+    inner = np.stack([cv2.erode(m.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+                      for m in masks])
+    edge = masks & ~inner
+    err = ((pred.astype(np.float64) - real.astype(np.float64)) ** 2).mean(-1)  # [T,H,W]
+    total = float(err[masks].sum()) or 1.0
+    mean = lambda m: float(err[m].mean()) if m.any() else float("nan")  # noqa: E731
+    return {"edge_db": _db(mean(edge)), "inside_db": _db(mean(inner)),
+            "edge_texels": float(edge.sum() / max(masks.sum(), 1)), "edge_error": float(err[edge].sum()) / total}

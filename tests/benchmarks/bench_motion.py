@@ -17,7 +17,8 @@ Printed: train time and steps reached; held-out masked PSNR / SSIM / GMSD (perce
 see `gmsd`) in UV space and rendered on the head, for the generator and two baselines
 (the mean texture, and the same generator without its convolutional part: mean + linear
 expression basis); her held-out frames' own noise floor and each texture's UV error per face
-region (mouth, eyes, brows, cheeks, rest; `generation.gan.error_split`); where the on-head error comes from (her own held-out unwrap rendered
+region (mouth, eyes, brows, cheeks, rest) and near the border of what each frame saw
+(`generation.gan.error_split`); where the on-head error comes from (her own held-out unwrap rendered
 back: the ceiling of any texture; seen vs unseen head pixels; a colour fit on the answer);
 expression fidelity per control (each control at 0.8, landmarks
 re-detected: on the face as the room shows it -- eyeballs, teeth, the bust's texture -- and on the
@@ -205,7 +206,7 @@ def region_split(head, faces, textures: dict, r: int) -> None:
     texture's UV error per face region, so a gain (or its absence) can be placed."""
     import cv2
 
-    from generation.gan.error_split import REGIONS, noise_floor, region_map, region_psnr
+    from generation.gan.error_split import REGIONS, edge_split, noise_floor, region_map, region_psnr
 
     regions = region_map(head.uvs, head.landmark_vertices, r)
     real = np.stack([cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA) for _, f in faces])
@@ -217,9 +218,15 @@ def region_split(head, faces, textures: dict, r: int) -> None:
           + ", ".join(f"{n} {share[n]:.2f}" for n in REGIONS) + ")")
     print(f"  {'':32s}  " + "  ".join(f"{n:>13s}" for n in names))
     print(f"  {'noise floor of her frames':32s}  " + "  ".join(f"{floor[n]:13.2f}" for n in names))
+    edges = {}
     for name, tex in textures.items():
         fig = region_psnr(tex, real, masks, regions)  # (dB, share of this texture's squared error)
         print(f"  {name:32s}  " + "  ".join(f"{fig[n][0]:6.2f} ({fig[n][1]:.2f})" for n in names))
+        edges[name] = edge_split(tex, real, masks, px=4)
+    some = next(iter(edges.values()))
+    print(f"  near the border of what each frame saw ({some['edge_texels']:.0%} of her seen texels within 4 of it), "
+          "pooled dB there / inside (share of the squared error there): "
+          + "; ".join(f"{n} {e['edge_db']:.2f} / {e['inside_db']:.2f} ({e['edge_error']:.2f})" for n, e in edges.items()))
 
 
 def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> None:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from generation.gan.error_split import REGIONS, noise_floor, region_map, region_psnr
+from generation.gan.error_split import REGIONS, edge_split, noise_floor, region_map, region_psnr
 
 
 def _ramp(t_count=12, side=32):
@@ -69,3 +69,19 @@ def test_region_psnr_puts_the_error_where_it_is():
     assert got["rest"][0] == float("inf") and got["all"][0] < got["rest"][0]
     assert np.isnan(region_psnr(pred, real, np.zeros_like(masks), reg)["mouth"][0])
     assert set(got) == {"all", *REGIONS}
+
+
+def test_edge_split_separates_the_border_of_the_seen_area():
+    side = 40
+    real = np.full((2, side, side, 3), 100, np.uint8)
+    masks = np.zeros((2, side, side), bool)
+    masks[:, 10:30, 10:30] = True  # a 20x20 seen square
+    pred = real.copy()
+    pred[:, 10:12, 10:30] += 20  # wrong only on its top two rows: the edge
+    got = edge_split(pred, real, masks, px=4)
+    assert got["inside_db"] == float("inf")
+    assert got["edge_error"] == 1.0
+    assert abs(got["edge_texels"] - (400 - 12 * 12) / 400) < 1e-9  # inside: the 12x12 core
+    assert abs(got["edge_db"] - 10 * np.log10(255 ** 2 / (400 * 40 / 256))) < 1e-6  # 40 of 256 edge texels at 20²
+    full = np.ones((1, side, side), bool)  # the picture's own border is an edge too
+    assert abs(edge_split(real[:1], real[:1], full, px=2)["edge_texels"] - (1 - 36 ** 2 / 40 ** 2)) < 1e-9
