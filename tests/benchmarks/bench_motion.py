@@ -16,7 +16,9 @@ UV texture and visibility mask, and its aligned crop.
 Printed: train time and steps reached; held-out masked PSNR / SSIM / GMSD (perceptual,
 see `gmsd`) in UV space and rendered on the head, for the generator and two baselines
 (the mean texture, and the same generator without its convolutional part: mean + linear
-expression basis); where the on-head error comes from (her own held-out unwrap rendered
+expression basis); her held-out frames' own noise floor and each texture's UV error per face
+region (mouth, eyes, brows, cheeks, rest) and near the border of what each frame saw
+(`generation.gan.error_split`); where the on-head error comes from (her own held-out unwrap rendered
 back: the ceiling of any texture; seen vs unseen head pixels; a colour fit on the answer);
 expression fidelity per control (each control at 0.8, landmarks
 re-detected: on the face as the room shows it -- eyeballs, teeth, the bust's texture -- and on the
@@ -199,6 +201,34 @@ def over_sharp_mean(ds, ckpt, textures: dict, mean_tex: np.ndarray) -> dict:
     return out
 
 
+def region_split(head, faces, textures: dict, r: int) -> None:
+    """Her held-out frames' own frame-to-frame noise (what no predictor of a frame removes) and each
+    texture's UV error per face region, so a gain (or its absence) can be placed."""
+    import cv2
+
+    from generation.gan.error_split import REGIONS, edge_split, noise_floor, region_map, region_psnr
+
+    regions = region_map(head.uvs, head.landmark_vertices, r)
+    real = np.stack([cv2.resize(f.uv, (r, r), interpolation=cv2.INTER_AREA) for _, f in faces])
+    masks = np.stack([cv2.resize(f.mask, (r, r), interpolation=cv2.INTER_AREA) > 127 for _, f in faces])
+    names = ("all", *REGIONS)
+    share = {n: float((masks & (regions == k)[None]).sum() / max(masks.sum(), 1)) for k, n in enumerate(REGIONS)}
+    floor = noise_floor(real, masks, np.array([t for t, _ in faces]), regions)
+    print(f"UV error by face region, median dB over held-out frames (share of her seen texels: "
+          + ", ".join(f"{n} {share[n]:.2f}" for n in REGIONS) + ")")
+    print(f"  {'':32s}  " + "  ".join(f"{n:>13s}" for n in names))
+    print(f"  {'noise floor of her frames':32s}  " + "  ".join(f"{floor[n]:13.2f}" for n in names))
+    edges = {}
+    for name, tex in textures.items():
+        fig = region_psnr(tex, real, masks, regions)  # (dB, share of this texture's squared error)
+        print(f"  {name:32s}  " + "  ".join(f"{fig[n][0]:6.2f} ({fig[n][1]:.2f})" for n in names))
+        edges[name] = edge_split(tex, real, masks, px=4)
+    some = next(iter(edges.values()))
+    print(f"  near the border of what each frame saw ({some['edge_texels']:.0%} of her seen texels within 4 of it), "
+          "pooled dB there / inside (share of the squared error there): "
+          + "; ".join(f"{n} {e['edge_db']:.2f} / {e['inside_db']:.2f} ({e['edge_error']:.2f})" for n, e in edges.items()))
+
+
 def error_sources(head, faces, textures: dict, r: int, mean_tex: np.ndarray) -> None:
     """Where the on-head error comes from. Her own held-out unwrap (the mean texture where the frame
     did not see) rendered back on the head with the frame's own code and pose is the ceiling of any
@@ -318,6 +348,7 @@ def measure(vault, split: motion_clip.SplitClip, ckpt_name: str = "current", tra
         bu, bh = rows[base]
         print(f"  generator vs {base}: UV {gu[0] - bu[0]:+.2f} dB, on head {gh[0] - bh[0]:+.2f} dB "
               f"(target >= +3); GMSD {gh[2] - bh[2]:+.3f} on head (lower is better)")
+    region_split(head, faces, textures, r)
     sharp = over_sharp_mean(ds, ckpt, textures, mean_tex) if r < ds.uv.shape[1] else {}
     error_sources(head, faces, {**textures, **sharp}, r, mean_tex)
 
