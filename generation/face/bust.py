@@ -407,12 +407,26 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     # texel along its ray whatever its depth, so the front as photographed is judged as before the tuck.)
     colour_args = ((mx, my), np.maximum(front, mid), rot, t, s, turning, head, side_views, calibration,
                    alpha > 0.2, side_probs)
-    turned_rgb = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
-                               normals=texel_normals(cam[:n], cell_faces, fid, bary))
+    turned_rgb, turned_trust = shell_colours(front_rgb, *colour_args, hair=crown, skin=skin,
+                                             normals=texel_normals(cam[:n], cell_faces, fid, bary), with_trust=True)
     front_rgb = shell_colours(front_rgb, colour_args[0], surface, *colour_args[2:], as_photographed=True)
     side_x = np.zeros((th, tw))
     side_x[hit] = np.einsum("pk,pk->p", bary[hit], vertices[cell_faces[fid[hit]], 0])  # head axes
     left = smoothstep(0.5 + side_x / SIDE_SPLIT)[..., None]  # the subject's left (+x)
+    over_head = None
+    if not len(side_views):
+        # A single photo saw the side of the head beside the face edge-on, and the shell tucked over it showed
+        # its stretched ear and hair refilled, a smooth orange patch over the head's side, which is her skin
+        # continued round: what it did not see squarely there is that side as the head shows it
+        # (`over_head_sides`). The ears stand out from the head: they keep the shell's colours.
+        at = np.zeros((th, tw, 3))
+        at[hit] = np.einsum("pk,pkc->pc", bary[hit], vertices[cell_faces[fid[hit]]])
+        lobes = verts[head.landmark_vertices[list(LOBE)]]
+        ears = np.any([_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1, ahead=0.0) for lobe in lobes], axis=0)
+        ears = cv2.GaussianBlur(ears.astype(np.float32), (0, 0), max(1.0, SHELL_HANDOVER * s * scale))
+        tucked = _beside_face(my, lm, s) * _tucked_reach(mx, my, on_head, s) * (1 - turned_trust) * (1 - ears)
+        over_head = (np.stack([1 - left[..., 0], left[..., 0]]) * tucked[None],  # [2,th,tw]
+                     _head_uv_beneath(xyz, head, w, h, mx, my))
     sides = np.stack([front_rgb + (1 - left) * (turned_rgb - front_rgb.astype(np.float64)),
                       front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
@@ -482,7 +496,8 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                                        seen & skin & _in_cheek(at, lobe, far)])
         follow = np.concatenate([follow, follow[src]])
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
-                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides)
+                pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides,
+                over_head=over_head)
 
 
 def rim_cleaned(photo: np.ndarray, prob: np.ndarray) -> np.ndarray:
@@ -595,6 +610,55 @@ def _tucked_beside_head(front: np.ndarray, back: np.ndarray, head_front: np.ndar
     return tucked, np.minimum(back, tucked - np.minimum(front - back, TUCK_THICKNESS))
 
 
+def _tucked_reach(mx: np.ndarray, my: np.ndarray, on_head: np.ndarray, s: float) -> np.ndarray:
+    """[th,tw] 0..1 for the shell's texels at photo pixels (mx, my): 1 over the head (`on_head` [H,W]) and out to
+    TUCK_REACH beyond its outline, fading over TUCK_FADE (where `_tucked_beside_head` lays the shell on the
+    head's side going on backwards)."""
+    import cv2
+
+    out = cv2.distanceTransform((~on_head).astype(np.uint8), cv2.DIST_L2, 5) / s  # metres beyond the head
+    near = smoothstep(1 - (out - TUCK_REACH) / TUCK_FADE).astype(np.float32)
+    return sample(near, mx - 0.5, my - 0.5, 1.0)
+
+
+def _head_uv_beneath(xyz: np.ndarray, head, w: int, h: int, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """[th,tw,2] the head's uv under each shell texel at photo pixels (mx, my): of the head's nearest surface
+    there (`xyz` [V,3]: its vertices in the photo's pixels, z < 0 towards the camera), or beyond its outline
+    of the outline's nearest pixel (the head's side the shell goes on from)."""
+    import cv2
+
+    fid, bary, _ = rasterize(xyz[:, :2], xyz[:, 2], head.faces, w, h, cull_backfaces=True)
+    on = fid >= 0
+    uv = np.zeros((h, w, 2), np.float32)
+    uv[on] = np.einsum("pk,pkc->pc", bary[on], np.asarray(head.uvs, np.float32)[head.faces[fid[on]]])
+    if on.any() and not on.all():
+        _, labels = cv2.distanceTransformWithLabels((~on).astype(np.uint8), cv2.DIST_L2, 5,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+        lookup = np.zeros((int(labels.max()) + 1, 2), np.float32)
+        lookup[labels[on]] = uv[on]
+        uv = lookup[labels]
+    # nearest: a bilinear read across a uv seam is a texel of neither side
+    return sample(uv, mx - 0.5, my - 0.5, 1.0, nearest=True)
+
+
+def over_head_sides(sides: np.ndarray, share: np.ndarray, head_uv: np.ndarray, face_sides: np.ndarray) -> np.ndarray:
+    """The shell's `sides` [2,th,tw,3] with each side's texels mixed, by `share` [2,th,tw] 0..1, towards the
+    head's side texture of that side (`face_sides` [2,S,S,3], read at `head_uv` [th,tw,2]): a single photo saw
+    the side of the head beside the face edge-on, and the shell tucked over it showed its stretched ear and
+    hair refilled as a smooth orange patch, hiding the head's side, which is her skin continued round."""
+    import cv2
+
+    size = face_sides.shape[1]
+    ux = (head_uv[..., 0] * size - 0.5).astype(np.float32)
+    uy = ((1 - head_uv[..., 1]) * size - 0.5).astype(np.float32)
+    out = sides.copy()
+    for k in range(2):
+        head = cv2.remap(face_sides[k], ux, uy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        t = share[k][..., None]
+        out[k] = (t * head + (1 - t) * sides[k]).round().clip(0, 255).astype(np.uint8)
+    return out
+
+
 def _walls_over_head(x: np.ndarray, y: np.ndarray, depth: np.ndarray, faces: np.ndarray, on_head: np.ndarray,
                      where: np.ndarray, lobes: float, s: float) -> np.ndarray:
     """[F] True for the triangles of `faces` (corners at photo pixels x, y [n], `depth` [n] metres towards
@@ -623,11 +687,11 @@ def _far_ear(rot: np.ndarray) -> int:
     return -1 if towards > 0 else 1
 
 
-def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
+def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int, ahead: float = EAR_BOX[3]) -> np.ndarray:
     """[...] True for `points` [...,3] (head axes) within EAR_BOX of the ear whose lobe landmark is `lobe`
     [3], on the head's `side` (+1 its left, -1 its right): the ear, its lobe and earring, the hair
-    just behind it."""
-    below, above, behind, ahead, inwards = EAR_BOX
+    just behind it; reaching `ahead` metres in front of the lobe."""
+    below, above, behind, _, inwards = EAR_BOX
     x, y, z = points[..., 0] * side, points[..., 1], points[..., 2]
     return ((x > abs(float(lobe[0])) - inwards) & (y > lobe[1] - below) & (y < lobe[1] + above)
             & (z > lobe[2] - behind) & (z < lobe[2] + ahead))
@@ -786,7 +850,7 @@ def _follow(y: np.ndarray, lm: np.ndarray, s: float) -> np.ndarray:
 def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t: np.ndarray, s: float,
                   turning: np.ndarray, head, side_views, calibration, inside: np.ndarray,
                   side_probs=None, hair: np.ndarray | None = None, skin: np.ndarray | None = None,
-                  normals: np.ndarray | None = None, as_photographed: bool = False) -> np.ndarray:
+                  normals: np.ndarray | None = None, as_photographed: bool = False, with_trust: bool = False):
     """The shell's front texture [th,tw,3] from its photo's colours `rgb` and the turned `side_views`.
 
     The front is a height field over the photo, so where it curves away (the sides of the hair, the
@@ -807,7 +871,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     photo's camera frame (`texel_normals`; else the height field's). A turned picture sees what lies at its
     person's outline edge-on, whatever the shell's normal there says (`limb_facing`), and the trusted texels
     hand over to the fill over SHELL_HANDOVER. `as_photographed`: the front as the photo's own camera sees
-    it instead: trusted from SHELL_FRONT_NZ, neither rule."""
+    it instead: trusted from SHELL_FRONT_NZ, neither rule. `with_trust`: (texture, [th,tw] 0..1 how much of
+    each texel is the views' own colour rather than the fill)."""
     import cv2
 
     from .controls import codes_from_landmarks, fit_calibration
@@ -880,8 +945,8 @@ def shell_colours(rgb: np.ndarray, pixels, front: np.ndarray, rot: np.ndarray, t
     share = cv2.GaussianBlur(hairy.astype(np.float32), (0, 0), sigma / 2)
     share = np.maximum(share, _behind_ears(points, head, turning))
     fill = class_fill(source, good, hairy, share, sigma)
-    trust = trust[..., None]
-    return (trust * out + (1 - trust) * fill).clip(0, 255).astype(np.uint8)
+    rgb = (trust[..., None] * out + (1 - trust[..., None]) * fill).clip(0, 255).astype(np.uint8)
+    return (rgb, trust) if with_trust else rgb
 
 
 def limb_facing(depth: np.ndarray) -> np.ndarray:
@@ -1257,12 +1322,15 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
                         side_probs=side_probs)
     views = views or [(image, landmarks_px, 1.0)]
     faces = face_textures(views, head, face_size, calibration, side_views, side_probs)
+    sides = shell["sides"]
+    if shell["over_head"] is not None:  # a single photo (with turned ones: `_walls_over_head`)
+        sides = over_head_sides(sides, *shell["over_head"], faces.sides)
     x0, y0, x1, y1 = shell["box"]
     info = {"photo_pose": [round(float(x), 5) for x in shell["pose"]], "photo_size": list(image.shape[:2][::-1]),
             "segment_box": [x0, y0, x1, y1], "views": len(views), "side_views": len(side_views), **(meta or {})}
     return BustModel(vertices=shell["vertices"], faces=shell["faces"], uvs=shell["uvs"], follow=shell["follow"],
                      texture=shell["texture"], face_texture=faces.texture, face_detail=faces.seen,
-                     side_textures=faces.sides, shell_sides=shell["sides"],
+                     side_textures=faces.sides, shell_sides=sides,
                      backdrop=backdrop(image, shell["prob"][:image.shape[0]]), meta=info)
 
 

@@ -35,6 +35,11 @@ DETAIL_BAND = (0.032, 0.08)  # metres below the eyes: the cheek rows the detail 
 DETAIL_MID = 0.03  # metres from the face's middle a detail source keeps (the nose, the philtrum)
 DETAIL_LIMIT = 0.12  # the detail's relative contrast is clipped to this (a stray dark pixel stays small)
 DETAIL_SEED = 12  # the patches' placement is fixed: a bust built twice is the same
+TEMPLE_X = (0.045, 0.06)  # metres from the face's middle over which the temples begin (the glasses' outer ends)
+TEMPLE_ABOVE = (0.04, 0.07)  # metres above the eyes over which a temple's remade skin gives way to the front's
+# (the hat's or the hair's, which the shell shows there): from the side a temple is seen as squarely as a cheek
+SKIN_CHROMA = 0.5  # a colour source above the eyes is skin when its (R - B) / luma is within this share of the
+# cheeks' (grey hair, a hat, the glasses' frame are not)
 SHADE_FIT_NZ = 0.3  # normal . view from which her cheeks' light is read (below it the rim and the jaw's shadow)
 SHADE_LIMITS = (0.5, 1.2)  # her light, relative to skin facing straight ahead, is kept within these
 
@@ -112,6 +117,18 @@ def skin_detail(uv: np.ndarray, source: np.ndarray, target: np.ndarray, size: in
     return np.where(target, out / np.sqrt(np.maximum(energy, 1e-6)), 0.0)
 
 
+def skin_like(uv: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """[S,S] bool: texels of `uv` [S,S,3] whose redness ((R - B) / luma) lies within SKIN_CHROMA of the `skin`
+    texels' [S,S] bool median, and whose luma within a factor of two of theirs; all True without skin."""
+    rgb = uv.astype(np.float32)
+    lum = np.maximum(rgb @ LUMA_601.astype(np.float32), 1.0)
+    red = (rgb[..., 0] - rgb[..., 2]) / lum
+    if not skin.any():
+        return np.ones(skin.shape, bool)
+    ref_red, ref_lum = float(np.median(red[skin])), float(np.median(lum[skin]))
+    return (np.abs(red - ref_red) <= SKIN_CHROMA * abs(ref_red)) & (lum > ref_lum / 2) & (lum < 2 * ref_lum)
+
+
 def head_normals(head, fid: np.ndarray, bary: np.ndarray) -> np.ndarray:
     """[S,S,3] outward unit normals of the neutral head at its texels (head axes: +z its front, +y up)."""
     v = np.asarray(head.vertices, np.float64)
@@ -168,21 +185,33 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     xyz = texel_positions(head, fid, bary)
     a, b = SIDE_MIDDLE
     middle = 1 - smoothstep((np.abs(xyz[..., 0]) - a) / (b - a))
-    kept = np.maximum(above, middle)  # where the front stays as it is
     depth = eye_height(head) - xyz[..., 1]
+    # The temples, beside the glasses up to the hat, are remade as the cheeks are: the front there is a membrane
+    # through what the photo saw edge-on (a pale blur between the glasses and the hat seen at 35 degrees).
+    a, b = TEMPLE_X
+    temple = smoothstep((np.abs(xyz[..., 0]) - a) / (b - a))
+    a, b = TEMPLE_ABOVE
+    above = (1 - temple) * above + temple * smoothstep((-depth - a) / (b - a))
+    kept = np.maximum(above, middle)  # where the front stays as it is
     cheek = smoothstep((depth - EYE_ROWS[0]) / (EYE_ROWS[1] - EYE_ROWS[0]))
-    keep = side_keep(facing * seen, kept, cheek, size) * np.clip(trust / TRUSTED, 0, 1)
+    cheeks = (used & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1]) & (np.abs(xyz[..., 0]) > DETAIL_MID)
+              & (_away_from_moving_parts(head, xyz) > 0.999))
+    trusted = np.clip(trust / TRUSTED, 0, 1)
+    keep = side_keep(facing * seen, kept, cheek, size) * trusted
+    # Above the eyes what the photo saw that is not skin (her grey hair, the brows' and the glasses' ends) is
+    # kept as far as it is trusted, not only where seen squarely: remade, it went to skin.
+    keep = np.maximum(keep, (depth < 0) * ~skin_like(uv, cheeks & seen) * trusted)
     keep = np.where(seen, np.maximum(keep, kept), 0).astype(np.float32)
     under = used & (above < 1)
     # Her light: as it fell on her cheeks, continued round the head by the surface's own turn (`photo_light`).
-    cheeks = (used & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1]) & (np.abs(xyz[..., 0]) > DETAIL_MID)
-              & (_away_from_moving_parts(head, xyz) > 0.999))
     lum = uv.astype(np.float32) @ LUMA_601.astype(np.float32)
     shade = photo_light(lum, head_normals(head, fid, bary), facing, cheeks & seen)
     # Her skin's colour without that light: the photo's well-kept texels blurred (weighted by how much
     # they are kept, so the grazing edge's shadow and pale rim add little), then a membrane over the rest
     # below the eyes through them only: no hat, hair or collar drawn in (those texels take no part).
-    colour, tot = blurred(uv / shade[..., None], keep * under, SKIN_LIGHT_BLUR * size / 512)
+    # (above the eyes only skin is a source: not the hat, her grey hair or the glasses' frame)
+    skin = keep * under * (skin_like(uv, cheeks & seen) | (depth > 0))
+    colour, tot = blurred(uv / shade[..., None], skin, SKIN_LIGHT_BLUR * size / 512)
     known = under & (keep > 0.5) & (tot > 0.05)
     mouth = np.zeros(len(head.vertices), bool)
     mouth[head.regions.get("mouth_interior", [])] = True
