@@ -93,6 +93,9 @@ EAR_TEXELS = 50  # fewest texels of the near ear and of the far cheek to bring a
 CHEEK_REACH = 0.03  # metres: the cheek in front of an ear, whose skin is a side's light
 EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled by
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
+# metres around the far ear lobe's landmark (as EAR_BOX) over which the far ear's own strip is hidden seen turned:
+# down to an earring's drop, and however far back the strip runs along the outline (the hair there is kept)
+STRIP_BOX = (0.03, 0.045, np.inf, 0.012, 0.01)
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -126,7 +129,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
     head), texture RGBA [Th,2*Tw,4] (front | back, laid out by surface: shell_layout.py), texel_pixels
     (x, y) [Th,Tw]: where each front texel lies in the photo (pixel centres at +0.5), and the pose and
-    segment used. `prob` [H,W] is the person probability (segmented here when omitted).
+    segment used, and `sides` [2,Th,Tw,3] (with alpha, [2,Th,Tw,4], where a side hides the far ear's strip):
+    the front as a view turned to her right / left sees it. `prob` [H,W] is the person probability (segmented
+    here when omitted).
     """
     import cv2
 
@@ -481,6 +486,17 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         _far_lit(texture, sides, ear, [seen & (front_rgb @ LUMA_F32 > EAR_LUMA) & _in_ear_box(at, lobe, -far),
                                        seen & skin & _in_cheek(at, lobe, far)])
         follow = np.concatenate([follow, follow[src]])
+        # Seen turned to the far side, the far ear's own strip stood out round the mirrored ear (its pink helix
+        # top above it, its earring's streaks below): that side's texture hides it (alpha), so only the
+        # mirrored ear shows there. From the photo's own direction the strip stays (its outline is right there).
+        # (the ear's texels: lighter than hair as photographed or as that side's pictures saw them)
+        light = np.maximum(front_rgb @ LUMA_F32, sides[(far + 1) // 2] @ LUMA_F32) > EAR_LUMA
+        strip = hit & _in_ear_box(at, lobe, far, STRIP_BOX) & light
+        sides = _hiding(sides, texture[:, :tw, 3], strip, far)
+        # Its back (laid out as the front) took the photo's ear colours towards the outline, where seen turned
+        # it stands beside the front: behind an ear is hair.
+        if crown.any():
+            texture[:, tw:, :3][strip] = cv2.GaussianBlur(fill_nearest(crop, crown), (0, 0), 4)[strip]
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides)
 
@@ -623,11 +639,11 @@ def _far_ear(rot: np.ndarray) -> int:
     return -1 if towards > 0 else 1
 
 
-def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
-    """[...] True for `points` [...,3] (head axes) within EAR_BOX of the ear whose lobe landmark is `lobe`
-    [3], on the head's `side` (+1 its left, -1 its right): the ear, its lobe and earring, the hair
+def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int, box=EAR_BOX) -> np.ndarray:
+    """[...] True for `points` [...,3] (head axes) within `box` (EAR_BOX) of the ear whose lobe landmark is
+    `lobe` [3], on the head's `side` (+1 its left, -1 its right): the ear, its lobe and earring, the hair
     just behind it."""
-    below, above, behind, ahead, inwards = EAR_BOX
+    below, above, behind, ahead, inwards = box
     x, y, z = points[..., 0] * side, points[..., 1], points[..., 2]
     return ((x > abs(float(lobe[0])) - inwards) & (y > lobe[1] - below) & (y < lobe[1] + above)
             & (z > lobe[2] - behind) & (z < lobe[2] + ahead))
@@ -667,6 +683,14 @@ def _ear_texels(texture: np.ndarray, sides: np.ndarray, texel_pixels, uv: np.nda
     texels = np.zeros((th, tw), bool)
     texels[dst] = shape
     return (uv + [(bx - x0) / (2 * tw), -(by - y0) / th]).astype(uv.dtype), texels
+
+
+def _hiding(sides: np.ndarray, alpha: np.ndarray, hidden: np.ndarray, side: int) -> np.ndarray:
+    """The shell's `sides` [2,Th,Tw,3] with an alpha channel each ([2,Th,Tw,4]): the front's `alpha` [Th,Tw],
+    but 0 at the `hidden` [Th,Tw] texels on the side a view sees turned to the head's `side` (+1 its left)."""
+    shown = np.repeat(alpha[None], 2, 0)
+    shown[(side + 1) // 2][hidden] = 0
+    return np.concatenate([sides, shown[..., None]], -1)
 
 
 def _in_cheek(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
