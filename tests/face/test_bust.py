@@ -1453,3 +1453,30 @@ def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, m
     own = set(map(tuple, np.round(eared["uvs"][-extra:], 6))) & set(map(tuple, np.round(plain["uvs"], 6)))
     assert not own
     assert np.array_equal(eared["faces"][:len(plain["faces"])], plain["faces"])  # the rest as it was
+    # seen turned to the far side (her right: sides[0]) the far ear's own strip is hidden, from her left it shows
+    tw = eared["texture"].shape[1] // 2
+    assert plain["sides"].shape[-1] == 3 and eared["sides"].shape[-1] == 4
+    front_alpha = eared["texture"][:, :tw, 3]
+    assert np.array_equal(eared["sides"][1, ..., 3], front_alpha)
+    hidden = eared["sides"][0, ..., 3] != front_alpha
+    assert hidden.sum() > 20 and (eared["sides"][0, ..., 3][hidden] == 0).all() and (front_alpha[hidden] > 0).all()
+    assert np.array_equal(eared["sides"][..., :3].shape, plain["sides"].shape)
+
+
+def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere():
+    """The far ear's strip is hidden on the side a view turned to that ear sees; the other side, and every other
+    texel, shows the front's alpha (from the photo's direction nothing changes)."""
+    from generation.face.bust import _hiding
+
+    rng = np.random.default_rng(4)
+    sides = rng.integers(0, 256, (2, 8, 10, 3)).astype(np.uint8)
+    alpha = rng.integers(1, 256, (8, 10)).astype(np.uint8)
+    hidden = np.zeros((8, 10), bool)
+    hidden[2:5, 6:9] = True
+    for side, index in ((1, 1), (-1, 0)):
+        out = _hiding(sides, alpha, hidden, side)
+        assert out.shape == (2, 8, 10, 4) and out.dtype == np.uint8
+        assert np.array_equal(out[..., :3], sides)
+        assert (out[index, ..., 3][hidden] == 0).all()
+        assert np.array_equal(out[index, ..., 3][~hidden], alpha[~hidden])
+        assert np.array_equal(out[1 - index, ..., 3], alpha)
