@@ -25,8 +25,9 @@ from assets import landmarks as L
 from assets import expression
 from assets.blend import smoothstep
 from . import topology as T
-from .delight import LUMA_601
+from .delight import LUMA_601, delight
 from .errors import GeometryError, check_landmarks
+from .unwrap import GRAZING_NZ
 from .jewellery import LOBE, earrings
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
@@ -92,6 +93,13 @@ EAR_LUMA = 70.0  # grey levels: an ear box's texels darker than this are hair, n
 EAR_TEXELS = 50  # fewest texels of the near ear and of the far cheek to bring a mirrored ear into the far side's light
 CHEEK_REACH = 0.03  # metres: the cheek in front of an ear, whose skin is a side's light
 EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled by
+# metres round an ear lobe's landmark (below, above, inwards, ahead) where the skin between cheek and ear is lit
+# as the cheek (`_before_ear`), fading over BEFORE_EAR_SOFT; the well-seen skin's light is measured over
+# BEFORE_EAR_BLUR texels (per 512) round it; it is raised by at most BEFORE_EAR_MAX
+BEFORE_EAR = (0.01, 0.05, 0.03, 0.045)
+BEFORE_EAR_SOFT = 0.01
+BEFORE_EAR_BLUR = 48
+BEFORE_EAR_MAX = 1.6
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
 # metres around the far ear lobe's landmark (as EAR_BOX) over which the far ear's own strip is hidden seen turned:
 # down to an earring's drop, and however far back the strip runs along the outline (the hair there is kept)
@@ -1070,6 +1078,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
 
     xyz = texel_positions(head, fid, bary)
     x = xyz[..., 0] * (fid >= 0)
+    light = delight(texture, seen, head).gain  # the capture's light the room takes out of the face
     front = np.max([v.facing * (v.mask > 0) for v in sharp], axis=0)  # how squarely the sharp views saw each texel
     still = _away_from_moving_parts(head, xyz)
     sides = []
@@ -1081,8 +1090,38 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
-        sides.append(_completed(pairs, head, fid, bary)[0])
+        sides.append(_before_ear(_completed(pairs, head, fid, bary)[0], light, front, xyz, head, sign))
     return FaceTextures(texture, seen, np.stack(sides))
+
+
+def _before_ear(side: np.ndarray, gain: np.ndarray, front: np.ndarray, xyz: np.ndarray, head, sign: float) -> np.ndarray:
+    """The side texture [S,S,3] of the head's `sign` side (+1 her left) with the skin between her cheek and her
+    ear in the light of the cheek's. Every picture saw it facing away from her light and in her ear's and hair's
+    shade, darker than the delighting (`gain` [S,S], fitted on the skin the sharp views saw squarely) takes out:
+    seen turned it was a dark strip between cheek and ear. Texels no sharp view saw squarely (`front` [S,S] their
+    best normal . view) in front of the ear (`xyz` [S,S,3] the texels' rest positions), where their delit light
+    is under the well-seen skin's round them, are brought up to it; hair (dark) stays."""
+    import cv2
+
+    size = side.shape[0]
+    lobe = head.vertices[head.landmark_vertices[LOBE[0 if sign < 0 else 1]]]
+    x, y, z = xyz[..., 0] * sign, xyz[..., 1] - lobe[1], xyz[..., 2] - lobe[2]
+    soft = BEFORE_EAR_SOFT
+    where = (smoothstep((x - abs(float(lobe[0])) + BEFORE_EAR[2]) / soft) * smoothstep((y + BEFORE_EAR[0]) / soft)
+             * smoothstep((BEFORE_EAR[1] - y) / soft) * smoothstep(z / soft) * smoothstep((BEFORE_EAR[3] - z) / soft))
+    raw = side.astype(np.float32) @ LUMA_F32
+    skin = smoothstep((raw - 0.75 * EAR_LUMA) / (0.5 * EAR_LUMA)).astype(np.float32)  # hair (about EAR_LUMA and darker) stays
+    lum = raw * gain
+    well = ((front >= FRONT_NZ) * skin).astype(np.float32)
+    big = BEFORE_EAR_BLUR * size / 512
+    ref = cv2.GaussianBlur(lum * well, (0, 0), big) / np.maximum(cv2.GaussianBlur(well, (0, 0), big), 1e-6)
+    slant = np.clip((FRONT_NZ - front) / (FRONT_NZ - GRAZING_NZ), 0, 1)  # 1 where no sharp view saw it better than grazing
+    band = (slant * skin * where).astype(np.float32)
+    sigma = LEVEL_BLUR * size / 512
+    own = cv2.GaussianBlur(lum * band, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(band, (0, 0), sigma), 1e-6)
+    lift = np.clip(ref / np.maximum(own, 1.0), 1.0, BEFORE_EAR_MAX)
+    lift = 1 + (lift - 1) * band
+    return (side * lift[..., None]).round().clip(0, 255).astype(np.uint8)
 
 
 @dataclass
