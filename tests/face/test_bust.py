@@ -1480,3 +1480,39 @@ def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere()
         assert (out[index, ..., 3][hidden] == 0).all()
         assert np.array_equal(out[index, ..., 3][~hidden], alpha[~hidden])
         assert np.array_equal(out[1 - index, ..., 3], alpha)
+
+
+def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_head):
+    """On a side texture, skin in front of the ear that no sharp view saw squarely, delit darker than the well-seen
+    skin round it, is raised towards that skin's light (at most BEFORE_EAR_MAX); hair there, the well-seen skin, and
+    the same shade on the other side stay as they are."""
+    from generation.face.bust import BEFORE_EAR_MAX, _before_ear
+    from generation.face.fill import texel_positions
+    from generation.face.jewellery import LOBE
+    from generation.face.unwrap import uv_raster
+
+    size = 128
+    fid, bary = uv_raster(grace_head, size)
+    xyz = texel_positions(grace_head, fid, bary)
+    lobe = grace_head.vertices[grace_head.landmark_vertices[LOBE[1]]]  # her left ear's
+    rel = xyz - lobe
+    before = (fid >= 0) & (xyz[..., 0] > lobe[0] - 0.02) & (rel[..., 1] > 0.005) & (rel[..., 1] < 0.04) \
+        & (rel[..., 2] > 0.01) & (rel[..., 2] < 0.035)
+    mirrored = (fid >= 0) & (xyz[..., 0] < -lobe[0] + 0.02) & (rel[..., 1] > 0.005) & (rel[..., 1] < 0.04) \
+        & (rel[..., 2] > 0.01) & (rel[..., 2] < 0.035)
+    assert before.sum() > 20 and mirrored.sum() > 20
+    side = np.zeros((size, size, 3), np.uint8)
+    side[:] = (150, 110, 90)  # her skin, well seen
+    front = np.full((size, size), 0.9, np.float32)
+    for m in (before, mirrored):
+        side[m] = (90, 66, 54)  # in shade, seen only at a slant
+        front[m] = 0.2
+    hair = before & (np.arange(size)[None, :] % 4 == 0)
+    side[hair] = (30, 25, 20)
+    out = _before_ear(side, np.ones((size, size), np.float32), front, xyz, grace_head, 1.0)
+    lifted = before & ~hair
+    ratio = out[lifted].astype(float).mean(0) / (90, 66, 54)
+    assert 1.25 < ratio.mean() <= BEFORE_EAR_MAX + 0.02 and np.ptp(ratio) < 0.05  # lighter, same hue
+    assert np.array_equal(out[hair], side[hair])
+    assert np.array_equal(out[mirrored], side[mirrored])  # her right side is not this side
+    assert np.abs(out[front > 0.5].astype(int) - side[front > 0.5]).max() <= 1
