@@ -1486,6 +1486,8 @@ def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_h
     """On a side texture, skin in front of the ear that no sharp view saw squarely, delit darker than the well-seen
     skin round it, is raised towards that skin's light (at most BEFORE_EAR_MAX); hair there, the well-seen skin, and
     the same shade on the other side stay as they are."""
+    import cv2
+
     from generation.face.bust import BEFORE_EAR_MAX, _before_ear
     from generation.face.fill import texel_positions
     from generation.face.jewellery import LOBE
@@ -1515,4 +1517,5 @@ def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_h
     assert 1.25 < ratio.mean() <= BEFORE_EAR_MAX + 0.02 and np.ptp(ratio) < 0.05  # lighter, same hue
     assert np.array_equal(out[hair], side[hair])
     assert np.array_equal(out[mirrored], side[mirrored])  # her right side is not this side
-    assert np.abs(out[front > 0.5].astype(int) - side[front > 0.5]).max() <= 1
+    near = cv2.dilate((before | mirrored).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # the lift's smoothing
+    assert np.abs(out[~near].astype(int) - side[~near]).max() <= 1  # the well-seen skin
