@@ -100,7 +100,6 @@ BEFORE_EAR = (0.01, 0.05, 0.03, 0.045)
 BEFORE_EAR_SOFT = 0.01
 BEFORE_EAR_BLUR = 48
 BEFORE_EAR_MAX = 1.6
-BEFORE_EAR_SLANT = 0.1  # of normal . view past FRONT_NZ from which a sharp view's texel is kept as it is
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
 # metres around the far ear lobe's landmark (as EAR_BOX) over which the far ear's own strip is hidden seen turned:
 # down to an earring's drop, and however far back the strip runs along the outline (the hair there is kept)
@@ -1116,9 +1115,9 @@ def _before_ear(side: np.ndarray, gain: np.ndarray, front: np.ndarray, xyz: np.n
     well = ((front >= FRONT_NZ) * skin).astype(np.float32)
     big = BEFORE_EAR_BLUR * size / 512
     ref = cv2.GaussianBlur(lum * well, (0, 0), big) / np.maximum(cv2.GaussianBlur(well, (0, 0), big), 1e-6)
-    # 1 where no sharp view saw it better than grazing, 0 from a little past FRONT_NZ; smoothed, as `facing` is one
-    # value per triangle (else the lift's edges drew the triangles as creases)
-    slant = np.clip((FRONT_NZ + BEFORE_EAR_SLANT - front) / (FRONT_NZ + BEFORE_EAR_SLANT - GRAZING_NZ), 0, 1)
+    # 1 where no sharp view saw it better than grazing, 0 from FRONT_NZ; smoothed, as `facing` is one value per
+    # triangle (else the lift's edges drew the triangles as creases)
+    slant = np.clip((FRONT_NZ - front) / (FRONT_NZ - GRAZING_NZ), 0, 1)
     slant = cv2.GaussianBlur(slant.astype(np.float32), (0, 0), TAKE_BLUR * size / 512)
     band = (slant * skin * where).astype(np.float32)
     sigma = LEVEL_BLUR * size / 512
