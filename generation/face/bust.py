@@ -1047,7 +1047,7 @@ class FaceTextures:
 
 
 def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size: int = 512, calibration=None,
-                  side_views=(), side_probs=None) -> FaceTextures:
+                  side_views=(), side_probs=None, far: int = 0) -> FaceTextures:
     """The detailed face texture from `views` (see `detailed_face_texture`) and, from the turned
     pictures `side_views` (image, landmarks), one texture per side of the face for views that see
     the head turned. A frontal picture sees the sides of the nose and the cheeks at a slant; on a side
@@ -1057,7 +1057,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     make the nose blotchy, so the room blends a side texture in only as the head is seen turned. A side
     no turned picture saw (both for a single photo) is the front with what the sharp views saw there only
     edge-on, or not at all, made of their well-seen skin continued round (`side_skin.continued_skin`).
-    `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted."""
+    `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted. `far`:
+    the side (+1 her left, -1 her right, 0 neither) her photo saw edge-on (`_far_ear`), whose skin before the ear
+    every sharp view saw facing away: on its side texture it is lit as the cheek (`_before_ear`)."""
     from .unwrap import uv_raster
 
     if not views:
@@ -1078,7 +1080,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
 
     xyz = texel_positions(head, fid, bary)
     x = xyz[..., 0] * (fid >= 0)
-    light = delight(texture, seen, head).gain  # the capture's light the room takes out of the face
+    light = delight(texture, seen, head).gain if far else None  # the capture's light the room takes out of the face
     front = np.max([v.facing * (v.mask > 0) for v in sharp], axis=0)  # how squarely the sharp views saw each texel
     still = _away_from_moving_parts(head, xyz)
     sides = []
@@ -1090,7 +1092,8 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
-        sides.append(_before_ear(_completed(pairs, head, fid, bary)[0], light, front, xyz, head, sign))
+        side = _completed(pairs, head, fid, bary)[0]
+        sides.append(_before_ear(side, light, front, xyz, head, sign) if sign == far else side)
     return FaceTextures(texture, seen, np.stack(sides))
 
 
@@ -1322,7 +1325,8 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
     shell = lift_person(image, landmarks_px, head, side_views=side_views, calibration=calibration,
                         side_probs=side_probs)
     views = views or [(image, landmarks_px, 1.0)]
-    faces = face_textures(views, head, face_size, calibration, side_views, side_probs)
+    faces = face_textures(views, head, face_size, calibration, side_views, side_probs,
+                          _far_ear(matrix_from_euler(*shell["pose"][:3].astype(np.float64))))
     x0, y0, x1, y1 = shell["box"]
     info = {"photo_pose": [round(float(x), 5) for x in shell["pose"]], "photo_size": list(image.shape[:2][::-1]),
             "segment_box": [x0, y0, x1, y1], "views": len(views), "side_views": len(side_views), **(meta or {})}
