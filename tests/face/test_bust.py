@@ -686,6 +686,10 @@ def test_turned_pictures_make_side_textures_of_their_own_side_and_leave_the_fron
     pts = texel_positions(grace_head, fid, bary)
     near_lips = (np.min(np.linalg.norm(pts[..., None, :] - lips, axis=-1), axis=-1) < 0.004) & (fid >= 0)
     assert not gained[k][near_lips].any()
+    # the side the photo saw edge-on (`far`) has its skin before the ear lit as the cheek: only that side, only up
+    far = face_textures(views, grace_head, 256, side_views=[(turned.rgb, turned.landmarks)], far=1 if k == 1 else -1)
+    assert np.array_equal(far.texture, out.texture) and np.array_equal(far.sides[1 - k], out.sides[1 - k])
+    assert (far.sides[k].astype(int) >= out.sides[k]).all()
 
 
 def test_the_head_never_shows_through_the_shell(faces, grace_head):
