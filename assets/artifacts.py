@@ -294,7 +294,9 @@ class BustModel:
     side_textures: np.ndarray | None = None
     # [2,H,W/2,3] uint8 or None: the shell's front (texture[:, :W/2, :3]) with the texels its pictures saw only
     # edge-on refilled on one side, [0] the subject's right (-x), [1] her left (+x); shown as a view sees that
-    # side (from the photo's own direction those texels are right as they are)
+    # side (from the photo's own direction those texels are right as they are). [2,H,W/2,4] with the front's
+    # alpha as each side shows it (0 where a side hides what the photo drew: the far ear's strip under the
+    # mirrored ear)
     shell_sides: np.ndarray | None = None
 
     FORMAT = "BustModel"
@@ -313,7 +315,8 @@ class BustModel:
             assert self.side_textures.shape == (2, s, s, 3) and self.side_textures.dtype == np.uint8
         if self.shell_sides is not None:
             h, w = self.texture.shape[:2]
-            assert self.shell_sides.shape == (2, h, w // 2, 3) and self.shell_sides.dtype == np.uint8
+            assert self.shell_sides.shape[:3] == (2, h, w // 2) and self.shell_sides.shape[3] in (3, 4)
+            assert self.shell_sides.ndim == 4 and self.shell_sides.dtype == np.uint8
 
     def to_bytes(self) -> bytes:
         arrays = {k: getattr(self, k) for k in ("vertices", "faces", "uvs", "follow", "texture", "face_texture",

@@ -94,8 +94,12 @@ class ShellNode:
     """The shell's geometry under `root`; `follow(pivot)` after the head's pivot moved."""
 
     def __init__(self, bust: BustModel, root: NodePath, origin: np.ndarray):
-        texture = pow2(bust.texture)
-        opaque = opaque_faces(texture[..., 3], bust.uvs, bust.faces)
+        self.texture = bust.texture  # [H,W,4] as its photo's camera sees it
+        self.sides = bust.shell_sides  # [2,H,W/2,3|4] or None: her right and left side as a turned view sees them
+        # A face is drawn in the opaque pass only where every view shows it opaque: a side that hides texels
+        # (its alpha) fades them out in the blended pass as the view turns.
+        least = np.min([end[..., 3] for end in self.side_ends()], axis=0)
+        opaque = opaque_faces(pow2(np.dstack([bust.texture[..., :3], least]))[..., 3], bust.uvs, bust.faces)
         # The vertices of the faces the blended pass draws come last, together: the software renderer
         # transforms and lights every vertex in a draw's index range, and the rim's faces use under half
         # of the shell's vertices. Same faces in the same order: the same pixels.
@@ -109,9 +113,7 @@ class ShellNode:
         self.moving = np.flatnonzero(follow > 1e-3)
         self.mesh = MeshGeom("bust-shell", self.base, rank[bust.faces], uvs=bust.uvs[self.order], dynamic=True)
         self.node = root.attach_new_node(self.mesh.node)
-        self.node.set_texture(rgba_texture(texture, "bust-shell"))
-        self.texture = bust.texture  # [H,W,4] as its photo's camera sees it
-        self.sides = bust.shell_sides  # [2,H,W/2,3] or None: her right and left side as a turned view sees them
+        self.node.set_texture(rgba_texture(bust.texture, "bust-shell"))
         self.side_weights = (0.0, 0.0)
         self._split(opaque)
         # A closed surface wound outwards: back faces are culled (half the software rasteriser's work).
@@ -186,13 +188,14 @@ class ShellNode:
 
     def side_ends(self) -> list[np.ndarray]:
         """[H,W,4] uint8 textures the views' blends run between: as photographed (from the front), and,
-        when the bust has refilled sides, with her right's and her left's front refilled in full."""
+        when the bust has refilled sides, with her right's and her left's front refilled in full (and its
+        alpha as that side shows it, where the sides carry one)."""
         ends = [self.texture]
         if self.sides is not None:
             w = self.texture.shape[1] // 2
             for side in self.sides:
                 rgba = self.texture.copy()
-                rgba[:, :w, :3] = side
+                rgba[:, :w, :side.shape[-1]] = side
                 ends.append(rgba)
         return ends
 

@@ -25,8 +25,9 @@ from assets import landmarks as L
 from assets import expression
 from assets.blend import smoothstep
 from . import topology as T
-from .delight import LUMA_601
+from .delight import LUMA_601, delight
 from .errors import GeometryError, check_landmarks
+from .unwrap import GRAZING_NZ
 from .jewellery import LOBE, earrings
 from .pose import fit_pose, matrix_from_euler, project
 from .raster import rasterize
@@ -92,7 +93,17 @@ EAR_LUMA = 70.0  # grey levels: an ear box's texels darker than this are hair, n
 EAR_TEXELS = 50  # fewest texels of the near ear and of the far cheek to bring a mirrored ear into the far side's light
 CHEEK_REACH = 0.03  # metres: the cheek in front of an ear, whose skin is a side's light
 EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled by
+# metres round an ear lobe's landmark (below, above, inwards, ahead) where the skin between cheek and ear is lit
+# as the cheek (`_before_ear`), fading over BEFORE_EAR_SOFT; the well-seen skin's light is measured over
+# BEFORE_EAR_BLUR texels (per 512) round it; it is raised by at most BEFORE_EAR_MAX
+BEFORE_EAR = (0.01, 0.05, 0.03, 0.045)
+BEFORE_EAR_SOFT = 0.01
+BEFORE_EAR_BLUR = 48
+BEFORE_EAR_MAX = 1.6
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
+# metres around the far ear lobe's landmark (as EAR_BOX) over which the far ear's own strip is hidden seen turned:
+# down to an earring's drop, and however far back the strip runs along the outline (the hair there is kept)
+STRIP_BOX = (0.03, 0.045, np.inf, 0.012, 0.01)
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -126,7 +137,9 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
     the rim's copies), faces [F,3], uvs [V,2], follow [V] (0..1, how much a vertex turns with the
     head), texture RGBA [Th,2*Tw,4] (front | back, laid out by surface: shell_layout.py), texel_pixels
     (x, y) [Th,Tw]: where each front texel lies in the photo (pixel centres at +0.5), and the pose and
-    segment used. `prob` [H,W] is the person probability (segmented here when omitted).
+    segment used, and `sides` [2,Th,Tw,3] (with alpha, [2,Th,Tw,4], where a side hides the far ear's strip):
+    the front as a view turned to her right / left sees it. `prob` [H,W] is the person probability (segmented
+    here when omitted).
     """
     import cv2
 
@@ -422,7 +435,7 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         at = np.zeros((th, tw, 3))
         at[hit] = np.einsum("pk,pkc->pc", bary[hit], vertices[cell_faces[fid[hit]]])
         lobes = verts[head.landmark_vertices[list(LOBE)]]
-        ears = np.any([_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1, ahead=0.0) for lobe in lobes], axis=0)
+        ears = np.any([_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1, (*EAR_BOX[:3], 0.0, EAR_BOX[4])) for lobe in lobes], axis=0)
         ears = cv2.GaussianBlur(ears.astype(np.float32), (0, 0), max(1.0, SHELL_HANDOVER * s * scale))
         tucked = _beside_face(my, lm, s) * _tucked_reach(mx, my, on_head, s) * (1 - turned_trust) * (1 - ears)
         over_head = (np.stack([1 - left[..., 0], left[..., 0]]) * tucked[None],  # [2,th,tw]
@@ -495,6 +508,17 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         _far_lit(texture, sides, ear, [seen & (front_rgb @ LUMA_F32 > EAR_LUMA) & _in_ear_box(at, lobe, -far),
                                        seen & skin & _in_cheek(at, lobe, far)])
         follow = np.concatenate([follow, follow[src]])
+        # Seen turned to the far side, the far ear's own strip stood out round the mirrored ear (its pink helix
+        # top above it, its earring's streaks below): that side's texture hides it (alpha), so only the
+        # mirrored ear shows there. From the photo's own direction the strip stays (its outline is right there).
+        # (the ear's texels: lighter than hair as photographed or as that side's pictures saw them)
+        light = np.maximum(front_rgb @ LUMA_F32, sides[(far + 1) // 2] @ LUMA_F32) > EAR_LUMA
+        strip = hit & _in_ear_box(at, lobe, far, STRIP_BOX) & light
+        sides = _hiding(sides, texture[:, :tw, 3], strip, far)
+        # Its back (laid out as the front) took the photo's ear colours towards the outline, where seen turned
+        # it stands beside the front: behind an ear is hair.
+        if crown.any():
+            texture[:, tw:, :3][strip] = cv2.GaussianBlur(fill_nearest(crop, crown), (0, 0), 4)[strip]
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides,
                 over_head=over_head)
@@ -642,7 +666,7 @@ def _head_uv_beneath(xyz: np.ndarray, head, w: int, h: int, mx: np.ndarray, my: 
 
 
 def over_head_sides(sides: np.ndarray, share: np.ndarray, head_uv: np.ndarray, face_sides: np.ndarray) -> np.ndarray:
-    """The shell's `sides` [2,th,tw,3] with each side's texels mixed, by `share` [2,th,tw] 0..1, towards the
+    """The shell's `sides` [2,th,tw,3 or 4] with each side's colours mixed, by `share` [2,th,tw] 0..1, towards the
     head's side texture of that side (`face_sides` [2,S,S,3], read at `head_uv` [th,tw,2]): a single photo saw
     the side of the head beside the face edge-on, and the shell tucked over it showed its stretched ear and
     hair refilled as a smooth orange patch, hiding the head's side, which is her skin continued round."""
@@ -655,7 +679,7 @@ def over_head_sides(sides: np.ndarray, share: np.ndarray, head_uv: np.ndarray, f
     for k in range(2):
         head = cv2.remap(face_sides[k], ux, uy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         t = share[k][..., None]
-        out[k] = (t * head + (1 - t) * sides[k]).round().clip(0, 255).astype(np.uint8)
+        out[k, ..., :3] = (t * head + (1 - t) * sides[k, ..., :3]).round().clip(0, 255).astype(np.uint8)
     return out
 
 
@@ -687,11 +711,11 @@ def _far_ear(rot: np.ndarray) -> int:
     return -1 if towards > 0 else 1
 
 
-def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int, ahead: float = EAR_BOX[3]) -> np.ndarray:
-    """[...] True for `points` [...,3] (head axes) within EAR_BOX of the ear whose lobe landmark is `lobe`
-    [3], on the head's `side` (+1 its left, -1 its right): the ear, its lobe and earring, the hair
-    just behind it; reaching `ahead` metres in front of the lobe."""
-    below, above, behind, _, inwards = EAR_BOX
+def _in_ear_box(points: np.ndarray, lobe: np.ndarray, side: int, box=EAR_BOX) -> np.ndarray:
+    """[...] True for `points` [...,3] (head axes) within `box` (EAR_BOX) of the ear whose lobe landmark is
+    `lobe` [3], on the head's `side` (+1 its left, -1 its right): the ear, its lobe and earring, the hair
+    just behind it."""
+    below, above, behind, ahead, inwards = box
     x, y, z = points[..., 0] * side, points[..., 1], points[..., 2]
     return ((x > abs(float(lobe[0])) - inwards) & (y > lobe[1] - below) & (y < lobe[1] + above)
             & (z > lobe[2] - behind) & (z < lobe[2] + ahead))
@@ -731,6 +755,14 @@ def _ear_texels(texture: np.ndarray, sides: np.ndarray, texel_pixels, uv: np.nda
     texels = np.zeros((th, tw), bool)
     texels[dst] = shape
     return (uv + [(bx - x0) / (2 * tw), -(by - y0) / th]).astype(uv.dtype), texels
+
+
+def _hiding(sides: np.ndarray, alpha: np.ndarray, hidden: np.ndarray, side: int) -> np.ndarray:
+    """The shell's `sides` [2,Th,Tw,3] with an alpha channel each ([2,Th,Tw,4]): the front's `alpha` [Th,Tw],
+    but 0 at the `hidden` [Th,Tw] texels on the side a view sees turned to the head's `side` (+1 its left)."""
+    shown = np.repeat(alpha[None], 2, 0)
+    shown[(side + 1) // 2][hidden] = 0
+    return np.concatenate([sides, shown[..., None]], -1)
 
 
 def _in_cheek(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:
@@ -1080,7 +1112,7 @@ class FaceTextures:
 
 
 def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size: int = 512, calibration=None,
-                  side_views=(), side_probs=None) -> FaceTextures:
+                  side_views=(), side_probs=None, far: int = 0) -> FaceTextures:
     """The detailed face texture from `views` (see `detailed_face_texture`) and, from the turned
     pictures `side_views` (image, landmarks), one texture per side of the face for views that see
     the head turned. A frontal picture sees the sides of the nose and the cheeks at a slant; on a side
@@ -1090,7 +1122,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     make the nose blotchy, so the room blends a side texture in only as the head is seen turned. A side
     no turned picture saw (both for a single photo) is the front with what the sharp views saw there only
     edge-on, or not at all, made of their well-seen skin continued round (`side_skin.continued_skin`).
-    `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted."""
+    `side_probs`: the turned pictures' person segments (`person_segment`), segmented here when omitted. `far`:
+    the side (+1 her left, -1 her right, 0 neither) her photo saw edge-on (`_far_ear`), whose skin before the ear
+    every sharp view saw facing away: on its side texture it is lit as the cheek (`_before_ear`)."""
     from .unwrap import uv_raster
 
     if not views:
@@ -1111,6 +1145,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
 
     xyz = texel_positions(head, fid, bary)
     x = xyz[..., 0] * (fid >= 0)
+    light = delight(texture, seen, head).gain if far else None  # the capture's light the room takes out of the face
     front = np.max([v.facing * (v.mask > 0) for v in sharp], axis=0)  # how squarely the sharp views saw each texel
     still = _away_from_moving_parts(head, xyz)
     sides = []
@@ -1122,8 +1157,42 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
-        sides.append(_completed(pairs, head, fid, bary)[0])
+        side = _completed(pairs, head, fid, bary)[0]
+        sides.append(_before_ear(side, light, front, xyz, head, sign) if sign == far else side)
     return FaceTextures(texture, seen, np.stack(sides))
+
+
+def _before_ear(side: np.ndarray, gain: np.ndarray, front: np.ndarray, xyz: np.ndarray, head, sign: float) -> np.ndarray:
+    """The side texture [S,S,3] of the head's `sign` side (+1 her left) with the skin between her cheek and her
+    ear in the light of the cheek's. Every picture saw it facing away from her light and in her ear's and hair's
+    shade, darker than the delighting (`gain` [S,S], fitted on the skin the sharp views saw squarely) takes out:
+    seen turned it was a dark strip between cheek and ear. Texels no sharp view saw squarely (`front` [S,S] their
+    best normal . view) in front of the ear (`xyz` [S,S,3] the texels' rest positions), where their delit light
+    is under the well-seen skin's round them, are brought up to it; hair (dark) stays."""
+    import cv2
+
+    size = side.shape[0]
+    lobe = head.vertices[head.landmark_vertices[LOBE[0 if sign < 0 else 1]]]
+    x, y, z = xyz[..., 0] * sign, xyz[..., 1] - lobe[1], xyz[..., 2] - lobe[2]
+    soft = BEFORE_EAR_SOFT
+    where = (smoothstep((x - abs(float(lobe[0])) + BEFORE_EAR[2]) / soft) * smoothstep((y + BEFORE_EAR[0]) / soft)
+             * smoothstep((BEFORE_EAR[1] - y) / soft) * smoothstep(z / soft) * smoothstep((BEFORE_EAR[3] - z) / soft))
+    raw = side.astype(np.float32) @ LUMA_F32
+    skin = smoothstep((raw - 0.75 * EAR_LUMA) / (0.5 * EAR_LUMA)).astype(np.float32)  # hair (about EAR_LUMA and darker) stays
+    lum = raw * gain
+    well = ((front >= FRONT_NZ) * skin).astype(np.float32)
+    big = BEFORE_EAR_BLUR * size / 512
+    ref = cv2.GaussianBlur(lum * well, (0, 0), big) / np.maximum(cv2.GaussianBlur(well, (0, 0), big), 1e-6)
+    # 1 where no sharp view saw it better than grazing, 0 from FRONT_NZ; smoothed, as `facing` is one value per
+    # triangle (else the lift's edges drew the triangles as creases)
+    slant = np.clip((FRONT_NZ - front) / (FRONT_NZ - GRAZING_NZ), 0, 1)
+    slant = cv2.GaussianBlur(slant.astype(np.float32), (0, 0), TAKE_BLUR * size / 512)
+    band = (slant * skin * where).astype(np.float32)
+    sigma = LEVEL_BLUR * size / 512
+    own = cv2.GaussianBlur(lum * band, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(band, (0, 0), sigma), 1e-6)
+    lift = np.clip(ref / np.maximum(own, 1.0), 1.0, BEFORE_EAR_MAX)
+    lift = 1 + (lift - 1) * band
+    return (side * lift[..., None]).round().clip(0, 255).astype(np.uint8)
 
 
 @dataclass
@@ -1321,7 +1390,8 @@ def build_bust(image: np.ndarray, landmarks_px: np.ndarray, head, views=None, fa
     shell = lift_person(image, landmarks_px, head, side_views=side_views, calibration=calibration,
                         side_probs=side_probs)
     views = views or [(image, landmarks_px, 1.0)]
-    faces = face_textures(views, head, face_size, calibration, side_views, side_probs)
+    faces = face_textures(views, head, face_size, calibration, side_views, side_probs,
+                          _far_ear(matrix_from_euler(*shell["pose"][:3].astype(np.float64))))
     sides = shell["sides"]
     if shell["over_head"] is not None:  # a single photo (with turned ones: `_walls_over_head`)
         sides = over_head_sides(sides, *shell["over_head"], faces.sides)

@@ -686,6 +686,10 @@ def test_turned_pictures_make_side_textures_of_their_own_side_and_leave_the_fron
     pts = texel_positions(grace_head, fid, bary)
     near_lips = (np.min(np.linalg.norm(pts[..., None, :] - lips, axis=-1), axis=-1) < 0.004) & (fid >= 0)
     assert not gained[k][near_lips].any()
+    # the side the photo saw edge-on (`far`) has its skin before the ear lit as the cheek: only that side, only up
+    far = face_textures(views, grace_head, 256, side_views=[(turned.rgb, turned.landmarks)], far=1 if k == 1 else -1)
+    assert np.array_equal(far.texture, out.texture) and np.array_equal(far.sides[1 - k], out.sides[1 - k])
+    assert (far.sides[k].astype(int) >= out.sides[k]).all()
 
 
 def test_the_head_never_shows_through_the_shell(faces, grace_head):
@@ -1453,6 +1457,72 @@ def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, m
     own = set(map(tuple, np.round(eared["uvs"][-extra:], 6))) & set(map(tuple, np.round(plain["uvs"], 6)))
     assert not own
     assert np.array_equal(eared["faces"][:len(plain["faces"])], plain["faces"])  # the rest as it was
+    # seen turned to the far side (her right: sides[0]) the far ear's own strip is hidden, from her left it shows
+    tw = eared["texture"].shape[1] // 2
+    assert plain["sides"].shape[-1] == 3 and eared["sides"].shape[-1] == 4
+    front_alpha = eared["texture"][:, :tw, 3]
+    assert np.array_equal(eared["sides"][1, ..., 3], front_alpha)
+    hidden = eared["sides"][0, ..., 3] != front_alpha
+    assert hidden.sum() > 20 and (eared["sides"][0, ..., 3][hidden] == 0).all() and (front_alpha[hidden] > 0).all()
+    assert np.array_equal(eared["sides"][..., :3].shape, plain["sides"].shape)
+
+
+def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere():
+    """The far ear's strip is hidden on the side a view turned to that ear sees; the other side, and every other
+    texel, shows the front's alpha (from the photo's direction nothing changes)."""
+    from generation.face.bust import _hiding
+
+    rng = np.random.default_rng(4)
+    sides = rng.integers(0, 256, (2, 8, 10, 3)).astype(np.uint8)
+    alpha = rng.integers(1, 256, (8, 10)).astype(np.uint8)
+    hidden = np.zeros((8, 10), bool)
+    hidden[2:5, 6:9] = True
+    for side, index in ((1, 1), (-1, 0)):
+        out = _hiding(sides, alpha, hidden, side)
+        assert out.shape == (2, 8, 10, 4) and out.dtype == np.uint8
+        assert np.array_equal(out[..., :3], sides)
+        assert (out[index, ..., 3][hidden] == 0).all()
+        assert np.array_equal(out[index, ..., 3][~hidden], alpha[~hidden])
+        assert np.array_equal(out[1 - index, ..., 3], alpha)
+
+
+def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_head):
+    """On a side texture, skin in front of the ear that no sharp view saw squarely, delit darker than the well-seen
+    skin round it, is raised towards that skin's light (at most BEFORE_EAR_MAX); hair there, the well-seen skin, and
+    the same shade on the other side stay as they are."""
+    import cv2
+
+    from generation.face.bust import BEFORE_EAR_MAX, _before_ear
+    from generation.face.fill import texel_positions
+    from generation.face.jewellery import LOBE
+    from generation.face.unwrap import uv_raster
+
+    size = 128
+    fid, bary = uv_raster(grace_head, size)
+    xyz = texel_positions(grace_head, fid, bary)
+    lobe = grace_head.vertices[grace_head.landmark_vertices[LOBE[1]]]  # her left ear's
+    rel = xyz - lobe
+    before = (fid >= 0) & (xyz[..., 0] > lobe[0] - 0.02) & (rel[..., 1] > 0.005) & (rel[..., 1] < 0.04) \
+        & (rel[..., 2] > 0.01) & (rel[..., 2] < 0.035)
+    mirrored = (fid >= 0) & (xyz[..., 0] < -lobe[0] + 0.02) & (rel[..., 1] > 0.005) & (rel[..., 1] < 0.04) \
+        & (rel[..., 2] > 0.01) & (rel[..., 2] < 0.035)
+    assert before.sum() > 20 and mirrored.sum() > 20
+    side = np.zeros((size, size, 3), np.uint8)
+    side[:] = (150, 110, 90)  # her skin, well seen
+    front = np.full((size, size), 0.9, np.float32)
+    for m in (before, mirrored):
+        side[m] = (90, 66, 54)  # in shade, seen only at a slant
+        front[m] = 0.2
+    hair = before & (np.arange(size)[None, :] % 4 == 0)
+    side[hair] = (30, 25, 20)
+    out = _before_ear(side, np.ones((size, size), np.float32), front, xyz, grace_head, 1.0)
+    lifted = before & ~hair
+    ratio = out[lifted].astype(float).mean(0) / (90, 66, 54)
+    assert 1.25 < ratio.mean() <= BEFORE_EAR_MAX + 0.02 and np.ptp(ratio) < 0.05  # lighter, same hue
+    assert np.array_equal(out[hair], side[hair])
+    assert np.array_equal(out[mirrored], side[mirrored])  # her right side is not this side
+    near = cv2.dilate((before | mirrored).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # the lift's smoothing
+    assert np.abs(out[~near].astype(int) - side[~near]).max() <= 1  # the well-seen skin
 
 
 def test_a_temple_the_one_photo_saw_edge_on_is_remade_on_the_sides_and_what_it_saw_well_stays(grace_head, grace_texture,
@@ -1537,6 +1607,10 @@ def test_the_shell_of_a_single_photo_shows_the_heads_side_where_it_lies_over_it_
     assert np.array_equal(out[0][:, 4:], sides[0][:, 4:]) and np.array_equal(out[1][:, :4], sides[1][:, :4])
     assert (out[0][:, :4] == 40).all()
     assert np.abs(out[1][:, 4:].astype(float) - (0.5 * sides[1][:, 4:] + 50)).max() <= 1
+    # sides that hide a far ear's strip carry alpha: the colours mix, the alpha stays the shell's
+    alpha = rng.integers(0, 255, (2, 6, 8, 1)).astype(np.uint8)
+    out4 = over_head_sides(np.concatenate([sides, alpha], -1), share, uv, face_sides)
+    assert out4.shape == (2, 6, 8, 4) and np.array_equal(out4[..., :3], out) and np.array_equal(out4[..., 3:], alpha)
 
 
 def test_a_single_photos_shell_takes_the_heads_side_only_beside_the_face_on_its_own_side(faces, grace_head):

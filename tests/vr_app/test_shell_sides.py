@@ -92,3 +92,35 @@ def test_a_bust_without_shell_sides_looks_the_same_from_every_angle_and_older_on
     assert np.array_equal(BustModel.from_bytes(new.to_bytes()).shell_sides, new.shell_sides)
     with pytest.raises(AssertionError):
         BustModel(**{**arrays, "shell_sides": new.shell_sides[:, :, :3]})
+
+
+def test_a_side_that_hides_texels_fades_them_out_turned_and_its_faces_are_blended():
+    """Sides with alpha (the far ear's strip hidden under the mirrored ear): from the front the photo's texture as
+    it is; turned to that side its alpha goes to the side's, so the faces over hidden texels are drawn in the
+    blended pass (the opaque pass's alpha test would drop them at the first step of the turn); the bust stores
+    and loads its four-channel sides."""
+    from vr_app.bust_shell import SHELL_SIDE_FROM, SHELL_SIDE_FULL
+
+    bust = _bust(h=64, w=128)
+    h, w = bust.texture.shape[0], bust.texture.shape[1] // 2
+    bust.texture[..., 3] = 255
+    alpha = np.full((2, h, w), 255, np.uint8)
+    alpha[1, :, :4] = 0  # her left side hides its first columns
+    bust.shell_sides = np.concatenate([bust.shell_sides, alpha[..., None]], -1)
+    bust.vertices = np.array([[-0.1, -0.1, 0], [0.1, -0.1, 0], [0, 0.1, 0], [0.2, 0.1, 0]], np.float32)
+    bust.faces = np.array([[0, 1, 2], [1, 3, 2]], np.int32)
+    bust.uvs = np.array([[0.01, 0.3], [0.25, 0.3], [0.25, 0.6], [0.4, 0.6]], np.float32)  # face 0 on the hidden texels
+    bust.follow = np.ones(4, np.float32)
+    shell = _shell(bust)
+    assert not shell.opaque[0] and shell.opaque[1]
+    shell.set_view(0.0)
+    assert np.array_equal(_seen(shell), bust.texture)
+    shell.set_view(SHELL_SIDE_FULL)
+    seen = _seen(shell)
+    assert (seen[:, :4, 3] == 0).all() and (seen[:, 4:, 3] == 255).all() and np.array_equal(seen[:, :w, :3], bust.shell_sides[1, ..., :3])
+    shell.set_view(-SHELL_SIDE_FULL)
+    assert (_seen(shell)[..., 3] == 255).all()  # her right side hides nothing
+    halfway = (SHELL_SIDE_FROM + SHELL_SIDE_FULL) / 2
+    shell.set_view(halfway)
+    assert 0 < int(_seen(shell)[0, 0, 3]) < 255
+    assert np.array_equal(BustModel.from_bytes(bust.to_bytes()).shell_sides, bust.shell_sides)
