@@ -87,7 +87,7 @@ def _zipper(outer: np.ndarray, inner: np.ndarray, pts: np.ndarray) -> list[tuple
     outer = outer[np.argsort(ang(outer))]
     inner = inner[np.argsort(ang(inner))]
     ao, ai = ang(outer), ang(inner)
-    tris, j = [], 0
+    tris = []
     events = sorted([(a, 0, i) for i, a in enumerate(ao)] + [(a, 1, i) for i, a in enumerate(ai)])
     cur_o, cur_i = outer[-1], inner[-1]
     for _, kind, i in events:

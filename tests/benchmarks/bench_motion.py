@@ -214,7 +214,7 @@ def region_split(head, faces, textures: dict, r: int) -> None:
     names = ("all", *REGIONS)
     share = {n: float((masks & (regions == k)[None]).sum() / max(masks.sum(), 1)) for k, n in enumerate(REGIONS)}
     floor = noise_floor(real, masks, np.array([t for t, _ in faces]), regions)
-    print(f"UV error by face region, median dB over held-out frames (share of her seen texels: "
+    print("UV error by face region, median dB over held-out frames (share of her seen texels: "
           + ", ".join(f"{n} {share[n]:.2f}" for n in REGIONS) + ")")
     print(f"  {'':32s}  " + "  ".join(f"{n:>13s}" for n in names))
     print(f"  {'noise floor of her frames':32s}  " + "  ".join(f"{floor[n]:13.2f}" for n in names))
