@@ -236,20 +236,18 @@ class LashLine:
 
 
 def _spline_weights(n: int, steps: int, linear: bool = False) -> np.ndarray:
-    """[(n-1)*steps+1, n] weights that give `steps` points per stretch between n points along a line, through
-    the points themselves: on the straight stretches (`linear`) or on a Catmull-Rom curve (ends held)."""
+    """[(n-1)*steps+1, n] weights that give `steps` points per stretch between n points along a line, from the
+    first point to the last: on the straight stretches (`linear`) or on a curve through them (Catmull-Rom; the
+    ends continued straight)."""
     t = np.arange(steps) / steps
     if linear:
         w = np.stack([np.zeros_like(t), 1 - t, t, np.zeros_like(t)], 1)
     else:
         w = 0.5 * np.stack([-t + 2 * t**2 - t**3, 2 - 5 * t**2 + 3 * t**3, t + 4 * t**2 - 3 * t**3, -t**2 + t**3], 1)
-    out = np.zeros(((n - 1) * steps + 1, n))
-    for k in range(n - 1):
-        cols = np.clip(np.arange(k - 1, k + 3), 0, n - 1)
-        for j, c in enumerate(cols):
-            np.add.at(out[k * steps:(k + 1) * steps], (slice(None), c), w[:, j])
-    out[-1, -1] = 1.0
-    return out
+    ext = np.zeros((n + 2, n))  # the points with one more at each end, continuing the line straight on
+    ext[1:-1] = np.eye(n)
+    ext[0, :2], ext[-1, -2:] = (2.0, -1.0), (-1.0, 2.0)
+    return np.concatenate([w @ ext[k:k + 4] for k in range(n - 1)] + [ext[n:n + 1]])
 
 
 def _row(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
