@@ -197,7 +197,8 @@ class LashLine:
         self._line = _spline_weights(n, LASH_STEPS, linear=True)  # [M,N] the top row: on the edge
         self._curve = _spline_weights(n, LASH_STEPS)  # the foot row: a smooth curve through the vertices' feet
         xy = vertices[self.ids, :2] - centre
-        xy = np.concatenate([self._line @ (xy + np.c_[np.zeros(n), top]), self._curve @ (xy - np.c_[np.zeros(n), foot])])
+        xy = np.concatenate([self._line @ (xy + np.c_[np.zeros(n), top]),
+                             self._curve @ (xy - np.c_[np.zeros(n), foot])])
         uvs = (0.5 + xy / (2 * band_half)).astype(np.float32)
         m = len(self._line)
         a, b = np.arange(m - 1), np.arange(1, m)
@@ -209,11 +210,11 @@ class LashLine:
     def drop(self, edge: np.ndarray, lower: np.ndarray | None, blink: float) -> np.ndarray:
         """[N] metres her lashes go down past the lash line's own foot at `blink`, the edge at `edge` [N,3] and the
         lower lid at `lower` [K,3] (Panda coords; None: not capped)."""
-        drop = closing(blink) * self._hang
-        if lower is not None:  # no lower than the lower lid under each point, plus what lies over it when shut
+        drop = closing(blink) * np.maximum(self._hang - self._foot, 0.0)
+        if lower is not None:  # the foot no lower than the lower lid under each point, plus what lies over it shut
             now = open_gap(edge[:, [0, 2, 1]], lower[:, [0, 2, 1]])  # (head x, y: Panda x, z)
-            drop = np.minimum(drop, now + self._shut)
-        return np.maximum(drop - self._foot, 0.0)
+            drop = np.minimum(drop, np.maximum(now + self._shut - self._foot, 0.0))
+        return drop
 
     def _rows(self, edge: np.ndarray, blink: float, lower: np.ndarray | None = None) -> np.ndarray:
         """[2M,3] the strip's top row then its foot row (Panda coords) for the edge at `edge` [N,3]."""

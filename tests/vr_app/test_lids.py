@@ -310,6 +310,8 @@ def test_a_shut_lid_s_lashes_lie_along_its_line_not_in_a_lens_over_the_lower_lid
             return vertices[line, 1] - from_panda(strip.geom.data[feet, :3])[:, 1]
 
         np.testing.assert_allclose(below_edge(head.vertices, 1.0), np.maximum(hang, foot), atol=1e-7)  # open: uncut
+        easing = foot + closing(0.3) * np.maximum(hang - foot, 0)  # eased in from the lash line's foot, as before
+        np.testing.assert_allclose(below_edge(head.vertices, 0.3), easing, atol=1e-7)
         shut = below_edge(_shut(head, lids, side, eye), 1.0)
         allowed = LASH_SHUT * np.minimum(hang.max(), 2 * hang)
         assert np.all(shut <= np.maximum(allowed, foot) + 1e-7)
@@ -355,8 +357,8 @@ def test_the_lash_strip_s_foot_is_a_smooth_curve_and_its_top_stays_on_the_lid_s_
         np.testing.assert_allclose(pts[at], edge, atol=1e-6)  # the top row: through the edge's points...
         for k in range(n - 1):  # ... and straight between them
             t = np.arange(LASH_STEPS + 1)[:, None] / LASH_STEPS
-            np.testing.assert_allclose(pts[k * LASH_STEPS:(k + 1) * LASH_STEPS + 1], (1 - t) * edge[k] + t * edge[k + 1],
-                                       atol=1e-6)
+            stretch = pts[k * LASH_STEPS:(k + 1) * LASH_STEPS + 1]
+            np.testing.assert_allclose(stretch, (1 - t) * edge[k] + t * edge[k + 1], atol=1e-6)
         curve = pts[m:][:, [0, 2]]  # the foot (Panda x, z)
         polyline = curve[at]
         at_vertex = turn(curve)[at[1:-1] - 1]  # how much the foot turns at each inner edge vertex's column
