@@ -45,6 +45,11 @@ LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the l
 # (`closing`), at each point of the lid that share of the gap there; and forward by LASH_FORWARD of it, as lashes
 # stand out from the lid (over the lower lid). A head without blinking frames keeps the lash line's own foot.
 LASH_FORWARD = 0.5
+# Shut, they lie along the shut lid's line: no lower than the lower lid under them plus LASH_SHUT of the deepest hang,
+# the same along the lid (as deep as the point's own hang towards the corners). Hung by each point's own share of the
+# gap, a shut lid drew a thick black lens over the lower lid, where her shut frames show a thin dark line.
+LASH_SHUT = 0.5
+LASH_STEPS = 4  # the strip's columns per stretch of the lid's edge: its foot a smooth curve, not a polyline
 CLOSING = (0.1, 0.6)  # blink codes over which the change eases in; an open eye keeps its lashes
 LID_STEPS = 4  # the lid surface's columns per stretch of the lid's edge between two vertices
 LID_ROWS = 8  # and its rows from the edge up to the brow's row of vertices
@@ -68,6 +73,7 @@ class ClosingLids:
         # metres above and below each, head y)
         self.lash: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.hang: dict[str, np.ndarray] = {}  # side: [N] metres the lashes hang below each edge vertex when shut
+        self.lower: dict[str, np.ndarray] = {}  # side: vertex ids of the rest of the lid ring (the lower lid, corners)
         self.skin_luma = skin_luma = float(np.asarray(skin_rgb, np.float64) @ LUMA)
         for side, eye in openings.items():
             ring = np.asarray(eye["ring"])
@@ -95,7 +101,8 @@ class ClosingLids:
             # fitted edge inside her photographed lid is her eye's top and the lid's shadow: a tall dark band)
             over = np.minimum(top, LASH_BAND * height / texel)
             self.lash[side] = (line, _smooth(over) * rows_m, _smooth(foot) * rows_m)
-            self.hang[side] = hang * open_gap(vertices[line], vertices[ring[~above]])
+            self.lower[side] = ring[~above]
+            self.hang[side] = hang * open_gap(vertices[line], vertices[self.lower[side]])
 
 
 def open_gap(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -167,29 +174,54 @@ class LashLine:
     """Her lash line on a strip hanging from a closing upper lid's edge (`ClosingLids.lash`), textured
     from the eye's lid band (`image`: `lash_texture` of the photo front-on over `band_half` about the
     iris `centre` (head x, y)): at rest it lies on the band's own lash line, and it is only drawn once
-    the lid starts to close (CLOSING[0]): an open eye is exactly the band's."""
+    the lid starts to close (CLOSING[0]): an open eye is exactly the band's. Closing, the foot goes down by
+    `hang` [N] (metres under each edge vertex), no lower than the lower lid (`lower`: its vertex ids, corners
+    included) plus LASH_SHUT of the deepest hang. The strip has LASH_STEPS columns per stretch of the edge: its
+    top row on the edge's own polyline (it lies on the lid), its foot a curve through the vertices' feet."""
 
     def __init__(self, name: str, vertices: np.ndarray, line: np.ndarray, top: np.ndarray, foot: np.ndarray,
-                 centre: np.ndarray, band_half: float, image: np.ndarray, hang: np.ndarray | None = None):
+                 centre: np.ndarray, band_half: float, image: np.ndarray, hang: np.ndarray | None = None,
+                 lower: np.ndarray | None = None):
         self.ids = np.asarray(line)
         n = len(self.ids)
+        self._lower = None if lower is None else np.asarray(lower)
+        self._foot = np.asarray(foot, np.float64)
         lift = np.full(n, LASH_LIFT_M)
         # head-coordinate offsets from each edge vertex: the top leans forward with the lid above the edge
         self._off = to_panda(np.concatenate([np.stack([np.zeros(n), top, lift + top], 1),
                                              np.stack([np.zeros(n), -foot, lift], 1)]))
         # and what a shut lid adds to the foot's: her lashes turned down (and out) past the lash line's foot
-        drop = np.zeros(n) if hang is None else np.maximum(np.asarray(hang, np.float64) - foot, 0.0)
-        down = np.stack([np.zeros(n), -drop, LASH_FORWARD * drop], 1)
-        self._hang = to_panda(np.concatenate([np.zeros((n, 3)), down]))
+        self._hang = np.zeros(n) if hang is None else np.asarray(hang, np.float64)
+        deepest = float(self._hang.max(initial=0.0))
+        self._shut = LASH_SHUT * np.minimum(deepest, 2.0 * self._hang)  # metres they may lie below the lower lid
+        self._line = _spline_weights(n, LASH_STEPS, linear=True)  # [M,N] the top row: on the edge
+        self._curve = _spline_weights(n, LASH_STEPS)  # the foot row: a smooth curve through the vertices' feet
         xy = vertices[self.ids, :2] - centre
-        xy = np.concatenate([xy + np.c_[np.zeros(n), top], xy - np.c_[np.zeros(n), foot]])
+        xy = np.concatenate([self._line @ (xy + np.c_[np.zeros(n), top]),
+                             self._curve @ (xy - np.c_[np.zeros(n), foot])])
         uvs = (0.5 + xy / (2 * band_half)).astype(np.float32)
-        a, b = np.arange(n - 1), np.arange(1, n)
-        faces = np.concatenate([np.stack([a, n + a, n + b], 1), np.stack([a, n + b, b], 1)]).astype(np.int32)
-        start = to_panda(vertices[self.ids])
-        self.geom = MeshGeom(name, np.concatenate([start, start]) + self._off, faces, uvs=uvs, dynamic=True)
+        m = len(self._line)
+        a, b = np.arange(m - 1), np.arange(1, m)
+        faces = np.concatenate([np.stack([a, m + a, m + b], 1), np.stack([a, m + b, b], 1)]).astype(np.int32)
+        self.geom = MeshGeom(name, self._rows(to_panda(vertices[self.ids]), 0.0), faces, uvs=uvs, dynamic=True)
         self.node = matte(self.geom, image, name)  # lashes do not shine
         self.node.hide()
+
+    def drop(self, edge: np.ndarray, lower: np.ndarray | None, blink: float) -> np.ndarray:
+        """[N] metres her lashes go down past the lash line's own foot at `blink`, the edge at `edge` [N,3] and the
+        lower lid at `lower` [K,3] (Panda coords; None: not capped)."""
+        drop = closing(blink) * np.maximum(self._hang - self._foot, 0.0)
+        if lower is not None:  # the foot no lower than the lower lid under each point, plus what lies over it shut
+            now = open_gap(edge[:, [0, 2, 1]], lower[:, [0, 2, 1]])  # (head x, y: Panda x, z)
+            drop = np.minimum(drop, np.maximum(now + self._shut - self._foot, 0.0))
+        return drop
+
+    def _rows(self, edge: np.ndarray, blink: float, lower: np.ndarray | None = None) -> np.ndarray:
+        """[2M,3] the strip's top row then its foot row (Panda coords) for the edge at `edge` [N,3]."""
+        n = len(self.ids)
+        drop = self.drop(edge, lower, blink) if blink > 0 else np.zeros(n)
+        down = to_panda(np.stack([np.zeros(n), -drop, LASH_FORWARD * drop], 1))
+        return np.concatenate([self._line @ (edge + self._off[:n]), self._curve @ (edge + self._off[n:] + down)])
 
     def update(self, vertices: np.ndarray, normals: np.ndarray, blink: float) -> None:
         """Follow the lid's edge (`vertices`, `normals` [V,3]: the head's, Panda coords) at `blink`."""
@@ -197,10 +229,26 @@ class LashLine:
             self.node.hide()
             return
         self.node.show()
-        edge = vertices[self.ids]
+        lower = None if self._lower is None else vertices[self._lower]
         n = normals[self.ids]
-        off = self._off + closing(blink) * self._hang
-        self.geom.update_vertices(np.concatenate([edge, edge]) + off, np.concatenate([n, n]))
+        n = np.concatenate([self._line @ n, self._curve @ n])
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        self.geom.update_vertices(self._rows(vertices[self.ids], blink, lower), n)
+
+
+def _spline_weights(n: int, steps: int, linear: bool = False) -> np.ndarray:
+    """[(n-1)*steps+1, n] weights that give `steps` points per stretch between n points along a line, from the
+    first point to the last: on the straight stretches (`linear`) or on a curve through them (Catmull-Rom; the
+    ends continued straight)."""
+    t = np.arange(steps) / steps
+    if linear:
+        w = np.stack([np.zeros_like(t), 1 - t, t, np.zeros_like(t)], 1)
+    else:
+        w = 0.5 * np.stack([-t + 2 * t**2 - t**3, 2 - 5 * t**2 + 3 * t**3, t + 4 * t**2 - 3 * t**3, -t**2 + t**3], 1)
+    ext = np.zeros((n + 2, n))  # the points with one more at each end, continuing the line straight on
+    ext[1:-1] = np.eye(n)
+    ext[0, :2], ext[-1, -2:] = (2.0, -1.0), (-1.0, 2.0)
+    return np.concatenate([w @ ext[k:k + 4] for k in range(n - 1)] + [ext[n:n + 1]])
 
 
 def _row(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:

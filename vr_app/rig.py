@@ -222,7 +222,7 @@ class HeadRig:
             self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,
                                              self.openings[side]["iris"][:2], band_half,
                                              lash_texture(self._bands_shown[side], self.lids.skin_luma),
-                                             self.lids.hang[side])
+                                             self.lids.hang[side], self.lids.lower[side])
             self.lash_lines[side].node.reparent_to(self.pivot)
             rows = np.where(np.isin(faces, self.lids.ids[side]).any(axis=1))[0]
             top = lid_top(faces[rows], line)

@@ -248,12 +248,12 @@ def test_a_shut_lid_s_lashes_hang_over_the_eye_by_her_share_of_its_opening(head)
         strip = LashLine("lash", head.vertices, line, top, foot, head.vertices[ring, :2].mean(0), 0.02,
                          np.zeros((8, 8, 3), np.uint8), hang)
         verts, normals = to_panda(head.vertices), np.tile([0.0, -1.0, 0.0], (len(head.vertices), 1))
-        n = len(line)
+        feet = _foot_columns(strip, len(line))
 
         def foot_drop(blink: float) -> np.ndarray:
             strip.update(verts, normals, blink)
-            pts = from_panda(strip.geom.data[:, :3])
-            return head.vertices[line, 1] - pts[n:, 1], pts[n:, 2] - head.vertices[line, 2]
+            pts = from_panda(strip.geom.data[feet, :3])
+            return head.vertices[line, 1] - pts[:, 1], pts[:, 2] - head.vertices[line, 2]
 
         strip.update(verts, normals, 0.05)
         assert strip.node.is_hidden()
@@ -263,3 +263,109 @@ def test_a_shut_lid_s_lashes_hang_over_the_eye_by_her_share_of_its_opening(head)
         np.testing.assert_allclose(forward - lid_module.LASH_LIFT_M, LASH_FORWARD * (shut - foot), atol=1e-7)
         half, _ = foot_drop(0.3)
         assert np.all(half <= shut + 1e-9) and half[middle] < shut[middle] - 1e-4
+
+
+def _foot_columns(strip, n: int) -> np.ndarray:
+    """Rows of `strip`'s vertex data that are the foot under each of its `n` edge vertices."""
+    m = (n - 1) * lid_module.LASH_STEPS + 1
+    assert len(strip.geom.data) == 2 * m
+    return m + np.arange(n) * lid_module.LASH_STEPS
+
+
+def _shut(head, lids, side, eye) -> np.ndarray:
+    """The head's vertices with `side`'s upper lid's edge brought down onto the lower lid (a shut eye)."""
+    line = lids.lash[side][0]
+    ring = np.asarray(eye["ring"])
+    lower = head.vertices[ring[~np.isin(ring, lids.ids[side])]]
+    order = np.argsort(lower[:, 0])
+    shut = head.vertices.copy()
+    shut[line, 1] = np.interp(shut[line, 0], lower[order, 0], lower[order, 1])
+    return shut
+
+
+def test_a_shut_lid_s_lashes_lie_along_its_line_not_in_a_lens_over_the_lower_lid(head):
+    """Hung by each point's own share of the open gap, a shut lid's lashes drew a thick black lens reaching far
+    below the lower lid (her shut frames: a thin dark line). Shut, they reach no lower than the lower lid plus
+    LASH_SHUT of the deepest hang, the same along the lid's middle; half closed, the lid's own gap still lets them
+    hang by her share; with the head's open lids (no lid moved) nothing is cut."""
+    from scenes.geom import from_panda, to_panda
+    from vr_app.lids import LASH_SHUT, LashLine
+
+    eyes = eye_openings(head)
+    lids = ClosingLids(head.uvs, head.vertices, eyes, _lash_line_and_eyeshadow(head), np.array(SKIN, np.float32),
+                       hang=0.35)
+    normals = np.tile([0.0, -1.0, 0.0], (len(head.vertices), 1))
+    for side, eye in eyes.items():
+        line, top, foot = lids.lash[side]
+        hang = lids.hang[side]
+        ring = np.asarray(eye["ring"])
+        lower = ring[~np.isin(ring, lids.ids[side])]
+        strip = LashLine("lash", head.vertices, line, top, foot, head.vertices[ring, :2].mean(0), 0.02,
+                         np.zeros((8, 8, 3), np.uint8), hang, lower)
+        feet = _foot_columns(strip, len(line))
+        middle = len(line) // 2
+
+        def below_edge(vertices: np.ndarray, blink: float) -> np.ndarray:
+            strip.update(to_panda(vertices), normals, blink)
+            return vertices[line, 1] - from_panda(strip.geom.data[feet, :3])[:, 1]
+
+        np.testing.assert_allclose(below_edge(head.vertices, 1.0), np.maximum(hang, foot), atol=1e-7)  # open: uncut
+        easing = foot + closing(0.3) * np.maximum(hang - foot, 0)  # eased in from the lash line's foot, as before
+        np.testing.assert_allclose(below_edge(head.vertices, 0.3), easing, atol=1e-7)
+        shut = below_edge(_shut(head, lids, side, eye), 1.0)
+        allowed = LASH_SHUT * np.minimum(hang.max(), 2 * hang)
+        assert np.all(shut <= np.maximum(allowed, foot) + 1e-7)
+        assert shut[middle] < hang[middle] - 0.2 * LASH_SHUT * hang[middle]  # no lens: well short of the hang
+        inner = hang >= 0.5 * hang.max()  # along the lid's middle: one depth, as the line it lies along
+        assert np.ptp(np.maximum(allowed, foot)[inner]) < 1e-7 and np.ptp(shut[inner]) < 1e-7
+        # half way down, the lids' gap is still open: her share of the open gap hangs as before
+        half = head.vertices.copy()
+        half[line, 1] = 0.5 * (head.vertices[line, 1] + _shut(head, lids, side, eye)[line, 1])
+        np.testing.assert_allclose(below_edge(half, 1.0)[middle], max(hang[middle], foot[middle]), atol=1e-7)
+
+
+def test_the_lash_strip_s_foot_is_a_smooth_curve_and_its_top_stays_on_the_lid_s_edge(head):
+    """The strip had one column per edge vertex: its foot, hung well below the edge, drew a polyline whose
+    corners showed close up. It has LASH_STEPS columns per stretch: the top row on the edge's own straight
+    stretches (it lies on the lid's surface), the foot a curve through the vertices' feet that turns a little
+    at each column rather than all at once at the vertices."""
+    from scenes.geom import to_panda
+    from vr_app.lids import LASH_STEPS, LashLine
+
+    eyes = eye_openings(head)
+    lids = ClosingLids(head.uvs, head.vertices, eyes, _lash_line_and_eyeshadow(head), np.array(SKIN, np.float32),
+                       hang=0.35)
+    normals = np.tile([0.0, -1.0, 0.0], (len(head.vertices), 1))
+
+    def turn(points: np.ndarray) -> np.ndarray:  # the angle (radians) a line through `points` [K,2] turns at each
+        d = np.diff(points, axis=0)
+        a = np.unwrap(np.arctan2(d[:, 1], d[:, 0]))
+        return np.abs(np.diff(a))
+
+    for side, eye in eyes.items():
+        line, top, foot = lids.lash[side]
+        n = len(line)
+        strip = LashLine("lash", head.vertices, line, top, foot, head.vertices[np.asarray(eye["ring"]), :2].mean(0),
+                         0.02, np.zeros((8, 8, 3), np.uint8), lids.hang[side])
+        verts = to_panda(head.vertices)
+        strip.update(verts, normals, 1.0)
+        m = (n - 1) * LASH_STEPS + 1
+        pts = strip.geom.data[:, :3]
+        assert len(pts) == 2 * m and len(strip.geom.data) == 2 * m
+        edge = verts[line] + strip._off[:n]
+        at = np.arange(n) * LASH_STEPS
+        np.testing.assert_allclose(pts[at], edge, atol=1e-6)  # the top row: through the edge's points...
+        for k in range(n - 1):  # ... and straight between them
+            t = np.arange(LASH_STEPS + 1)[:, None] / LASH_STEPS
+            stretch = pts[k * LASH_STEPS:(k + 1) * LASH_STEPS + 1]
+            np.testing.assert_allclose(stretch, (1 - t) * edge[k] + t * edge[k + 1], atol=1e-6)
+        curve = pts[m:][:, [0, 2]]  # the foot (Panda x, z)
+        polyline = curve[at]
+        at_vertex = turn(curve)[at[1:-1] - 1]  # how much the foot turns at each inner edge vertex's column
+        seg = np.linalg.norm(np.diff(polyline, axis=0), axis=1)
+        bent = (turn(polyline) > 0.1) & (seg[:-1] > 1e-3) & (seg[1:] > 1e-3)  # a turn between two real stretches
+        assert bent.any() and np.all(at_vertex[bent] < 0.7 * turn(polyline)[bent])
+        assert at_vertex[bent].sum() < 0.5 * turn(polyline)[bent].sum()
+        # through the vertices' own feet
+        strip_feet = pts[m + at]
+        assert np.all(np.linalg.norm(strip_feet[:, [0, 2]] - polyline, axis=1) < 1e-7)
