@@ -83,9 +83,15 @@ class BustCamera:
         """RGB [H,W,3] of the face seen from the front, as the room shows it: expression `code` [E]
         (the eyeballs turned by its gaze, teeth and cavity behind the lips) and face `texture`
         [H,W,3] (a generator frame; over the bust's detailed texture when there is a bust)."""
+        return self.expression_views(code, texture, (0.0,), (distance,), lit)[0]
+
+    def expression_views(self, code: np.ndarray, texture: np.ndarray, yaws=(-1.0, -0.5, 0.0, 0.5, 1.0),
+                         distances=(0.41, 0.42, 0.43), lit: bool = True) -> list[np.ndarray]:
+        """`expression`'s face from each of `yaws` (degrees) at each of `distances` (metres): views a
+        family member's small head movements give, for a reading steadier than one view's."""
         self.rig.set_stream(TextureStream(texture, 1.0))
         self.rig.set_code(code)
-        return self.turntable(0.0, distance=distance, height=0.0, lit=lit)
+        return [self.turntable(yaw, distance=d, height=0.0, lit=lit) for yaw in yaws for d in distances]
 
     def _delight(self, lit: bool) -> None:
         """Lit views show the face with the capture's light taken out (as the rooms do); unlit ones the

@@ -49,3 +49,17 @@ def test_the_given_texture_is_the_one_drawn(camera):
     changed = np.abs(tinted[..., 2] - plain[..., 2]) > 20
     assert changed.mean() > 0.02  # the face turned bluer
     assert np.array_equal(cam.expression(rest, texture), plain.astype(np.uint8))  # and back
+
+
+def test_the_nearby_views_circle_the_front_view(camera):
+    """`expression_views`: the same face from yaws -1..+1 degrees and 0.41-0.43 m; the middle one is the front
+    view itself, and the others differ from it, a little (the face moves by a few pixels, no more)."""
+    cam, texture = camera
+    code = expression.from_dict({"cheek_raise": 0.8})
+    front = cam.expression(code, texture)
+    views = cam.expression_views(code, texture)
+    assert len(views) == 15 and all(v.shape == front.shape for v in views)
+    assert np.array_equal(views[7], front)  # yaw 0 at 0.42 m
+    for v in views[:7] + views[8:]:
+        moved = np.abs(v.astype(int) - front).max(-1) > 30
+        assert 0 < moved.mean() < 0.2
