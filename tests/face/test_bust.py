@@ -1465,6 +1465,10 @@ def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, m
     hidden = eared["sides"][0, ..., 3] != front_alpha
     assert hidden.sum() > 20 and (eared["sides"][0, ..., 3][hidden] == 0).all() and (front_alpha[hidden] > 0).all()
     assert np.array_equal(eared["sides"][..., :3].shape, plain["sides"].shape)
+    # what of that ear is kept on its side (nothing shows behind it there, or it is darker than an ear) takes the
+    # hair's colours: only on that side, and it stays drawn
+    shown = (eared["sides"][0, ..., :3] != eared["sides"][1, ..., :3]).any(-1) & ~hidden & (front_alpha > 0)
+    assert shown.sum() > 20
 
 
 def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere():
@@ -1484,6 +1488,29 @@ def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere()
         assert (out[index, ..., 3][hidden] == 0).all()
         assert np.array_equal(out[index, ..., 3][~hidden], alpha[~hidden])
         assert np.array_equal(out[1 - index, ..., 3], alpha)
+
+
+def test_a_point_is_covered_only_over_a_drawn_opaque_face_in_every_turned_view():
+    """`_covered`: seen from each turned view, a point lies over a mesh face that faces that view and, for a
+    textured mesh, over its opaque part (2 mm inside); off it, over a face turned away, or over a transparent
+    texel it is not."""
+    from generation.face.bust import _covered
+
+    # a 4 x 4 cm square 5 cm out on the head's left (+x), facing out (+x), and the same square facing in
+    quad = np.array([[0.05, -0.02, 0.02], [0.05, -0.02, -0.02], [0.05, 0.02, -0.02], [0.05, 0.02, 0.02]])
+    out = np.array([[0, 1, 2], [0, 2, 3]])
+    pts = np.array([[0.06, 0.0, 0.0], [0.06, 0.0, -0.005], [0.06, 0.05, 0.0], [0.06, 0.0185, 0.0]])
+    got = _covered(pts, 1, (quad, out, None), yaws=(60.0, 80.0))
+    assert got.tolist() == [True, True, False, False]  # over it; over it; above it; within 2 mm of its edge
+    assert not _covered(pts, 1, (quad, out[:, ::-1], None), yaws=(60.0, 80.0)).any()  # turned away: not drawn
+    assert not _covered(pts, -1, (quad, out, None), yaws=(60.0, 80.0)).any()  # the other side's views
+    # textured: its front half (z > 0) opaque, its back half transparent
+    uvs = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    alpha = np.zeros((16, 16), np.uint8)
+    alpha[:, 8:] = 255
+    got = _covered(np.array([[0.06, 0.0, 0.01], [0.06, 0.0, -0.01]]), 1, (quad, out, (uvs, alpha)), yaws=(70.0,))
+    assert got.tolist() == [True, False]
+    assert _covered(pts[:1], 1, (quad, out, None), yaws=(70.0,)).shape == (1,)
 
 
 def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_head):
@@ -1523,6 +1550,38 @@ def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_h
     assert np.array_equal(out[mirrored], side[mirrored])  # her right side is not this side
     near = cv2.dilate((before | mirrored).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # the lift's smoothing
     assert np.abs(out[~near].astype(int) - side[~near]).max() <= 1  # the well-seen skin
+
+
+def test_a_dark_line_at_the_cheeks_edge_before_a_turned_sides_ear_is_lifted_with_the_band(grace_head):
+    """The darkest skin at the cheek's edge, seen by the sharp views at n.v 0.27-0.31 and darker than the rest of
+    the band before the ear, is raised to about the band's light: lifted by the band's mean light, and only in
+    part, it stayed a dark line down her cheek seen turned. So is the band below the lobe, down to an earring."""
+    from generation.face.bust import _before_ear
+    from generation.face.fill import texel_positions
+    from generation.face.jewellery import LOBE
+    from generation.face.unwrap import uv_raster
+
+    size = 128
+    fid, bary = uv_raster(grace_head, size)
+    xyz = texel_positions(grace_head, fid, bary)
+    lobe = grace_head.vertices[grace_head.landmark_vertices[LOBE[1]]]
+    rel = xyz - lobe
+    band = (fid >= 0) & (xyz[..., 0] > lobe[0] - 0.02) & (rel[..., 1] > -0.02) & (rel[..., 1] < 0.04) \
+        & (rel[..., 2] > 0.005) & (rel[..., 2] < 0.04)
+    line = band & (rel[..., 2] > 0.02) & (rel[..., 2] < 0.027) & (rel[..., 1] > 0.0)
+    low = band & (rel[..., 1] < -0.012) & (rel[..., 2] < 0.02)
+    assert line.sum() > 5 and low.sum() > 5
+    side = np.zeros((size, size, 3), np.uint8)
+    side[:] = (150, 110, 90)
+    front = np.full((size, size), 0.9, np.float32)
+    side[band] = (120, 88, 72)
+    front[band] = 0.2
+    side[line] = (104, 76, 62)  # darker still, seen a little better
+    front[line] = 0.3
+    out = _before_ear(side, np.ones((size, size), np.float32), front, xyz, grace_head, 1.0).astype(float)
+    rest = band & ~line & (rel[..., 1] > 0.0)
+    assert out[line].mean() > 0.9 * out[rest].mean()  # no dark line left (main: ~0.8)
+    assert out[low].mean() > 1.1 * side[low].astype(float).mean()  # below the lobe too (main: unchanged)
 
 
 def test_a_temple_the_one_photo_saw_edge_on_is_remade_on_the_sides_and_what_it_saw_well_stays(grace_head, grace_texture,
