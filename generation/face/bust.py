@@ -96,14 +96,10 @@ EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled
 # metres round an ear lobe's landmark (below, above, inwards, ahead) where the skin between cheek and ear is lit
 # as the cheek (`_before_ear`), fading over BEFORE_EAR_SOFT; the well-seen skin's light is measured over
 # BEFORE_EAR_BLUR texels (per 512) round it; it is raised by at most BEFORE_EAR_MAX
-BEFORE_EAR = (0.03, 0.05, 0.03, 0.045)
+BEFORE_EAR = (0.01, 0.05, 0.03, 0.045)
 BEFORE_EAR_SOFT = 0.01
 BEFORE_EAR_BLUR = 48
 BEFORE_EAR_MAX = 1.6
-# of n.v: a texel no sharp view saw better than this is lit as the cheek in full (from FRONT_NZ, none); per 512
-# texels: the scale of each texel's own light it is lifted from
-BEFORE_EAR_NZ = 0.33
-BEFORE_EAR_LEVEL = 4
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
 # metres around the far ear lobe's landmark (as EAR_BOX) over which the far ear's own strip is hidden seen turned:
 # down to an earring's drop, and however far back the strip runs along the outline (the hair there is kept)
@@ -1230,14 +1226,12 @@ def _before_ear(side: np.ndarray, gain: np.ndarray, front: np.ndarray, xyz: np.n
     well = ((front >= FRONT_NZ) * skin).astype(np.float32)
     big = BEFORE_EAR_BLUR * size / 512
     ref = cv2.GaussianBlur(lum * well, (0, 0), big) / np.maximum(cv2.GaussianBlur(well, (0, 0), big), 1e-6)
-    # 1 where no sharp view saw it better than BEFORE_EAR_NZ, 0 from FRONT_NZ; smoothed, as `facing` is one value
-    # per triangle (else the lift's edges drew the triangles as creases). Each texel is lifted from its own light
-    # (BEFORE_EAR_LEVEL): lifted by the band's mean light, and only in part where seen at n.v 0.27-0.31, the darkest
-    # skin at the cheek's edge stayed a dark line down her cheek, seen turned.
-    slant = np.clip((FRONT_NZ - front) / (FRONT_NZ - BEFORE_EAR_NZ), 0, 1)
+    # 1 where no sharp view saw it better than grazing, 0 from FRONT_NZ; smoothed, as `facing` is one value per
+    # triangle (else the lift's edges drew the triangles as creases)
+    slant = np.clip((FRONT_NZ - front) / (FRONT_NZ - GRAZING_NZ), 0, 1)
     slant = cv2.GaussianBlur(slant.astype(np.float32), (0, 0), TAKE_BLUR * size / 512)
     band = (slant * skin * where).astype(np.float32)
-    sigma = BEFORE_EAR_LEVEL * size / 512
+    sigma = LEVEL_BLUR * size / 512
     own = cv2.GaussianBlur(lum * band, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(band, (0, 0), sigma), 1e-6)
     lift = np.clip(ref / np.maximum(own, 1.0), 1.0, BEFORE_EAR_MAX)
     lift = 1 + (lift - 1) * band

@@ -1552,38 +1552,6 @@ def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_h
     assert np.abs(out[~near].astype(int) - side[~near]).max() <= 1  # the well-seen skin
 
 
-def test_a_dark_line_at_the_cheeks_edge_before_a_turned_sides_ear_is_lifted_with_the_band(grace_head):
-    """The darkest skin at the cheek's edge, seen by the sharp views at n.v 0.27-0.31 and darker than the rest of
-    the band before the ear, is raised to about the band's light: lifted by the band's mean light, and only in
-    part, it stayed a dark line down her cheek seen turned. So is the band below the lobe, down to an earring."""
-    from generation.face.bust import _before_ear
-    from generation.face.fill import texel_positions
-    from generation.face.jewellery import LOBE
-    from generation.face.unwrap import uv_raster
-
-    size = 128
-    fid, bary = uv_raster(grace_head, size)
-    xyz = texel_positions(grace_head, fid, bary)
-    lobe = grace_head.vertices[grace_head.landmark_vertices[LOBE[1]]]
-    rel = xyz - lobe
-    band = (fid >= 0) & (xyz[..., 0] > lobe[0] - 0.02) & (rel[..., 1] > -0.02) & (rel[..., 1] < 0.04) \
-        & (rel[..., 2] > 0.005) & (rel[..., 2] < 0.04)
-    line = band & (rel[..., 2] > 0.02) & (rel[..., 2] < 0.027) & (rel[..., 1] > 0.0)
-    low = band & (rel[..., 1] < -0.012) & (rel[..., 2] < 0.02)
-    assert line.sum() > 5 and low.sum() > 5
-    side = np.zeros((size, size, 3), np.uint8)
-    side[:] = (150, 110, 90)
-    front = np.full((size, size), 0.9, np.float32)
-    side[band] = (120, 88, 72)
-    front[band] = 0.2
-    side[line] = (104, 76, 62)  # darker still, seen a little better
-    front[line] = 0.3
-    out = _before_ear(side, np.ones((size, size), np.float32), front, xyz, grace_head, 1.0).astype(float)
-    rest = band & ~line & (rel[..., 1] > 0.0)
-    assert out[line].mean() > 0.9 * out[rest].mean()  # no dark line left (main: ~0.8)
-    assert out[low].mean() > 1.1 * side[low].astype(float).mean()  # below the lobe too (main: unchanged)
-
-
 def test_a_temple_the_one_photo_saw_edge_on_is_remade_on_the_sides_and_what_it_saw_well_stays(grace_head, grace_texture,
                                                                                               drawn_front):
     """Her head drawn from the front with its temples (beside the glasses' ends, 2-4.5 cm above the eyes)
