@@ -103,7 +103,8 @@ BEFORE_EAR_MAX = 1.6
 EAR_TURN = 3.0  # degrees: a photo turned further than this from the head's front sees its far ear edge-on
 # metres around the far ear lobe's landmark (as EAR_BOX) over which the far ear's own strip is hidden seen turned:
 # down to an earring's drop, and however far back the strip runs along the outline (the hair there is kept)
-STRIP_BOX = (0.03, 0.045, np.inf, 0.012, 0.01)
+STRIP_BOX = (0.03, 0.055, np.inf, 0.012, 0.01)
+STRIP_YAWS = (20.0, 27.5, 35.0)  # degrees round to the far side from which a hidden strip texel must show something
 
 
 def person_around_face(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -514,11 +515,20 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         # (the ear's texels: lighter than hair as photographed or as that side's pictures saw them)
         light = np.maximum(front_rgb @ LUMA_F32, sides[(far + 1) // 2] @ LUMA_F32) > EAR_LUMA
         strip = hit & _in_ear_box(at, lobe, far, STRIP_BOX) & light
-        sides = _hiding(sides, texture[:, :tw, 3], strip, far)
-        # Its back (laid out as the front) took the photo's ear colours towards the outline, where seen turned
-        # it stands beside the front: behind an ear is hair.
+        # Where neither the head nor the mirrored ear shows behind a strip texel seen turned, hiding it opened a
+        # hole at the ear's top outline (the room's backdrop showed through, blue-grey): there it is hair.
+        behind = _covered(at, far, (vertices, faces[-int(near.sum()):], (uvs, texture[..., 3])),
+                          (verts, head.faces, None))
+        sides = _hiding(sides, texture[:, :tw, 3], strip & behind, far)
         if crown.any():
-            texture[:, tw:, :3][strip] = cv2.GaussianBlur(fill_nearest(crop, crown), (0, 0), 4)[strip]
+            hair = cv2.GaussianBlur(fill_nearest(crop, crown), (0, 0), 4)
+            # Its back (laid out as the front) took the photo's ear colours towards the outline, where seen
+            # turned it stands beside the front: behind an ear is hair.
+            texture[:, tw:, :3][strip] = hair[strip]
+            # Its texels darker than EAR_LUMA, kept (hidden, the head's skin showed through the hair over the
+            # ear), were her shaded helix's dark reddish brown over the mirrored ear: hair too.
+            shown = (strip & ~behind) | (hit & _in_ear_box(at, lobe, far) & ~light)
+            sides[(far + 1) // 2][..., :3][shown] = hair[shown]
     return dict(vertices=vertices.astype(np.float32), faces=faces, uvs=uvs, follow=follow, texture=texture,
                 pose=pose.astype(np.float32), box=box, prob=prob, front=n, texel_pixels=(mx, my), sides=sides,
                 over_head=over_head)
@@ -763,6 +773,39 @@ def _hiding(sides: np.ndarray, alpha: np.ndarray, hidden: np.ndarray, side: int)
     shown = np.repeat(alpha[None], 2, 0)
     shown[(side + 1) // 2][hidden] = 0
     return np.concatenate([sides, shown[..., None]], -1)
+
+
+def _covered(points: np.ndarray, side: int, *meshes, yaws=STRIP_YAWS, res: float = 0.001) -> np.ndarray:
+    """[...] True for `points` [...,3] (head axes) that, seen from each of `yaws` (degrees round to the head's
+    `side`, +1 its left), lie over one of `meshes` (vertices [V,3] in head axes, faces [F,3] wound outwards, and
+    None or, for a textured one, its uvs [V,2] and texture alpha [H,W]: only where that is over half opaque),
+    in front of it or behind it, at least 2 `res` metres inside its outline. Faces turned away from a view are not drawn there."""
+    import cv2
+
+    out = np.ones(points.shape[:-1], bool)
+    for yaw in yaws:
+        a = np.radians(yaw)
+        across = np.array([np.cos(a), 0.0, -side * np.sin(a)])  # the view's right (head axes: y up, z ahead)
+        flat = [np.c_[v @ across, -v[:, 1]] for v, *_ in meshes]  # its image, rows down
+        lo = np.min([p.min(0) for p in flat], axis=0) - 2 * res
+        size = ((np.max([p.max(0) for p in flat], axis=0) - lo) / res).astype(int) + 4
+        seen = np.zeros((size[1], size[0]), bool)
+        for p, (_, f, textured) in zip(flat, meshes):
+            fid, bary, _ = rasterize((p - lo) / res, np.zeros(len(p)), f, int(size[0]), int(size[1]))
+            hit = fid >= 0
+            if textured is not None:
+                uvs, alpha = textured
+                uv = np.einsum("pk,pkc->pc", bary[hit], uvs[f[fid[hit]]])
+                ah, aw = alpha.shape
+                hit[hit] = alpha[((1 - uv[:, 1]) * ah).astype(int).clip(0, ah - 1),
+                                 (uv[:, 0] * aw).astype(int).clip(0, aw - 1)] > 127
+            seen |= hit
+        seen = cv2.erode(seen.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # the room's view is in perspective
+        at = np.stack([points @ across, -points[..., 1]], -1)
+        ij = np.floor((at - lo) / res).astype(int)
+        inside = (ij[..., 0] >= 0) & (ij[..., 0] < size[0]) & (ij[..., 1] >= 0) & (ij[..., 1] < size[1])
+        out &= inside & seen[ij[..., 1].clip(0, size[1] - 1), ij[..., 0].clip(0, size[0] - 1)]
+    return out
 
 
 def _in_cheek(points: np.ndarray, lobe: np.ndarray, side: int) -> np.ndarray:

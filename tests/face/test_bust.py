@@ -1465,6 +1465,10 @@ def test_a_turned_photos_far_ear_gets_the_near_ear_mirrored(faces, grace_head, m
     hidden = eared["sides"][0, ..., 3] != front_alpha
     assert hidden.sum() > 20 and (eared["sides"][0, ..., 3][hidden] == 0).all() and (front_alpha[hidden] > 0).all()
     assert np.array_equal(eared["sides"][..., :3].shape, plain["sides"].shape)
+    # what of that ear is kept on its side (nothing shows behind it there, or it is darker than an ear) takes the
+    # hair's colours: only on that side, and it stays drawn
+    shown = (eared["sides"][0, ..., :3] != eared["sides"][1, ..., :3]).any(-1) & ~hidden & (front_alpha > 0)
+    assert shown.sum() > 20
 
 
 def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere():
@@ -1484,6 +1488,29 @@ def test_a_side_hides_only_its_own_texels_and_keeps_the_fronts_alpha_elsewhere()
         assert (out[index, ..., 3][hidden] == 0).all()
         assert np.array_equal(out[index, ..., 3][~hidden], alpha[~hidden])
         assert np.array_equal(out[1 - index, ..., 3], alpha)
+
+
+def test_a_point_is_covered_only_over_a_drawn_opaque_face_in_every_turned_view():
+    """`_covered`: seen from each turned view, a point lies over a mesh face that faces that view and, for a
+    textured mesh, over its opaque part (2 mm inside); off it, over a face turned away, or over a transparent
+    texel it is not."""
+    from generation.face.bust import _covered
+
+    # a 4 x 4 cm square 5 cm out on the head's left (+x), facing out (+x), and the same square facing in
+    quad = np.array([[0.05, -0.02, 0.02], [0.05, -0.02, -0.02], [0.05, 0.02, -0.02], [0.05, 0.02, 0.02]])
+    out = np.array([[0, 1, 2], [0, 2, 3]])
+    pts = np.array([[0.06, 0.0, 0.0], [0.06, 0.0, -0.005], [0.06, 0.05, 0.0], [0.06, 0.0185, 0.0]])
+    got = _covered(pts, 1, (quad, out, None), yaws=(60.0, 80.0))
+    assert got.tolist() == [True, True, False, False]  # over it; over it; above it; within 2 mm of its edge
+    assert not _covered(pts, 1, (quad, out[:, ::-1], None), yaws=(60.0, 80.0)).any()  # turned away: not drawn
+    assert not _covered(pts, -1, (quad, out, None), yaws=(60.0, 80.0)).any()  # the other side's views
+    # textured: its front half (z > 0) opaque, its back half transparent
+    uvs = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    alpha = np.zeros((16, 16), np.uint8)
+    alpha[:, 8:] = 255
+    got = _covered(np.array([[0.06, 0.0, 0.01], [0.06, 0.0, -0.01]]), 1, (quad, out, (uvs, alpha)), yaws=(70.0,))
+    assert got.tolist() == [True, False]
+    assert _covered(pts[:1], 1, (quad, out, None), yaws=(70.0,)).shape == (1,)
 
 
 def test_the_skin_before_a_turned_sides_ear_is_lit_as_the_cheek_round_it(grace_head):
