@@ -78,10 +78,10 @@ void main() {
     vec4 tint = v_color;
     tint.rgb *= mix(vec3(1.0), v_color.rgb, colour_twice);
     vec4 base = texture(p3d_Texture0, v_uv) * tint * p3d_ColorScale;
+    // A two-sided surface's inner side keeps the outer side's normal, as the software renderer (the
+    // videos) and fixed-function GL light it: turned away, it stays dark. Lit as the outer side, the
+    // head's inside seen past an eye's inner corner or a mouth corner drew bright red specks and lines.
     vec3 n = normalize(v_normal);
-    if (!gl_FrontFacing) {
-        n = -n;  // two-sided surfaces (the head) light their inner side like the outer one
-    }
     vec3 to_eye = normalize(-v_pos);
     vec3 up = normalize(mat3(p3d_ViewMatrix) * vec3(0.0, 0.0, 1.0));
 
