@@ -36,6 +36,8 @@ class BustCamera:
         self.r = OffscreenRenderer(size, backend=backend, fov=30.0)
         self.stage = self.r.stage
         self.rig = HeadRig(head, self.stage.render, TextureStream(texture, 1.0), bust=bust)
+        if backend != "software" and self.rig.inside is not None:  # fixed-function GL: the mouth as in software
+            self.rig.inside.colour_twice()
         studio_light(self.stage.render)
 
     def turntable(self, yaw: float, distance: float = 0.75, height: float = -0.04, lit: bool = True) -> np.ndarray:

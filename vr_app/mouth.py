@@ -41,6 +41,9 @@ MOUTH_CONTROLS = ("jaw_open", "mouth_smile_l", "mouth_smile_r", "mouth_funnel", 
 TEETH_RGB = np.array([0.93, 0.90, 0.83])  # enamel: ivory, never paper white
 TONGUE_RGB = np.array([0.80, 0.42, 0.42])
 CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.42, 0.18, 0.17]), np.array([0.20, 0.06, 0.06])  # throat: dark red
+# The colours above were chosen on the software renderer, which multiplies a lit vertex's colour in twice
+# (measured: a 0.5 grey under a white ambient light draws 0.25 there, 0.5 on GL); GL draws them squared
+# (`MouthInterior.colour_twice` for fixed-function GL, the `colour_twice` input of vr_app/shaders/lit.frag).
 
 
 def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,15 +148,17 @@ class MouthInterior:
 
         self.root = pivot.attach_new_node("mouth-inside")
         low_front = front + np.array([0.0, OVERBITE, -OVERJET - TOOTH_DEPTH])
-        self.upper = self.root.attach_new_node(self._teeth("upper-teeth", front, UPPER_WIDTHS, UPPER_EDGES, scale,
-                                                          base, top=True))
+        upper_teeth = self._teeth("upper-teeth", front, UPPER_WIDTHS, UPPER_EDGES, scale, base, top=True)
+        self.upper = self.root.attach_new_node(upper_teeth.node)
         self.jaw = self.root.attach_new_node("jaw")
-        self.jaw.attach_new_node(self._teeth("lower-teeth", low_front, LOWER_WIDTHS, LOWER_EDGES, scale, base,
-                                             top=False))
-        self.jaw.attach_new_node(self._tongue(low_front, width, base))
+        lower_teeth = self._teeth("lower-teeth", low_front, LOWER_WIDTHS, LOWER_EDGES, scale, base, top=False)
+        tongue = self._tongue(low_front, width, base)
+        self.jaw.attach_new_node(lower_teeth.node)
+        self.jaw.attach_new_node(tongue.node)
         self._rim_setup(base, upper, lower, width, mid_x, head)
         self.cavity = MeshGeom("mouth-cavity", to_panda(self._cavity_points(base)), self._cavity_faces,
                                colors=self._cavity_colors, dynamic=True)
+        self.parts = (upper_teeth, lower_teeth, tongue, self.cavity)
         cav = self.root.attach_new_node(self.cavity.node)
         cav.set_two_sided(True)
         for node, spec in ((self.upper, 0.35), (self.jaw, 0.25), (cav, 0.05)):
@@ -182,7 +187,7 @@ class MouthInterior:
         inner = cols[:, 0] - 0.5 * (cols[:, 0] - cols[:, 2]) + np.array([0, (ROOT_HEIGHT / 2) * (1 if top else -1), 0])
         centre = np.repeat(inner, 4, 0)[faces[:, 0]]  # a point inside the band beside each face
         faces = _outward(verts, faces, centre)
-        return MeshGeom(name, to_panda(verts), faces, colors=np.c_[colours, np.ones(len(verts))]).node
+        return MeshGeom(name, to_panda(verts), faces, colors=np.c_[colours, np.ones(len(verts))])
 
     def _tongue(self, low_front: np.ndarray, width: float, base: np.ndarray):
         import trimesh
@@ -194,7 +199,7 @@ class MouthInterior:
         shade = np.clip(0.55 + 0.45 * (v[:, 2] - v[:, 2].min()) / max(np.ptp(v[:, 2]), 1e-6), 0, 1)
         rgb = TONGUE_RGB[None] * shade[:, None]
         # trimesh winds outwards in head axes; Panda's (x, -z, y) keeps the handedness.
-        return MeshGeom("tongue", to_panda(v), np.asarray(blob.faces), colors=np.c_[rgb, np.ones(len(v))]).node
+        return MeshGeom("tongue", to_panda(v), np.asarray(blob.faces), colors=np.c_[rgb, np.ones(len(v))])
 
     def _rim_setup(self, base, upper, lower, width, mid_x, head) -> None:
         """The cavity's rim: an ellipse around the mouth, large enough for the open jaw, each point
@@ -250,6 +255,13 @@ class MouthInterior:
             out.append(ring)
         out.append(back[None])
         return np.concatenate(out)
+
+    def colour_twice(self) -> None:
+        """Square the parts' vertex colours: fixed-function GL then draws them as the software renderer does
+        (see CAVITY_RIM_RGB). Only for a GL renderer without our shader (which does it itself); once."""
+        for part in self.parts:
+            part.data[:, 8:11] **= 2
+            part.update_vertices(part.data[:, 0:3].copy(), part.data[:, 3:6].copy())
 
     def update(self, verts_panda: np.ndarray) -> None:
         """Follow the deformed head (`verts_panda` [V,3], Panda axes, pivot frame)."""

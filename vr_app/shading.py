@@ -110,6 +110,9 @@ def apply(room, rig) -> NodePath:
         return replace(s, shadowed=s.shadowed and key is not None).vec()
 
     root.set_shader_input("surface", surface(ROOM))
+    root.set_shader_input("colour_twice", 0.0)
+    if rig.inside is not None:  # its colours were chosen on the software renderer, which counts them twice
+        rig.inside.root.set_shader_input("colour_twice", 1.0)
     for np_ in _unlit_nodes(root):
         np_.set_shader_off(1)
     rig.head_np.set_shader_input("surface", surface(SKIN))

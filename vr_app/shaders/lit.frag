@@ -41,6 +41,9 @@ uniform struct {
 // x: specular strength, y: shininess, z: diffuse wrap (0 hard .. 0.5 soft, for skin),
 // w: the key light's shadow: 0 none, else the width of its soft edge (1 for the room)
 uniform vec4 surface;
+// 1 where a vertex colour counts twice, as the software renderer lights it (the mouth's inside, whose
+// colours were chosen there: vr_app/mouth.py); 0 elsewhere
+uniform float colour_twice;
 
 in vec3 v_pos;
 in vec3 v_normal;
@@ -72,11 +75,13 @@ float key_light_visibility(float penumbra) {
 }
 
 void main() {
-    vec4 base = texture(p3d_Texture0, v_uv) * v_color * p3d_ColorScale;
+    vec4 tint = v_color;
+    tint.rgb *= mix(vec3(1.0), v_color.rgb, colour_twice);
+    vec4 base = texture(p3d_Texture0, v_uv) * tint * p3d_ColorScale;
+    // A two-sided surface's inner side keeps the outer side's normal, as the software renderer (the
+    // videos) and fixed-function GL light it: turned away, it stays dark. Lit as the outer side, the
+    // head's inside seen past an eye's inner corner or a mouth corner drew bright red specks and lines.
     vec3 n = normalize(v_normal);
-    if (!gl_FrontFacing) {
-        n = -n;  // two-sided surfaces (the head) light their inner side like the outer one
-    }
     vec3 to_eye = normalize(-v_pos);
     vec3 up = normalize(mat3(p3d_ViewMatrix) * vec3(0.0, 0.0, 1.0));
 
