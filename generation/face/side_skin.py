@@ -197,10 +197,11 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     cheeks = (used & (depth > DETAIL_BAND[0]) & (depth < DETAIL_BAND[1]) & (np.abs(xyz[..., 0]) > DETAIL_MID)
               & (_away_from_moving_parts(head, xyz) > 0.999))
     trusted = np.clip(trust / TRUSTED, 0, 1)
+    skin_coloured = skin_like(uv, cheeks & seen)
     keep = side_keep(facing * seen, kept, cheek, size) * trusted
     # Above the eyes what the photo saw that is not skin (her grey hair, the brows' and the glasses' ends) is
     # kept as far as it is trusted, not only where seen squarely: remade, it went to skin.
-    keep = np.maximum(keep, (depth < 0) * ~skin_like(uv, cheeks & seen) * trusted)
+    keep = np.maximum(keep, (depth < 0) * ~skin_coloured * trusted)
     keep = np.where(seen, np.maximum(keep, kept), 0).astype(np.float32)
     under = used & (above < 1)
     # Her light: as it fell on her cheeks, continued round the head by the surface's own turn (`photo_light`).
@@ -210,7 +211,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     # they are kept, so the grazing edge's shadow and pale rim add little), then a membrane over the rest
     # below the eyes through them only: no hat, hair or collar drawn in (those texels take no part).
     # (above the eyes only skin is a source: not the hat, her grey hair or the glasses' frame)
-    skin = keep * under * (skin_like(uv, cheeks & seen) | (depth > 0))
+    skin = keep * under * (skin_coloured | (depth > 0))
     colour, tot = blurred(uv / shade[..., None], skin, SKIN_LIGHT_BLUR * size / 512)
     known = under & (keep > 0.5) & (tot > 0.05)
     mouth = np.zeros(len(head.vertices), bool)
