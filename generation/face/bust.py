@@ -92,6 +92,8 @@ EAR_BOX = (0.012, 0.045, 0.035, 0.012, 0.01)  # metres around an ear lobe's land
 EAR_LUMA = 70.0  # grey levels: an ear box's texels darker than this are hair, not the ear's own light
 EAR_TEXELS = 50  # fewest texels of the near ear and of the far cheek to bring a mirrored ear into the far side's light
 CHEEK_REACH = 0.03  # metres: the cheek in front of an ear, whose skin is a side's light
+EAR_HUE = (12.0, 30.0)  # RGB levels of hue from her skin's over which a single photo's ear texel takes her skin's hue
+EAR_LIGHT = 1.15  # of her skin's luma: a single photo's ear seen turned is compressed above this (its pale streaks)
 EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled by
 # metres round an ear lobe's landmark (below, above, inwards, ahead) where the skin between cheek and ear is lit
 # as the cheek (`_before_ear`), fading over BEFORE_EAR_SOFT; the well-seen skin's light is measured over
@@ -437,12 +439,19 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         at[hit] = np.einsum("pk,pkc->pc", bary[hit], vertices[cell_faces[fid[hit]]])
         lobes = verts[head.landmark_vertices[list(LOBE)]]
         ears = np.any([_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1, (*EAR_BOX[:3], 0.0, EAR_BOX[4])) for lobe in lobes], axis=0)
+        boxes = [_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1) & hit for lobe in lobes]
         ears = cv2.GaussianBlur(ears.astype(np.float32), (0, 0), max(1.0, SHELL_HANDOVER * s * scale))
         tucked = _beside_face(my, lm, s) * _tucked_reach(mx, my, on_head, s) * (1 - turned_trust) * (1 - ears)
         over_head = (np.stack([1 - left[..., 0], left[..., 0]]) * tucked[None],  # [2,th,tw]
                      _head_uv_beneath(xyz, head, w, h, mx, my))
     sides = np.stack([front_rgb + (1 - left) * (turned_rgb - front_rgb.astype(np.float64)),
                       front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
+    if over_head is not None:
+        # Seen turned, a single photo's ears are its few pixels at the ear's rim stretched, greyed and blued by the
+        # wall behind them (pale lilac streaks and specks at the outline): they take her skin's hue.
+        ref = np.median(front_rgb[skin & hit & (front_rgb @ LUMA_F32 > EAR_LUMA)].astype(np.float32), axis=0)
+        for k, ear_box in enumerate(sorted(boxes, key=lambda b: float((at[..., 0] * b).sum()))):
+            sides[k] = ear_in_skin_hue(sides[k], ear_box, ref)
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     # Below the picture the outline is the made-up chest's own rounded cut, where the front meets the back
     # (not a soft photo's edge): opaque out to it. Its one-pixel fade lay on the body's steep rim, a
@@ -673,6 +682,26 @@ def _head_uv_beneath(xyz: np.ndarray, head, w: int, h: int, mx: np.ndarray, my: 
         uv = lookup[labels]
     # nearest: a bilinear read across a uv seam is a texel of neither side
     return sample(uv, mx - 0.5, my - 0.5, 1.0, nearest=True)
+
+
+def ear_in_skin_hue(side: np.ndarray, box: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """The shell side `side` [th,tw,3] uint8 with the ear's texels (`box` [th,tw] bool, those lighter than
+    EAR_LUMA: hair stays) in the hue of `skin` [3] (RGB), as far as their own hue (RGB less grey) lies from it
+    (EAR_HUE: her ear's own warmer shades stay), and no lighter than EAR_LIGHT times the skin's luma (above
+    it the light is compressed: the pale streaks and shards of the ear's stretched rim)."""
+    rgb = side.astype(np.float32)
+    lum = rgb @ LUMA_F32
+    hue = rgb - lum[..., None]
+    ref = float(skin @ LUMA_F32)
+    want = skin.astype(np.float32) - ref
+    off = np.linalg.norm(hue - want, axis=-1)
+    ear = box * smoothstep((lum - EAR_LUMA) / (0.5 * EAR_LUMA))
+    t = ear * smoothstep((off - EAR_HUE[0]) / (EAR_HUE[1] - EAR_HUE[0]))
+    top = EAR_LIGHT * ref
+    light = np.where(lum > top, top + 0.25 * (lum - top), lum)
+    light = lum + ear * (light - lum)
+    out = (hue + t[..., None] * (want - hue)) * (light / np.maximum(lum, 1.0))[..., None] + light[..., None]
+    return out.round().clip(0, 255).astype(np.uint8)
 
 
 def over_head_sides(sides: np.ndarray, share: np.ndarray, head_uv: np.ndarray, face_sides: np.ndarray) -> np.ndarray:
