@@ -5,8 +5,8 @@ a dark point at the face's outline and nothing behind it. Seen turned, the head'
 skin by `side_skin`) then showed a bare temple from that point to the ear, and she read as someone else.
 Here the arm is drawn on a side texture as the frame's own colour: a band from the frame's outermost
 dark end (the hinge) back to the top of the ear's root, with a soft shadow on the skin under it. Nothing
-is drawn where no dark frame reaches the temple at the eyes' height (no glasses, or a frame the photo
-did not see to its end).
+is drawn unless a dark frame runs at the eyes' height from beside the eye out to where the photo saw the
+temple at a slant (no glasses; dark hair at the temple, which does not reach the eye; a light frame).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ HINGE_X = 0.055  # metres from the face's middle from which a dark texel is the 
 HINGE_SLANT = 0.45  # normal . view under which the photo saw the end at a slant, close to the face's outline
 HINGE_DARK = 0.45  # of her cheeks' luma: a frame's texel is darker than this
 HINGE_TEXELS = 12  # fewest such texels (per 512x512) for a frame's end: fewer are a stray dark speck
+RUN_FROM, RUN_STEP = 0.035, 0.005  # metres from the face's middle: the frame's run is checked in steps from here out
+RUN_SHARE = 0.08  # of a step's texels in the band: dark in every step from the eye to the end (a frame's rim)
 HINGE_REACH = 0.008  # metres round the hinge whose dark texels give the arm its colour
 AHEAD_OF_EAR = 0.015  # metres a hinge lies in front of the ear's root at least (hair behind it is no frame)
 EAR_TOP = 0.035  # metres above the lobe's landmark: the top of the ear's root, where the arm rests
@@ -37,18 +39,26 @@ def glasses_arm(uv: np.ndarray, seen: np.ndarray, facing: np.ndarray, xyz: np.nd
     """(cover [S,S] 0..1, shade [S,S] 0..1, colour [3]) of the arm on the `sign` side (+1 her left), or None when
     the photo shows no frame ending at that temple. `uv` [S,S,3] the photo's colours where `seen` [S,S] bool,
     `facing` [S,S] its normal . view, `xyz` [S,S,3] the texels' rest positions (head axes, +z ahead) where `used`,
-    `skin` [S,S] bool her well-seen cheek skin (the reference for dark), `eye_y` the eyes' height. The side
-    texture becomes `side * (1 - shade) ...` under the arm and the arm's colour where `cover` (see `drawn`)."""
+    `skin` [S,S] bool her well-seen cheek skin (the reference for dark), `eye_y` the eyes' height. `drawn` lays
+    it on a side texture: the colour over `cover`, the skin darkened by `shade` under it."""
     if not skin.any():
         return None
     size = uv.shape[0]
     lum = uv.astype(np.float32) @ LUMA_601.astype(np.float32)
     lobe = np.asarray(head.vertices[head.landmark_vertices[LOBE[0 if sign < 0 else 1]]], np.float64)
     x, y, z = sign * xyz[..., 0], xyz[..., 1] - eye_y, xyz[..., 2]
-    dark = (seen & used & (lum < HINGE_DARK * float(np.median(lum[skin]))) & (x > HINGE_X)
-            & (y > HINGE_BAND[0]) & (y < HINGE_BAND[1]) & (z > lobe[2] + AHEAD_OF_EAR))
+    band = seen & used & (y > HINGE_BAND[0]) & (y < HINGE_BAND[1]) & (z > lobe[2] + AHEAD_OF_EAR)
+    frame = band & (lum < HINGE_DARK * float(np.median(lum[skin])))
+    dark = frame & (x > HINGE_X)
     end = dark & (facing < HINGE_SLANT)
     if end.sum() < HINGE_TEXELS * (size / 512) ** 2:
+        return None
+    # A frame runs on from the eye to its end at about one height; hair at the temple does not reach the eye.
+    run = []
+    for lo in np.arange(RUN_FROM, float(np.median(x[end])), RUN_STEP):
+        step = band & (x >= lo) & (x < lo + RUN_STEP)
+        run.append(float((frame & step).sum()) / max(float(step.sum()), 1.0))
+    if not run or min(run) < RUN_SHARE:
         return None
     # the hinge: the frame's end furthest back (the median of its last few millimetres, not one texel)
     back = z[end]

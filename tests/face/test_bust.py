@@ -1661,3 +1661,28 @@ def test_a_single_photos_shell_takes_the_heads_side_only_beside_the_face_on_its_
         assert on.sum() > 1500
         assert (side * (mx[on] - nose) > 0).mean() > 0.99
         assert my[on].min() > top - 0.03 * s and my[on].max() < float(lm[L.CHIN, 1]) + 0.01 * s
+
+
+def test_a_single_photos_ear_seen_turned_takes_her_skins_hue_and_no_pale_streaks():
+    """In the ear's box a pale grey-lilac texel (its rim blended with the wall) takes her skin's hue and comes
+    down towards her skin's light; an ear texel already near her hue keeps it; hair (dark) and texels outside
+    the box stay as they were."""
+    from generation.face.bust import EAR_LIGHT, ear_in_skin_hue
+
+    skin = np.array([200.0, 140.0, 115.0])
+    side = np.zeros((2, 3, 3), np.uint8)
+    side[0] = [(215, 205, 215), (190, 128, 108), (40, 35, 38)]  # pale lilac, a warm ear shade, hair
+    side[1] = side[0]
+    box = np.zeros((2, 3), bool)
+    box[0] = True
+    out = ear_in_skin_hue(side, box, skin).astype(float)
+    luma = np.array([0.299, 0.587, 0.114])
+    lilac, ear, hair = out[0]
+    hue = lilac - lilac @ luma
+    want = skin - skin @ luma
+    assert np.abs(hue - want).max() < 8  # was 20-25 levels off in every channel
+    top = EAR_LIGHT * (skin @ luma)
+    assert abs(lilac @ luma - (top + 0.25 * (side[0, 0] @ luma - top))) < 2  # 209 -> 188
+    assert np.abs(ear - side[0, 1]).max() <= 2 and (hair == side[0, 2]).all()
+    assert (out[1] == side[1]).all()
+
