@@ -458,10 +458,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
                       front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
     if over_head is not None:
         # Seen turned, a single photo's ears are its few pixels at the ear's rim stretched, greyed and blued by the
-        # wall behind them (pale lilac streaks and specks at the outline): they take her skin's hue.
-        ref = np.median(front_rgb[skin & hit & (front_rgb @ LUMA_F32 > EAR_LUMA)].astype(np.float32), axis=0)
-        for k, ear_box in enumerate(sorted(boxes, key=lambda b: float((at[..., 0] * b).sum()))):
-            sides[k] = ear_in_skin_hue(sides[k], ear_box, ref)
+        # wall behind them (pale pink-grey streaks and shards at the outline): they take her skin's hue and light.
+        lit_skin = skin & hit & (front_rgb @ LUMA_F32 > EAR_LUMA)
+        for k, ear_box in enumerate(sorted(boxes, key=lambda b: float((at[..., 0] * b).sum())) if lit_skin.any() else ()):
+            sides[k] = ear_in_skin_hue(sides[k], ear_box, np.median(front_rgb[lit_skin].astype(np.float32), axis=0))
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     # Below the picture the outline is the made-up chest's own rounded cut, where the front meets the back
     # (not a soft photo's edge): opaque out to it. Its one-pixel fade lay on the body's steep rim, a
