@@ -92,6 +92,15 @@ EAR_BOX = (0.012, 0.045, 0.035, 0.012, 0.01)  # metres around an ear lobe's land
 EAR_LUMA = 70.0  # grey levels: an ear box's texels darker than this are hair, not the ear's own light
 EAR_TEXELS = 50  # fewest texels of the near ear and of the far cheek to bring a mirrored ear into the far side's light
 CHEEK_REACH = 0.03  # metres: the cheek in front of an ear, whose skin is a side's light
+HAIR_BELOW_GREY = 0.25  # of luma: the most its channels may spread for a texel to be grey or white hair
+HAIR_BELOW_TEXELS = 50  # fewest texels (per photo pixel squared) of hair beside the head below the crown to draw it
+HAIR_BELOW_BLUR = 0.01  # metres: that hair's colours are smoothed over this (no streaks from the photo's few pixels)
+HAIR_BELOW_FADE = 0.02  # metres below the crown's lowest row over which the back goes over from the crown to it
+HAIR_BELOW_SHADE = 0.75  # that hair's light behind the ear, in the shade of the ear and the crown, of its seen light
+HAIR_STRAND = (0.0007, 0.005, 0.2)  # metres across and along a strand, and its relative contrast
+HAIR_SEED = 7  # the strands' noise is fixed: a bust built twice is the same
+EAR_HUE = (12.0, 30.0)  # RGB levels of hue from her skin's over which a single photo's ear texel takes her skin's hue
+EAR_LIGHT = 1.15  # of her skin's luma: a single photo's ear seen turned is compressed above this (its pale streaks)
 EAR_GAIN = (0.6, 1.2)  # the least and most a mirrored ear's channels are scaled by
 # metres round an ear lobe's landmark (below, above, inwards, ahead) where the skin between cheek and ear is lit
 # as the cheek (`_before_ear`), fading over BEFORE_EAR_SOFT; the well-seen skin's light is measured over
@@ -397,7 +406,10 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         person = alpha > 0.5
         rim = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5) / (BACK_RIM * s * scale)
         own = smoothstep(1 - rim)[..., None]
-        behind = own * fill_nearest(crop, person) + (1 - own) * fill_nearest(crop, crown)
+        covered = fill_nearest(crop, crown)
+        if not len(side_views):
+            covered = _hair_below_crown(covered, crop, known & head_zone, skin, crown, my, lm, s, scale)
+        behind = own * fill_nearest(crop, person) + (1 - own) * covered
         back_rgb = np.where(head_zone[..., None], behind, back_rgb).round().astype(np.uint8)
     # The back of the clothes: the front's cloth without its details (buttons, a tie, a name badge).
     # Not above the chin: there, beside the head, is hair (Grace's white hair by her ears), which a median
@@ -437,12 +449,19 @@ def lift_person(image: np.ndarray, landmarks_px: np.ndarray, head, code: np.ndar
         at[hit] = np.einsum("pk,pkc->pc", bary[hit], vertices[cell_faces[fid[hit]]])
         lobes = verts[head.landmark_vertices[list(LOBE)]]
         ears = np.any([_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1, (*EAR_BOX[:3], 0.0, EAR_BOX[4])) for lobe in lobes], axis=0)
+        boxes = [_in_ear_box(at, lobe, 1 if lobe[0] > 0 else -1) & hit for lobe in lobes]
         ears = cv2.GaussianBlur(ears.astype(np.float32), (0, 0), max(1.0, SHELL_HANDOVER * s * scale))
         tucked = _beside_face(my, lm, s) * _tucked_reach(mx, my, on_head, s) * (1 - turned_trust) * (1 - ears)
         over_head = (np.stack([1 - left[..., 0], left[..., 0]]) * tucked[None],  # [2,th,tw]
                      _head_uv_beneath(xyz, head, w, h, mx, my))
     sides = np.stack([front_rgb + (1 - left) * (turned_rgb - front_rgb.astype(np.float64)),
                       front_rgb + left * (turned_rgb - front_rgb.astype(np.float64))]).round().clip(0, 255).astype(np.uint8)
+    if over_head is not None:
+        # Seen turned, a single photo's ears are its few pixels at the ear's rim stretched, greyed and blued by the
+        # wall behind them (pale pink-grey streaks and shards at the outline): they take her skin's hue and light.
+        lit_skin = skin & hit & (front_rgb @ LUMA_F32 > EAR_LUMA)
+        for k, ear_box in enumerate(sorted(boxes, key=lambda b: float((at[..., 0] * b).sum())) if lit_skin.any() else ()):
+            sides[k] = ear_in_skin_hue(sides[k], ear_box, np.median(front_rgb[lit_skin].astype(np.float32), axis=0))
     a = np.clip(alpha * 1.6 - 0.3, 0, 1)  # confident inside, fading at the rim
     # Below the picture the outline is the made-up chest's own rounded cut, where the front meets the back
     # (not a soft photo's edge): opaque out to it. Its one-pixel fade lay on the body's steep rim, a
@@ -673,6 +692,60 @@ def _head_uv_beneath(xyz: np.ndarray, head, w: int, h: int, mx: np.ndarray, my: 
         uv = lookup[labels]
     # nearest: a bilinear read across a uv seam is a texel of neither side
     return sample(uv, mx - 0.5, my - 0.5, 1.0, nearest=True)
+
+
+def _hair_below_crown(covered: np.ndarray, crop: np.ndarray, beside: np.ndarray, skin: np.ndarray, crown: np.ndarray,
+                      my: np.ndarray, lm: np.ndarray, s: float, scale: float) -> np.ndarray:
+    """The back of the head's colours `covered` [th,tw,3] (the crown's, its nearest) with, below the crown's rows,
+    the hair a single photo shows beside the head there (`beside` [th,tw]: texels in the person, off the face, by
+    the head) where it is grey or white (HAIR_BELOW_GREY; not skin-coloured: the ears): Grace's grey hair under her
+    navy hat. Seen turned, the back behind her ears was the hat's navy down to the collar, like long dark hair.
+    Unchanged where the photo shows no such hair (HAIR_BELOW_TEXELS)."""
+    import cv2
+
+    from .side_skin import skin_like
+
+    top = float(lm[L.FOREHEAD, 1]) - CROWN_ABOVE * s  # the crown's lowest row (photo pixels)
+    rows = (my > top) & (my < float(lm[list(LOBE), 1].max()))
+    c = crop.astype(np.float32)
+    lum = c @ LUMA_F32
+    ref = float(np.median(lum[skin])) if skin.any() else 128.0
+    grey = (c.max(-1) - c.min(-1) < HAIR_BELOW_GREY * lum) & (lum > ref / 2)
+    hair = beside & rows & ~skin & grey & ~skin_like(crop, skin)
+    if hair.sum() < HAIR_BELOW_TEXELS * scale * scale:
+        return covered
+    sigma = max(1.0, HAIR_BELOW_BLUR * s * scale)
+    w = cv2.GaussianBlur(hair.astype(np.float32), (0, 0), sigma)
+    colour = cv2.GaussianBlur(fill_nearest(crop, hair).astype(np.float32) * hair[..., None], (0, 0), sigma)
+    colour = np.where(w[..., None] > 1e-3, colour / np.maximum(w, 1e-6)[..., None], np.median(c[hair], axis=0))
+    # Strands: fine noise drawn out downwards (the texture's rows are the photo's), fixed by a seed; and the hair
+    # lies in the shade of the ear and the crown above it.
+    noise = np.random.default_rng(HAIR_SEED).standard_normal(my.shape).astype(np.float32)
+    noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=HAIR_STRAND[0] * s * scale, sigmaY=HAIR_STRAND[1] * s * scale)
+    noise /= max(float(noise.std()), 1e-6)
+    colour = colour * (HAIR_BELOW_SHADE * (1 + HAIR_STRAND[2] * noise))[..., None]
+    below = smoothstep((my - top) / (HAIR_BELOW_FADE * s))[..., None]
+    return below * colour + (1 - below) * covered.astype(np.float32)
+
+
+def ear_in_skin_hue(side: np.ndarray, box: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """The shell side `side` [th,tw,3] uint8 with the ear's texels (`box` [th,tw] bool, those lighter than
+    EAR_LUMA: hair stays) in the hue of `skin` [3] (RGB), as far as their own hue (RGB less grey) lies from it
+    (EAR_HUE: her ear's own warmer shades stay), and no lighter than EAR_LIGHT times the skin's luma (above
+    it the light is compressed: the pale streaks and shards of the ear's stretched rim)."""
+    rgb = side.astype(np.float32)
+    lum = rgb @ LUMA_F32
+    hue = rgb - lum[..., None]
+    ref = float(skin @ LUMA_F32)
+    want = skin.astype(np.float32) - ref
+    off = np.linalg.norm(hue - want, axis=-1)
+    ear = box * smoothstep((lum - EAR_LUMA) / (0.5 * EAR_LUMA))
+    t = ear * smoothstep((off - EAR_HUE[0]) / (EAR_HUE[1] - EAR_HUE[0]))
+    top = EAR_LIGHT * ref
+    light = np.where(lum > top, top + 0.25 * (lum - top), lum)
+    light = lum + ear * (light - lum)
+    out = (hue + t[..., None] * (want - hue)) * (light / np.maximum(lum, 1.0))[..., None] + light[..., None]
+    return out.round().clip(0, 255).astype(np.uint8)
 
 
 def over_head_sides(sides: np.ndarray, share: np.ndarray, head_uv: np.ndarray, face_sides: np.ndarray) -> np.ndarray:

@@ -179,6 +179,7 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     0..1, `above` 0..1 the texels above the eyes, which stay the front's, as does the mouth's inside."""
     from .fill import eye_height, harmonic_fill, texel_positions
     from .bust import TRUSTED, _away_from_moving_parts
+    from .glasses_arm import drawn, glasses_arm
 
     size = fid.shape[0]
     used = fid >= 0
@@ -228,5 +229,6 @@ def continued_skin(front: np.ndarray, uv: np.ndarray, seen: np.ndarray, facing: 
     sides = []
     for sign in signs:
         ours = ((1 - np.maximum(kept, sign * xyz[..., 0] < 0)) * (under & ~in_mouth))[..., None]
-        sides.append((ours * out + (1 - ours) * front).round().clip(0, 255).astype(np.uint8))
+        arm = glasses_arm(uv, seen, facing, xyz, used, cheeks & seen, head, eye_height(head), sign)
+        sides.append(drawn(ours * out + (1 - ours) * front, arm).round().clip(0, 255).astype(np.uint8))
     return sides

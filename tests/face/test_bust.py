@@ -1661,3 +1661,58 @@ def test_a_single_photos_shell_takes_the_heads_side_only_beside_the_face_on_its_
         assert on.sum() > 1500
         assert (side * (mx[on] - nose) > 0).mean() > 0.99
         assert my[on].min() > top - 0.03 * s and my[on].max() < float(lm[L.CHIN, 1]) + 0.01 * s
+
+
+def test_a_single_photos_ear_seen_turned_takes_her_skins_hue_and_no_pale_streaks():
+    """In the ear's box a pale grey-lilac texel (its rim blended with the wall) takes her skin's hue and comes
+    down towards her skin's light; an ear texel already near her hue keeps it; hair (dark) and texels outside
+    the box stay as they were."""
+    from generation.face.bust import EAR_LIGHT, ear_in_skin_hue
+
+    skin = np.array([200.0, 140.0, 115.0])
+    side = np.zeros((2, 3, 3), np.uint8)
+    side[0] = [(215, 205, 215), (190, 128, 108), (40, 35, 38)]  # pale lilac, a warm ear shade, hair
+    side[1] = side[0]
+    box = np.zeros((2, 3), bool)
+    box[0] = True
+    out = ear_in_skin_hue(side, box, skin).astype(float)
+    luma = np.array([0.299, 0.587, 0.114])
+    lilac, ear, hair = out[0]
+    hue = lilac - lilac @ luma
+    want = skin - skin @ luma
+    assert np.abs(hue - want).max() < 8  # was 20-25 levels off in every channel
+    top = EAR_LIGHT * (skin @ luma)
+    assert abs(lilac @ luma - (top + 0.25 * (side[0, 0] @ luma - top))) < 2  # 209 -> 188
+    assert np.abs(ear - side[0, 1]).max() <= 2 and (hair == side[0, 2]).all()
+    assert (out[1] == side[1]).all()
+
+
+def test_below_a_hat_the_back_of_the_head_takes_the_grey_hair_seen_beside_it():
+    """A single photo shows a hat over the crown and grey hair beside the head below it: the back's colours below
+    the crown's rows become that grey (in shade, with strands), above them they stay the hat's. Without grey hair
+    beside the head (dark hair, the hat itself) nothing changes."""
+    from assets import landmarks as L
+    from generation.face.bust import CROWN_ABOVE, HAIR_BELOW_SHADE, _hair_below_crown
+    from generation.face.jewellery import LOBE
+
+    th, tw, s = 80, 40, 400.0
+    lm = np.zeros((478, 3))
+    lm[L.FOREHEAD, 1], lm[list(LOBE), 1] = 30.0, 70.0
+    top = 30.0 - CROWN_ABOVE * s  # row 18
+    my = np.repeat(np.arange(th, dtype=np.float64)[:, None], tw, 1)
+    crop = np.zeros((th, tw, 3), np.uint8)
+    crop[:] = (20, 20, 40)  # the hat, and the back as it is
+    skin = np.zeros((th, tw), bool)
+    skin[20:70, 15:35] = True
+    crop[skin] = (200, 140, 115)
+    crop[24:66, 2:8] = (175, 168, 160)  # grey hair beside the head
+    crown = my < top
+    covered = np.full((th, tw, 3), (20, 20, 40), np.float32)
+    out = _hair_below_crown(covered, crop, np.ones((th, tw), bool), skin, crown, my, lm, s, 1.0)
+    luma = np.array([0.299, 0.587, 0.114])
+    below = out[40:75] @ luma
+    assert abs(below.mean() - HAIR_BELOW_SHADE * 168.6) < 8  # her grey in shade
+    assert 0.05 < below.std() / below.mean() < 0.4  # strands, not a flat patch
+    assert np.abs(out[:16] - covered[:16]).max() < 1  # the hat above stays
+    crop[24:66, 2:8] = (60, 45, 35)  # dark hair: the crown's colour is kept
+    assert _hair_below_crown(covered, crop, np.ones((th, tw), bool), skin, crown, my, lm, s, 1.0) is covered
