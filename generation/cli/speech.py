@@ -155,8 +155,12 @@ def lipsync() -> None:
 @click.option("--steps", default=400, show_default=True, help="Training steps.")
 @click.option("--seed", default=0, show_default=True, help="Draws the priors' and adaptations' starts and batches; the same seed gives the "
               "same model.")
+@click.option("--speaker-independent", is_flag=True,
+              help="Store the speaker-independent model alone, without the person's video (for someone filmed "
+                   "talking for too short a time, or never): it follows real mouths better than the signal-based "
+                   "mouth `say --audio` uses when no model is stored.")
 @member_option
-def lipsync_train(name: str, steps: int, seed: int, member: str | None) -> None:
+def lipsync_train(name: str, steps: int, seed: int, speaker_independent: bool, member: str | None) -> None:
     """Train the audio -> expression model on the subject's ingested talking videos.
 
     Six speaker-independent priors are first trained on speech synthesised here, then each
@@ -168,13 +172,20 @@ def lipsync_train(name: str, steps: int, seed: int, member: str | None) -> None:
     \b
     Example:
       memorial lipsync train rose --steps 400
+      memorial lipsync train rose --speaker-independent
     """
     from ..vault.roles import Action
 
     with unlock(name, member, Action.TRAIN) as vault:
         vault.authorize(Action.USE_VOICE)
-        from ..speech.recording import train_subject_model
+        from ..speech.recording import train_speaker_independent, train_subject_model
 
+        if speaker_independent:
+            figures = train_speaker_independent(vault, progress=_progress(), seed=seed)
+            click.echo(f"Stored the speaker-independent model ({figures['members']} priors averaged, trained on "
+                       f"synthesised speech; none of the person's video used); the mouth leads the sound by "
+                       f"{figures['lead_ms']} ms.")
+            return
         figures = train_subject_model(vault, steps=steps, progress=_progress(), seed=seed)
         click.echo(f"Trained on {figures['frames']} frames from {figures['videos']} video(s); "
                    f"held-out jaw correlation {figures['heldout_jaw_corr']:.2f}; "

@@ -112,7 +112,7 @@ def test_drive_command(cli, make_subject, tmp_path):
 def test_lipsync_train_without_talking_video(cli, make_subject):
     make_subject("rose")
     r = cli("lipsync", "train", "rose")
-    assert r.exit_code == 2 and "talking-video frames" in r.output
+    assert r.exit_code == 2 and "talking-video frames" in r.output and "--speaker-independent" in r.output
 
 
 @pytest.mark.parametrize("command", [["say"], ["drive"], ["lipsync", "train"], ["memory", "add"], ["memory", "list"],

@@ -110,3 +110,23 @@ def test_the_adapted_ensemble_is_one_member_per_prior_and_the_seed_alone_decides
     each = [audio_model.predict_windows({**a, "states": [s]}, x) for s in a["states"]]
     assert np.abs(audio_model.predict_windows(a, x) - np.mean(each, 0)).max() < 1e-5
     assert np.abs(each[0] - each[1]).max() > 1e-3  # the members differ, so the mean is not any one of them
+
+
+def test_a_person_without_talking_video_can_have_the_speaker_independent_model(make_subject, cli, tmp_path):
+    """The averaged priors, unadapted, stored as her model: `say --audio` then reads the sound through them
+    instead of the signal, timed by the signal mouth's lead, and nothing of her is in it."""
+    from generation.speech import audio_driven
+
+    vault = make_subject("rose")  # no talking video at all
+    figures = recording.train_speaker_independent(vault, **QUICK_PRIOR)
+    ckpt = audio_model.from_bytes(vault.get(recording.CHECKPOINT_KEY))
+    priors, _ = lipsync_prior.train_priors(QUICK_PRIOR["prior_steps"], range(QUICK_PRIOR["members"]),
+                                           QUICK_PRIOR["prior_sentences"])
+    assert figures["members"] == len(ckpt["states"]) == len(priors)
+    assert all(np.array_equal(s[k], p["state"][k]) for s, p in zip(ckpt["states"], priors) for k in s)
+    assert float(ckpt["lead_s"]) == pytest.approx(audio_driven.MOUTH_LEAD_S) and "jaw_median" not in ckpt
+    audio, sr, _, _ = audio_model.synthetic_pairs(3.0, seed=1)
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(encode_audio(audio, sr, "wav"))
+    r = cli("say", "rose", "--audio", clip, "--name", "replay")
+    assert r.exit_code == 0 and "speaker-independent audio->expression model" in r.output, r.output
