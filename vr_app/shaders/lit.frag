@@ -72,9 +72,9 @@ float key_light_visibility(float penumbra) {
 }
 
 // The lighting is the software renderer's (p3tinydisplay, which draws the videos and the likeness
-// benchmark), per pixel: the room's ambient, Lambert diffuse and the material's own specular, summed
-// and clamped to 1 per channel, then multiplied by the texture and by the colour (vertex colour or
-// set_color, times the colour scale) TWICE, alpha included: p3tinydisplay counts a lit colour twice
+// benchmark), per pixel: the room's ambient, Lambert diffuse and the material's own specular, summed,
+// multiplied by the colour (vertex colour or set_color, times the colour scale) TWICE, alpha included,
+// clamped to 1 per channel and multiplied by the texture: p3tinydisplay counts a lit colour twice
 // (a 0.5 grey under white light draws 0.25 there). The colours of the mouth's inside, the closing
 // eyes' shade and the room were chosen on that picture. Only GL adds the key light's shadow and
 // the eyes' highlight (software draws catchlight discs instead).
@@ -120,8 +120,10 @@ void main() {
         }
     }
     // The vertex colour stands in for a material's missing ambient/diffuse colour (its alpha for the
-    // diffuse alpha): the first time the software renderer counts it; the second is after the clamp.
-    vec3 lit = min(p3d_Material.emission.rgb + colour.rgb * light + specular, vec3(1.0));
-    vec3 rgb = lit * texel.rgb * colour.rgb + highlight;
+    // diffuse alpha): the first time the software renderer counts it. The second multiplies the sum,
+    // which is clamped to 1 only then, before the texture (measured: a 0.5 grey under a 3x light
+    // draws 0.75, and 0.375 on a 0.5 grey texture).
+    vec3 lit = min((p3d_Material.emission.rgb + colour.rgb * light + specular) * colour.rgb, vec3(1.0));
+    vec3 rgb = lit * texel.rgb + highlight;
     frag_color = vec4(min(rgb, vec3(1.0)), texel.a * colour.a * colour.a * p3d_Material.diffuse.a);
 }
