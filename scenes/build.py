@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Material, NodePath, PointLight,
-                          TransparencyAttrib)
+from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Material, MaterialAttrib, NodePath,
+                          PointLight, TransparencyAttrib)
 
 from . import textures
 from .bins import ROOM, SKY, cull_bin
@@ -228,7 +228,7 @@ def _candle(i: int, c: Candle, root: NodePath, halo_tex) -> CandleNode:
     wax = base.attach_new_node(trimesh_geom("wax", trimesh.creation.cylinder(radius=c.radius, height=c.height, sections=20),
                                             color=(0.93, 0.88, 0.76, 1)))
     wax.set_z(c.height / 2)
-    mat = Material("wax")  # emission only: ambient/diffuse come from the vertex colour on every backend
+    mat = Material(wax.node().get_attrib(MaterialAttrib).get_material())  # its colour (trimesh_geom's)
     mat.set_emission((0.25, 0.18, 0.1, 1))  # wax glows a little around the flame
     wax.set_material(mat)
     pivot = base.attach_new_node("flame-pivot")
@@ -270,7 +270,11 @@ def _photo(i: int, p: Photo, root: NodePath, image: np.ndarray | None) -> NodePa
                                               color=(*p.frame_color, 1), flat=True))
     mat_board = node.attach_new_node(_quad("mat", w, h).node)
     mat_board.set_y(-0.0135)
-    mat_board.set_color((0.92, 0.89, 0.82, 1))
+    # A material colour, as trimesh_geom gives: a lit set_color counts twice in the software renderer.
+    cream = Material("mat")
+    cream.set_ambient((0.92, 0.89, 0.82, 1))
+    cream.set_diffuse((0.92, 0.89, 0.82, 1))
+    mat_board.set_material(cream)
     if image is not None:
         ih, iw = image.shape[:2]
         scale = min((w * 0.86) / iw, (h * 0.86) / ih)

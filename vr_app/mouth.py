@@ -43,7 +43,7 @@ TONGUE_RGB = np.array([0.80, 0.42, 0.42])
 CAVITY_RIM_RGB, CAVITY_BACK_RGB = np.array([0.42, 0.18, 0.17]), np.array([0.20, 0.06, 0.06])  # throat: dark red
 # The colours above were chosen on the software renderer, which multiplies a lit vertex's colour in twice
 # (measured: a 0.5 grey under a white ambient light draws 0.25 there, 0.5 on GL); GL draws them squared
-# (`MouthInterior.colour_twice` for fixed-function GL, the `colour_twice` input of vr_app/shaders/lit.frag).
+# (`MouthInterior.colour_twice` for fixed-function GL; vr_app/shaders/lit.frag does it for every lit colour).
 
 
 def front_surface(verts: np.ndarray, faces: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, Graphic
 from scenes.camera import FAR, NEAR
 
 from .errors import RenderError
-from .stage import Stage
+from .stage import MULTISAMPLED, Stage
 
 BACKENDS = {"software": "p3tinydisplay", "gl": "p3headlessgl"}
 
@@ -66,6 +66,8 @@ class OffscreenRenderer:
         lens.set_aspect_ratio(self.size[0] / self.size[1])
         lens.set_near_far(NEAR, FAR)
         cam_node = Camera("camera", lens)
+        if multisample:
+            cam_node.set_initial_state(MULTISAMPLED)
         camera = render.attach_new_node(cam_node)
         region = self.buffer.make_display_region()
         region.set_camera(camera)

@@ -1,7 +1,8 @@
 """Our own GLSL shading for the GL displays (desktop window, headset, EGL offscreen).
 
-Per-pixel lighting from the scene's lights, a soft key light on the face (wrap diffuse on the
-skin), the room's ambient as fill, a shadow-map shadow from the key light (a real depth pass,
+Per-pixel lighting from the scene's lights, computed as the software renderer computes it per vertex
+(p3tinydisplay draws the videos and the likeness benchmark, so every display shows the same face and
+room), plus what only GL draws: a shadow-map shadow from the key light (a real depth pass,
 percentage-closer filtered so its edge is soft) and eyes with a moist specular highlight.
 
 Why our own: Panda3D's shader generator (`setShaderAuto`) fails under p3headlessgl here. The
@@ -24,22 +25,26 @@ KEY_CONE = 50.0  # degrees of the shadow camera's view, centred on the bust
 
 @dataclass(frozen=True)
 class Surface:
-    """The `surface` shader input: how a material reflects light."""
+    """The `surface` shader input: what GL adds to the software renderer's lighting of a material.
 
-    specular: float  # strength of the highlight
-    shininess: float  # Blinn-Phong exponent: higher is a smaller, wetter highlight
-    wrap: float = 0.0  # diffuse wrap: light bends round the terminator, as on skin
+    Every surface also keeps its Material's own specular, as the software renderer draws it."""
+
+    specular: float = 0.0  # strength of a highlight of GL's own (the eyes'), on top of the material's
+    shininess: float = 1.0  # its Blinn-Phong exponent: higher is a smaller, wetter highlight
     shadowed: bool = True  # receives the key light's shadow
     penumbra: float = 1.0  # width of the shadow's soft edge, in units of the room's
 
     def vec(self) -> Vec4:
-        return Vec4(self.specular, self.shininess, self.wrap, self.penumbra if self.shadowed else 0.0)
+        return Vec4(self.specular, self.shininess, 0.0, self.penumbra if self.shadowed else 0.0)
 
 
-ROOM = Surface(specular=0.08, shininess=16)
+# The room and the skin add nothing but the shadow: GL's own diffuse wrap on the skin, fill brighter
+# from above and highlight on every surface made its face 4-11 % brighter and warmer than the
+# video's and its walls 5-10 % darker (measured in round 12).
+ROOM = Surface()
 # Skin scatters light under its surface, so a shadow on it (the nose's on the cheek) has a wide,
 # soft edge; with the room's narrow one it drew a hard band beside the nose at arm's length.
-SKIN = Surface(specular=0.18, shininess=20, wrap=0.4, penumbra=3.0)
+SKIN = Surface(penumbra=3.0)
 # A small bright reflection of the key light: a moist eye. Eyes skip the shadow term: they sit just
 # behind the lid ring, finer than the map's ~1 mm texels and ~6 mm soft edge, so lids and nose would
 # put a blurred shadow over a catchlight that a real eye shows.
@@ -110,9 +115,6 @@ def apply(room, rig) -> NodePath:
         return replace(s, shadowed=s.shadowed and key is not None).vec()
 
     root.set_shader_input("surface", surface(ROOM))
-    root.set_shader_input("colour_twice", 0.0)
-    if rig.inside is not None:  # its colours were chosen on the software renderer, which counts them twice
-        rig.inside.root.set_shader_input("colour_twice", 1.0)
     for np_ in _unlit_nodes(root):
         np_.set_shader_off(1)
     rig.head_np.set_shader_input("surface", surface(SKIN))

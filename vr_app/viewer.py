@@ -98,9 +98,11 @@ def _run(base, inputs, spec, lines, max_seconds, textures=None, screenshot=None)
     from .ambience import synthesize
     from .audio import SpatialAudio
     from .scene import MemorialScene
-    from .stage import Stage
+    from .stage import MULTISAMPLED, Stage
 
     base.disable_mouse()
+    if base.win.get_fb_properties().get_multisamples():  # a PRC asked for it (multisamples N)
+        base.cam.node().set_initial_state(MULTISAMPLED)
     size = (base.win.get_x_size(), base.win.get_y_size())
     stage = Stage(render=base.render, aspect2d=base.aspect2d, camera=base.camera, lens=base.camLens, size=size)
     base.win.set_clear_color((*spec.background, 1))

@@ -53,6 +53,20 @@ def render_offscreen(inputs, backend: str, size=(640, 480)) -> np.ndarray:
         return renderer.frame()
 
 
+def _mat_colour(inputs, spec) -> np.ndarray:
+    """Median RGB of the middle of the first photo frame's empty mat in a software render of the room."""
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+
+    from .test_gl_matches_software import _mat_boxes
+
+    with OffscreenRenderer((640, 360)) as renderer:
+        MemorialScene(renderer.stage, spec, inputs.head, inputs.texture, None, [], intro_s=0.0)
+        img = renderer.frame()
+    x0, y0, x1, y1 = _mat_boxes(spec, (640, 360), inset=0.5)[0]
+    return np.median(img[y0:y1, x0:x1].reshape(-1, 3), axis=0).astype(float)
+
+
 @pytest.mark.parametrize("backend", ["software", "gl"])
 def test_offscreen_shows_the_face(fitted_subject, detector, backend, tmp_path):
     img = render_offscreen(fitted_subject["inputs"], backend)
@@ -117,6 +131,7 @@ def test_headset_eyes_show_the_face(fitted_subject, detector, tmp_path):
 
     spec = _spec()
     distance = spec.bust_pos[1] - spec.camera_pos[1]  # the seat looks level (heading only) at the bust
+    software_mat = _mat_colour(fitted_subject["inputs"], spec)
     for eye, fov, eye_x in ((0, LEFT_FOV, -ipd / 2), (1, RIGHT_FOV, ipd / 2)):
         img = np.asarray(Image.open(out / f"frame6_eye{eye}.ppm").convert("RGB"))  # [H,W,3]
         assert img.shape == (size, size, 3)
@@ -128,3 +143,11 @@ def test_headset_eyes_show_the_face(fitted_subject, detector, tmp_path):
         x0, y0 = int(round(x)) - half, int(round(y)) - half
         window = np.asarray(Image.fromarray(img[y0:y0 + 2 * half, x0:x0 + 2 * half]).resize((384, 384), Image.BICUBIC))
         check_one_face(faces_in(detector, window), (192.0, 192.0), tolerance_px=0.1 * 384)
+        # The garden's photo mat (empty: the test subject has no photos) in the video's colour: the eye
+        # buffer reaches the sRGB swapchain as the same bytes, lit as the software renderer lights it.
+        photo = spec.photos[0]
+        reach = photo.pos[1] - spec.camera_pos[1]
+        mx = expected_x(fov, eye_x - photo.pos[0], size, reach)
+        my = (up - (photo.pos[2] - spec.camera_pos[2]) / reach) / (up - down) * size
+        mat = np.median(img[int(my) - 6:int(my) + 7, int(mx) - 6:int(mx) + 7].reshape(-1, 3), axis=0)
+        assert np.abs(mat / software_mat - 1).max() < 0.04, f"eye {eye}: mat {mat}, software {software_mat}"

@@ -84,10 +84,12 @@ def test_software_path_draws_fixed_function(room):
 
 
 def test_gl_path_really_runs_our_shaders(room):
+    """Our shader's own input changes the picture: a highlight of GL's own on the room. (Its lighting
+    is otherwise the fixed-function one, per pixel, so switching it off changes little.)"""
     r = room()
-    shaded = r.frame()
-    r.scene.room.root.set_shader_off(1000)
-    assert np.abs(shaded - r.frame()).mean() > 0.01
+    plain = r.frame()
+    r.scene.room.root.set_shader_input("surface", shading.Surface(specular=2.0, shininess=4.0).vec())
+    assert np.abs(r.frame() - plain).mean() > 0.01
 
 
 def test_key_light_casts_a_shadow(room):
@@ -195,3 +197,30 @@ def test_the_open_mouth_is_as_dark_on_gl_as_in_software(room):
         cheek = float(np.median(img[y - 60:y - 40, x + 60:x + 100]))
         readings[backend] = inside / cheek
     assert abs(readings["gl"] - readings["software"]) < 0.04, readings  # main drew gl 0.118 against 0.034
+
+
+def test_multisampling_takes_effect_with_the_shadow_pass():
+    """A 4x multisampled buffer antialiases the room. Panda's shadow-map pass (a buffer without samples)
+    left GL_MULTISAMPLE off, so on main a 4x buffer drew exactly the pixels of a plain one."""
+    from scenes.panda_textures import TextureStream
+    from scenes.spec import load
+    from tests.vr_app.heads import face_texture, make_head
+    from vr_app.errors import RenderError
+    from vr_app.offscreen import OffscreenRenderer
+    from vr_app.scene import MemorialScene
+
+    spec = load("chapel")
+    images = []
+    for samples in (0, 4):
+        try:
+            renderer = OffscreenRenderer((240, 135), backend="gl", multisample=samples)
+        except RenderError as exc:
+            pytest.skip(f"no EGL here: {exc}")
+        with renderer:
+            MemorialScene(renderer.stage, spec, make_head(2), TextureStream(face_texture(32), 1.0), intro_s=0.0)
+            renderer.frame()  # the shadow map's buffer is made on the first frame
+            images.append(renderer.frame().astype(np.float32))
+    plain, smooth = images
+    edges = (np.abs(smooth - plain).max(axis=-1) > 0).sum()
+    assert edges > 200, f"only {edges} pixels changed: the 4x buffer was not antialiased"
+    assert np.abs(smooth.mean(axis=(0, 1)) - plain.mean(axis=(0, 1))).max() < 1.0  # edges only, same light

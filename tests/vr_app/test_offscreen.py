@@ -54,11 +54,11 @@ def test_gl_backend_draws_the_same_room_as_software():
     soft, _ = _room("software")
     shaded, b = gl.frame().astype(int), soft.frame().astype(int)
     x0, y0, x1, y1 = sc.face_box()
-    # GL shades per pixel with wrap light on skin and shadows (vr_app/shading.py): the face keeps its hue,
-    # and its brightness stays within a quarter of the fixed-function one (it is measured ~20% brighter).
+    # GL lights as the software renderer does, per pixel, and adds the key light's shadow (vr_app/shading.py):
+    # the face keeps its hue and its brightness (round 11's wrap light drew this one 14% brighter; now 1%).
     face_gl, face_soft = shaded[y0:y1, x0:x1].mean((0, 1)), b[y0:y1, x0:x1].mean((0, 1))
     assert np.abs(face_gl / face_gl.sum() - face_soft / face_soft.sum()).max() < 0.03
-    assert 0.8 < face_gl.sum() / face_soft.sum() < 1.35
+    assert 0.9 < face_gl.sum() / face_soft.sum() < 1.1, face_gl.sum() / face_soft.sum()
     # With our shaders off, GL's fixed-function pipeline draws what the software one draws.
     sc.room.root.set_shader_off(1000)
     a = gl.frame().astype(int)

@@ -38,12 +38,9 @@ uniform struct {
     mat4 shadowViewMatrix;      // view space -> shadow-map texture coordinates
 } key_shadow;
 
-// x: specular strength, y: shininess, z: diffuse wrap (0 hard .. 0.5 soft, for skin),
+// x: strength of the eyes' moist highlight (0 elsewhere), y: its shininess, z: unused,
 // w: the key light's shadow: 0 none, else the width of its soft edge (1 for the room)
 uniform vec4 surface;
-// 1 where a vertex colour counts twice, as the software renderer lights it (the mouth's inside, whose
-// colours were chosen there: vr_app/mouth.py); 0 elsewhere
-uniform float colour_twice;
 
 in vec3 v_pos;
 in vec3 v_normal;
@@ -74,20 +71,25 @@ float key_light_visibility(float penumbra) {
     return mix(1.0, lit / 16.0, reach);
 }
 
+// The lighting is the software renderer's (p3tinydisplay, which draws the videos and the likeness
+// benchmark), per pixel: the room's ambient, Lambert diffuse and the material's own specular, summed,
+// multiplied by the colour (vertex colour or set_color, times the colour scale) TWICE, alpha included,
+// clamped to 1 per channel and multiplied by the texture: p3tinydisplay counts a lit colour twice
+// (a 0.5 grey under white light draws 0.25 there). The colours of the mouth's inside, the closing
+// eyes' shade and the room were chosen on that picture. Only GL adds the key light's shadow and
+// the eyes' highlight (software draws catchlight discs instead).
 void main() {
-    vec4 tint = v_color;
-    tint.rgb *= mix(vec3(1.0), v_color.rgb, colour_twice);
-    vec4 base = texture(p3d_Texture0, v_uv) * tint * p3d_ColorScale;
-    // A two-sided surface's inner side keeps the outer side's normal, as the software renderer (the
-    // videos) and fixed-function GL light it: turned away, it stays dark. Lit as the outer side, the
-    // head's inside seen past an eye's inner corner or a mouth corner drew bright red specks and lines.
+    vec4 colour = v_color * p3d_ColorScale;
+    vec4 texel = texture(p3d_Texture0, v_uv);
+    // A two-sided surface's inner side keeps the outer side's normal, as both fixed-function
+    // renderers light it: turned away, it stays dark (lit as the outer side, the head's inside seen
+    // past an eye's inner corner drew bright red specks).
     vec3 n = normalize(v_normal);
     vec3 to_eye = normalize(-v_pos);
-    vec3 up = normalize(mat3(p3d_ViewMatrix) * vec3(0.0, 0.0, 1.0));
-
-    // Fill: the room's ambient light, a little brighter from above than from below.
-    vec3 diffuse = p3d_LightModel.ambient.rgb * (0.8 + 0.2 * dot(n, up)) * p3d_Material.ambient.rgb;
+    // A material without ambient/diffuse colours gives 1 here: the vertex colour is its colour.
+    vec3 light = p3d_LightModel.ambient.rgb * p3d_Material.ambient.rgb;
     vec3 specular = vec3(0.0);
+    vec3 highlight = vec3(0.0);
     float key_visible = surface.w > 0.0 ? key_light_visibility(surface.w) : 1.0;
     for (int i = 0; i < MAX_LIGHTS; ++i) {
         if (p3d_LightSource[i].color.a == 0.0) {
@@ -110,20 +112,18 @@ void main() {
             }
         }
         float ndl = dot(n, to_light);
-        float wrap = surface.z;
-        diffuse += color * fade * max((ndl + wrap) / (1.0 + wrap), 0.0) * p3d_Material.diffuse.rgb;
         if (ndl > 0.0) {
             float facing = max(dot(n, normalize(to_light + to_eye)), 0.0);
-            specular += color * fade * surface.x * pow(facing, surface.y);
+            light += color * fade * ndl * p3d_Material.diffuse.rgb;
+            specular += color * fade * p3d_Material.specular * pow(facing, max(p3d_Material.shininess, 1.0));
+            highlight += color * fade * surface.x * pow(facing, surface.y);
         }
     }
-    vec3 rgb = base.rgb * diffuse + p3d_Material.emission.rgb + specular;
-    // Past 0.8 the brightest channel is eased towards 1 and the others scaled with it: a lit
-    // cheek keeps its hue instead of clipping red first (a photo texture already holds its own
-    // light, so the key light on top of it easily goes past 1).
-    float peak = max(rgb.r, max(rgb.g, rgb.b));
-    if (peak > 0.8) {
-        rgb *= (0.8 + 0.2 * (1.0 - exp(-(peak - 0.8) / 0.2))) / peak;
-    }
-    frag_color = vec4(rgb, base.a);
+    // The vertex colour stands in for a material's missing ambient/diffuse colour (its alpha for the
+    // diffuse alpha): the first time the software renderer counts it. The second multiplies the sum,
+    // which is clamped to 1 only then, before the texture (measured: a 0.5 grey under a 3x light
+    // draws 0.75, and 0.375 on a 0.5 grey texture).
+    vec3 lit = min((p3d_Material.emission.rgb + colour.rgb * light + specular) * colour.rgb, vec3(1.0));
+    vec3 rgb = lit * texel.rgb + highlight;
+    frag_color = vec4(min(rgb, vec3(1.0)), texel.a * colour.a * colour.a * p3d_Material.diffuse.a);
 }
