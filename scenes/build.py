@@ -266,7 +266,7 @@ def _photo(i: int, p: Photo, root: NodePath, image: np.ndarray | None) -> NodePa
     node.set_hpr(*p.hpr)
     node.set_bin(cull_bin(ROOM), 0)
     w, h = p.size
-    frame = node.attach_new_node(trimesh_geom("frame", trimesh.creation.box(extents=[w + 0.05, 0.025, h + 0.05]),
+    node.attach_new_node(trimesh_geom("frame", trimesh.creation.box(extents=[w + 0.05, 0.025, h + 0.05]),
                                               color=(*p.frame_color, 1), flat=True))
     mat_board = node.attach_new_node(_quad("mat", w, h).node)
     mat_board.set_y(-0.0135)

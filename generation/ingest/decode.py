@@ -53,7 +53,7 @@ def decode_image(data: bytes) -> np.ndarray:
                 im.load()
                 im = ImageOps.exif_transpose(im)
                 rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DecodeError(f"image declares more than {MAX_PIXELS // 1_000_000} MP (decompression bomb?)") from None
         except UnidentifiedImageError:
             raise DecodeError("not an image Pillow can read (wrong extension or corrupt)") from None

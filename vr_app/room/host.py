@@ -29,7 +29,7 @@ async def serve_forever(vault, config: ServerConfig, redis_url: str | None = Non
     await server.start()
     scheme = "wss" if config.certfile else "ws"
     ready(f"room server for '{vault.name}' on {scheme}://{config.host}:{server.port}"
-          + (f" (scale-out via Redis)" if redis_url else ""))
+          + (" (scale-out via Redis)" if redis_url else ""))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -52,7 +52,7 @@ def probe_runtime() -> Probe:
     except Exception as exc:  # pyopenxr missing or its loader cannot load
         return Probe(False, f"pyopenxr is not usable ({exc.__class__.__name__}: {exc})")
     instance = None
-    with _quiet_stderr() as log:
+    with _quiet_stderr():
         try:
             extensions = {e.extension_name.decode() if isinstance(e.extension_name, bytes) else e.extension_name
                           for e in xr.enumerate_instance_extension_properties()}
