@@ -285,7 +285,8 @@ def test_a_line_plays_for_everyone_on_the_server_clock_and_a_late_joiner_seeks_i
             with OffscreenRenderer((64, 64)) as renderer:
                 view = RoomView(renderer.stage, tess, spec, likeness)
                 t = view._line_time(0.0)
-                elapsed = tess.server_now() - tess.state.line.start_at
+                # on a loaded machine joining can take longer than the line: then it is seen at its end
+                elapsed = min(tess.server_now() - tess.state.line.start_at, view.scene.timeline.total)
                 assert view.line_name == "hello" and view.scene.track is not None
             assert tess.state.line.start_at == ben.state.line.start_at  # one schedule for everyone
             await ben.close()
@@ -293,7 +294,7 @@ def test_a_line_plays_for_everyone_on_the_server_clock_and_a_late_joiner_seeks_i
             return t, elapsed
 
     t, elapsed = run(scenario())
-    assert t == pytest.approx(elapsed, abs=0.05)  # the late joiner seeks to where the line is now
+    assert t == pytest.approx(elapsed, abs=0.05)  # the late joiner seeks to where the line is now (or its end)
     assert t >= 0.2  # joined 0.8 s after scheduling, 0.5 s delay: already 0.3 s in
 
 
