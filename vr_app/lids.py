@@ -41,7 +41,7 @@ LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
 # and when it hangs over the eye (meta "lash_hang"): stretched over the slit, texels of 0.3 drew a dark grey band
 # where her half-closed frames show black lashes (see eyes.HUNG_CLOSING_SHADE, chosen with it)
-HUNG_LASH_BRIGHTEST = 0.2
+HUNG_LASH_BRIGHTEST = 0.25
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
 # Closing, her lashes turn down over the eye: the strip's foot goes down by the head's meta "lash_hang" (measured on
 # her own blinking frames, generation.face.lashes; on the shared clip 0.33 of the open lids' gap) as a lid closes

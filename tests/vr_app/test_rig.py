@@ -459,7 +459,7 @@ def test_lashes_hung_over_a_closing_eye_darken_its_slit_so_the_ball_keeps_her_wh
     assert 1 - HUNG_CLOSING_SHADE < 0.5  # shut, still dark
 
     # the hung strip's texels: none brighter than HUNG_LASH_BRIGHTEST of the skin, the lash line's own kept
-    skin = 180.0
+    skin = 240.0
     band = np.zeros((8, 8, 3), np.uint8)
     band[:4] = 20  # a lash line
     band[4:] = (230, 225, 220)  # the white under it
