@@ -63,6 +63,13 @@ UNDER_LID = 4.0  # of LID_RIM: how far under the lids their shade reaches (a gla
 # blinks closer to her own readings (|room - hers| 0.080 / 0.134 -> 0.058 / 0.112).
 CLOSING_SHADE = 0.9
 CLOSING_DIMS = (0.25, 0.75)
+# A head whose lashes hang over a closing eye (meta "lash_hang", vr_app.lids.LashLine) has the slit's dark drawn by
+# them: the ball dimmed by CLOSING_SHADE as well left a dark grey slit where her half-closed frames show black lashes
+# over her whites. On her training frames (clip, L / R) with blinks 0.3-0.6 the slit's brightest tenth reads 0.79 /
+# 0.85 of her cheek, the room 0.70 / 0.72 with 0.9 and 0.81 / 0.84 with this and the hung lashes darker (lids.py
+# HUNG_LASH_BRIGHTEST); the slit's mean at 0.6-0.85 0.18 / 0.16 (room 0.15 / 0.17 either way), shut 0.12 / 0.12
+# (0.13 / 0.14 -> 0.12 / 0.13); the room's blink readings of those frames as before (within 0.005).
+HUNG_CLOSING_SHADE = 0.6
 IRIS_CONTRAST = 0.8  # a photographed iris is at most this bright against its sclera, or it is no iris
 SOCKET_GROW = 0.15  # the socket card reaches this much (of the opening's size) past the lid ring
 SOCKET_MARGIN_M = 0.001  # its texture's square reaches this far past the card
@@ -415,7 +422,9 @@ def catchlight_shown(blink: float) -> bool:
     return blink < CATCHLIGHT_GONE
 
 
-def closing_shade(blink: float) -> float:
-    """Colour scale of an eyeball and its socket behind a lid at `blink` (0 open .. 1 shut)."""
+def closing_shade(blink: float, hung: bool = False) -> float:
+    """Colour scale of an eyeball and its socket behind a lid at `blink` (0 open .. 1 shut); `hung`: the lid's
+    lashes hang over the eye as it closes (they darken the slit, the ball less)."""
     low, high = CLOSING_DIMS
-    return 1.0 - CLOSING_SHADE * float(smoothstep(float(np.clip((blink - low) / (high - low), 0.0, 1.0))))
+    most = HUNG_CLOSING_SHADE if hung else CLOSING_SHADE
+    return 1.0 - most * float(smoothstep(float(np.clip((blink - low) / (high - low), 0.0, 1.0))))

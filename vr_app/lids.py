@@ -39,6 +39,9 @@ LASH_REACH = 0.6  # a dark run still going this far over the edge is no lash lin
 LASH_DARK = 0.6  # a texel darker than this share of the skin's luma is lash line (lashes, liner)
 LASH_FOOT = 0.25  # of the iris radius: how far inside the ring the lashes reach at most (eyes.LID_RIM)
 LASH_BRIGHTEST = 0.3  # of the skin's luma: the brightest texel the lash line that goes down with a lid shows
+# and when it hangs over the eye (meta "lash_hang"): stretched over the slit, texels of 0.3 drew a dark grey band
+# where her half-closed frames show black lashes (see eyes.HUNG_CLOSING_SHADE, chosen with it)
+HUNG_LASH_BRIGHTEST = 0.25
 LASH_LIFT_M = 0.0003  # the strip lies this far in front of the edge (over the lid, the ball and the band)
 # Closing, her lashes turn down over the eye: the strip's foot goes down by the head's meta "lash_hang" (measured on
 # her own blinking frames, generation.face.lashes; on the shared clip 0.33 of the open lids' gap) as a lid closes
@@ -149,14 +152,15 @@ def lash_rows(texture: np.ndarray, uv: np.ndarray, step: float, skin_luma: float
     return top, np.where(dark(0), down + 1.0, 0.0)
 
 
-def lash_texture(band: np.ndarray, skin_luma: float) -> np.ndarray:
+def lash_texture(band: np.ndarray, skin_luma: float, hung: bool = False) -> np.ndarray:
     """The lid band's image `band` [S,S,3] uint8 with no texel brighter than a lash line (LASH_BRIGHTEST of
-    the skin's luma), for the strip that goes down with a closing lid: where a fitted edge lies inside her
-    photographed lid, the texels over it hold the iris's top and its catchlight, a bright speck on a
-    closed lid; a drawn eye's white would be a pale line."""
+    the skin's luma, HUNG_LASH_BRIGHTEST when `hung`: the strip hangs over the eye), for the strip that goes
+    down with a closing lid: where a fitted edge lies inside her photographed lid, the texels over it hold
+    the iris's top and its catchlight, a bright speck on a closed lid; a drawn eye's white would be a pale line."""
     rgb = band.astype(np.float32)
     luma = rgb @ LUMA.astype(np.float32)
-    scale = np.minimum(1.0, LASH_BRIGHTEST * skin_luma / np.maximum(luma, 1e-3))[..., None]
+    brightest = HUNG_LASH_BRIGHTEST if hung else LASH_BRIGHTEST
+    scale = np.minimum(1.0, brightest * skin_luma / np.maximum(luma, 1e-3))[..., None]
     dark = rgb * scale
     grey = (dark @ LUMA.astype(np.float32))[..., None]
     # as much less coloured as darkened: skin brought down to a lash line's luma read as a red-brown line

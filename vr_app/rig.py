@@ -215,13 +215,14 @@ class HeadRig:
                 self._show_eyes()
         iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
                       for side in self.openings}
+        self._hung = float(head.meta.get("lash_hang", 0.0)) > 0.0  # lashes hang over a closing eye
         self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii,
                                 float(head.meta.get("lash_hang", 0.0)))
         for side, (line, top, foot) in self.lids.lash.items():
             band_half = self._eye_cuts[side][3]
             self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,
                                              self.openings[side]["iris"][:2], band_half,
-                                             lash_texture(self._bands_shown[side], self.lids.skin_luma),
+                                             lash_texture(self._bands_shown[side], self.lids.skin_luma, self._hung),
                                              self.lids.hang[side], self.lids.lower[side])
             self.lash_lines[side].node.reparent_to(self.pivot)
             rows = np.where(np.isin(faces, self.lids.ids[side]).any(axis=1))[0]
@@ -317,7 +318,7 @@ class HeadRig:
             yaw, pitch = GAZE[side]
             anchor.set_hpr(float(code[yaw]) * GAZE_DEGREES, -float(code[pitch]) * GAZE_DEGREES, 0)
             blink = float(code[BLINK[side]])
-            shade = closing_shade(blink)
+            shade = closing_shade(blink, self._hung)
             for part in (anchor, self.sockets[side]):
                 part.set_color_scale(shade, shade, shade, 1)
             if catchlight_shown(blink):
@@ -410,7 +411,7 @@ class HeadRig:
             set_texture_image(self.lid_bands[side].get_texture(), band)
             self._bands_shown[side] = band
             if side in self.lash_lines:
-                set_texture_image(self.lash_lines[side].node.get_texture(), lash_texture(band, self.lids.skin_luma))
+                set_texture_image(self.lash_lines[side].node.get_texture(), lash_texture(band, self.lids.skin_luma, self._hung))
             if side in self.lid_surfaces:
                 self.lid_surfaces[side].set_face(self._shown_face[self.delit])
 

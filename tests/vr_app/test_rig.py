@@ -9,7 +9,9 @@ from panda3d.core import AmbientLight, DirectionalLight, Point2, Point3
 
 from assets import expression
 from scenes.panda_textures import TextureStream
-from vr_app.eyes import CLOSING_SHADE, closing_shade
+from vr_app.colour import LUMA
+from vr_app.eyes import CLOSING_SHADE, HUNG_CLOSING_SHADE, closing_shade
+from vr_app.lids import HUNG_LASH_BRIGHTEST, LASH_BRIGHTEST, lash_texture
 
 from .heads import SKIN, face_texture, make_frames, make_head, make_track
 from vr_app.rig import IRIS
@@ -441,3 +443,49 @@ def test_the_rig_moves_a_pair_as_the_head_deforms(head):
         np.testing.assert_allclose(got[-1], want, atol=1e-5)
     assert np.abs(got[1] - got[0]).max() > 0.001  # the second eye's blink brought the pair's own motion in
     c.r.close()
+
+
+def test_lashes_hung_over_a_closing_eye_darken_its_slit_so_the_ball_keeps_her_whites():
+    """With the lashes hanging over a closing eye (meta lash_hang) the slit's dark is theirs: the ball dimmed
+    as much as for a head without them left a dark grey slit where her half-closed frames show her whites
+    under black lashes. Open and almost open, nothing changes."""
+    for b in (0.0, 0.2):
+        assert closing_shade(b, hung=True) == closing_shade(b) == 1.0
+    blinks = np.linspace(0, 1, 41)
+    hung = np.array([closing_shade(b, hung=True) for b in blinks])
+    assert np.all(np.diff(hung) <= 0) and np.all(hung >= [closing_shade(b) for b in blinks])
+    assert closing_shade(0.5, hung=True) > 0.65 > 0.6 > closing_shade(0.5)
+    assert closing_shade(1.0, hung=True) == pytest.approx(1 - HUNG_CLOSING_SHADE)
+    assert 1 - HUNG_CLOSING_SHADE < 0.5  # shut, still dark
+
+    # the hung strip's texels: none brighter than HUNG_LASH_BRIGHTEST of the skin, the lash line's own kept
+    skin = 240.0
+    band = np.zeros((8, 8, 3), np.uint8)
+    band[:4] = 20  # a lash line
+    band[4:] = (230, 225, 220)  # the white under it
+    luma = lambda img: img.astype(np.float64) @ LUMA
+    plain, dark = lash_texture(band, skin), lash_texture(band, skin, hung=True)
+    assert luma(plain[4:]).max() == pytest.approx(LASH_BRIGHTEST * skin, abs=1.5)
+    assert luma(dark[4:]).max() == pytest.approx(HUNG_LASH_BRIGHTEST * skin, abs=1.5)
+    assert HUNG_LASH_BRIGHTEST * skin < LASH_BRIGHTEST * skin - 10
+    assert np.array_equal(dark[:4], band[:4]) and np.array_equal(plain[:4], band[:4])
+
+
+def test_the_rig_dims_a_closing_eye_less_only_when_its_head_hangs_its_lashes(head):
+    """The rig reads the head's lash_hang: with it a closing ball and socket take the hung shade, without it
+    main's; at rest both faces are the same pixels."""
+    import copy
+
+    hung_head = copy.deepcopy(head)
+    hung_head.meta["lash_hang"] = 0.33
+    rests = []
+    for h, hung in ((head, False), (hung_head, True)):
+        c = Close(h)
+        rests.append(c.frame())
+        c.rig.set_code(expression.from_dict({"blink_l": 0.6}))
+        for part in (c.rig.eyes["l"], c.rig.sockets["l"]):
+            assert part.get_color_scale()[0] == pytest.approx(closing_shade(0.6, hung=hung), abs=1e-3)
+        assert c.rig.eyes["r"].get_color_scale()[0] == 1.0
+        c.r.close()
+    assert closing_shade(0.6, hung=True) - closing_shade(0.6) > 0.15
+    assert np.array_equal(rests[0], rests[1])
