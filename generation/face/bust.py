@@ -1361,7 +1361,7 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     keep = np.maximum(_away_from_cut(pairs, seen, fid), above)
     kept = seen & (keep >= 0.5)
     mask = (kept * 255).astype(np.uint8)
-    trust = np.where(seen, np.maximum(trust, TRUSTED * above), 0) * keep
+    trust = np.where(seen, np.maximum(trust, TRUSTED * above), 0)
     # The membrane runs through a blurred copy of everything seen (hair stays hair, skin skin, but a
     # grazing triangle's smear is gone); what was seen well keeps its own sharp texels on top.
     sigma = SEEN_BLUR * size / 512
@@ -1375,7 +1375,7 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     if holes.any():
         local = cv2.inpaint(uv, holes.astype(np.uint8) * 255, HOLE_INPAINT * size / 512, cv2.INPAINT_TELEA)
         filled = np.where(holes[..., None], local, filled)
-    t = np.clip(trust / TRUSTED, 0, 1)[..., None]
+    t = (np.clip(trust / TRUSTED, 0, 1) * keep)[..., None]
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
 
 

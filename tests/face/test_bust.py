@@ -1716,3 +1716,58 @@ def test_below_a_hat_the_back_of_the_head_takes_the_grey_hair_seen_beside_it():
     assert np.abs(out[:16] - covered[:16]).max() < 1  # the hat above stays
     crop[24:66, 2:8] = (60, 45, 35)  # dark hair: the crown's colour is kept
     assert _hair_below_crown(covered, crop, np.ones((th, tw), bool), skin, crown, my, lm, s, 1.0) is covered
+
+
+def _cheek_views(grace_head, s=512):
+    """A view that saw the whole face in one skin colour except an outer strip of her right cheek the person
+    segment cut off, with a band of the outline's light wall-blended pixels along the cut (as the clip's jaw)."""
+    from generation.face.bust import FaceView
+    from generation.face.unwrap import uv_raster
+
+    fid, bary = uv_raster(grace_head, s)
+    used = fid >= 0
+    u, v = np.meshgrid(np.arange(s), np.arange(s))
+    rows = (v > 220) & (v < 360)
+    cut = used & rows & (u < 60)
+    band = used & rows & (u >= 60) & (u < 68)
+    uv = np.zeros((s, s, 3), np.uint8)
+    uv[used] = (150, 105, 85)
+    uv[band] = (215, 200, 160)
+    mask = (used & ~cut).astype(np.uint8) * 255
+    ones = np.ones((s, s), np.float32) * (mask > 0)
+    return FaceView(uv, mask, ones, ones, ones, cut), fid, bary, cut, band
+
+
+def test_the_seen_rim_along_a_segment_cut_through_the_cheek_goes_to_the_fill(grace_head):
+    from generation.face.bust import _completed
+
+    view, fid, bary, cut, band = _cheek_views(grace_head)
+    texture, seen = _completed([(view, 1.0)], grace_head, fid, bary)
+    skin = np.array([150, 105, 85])
+    # The wall-blended band beside the cut takes the skin further in (it was 65-115 levels lighter), the cut strip too ...
+    assert np.abs(texture[band].astype(int) - skin).max() <= 15
+    assert np.abs(texture[cut].astype(int) - skin).max() <= 12
+    assert not seen[band].any()
+    # ... and skin seen well away from the cut stays exactly as seen.
+    far = (fid >= 0) & (np.arange(512)[None, :] > 200) & (np.arange(512)[:, None] > 220) & (np.arange(512)[:, None] < 360)
+    assert (seen[far] > 0).all() and (texture[far] == skin).all()
+    # Without the cut the same band is seen and kept: only a segment cut makes its rim the fill's.
+    from generation.face.bust import FaceView
+
+    uncut = FaceView(view.uv, view.mask, view.feather, view.facing, view.trust, None)
+    kept, _ = _completed([(uncut, 1.0)], grace_head, fid, bary)
+    assert np.abs(kept[band].astype(int) - (215, 200, 160)).max() <= 3
+
+
+def test_away_from_a_cut_rises_from_zero_to_one_over_the_cut_rim(grace_head):
+    from generation.face.bust import CUT_RIM, _away_from_cut
+
+    view, fid, bary, cut, band = _cheek_views(grace_head)
+    seen = view.mask > 0
+    keep = _away_from_cut([(view, 1.0)], seen, fid)
+    assert (keep[cut] == 0).all()
+    row = keep[290]
+    assert 0.0 < row[60 + CUT_RIM // 2] < 1.0 and row[60 + CUT_RIM + 2] == 1.0
+    assert np.all(np.diff(row[60:60 + CUT_RIM + 2]) >= 0)  # no step back down along the way in
+    # a cut some other view saw is no cut; no cut at all keeps everything
+    assert (_away_from_cut([(view, 1.0)], seen | cut, fid) == 1).all()
