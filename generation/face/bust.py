@@ -1251,7 +1251,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     fid, bary = uv_raster(head, size)
     sharp = [_face_view(image, lm, head, size, calibration, fid) for image, lm, _ in views]
     weights = [float(max(w, 1e-6)) ** 4 for *_, w in views]
-    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary)
+    # (a single photo's rim along a cut through the face is all there is of her there: kept, see `_away_from_cut`)
+    from_video = bool(side_views)
+    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary, from_video)
     side_probs = [None] * len(side_views) if side_probs is None else side_probs
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
@@ -1274,7 +1276,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
-        side = _completed(pairs, head, fid, bary)[0]
+        side = _completed(pairs, head, fid, bary, from_video)[0]
         sides.append(_before_ear(side, light, front, xyz, head, sign) if sign == far else side)
     return FaceTextures(texture, seen, np.stack(sides))
 
@@ -1344,9 +1346,10 @@ def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, 
 
 
 def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.ndarray,
-               bary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               bary: np.ndarray, cut_rim: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(texture, seen mask) from views with their weights (a number or [S,S] per texel), never-seen
-    texels filled (see `detailed_face_texture`)."""
+    texels filled (see `detailed_face_texture`). `cut_rim`: the seen rim along a person segment's cut through the
+    face goes to the fill too (`_away_from_cut`)."""
     import cv2
 
     from .unwrap import complete_texture
@@ -1358,7 +1361,7 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     # Above the ears the seen texels stay as they are (the hairline is seen at a slant, and the
     # shell's hair fades into it); the fade to the membrane is for the sides below.
     above = _above_eyes(head, fid, bary)
-    keep = np.maximum(_away_from_cut(pairs, seen, fid), above)
+    keep = np.maximum(_away_from_cut(pairs, seen, head, fid), above) if cut_rim else np.ones(seen.shape, np.float32)
     kept = seen & (keep >= 0.5)
     mask = (kept * 255).astype(np.uint8)
     trust = np.where(seen, np.maximum(trust, TRUSTED * above), 0)
@@ -1379,17 +1382,27 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
 
 
-def _away_from_cut(pairs: list[tuple[FaceView, float | np.ndarray]], seen: np.ndarray, fid: np.ndarray) -> np.ndarray:
-    """[S,S] float32 0..1: 0 on the texels some view showed but its person segment cut off and no view saw (`cut`),
-    rising smoothly to 1 at CUT_RIM texels (per 512) from them; 1 everywhere when there is no such cut.
+def _away_from_cut(pairs: list[tuple[FaceView, float | np.ndarray]], seen: np.ndarray, head, fid: np.ndarray) -> np.ndarray:
+    """[S,S] float32 0..1: 0 on the face's texels some view showed but its person segment cut off and no view saw
+    (the cut), rising smoothly to 1 at CUT_RIM texels (per 512) from them; 1 everywhere when there is no such cut.
 
     The clip's right jaw angle lies on her segment's edge in every frame: the segment cut the mesh's outer cheek
     off, and the seen texels beside that cut are pixels of her outline blended with the light flag behind her.
-    Kept, they were a lighter, yellower patch whose edge was a dark diagonal line down her near cheek seen turned."""
+    Kept, they were a lighter, yellower patch whose edge was a dark diagonal line down her near cheek seen turned.
+    Only cuts through the face itself (the landmarks' mesh, inside the face's oval) count: the skull and neck the
+    head mesh adds reach past the outline of any frontal photo (`person_texels`), and their rim is hair or neck
+    seen well, which a single photo's bust needs. A single photo keeps its rim even there (`face_textures`): it
+    is all there is of her at the outline, and no turned picture shows the cheek instead (Grace's outer cheeks by
+    her glasses' arms lie on her segment's edge: 3,400 texels would change)."""
     import cv2
 
     shown = [v.cut for v, _ in pairs if v.cut is not None]
-    cut = np.any(shown, axis=0) & ~seen & (fid >= 0) if shown else np.zeros(seen.shape, bool)
+    if not shown:
+        return np.ones(seen.shape, np.float32)
+    face = np.zeros(len(head.vertices), bool)
+    face[head.regions.get("face", [])] = True
+    on_face = (fid >= 0) & np.all(face[head.faces], 1)[np.maximum(fid, 0)]
+    cut = np.any(shown, axis=0) & ~seen & on_face
     if not cut.any():
         return np.ones(seen.shape, np.float32)
     away = cv2.distanceTransform((~cut).astype(np.uint8), cv2.DIST_L2, 5) / (CUT_RIM * seen.shape[0] / 512)
