@@ -1251,9 +1251,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     fid, bary = uv_raster(head, size)
     sharp = [_face_view(image, lm, head, size, calibration, fid) for image, lm, _ in views]
     weights = [float(max(w, 1e-6)) ** 4 for *_, w in views]
-    # (a single photo's rim along a cut through the face is all there is of her there: kept, see `_away_from_cut`)
-    from_video = bool(side_views)
-    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary, from_video)
+    # (a single picture's rim along a cut through the face is all there is of her there: kept, see `_away_from_cut`)
+    several = len(views) > 1
+    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary, several)
     side_probs = [None] * len(side_views) if side_probs is None else side_probs
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
@@ -1276,7 +1276,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
-        side = _completed(pairs, head, fid, bary, from_video)[0]
+        side = _completed(pairs, head, fid, bary, several)[0]
         sides.append(_before_ear(side, light, front, xyz, head, sign) if sign == far else side)
     return FaceTextures(texture, seen, np.stack(sides))
 
@@ -1391,9 +1391,10 @@ def _away_from_cut(pairs: list[tuple[FaceView, float | np.ndarray]], seen: np.nd
     Kept, they were a lighter, yellower patch whose edge was a dark diagonal line down her near cheek seen turned.
     Only cuts through the face itself (the landmarks' mesh, inside the face's oval) count: the skull and neck the
     head mesh adds reach past the outline of any frontal photo (`person_texels`), and their rim is hair or neck
-    seen well, which a single photo's bust needs. A single photo keeps its rim even there (`face_textures`): it
-    is all there is of her at the outline, and no turned picture shows the cheek instead (Grace's outer cheeks by
-    her glasses' arms lie on her segment's edge: 3,400 texels would change)."""
+    seen well, which a single photo's bust needs. A face texture from one sharp picture keeps its rim even there
+    (`face_textures`): it is all there is of her at the outline, where several sharp frames that all cut the same
+    texels tell her outline from a segment's slip (Grace's outer cheeks by her glasses' arms lie on her single
+    photo's segment edge: 3,400 texels would change)."""
     import cv2
 
     shown = [v.cut for v, _ in pairs if v.cut is not None]

@@ -1758,7 +1758,7 @@ def test_the_seen_rim_along_a_segment_cut_through_the_cheek_goes_to_the_fill(gra
     uncut = FaceView(view.uv, view.mask, view.feather, view.facing, view.trust, None)
     kept, _ = _completed([(uncut, 1.0)], grace_head, fid, bary, cut_rim=True)
     assert np.abs(kept[band].astype(int) - (215, 200, 160)).max() <= 3
-    # A single photo (no turned pictures: cut_rim off) keeps its rim: it is all there is of her at the outline.
+    # One sharp picture (cut_rim off) keeps its rim: it is all there is of her at the outline.
     single, _ = _completed([(view, 1.0)], grace_head, fid, bary)
     assert np.abs(single[band].astype(int) - (215, 200, 160)).max() <= 3
 
