@@ -58,6 +58,7 @@ MOVING_REACH = (0.006, 0.014)  # metres from the lips' and eyelids' landmarks ov
 LEVEL_BLUR = 24  # per 512 texels: the scale of the light a turned picture is levelled over
 TAKE_BLUR = 4  # per 512 texels: over which a side texture goes over from the sharp views to a turned one
 SEEN_BLUR = 6  # per 512 texels: how much of what was seen less well is blurred before it is shown
+CUT_RIM = 32  # per 512 texels: the seen rim along a person segment's cut through the face that goes to the fill
 TRUSTED = 0.6  # trust from which a seen texel is kept as it is
 SHARP_ABOVE_EYES = (0.01, 0.04)  # metres above the eyes over which every seen texel becomes trusted
 BUST_BOTTOM = 0.48  # metres below the eyes: a picture that cuts the chest off higher is continued to here
@@ -1250,7 +1251,9 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
     fid, bary = uv_raster(head, size)
     sharp = [_face_view(image, lm, head, size, calibration, fid) for image, lm, _ in views]
     weights = [float(max(w, 1e-6)) ** 4 for *_, w in views]
-    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary)
+    # (a single picture's rim along a cut through the face is all there is of her there: kept, see `_away_from_cut`)
+    several = len(views) > 1
+    texture, seen = _completed(list(zip(sharp, weights)), head, fid, bary, several)
     side_probs = [None] * len(side_views) if side_probs is None else side_probs
     turned = [_face_view(image, lm, head, size, calibration, fid, prob)
               for (image, lm), prob in zip(side_views, side_probs)]
@@ -1273,7 +1276,7 @@ def face_textures(views: list[tuple[np.ndarray, np.ndarray, float]], head, size:
         takes = [turned_share(v, front, size) * still for v in own]
         taken = np.max(takes, axis=0)
         pairs = [(v, w * (1 - taken)) for v, w in zip(sharp, weights)] + [(v, max(weights) * t) for v, t in zip(own, takes)]
-        side = _completed(pairs, head, fid, bary)[0]
+        side = _completed(pairs, head, fid, bary, several)[0]
         sides.append(_before_ear(side, light, front, xyz, head, sign) if sign == far else side)
     return FaceTextures(texture, seen, np.stack(sides))
 
@@ -1320,6 +1323,7 @@ class FaceView:
     feather: np.ndarray  # [S,S] float32 0..1: the mask, fading at its edge so views blend there
     facing: np.ndarray  # [S,S] float32 0..1: normal . view of each texel (1 = seen head-on)
     trust: np.ndarray  # [S,S] float32 0..1 (`view_trust`)
+    cut: np.ndarray | None = None  # [S,S] bool: texels the picture showed but the person segment cut off
 
 
 def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, fid: np.ndarray,
@@ -1332,35 +1336,40 @@ def _face_view(image: np.ndarray, lm: np.ndarray, head, size: int, calibration, 
     lm = check_landmarks(lm, batch=False)
     cal = calibration if calibration is not None else fit_calibration(lm[None])
     code = codes_from_landmarks(lm, cal)
-    uv, mask = unwrap(image, lm, head, code, size=size)
-    mask = mask & person_texels(image, lm, head, code, size, prob)
+    uv, shown = unwrap(image, lm, head, code, size=size)
+    mask = shown & person_texels(image, lm, head, code, size, prob)
     # Feathered visibility: texels at the edge of what a view saw blend with the others.
     feather = cv2.GaussianBlur((mask > 0).astype(np.float32), (0, 0), size / 256) * (mask > 0)
     xyz = posed_vertices(head, lm, code, None, float(image.shape[1]))
     facing = np.clip(-face_normals_z(xyz, head.faces)[np.maximum(fid, 0)], 0, 1).astype(np.float32)
-    return FaceView(uv, mask, feather, facing, view_trust(image, lm, head, code, fid, mask))
+    return FaceView(uv, mask, feather, facing, view_trust(image, lm, head, code, fid, mask), (shown > 0) & (mask == 0))
 
 
 def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.ndarray,
-               bary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               bary: np.ndarray, cut_rim: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(texture, seen mask) from views with their weights (a number or [S,S] per texel), never-seen
-    texels filled (see `detailed_face_texture`)."""
+    texels filled (see `detailed_face_texture`). `cut_rim`: the seen rim along a person segment's cut through the
+    face goes to the fill too (`_away_from_cut`)."""
     import cv2
 
     from .unwrap import complete_texture
 
     size = fid.shape[0]
     uv, seen, trust = _combined(pairs)
-    mask = (seen * 255).astype(np.uint8)
+    # Along a cut the person segment made through what a view showed (a jaw's outline lying on the segment's
+    # edge), the seen texels are the outline's blend of her and the background: they go to the membrane too.
     # Above the ears the seen texels stay as they are (the hairline is seen at a slant, and the
     # shell's hair fades into it); the fade to the membrane is for the sides below.
     above = _above_eyes(head, fid, bary)
+    keep = np.maximum(_away_from_cut(pairs, seen, head, fid), above) if cut_rim else np.ones(seen.shape, np.float32)
+    kept = seen & (keep >= 0.5)
+    mask = (kept * 255).astype(np.uint8)
     trust = np.where(seen, np.maximum(trust, TRUSTED * above), 0)
     # The membrane runs through a blurred copy of everything seen (hair stays hair, skin skin, but a
     # grazing triangle's smear is gone); what was seen well keeps its own sharp texels on top.
     sigma = SEEN_BLUR * size / 512
-    weight = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), sigma)
-    soft = cv2.GaussianBlur(uv.astype(np.float32) * seen[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
+    weight = cv2.GaussianBlur(kept.astype(np.float32), (0, 0), sigma)
+    soft = cv2.GaussianBlur(uv.astype(np.float32) * kept[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
     filled = complete_texture(soft.round().clip(0, 255).astype(np.uint8), mask, head, smooth=True)
     # A small hole (the underside of the nose tip and the nostrils' wings, which no view faces) takes its
     # colours from its own rim, sharp: the membrane through the blurred texture drew light skin-coloured
@@ -1369,8 +1378,36 @@ def _completed(pairs: list[tuple[FaceView, float | np.ndarray]], head, fid: np.n
     if holes.any():
         local = cv2.inpaint(uv, holes.astype(np.uint8) * 255, HOLE_INPAINT * size / 512, cv2.INPAINT_TELEA)
         filled = np.where(holes[..., None], local, filled)
-    t = np.clip(trust / TRUSTED, 0, 1)[..., None]
+    t = (np.clip(trust / TRUSTED, 0, 1) * keep)[..., None]
     return (t * uv + (1 - t) * filled).round().clip(0, 255).astype(np.uint8), mask
+
+
+def _away_from_cut(pairs: list[tuple[FaceView, float | np.ndarray]], seen: np.ndarray, head, fid: np.ndarray) -> np.ndarray:
+    """[S,S] float32 0..1: 0 on the face's texels some view showed but its person segment cut off and no view saw
+    (the cut), rising smoothly to 1 at CUT_RIM texels (per 512) from them; 1 everywhere when there is no such cut.
+
+    The clip's right jaw angle lies on her segment's edge in every frame: the segment cut the mesh's outer cheek
+    off, and the seen texels beside that cut are pixels of her outline blended with the light flag behind her.
+    Kept, they were a lighter, yellower patch whose edge was a dark diagonal line down her near cheek seen turned.
+    Only cuts through the face itself (the landmarks' mesh, inside the face's oval) count: the skull and neck the
+    head mesh adds reach past the outline of any frontal photo (`person_texels`), and their rim is hair or neck
+    seen well, which a single photo's bust needs. A face texture from one sharp picture keeps its rim even there
+    (`face_textures`): it is all there is of her at the outline, where several sharp frames that all cut the same
+    texels tell her outline from a segment's slip (Grace's outer cheeks by her glasses' arms lie on her single
+    photo's segment edge: 3,400 texels would change)."""
+    import cv2
+
+    shown = [v.cut for v, _ in pairs if v.cut is not None]
+    if not shown:
+        return np.ones(seen.shape, np.float32)
+    face = np.zeros(len(head.vertices), bool)
+    face[head.regions.get("face", [])] = True
+    on_face = (fid >= 0) & np.all(face[head.faces], 1)[np.maximum(fid, 0)]
+    cut = np.any(shown, axis=0) & ~seen & on_face
+    if not cut.any():
+        return np.ones(seen.shape, np.float32)
+    away = cv2.distanceTransform((~cut).astype(np.uint8), cv2.DIST_L2, 5) / (CUT_RIM * seen.shape[0] / 512)
+    return smoothstep(np.clip(away, 0, 1)).astype(np.float32)
 
 
 def _combined(pairs: list[tuple[FaceView, float | np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1430,7 +1467,7 @@ def _levelled(view: FaceView, sharp: list[FaceView]) -> FaceView:
     gain = (cv2.GaussianBlur(ref * m[..., None], (0, 0), sigma) / spread + 1.0) / (own + 1.0)
     gain[spread[..., 0] < 1e-3] = 1.0  # nothing both saw nearby: unchanged
     uv = np.clip(view.uv * gain, 0, 255).astype(np.uint8)
-    return FaceView(uv, view.mask, view.feather, view.facing, view.trust)
+    return FaceView(uv, view.mask, view.feather, view.facing, view.trust, view.cut)
 
 
 def turned_share(view: FaceView, front: np.ndarray, size: int) -> np.ndarray:

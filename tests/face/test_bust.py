@@ -1716,3 +1716,83 @@ def test_below_a_hat_the_back_of_the_head_takes_the_grey_hair_seen_beside_it():
     assert np.abs(out[:16] - covered[:16]).max() < 1  # the hat above stays
     crop[24:66, 2:8] = (60, 45, 35)  # dark hair: the crown's colour is kept
     assert _hair_below_crown(covered, crop, np.ones((th, tw), bool), skin, crown, my, lm, s, 1.0) is covered
+
+
+def _cheek_views(grace_head, s=512):
+    """A view that saw the whole face in one skin colour except an outer strip of her right cheek the person
+    segment cut off, with a band of the outline's light wall-blended pixels along the cut (as the clip's jaw)."""
+    from generation.face.bust import FaceView
+    from generation.face.unwrap import uv_raster
+
+    fid, bary = uv_raster(grace_head, s)
+    used = fid >= 0
+    u, v = np.meshgrid(np.arange(s), np.arange(s))
+    rows = (v > 220) & (v < 360)
+    cut = used & rows & (u < 60)
+    band = used & rows & (u >= 60) & (u < 68)
+    uv = np.zeros((s, s, 3), np.uint8)
+    uv[used] = (150, 105, 85)
+    uv[band] = (215, 200, 160)
+    mask = (used & ~cut).astype(np.uint8) * 255
+    ones = np.ones((s, s), np.float32) * (mask > 0)
+    return FaceView(uv, mask, ones, ones, ones, cut), fid, bary, cut, band
+
+
+def test_the_seen_rim_along_a_segment_cut_through_the_cheek_goes_to_the_fill(grace_head):
+    from generation.face.bust import _completed
+
+    view, fid, bary, cut, band = _cheek_views(grace_head)
+    texture, seen = _completed([(view, 1.0)], grace_head, fid, bary, cut_rim=True)
+    skin = np.array([150, 105, 85])
+    # The wall-blended band beside the cut takes the skin further in, the cut strip too ...
+    off = np.abs(texture[band].astype(int) - skin)  # the band was 65-115 levels off
+    assert off.mean() <= 8 and off.max() <= 30
+    assert np.abs(texture[cut].astype(int) - skin).max() <= 12
+    assert not seen[band].any()
+    # ... and skin seen well away from the cut stays exactly as seen.
+    far = (fid >= 0) & (np.arange(512)[None, :] > 200) & (np.arange(512)[:, None] > 220) & (np.arange(512)[:, None] < 360)
+    assert (seen[far] > 0).all() and (texture[far] == skin).all()
+    # Without the cut the same band is seen and kept: only a segment cut makes its rim the fill's.
+    from generation.face.bust import FaceView
+
+    uncut = FaceView(view.uv, view.mask, view.feather, view.facing, view.trust, None)
+    kept, _ = _completed([(uncut, 1.0)], grace_head, fid, bary, cut_rim=True)
+    assert np.abs(kept[band].astype(int) - (215, 200, 160)).max() <= 3
+    # One sharp picture (cut_rim off) keeps its rim: it is all there is of her at the outline.
+    single, _ = _completed([(view, 1.0)], grace_head, fid, bary)
+    assert np.abs(single[band].astype(int) - (215, 200, 160)).max() <= 3
+
+
+def test_away_from_a_cut_rises_from_zero_to_one_over_the_cut_rim(grace_head):
+    from generation.face.bust import CUT_RIM, _away_from_cut
+
+    view, fid, bary, cut, band = _cheek_views(grace_head)
+    seen = view.mask > 0
+    keep = _away_from_cut([(view, 1.0)], seen, grace_head, fid)
+    assert (keep[cut] == 0).all()
+    row = keep[290]
+    assert 0.0 < row[60 + CUT_RIM // 2] < 1.0 and row[60 + CUT_RIM + 2] == 1.0
+    assert np.all(np.diff(row[60:60 + CUT_RIM + 2]) >= 0)  # no step back down along the way in
+    # a cut some other view saw is no cut; no cut at all keeps everything
+    assert (_away_from_cut([(view, 1.0)], seen | cut, grace_head, fid) == 1).all()
+
+
+def test_a_cut_off_the_face_through_the_skull_or_neck_keeps_its_rim(grace_head):
+    """The head mesh's skull and neck reach past any frontal photo's outline: their rim is hair or neck seen well."""
+    from generation.face.bust import _away_from_cut
+    from generation.face.unwrap import uv_raster
+
+    fid, _ = uv_raster(grace_head, 512)
+    face = np.zeros(len(grace_head.vertices), bool)
+    face[grace_head.regions["face"]] = True
+    on_face = (fid >= 0) & np.all(face[grace_head.faces], 1)[np.maximum(fid, 0)]
+    off_face = (fid >= 0) & ~on_face
+    assert off_face.sum() > 1000
+    cut = off_face & (np.arange(512)[:, None] > 400)  # the neck and skull strip of the layout
+    assert cut.any()
+    seen = (fid >= 0) & ~cut
+    ones = np.ones((512, 512), np.float32)
+    from generation.face.bust import FaceView
+
+    view = FaceView(np.zeros((512, 512, 3), np.uint8), seen.astype(np.uint8) * 255, ones, ones, ones, cut)
+    assert (_away_from_cut([(view, 1.0)], seen, grace_head, fid) == 1).all()
