@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from panda3d.core import (AmbientLight, ColorBlendAttrib, DirectionalLight, Material, MaterialAttrib, NodePath,
-                          PointLight, TransparencyAttrib)
+from panda3d.core import AmbientLight, ColorBlendAttrib, DirectionalLight, NodePath, PointLight, TransparencyAttrib
 
 from . import textures
 from .bins import ROOM, SKY, cull_bin
 from .camera import FAR, NEAR
-from .geom import MeshGeom, trimesh_geom
+from .geom import MeshGeom, colour_material, trimesh_geom
 from .panda_textures import make_texture
 from .spec import Candle, Obj, Photo, SceneSpec
+
+WAX_RGB = (0.93, 0.88, 0.76)  # ivory
+MAT_RGB = (0.92, 0.89, 0.82)  # a photo's mat board: cream
 
 MAX_EDGE = 0.4  # metres: subdivide big faces so per-vertex lighting shows the warm pools
 TILE = 3.0  # metres: big flat surfaces are drawn as pieces this size, so those out of view are skipped
@@ -226,9 +228,9 @@ def _candle(i: int, c: Candle, root: NodePath, halo_tex) -> CandleNode:
     base.set_pos(*c.pos)
     base.set_bin(cull_bin(ROOM), 0)  # the halo keeps its own (blended) bin
     wax = base.attach_new_node(trimesh_geom("wax", trimesh.creation.cylinder(radius=c.radius, height=c.height, sections=20),
-                                            color=(0.93, 0.88, 0.76, 1)))
+                                            color=WAX_RGB))
     wax.set_z(c.height / 2)
-    mat = Material(wax.node().get_attrib(MaterialAttrib).get_material())  # its colour (trimesh_geom's)
+    mat = colour_material("wax", WAX_RGB)
     mat.set_emission((0.25, 0.18, 0.1, 1))  # wax glows a little around the flame
     wax.set_material(mat)
     pivot = base.attach_new_node("flame-pivot")
@@ -267,14 +269,10 @@ def _photo(i: int, p: Photo, root: NodePath, image: np.ndarray | None) -> NodePa
     node.set_bin(cull_bin(ROOM), 0)
     w, h = p.size
     node.attach_new_node(trimesh_geom("frame", trimesh.creation.box(extents=[w + 0.05, 0.025, h + 0.05]),
-                                              color=(*p.frame_color, 1), flat=True))
+                                      color=(*p.frame_color, 1), flat=True))
     mat_board = node.attach_new_node(_quad("mat", w, h).node)
     mat_board.set_y(-0.0135)
-    # A material colour, as trimesh_geom gives: a lit set_color counts twice in the software renderer.
-    cream = Material("mat")
-    cream.set_ambient((0.92, 0.89, 0.82, 1))
-    cream.set_diffuse((0.92, 0.89, 0.82, 1))
-    mat_board.set_material(cream)
+    mat_board.set_material(colour_material("mat", MAT_RGB))  # not set_color: see colour_material
     if image is not None:
         ih, iw = image.shape[:2]
         scale = min((w * 0.86) / iw, (h * 0.86) / ih)

@@ -153,11 +153,16 @@ def trimesh_geom(name: str, mesh, color=(1, 1, 1, 1), uv_scale: float | None = N
     if flat:
         vertices, faces, normals, uvs = _weld_equal(vertices, faces, normals, uvs)
     node = MeshGeom(name, vertices, faces, uvs=uvs, normals=normals).node  # white vertex colours
-    # The colour goes in a material: the software renderer multiplies lit vertex colours in twice,
-    # GL does not; a material colour on white vertices renders alike on both.
+    node.set_attrib(MaterialAttrib.make(colour_material(name, color)))
+    return node
+
+
+def colour_material(name: str, color) -> Material:
+    """A material of colour `color` (RGB or RGBA 0..1) for white-vertex geometry. The colour goes in a
+    material, not the vertex colour or set_color: the software renderer multiplies a lit colour in twice,
+    GL once; a material colour on white vertices renders alike on both."""
     mat = Material(name)
     rgba = tuple(float(c) for c in color) + ((1.0,) if len(color) == 3 else ())
     mat.set_ambient(rgba)
     mat.set_diffuse(rgba)
-    node.set_attrib(MaterialAttrib.make(mat))
-    return node
+    return mat

@@ -15,7 +15,7 @@ from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, Graphic
 from scenes.camera import FAR, NEAR
 
 from .errors import RenderError
-from .stage import MULTISAMPLED, Stage
+from .stage import Stage, ask_for_multisampling
 
 BACKENDS = {"software": "p3tinydisplay", "gl": "p3headlessgl"}
 
@@ -67,7 +67,7 @@ class OffscreenRenderer:
         lens.set_near_far(NEAR, FAR)
         cam_node = Camera("camera", lens)
         if multisample:
-            cam_node.set_initial_state(MULTISAMPLED)
+            ask_for_multisampling(cam_node)
         camera = render.attach_new_node(cam_node)
         region = self.buffer.make_display_region()
         region.set_camera(camera)

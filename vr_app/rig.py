@@ -215,9 +215,9 @@ class HeadRig:
                 self._show_eyes()
         iris_radii = {side: float(fitted_eyes.get(side, {}).get("iris_radius", IRIS_RADIUS_M))
                       for side in self.openings}
-        self._hung = float(head.meta.get("lash_hang", 0.0)) > 0.0  # lashes hang over a closing eye
-        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii,
-                                float(head.meta.get("lash_hang", 0.0)))
+        lash_hang = float(head.meta.get("lash_hang", 0.0))
+        self._hung = lash_hang > 0.0  # lashes hang over a closing eye
+        self.lids = ClosingLids(head.uvs, head.vertices, self.openings, eye_source, skin, iris_radii, lash_hang)
         for side, (line, top, foot) in self.lids.lash.items():
             band_half = self._eye_cuts[side][3]
             self.lash_lines[side] = LashLine(f"eye-lash-line-{side}", head.vertices, line, top, foot,

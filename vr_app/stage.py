@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from panda3d.core import AntialiasAttrib, NodePath, PerspectiveLens, RenderState
 
-# A camera drawing into a multisampled buffer asks for multisampling: left to GL's default, it was lost
-# once the key light's shadow-map pass (a buffer without samples) had run, and a 4x buffer drew plain
-# pixels. On the camera, not the scene, so the software renderer's state (and pixels) stay as they are.
-MULTISAMPLED = RenderState.make(AntialiasAttrib.make(AntialiasAttrib.M_multisample))
+
+def ask_for_multisampling(camera) -> None:
+    """Make a camera (a Camera node) drawing into a multisampled buffer ask for multisampling: left to GL's
+    default, it was lost once the key light's shadow-map pass (a buffer without samples) had run, and a 4x
+    buffer drew plain pixels. On the camera, not the scene, so the software renderer's state (and pixels)
+    stay as they are."""
+    camera.set_initial_state(RenderState.make(AntialiasAttrib.make(AntialiasAttrib.M_multisample)))
 
 
 @dataclass

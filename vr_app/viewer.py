@@ -98,11 +98,11 @@ def _run(base, inputs, spec, lines, max_seconds, textures=None, screenshot=None)
     from .ambience import synthesize
     from .audio import SpatialAudio
     from .scene import MemorialScene
-    from .stage import MULTISAMPLED, Stage
+    from .stage import Stage, ask_for_multisampling
 
     base.disable_mouse()
     if base.win.get_fb_properties().get_multisamples():  # a PRC asked for it (multisamples N)
-        base.cam.node().set_initial_state(MULTISAMPLED)
+        ask_for_multisampling(base.cam.node())
     size = (base.win.get_x_size(), base.win.get_y_size())
     stage = Stage(render=base.render, aspect2d=base.aspect2d, camera=base.camera, lens=base.camLens, size=size)
     base.win.set_clear_color((*spec.background, 1))

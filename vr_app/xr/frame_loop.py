@@ -18,7 +18,7 @@ from . import actions as A
 from . import tasks as T
 from .adapter import EYES, Event, Fov, Layer, XrRuntime
 from .anchors import XrAnchors
-from ..stage import MULTISAMPLED
+from ..stage import ask_for_multisampling
 from .cameras import apply_fov, make_eye_camera
 from .comfort import Comfort, ComfortConfig, Fader, FrameGovernor
 from .events import EventHub, XrEvent
@@ -84,7 +84,7 @@ class XrFrameLoop:
             buf.set_active(False)
             cam = make_eye_camera(f"xr-{eye}-camera", self.anchors.eye(index), PLACEHOLDER_FOV, self.scene)
             if cfg.samples:
-                cam.node().set_initial_state(MULTISAMPLED)  # see vr_app/stage.py
+                ask_for_multisampling(cam.node())
             region = buf.make_display_region()
             region.set_camera(cam)
             self.textures.append(tex)
